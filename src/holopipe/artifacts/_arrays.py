@@ -1,0 +1,73 @@
+"""Field helpers for array-valued artifacts (NPZ and netCDF types)."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import attrs
+import numpy as np
+
+from holopipe.artifacts.report import ValidationReport
+
+__all__ = ["array_field", "optional_array_field", "read_npz_members"]
+
+
+def _as_float_array(value: object) -> np.ndarray:
+    # Kept as given when not numeric, so that the validator can name the wrong dtype.
+    array = np.asarray(value)
+    return array.astype(np.float64) if array.dtype.kind in "fiu" else array
+
+
+def _as_optional_float_array(value: object) -> np.ndarray | None:
+    return None if value is None else _as_float_array(value)
+
+
+def _arrays_equal(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))
+
+
+def array_field(doc: str) -> np.ndarray:
+    """A required 1-D float array field (compared by value, stored as float64)."""
+    return attrs.field(
+        converter=_as_float_array, eq=attrs.cmp_using(eq=_arrays_equal), metadata={"doc": doc}
+    )
+
+
+def optional_array_field(doc: str) -> np.ndarray | None:
+    """An optional 1-D float array field (``None`` when absent)."""
+    return attrs.field(
+        default=None,
+        converter=_as_optional_float_array,
+        eq=attrs.cmp_using(eq=_arrays_equal),
+        metadata={"doc": doc},
+    )
+
+
+def read_npz_members(path: Path, report: ValidationReport) -> dict[str, np.ndarray] | None:
+    """Every member of an NPZ file, loaded with ``allow_pickle=False``.
+
+    A member stored as an object array (which would need pickle) is reported and skipped,
+    never loaded. ``None`` when the file is not a readable NPZ at all.
+    """
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (zipfile.BadZipFile, EOFError, ValueError, OSError) as exc:
+        report.error("unreadable", "<file>", f"not a readable NPZ archive (truncated?): {exc}")
+        return None
+    members: dict[str, np.ndarray] = {}
+    with archive:
+        for key in sorted(archive.files):
+            try:
+                members[key] = archive[key]
+            except ValueError:
+                report.error(
+                    "object_array",
+                    key,
+                    "stored as an object array, which needs pickle; not loaded (never unpickled)",
+                )
+            except (zipfile.BadZipFile, EOFError, OSError) as exc:
+                report.error("unreadable", key, f"member cannot be read (truncated?): {exc}")
+    return members

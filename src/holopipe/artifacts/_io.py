@@ -1,0 +1,156 @@
+"""Atomic, byte-deterministic file writing and safe reading.
+
+Every artifact write goes through :func:`atomic_write`: a temporary file in the target's
+folder, fsync, then ``os.replace``, so a reader sees the old file or the new one, never a
+partial one. JSON is written with sorted keys and ``repr`` floats, NPZ with fixed zip
+timestamps, so the same content always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import os
+import tempfile
+import zipfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+__all__ = [
+    "JSONDecodeIssue",
+    "atomic_write",
+    "atomic_write_bytes",
+    "dumps_json",
+    "loads_json",
+    "npz_bytes",
+    "sha256_file",
+]
+
+# The zip format cannot store dates before 1980; a fixed date keeps NPZ bytes stable.
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]:
+    """Open a temporary file next to ``path``; on success fsync and rename it over ``path``.
+
+    On an exception the temporary file is removed and ``path`` is left untouched.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.txt"
+    >>> with atomic_write(p, "w") as fh:
+    ...     _ = fh.write("hello")
+    >>> p.read_text()
+    'hello'
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(target.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Makes the rename itself durable; not every platform allows opening a directory.
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically."""
+    with atomic_write(path, "wb") as fh:
+        fh.write(data)
+
+
+def _json_ready(value: Any) -> Any:
+    """Convert numpy scalars/arrays and non-finite floats into JSON-safe values.
+
+    JSON has no NaN or infinity; they are written as ``null`` so that every file we write
+    parses with a strict reader.
+    """
+    if isinstance(value, Mapping):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _json_ready(value.tolist())
+    if isinstance(value, np.generic):
+        return _json_ready(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def dumps_json(obj: Any) -> str:
+    """Serialise ``obj`` deterministically: sorted keys, ``repr`` floats, trailing newline.
+
+    Examples
+    --------
+    >>> dumps_json({"b": 1, "a": 0.1})
+    '{\\n  "a": 0.1,\\n  "b": 1\\n}\\n'
+    """
+    return json.dumps(_json_ready(obj), sort_keys=True, indent=2, allow_nan=False) + "\n"
+
+
+class JSONDecodeIssue(ValueError):
+    """Raised by :func:`loads_json` with a message naming the line and column."""
+
+
+def _reject_constant(token: str) -> float:
+    raise JSONDecodeIssue(f"bare {token} token (not valid JSON; write null or a number)")
+
+
+def loads_json(text: str) -> Any:
+    """Parse strict JSON: bare ``NaN``/``Infinity`` tokens are errors, not floats."""
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise JSONDecodeIssue(f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+
+
+def npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
+    """Serialise arrays as an uncompressed NPZ with sorted members and fixed timestamps.
+
+    ``numpy.savez`` stamps the current time into each zip entry; this does not.
+    """
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        for name in sorted(arrays):
+            member = io.BytesIO()
+            np.lib.format.write_array(member, np.asanyarray(arrays[name]), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_EPOCH)
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, member.getvalue())
+    return buffer.getvalue()
+
+
+def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
+    """Hex sha256 of a file's bytes, read in chunks."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(chunk_size):
+            digest.update(chunk)
+    return digest.hexdigest()

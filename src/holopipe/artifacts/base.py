@@ -1,0 +1,237 @@
+"""The Artifact base classes: read, write, validate, validate_file, example.
+
+Subclasses are attrs classes. They declare ``SCHEMA_NAME``, ``SCHEMA_VERSION``,
+``SUFFIXES`` and implement ``_load`` (file -> object, recording structural findings),
+``_dump`` (object -> bytes on disk) and ``_check`` (content rules). The base class makes
+every type behave the same way:
+
+- ``read`` validates and raises :class:`ArtifactError` listing every error;
+- ``write`` validates first, then writes atomically and byte-deterministically;
+- ``validate`` / ``validate_file`` never raise on bad content; a missing or unreadable
+  file is a finding too.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+from holopipe.artifacts._io import JSONDecodeIssue, atomic_write_bytes, dumps_json, loads_json
+from holopipe.artifacts._structure import check_structure, converter, structure_checked
+from holopipe.artifacts.report import ArtifactError, ValidationReport
+from holopipe.artifacts.versions import upgrade_document
+
+__all__ = ["Artifact", "JSONArtifact", "sniff_format"]
+
+_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def sniff_format(path: str | os.PathLike) -> str | None:
+    """Guess a file's container format from its first bytes: hdf5, zip, json, csv or None."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(512)
+    except OSError:
+        return None
+    if head.startswith(_HDF5_MAGIC):
+        return "hdf5"
+    if head.startswith(_ZIP_MAGIC):
+        return "zip"
+    if head.startswith(b"\x80"):
+        return "pickle"
+    text = head.lstrip()
+    if text[:1] in (b"{", b"["):
+        return "json"
+    if b"," in head.split(b"\n", 1)[0]:
+        return "csv"
+    return None
+
+
+class Artifact:
+    """Base of every artifact type (see the module docstring)."""
+
+    SCHEMA_NAME: ClassVar[str]
+    SCHEMA_VERSION: ClassVar[str]
+    #: Container format, shown by ``holopipe schema list``.
+    FORMAT: ClassVar[str]
+    #: File name endings this type is written with; the first is the default.
+    SUFFIXES: ClassVar[tuple[str, ...]]
+    #: Container formats (as :func:`sniff_format` names them) this type can hold.
+    CONTAINERS: ClassVar[tuple[str, ...]]
+
+    # -- to implement -------------------------------------------------------------------
+    @classmethod
+    def _load(cls, path: Path, report: ValidationReport) -> Self | None:
+        raise NotImplementedError
+
+    def _dump(self, path: Path) -> None:
+        raise NotImplementedError
+
+    def _check(self, report: ValidationReport) -> None:
+        """Content rules beyond structure; record findings in ``report``."""
+
+    @classmethod
+    def example(cls) -> Self:
+        """A small valid instance, for docs, tests and exploring the API."""
+        raise NotImplementedError
+
+    # -- shared behaviour ---------------------------------------------------------------
+    @classmethod
+    def guess_can_open(cls, path: str | os.PathLike) -> bool:
+        """Whether ``path`` looks like this type (container format and declared schema)."""
+        path = Path(path)
+        container = sniff_format(path)
+        if container not in cls.CONTAINERS:
+            return False
+        declared = cls._declared_schema(path)
+        if declared is not None:
+            return declared == cls.SCHEMA_NAME
+        return path.name.endswith(cls.SUFFIXES)
+
+    @classmethod
+    def _declared_schema(cls, path: Path) -> str | None:
+        """The schema name a file declares, when its format lets us peek cheaply."""
+        return None
+
+    @classmethod
+    def _read_with_report(cls, path: str | os.PathLike) -> tuple[ValidationReport, Self | None]:
+        path = Path(path)
+        report = ValidationReport(str(path), cls.SCHEMA_NAME)
+        if not path.is_file():
+            report.error("missing_file", "<file>", "file does not exist")
+            return report, None
+        try:
+            obj = cls._load(path, report)
+        except (OSError, ValueError, KeyError, EOFError, RuntimeError) as exc:
+            report.error("unreadable", "<file>", f"cannot read: {exc}")
+            return report, None
+        if obj is not None:
+            obj._check_fields(report)
+            obj._check(report)
+        return report, obj
+
+    @classmethod
+    def read(cls, path: str | os.PathLike) -> Self:
+        """Read and validate ``path``; raise :class:`ArtifactError` listing every error."""
+        report, obj = cls._read_with_report(path)
+        if not report.ok or obj is None:
+            raise ArtifactError(report)
+        return obj
+
+    @classmethod
+    def validate_file(cls, path: str | os.PathLike) -> ValidationReport:
+        """Validate a file without raising; every problem becomes a finding."""
+        return cls._read_with_report(path)[0]
+
+    def _check_fields(self, report: ValidationReport) -> None:
+        """Structural checks of the in-memory object (types of the JSON-like parts)."""
+
+    def validate(self) -> ValidationReport:
+        """Validate this object (as it would be written); never raises on bad content."""
+        report = ValidationReport(schema=self.SCHEMA_NAME)
+        self._check_fields(report)
+        self._check(report)
+        return report
+
+    def write(self, path: str | os.PathLike) -> Path:
+        """Validate, then write atomically to ``path``; raise :class:`ArtifactError` if invalid."""
+        path = Path(path)
+        report = self.validate()
+        report.path = str(path)
+        if not report.ok:
+            raise ArtifactError(report)
+        self._dump(path)
+        return path
+
+    @classmethod
+    def files(cls, path: str | os.PathLike) -> list[Path]:
+        """Every file that makes up the artifact stored at ``path`` (sidecars included)."""
+        return [Path(path)]
+
+
+class JSONArtifact(Artifact):
+    """An artifact stored as one JSON document whose body is the attrs class itself.
+
+    The document is the unstructured object plus the header keys ``schema_name`` and
+    ``schema_version``.
+    """
+
+    FORMAT = "json"
+    CONTAINERS = ("json",)
+    SUFFIXES = (".json",)
+    _HEADER = ("schema_name", "schema_version")
+
+    @classmethod
+    def _declared_schema(cls, path: Path) -> str | None:
+        try:
+            doc = loads_json(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, JSONDecodeIssue):
+            return None
+        return doc.get("schema_name") if isinstance(doc, dict) else None
+
+    @classmethod
+    def from_document(cls, doc: Any, report: ValidationReport) -> Self | None:
+        """Check the header, upgrade an older version, then structure the body."""
+        if not isinstance(doc, dict):
+            report.error("wrong_type", "<root>", "expected a JSON object at the top level")
+            return None
+        name = doc.get("schema_name")
+        if name is None:
+            report.error("missing_key", "schema_name", "required key is missing")
+            return None
+        if name != cls.SCHEMA_NAME:
+            report.error("wrong_schema", "schema_name", f"expected {cls.SCHEMA_NAME!r}, got {name!r}")
+            return None
+        if "schema_version" not in doc:
+            report.error("missing_key", "schema_version", "required key is missing")
+            return None
+        doc = upgrade_document(
+            cls.SCHEMA_NAME, doc["schema_version"], cls.SCHEMA_VERSION, doc, report, "schema_version"
+        )
+        if doc is None:
+            return None
+        body = {k: v for k, v in doc.items() if k not in cls._HEADER}
+        return structure_checked(cls, body, report)
+
+    @classmethod
+    def _load(cls, path: Path, report: ValidationReport) -> Self | None:
+        try:
+            doc = loads_json(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            report.error("unreadable", "<file>", "not UTF-8 text")
+            return None
+        except JSONDecodeIssue as exc:
+            report.error("malformed_json", "<file>", str(exc))
+            return None
+        return cls.from_document(doc, report)
+
+    def to_document(self) -> dict[str, Any]:
+        """The JSON document: header plus unstructured body."""
+        body = converter.unstructure(self)
+        return {"schema_name": self.SCHEMA_NAME, "schema_version": self.SCHEMA_VERSION, **body}
+
+    def to_json(self) -> str:
+        return dumps_json(self.to_document())
+
+    def _check_fields(self, report: ValidationReport) -> None:
+        check_structure(type(self), converter.unstructure(self), report)
+
+    def _dump(self, path: Path) -> None:
+        atomic_write_bytes(path, self.to_json().encode("utf-8"))
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """JSON Schema of the document (header included)."""
+        from holopipe.artifacts._structure import json_schema_for
+
+        schema = json_schema_for(cls)
+        schema["properties"] = {
+            "schema_name": {"const": cls.SCHEMA_NAME},
+            "schema_version": {"type": "string"},
+            **schema["properties"],
+        }
+        schema["required"] = ["schema_name", "schema_version", *schema["required"]]
+        return schema
+

@@ -1,0 +1,198 @@
+"""GeometryPrediction: a reconstructed bulk geometry (output of stage 02), stored as NPZ.
+
+Members: ``z``, ``A``, ``f`` (1-D float, same length, finite, ``z`` strictly increasing,
+``z > 0``), optionally ``R``, ``A_t``, ``A_z``, and ``meta_json``, a JSON string holding
+the header (``schema_name``, ``schema_version``) and :class:`GeometryMeta`.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> g = GeometryPrediction.example()
+>>> path = g.write(pathlib.Path(tempfile.mkdtemp()) / "ads_geometry.npz")
+>>> GeometryPrediction.read(path) == g
+True
+>>> GeometryPrediction.validate_file(path).exit_code
+0
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import attrs
+import numpy as np
+
+from holopipe.artifacts._arrays import array_field, optional_array_field, read_npz_members
+from holopipe.artifacts._io import atomic_write_bytes, dumps_json, npz_bytes
+from holopipe.artifacts._structure import check_structure, converter, structure_checked
+from holopipe.artifacts.base import Artifact
+from holopipe.artifacts.checks import (
+    check_d_against_name,
+    check_equal_lengths,
+    check_family,
+    check_finite,
+    check_float_array,
+    check_strictly_increasing,
+)
+from holopipe.artifacts.report import ValidationReport
+from holopipe.artifacts.versions import upgrade_document
+
+__all__ = ["GeometryMeta", "GeometryPrediction"]
+
+# Legacy member names seen in old prediction files (LEGACY.md), used for hints only.
+_LEGACY_NAMES = {"z": ("z_grid",), "A": ("A_pred", "A_of_z", "A_emergent"), "f": ("f_pred", "f_of_z", "f_emergent")}
+
+
+@attrs.define
+class GeometryMeta:
+    """Metadata of a geometry prediction (the ``meta_json`` member)."""
+
+    system_id: str = attrs.field(metadata={"doc": "stable id, see holopipe.artifacts.system_id"})
+    family: str = attrs.field(metadata={"doc": "ads | lifshitz | hvlf | deformed | unknown"})
+    d: int = attrs.field(metadata={"doc": "boundary spacetime dimension (CFT_d)"})
+    z_h: float | None = attrs.field(metadata={"doc": "horizon position; null at zero temperature"})
+    source_stage: str = attrs.field(metadata={"doc": "stage that produced it, e.g. 02_emergent_geometry_engine"})
+    git_sha: str = attrs.field(metadata={"doc": "code version that produced it"})
+    system_name: str | None = attrs.field(default=None, metadata={"doc": "human name"})
+    temperature: float | None = attrs.field(default=None, metadata={"doc": "T of the boundary theory"})
+    params: dict[str, float] = attrs.field(factory=dict, metadata={"doc": "family parameters (zeta, theta, a)"})
+    provenance: dict[str, Any] = attrs.field(factory=dict, metadata={"doc": "method, inputs, legacy origin"})
+
+
+@attrs.define
+class GeometryPrediction(Artifact):
+    """A reconstructed geometry in the metric ansatz of PHYSICS.md."""
+
+    SCHEMA_NAME: ClassVar[str] = "GeometryPrediction"
+    SCHEMA_VERSION: ClassVar[str] = "0.1"
+    FORMAT: ClassVar[str] = "npz"
+    CONTAINERS: ClassVar[tuple[str, ...]] = ("zip",)
+    SUFFIXES: ClassVar[tuple[str, ...]] = ("_geometry.npz", ".npz")
+    REQUIRED: ClassVar[tuple[str, ...]] = ("z", "A", "f")
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("R", "A_t", "A_z")
+
+    z: np.ndarray = array_field("radial coordinate, boundary at z -> 0, strictly increasing")
+    A: np.ndarray = array_field("warp factor A(z) (A_x; all three when conformal)")
+    f: np.ndarray = array_field("blackening factor f(z), exact (never clipped)")
+    meta: GeometryMeta = attrs.field(metadata={"doc": "stored as the meta_json member"})
+    R: np.ndarray | None = optional_array_field("Ricci scalar, if computed")
+    A_t: np.ndarray | None = optional_array_field("A_t(z) when it differs from A")
+    A_z: np.ndarray | None = optional_array_field("A_z(z) when it differs from A")
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The array members that are present."""
+        names = self.REQUIRED + self.OPTIONAL
+        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+
+    @classmethod
+    def _declared_schema(cls, path: Path) -> str | None:
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                if "meta_json" not in archive.files:
+                    return None
+                return json.loads(str(archive["meta_json"])).get("schema_name")
+        except Exception:  # noqa: BLE001 - a peek; any failure means "not declared"
+            return None
+
+    @classmethod
+    def _load(cls, path: Path, report: ValidationReport) -> Self | None:
+        members = read_npz_members(path, report)
+        if members is None:
+            return None
+        for key in (*cls.REQUIRED, "meta_json"):
+            if key not in members and not any(f.location == key for f in report.findings):
+                legacy = [n for n in _LEGACY_NAMES.get(key, ()) if n in members]
+                hint = f" (legacy member {legacy[0]!r} present: this is a legacy prediction file)" if legacy else ""
+                report.error("missing_key", key, f"required member is missing{hint}")
+        arrays_ok = all(
+            check_float_array(members[k], k, report) for k in cls.REQUIRED + cls.OPTIONAL if k in members
+        )
+        meta = cls._load_meta(members.get("meta_json"), report)
+        if not report.ok or meta is None or not arrays_ok:
+            return None
+        return cls(meta=meta, **{k: members[k] for k in cls.REQUIRED + cls.OPTIONAL if k in members})
+
+    @classmethod
+    def _load_meta(cls, raw: np.ndarray | None, report: ValidationReport) -> GeometryMeta | None:
+        if raw is None:
+            return None
+        if raw.dtype.kind != "U" or raw.ndim != 0:
+            report.error("wrong_dtype", "meta_json", f"expected a 0-d string, got {raw.dtype} {raw.shape}")
+            return None
+        try:
+            doc = json.loads(str(raw), parse_constant=_reject_constant)
+        except ValueError as exc:
+            report.error("malformed_json", "meta_json", str(exc))
+            return None
+        if not isinstance(doc, dict):
+            report.error("wrong_type", "meta_json", "expected a JSON object")
+            return None
+        if doc.get("schema_name") != cls.SCHEMA_NAME:
+            report.error("wrong_schema", "meta_json.schema_name", f"expected {cls.SCHEMA_NAME!r}, got {doc.get('schema_name')!r}")
+            return None
+        doc = upgrade_document(cls.SCHEMA_NAME, doc.get("schema_version"), cls.SCHEMA_VERSION, doc, report, "meta_json.schema_version")
+        if doc is None:
+            return None
+        body = {k: v for k, v in doc.items() if k not in ("schema_name", "schema_version")}
+        return structure_checked(GeometryMeta, body, report, "meta_json")
+
+    def _check_fields(self, report: ValidationReport) -> None:
+        for name, array in self.arrays().items():
+            check_float_array(array, name, report)
+        check_structure(GeometryMeta, converter.unstructure(self.meta), report, "meta_json")
+
+    def _check(self, report: ValidationReport) -> None:
+        arrays = self.arrays()
+        if not all(isinstance(a, np.ndarray) and a.ndim == 1 and a.dtype.kind == "f" for a in arrays.values()):
+            return  # structure findings already say why
+        check_equal_lengths(arrays, report)
+        for name, array in arrays.items():
+            check_finite(array, name, report)
+        if np.isfinite(self.z).all():
+            check_strictly_increasing(self.z, "z", report)
+            if self.z[0] <= 0:
+                report.error("bad_value", "z", f"z must be > 0 (boundary at z -> 0), got z[0] = {self.z[0]!r}")
+        meta = self.meta
+        check_family(meta.family, "meta_json.family", report)
+        check_d_against_name(meta.d, meta.system_name or meta.system_id, "meta_json.d", report)
+        if meta.z_h is not None and not meta.z_h > 0:
+            report.error("bad_value", "meta_json.z_h", f"z_h must be positive, got {meta.z_h!r}")
+
+    def _dump(self, path: Path) -> None:
+        header = {"schema_name": self.SCHEMA_NAME, "schema_version": self.SCHEMA_VERSION}
+        meta_json = dumps_json({**header, **converter.unstructure(self.meta)})
+        arrays = {**self.arrays(), "meta_json": np.array(meta_json)}
+        atomic_write_bytes(path, npz_bytes(arrays))
+
+    def to_xarray(self):
+        """An ``xarray.Dataset`` on the ``z`` coordinate; meta in ``attrs``."""
+        import xarray as xr
+
+        data = {n: ("z", a) for n, a in self.arrays().items() if n != "z"}
+        attrs_ = {k: json.dumps(v) if isinstance(v, dict) else v for k, v in converter.unstructure(self.meta).items() if v is not None}
+        return xr.Dataset(data, coords={"z": self.z}, attrs={"schema_name": self.SCHEMA_NAME, "schema_version": self.SCHEMA_VERSION, **attrs_})
+
+    @classmethod
+    def example(cls) -> Self:
+        """AdS-Schwarzschild in d = 3 with z_h = 1 on 64 points."""
+        z = np.geomspace(1e-3, 0.99, 64)
+        from holopipe.artifacts.system_id import system_id
+
+        ident = {"family": "ads", "d": 3, "z_h": 1.0, "params": {}}
+        meta = GeometryMeta(
+            system_id=system_id(ident),
+            family="ads",
+            d=3,
+            z_h=1.0,
+            source_stage="example",
+            git_sha="0000000",
+            system_name="ads_d3_example",
+            temperature=3 / (4 * np.pi),
+        )
+        return cls(z=z, A=-np.log(z), f=1 - z**3, meta=meta)
+
+
+def _reject_constant(token: str) -> float:
+    raise ValueError(f"bare {token} token (not valid JSON)")
