@@ -1,0 +1,102 @@
+"""The Artifact API: versioned, validated artifact types and their registry.
+
+Types are imported on first use (``holopipe.artifacts.GeometryPrediction``) so that
+``import holopipe.artifacts`` stays cheap.
+
+Examples
+--------
+>>> from holopipe.artifacts import GeometryPrediction
+>>> GeometryPrediction.example().validate().ok
+True
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__all__ = [
+    "Artifact",
+    "ArtifactError",
+    "BulkEquations",
+    "ContractsSummary",
+    "Dictionary",
+    "EigenmodesDataset",
+    "Finding",
+    "GeometryContracts",
+    "GeometryPrediction",
+    "JSONArtifact",
+    "RunManifest",
+    "SandboxGeometry",
+    "StageSummary",
+    "UnknownSchemaError",
+    "ValidationReport",
+    "available_types",
+    "detect_type",
+    "get_type",
+    "json_schema",
+    "register",
+    "register_migration",
+    "system_id",
+    "validate_path",
+]
+
+_WHERE = {
+    "Artifact": "base",
+    "JSONArtifact": "base",
+    "ArtifactError": "report",
+    "Finding": "report",
+    "ValidationReport": "report",
+    "BulkEquations": "equations",
+    "ContractsSummary": "contracts",
+    "GeometryContracts": "contracts",
+    "Dictionary": "dictionary",
+    "EigenmodesDataset": "eigenmodes",
+    "GeometryPrediction": "prediction",
+    "SandboxGeometry": "sandbox",
+    "RunManifest": "records",
+    "StageSummary": "records",
+    "UnknownSchemaError": "registry",
+    "available_types": "registry",
+    "detect_type": "registry",
+    "get_type": "registry",
+    "json_schema": "registry",
+    "register": "registry",
+    "validate_path": "registry",
+    "register_migration": "versions",
+    "system_id": "identity",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        module = importlib.import_module(f"holopipe.artifacts.{_WHERE[name]}")
+        return getattr(module, name)
+    raise AttributeError(f"module 'holopipe.artifacts' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:
+    from holopipe.artifacts.base import Artifact, JSONArtifact
+    from holopipe.artifacts.contracts import ContractsSummary, GeometryContracts
+    from holopipe.artifacts.dictionary import Dictionary
+    from holopipe.artifacts.eigenmodes import EigenmodesDataset
+    from holopipe.artifacts.equations import BulkEquations
+    from holopipe.artifacts.prediction import GeometryPrediction
+    from holopipe.artifacts.records import RunManifest, StageSummary
+    from holopipe.artifacts.registry import (
+        UnknownSchemaError,
+        available_types,
+        detect_type,
+        get_type,
+        json_schema,
+        register,
+        validate_path,
+    )
+    from holopipe.artifacts.report import ArtifactError, Finding, ValidationReport
+    from holopipe.artifacts.sandbox import SandboxGeometry
+    from holopipe.artifacts.identity import system_id
+    from holopipe.artifacts.versions import register_migration

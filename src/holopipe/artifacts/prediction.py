@@ -178,7 +178,7 @@ class GeometryPrediction(Artifact):
     def example(cls) -> Self:
         """AdS-Schwarzschild in d = 3 with z_h = 1 on 64 points."""
         z = np.geomspace(1e-3, 0.99, 64)
-        from holopipe.artifacts.system_id import system_id
+        from holopipe.artifacts.identity import system_id
 
         ident = {"family": "ads", "d": 3, "z_h": 1.0, "params": {}}
         meta = GeometryMeta(

@@ -1,0 +1,5 @@
+"""``python -m holopipe``: the same as the ``holopipe`` command."""
+
+from holopipe.cli import main
+
+main()

@@ -1,0 +1,180 @@
+"""The run's own records: StageSummary (``stage_summary.json``) and RunManifest
+(``run_manifest.json``), validated like any other artifact.
+
+The stage summary carries the fields of the plan's section 2.1 (stage, experiment, status,
+exit_code, counts, errors, warnings, artifacts, meta with git_sha and created_at), plus
+per-system rows, timings and metrics.
+
+Examples
+--------
+>>> s = StageSummary.example()
+>>> s.status, s.exit_code
+('OK', 0)
+>>> StageSummary.from_document(s.to_document(), ValidationReport()) == s
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal, Self
+
+import attrs
+
+from holopipe.artifacts.base import JSONArtifact
+from holopipe.artifacts.report import ValidationReport
+
+__all__ = [
+    "EXIT_CODES",
+    "Counts",
+    "FileRecord",
+    "RunManifest",
+    "StageRecord",
+    "StageSummary",
+    "SummaryMeta",
+    "SystemStatus",
+]
+
+Status = Literal["OK", "WARNING", "INCOMPLETE", "ERROR"]
+
+#: The plan's exit-code contract (section 2.1).
+EXIT_CODES: dict[str, int] = {"OK": 0, "WARNING": 1, "INCOMPLETE": 2, "ERROR": 3}
+
+
+@attrs.define
+class Counts:
+    inputs_total: int = 0
+    inputs_ok: int = 0
+    inputs_failed: int = 0
+    outputs_rows: int = 0
+
+
+@attrs.define
+class SummaryMeta:
+    git_sha: str
+    created_at: str = attrs.field(metadata={"doc": "ISO 8601 UTC"})
+    holopipe_version: str = ""
+    git_dirty: bool = False
+    seed: int | None = None
+
+
+@attrs.define
+class SystemStatus:
+    system_id: str
+    status: Status
+    error: str | None = None
+
+
+@attrs.define
+class StageSummary(JSONArtifact):
+    """Machine-readable outcome of one stage run (``stage_summary.json``)."""
+
+    SCHEMA_NAME: ClassVar[str] = "StageSummary"
+    SCHEMA_VERSION: ClassVar[str] = "0.1"
+    SUFFIXES: ClassVar[tuple[str, ...]] = ("stage_summary.json",)
+
+    stage: str = attrs.field(metadata={"doc": "<NN>_<slug>, e.g. 06_build_bulk_eigenmodes_dataset"})
+    experiment: str
+    status: Status
+    exit_code: int
+    meta: SummaryMeta
+    counts: Counts = attrs.field(factory=Counts)
+    errors: list[str] = attrs.field(factory=list)
+    warnings: list[str] = attrs.field(factory=list)
+    artifacts: dict[str, str] = attrs.field(factory=dict, metadata={"doc": "name -> path relative to the run root"})
+    systems: list[SystemStatus] = attrs.field(factory=list)
+    timings: dict[str, float] = attrs.field(factory=dict, metadata={"doc": "seconds"})
+    metrics: dict[str, float] = attrs.field(factory=dict)
+
+    def _check(self, report: ValidationReport) -> None:
+        expected = EXIT_CODES.get(self.status)
+        if expected is not None and self.exit_code != expected:
+            report.error(
+                "status_mismatch",
+                "exit_code",
+                f"status {self.status} means exit code {expected}, got {self.exit_code}",
+            )
+        c = self.counts
+        if c.inputs_ok + c.inputs_failed > c.inputs_total:
+            report.error("bad_counts", "counts", "inputs_ok + inputs_failed exceeds inputs_total")
+        if self.status in ("INCOMPLETE", "ERROR") and not self.errors:
+            report.warning("no_reason", "errors", f"status {self.status} without any error message")
+
+    @classmethod
+    def example(cls) -> Self:
+        return cls(
+            stage="06_build_bulk_eigenmodes_dataset",
+            experiment="test_v3",
+            status="OK",
+            exit_code=0,
+            meta=SummaryMeta(git_sha="0000000", created_at="2026-01-01T00:00:00Z"),
+            counts=Counts(inputs_total=2, inputs_ok=2, outputs_rows=12),
+            artifacts={"dataset_csv": "bulk_eigenmodes/bulk_modes_dataset.csv"},
+        )
+
+
+@attrs.define
+class FileRecord:
+    """One input or output file of a stage, relative to the run root."""
+
+    name: str = attrs.field(metadata={"doc": "role of the file, e.g. the alias it was read from"})
+    path: str = attrs.field(metadata={"doc": "relative to runs/<experiment>/"})
+    sha256: str
+    schema: str | None = None
+    resolved_from_legacy: bool = False
+
+
+@attrs.define
+class StageRecord:
+    """What the manifest remembers of the last run of one stage."""
+
+    stage: str
+    status: Status
+    exit_code: int
+    command: list[str]
+    git_sha: str
+    started_at: str
+    finished_at: str
+    fingerprint: str = attrs.field(metadata={"doc": "sha256 of code version, params and input hashes"})
+    git_dirty: bool = False
+    environment_sha256: str = ""
+    duration_s: float = 0.0
+    inputs: list[FileRecord] = attrs.field(factory=list)
+    outputs: list[FileRecord] = attrs.field(factory=list)
+
+
+@attrs.define
+class RunManifest(JSONArtifact):
+    """``run_manifest.json``: the source of truth of a run (plan, section 1.4)."""
+
+    SCHEMA_NAME: ClassVar[str] = "RunManifest"
+    SCHEMA_VERSION: ClassVar[str] = "0.1"
+    SUFFIXES: ClassVar[tuple[str, ...]] = ("run_manifest.json",)
+
+    experiment: str
+    created_at: str
+    updated_at: str
+    holopipe_version: str = ""
+    config_sha256: str | None = None
+    stages: dict[str, StageRecord] = attrs.field(factory=dict, metadata={"doc": "keyed by <NN>_<slug>"})
+    aliases: dict[str, str] = attrs.field(factory=dict, metadata={"doc": "alias -> stage dir path it points at"})
+    resolved_from_legacy: bool = False
+    legacy_sources: list[dict[str, Any]] = attrs.field(factory=list)
+
+    def _check(self, report: ValidationReport) -> None:
+        for key, record in self.stages.items():
+            if record.stage != key:
+                report.error("key_mismatch", f"stages.{key}.stage", f"record says {record.stage!r}")
+            for kind in ("inputs", "outputs"):
+                for i, item in enumerate(getattr(record, kind)):
+                    if item.path.startswith("/") or ".." in item.path.split("/"):
+                        report.error(
+                            "absolute_path",
+                            f"stages.{key}.{kind}[{i}].path",
+                            f"paths are relative to the run root, got {item.path!r}",
+                        )
+                    if len(item.sha256) != 64:
+                        report.error("bad_hash", f"stages.{key}.{kind}[{i}].sha256", "not a sha256 hex digest")
+
+    @classmethod
+    def example(cls) -> Self:
+        return cls(experiment="demo", created_at="2026-01-01T00:00:00Z", updated_at="2026-01-01T00:00:00Z")

@@ -1,0 +1,145 @@
+"""The schema registry: artifact types by name and version, file-type detection,
+JSON Schema export, and third-party types through the ``holopipe.artifacts`` entry points.
+
+Like xarray's backends, each type is a class asked whether it can open a file
+(:meth:`~holopipe.artifacts.base.Artifact.guess_can_open`); the list of types is built once
+and cached.
+
+Examples
+--------
+>>> sorted(available_types())[:3]
+['BulkEquations', 'ContractsSummary', 'Dictionary']
+>>> get_type("GeometryPrediction").SCHEMA_VERSION
+'0.1'
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import importlib
+import os
+import warnings
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+from holopipe.artifacts.base import Artifact, JSONArtifact
+from holopipe.artifacts.report import ValidationReport
+from holopipe.artifacts.versions import parse_version
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "UnknownSchemaError",
+    "available_types",
+    "detect_type",
+    "get_type",
+    "json_schema",
+    "register",
+    "validate_path",
+]
+
+ENTRY_POINT_GROUP = "holopipe.artifacts"
+
+# Built-in types as import strings, so that listing them imports nothing heavy.
+_BUILTIN_TYPES = {
+    "SandboxGeometry": "holopipe.artifacts.sandbox:SandboxGeometry",
+    "GeometryPrediction": "holopipe.artifacts.prediction:GeometryPrediction",
+    "BulkEquations": "holopipe.artifacts.equations:BulkEquations",
+    "GeometryContracts": "holopipe.artifacts.contracts:GeometryContracts",
+    "ContractsSummary": "holopipe.artifacts.contracts:ContractsSummary",
+    "EigenmodesDataset": "holopipe.artifacts.eigenmodes:EigenmodesDataset",
+    "Dictionary": "holopipe.artifacts.dictionary:Dictionary",
+    "StageSummary": "holopipe.artifacts.records:StageSummary",
+    "RunManifest": "holopipe.artifacts.records:RunManifest",
+}
+
+_registered: dict[str, type[Artifact]] = {}
+
+
+class UnknownSchemaError(LookupError):
+    """No artifact type of that name, or a version this holopipe cannot read."""
+
+
+def _load(target: str) -> Any:
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+@functools.cache
+def _discovered() -> dict[str, type[Artifact]]:
+    found = {name: _load(target) for name, target in _BUILTIN_TYPES.items()}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name in found:
+            warnings.warn(f"artifact plugin {ep.value} ignored: {ep.name!r} is built in", stacklevel=2)
+            continue
+        try:
+            cls = ep.load()
+        except Exception as exc:  # noqa: BLE001 - a broken plugin must not break holopipe
+            warnings.warn(f"artifact plugin {ep.name} ({ep.value}) failed to load: {exc}", stacklevel=2)
+            continue
+        found[cls.SCHEMA_NAME] = cls
+    return found
+
+
+def available_types() -> dict[str, type[Artifact]]:
+    """Every known type by schema name: built-ins, entry-point plugins, then :func:`register`."""
+    return {**_discovered(), **_registered}
+
+
+def register(cls: type[Artifact]) -> type[Artifact]:
+    """Register a type at run time (a class decorator); entry points are preferred."""
+    _registered[cls.SCHEMA_NAME] = cls
+    return cls
+
+
+def get_type(name: str, version: str | None = None) -> type[Artifact]:
+    """The class for ``name``; with ``version``, refuse versions newer than supported."""
+    types = available_types()
+    if name not in types:
+        close = difflib.get_close_matches(name, list(types), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(sorted(types))}"
+        raise UnknownSchemaError(f"unknown artifact type {name!r}{hint}")
+    cls = types[name]
+    if version is not None and parse_version(version) > parse_version(cls.SCHEMA_VERSION):
+        raise UnknownSchemaError(
+            f"{name} version {version} is newer than this holopipe supports ({cls.SCHEMA_VERSION})"
+        )
+    return cls
+
+
+def detect_type(path: str | os.PathLike) -> type[Artifact] | None:
+    """The first type whose ``guess_can_open`` accepts ``path``, or ``None``."""
+    for cls in available_types().values():
+        if cls.guess_can_open(path):
+            return cls
+    return None
+
+
+def validate_path(path: str | os.PathLike, schema: str | None = None) -> ValidationReport:
+    """Validate a file as ``schema`` or as its detected type; never raises on bad content."""
+    path = Path(path)
+    if schema is not None:
+        return get_type(schema).validate_file(path)
+    if not path.exists():
+        report = ValidationReport(str(path))
+        report.error("missing_file", "<file>", "file does not exist")
+        return report
+    cls = detect_type(path)
+    if cls is None:
+        report = ValidationReport(str(path))
+        report.error(
+            "unknown_schema",
+            "<file>",
+            "no artifact type recognises this file; name one with --schema",
+        )
+        return report
+    return cls.validate_file(path)
+
+
+def json_schema(name: str) -> dict[str, Any]:
+    """JSON Schema of a JSON-based type."""
+    cls = get_type(name)
+    if not issubclass(cls, JSONArtifact):
+        raise UnknownSchemaError(f"{name} is stored as {cls.FORMAT}, not JSON: it has no JSON Schema")
+    return cls.json_schema()

@@ -1,0 +1,43 @@
+"""The ``holopipe`` command: a thin Typer app over the library.
+
+Commands parse arguments, call the library and print. Errors the user can fix are printed
+as one clear line with the documented exit code; anything else is an internal error
+(exit 3) whose traceback is shown only with ``HOLOPIPE_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from holopipe.cli import artifact_commands
+
+app = typer.Typer(
+    name="holopipe",
+    help="Auditable runs for holographic emergent-geometry pipelines.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.command("validate")(artifact_commands.validate)
+app.add_typer(artifact_commands.schema_app, name="schema")
+
+#: The plan's exit codes (section 2.1), shared by every command.
+EXIT_INTERNAL_ERROR = 3
+
+
+def main() -> None:
+    """Entry point of the ``holopipe`` console script."""
+    try:
+        app()
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
+        if os.environ.get("HOLOPIPE_DEBUG"):
+            raise
+        print(f"holopipe: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print("holopipe: rerun with HOLOPIPE_DEBUG=1 for the traceback", file=sys.stderr)
+        sys.exit(EXIT_INTERNAL_ERROR)

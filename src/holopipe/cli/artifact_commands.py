@@ -1,0 +1,74 @@
+"""``holopipe validate`` and ``holopipe schema``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+schema_app = typer.Typer(help="List, show and export the artifact schemas.", no_args_is_help=True)
+
+
+def validate(
+    paths: Annotated[list[Path], typer.Argument(help="Artifact files to validate.", show_default=False)],
+    schema: Annotated[str | None, typer.Option(help="Validate as this type instead of detecting it.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON report per file.")] = False,
+) -> None:
+    """Validate artifact files: one line per finding.
+
+    Exit code 0 when every file is valid, 1 when there are only warnings, 2 when a file is
+    invalid or missing, 3 on an internal error.
+    """
+    from holopipe.artifacts.registry import UnknownSchemaError, validate_path
+
+    try:
+        reports = [validate_path(p, schema) for p in paths]
+    except UnknownSchemaError as exc:
+        typer.echo(f"holopipe validate: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if as_json:
+        typer.echo(json.dumps([r.to_dict() for r in reports], indent=2))
+    else:
+        for report in reports:
+            for line in report.lines():
+                typer.echo(line)
+            if report.ok:
+                typer.echo(f"{report.path}: valid {report.schema}")
+    raise typer.Exit(max(r.exit_code for r in reports))
+
+
+@schema_app.command("list")
+def schema_list() -> None:
+    """List the known artifact types with their version and format."""
+    from holopipe.artifacts.registry import available_types
+
+    for name, cls in sorted(available_types().items()):
+        typer.echo(f"{name:20s} {cls.SCHEMA_VERSION:8s} {cls.FORMAT:10s} {cls.SUFFIXES[0]}")
+
+
+@schema_app.command("show")
+def schema_show(name: Annotated[str, typer.Argument(help="Artifact type name.")]) -> None:
+    """Describe one artifact type: fields, types, required or optional."""
+    from holopipe.artifacts.docs import describe_type
+    from holopipe.artifacts.registry import UnknownSchemaError, get_type
+
+    try:
+        cls = get_type(name)
+    except UnknownSchemaError as exc:
+        typer.echo(f"holopipe schema show: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(describe_type(cls))
+
+
+@schema_app.command("json-schema")
+def schema_json(name: Annotated[str, typer.Argument(help="Artifact type name (a JSON type).")]) -> None:
+    """Print the JSON Schema of a JSON-based artifact type."""
+    from holopipe.artifacts.registry import UnknownSchemaError, json_schema
+
+    try:
+        typer.echo(json.dumps(json_schema(name), indent=2, sort_keys=True))
+    except UnknownSchemaError as exc:
+        typer.echo(f"holopipe schema json-schema: {exc}", err=True)
+        raise typer.Exit(2) from None
