@@ -1,0 +1,474 @@
+"""Analytic checks of the scalar Sturm-Liouville solver (holopipe.science.sturm_liouville).
+
+Every expected value below is independent of the solver: Bessel zeros (found with brentq on
+scipy.special.jv), the BTZ screening spectrum M_n z_h = Delta + 2n (hypergeometric functions), and
+min-max comparison theorems.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import brentq
+from scipy.special import jn_zeros, jv, jvp
+
+from holopipe.science.sturm_liouville import (
+    ConformalGeometry,
+    UnphysicalDimensionError,
+    bf_bound,
+    delta_from_uv_falloff,
+    delta_minus,
+    delta_plus,
+    nu,
+    solve_scalar_modes,
+    solve_scalar_modes_exact,
+    solve_scalar_modes_on,
+)
+
+HARD_WALL_CASES = [(3, -2.0), (3, 0.0), (4, -3.0), (4, 5.0), (2, -0.75)]
+N_MODES = 5
+FAST = settings(max_examples=25, deadline=None)
+
+
+def pure_ads(z):
+    return -np.log(z)
+
+
+def flat_f(z):
+    return np.ones_like(z)
+
+
+def deformed(a):
+    return lambda z: -np.log(z) + a * z**2
+
+
+def schwarzschild(d, z_h):
+    return lambda z: 1.0 - (z / z_h) ** d
+
+
+def positive_roots(func, count, start=1e-3, step=0.02):
+    """First `count` sign changes of func on (start, inf), refined by brentq."""
+    roots: list[float] = []
+    x = start
+    while len(roots) < count:
+        grid = np.arange(x, x + 50.0, step)
+        values = func(grid)
+        for lo, hi, vlo, vhi in zip(grid[:-1], grid[1:], values[:-1], values[1:], strict=True):
+            if vlo * vhi < 0:
+                roots.append(brentq(func, lo, hi, xtol=1e-15))
+                if len(roots) == count:
+                    break
+        x = grid[-1]
+    return np.array(roots)
+
+
+def bessel_zeros(order, count):
+    return positive_roots(lambda x: jv(order, x), count)
+
+
+def test_bessel_zero_oracle_matches_integer_order_table():
+    for order in (0, 1, 3):
+        np.testing.assert_allclose(bessel_zeros(order, 5), jn_zeros(order, 5), rtol=1e-13)
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def test_bf_bound_and_dimensions_known_values():
+    assert bf_bound(3) == -2.25
+    assert nu(3, -2.0) == 0.5
+    assert (delta_minus(3, -2.0), delta_plus(3, -2.0)) == (1.0, 2.0)
+    assert (delta_minus(4, 5.0), delta_plus(4, 5.0)) == (-1.0, 5.0)
+    assert nu(4, bf_bound(4)) == 0.0
+
+
+@FAST
+@given(d=st.sampled_from([2, 3, 4, 5]), excess=st.floats(0.0, 40.0))
+def test_deltas_solve_the_mass_relation(d, excess):
+    m2 = bf_bound(d) + excess
+    for delta in (delta_plus(d, m2), delta_minus(d, m2)):
+        assert delta * (delta - d) == pytest.approx(m2, abs=1e-9 * (1 + abs(m2)))
+    assert delta_plus(d, m2) + delta_minus(d, m2) == pytest.approx(d)
+
+
+@pytest.mark.parametrize("function", [nu, delta_plus, delta_minus])
+def test_below_bf_bound_raises_naming_m2(function):
+    with pytest.raises(ValueError, match="m2"):
+        function(3, -2.3)
+    with pytest.raises(ValueError, match="m2"):
+        solve_scalar_modes_exact(pure_ads, flat_f, 3, -2.3, n_modes=1, z_ir=1.0)
+
+
+def test_invalid_dimension_raises_naming_d():
+    with pytest.raises(ValueError, match="d:"):
+        bf_bound(2.5)
+    with pytest.raises(ValueError, match="d:"):
+        ConformalGeometry.from_callables(pure_ads, flat_f, d=1)
+
+
+# ------------------------------------------------------------------ hard wall in pure AdS
+
+
+@pytest.mark.parametrize(("d", "m2"), HARD_WALL_CASES)
+@pytest.mark.parametrize("given_as", ["callables", "arrays"])
+def test_hard_wall_masses_are_bessel_zeros(d, m2, given_as):
+    """M_n z_IR = j_{nu,n}; the normalisable mode psi = z^{d/2} J_nu(M z) vanishes at z_IR."""
+    z_ir = 1.0
+    if given_as == "callables":
+        spec = solve_scalar_modes_exact(pure_ads, flat_f, d, m2, n_modes=N_MODES, z_ir=z_ir)
+    else:
+        z = np.geomspace(1e-4, z_ir, 400)
+        spec = solve_scalar_modes(z, -np.log(z), np.ones_like(z), d, m2, n_modes=N_MODES)
+    exact = bessel_zeros(nu(d, m2), N_MODES) / z_ir
+    np.testing.assert_allclose(np.sqrt(spec.M2), exact, rtol=1e-6)
+    assert np.all(np.abs(spec.M2 - exact**2) <= spec.M2_error)  # the error estimate is honest
+    assert spec.z_ir == z_ir and spec.z_uv == 0.0 and spec.ir_end == "wall"
+
+
+@FAST
+@given(
+    case=st.sampled_from(HARD_WALL_CASES),
+    z_ir=st.floats(0.2, 6.0),
+)
+def test_hard_wall_scales_with_wall_position(case, z_ir):
+    d, m2 = case
+    spec = solve_scalar_modes_exact(pure_ads, flat_f, d, m2, n_modes=3, z_ir=z_ir)
+    np.testing.assert_allclose(np.sqrt(spec.M2) * z_ir, bessel_zeros(nu(d, m2), 3), rtol=1e-6)
+
+
+@pytest.mark.parametrize(("d", "m2"), [(3, -2.0), (3, -2.2), (4, -3.5), (2, -0.5), (4, -3.99)])
+def test_alternative_quantisation_gives_zeros_of_j_minus_nu(d, m2):
+    """Keeping psi ~ z^{Delta_-} (0 < nu < 1) gives psi = z^{d/2} J_{-nu}(M z)."""
+    spec = solve_scalar_modes_exact(
+        pure_ads, flat_f, d, m2, n_modes=4, z_ir=1.0, quantization="alternative"
+    )
+    np.testing.assert_allclose(np.sqrt(spec.M2), bessel_zeros(-nu(d, m2), 4), rtol=2e-6)
+    assert spec.delta == pytest.approx(delta_minus(d, m2))
+
+
+def test_alternative_quantisation_refused_for_nu_at_least_one():
+    with pytest.raises(ValueError, match="quantization"):
+        solve_scalar_modes_exact(
+            pure_ads, flat_f, 4, -3.0, n_modes=2, z_ir=1.0, quantization="alternative"
+        )
+
+
+@pytest.mark.parametrize(("d", "m2"), [(3, -2.0), (4, 5.0), (2, -0.75), (4, -3.9)])
+def test_neumann_wall(d, m2):
+    """psi'(z_IR) = 0 for psi = z^{d/2} J_nu(M z): (d/2) J_nu(x) + x J_nu'(x) = 0."""
+    order = nu(d, m2)
+    exact = positive_roots(lambda x: 0.5 * d * jv(order, x) + x * jvp(order, x), 4)
+    spec = solve_scalar_modes_exact(pure_ads, flat_f, d, m2, n_modes=4, z_ir=1.0, bc_ir="neumann")
+    np.testing.assert_allclose(np.sqrt(spec.M2), exact, rtol=2e-6)
+
+
+@pytest.mark.parametrize(("d", "m2"), HARD_WALL_CASES)
+def test_uv_cutoff_with_normalisable_log_derivative(d, m2):
+    """A cutoff z_uv imposing z psi'/psi = Delta_+ misses only O((M z_uv)^2 z_uv^{2 nu})."""
+    full = solve_scalar_modes_exact(pure_ads, flat_f, d, m2, n_modes=3, z_ir=1.0)
+    cut = solve_scalar_modes_exact(pure_ads, flat_f, d, m2, n_modes=3, z_ir=1.0, z_uv=1e-3)
+    np.testing.assert_allclose(cut.M2, full.M2, rtol=1e-6)
+    assert "cutoff" in cut.bc_uv and cut.z_uv == 1e-3
+
+
+@FAST
+@given(k=st.floats(-5.0, 5.0))
+def test_boundary_mass_is_independent_of_momentum_at_zero_temperature(k):
+    """For f = 1 the normal-mode eigenvalue is w^2 = M^2 + k^2: the reported w^2 - k^2 is fixed."""
+    spec = solve_scalar_modes_exact(pure_ads, flat_f, 3, 0.0, n_modes=3, z_ir=1.0, k=k)
+    np.testing.assert_allclose(np.sqrt(spec.M2), bessel_zeros(1.5, 3), rtol=1e-6)
+
+
+def test_eigenvectors_are_bessel_modes():
+    d, m2 = 4, -3.0
+    spec = solve_scalar_modes_exact(
+        pure_ads, flat_f, d, m2, n_modes=4, z_ir=1.0, return_eigenvectors=True
+    )
+    zeros = bessel_zeros(1.0, 4)
+    z = spec.z
+    for n, psi in enumerate(spec.eigenvectors):
+        exact = z ** (d / 2) * jv(1.0, zeros[n] * z)
+        cosine = psi @ exact / np.linalg.norm(psi) / np.linalg.norm(exact)
+        assert cosine > 1 - 1e-6
+        assert psi[0] > 0  # deterministic sign
+        assert np.count_nonzero(np.diff(np.sign(psi)) != 0) == n  # Sturm oscillation theorem
+    # weight-orthonormal: int e^{(d-1)A} psi_m psi_n dz = delta_mn (midpoint rule, O(h^2))
+    h = z[1] - z[0]
+    gram = (spec.eigenvectors * z ** (1 - d)) @ spec.eigenvectors.T * h
+    np.testing.assert_allclose(gram, np.eye(4), atol=1e-3)
+
+
+def test_richardson_value_converges_at_fourth_order():
+    exact = bessel_zeros(3.0, 3) ** 2
+    errors = [
+        np.max(
+            np.abs(
+                solve_scalar_modes_exact(pure_ads, flat_f, 4, 5.0, n_modes=3, z_ir=1.0, n_grid=n).M2
+                / exact
+                - 1
+            )
+        )
+        for n in (64, 128, 256)
+    ]
+    orders = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
+    assert np.all(orders > 3.5)
+
+
+def test_deformed_geometry_arrays_agree_with_callables():
+    """The spline path (arrays from a file) reproduces the exact-callable spectrum."""
+    a, d, m2 = 0.2, 3, -2.0
+    z = np.geomspace(1e-4, 1.0, 400)
+    f_exact = schwarzschild(d, 1.5)
+    from_arrays = solve_scalar_modes(z, deformed(a)(z), f_exact(z), d, m2, n_modes=N_MODES)
+    exact = solve_scalar_modes_exact(deformed(a), f_exact, d, m2, n_modes=N_MODES, z_ir=1.0)
+    np.testing.assert_allclose(from_arrays.M2, exact.M2, rtol=1e-6)
+    assert not np.allclose(exact.M2, bessel_zeros(0.5, N_MODES) ** 2, rtol=1e-3)
+
+
+# ------------------------------------------------------------------ thermal geometries
+
+
+@FAST
+@given(m2=st.floats(-0.95, 6.0), z_h=st.floats(0.3, 4.0))
+def test_btz_screening_masses_are_exact(m2, z_h):
+    """d = 2 BTZ, w = 0, regular at the horizon: M_n z_h = Delta_+ + 2n (hypergeometric)."""
+    spec = solve_scalar_modes_exact(
+        pure_ads,
+        schwarzschild(2, z_h),
+        2,
+        m2,
+        n_modes=4,
+        z_ir=z_h,
+        bc_ir="horizon",
+        eigenproblem="screening",
+    )
+    exact = delta_plus(2, m2) + 2 * np.arange(4)
+    np.testing.assert_allclose(np.sqrt(spec.M2) * z_h, exact, rtol=1e-6)
+    assert spec.ir_end == "horizon" and spec.eigenproblem == "screening"
+
+
+@pytest.mark.parametrize("m2", [-0.95, -0.75, -0.3])
+def test_btz_screening_alternative_quantisation(m2):
+    spec = solve_scalar_modes_exact(
+        pure_ads,
+        schwarzschild(2, 1.0),
+        2,
+        m2,
+        n_modes=4,
+        z_ir=1.0,
+        bc_ir="horizon",
+        eigenproblem="screening",
+        quantization="alternative",
+    )
+    np.testing.assert_allclose(np.sqrt(spec.M2), delta_minus(2, m2) + 2 * np.arange(4), rtol=2e-6)
+
+
+def test_btz_from_arrays_on_the_open_interval_up_to_the_horizon():
+    """Stored f lives on (0, z_h); the IR end is the horizon one short extrapolation away."""
+    z_h, m2 = 1.3, 0.5
+    z = np.geomspace(1e-4, z_h * (1 - 1e-3), 400)
+    spec = solve_scalar_modes(
+        z,
+        -np.log(z),
+        1 - (z / z_h) ** 2,
+        2,
+        m2,
+        n_modes=4,
+        z_ir=z_h,
+        bc_ir="horizon",
+        eigenproblem="screening",
+    )
+    exact = delta_plus(2, m2) + 2 * np.arange(4)
+    np.testing.assert_allclose(np.sqrt(spec.M2) * z_h, exact, rtol=1e-6)
+    located = solve_scalar_modes(  # z_ir omitted: the horizon is the zero of the splined f
+        z,
+        -np.log(z),
+        1 - (z / z_h) ** 2,
+        2,
+        m2,
+        n_modes=4,
+        bc_ir="horizon",
+        eigenproblem="screening",
+    )
+    assert located.z_ir == pytest.approx(z_h, rel=1e-12)
+    np.testing.assert_allclose(located.M2, spec.M2, rtol=1e-12)
+
+
+@pytest.mark.parametrize(("d", "m2"), [(3, -2.0), (4, 5.0), (4, -3.0)])
+def test_thermal_screening_with_wall_approaches_hard_wall_from_below(d, m2):
+    """Min-max: f <= 1 lowers the energy at fixed weight, so M2_n(z_h) <= j_n^2 and M2_n grows
+    with z_h; first-order perturbation in f - 1 = -(z/z_h)^d makes the gap O(z_h^-d)."""
+    hard = bessel_zeros(nu(d, m2), 3) ** 2
+    horizons = np.array([2.0, 4.0, 8.0])
+    spectra = np.array(
+        [
+            solve_scalar_modes_exact(
+                pure_ads,
+                schwarzschild(d, z_h),
+                d,
+                m2,
+                n_modes=3,
+                z_ir=1.0,
+                eigenproblem="screening",
+                n_grid=1024,
+            ).M2
+            for z_h in horizons
+        ]
+    )
+    assert np.all(spectra < hard)
+    assert np.all(np.diff(spectra, axis=0) > 0)
+    scaled_gap = (1 - spectra / hard) * horizons[:, None] ** d
+    np.testing.assert_allclose(scaled_gap[1], scaled_gap[2], rtol=0.01)
+
+
+@pytest.mark.parametrize("d", [3, 4])
+def test_thermal_normal_modes_with_wall_approach_hard_wall(d):
+    m2 = 1.0  # m2 >= 0 keeps the energy positive, so the larger weight 1/f can only lower w^2
+    hard = bessel_zeros(nu(d, m2), 3) ** 2
+    horizons = np.array([2.0, 4.0, 8.0])
+    spectra = np.array(
+        [
+            solve_scalar_modes_exact(pure_ads, schwarzschild(d, z_h), d, m2, n_modes=3, z_ir=1.0).M2
+            for z_h in horizons
+        ]
+    )
+    assert np.all(spectra < hard)
+    gaps = 1 - spectra / hard
+    np.testing.assert_allclose(gaps[1:] / gaps[:-1], 2.0**-d, rtol=0.05)
+
+
+def test_horizon_problems_that_are_not_hermitian_are_refused():
+    horizon = {"z_ir": 1.0, "n_modes": 2}
+    f = schwarzschild(3, 1.0)
+    with pytest.raises(ValueError, match="eigenproblem"):
+        solve_scalar_modes_exact(pure_ads, f, 3, 0.0, bc_ir="horizon", **horizon)
+    with pytest.raises(ValueError, match="bc_ir"):
+        solve_scalar_modes_exact(pure_ads, f, 3, 0.0, eigenproblem="screening", **horizon)
+    with pytest.raises(ValueError, match="z_ir"):
+        solve_scalar_modes_exact(pure_ads, f, 3, 0.0, z_ir=1.2, n_modes=2)
+    with pytest.raises(ValueError, match="z_ir"):
+        solve_scalar_modes_exact(
+            pure_ads, f, 3, 0.0, z_ir=0.9, n_modes=2, bc_ir="horizon", eigenproblem="screening"
+        )
+    with pytest.raises(ValueError, match="k:"):
+        solve_scalar_modes_exact(
+            pure_ads, f, 3, 0.0, k=1.0, bc_ir="horizon", eigenproblem="screening", **horizon
+        )
+
+
+# ------------------------------------------------------------------ Delta from the UV falloff
+
+
+@FAST
+@given(
+    d=st.sampled_from([2, 3, 4]),
+    excess=st.floats(0.01, 15.0),
+    a=st.sampled_from([-0.3, 0.0, 0.2]),
+)
+def test_delta_from_falloff_recovers_both_branches_under_deformation(d, excess, a):
+    m2 = bf_bound(d) + excess
+    geometry = ConformalGeometry.from_callables(deformed(a), flat_f, d)
+    plus = delta_from_uv_falloff(geometry, m2, branch="plus")
+    minus = delta_from_uv_falloff(geometry, m2, branch="minus")
+    assert abs(plus.delta - (d / 2 + np.sqrt(d * d / 4 + m2))) < 1e-5
+    assert abs(minus.delta - (d / 2 - np.sqrt(d * d / 4 + m2))) < 1e-5
+    assert (plus.branch, minus.branch) == ("plus", "minus")
+
+
+@pytest.mark.parametrize("d", [2, 3, 4])
+@pytest.mark.parametrize("a", [-0.3, 0.2])
+def test_delta_from_arrays_of_a_deformed_black_hole(d, a):
+    z = np.geomspace(1e-3, 1.0, 300)
+    for m2 in (bf_bound(d) + 0.05, bf_bound(d) + 0.5, 0.5, 8.0):
+        undeformed = ConformalGeometry.from_arrays(z, -np.log(z), np.ones_like(z), d)
+        geometry = ConformalGeometry.from_arrays(z, deformed(a)(z), schwarzschild(d, 1.0)(z), d)
+        for branch, exact in (("plus", delta_plus(d, m2)), ("minus", delta_minus(d, m2))):
+            measured = delta_from_uv_falloff(geometry, m2, branch=branch).delta
+            reference = delta_from_uv_falloff(undeformed, m2, branch=branch).delta
+            assert abs(measured - exact) < 1e-5
+            assert abs(measured - reference) < 1e-5
+
+
+def test_delta_at_the_bf_bound_is_degenerate_but_close():
+    geometry = ConformalGeometry.from_callables(deformed(0.2), flat_f, 3)
+    out = delta_from_uv_falloff(geometry, bf_bound(3), branch="plus")
+    assert abs(out.delta - 1.5) < 1e-3
+
+
+def test_negative_delta_is_flagged_never_data():
+    geometry = ConformalGeometry.from_callables(pure_ads, flat_f, 4)
+    out = delta_from_uv_falloff(geometry, 5.0, branch="minus")
+    assert out.delta == pytest.approx(-1.0, abs=1e-8)
+    assert not out.physical and "negative" in out.issue
+    with pytest.raises(UnphysicalDimensionError, match="negative"):
+        _ = out.operator_dimension
+    below_unitarity = delta_from_uv_falloff(geometry, -2.0, branch="minus")  # nu = sqrt 2 > 1
+    assert 0 < below_unitarity.delta < 1 and not below_unitarity.physical
+    good = delta_from_uv_falloff(geometry, -3.5, branch="minus")  # nu = 1/sqrt 2 < 1
+    assert good.physical and good.operator_dimension == pytest.approx(2 - np.sqrt(0.5), abs=1e-8)
+
+
+def test_non_ads_ultraviolet_is_refused():
+    theta, d = 0.5, 3  # hyperscaling violation: dA/d ln z = -(1 - theta/(d-1))
+    with pytest.raises(ValueError, match="asymptotically AdS"):
+        ConformalGeometry.from_callables(lambda z: -(1 - theta / (d - 1)) * np.log(z), flat_f, d)
+    z = np.geomspace(1e-4, 1.0, 100)
+    with pytest.raises(ValueError, match="asymptotically AdS"):
+        ConformalGeometry.from_arrays(z, -(1 - theta / (d - 1)) * np.log(z), np.ones_like(z), d)
+
+
+# ------------------------------------------------------------------ records and validation
+
+
+def test_spectrum_records_its_problem_and_is_deterministic():
+    kwargs = {"n_modes": 3, "z_ir": 1.0, "bc_ir": "horizon", "eigenproblem": "screening"}
+    first = solve_scalar_modes_exact(pure_ads, schwarzschild(3, 1.0), 3, -2.0, **kwargs)
+    second = solve_scalar_modes_exact(pure_ads, schwarzschild(3, 1.0), 3, -2.0, **kwargs)
+    np.testing.assert_array_equal(first.M2, second.M2)
+    record = json.loads(json.dumps(first.record()))
+    assert record["m2"] == -2.0 and record["d"] == 3 and record["delta"] == 2.0
+    assert record["ir_end"] == "horizon" and record["z_ir"] == 1.0 and record["z_uv"] == 0.0
+    assert record["n_grid"] == first.n_grid and "eigh_tridiagonal" in record["method"]
+    assert "Delta" not in record and "m2L2" not in record
+    with pytest.raises(ValueError):
+        first.M2[0] = 0.0  # read-only
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"n_modes": 0}, "n_modes"),
+        ({"n_modes": 2, "n_grid": 30}, "n_grid"),
+        ({"n_modes": 2, "bc_ir": "robin"}, "bc_ir"),
+        ({"n_modes": 2, "eigenproblem": "quasinormal"}, "eigenproblem"),
+        ({"n_modes": 2, "quantization": "both"}, "quantization"),
+        ({"n_modes": 2, "z_ir": 2.0}, "z_ir"),
+        ({"n_modes": 2, "z_uv": 1.5}, "z_uv"),
+    ],
+)
+def test_invalid_arguments_are_named(kwargs, name):
+    z = np.geomspace(1e-4, 1.0, 100)
+    with pytest.raises(ValueError, match=name):
+        solve_scalar_modes(z, -np.log(z), np.ones_like(z), 3, 0.0, **kwargs)
+
+
+def test_geometry_arrays_are_validated():
+    z = np.geomspace(1e-4, 1.0, 100)
+    with pytest.raises(ValueError, match="f:"):
+        ConformalGeometry.from_arrays(z, -np.log(z), np.full_like(z, np.nan), 3)
+    with pytest.raises(ValueError, match="z:"):
+        ConformalGeometry.from_arrays(z[::-1], -np.log(z), np.ones_like(z), 3)
+
+
+@pytest.mark.slow
+@settings(max_examples=1000, deadline=None)
+@given(d=st.sampled_from([2, 3, 4, 5, 6]), excess=st.floats(0.0, 30.0), z_ir=st.floats(0.5, 3.0))
+def test_hard_wall_sweep(d, excess, z_ir):
+    m2 = bf_bound(d) + excess
+    geometry = ConformalGeometry.from_callables(pure_ads, flat_f, d)
+    spec = solve_scalar_modes_on(geometry, m2, n_modes=N_MODES, z_ir=z_ir)
+    np.testing.assert_allclose(np.sqrt(spec.M2) * z_ir, bessel_zeros(nu(d, m2), N_MODES), rtol=1e-6)
