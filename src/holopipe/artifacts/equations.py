@@ -89,7 +89,7 @@ class BulkEquations(JSONArtifact):
             git_sha="0000000",
             systems=[
                 SystemEquations(
-                    system_id="ads_d3-d3f0fdab1d3f",
+                    system_id="ads_d3-144e635c4a11",
                     family="ads",
                     d=3,
                     n_points=200,

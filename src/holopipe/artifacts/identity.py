@@ -11,9 +11,9 @@ rounded the same way.
 Examples
 --------
 >>> system_id({"family": "ads", "d": 3, "z_h": 1.0, "params": {}})
-'ads_d3-d3f0fdab1d3f'
+'ads_d3-144e635c4a11'
 >>> system_id({"family": "ads", "d": 3, "z_h": 1.0, "params": {}}, name="ads_d3_000")
-'ads_d3_000-d3f0fdab1d3f'
+'ads_d3_000-144e635c4a11'
 """
 
 from __future__ import annotations
