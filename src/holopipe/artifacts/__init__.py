@@ -26,6 +26,7 @@ __all__ = [
     "GeometryContracts",
     "GeometryPrediction",
     "JSONArtifact",
+    "PipelineSummary",
     "RunManifest",
     "SandboxGeometry",
     "StageSummary",
@@ -55,6 +56,7 @@ _WHERE = {
     "GeometryPrediction": "prediction",
     "SandboxGeometry": "sandbox",
     "RunManifest": "records",
+    "PipelineSummary": "records",
     "StageSummary": "records",
     "UnknownSchemaError": "registry",
     "available_types": "registry",
@@ -86,7 +88,7 @@ if TYPE_CHECKING:
     from holopipe.artifacts.eigenmodes import EigenmodesDataset
     from holopipe.artifacts.equations import BulkEquations
     from holopipe.artifacts.prediction import GeometryPrediction
-    from holopipe.artifacts.records import RunManifest, StageSummary
+    from holopipe.artifacts.records import PipelineSummary, RunManifest, StageSummary
     from holopipe.artifacts.registry import (
         UnknownSchemaError,
         available_types,

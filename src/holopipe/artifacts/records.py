@@ -29,6 +29,8 @@ __all__ = [
     "FileRecord",
     "RunManifest",
     "StageRecord",
+    "PipelineSummary",
+    "StageOutcome",
     "StageSummary",
     "SummaryMeta",
     "SystemStatus",
@@ -120,6 +122,7 @@ class FileRecord:
     path: str = attrs.field(metadata={"doc": "relative to runs/<experiment>/"})
     sha256: str
     schema: str | None = None
+    size: int = attrs.field(default=0, metadata={"doc": "bytes; a cheap up-to-date check"})
     resolved_from_legacy: bool = False
 
 
@@ -135,6 +138,7 @@ class StageRecord:
     started_at: str
     finished_at: str
     fingerprint: str = attrs.field(metadata={"doc": "sha256 of code version, params and input hashes"})
+    fingerprint_parts: dict[str, str] = attrs.field(factory=dict, metadata={"doc": "code, params, inputs: each hashed"})
     git_dirty: bool = False
     environment_sha256: str = ""
     duration_s: float = 0.0
@@ -161,20 +165,69 @@ class RunManifest(JSONArtifact):
     legacy_sources: list[dict[str, Any]] = attrs.field(factory=list)
 
     def _check(self, report: ValidationReport) -> None:
+        for alias, target in self.aliases.items():
+            if target.split("/", 1)[0] not in self.stages:
+                report.error("dangling_alias", f"aliases.{alias}", f"points at {target!r}, a stage with no record")
         for key, record in self.stages.items():
             if record.stage != key:
                 report.error("key_mismatch", f"stages.{key}.stage", f"record says {record.stage!r}")
+            for i, item in enumerate(record.outputs):
+                # Inputs may come from outside the run (CLI, legacy); outputs never do.
+                if item.path.startswith("/") or ".." in item.path.split("/"):
+                    report.error(
+                        "outside_run",
+                        f"stages.{key}.outputs[{i}].path",
+                        f"outputs are relative paths inside the run root, got {item.path!r}",
+                    )
             for kind in ("inputs", "outputs"):
                 for i, item in enumerate(getattr(record, kind)):
-                    if item.path.startswith("/") or ".." in item.path.split("/"):
-                        report.error(
-                            "absolute_path",
-                            f"stages.{key}.{kind}[{i}].path",
-                            f"paths are relative to the run root, got {item.path!r}",
-                        )
                     if len(item.sha256) != 64:
                         report.error("bad_hash", f"stages.{key}.{kind}[{i}].sha256", "not a sha256 hex digest")
 
     @classmethod
     def example(cls) -> Self:
         return cls(experiment="demo", created_at="2026-01-01T00:00:00Z", updated_at="2026-01-01T00:00:00Z")
+
+
+@attrs.define
+class StageOutcome:
+    """One stage's line in the pipeline summary."""
+
+    stage: str
+    status: Literal["OK", "WARNING", "INCOMPLETE", "ERROR", "SKIPPED", "NOT_RUN"]
+    exit_code: int
+    action: Literal["ran", "up_to_date", "gate_failed", "not_reached"]
+    duration_s: float = 0.0
+    reason: str = ""
+
+
+@attrs.define
+class PipelineSummary(JSONArtifact):
+    """``pipeline_summary.json``: the consolidated outcome of one ``holopipe run``."""
+
+    SCHEMA_NAME: ClassVar[str] = "PipelineSummary"
+    SCHEMA_VERSION: ClassVar[str] = "0.1"
+    SUFFIXES: ClassVar[tuple[str, ...]] = ("pipeline_summary.json",)
+
+    experiment: str
+    exit_code: int
+    started_at: str
+    finished_at: str
+    command: list[str]
+    stages: list[StageOutcome]
+
+    def _check(self, report: ValidationReport) -> None:
+        ran = [s.exit_code for s in self.stages if s.action in ("ran", "gate_failed")]
+        if max(ran, default=0) != self.exit_code:
+            report.error("status_mismatch", "exit_code", "must be the worst exit code of the stages that ran")
+
+    @classmethod
+    def example(cls) -> Self:
+        return cls(
+            experiment="demo",
+            exit_code=0,
+            started_at="2026-01-01T00:00:00Z",
+            finished_at="2026-01-01T00:00:01Z",
+            command=["holopipe", "run", "--experiment", "demo"],
+            stages=[StageOutcome("01_generate_sandbox_geometries", "OK", 0, "ran", 0.5)],
+        )

@@ -52,6 +52,7 @@ _BUILTIN_TYPES = {
     "Dictionary": "holopipe.artifacts.dictionary:Dictionary",
     "StageSummary": "holopipe.artifacts.records:StageSummary",
     "RunManifest": "holopipe.artifacts.records:RunManifest",
+    "PipelineSummary": "holopipe.artifacts.records:PipelineSummary",
 }
 
 _registered: dict[str, type[Artifact]] = {}

@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from holopipe.cli import artifact_commands
+from holopipe.cli import artifact_commands, run_commands
 
 app = typer.Typer(
     name="holopipe",
@@ -22,6 +22,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+app.command("run")(run_commands.run)
+app.command("stage")(run_commands.stage)
+app.command("status")(run_commands.status)
+app.command("assert-artifacts")(run_commands.assert_artifacts)
 app.command("validate")(artifact_commands.validate)
 app.add_typer(artifact_commands.schema_app, name="schema")
 

@@ -1,0 +1,157 @@
+"""``holopipe run``, ``stage``, ``status`` and ``assert-artifacts``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+RunsDir = Annotated[
+    Path | None,
+    typer.Option("--runs-dir", help="Root of all runs [default: $HOLOPIPE_RUNS_DIR or ./runs].", show_default=False),
+]
+Experiment = Annotated[str, typer.Option("--experiment", "-e", help="Experiment name: runs/<experiment>/.")]
+ConfigFile = Annotated[Path | None, typer.Option("--config", help="JSON config file [default: built-in config].")]
+Overrides = Annotated[list[str] | None, typer.Option("--set", help="Override a config value: section.key=value.")]
+Seed = Annotated[int | None, typer.Option("--seed", help="Seed of every random stream (recorded).")]
+Jobs = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes per stage (0: one per CPU).")]
+Inputs = Annotated[
+    list[str] | None, typer.Option("--input", help="Explicit input: alias=path (file or folder).")
+]
+Force = Annotated[bool, typer.Option("--force", help="Accept a changed config (the affected stages rerun).")]
+
+
+def _inputs(items: list[str] | None) -> dict[str, Path]:
+    parsed = {}
+    for item in items or []:
+        alias, sep, path = item.partition("=")
+        if not sep:
+            raise _usage(f"--input {item!r} must look like alias=path")
+        parsed[alias] = Path(path)
+    return parsed
+
+
+def _usage(message: str) -> typer.Exit:
+    typer.echo(f"holopipe: {message}", err=True)
+    return typer.Exit(2)
+
+
+def _progress_printer():
+    """Draws ``stage done/total`` on a terminal; silent when stderr is a log or CI."""
+    if not sys.stderr.isatty() or os.environ.get("CI"):
+        return lambda line: None
+
+    def show(line: str) -> None:
+        key, done, total = line.rsplit(" ", 2)
+        end = "\n" if done == total else ""
+        sys.stderr.write(f"\r  {key}: {done}/{total} systems{end}")
+        sys.stderr.flush()
+
+    return show
+
+
+def _guard(fn):
+    """Turn the library's user errors into one line and exit code 2."""
+    from holopipe.run.config import ConfigError
+    from holopipe.run.layout import LayoutError
+    from holopipe.run.locking import LockHeldError
+    from holopipe.stages.registry import StageLoadError
+
+    try:
+        return fn()
+    except (ConfigError, LayoutError, LockHeldError, StageLoadError) as exc:
+        raise _usage(str(exc)) from None
+
+
+def run(
+    experiment: Experiment,
+    config: ConfigFile = None,
+    set_: Overrides = None,
+    seed: Seed = None,
+    from_: Annotated[str | None, typer.Option("--from", help="First stage id (e.g. 01).")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Last stage id (e.g. 06).")] = None,
+    force: Force = False,
+    jobs: Jobs = 1,
+    input_: Inputs = None,
+    runs_dir: RunsDir = None,
+) -> None:
+    """Run the pipeline: stages in order, gates between them, up-to-date stages skipped.
+
+    Exits with the worst stage exit code: 0 OK, 1 WARNING, 2 INCOMPLETE, 3 ERROR.
+    """
+    from holopipe.pipeline import run_pipeline
+    from holopipe.run.layout import default_runs_dir
+
+    code = _guard(lambda: run_pipeline(
+        default_runs_dir(runs_dir), experiment, config, set_ or [], seed, from_, to, force, jobs,
+        _inputs(input_), echo=typer.echo, on_progress=_progress_printer(),
+    ))
+    raise typer.Exit(code)
+
+
+def stage(
+    stage_id: Annotated[str, typer.Argument(help="Stage id, e.g. 06 or 04c.")],
+    experiment: Experiment,
+    config: ConfigFile = None,
+    set_: Overrides = None,
+    seed: Seed = None,
+    force: Force = False,
+    jobs: Jobs = 1,
+    input_: Inputs = None,
+    runs_dir: RunsDir = None,
+) -> None:
+    """Run one stage of an experiment (always runs; uses the run's frozen config)."""
+    from holopipe.pipeline import run_stage
+    from holopipe.run.layout import default_runs_dir
+
+    code = _guard(lambda: run_stage(
+        default_runs_dir(runs_dir), experiment, stage_id, config, set_ or [], seed, _inputs(input_), jobs, force
+    ))
+    summary = f"{stage_id}: exit {code}"
+    typer.echo(summary)
+    raise typer.Exit(code)
+
+
+def status(experiment: Experiment, runs_dir: RunsDir = None) -> None:
+    """List the stages of a run: status, duration, up to date or why not."""
+    from holopipe.pipeline import stage_states
+    from holopipe.run.layout import default_runs_dir
+
+    states = _guard(lambda: stage_states(default_runs_dir(runs_dir), experiment))
+    for s in states:
+        fresh = "up to date" if s.up_to_date else f"stale: {s.reason}"
+        typer.echo(f"{s.stage:40s} {s.status:10s} {s.duration_s:8.2f} s  {fresh}")
+
+
+def assert_artifacts(
+    experiment: Experiment,
+    for_stage: Annotated[str, typer.Option("--for-stage", help="Stage id whose inputs are checked.")],
+    runs_dir: RunsDir = None,
+) -> None:
+    """Gate: check that what stage NN needs exists, is intact and valid (exit 2 if not).
+
+    Prints one ``missing_artifact: <path>`` or ``invalid_artifact: <path>: <finding>`` line
+    per problem.
+    """
+    from holopipe.run.gates import check_inputs
+    from holopipe.run.layout import RunLayout, default_runs_dir
+    from holopipe.run.manifest import ManifestStore
+    from holopipe.pipeline import stage_classes
+
+    def check() -> list[str]:
+        layout = RunLayout.create(default_runs_dir(runs_dir), experiment)
+        matches = [s for s in stage_classes(layout) if s.ID == for_stage]
+        if not matches:
+            raise _usage(f"no stage {for_stage} in experiment {experiment}")
+        needs = [(s.alias, s.schema, s.required) for s in matches[0].INPUTS]
+        return check_inputs(layout, ManifestStore(layout).load(), needs)
+
+    problems = _guard(check)
+    for line in problems:
+        typer.echo(line, err=True)
+    if not problems:
+        typer.echo(f"{for_stage}: all required artifacts present and valid")
+    raise typer.Exit(2 if problems else 0)

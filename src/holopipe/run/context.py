@@ -1,0 +1,130 @@
+"""RunContext and StageContext: the one API stages and tools use for a run.
+
+A :class:`RunContext` is an experiment's run (layout, resolved config, manifest). A
+:class:`StageContext` is what a stage's ``run`` receives: its params, where to write,
+how to map work over systems, and where to report warnings, errors, per-system status and
+metrics. Paths, manifest updates and bookkeeping are not the stage's business.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import attrs
+import numpy as np
+
+from holopipe.artifacts.base import Artifact
+from holopipe.run.capture import Progress
+from holopipe.run.executors import ItemResult, SerialExecutor, make_executor
+from holopipe.run.layout import RunLayout
+from holopipe.run.manifest import ManifestStore
+
+__all__ = ["RunContext", "StageContext", "system_seed"]
+
+
+def system_seed(seed: int, stage_id: str, system_id: str) -> int:
+    """A 64-bit seed from (run seed, stage, system): independent of order and workers.
+
+    Examples
+    --------
+    >>> system_seed(1, "01", "ads_d3-abc") == system_seed(1, "01", "ads_d3-abc")
+    True
+    """
+    digest = hashlib.sha256(f"{seed}\x1f{stage_id}\x1f{system_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "little")
+
+
+@attrs.define
+class RunContext:
+    """One experiment's run: layout, resolved config and manifest."""
+
+    layout: RunLayout
+    config: dict[str, Any] = attrs.field(metadata={"doc": "the resolved, frozen config"})
+    jobs: int = 1
+
+    @property
+    def seed(self) -> int:
+        return int(self.config["seed"])
+
+    @property
+    def manifest(self) -> ManifestStore:
+        return ManifestStore(self.layout)
+
+    @property
+    def strict(self) -> bool:
+        return bool(self.config.get("strict", False))
+
+
+@attrs.define
+class StageContext:
+    """What a stage's ``run(ctx, inputs)`` works with."""
+
+    run: RunContext
+    stage_id: str
+    stage_key: str
+    workdir: Path = attrs.field(metadata={"doc": "where this stage's files are written"})
+    params: Any
+    progress: Progress | None = None
+    warnings: list[str] = attrs.field(factory=list)
+    errors: list[str] = attrs.field(factory=list)
+    systems: dict[str, tuple[str, str | None]] = attrs.field(factory=dict)
+    metrics: dict[str, float] = attrs.field(factory=dict)
+    outputs: list[tuple[str, Path, str]] = attrs.field(factory=list)
+    rows: int = 0
+    incomplete_reason: str | None = None
+    log: logging.Logger = attrs.field(factory=lambda: logging.getLogger("holopipe.stage"))
+
+    @property
+    def seed(self) -> int:
+        return self.run.seed
+
+    def rng(self, system_id: str) -> np.random.Generator:
+        """The random stream of one system in this stage (see :func:`system_seed`)."""
+        return np.random.default_rng(system_seed(self.seed, self.stage_id, system_id))
+
+    def write(self, alias: str, artifact: Artifact, filename: str) -> Path:
+        """Write ``artifact`` as ``<alias>/<filename>`` in the stage dir and register it."""
+        path = self.workdir / alias / filename
+        artifact.write(path)
+        for part in type(artifact).files(path):
+            self.outputs.append((alias, part, artifact.SCHEMA_NAME))
+        return path
+
+    def map(self, fn: Callable[[Any], Any], items: Iterable[Any], key: Callable[[Any], str]) -> list[ItemResult]:
+        """Apply ``fn`` to each item with the run's executor; results sorted by ``key``.
+
+        A failing item is recorded (status ERROR with its message, traceback in the stage's
+        stderr log) and does not stop the others.
+        """
+        keyed = sorted(((key(item), item) for item in items), key=lambda pair: pair[0])
+        executor = make_executor(self.run.jobs) if len(keyed) > 1 else SerialExecutor()
+        total = len(keyed)
+        on_done = (lambda done: self.progress.update(done, total)) if self.progress else None
+        results = executor.map(fn, keyed, on_done)
+        for result in results:
+            if result.ok:
+                self.systems.setdefault(result.key, ("OK", None))
+            else:
+                self.systems[result.key] = ("ERROR", result.error)
+                self.log.error("system %s failed: %s\n%s", result.key, result.error, result.traceback)
+        return results
+
+    def warn(self, message: str) -> None:
+        self.log.warning(message)
+        self.warnings.append(message)
+
+    def error(self, message: str) -> None:
+        self.log.error(message)
+        self.errors.append(message)
+
+    def mark_system(self, system_id: str, status: str, error: str | None = None) -> None:
+        self.systems[system_id] = (status, error)
+
+    def incomplete(self, reason: str) -> None:
+        """Declare the stage INCOMPLETE (e.g. zero checks evaluated): downstream must not run."""
+        self.incomplete_reason = reason
+        self.errors.append(reason)

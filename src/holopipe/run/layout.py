@@ -1,0 +1,137 @@
+"""Where everything of a run lives: ``runs/<experiment>/`` and its parts.
+
+Examples
+--------
+>>> layout = RunLayout.create("runs", "debug_Tfinite")
+>>> layout.stage_dir("02", "emergent_geometry_engine").as_posix()
+'runs/debug_Tfinite/02_emergent_geometry_engine'
+>>> stage_key("04c", "negative_controls")
+'04c_negative_controls'
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import attrs
+
+__all__ = [
+    "ALIAS_MARKER",
+    "BOOKKEEPING_FILES",
+    "RUNS_DIR_ENV",
+    "LayoutError",
+    "RunLayout",
+    "default_runs_dir",
+    "make_alias",
+    "stage_key",
+]
+
+#: Environment variable choosing the runs root when ``--runs-dir`` is not given.
+RUNS_DIR_ENV = "HOLOPIPE_RUNS_DIR"
+#: Written inside a real-folder alias (where a symlink could not be made) naming its target.
+ALIAS_MARKER = ".alias_of"
+#: Files every stage dir holds besides its declared outputs.
+BOOKKEEPING_FILES = ("stage_summary.json", "cmd.txt", "meta_env.json", "logs/stdout.log", "logs/stderr.log")
+
+_EXPERIMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_STAGE_ID = re.compile(r"^\d{2}[a-z]?$")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+
+
+class LayoutError(ValueError):
+    """A bad experiment name, stage id or slug."""
+
+
+def stage_key(stage_id: str, slug: str) -> str:
+    """``<NN>_<slug>``; ids are two digits with an optional letter (``04c``)."""
+    if not _STAGE_ID.match(stage_id):
+        raise LayoutError(f"stage id {stage_id!r} must be two digits and an optional letter, e.g. '06' or '04c'")
+    if not _SLUG.match(slug):
+        raise LayoutError(f"stage slug {slug!r} must be lower-case letters, digits and underscores")
+    return f"{stage_id}_{slug}"
+
+
+def default_runs_dir(cli_value: str | os.PathLike | None = None) -> Path:
+    """The runs root: ``--runs-dir``, else ``$HOLOPIPE_RUNS_DIR``, else ``./runs``."""
+    if cli_value is not None:
+        return Path(cli_value)
+    return Path(os.environ.get(RUNS_DIR_ENV) or "runs")
+
+
+@attrs.frozen
+class RunLayout:
+    """Paths of one experiment's run."""
+
+    runs_dir: Path
+    experiment: str
+
+    @classmethod
+    def create(cls, runs_dir: str | os.PathLike, experiment: str) -> RunLayout:
+        if not _EXPERIMENT.match(experiment):
+            raise LayoutError(
+                f"experiment name {experiment!r} must start with a letter or digit and use only "
+                "letters, digits, '_', '-' and '.'"
+            )
+        return cls(Path(runs_dir), experiment)
+
+    @property
+    def root(self) -> Path:
+        return self.runs_dir / self.experiment
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / "run_manifest.json"
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / "config.resolved.json"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.root / ".lock"
+
+    @property
+    def pipeline_summary_path(self) -> Path:
+        return self.root / "pipeline_summary.json"
+
+    def stage_dir(self, stage_id: str, slug: str) -> Path:
+        return self.root / stage_key(stage_id, slug)
+
+    def relative(self, path: str | os.PathLike) -> str:
+        """``path`` relative to the run root, as a POSIX string."""
+        return Path(os.path.relpath(Path(path).absolute(), self.root.absolute())).as_posix()
+
+
+def make_alias(root: Path, alias: str, target: Path) -> Path:
+    """Point ``root/alias`` at ``target`` (a folder inside ``root``).
+
+    A relative symlink where the platform allows it; otherwise a real folder holding copies
+    of the target's files and an ``.alias_of`` marker naming the target. Replaces an
+    existing alias atomically (the new link is renamed over the old one).
+    """
+    link = root / alias
+    relative_target = os.path.relpath(target, root)
+    staging = root / f".{alias}.alias-tmp"
+    _remove(staging)
+    try:
+        os.symlink(relative_target, staging, target_is_directory=True)
+        if link.is_dir() and not link.is_symlink():
+            shutil.rmtree(link)
+        os.replace(staging, link)
+    except OSError:
+        _remove(staging)
+        shutil.copytree(target, staging)
+        (staging / ALIAS_MARKER).write_text(relative_target + "\n", encoding="utf-8")
+        _remove(link)
+        os.replace(staging, link)
+    return link
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.is_dir():
+        shutil.rmtree(path)

@@ -1,0 +1,92 @@
+"""Input resolution: explicit CLI path, then the run manifest, then the legacy resolver.
+
+Nothing else is searched. The legacy resolver looks only in the documented locations of
+:data:`LEGACY_LOCATIONS` under the configured legacy roots, logs a warning and marks the
+input ``resolved_from_legacy``. Every input set is sorted.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Literal
+
+import attrs
+
+from holopipe.artifacts.records import RunManifest
+from holopipe.artifacts.registry import get_type
+from holopipe.run.layout import RunLayout
+
+__all__ = ["LEGACY_LOCATIONS", "ResolvedInput", "UnresolvedInput", "resolve_input"]
+
+log = logging.getLogger("holopipe.resolve")
+
+#: alias -> folders (relative to a legacy root) where legacy pipelines left that artifact.
+LEGACY_LOCATIONS: dict[str, tuple[str, ...]] = {
+    "sandbox": (".", "sandbox"),
+    "predictions": ("emergent_geometry_engine/predictions", "predictions"),
+    "geometry_emergent": ("emergent_geometry_engine/predictions", "geometry_emergent"),
+    "bulk_equations": ("bulk_equations",),
+    "geometry_contracts": ("geometry_contracts",),
+    "bulk_eigenmodes": ("bulk_eigenmodes",),
+    "dictionary": ("dictionary",),
+}
+
+
+@attrs.frozen
+class ResolvedInput:
+    """The files of one declared input and where they were found."""
+
+    alias: str
+    schema: str
+    paths: tuple[Path, ...]
+    source: Literal["cli", "manifest", "legacy"]
+    producer: str | None = None
+
+    @property
+    def resolved_from_legacy(self) -> bool:
+        return self.source == "legacy"
+
+
+class UnresolvedInput(LookupError):
+    """A required input could not be resolved; the message starts ``missing_artifact:``."""
+
+
+def _files_of_type(folder: Path, schema: str) -> tuple[Path, ...]:
+    """Files directly in a folder the user or the documented legacy list named."""
+    cls = get_type(schema)
+    return tuple(sorted(p for p in folder.iterdir() if p.is_file() and p.name.endswith(cls.SUFFIXES)))
+
+
+def resolve_input(
+    alias: str,
+    schema: str,
+    layout: RunLayout,
+    manifest: RunManifest | None,
+    cli_path: Path | None = None,
+    legacy_roots: tuple[Path, ...] = (),
+) -> ResolvedInput:
+    """Resolve one declared input; raise :class:`UnresolvedInput` when nothing provides it."""
+    if cli_path is not None:
+        if not cli_path.exists():
+            raise UnresolvedInput(f"missing_artifact: {cli_path} (given with --input {alias}=...)")
+        paths = _files_of_type(cli_path, schema) if cli_path.is_dir() else (cli_path,)
+        return ResolvedInput(alias, schema, paths, "cli")
+    if manifest is not None and alias in manifest.aliases:
+        producer = manifest.aliases[alias].split("/", 1)[0]
+        record = manifest.stages.get(producer)
+        if record is not None:
+            paths = tuple(sorted(layout.root / o.path for o in record.outputs if o.name == alias))
+            return ResolvedInput(alias, schema, paths, "manifest", producer)
+    for root in legacy_roots:
+        for sub in LEGACY_LOCATIONS.get(alias, ()):
+            folder = root / sub
+            if folder.is_dir():
+                paths = _files_of_type(folder, schema)
+                if paths:
+                    log.warning("input %r resolved from legacy folder %s (resolved_from_legacy=true)", alias, folder)
+                    return ResolvedInput(alias, schema, paths, "legacy")
+    raise UnresolvedInput(
+        f"missing_artifact: {layout.relative(layout.root / alias)}/ "
+        f"({schema}: not given with --input, not produced in this run's manifest, not in a legacy root)"
+    )
