@@ -18,7 +18,15 @@ __all__ = ["ENTRY_POINT_GROUP", "StageLoadError", "available_stages", "load_stag
 ENTRY_POINT_GROUP = "holopipe.stages"
 
 # The reference stages by id, as import strings (importing them is deferred).
-REFERENCE_STAGES: dict[str, str] = {}
+REFERENCE_STAGES: dict[str, str] = {
+    "01": "holopipe.stages.s01_sandbox:GenerateSandboxGeometries",
+    "02": "holopipe.stages.s02_reconstruction:EmergentGeometryEngine",
+    "03": "holopipe.stages.s03_bulk_equations:DiscoverBulkEquations",
+    "04": "holopipe.stages.s04_contracts:GeometryPhysicsContracts",
+    "04c": "holopipe.stages.s04c_negative_controls:NegativeControls",
+    "05": "holopipe.stages.s05_analysis:AnalyzeBulkEquations",
+    "06": "holopipe.stages.s06_eigenmodes:BuildBulkEigenmodesDataset",
+}
 
 
 class StageLoadError(ValueError):
