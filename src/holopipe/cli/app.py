@@ -28,6 +28,7 @@ app.command("status")(run_commands.status)
 app.command("assert-artifacts")(run_commands.assert_artifacts)
 app.command("validate")(artifact_commands.validate)
 app.add_typer(artifact_commands.schema_app, name="schema")
+app.command("docs")(artifact_commands.docs)
 
 #: The plan's exit codes (section 2.1), shared by every command.
 EXIT_INTERNAL_ERROR = 3

@@ -72,3 +72,25 @@ def schema_json(name: Annotated[str, typer.Argument(help="Artifact type name (a 
     except UnknownSchemaError as exc:
         typer.echo(f"holopipe schema json-schema: {exc}", err=True)
         raise typer.Exit(2) from None
+
+
+def docs(
+    output: Annotated[Path | None, typer.Option(help="Write here instead of printing.")] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 1 if OUTPUT differs from what would be generated.")
+    ] = False,
+) -> None:
+    """Generate the Artifact API reference (docs/ARTIFACT_API.md) from the code."""
+    from holopipe.artifacts._io import atomic_write_bytes
+    from holopipe.docgen import artifact_api_markdown
+
+    text = artifact_api_markdown()
+    if check:
+        if output is None or not output.exists() or output.read_text(encoding="utf-8") != text:
+            typer.echo(f"{output} is stale: run holopipe docs --output {output}", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"{output} is up to date")
+    elif output is not None:
+        atomic_write_bytes(output, text.encode("utf-8"))
+    else:
+        typer.echo(text, nl=False)
