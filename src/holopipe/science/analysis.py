@@ -136,9 +136,20 @@ def compare_constant_vs_z(
     aic_z, bic_z = information_criteria(max(rss_z, floor_rss), n, degree + 1)
     preferred = aic_c <= aic_z if criterion == "aic" else bic_c <= bic_z
     return ModelComparison(
-        n, degree, mean, float(np.std(curvature)), rss_constant, rss_z, noise_floor,
-        aic_c, aic_z, bic_c, bic_z, criterion, bool(preferred),
-    )  # fmt: skip
+        n=n,
+        degree=degree,
+        mean=mean,
+        std=float(np.std(curvature)),
+        rss_constant=rss_constant,
+        rss_z=rss_z,
+        noise_floor=noise_floor,
+        aic_constant=aic_c,
+        aic_z=aic_z,
+        bic_constant=bic_c,
+        bic_z=bic_z,
+        criterion=criterion,
+        constant_preferred=bool(preferred),
+    )
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,8 @@ class FamilyParams:
         Dynamical exponent (lifshitz, hvlf), >= 1; must stay 1 for other families.
     theta : float
         Hyperscaling violation (hvlf), 0 <= theta < d - 1; must stay 0 for other families.
+        (The null energy condition further needs theta <= (d-1)(zeta-1); that is left to
+        the null_energy contract, not refused here.)
     a : float
         Deformation of ``A = -ln z + a z^2`` (deformed); must stay 0 for other families.
 
@@ -284,12 +286,9 @@ def uv_grid(z_min: float, z_max: float, n: int) -> np.ndarray:
     return grid
 
 
-def _log_derivatives(
-    log_z: np.ndarray, profile: np.ndarray, stencil: int
-) -> tuple[np.ndarray, ...]:
-    """(d/du, d^2/du^2) of a profile, u = ln z."""
-    derivs = derivatives(log_z, profile, max_order=2, stencil=stencil)
-    return derivs[1], derivs[2]
+def _log_derivatives(log_z: np.ndarray, *profiles: np.ndarray, stencil: int) -> np.ndarray:
+    """First and second u-derivatives (u = ln z) of each profile: shape (2, len(profiles), n)."""
+    return derivatives(log_z, np.stack(profiles), max_order=2, stencil=stencil)[1:]
 
 
 def _mixed_ricci_from_log_derivatives(
@@ -357,9 +356,9 @@ def mixed_ricci(
     d = _check_d(d)
     grid, a_t, a_x, a_z, blackening = _checked_profiles(z, A_t, A_x, A_z, f)
     log_z = np.log(grid)
-    (at, at_u), (ax, ax_u) = (_log_derivatives(log_z, a, stencil) for a in (a_t, a_x))
-    az, _ = _log_derivatives(log_z, a_z, stencil)
-    f_u, f_uu = _log_derivatives(log_z, blackening, stencil)
+    (at, ax, az, f_u), (at_u, ax_u, _, f_uu) = _log_derivatives(
+        log_z, a_t, a_x, a_z, blackening, stencil=stencil
+    )
     return _mixed_ricci_from_log_derivatives(
         d, at, at_u, ax, ax_u, az, blackening, f_u, f_uu, -2 * a_z - 2 * log_z
     )
@@ -444,9 +443,7 @@ def _null_energy_times_z2(
     log_z: np.ndarray, A_t: np.ndarray, A_x: np.ndarray, A_z: np.ndarray, stencil: int
 ) -> np.ndarray:
     # z^2 N in u-derivatives: exact cancellation for AdS (A_u = -1, A_uu = 0).
-    at, _ = _log_derivatives(log_z, A_t, stencil)
-    ax, ax_u = _log_derivatives(log_z, A_x, stencil)
-    az, _ = _log_derivatives(log_z, A_z, stencil)
+    (at, ax, az), (_, ax_u, _) = _log_derivatives(log_z, A_t, A_x, A_z, stencil=stencil)
     return ax_u - ax + ax**2 - ax * (at + az)
 
 
@@ -463,7 +460,7 @@ def c_function(z: ArrayLike, A: ArrayLike, d: int, *, stencil: int = DEFAULT_STE
     d = _check_d(d)
     grid, warp = _checked_profiles(z, A)
     log_z = np.log(grid)
-    slope, _ = _log_derivatives(log_z, warp, stencil)
+    slope = _log_derivatives(log_z, warp, stencil=stencil)[0, 0]
     # e^{-A} A' = e^{-A - u} dA/du
     with np.errstate(divide="ignore"):
         return np.abs(slope * np.exp(-warp - log_z)) ** (-(d - 1))
