@@ -80,8 +80,8 @@ def check_strictly_increasing(value: np.ndarray, where: str, report: ValidationR
         report.error(
             "not_increasing",
             where,
-            f"must be strictly increasing; index {first + 1} ({value[first + 1]!r}) "
-            f"does not exceed index {first} ({value[first]!r})",
+            f"must be strictly increasing; index {first + 1} ({float(value[first + 1])!r}) "
+            f"does not exceed index {first} ({float(value[first])!r})",
         )
 
 
