@@ -61,13 +61,24 @@ def read_npz_members(path: Path, report: ValidationReport) -> dict[str, np.ndarr
     with archive:
         for key in sorted(archive.files):
             try:
-                members[key] = archive[key]
-            except ValueError:
-                report.error(
-                    "object_array",
-                    key,
-                    "stored as an object array, which needs pickle; not loaded (never unpickled)",
-                )
+                value = archive[key]
+            except ValueError as exc:
+                # numpy refuses object arrays with a ValueError naming allow_pickle; any other
+                # ValueError is a corrupt .npy header or short data, not an object array.
+                if "allow_pickle" in str(exc):
+                    report.error(
+                        "object_array",
+                        key,
+                        "stored as an object array, which needs pickle; not loaded (never unpickled)",
+                    )
+                else:
+                    report.error("unreadable", key, f"member cannot be read (corrupt .npy?): {exc}")
             except (zipfile.BadZipFile, EOFError, OSError) as exc:
                 report.error("unreadable", key, f"member cannot be read (truncated?): {exc}")
+            else:
+                # numpy returns the raw bytes of a member that is not a .npy file.
+                if isinstance(value, np.ndarray):
+                    members[key] = value
+                else:
+                    report.error("wrong_type", key, "member is not a .npy array (raw bytes)")
     return members
