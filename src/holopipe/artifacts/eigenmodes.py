@@ -1,0 +1,526 @@
+"""EigenmodesDataset: scalar eigenmodes of the bulk geometries (output of stage 06).
+
+Two files: ``<stem>.csv`` with one row per mode and ``<stem>.meta.json`` beside it (the
+schema header and :class:`EigenmodesMeta`). The CSV has a fixed column order (the fields of
+:class:`EigenmodeRow`), ``"\\n"`` line endings, floats written with ``repr`` (they read back
+exactly) and rows sorted by ``(system_id, m2, mode_id, branch)`` (ties broken by the other
+columns), so the same dataset always gives the same bytes.
+
+``m2`` is the bulk mass squared, an *input* of the bulk problem; ``M2`` are the boundary
+masses squared found by the solver (units L = 1). A negative ``Delta`` in a row whose quality
+is ``"ok"`` is a solver bug (PHYSICS.md), never data: the validator rejects it, while rows
+flagged with another quality are kept and counted in a warning.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> ds = EigenmodesDataset.example()
+>>> path = ds.write(pathlib.Path(tempfile.mkdtemp()) / "bulk_modes.csv")
+>>> [p.name for p in EigenmodesDataset.files(path)]
+['bulk_modes.csv', 'bulk_modes.meta.json']
+>>> EigenmodesDataset.read(path) == ds
+True
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+import typing
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, ClassVar, Literal, Self
+
+import attrs
+
+from holopipe.artifacts._io import JSONDecodeIssue, atomic_write_bytes, dumps_json, loads_json
+from holopipe.artifacts._structure import check_structure, converter, structure_checked
+from holopipe.artifacts.base import Artifact
+from holopipe.artifacts.checks import check_d_against_name, check_family
+from holopipe.artifacts.report import ValidationReport
+from holopipe.artifacts.versions import upgrade_document
+
+__all__ = ["COLUMNS", "UNITS", "EigenmodeRow", "EigenmodesDataset", "EigenmodesMeta"]
+
+UNITS = "M2 are boundary masses squared in units L=1; m2 is the bulk mass squared input"
+
+#: Findings of one code beyond this many are summarised in one more finding.
+MAX_FINDINGS_PER_CODE = 20
+
+_INT = re.compile(r"^[+-]?[0-9]+$")
+
+
+@attrs.define
+class EigenmodeRow:
+    """One eigenmode: the field (m2, Delta, branch), the mode, and how it was computed."""
+
+    system_id: str = attrs.field(metadata={"doc": "stable id of the geometry"})
+    family: str = attrs.field(metadata={"doc": "ads | lifshitz | hvlf | deformed | unknown"})
+    d: int = attrs.field(metadata={"doc": "boundary spacetime dimension (CFT_d)"})
+    m2: float = attrs.field(metadata={"doc": "bulk mass squared (input), units L = 1"})
+    Delta: float = attrs.field(metadata={"doc": "scaling dimension read off the UV falloff"})
+    branch: Literal["+", "-"] = attrs.field(
+        metadata={"doc": "Delta_+ = d/2 + nu or Delta_- = d/2 - nu"}
+    )
+    mode_id: int = attrs.field(metadata={"doc": "mode number, 0 = lowest"})
+    M2: float = attrs.field(metadata={"doc": "boundary mass squared (eigenvalue), units L = 1"})
+    quality: str = attrs.field(metadata={"doc": "ok | error | ... ; only ok rows are data"})
+    bc_uv: str = attrs.field(metadata={"doc": "boundary condition at the UV end"})
+    bc_ir: str = attrs.field(metadata={"doc": "boundary condition at the IR end (or horizon)"})
+    z_uv: float = attrs.field(metadata={"doc": "UV cutoff of the interval"})
+    z_ir: float = attrs.field(metadata={"doc": "IR end of the interval (hard wall or horizon)"})
+    n_grid: int = attrs.field(metadata={"doc": "grid points of the discretisation"})
+    method: str = attrs.field(metadata={"doc": "solver, e.g. fd_eigh_tridiagonal"})
+
+
+#: The CSV columns, in file order.
+COLUMNS: tuple[str, ...] = tuple(f.name for f in attrs.fields(EigenmodeRow))
+_TYPES: dict[str, Any] = typing.get_type_hints(EigenmodeRow)
+
+
+_ORDER = ("system_id", "m2", "mode_id", "branch")
+_ORDER_ALL = _ORDER + tuple(c for c in COLUMNS if c not in _ORDER)
+
+
+def _cell_order(value: Any) -> tuple:
+    # Total over every value a cell can hold: NaN after the numbers, -0.0 before 0.0,
+    # and no TypeError on a badly typed cell (validation reports it later).
+    if isinstance(value, str):
+        return (2, 0.0, value)
+    if isinstance(value, (int, float)) and not math.isnan(value):
+        return (0, value, repr(value))
+    return (1, 0.0, repr(value))
+
+
+def _row_order(row: EigenmodeRow) -> tuple:
+    """``(system_id, m2, mode_id, branch)``, then the other columns: the order is total."""
+    return tuple(_cell_order(getattr(row, c)) for c in _ORDER_ALL)
+
+
+def _sorted_rows(rows: Iterable[EigenmodeRow]) -> list[EigenmodeRow]:
+    return sorted(rows, key=_row_order)
+
+
+@attrs.define
+class EigenmodesMeta:
+    """The sidecar ``<stem>.meta.json`` (besides the schema header)."""
+
+    source_stage: str = attrs.field(
+        metadata={"doc": "stage that produced it, e.g. 06_bulk_eigenmodes"}
+    )
+    git_sha: str = attrs.field(metadata={"doc": "code version that produced it"})
+    n_rows: int = attrs.field(metadata={"doc": "number of CSV data rows"})
+    columns: list[str] = attrs.field(
+        factory=lambda: list(COLUMNS), metadata={"doc": "CSV header, in order"}
+    )
+    units: str = attrs.field(default=UNITS, metadata={"doc": "units note"})
+
+
+class _CappedFindings:
+    """Records findings, at most ``MAX_FINDINGS_PER_CODE`` per code, then one summary each."""
+
+    def __init__(self, report: ValidationReport):
+        self.report = report
+        self.counts: Counter[tuple[str, str]] = Counter()
+
+    def add(self, severity: str, code: str, where: str, message: str) -> None:
+        self.counts[(severity, code)] += 1
+        if self.counts[(severity, code)] <= MAX_FINDINGS_PER_CODE:
+            getattr(self.report, severity)(code, where, message)
+
+    def close(self) -> None:
+        for (severity, code), n in sorted(self.counts.items()):
+            if n > MAX_FINDINGS_PER_CODE:
+                more = n - MAX_FINDINGS_PER_CODE
+                getattr(self.report, severity)(
+                    code, "rows", f"... and {more} more rows with this problem"
+                )
+
+
+@attrs.define
+class EigenmodesDataset(Artifact):
+    """Eigenmodes of many systems: CSV rows plus a meta JSON sidecar."""
+
+    SCHEMA_NAME: ClassVar[str] = "EigenmodesDataset"
+    SCHEMA_VERSION: ClassVar[str] = "0.1"
+    FORMAT: ClassVar[str] = "csv"
+    CONTAINERS: ClassVar[tuple[str, ...]] = ("csv",)
+    SUFFIXES: ClassVar[tuple[str, ...]] = (".csv",)
+    _HEADER: ClassVar[tuple[str, ...]] = ("schema_name", "schema_version")
+
+    rows: list[EigenmodeRow] = attrs.field(
+        converter=_sorted_rows, metadata={"doc": "sorted by (system_id, m2, mode_id, branch)"}
+    )
+    meta: EigenmodesMeta = attrs.field(metadata={"doc": "stored as <stem>.meta.json"})
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[EigenmodeRow], source_stage: str, git_sha: str) -> Self:
+        """A dataset whose meta (row count, columns, units) is filled in from ``rows``."""
+        rows = list(rows)
+        return cls(
+            rows=rows,
+            meta=EigenmodesMeta(source_stage=source_stage, git_sha=git_sha, n_rows=len(rows)),
+        )
+
+    @staticmethod
+    def meta_path(path: str | Path) -> Path:
+        """``<stem>.meta.json`` beside ``<stem>.csv``."""
+        path = Path(path)
+        return path.with_name(path.name.removesuffix(".csv") + ".meta.json")
+
+    @classmethod
+    def files(cls, path: str | Path) -> list[Path]:
+        return [Path(path), cls.meta_path(path)]
+
+    # -- reading ------------------------------------------------------------------------
+    @classmethod
+    def _declared_schema(cls, path: Path) -> str | None:
+        try:
+            doc = loads_json(cls.meta_path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, JSONDecodeIssue):
+            return None
+        return doc.get("schema_name") if isinstance(doc, dict) else None
+
+    @classmethod
+    def _load(cls, path: Path, report: ValidationReport) -> Self | None:
+        meta = cls._load_meta(cls.meta_path(path), report)
+        rows = _read_rows(path, report)
+        if meta is None or rows is None:
+            return None
+        if rows != _sorted_rows(rows):
+            report.warning(
+                "unsorted_rows",
+                "rows",
+                "rows are not in (system_id, m2, mode_id, branch) order; "
+                "row numbers in content findings refer to the sorted order",
+            )
+        return cls(rows=rows, meta=meta)
+
+    @classmethod
+    def _load_meta(cls, meta_path: Path, report: ValidationReport) -> EigenmodesMeta | None:
+        if not meta_path.is_file():
+            report.error("missing_file", "<meta>", f"meta sidecar {meta_path.name} does not exist")
+            return None
+        try:
+            doc = loads_json(meta_path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            report.error("unreadable", "<meta>", f"{meta_path.name} is not UTF-8 text")
+            return None
+        except JSONDecodeIssue as exc:
+            report.error("malformed_json", "<meta>", f"{meta_path.name}: {exc}")
+            return None
+        if not isinstance(doc, dict):
+            report.error("wrong_type", "<meta>", "expected a JSON object at the top level")
+            return None
+        for key in cls._HEADER:
+            if key not in doc:
+                report.error("missing_key", f"meta.{key}", "required key is missing")
+                return None
+        if doc["schema_name"] != cls.SCHEMA_NAME:
+            report.error(
+                "wrong_schema",
+                "meta.schema_name",
+                f"expected {cls.SCHEMA_NAME!r}, got {doc['schema_name']!r}",
+            )
+            return None
+        doc = upgrade_document(
+            cls.SCHEMA_NAME,
+            doc["schema_version"],
+            cls.SCHEMA_VERSION,
+            doc,
+            report,
+            "meta.schema_version",
+        )
+        if doc is None:
+            return None
+        body = {k: v for k, v in doc.items() if k not in cls._HEADER}
+        return structure_checked(EigenmodesMeta, body, report, "meta")
+
+    # -- checking -----------------------------------------------------------------------
+    def _check_fields(self, report: ValidationReport) -> None:
+        check_structure(EigenmodesMeta, converter.unstructure(self.meta), report, "meta")
+        capped = _CappedFindings(report)
+        for i, row in enumerate(self.rows):
+            if _well_typed(row):
+                continue
+            sub = ValidationReport()
+            check_structure(EigenmodeRow, converter.unstructure(row), sub, f"rows[{i}]")
+            for f in sub.findings:
+                # Finiteness depends on the row's quality flag: _check_row decides it.
+                if f.code != "nonfinite":
+                    capped.add(f.severity, f.code, f.location, f.message)
+        capped.close()
+
+    def _check(self, report: ValidationReport) -> None:
+        structural = ValidationReport()
+        check_structure(EigenmodesMeta, converter.unstructure(self.meta), structural)
+        if not structural.ok or not all(_well_typed(row) for row in self.rows):
+            return  # _check_fields has recorded why; the rules below need typed values
+        meta = self.meta
+        if meta.n_rows != len(self.rows):
+            report.error(
+                "n_rows_mismatch",
+                "meta.n_rows",
+                f"meta says {meta.n_rows} rows, the CSV has {len(self.rows)}",
+            )
+        if meta.columns != list(COLUMNS):
+            report.error(
+                "columns_mismatch", "meta.columns", f"expected {list(COLUMNS)}, got {meta.columns}"
+            )
+        capped = _CappedFindings(report)
+        for i, row in enumerate(self.rows):
+            _check_row(row, f"rows[{i}]", capped)
+        capped.close()
+        flagged = Counter(row.quality for row in self.rows if row.quality != "ok")
+        if flagged:
+            detail = ", ".join(f"{n} {q!r}" for q, n in sorted(flagged.items()))
+            report.warning(
+                "flagged_rows",
+                "rows",
+                f"{sum(flagged.values())} rows are not 'ok' ({detail}); they are not data",
+            )
+
+    # -- writing ------------------------------------------------------------------------
+    def to_csv(self) -> str:
+        """The CSV text: header, then one line per row, ``"\\n"`` endings, ``repr`` floats."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        for row in self.rows:
+            writer.writerow(_format_cell(getattr(row, c)) for c in COLUMNS)
+        return buffer.getvalue()
+
+    def _dump(self, path: Path) -> None:
+        header = {"schema_name": self.SCHEMA_NAME, "schema_version": self.SCHEMA_VERSION}
+        # The meta goes last: a reader that finds it finds the CSV it describes.
+        atomic_write_bytes(path, self.to_csv().encode("utf-8"))
+        atomic_write_bytes(
+            self.meta_path(path),
+            dumps_json({**header, **converter.unstructure(self.meta)}).encode("utf-8"),
+        )
+
+    # -- views --------------------------------------------------------------------------
+    def to_xarray(self):
+        """An ``xarray.Dataset`` with one variable per column on the ``row`` dimension."""
+        import numpy as np
+        import xarray as xr
+
+        data = {
+            c: (
+                "row",
+                np.array([getattr(r, c) for r in self.rows], dtype=_NUMPY_DTYPES.get(c, str)),
+            )
+            for c in COLUMNS
+        }
+        meta = converter.unstructure(self.meta)
+        meta["columns"] = ",".join(meta["columns"])
+        attrs_ = {"schema_name": self.SCHEMA_NAME, "schema_version": self.SCHEMA_VERSION, **meta}
+        return xr.Dataset(data, coords={"row": np.arange(len(self.rows))}, attrs=attrs_)
+
+    @classmethod
+    def example(cls) -> Self:
+        """Hard-wall AdS_4 (d = 3, z_IR = 1) modes for m2 = -2 (both branches) and m2 = 0."""
+        common = {
+            "system_id": "ads_d3_hardwall-000000000000",
+            "family": "ads",
+            "d": 3,
+            "quality": "ok",
+            "bc_uv": "normalisable",
+            "bc_ir": "dirichlet",
+            "z_uv": 1e-4,
+            "z_ir": 1.0,
+            "n_grid": 2000,
+            "method": "fd_eigh_tridiagonal",
+        }
+        # M_n z_IR = j_{nu,n}: Bessel zeros for nu = 1/2 and nu = 3/2.
+        rows = [
+            EigenmodeRow(m2=-2.0, Delta=2.0, branch="+", mode_id=0, M2=9.869604401089358, **common),
+            EigenmodeRow(m2=-2.0, Delta=2.0, branch="+", mode_id=1, M2=39.47841760435743, **common),
+            EigenmodeRow(
+                m2=-2.0, Delta=1.0, branch="-", mode_id=0, M2=2.4674011002723395, **common
+            ),
+            EigenmodeRow(m2=0.0, Delta=3.0, branch="+", mode_id=0, M2=20.19072855642663, **common),
+        ]
+        return cls.from_rows(rows, source_stage="example", git_sha="0000000")
+
+
+_TEXT_COLUMNS = tuple(c for c in COLUMNS if _TYPES[c] not in (int, float))
+# A bare carriage return is not quoted by the csv writer and would split the row on reading.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_NUMPY_DTYPES = {
+    c: {int: "int64", float: "float64"}[t] for c, t in _TYPES.items() if t in (int, float)
+}
+
+
+def _has_type(value: Any, kind: Any) -> bool:
+    if kind is int:
+        return type(value) is int
+    if kind is float:
+        return type(value) in (float, int)
+    if kind is str:
+        return type(value) is str
+    return value in typing.get_args(kind)
+
+
+_COLUMN_TYPES = tuple(_TYPES[c] for c in COLUMNS)
+
+
+def _well_typed(row: EigenmodeRow) -> bool:
+    """Fast path of the structure check: every cell of the expected Python type.
+
+    ``check_structure`` costs ~25 us a row; datasets have 10^5 rows, nearly always
+    well typed, so it only runs on rows that fail this check (to name the problem).
+    """
+    return all(_has_type(getattr(row, c), k) for c, k in zip(COLUMNS, _COLUMN_TYPES, strict=True))
+
+
+def _format_cell(value: Any) -> str:
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def _parse_cell(text: str, column: str) -> tuple[Any, str | None]:
+    """``(value, None)`` or ``(None, what was expected)``."""
+    kind = _TYPES[column]
+    if kind is int:
+        return (int(text), None) if _INT.match(text) else (None, "an integer")
+    if kind is float:
+        # float() also takes "1_0" and padded text; the writer never produces them.
+        if "_" in text or text != text.strip():
+            return None, "a number"
+        try:
+            return float(text), None
+        except ValueError:
+            return None, "a number"
+    return text, None
+
+
+def _read_rows(path: Path, report: ValidationReport) -> list[EigenmodeRow] | None:
+    """Parse the CSV, recording every structural problem; ``None`` when any row is unusable."""
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            text = fh.read()
+    except UnicodeDecodeError:
+        report.error("unreadable", "<file>", "not UTF-8 text")
+        return None
+    if text and not text.endswith("\n"):
+        # Every line, the last included, ends with "\n": a cut anywhere else shows here.
+        report.error("truncated", "<file>", "the file does not end with a newline (cut short?)")
+    try:
+        lines = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+    except csv.Error as exc:
+        report.error("malformed_csv", "<file>", f"not valid CSV (truncated?): {exc}")
+        return None
+    if not lines:
+        report.error("missing_header", "<file>", "empty file: no header row")
+        return None
+    header, body = lines[0], lines[1:]
+    ok = True
+    for column in COLUMNS:
+        if column not in header:
+            report.error("missing_column", column, "required column is missing")
+            ok = False
+    for column, n in Counter(header).items():
+        if n > 1:
+            report.error("duplicate_column", column, f"column appears {n} times")
+            ok = False
+    unknown = [c for c in header if c not in COLUMNS]
+    for column in unknown:
+        report.warning("unknown_column", column, "column not in the schema (ignored)")
+    if ok and [c for c in header if c in COLUMNS] != list(COLUMNS):
+        report.warning("column_order", "<header>", f"columns not in schema order {list(COLUMNS)}")
+    if not ok:
+        return None
+    index = {c: header.index(c) for c in COLUMNS}
+    errors_before = len(report.errors)
+    capped = _CappedFindings(report)
+    rows = []
+    for i, cells in enumerate(body):
+        line = i + 2
+        if len(cells) != len(header):
+            capped.add(
+                "error",
+                "wrong_row_length",
+                f"rows[{i}]",
+                f"CSV line {line} has {len(cells)} cells, the header {len(header)} (truncated?)",
+            )
+            continue
+        values, row_ok = {}, True
+        for column in COLUMNS:
+            value, expected = _parse_cell(cells[index[column]], column)
+            if expected is not None:
+                capped.add(
+                    "error",
+                    "wrong_dtype",
+                    f"rows[{i}].{column}",
+                    f"CSV line {line}: expected {expected}, got {cells[index[column]]!r}",
+                )
+                row_ok = False
+            values[column] = value
+        if row_ok:
+            rows.append(EigenmodeRow(**values))
+    capped.close()
+    return rows if len(report.errors) == errors_before else None
+
+
+def _check_row(row: EigenmodeRow, where: str, capped: _CappedFindings) -> None:
+    ok_row = row.quality == "ok"
+    for column in _TEXT_COLUMNS:
+        if _CONTROL.search(getattr(row, column)):
+            capped.add(
+                "error",
+                "bad_value",
+                f"{where}.{column}",
+                "control characters (line breaks, tabs...) are not allowed",
+            )
+    if not row.system_id:
+        capped.add("error", "bad_value", f"{where}.system_id", "system_id is empty")
+    if not row.quality:
+        capped.add("error", "bad_value", f"{where}.quality", "quality is empty")
+    sub = ValidationReport()
+    check_family(row.family, f"{where}.family", sub)
+    check_d_against_name(row.d, row.system_id, f"{where}.d", sub)
+    for f in sub.findings:
+        capped.add(f.severity, f.code, f.location, f.message)
+    # Inputs are always known; outputs may be missing in a row flagged as failed.
+    for column in ("m2", "z_uv", "z_ir"):
+        if not math.isfinite(getattr(row, column)):
+            capped.add(
+                "error", "nonfinite", f"{where}.{column}", f"non-finite {getattr(row, column)!r}"
+            )
+    for column in ("Delta", "M2"):
+        if not math.isfinite(getattr(row, column)):
+            severity = "error" if ok_row else "warning"
+            capped.add(
+                severity,
+                "nonfinite",
+                f"{where}.{column}",
+                f"non-finite {getattr(row, column)!r} (quality {row.quality!r})",
+            )
+    if ok_row and row.Delta < 0:
+        capped.add(
+            "error",
+            "negative_delta",
+            f"{where}.Delta",
+            f"Delta = {row.Delta!r} < 0 in an 'ok' row: a solver bug (flag the row 'error'), "
+            "never data",
+        )
+    if row.mode_id < 0:
+        capped.add(
+            "error", "bad_value", f"{where}.mode_id", f"mode_id must be >= 0, got {row.mode_id}"
+        )
+    if row.n_grid < 2:
+        capped.add(
+            "error", "bad_value", f"{where}.n_grid", f"n_grid must be >= 2, got {row.n_grid}"
+        )
+    if not 0 < row.z_uv < row.z_ir:
+        capped.add(
+            "error",
+            "bad_value",
+            f"{where}.z_ir",
+            f"need 0 < z_uv < z_ir, got z_uv = {row.z_uv!r}, z_ir = {row.z_ir!r}",
+        )
