@@ -1,0 +1,341 @@
+"""Dictionary: the holographic dictionary m^2(Delta) fitted per d (output of stage 07), JSON.
+
+Per ``d``: least squares of m^2 on {Delta^2, Delta, 1} (coefficients and their standard
+errors), its comparison by AIC/BIC and cross-validation with the one-parameter model
+m^2 = c Delta (Delta - d), then per operator the entry {system_id, operator, d, Delta, m2,
+branch, nu} with nu = sqrt(d^2/4 + m^2). The inverse is two-valued: Delta_+ = d/2 + nu, and
+Delta_- = d/2 - nu only for nu < 1 (alternative quantisation); every entry obeys the
+Breitenlohner-Freedman bound m^2 >= -d^2/4.
+
+Arrays (fit inputs, fold residuals, ...) go to an optional NPZ sidecar
+``<stem>.arrays.npz`` beside ``<stem>.json``, named in the document by ``arrays_file``.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> dic = Dictionary.example()
+>>> path = dic.write(pathlib.Path(tempfile.mkdtemp()) / "dictionary.json")
+>>> [p.name for p in Dictionary.files(path)]
+['dictionary.json', 'dictionary.arrays.npz']
+>>> Dictionary.read(path) == dic
+True
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any, ClassVar, Literal, Self
+
+import attrs
+import numpy as np
+
+from holopipe.artifacts._arrays import read_npz_members
+from holopipe.artifacts._io import (
+    JSONDecodeIssue,
+    atomic_write_bytes,
+    dumps_json,
+    loads_json,
+    npz_bytes,
+)
+from holopipe.artifacts.base import JSONArtifact
+from holopipe.artifacts.checks import check_d_against_name, check_finite
+from holopipe.artifacts.report import ValidationReport
+from holopipe.artifacts.sandbox import _array_dicts_equal, _as_float_arrays
+
+__all__ = [
+    "CrossValidation",
+    "Dictionary",
+    "DictionaryEntry",
+    "DimensionFit",
+    "ModelComparison",
+    "Quadratic",
+]
+
+BRANCH_POLICY = (
+    "Delta_+ = d/2 + nu always; Delta_- = d/2 - nu only for nu < 1 (alternative quantisation); "
+    "nu = sqrt(d^2/4 + m^2) with the BF bound m^2 >= -d^2/4 enforced"
+)
+
+_MEMBER_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+@attrs.define
+class Quadratic:
+    """Coefficients of m^2 = delta2 Delta^2 + delta Delta + const (AdS: 1, -d, 0)."""
+
+    delta2: float = attrs.field(metadata={"doc": "coefficient of Delta^2"})
+    delta: float = attrs.field(metadata={"doc": "coefficient of Delta"})
+    const: float = attrs.field(metadata={"doc": "constant term"})
+
+
+@attrs.define
+class ModelComparison:
+    """Information criteria (lower is better) of the free quadratic and m^2 = c Delta(Delta - d)."""
+
+    aic_free: float
+    bic_free: float
+    aic_constrained: float
+    bic_constrained: float
+    c_constrained: float = attrs.field(metadata={"doc": "fitted c of m^2 = c Delta (Delta - d)"})
+
+
+@attrs.define
+class CrossValidation:
+    """k-fold cross-validated RMS error of m^2 for both models."""
+
+    folds: int
+    rmse_free: float
+    rmse_constrained: float
+
+
+@attrs.define
+class DimensionFit:
+    """The fit of m^2(Delta) for one boundary dimension d."""
+
+    d: int = attrs.field(metadata={"doc": "boundary spacetime dimension"})
+    n_points: int = attrs.field(metadata={"doc": "(Delta, m2) pairs in the fit"})
+    coefficients: Quadratic = attrs.field(metadata={"doc": "least-squares coefficients"})
+    uncertainties: Quadratic = attrs.field(metadata={"doc": "standard errors of the coefficients"})
+    comparison: ModelComparison = attrs.field(
+        metadata={"doc": "free quadratic vs c Delta(Delta - d)"}
+    )
+    cross_validation: CrossValidation = attrs.field(metadata={"doc": "out-of-sample scores"})
+
+
+@attrs.define
+class DictionaryEntry:
+    """One operator of one system, mapped to its bulk mass."""
+
+    system_id: str
+    operator: str
+    d: int
+    Delta: float = attrs.field(metadata={"doc": "scaling dimension"})
+    m2: float = attrs.field(metadata={"doc": "bulk mass squared, units L = 1"})
+    branch: Literal["+", "-"] = attrs.field(metadata={"doc": "Delta = d/2 + nu or d/2 - nu"})
+    nu: float = attrs.field(metadata={"doc": "sqrt(d^2/4 + m^2)"})
+
+
+@attrs.define
+class Dictionary(JSONArtifact):
+    """The fitted holographic dictionary: per-d fits and per-operator entries."""
+
+    SCHEMA_NAME: ClassVar[str] = "Dictionary"
+    SCHEMA_VERSION: ClassVar[str] = "0.1"
+    SUFFIXES: ClassVar[tuple[str, ...]] = ("dictionary.json", ".json")
+
+    source_stage: str
+    git_sha: str
+    branch_policy: str = attrs.field(metadata={"doc": "how the branch of Delta(m^2) is chosen"})
+    fits: list[DimensionFit] = attrs.field(metadata={"doc": "one per d"})
+    entries: list[DictionaryEntry] = attrs.field(metadata={"doc": "per-operator entries"})
+    # Where the arrays are is a storage detail set when writing, not part of the content.
+    arrays_file: str | None = attrs.field(
+        default=None,
+        eq=False,
+        metadata={"doc": "NPZ sidecar beside this file, null when there are no arrays"},
+    )
+    arrays: dict[str, np.ndarray] = attrs.field(
+        factory=dict,
+        converter=_as_float_arrays,
+        eq=attrs.cmp_using(eq=_array_dicts_equal),
+        metadata={"doc": "stored in the NPZ sidecar, never in the JSON"},
+    )
+
+    @staticmethod
+    def arrays_path(path: str | Path) -> Path:
+        """``<stem>.arrays.npz`` beside ``<stem>.json``."""
+        path = Path(path)
+        return path.with_name(path.name.removesuffix(".json") + ".arrays.npz")
+
+    @classmethod
+    def files(cls, path: str | Path) -> list[Path]:
+        path = Path(path)
+        try:
+            doc = loads_json(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, JSONDecodeIssue):
+            return [path]
+        sidecar = doc.get("arrays_file") if isinstance(doc, dict) else None
+        return [path, path.parent / sidecar] if isinstance(sidecar, str) else [path]
+
+    # -- document and files -------------------------------------------------------------
+    def to_document(self) -> dict[str, Any]:
+        doc = super().to_document()
+        del doc["arrays"]
+        return doc
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        schema = super().json_schema()
+        del schema["properties"]["arrays"]
+        return schema
+
+    @classmethod
+    def _load(cls, path: Path, report: ValidationReport) -> Self | None:
+        dictionary = super()._load(path, report)
+        if dictionary is None or dictionary.arrays_file is None:
+            return dictionary
+        if not _is_bare_npz_name(dictionary.arrays_file):
+            report.error(
+                "bad_value",
+                "arrays_file",
+                f"must be a file name beside the JSON, got {dictionary.arrays_file!r}",
+            )
+            return None
+        sidecar = path.parent / dictionary.arrays_file
+        if not sidecar.is_file():
+            report.error(
+                "missing_file",
+                "arrays_file",
+                f"the arrays sidecar {dictionary.arrays_file} does not exist",
+            )
+            return None
+        members = read_npz_members(sidecar, report)
+        if members is None:
+            return None
+        return attrs.evolve(dictionary, arrays=members)
+
+    def _dump(self, path: Path) -> None:
+        stored = attrs.evolve(
+            self, arrays_file=self.arrays_path(path).name if self.arrays else None
+        )
+        # The sidecar goes first: the JSON never names arrays that are not there yet.
+        if self.arrays:
+            atomic_write_bytes(self.arrays_path(path), npz_bytes(self.arrays))
+        atomic_write_bytes(path, dumps_json(stored.to_document()).encode("utf-8"))
+
+    # -- checking -----------------------------------------------------------------------
+    def _check(self, report: ValidationReport) -> None:
+        structural = ValidationReport()
+        self._check_fields(structural)
+        if not structural.ok:
+            return  # _check_fields has recorded why; the rules below need typed values
+        if not self.fits:
+            report.error("empty", "fits", "no fit: an empty dictionary")
+        if not self.entries:
+            report.warning("no_entries", "entries", "no per-operator entry")
+        fitted = set()
+        for i, fit in enumerate(self.fits):
+            _check_fit(fit, f"fits[{i}]", fitted, report)
+            fitted.add(fit.d)
+        for i, entry in enumerate(self.entries):
+            _check_entry(entry, f"entries[{i}]", report)
+        for d in sorted({e.d for e in self.entries} - fitted) if fitted else ():
+            report.warning(
+                "no_fit_for_d", "entries", f"entries with d = {d} but no fit for d = {d}"
+            )
+        if self.arrays_file is not None and not _is_bare_npz_name(self.arrays_file):
+            report.error(
+                "bad_value",
+                "arrays_file",
+                f"must be a file name beside the JSON, got {self.arrays_file!r}",
+            )
+        for name, array in self.arrays.items():
+            where = f"arrays.{name}"
+            if not _MEMBER_NAME.match(name):
+                report.error("bad_value", where, "array names must match [A-Za-z0-9_.-]+")
+            if array.dtype.kind != "f":
+                report.error("wrong_dtype", where, f"expected a floating dtype, got {array.dtype}")
+            else:
+                check_finite(array.ravel(), where, report)
+
+    @classmethod
+    def example(cls) -> Self:
+        """AdS data in d = 3: the fit returns (1, -3, 0); three operators, both branches."""
+        delta = np.array([1.0, 1.2, 1.4, 2.0, 2.5, 3.0, 3.5, 4.0])
+        m2 = delta * (delta - 3)
+        fit = DimensionFit(
+            d=3,
+            n_points=delta.size,
+            coefficients=Quadratic(1.0, -3.0, 0.0),
+            uncertainties=Quadratic(1e-12, 1e-12, 1e-12),
+            comparison=ModelComparison(-480.0, -479.8, -486.0, -485.9, 1.0),
+            cross_validation=CrossValidation(folds=4, rmse_free=1e-12, rmse_constrained=1e-12),
+        )
+        entries = [
+            DictionaryEntry("ads_d3_example-000000000000", "O1", 3, 2.0, -2.0, "+", 0.5),
+            DictionaryEntry("ads_d3_example-000000000000", "O1", 3, 1.0, -2.0, "-", 0.5),
+            DictionaryEntry("ads_d3_example-000000000000", "O2", 3, 3.0, 0.0, "+", 1.5),
+        ]
+        return cls(
+            source_stage="example",
+            git_sha="0000000",
+            branch_policy=BRANCH_POLICY,
+            fits=[fit],
+            entries=entries,
+            arrays={"Delta_d3": delta, "m2_d3": m2},
+        )
+
+
+def _is_bare_npz_name(name: str) -> bool:
+    return (
+        name.endswith(".npz")
+        and Path(name).name == name
+        and name not in ("", ".", "..")
+        and "\\" not in name
+    )
+
+
+def _check_fit(fit: DimensionFit, where: str, fitted: set[int], report: ValidationReport) -> None:
+    if fit.d in fitted:
+        report.error("duplicate", f"{where}.d", f"a second fit for d = {fit.d}")
+    check_d_against_name(fit.d, None, f"{where}.d", report)
+    if fit.n_points < 3:
+        report.error(
+            "too_short",
+            f"{where}.n_points",
+            f"a quadratic needs at least 3 points, got {fit.n_points}",
+        )
+    for name in ("delta2", "delta", "const"):
+        if getattr(fit.uncertainties, name) < 0:
+            report.error(
+                "bad_value", f"{where}.uncertainties.{name}", "an uncertainty is non-negative"
+            )
+    cv = fit.cross_validation
+    if cv.folds < 2:
+        report.error(
+            "bad_value", f"{where}.cross_validation.folds", f"need at least 2 folds, got {cv.folds}"
+        )
+    if cv.rmse_free < 0 or cv.rmse_constrained < 0:
+        report.error("bad_value", f"{where}.cross_validation", "an RMS error is non-negative")
+
+
+def _check_entry(entry: DictionaryEntry, where: str, report: ValidationReport) -> None:
+    d = entry.d
+    check_d_against_name(d, entry.system_id, f"{where}.d", report)
+    if isinstance(d, bool) or not isinstance(d, int) or d < 1:
+        return
+    bound = -(d**2) / 4
+    # A relative tolerance keeps an entry computed exactly at the bound from failing on rounding.
+    if entry.m2 < bound - 1e-12 * abs(bound):
+        report.error(
+            "bf_bound", f"{where}.m2", f"m2 = {entry.m2!r} is below the BF bound -d^2/4 = {bound!r}"
+        )
+        return
+    if entry.nu < 0:
+        report.error(
+            "bad_value", f"{where}.nu", f"nu = sqrt(d^2/4 + m2) is non-negative, got {entry.nu!r}"
+        )
+        return
+    nu2 = d**2 / 4 + entry.m2
+    if abs(entry.nu**2 - nu2) > 1e-9 * max(1.0, abs(nu2)):
+        report.error(
+            "nu_mismatch",
+            f"{where}.nu",
+            f"nu = {entry.nu!r} but sqrt(d^2/4 + m2) = {math.sqrt(max(nu2, 0.0))!r}",
+        )
+    if entry.branch == "-" and not entry.nu < 1:
+        report.error(
+            "bad_branch",
+            f"{where}.branch",
+            f"branch '-' needs nu < 1 (alternative quantisation), nu = {entry.nu!r}",
+        )
+    side = entry.Delta - d / 2
+    if (entry.branch == "+" and side < -1e-9) or (entry.branch == "-" and side > 1e-9):
+        report.error(
+            "branch_mismatch",
+            f"{where}.branch",
+            f"branch {entry.branch!r} but Delta = {entry.Delta!r} is on the other side "
+            f"of d/2 = {d / 2!r}",
+        )
