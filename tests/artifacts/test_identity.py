@@ -49,8 +49,8 @@ def _reversed(value):
 
 
 def test_documented_values():
-    assert system_id(ADS) == "ads_d3-144e635c4a11"
-    assert system_id(ADS, name="ads_d3_000") == "ads_d3_000-144e635c4a11"
+    assert system_id(ADS) == "ads_d3-525ba9894eec"
+    assert system_id(ADS, name="ads_d3_000") == "ads_d3_000-525ba9894eec"
 
 
 @FAST

@@ -172,6 +172,11 @@ class JSONArtifact(Artifact):
         return doc.get("schema_name") if isinstance(doc, dict) else None
 
     @classmethod
+    def guess_can_open(cls, path: str | os.PathLike) -> bool:
+        """A JSON artifact always declares its schema: the name must match, whatever the suffix."""
+        return sniff_format(path) == "json" and cls._declared_schema(Path(path)) == cls.SCHEMA_NAME
+
+    @classmethod
     def from_document(cls, doc: Any, report: ValidationReport) -> Self | None:
         """Check the header, upgrade an older version, then structure the body."""
         if not isinstance(doc, dict):

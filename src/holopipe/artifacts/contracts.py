@@ -156,5 +156,5 @@ class GeometryContracts(JSONArtifact):
         return cls(
             source_stage="04_geometry_physics_contracts",
             git_sha="0000000",
-            systems=[SystemContracts("ads_d3-144e635c4a11", "ads", 3, [outcome])],
+            systems=[SystemContracts("ads_d3-525ba9894eec", "ads", 3, [outcome])],
         )

@@ -89,7 +89,7 @@ class BulkEquations(JSONArtifact):
             git_sha="0000000",
             systems=[
                 SystemEquations(
-                    system_id="ads_d3-144e635c4a11",
+                    system_id="ads_d3-525ba9894eec",
                     family="ads",
                     d=3,
                     n_points=200,

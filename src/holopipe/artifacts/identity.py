@@ -11,9 +11,9 @@ rounded the same way.
 Examples
 --------
 >>> system_id({"family": "ads", "d": 3, "z_h": 1.0, "params": {}})
-'ads_d3-144e635c4a11'
+'ads_d3-525ba9894eec'
 >>> system_id({"family": "ads", "d": 3, "z_h": 1.0, "params": {}}, name="ads_d3_000")
-'ads_d3_000-144e635c4a11'
+'ads_d3_000-525ba9894eec'
 """
 
 from __future__ import annotations
@@ -39,8 +39,11 @@ def _canonical(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         rounded = np.array([float(f"{x:.12g}") for x in np.asarray(value, dtype=np.float64).ravel()])
         return "sha256:" + hashlib.sha256(rounded.astype("<f8").tobytes()).hexdigest()
-    if isinstance(value, (np.integer, bool, int)) and not isinstance(value, float):
-        return int(value) if not isinstance(value, bool) else value
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        # Same text as the float of equal value: z_h = 1 and z_h = 1.0 are one system.
+        return str(int(value))
     if isinstance(value, (float, np.floating)):
         value = float(value)
         return format(value, ".12g") if math.isfinite(value) else str(value)

@@ -24,7 +24,8 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from holopipe.artifacts.base import Artifact, JSONArtifact
+from holopipe.artifacts._io import JSONDecodeIssue, loads_json
+from holopipe.artifacts.base import Artifact, JSONArtifact, sniff_format
 from holopipe.artifacts.report import ValidationReport
 from holopipe.artifacts.versions import parse_version
 
@@ -102,7 +103,11 @@ def get_type(name: str, version: str | None = None) -> type[Artifact]:
         hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(sorted(types))}"
         raise UnknownSchemaError(f"unknown artifact type {name!r}{hint}")
     cls = types[name]
-    if version is not None and parse_version(version) > parse_version(cls.SCHEMA_VERSION):
+    try:
+        requested = parse_version(version) if version is not None else None
+    except ValueError as exc:
+        raise UnknownSchemaError(f"{name}: {exc}") from None
+    if requested is not None and requested > parse_version(cls.SCHEMA_VERSION):
         raise UnknownSchemaError(
             f"{name} version {version} is newer than this holopipe supports ({cls.SCHEMA_VERSION})"
         )
@@ -129,13 +134,26 @@ def validate_path(path: str | os.PathLike, schema: str | None = None) -> Validat
     cls = detect_type(path)
     if cls is None:
         report = ValidationReport(str(path))
-        report.error(
-            "unknown_schema",
-            "<file>",
-            "no artifact type recognises this file; name one with --schema",
-        )
+        problem = _unparsable_json(path)
+        if problem:
+            report.error("malformed_json", "<file>", problem)
+        else:
+            report.error("unknown_schema", "<file>", "no artifact type recognises this file; name one with --schema")
         return report
     return cls.validate_file(path)
+
+
+def _unparsable_json(path: Path) -> str | None:
+    """Why a file that looks like JSON cannot be parsed (the reason no type claimed it)."""
+    if sniff_format(path) != "json":
+        return None
+    try:
+        loads_json(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        return "not UTF-8 text"
+    except JSONDecodeIssue as exc:
+        return str(exc)
+    return None
 
 
 def json_schema(name: str) -> dict[str, Any]:
