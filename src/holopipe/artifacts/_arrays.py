@@ -10,7 +10,7 @@ import numpy as np
 
 from holopipe.artifacts.report import ValidationReport
 
-__all__ = ["array_field", "optional_array_field", "read_npz_members"]
+__all__ = ["array_dicts_equal", "array_field", "as_float_arrays", "optional_array_field", "read_npz_members"]
 
 
 def _as_float_array(value: object) -> np.ndarray:
@@ -27,6 +27,16 @@ def _arrays_equal(a: np.ndarray | None, b: np.ndarray | None) -> bool:
     if a is None or b is None:
         return a is b
     return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))
+
+
+def as_float_arrays(value: dict[str, object]) -> dict[str, np.ndarray]:
+    """Converter for a ``name -> array`` field (numeric arrays become float64)."""
+    return {name: _as_float_array(array) for name, array in value.items()}
+
+
+def array_dicts_equal(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> bool:
+    """Equality of two ``name -> array`` mappings by value."""
+    return a.keys() == b.keys() and all(_arrays_equal(a[k], b[k]) for k in a)
 
 
 def array_field(doc: str) -> np.ndarray:

@@ -31,7 +31,7 @@ from typing import Any, ClassVar, Literal, Self
 import attrs
 import numpy as np
 
-from holopipe.artifacts._arrays import read_npz_members
+from holopipe.artifacts._arrays import array_dicts_equal, as_float_arrays, read_npz_members
 from holopipe.artifacts._io import (
     JSONDecodeIssue,
     atomic_write_bytes,
@@ -42,7 +42,6 @@ from holopipe.artifacts._io import (
 from holopipe.artifacts.base import JSONArtifact
 from holopipe.artifacts.checks import check_d_against_name, check_finite
 from holopipe.artifacts.report import ValidationReport
-from holopipe.artifacts.sandbox import _array_dicts_equal, _as_float_arrays
 
 __all__ = [
     "CrossValidation",
@@ -138,8 +137,8 @@ class Dictionary(JSONArtifact):
     )
     arrays: dict[str, np.ndarray] = attrs.field(
         factory=dict,
-        converter=_as_float_arrays,
-        eq=attrs.cmp_using(eq=_array_dicts_equal),
+        converter=as_float_arrays,
+        eq=attrs.cmp_using(eq=array_dicts_equal),
         metadata={"doc": "stored in the NPZ sidecar, never in the JSON"},
     )
 

@@ -45,9 +45,9 @@ import attrs
 import numpy as np
 
 from holopipe.artifacts._arrays import (
-    _arrays_equal,
-    _as_float_array,
+    array_dicts_equal,
     array_field,
+    as_float_arrays,
     optional_array_field,
 )
 from holopipe.artifacts._io import JSONDecodeIssue, atomic_write_bytes, dumps_json, loads_json
@@ -111,14 +111,6 @@ class Operator:
     m2: float = attrs.field(metadata={"doc": "bulk mass squared, units L = 1"})
 
 
-def _as_float_arrays(value: dict[str, Any]) -> dict[str, np.ndarray]:
-    return {name: _as_float_array(array) for name, array in value.items()}
-
-
-def _array_dicts_equal(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> bool:
-    return a.keys() == b.keys() and all(_arrays_equal(a[k], b[k]) for k in a)
-
-
 @attrs.define
 class BulkTruth:
     """The true bulk geometry and operator content (group ``bulk_truth/``)."""
@@ -146,8 +138,8 @@ class BoundaryData:
 
     x_grid: np.ndarray = array_field("boundary separation, strictly increasing, > 0")
     G2: dict[str, np.ndarray] = attrs.field(
-        converter=_as_float_arrays,
-        eq=attrs.cmp_using(eq=_array_dicts_equal),
+        converter=as_float_arrays,
+        eq=attrs.cmp_using(eq=array_dicts_equal),
         metadata={"doc": "two-point function per operator name, stored as G2_<name>"},
     )
     temperature: float = attrs.field(metadata={"doc": "T seen by the boundary theory"})
