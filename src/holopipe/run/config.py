@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import cattrs
 
 from holopipe.artifacts._io import JSONDecodeIssue, atomic_write_bytes, dumps_json, loads_json
 from holopipe.artifacts._structure import check_structure, converter
@@ -123,12 +124,22 @@ def structure_section(cls: type, raw: Any, where: str, source: str) -> Any:
     if not report.ok:
         lines = "\n".join(f"  {f.location}: {f.message}" for f in report.errors)
         raise ConfigError(f"invalid config {source}:\n{lines}")
-    value = converter.structure(raw or {}, cls)
     try:
+        value = converter.structure(raw or {}, cls)  # runs the field validators
         attrs.validate(value)
+    except cattrs.ClassValidationError as exc:
+        raise ConfigError(f"invalid config {source}: {where}: {'; '.join(_leaf_messages(exc))}") from None
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"invalid config {source}: {where}: {exc}") from None
     return value
+
+
+def _leaf_messages(group: BaseExceptionGroup) -> list[str]:
+    """The messages of the validators that failed inside a cattrs exception group."""
+    messages = []
+    for exc in group.exceptions:
+        messages += _leaf_messages(exc) if isinstance(exc, BaseExceptionGroup) else [str(exc)]
+    return messages
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:

@@ -18,6 +18,7 @@ import attrs
 import numpy as np
 
 from holopipe.artifacts.base import Artifact
+from holopipe.artifacts.registry import detect_type
 from holopipe.run.capture import Progress
 from holopipe.run.executors import ItemResult, SerialExecutor, make_executor
 from holopipe.run.layout import RunLayout
@@ -91,7 +92,9 @@ class StageContext:
         path = self.workdir / alias / filename
         artifact.write(path)
         for part in type(artifact).files(path):
-            self.outputs.append((alias, part, artifact.SCHEMA_NAME))
+            # A sidecar (e.g. contracts_summary.json) is recorded under the schema it declares.
+            cls = type(artifact) if part == path else (detect_type(part) or type(artifact))
+            self.outputs.append((alias, part, cls.SCHEMA_NAME))
         return path
 
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any], key: Callable[[Any], str]) -> list[ItemResult]:

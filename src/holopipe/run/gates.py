@@ -40,7 +40,7 @@ def check_inputs(
         if record.status not in ("OK", "WARNING"):
             problems.append(f"missing_artifact: {alias}/ (its producer {record.stage} ended {record.status})")
             continue
-        files = [o for o in record.outputs if o.name == alias]
+        files = [o for o in record.outputs if o.name == alias and o.schema in (schema, None)]
         if not files and required:
             problems.append(f"missing_artifact: {alias}/ ({record.stage} recorded no {schema})")
         cls = get_type(schema)

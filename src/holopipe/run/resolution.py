@@ -55,7 +55,10 @@ class UnresolvedInput(LookupError):
 def _files_of_type(folder: Path, schema: str) -> tuple[Path, ...]:
     """Files directly in a folder the user or the documented legacy list named."""
     cls = get_type(schema)
-    return tuple(sorted(p for p in folder.iterdir() if p.is_file() and p.name.endswith(cls.SUFFIXES)))
+    candidates = [p for p in folder.iterdir() if p.is_file() and p.name.endswith(cls.SUFFIXES)]
+    # Sidecars of another candidate (e.g. contracts_summary.json) are part of that artifact.
+    sidecars = {s for p in candidates for s in cls.files(p) if s != p}
+    return tuple(sorted(p for p in candidates if p not in sidecars))
 
 
 def resolve_input(
@@ -76,7 +79,9 @@ def resolve_input(
         producer = manifest.aliases[alias].split("/", 1)[0]
         record = manifest.stages.get(producer)
         if record is not None:
-            paths = tuple(sorted(layout.root / o.path for o in record.outputs if o.name == alias))
+            paths = tuple(sorted(
+                layout.root / o.path for o in record.outputs if o.name == alias and o.schema in (schema, None)
+            ))
             return ResolvedInput(alias, schema, paths, "manifest", producer)
     for root in legacy_roots:
         for sub in LEGACY_LOCATIONS.get(alias, ()):
