@@ -50,9 +50,13 @@ from holopipe.science.geometry import FAMILIES, FamilyParams, horizon_from_tempe
 __all__ = [
     "FamilyFit",
     "ThermalGeometryFit",
+    "UVDimensionEstimate",
     "WarpFactorReconstruction",
+    "ZeroTemperatureFit",
     "default_parameter_bounds",
+    "estimate_uv_dimension",
     "fit_thermal_geometry",
+    "fit_zero_temperature_family",
     "reconstruct_warp_factor",
 ]
 
@@ -121,12 +125,16 @@ class FamilyFit:
         Horizon implied by T for these parameters.
     rms_residual : float
         Root mean square of ``ln G2_template - ln G2_data`` (inf when no template fits the data).
+    delta : float or None
+        Operator dimension of the template: the one given, or the one fitted with it when
+        :func:`fit_thermal_geometry` was called with ``delta=None`` (None when no template fits).
     """
 
     family: str
     params: Mapping[str, float]
     z_h: float
     rms_residual: float
+    delta: float | None = None
 
     @property
     def n_params(self) -> int:
@@ -146,6 +154,8 @@ class ThermalGeometryFit:
         Every family tried, in the order given.
     uv_exponent : float
         ``alpha`` of the chosen geometry's UV (``A ~ -alpha ln z``).
+    delta : float or None
+        Operator dimension of the chosen candidate (given, or fitted when ``delta=None``).
     """
 
     family: str
@@ -154,10 +164,11 @@ class ThermalGeometryFit:
     rms_residual: float
     candidates: tuple[FamilyFit, ...] = field(repr=False)
     uv_exponent: float
+    delta: float | None = None
 
 
 def _validated_boundary_data(
-    x: ArrayLike, G2: ArrayLike, delta: float
+    x: ArrayLike, G2: ArrayLike, delta: float | None, *, delta_may_be_fitted: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     x_arr = np.asarray(x, dtype=float)
     g_arr = np.asarray(G2, dtype=float)
@@ -169,7 +180,11 @@ def _validated_boundary_data(
         raise ValueError(f"G2: shape {g_arr.shape} differs from x shape {x_arr.shape}")
     if not (np.all(np.isfinite(g_arr)) and np.all(g_arr > 0)):
         raise ValueError("G2: values must be finite and positive")
-    if isinstance(delta, bool) or not (np.isfinite(delta) and delta > 0):
+    if delta is None and delta_may_be_fitted:
+        return x_arr, g_arr
+    if isinstance(delta, bool) or not (
+        isinstance(delta, int | float | np.number) and np.isfinite(delta) and delta > 0
+    ):
         raise ValueError(f"delta: must be finite and positive, got {delta!r}")
     return x_arr, g_arr
 
@@ -293,11 +308,18 @@ def _template_log_g2(params: FamilyParams, x: np.ndarray, delta: float) -> np.nd
     return -delta * lengths.length_reg
 
 
+def _profiled_dimension(unit_log_g2: np.ndarray, log_g2: np.ndarray) -> float | None:
+    """Least-squares delta of ``log_g2 ~ delta * unit_log_g2`` (None unless finite and > 0)."""
+    norm = float(unit_log_g2 @ unit_log_g2)
+    dimension = float(unit_log_g2 @ log_g2) / norm if norm > 0 else math.nan
+    return dimension if np.isfinite(dimension) and dimension > 0 else None
+
+
 def _fit_family(
     family: str,
     x: np.ndarray,
     log_g2: np.ndarray,
-    delta: float,
+    delta: float | None,
     T: float,
     d: int,
     bounds: Mapping[str, tuple[float, float]],
@@ -306,13 +328,21 @@ def _fit_family(
     scale = 1.0 / math.sqrt(x.size)
     failed = np.full(x.size, 1e3 * scale)
 
+    def template(values: np.ndarray) -> tuple[np.ndarray, float] | None:
+        """(ln G2 of the template, its delta); ln G2 = -delta L_reg is linear in delta."""
+        unit = _template_log_g2(_template_geometry(family, values, d, T), x, 1.0)
+        if unit is None:
+            return None
+        dimension = delta if delta is not None else _profiled_dimension(unit, log_g2)
+        return None if dimension is None else (dimension * unit, dimension)
+
     def residuals(values: np.ndarray) -> np.ndarray:
-        template = _template_log_g2(_template_geometry(family, values, d, T), x, delta)
-        return failed if template is None else scale * (template - log_g2)
+        fitted = template(values)
+        return failed if fitted is None else scale * (fitted[0] - log_g2)
 
     def rms(values: np.ndarray) -> float:
-        template = _template_log_g2(_template_geometry(family, values, d, T), x, delta)
-        return math.inf if template is None else float(np.sqrt(np.mean((template - log_g2) ** 2)))
+        fitted = template(values)
+        return math.inf if fitted is None else float(np.sqrt(np.mean((fitted[0] - log_g2) ** 2)))
 
     if not names:
         best, best_rms = np.array([]), rms(np.array([]))
@@ -329,13 +359,15 @@ def _fit_family(
         best, best_rms = solution.x, rms(solution.x)
     geometry = _template_geometry(family, best, d, T)
     params = MappingProxyType(dict(zip(names, (float(v) for v in best), strict=True)))
-    return FamilyFit(family, params, float(geometry.z_h), best_rms)
+    fitted = template(best)
+    dimension = None if fitted is None else float(fitted[1])
+    return FamilyFit(family, params, float(geometry.z_h), best_rms, dimension)
 
 
 def fit_thermal_geometry(
     x: ArrayLike,
     G2: ArrayLike,
-    delta: float,
+    delta: float | None,
     T: float,
     d: int,
     families: Iterable[str] = FAMILIES,
@@ -352,8 +384,13 @@ def fit_thermal_geometry(
 
     Parameters
     ----------
-    x, G2, delta
+    x, G2
         Boundary data as in :func:`reconstruct_warp_factor`.
+    delta : float or None
+        Operator dimension. ``None`` fits it with every template: ``ln G2 = -delta L_reg`` is
+        linear in delta, so each template's best delta is exact linear least squares (profiled
+        out). Needed when the UV is not conformal (hvlf), where G2 has no power law to read
+        delta from (:func:`estimate_uv_dimension`).
     T : float
         Temperature, > 0.
     d : int
@@ -386,8 +423,11 @@ def fit_thermal_geometry(
     >>> fit = fit_thermal_geometry(x, btz_two_point(x, T, delta), delta, T, d, families=["ads"])
     >>> fit.family, round(fit.z_h * 2 * np.pi * T, 12), fit.rms_residual < 1e-7
     ('ads', 1.0, True)
+    >>> fit = fit_thermal_geometry(x, btz_two_point(x, T, delta), None, T, d, families=["ads"])
+    >>> round(fit.delta, 9)
+    1.0
     """
-    x_arr, g_arr = _validated_boundary_data(x, G2, delta)
+    x_arr, g_arr = _validated_boundary_data(x, G2, delta, delta_may_be_fitted=True)
     if isinstance(T, bool) or not (np.isfinite(T) and T > 0):
         raise ValueError(f"T: must be finite and positive, got {T!r}")
     if isinstance(d, bool) or not isinstance(d, int | np.integer) or d < 2:
@@ -404,7 +444,10 @@ def fit_thermal_geometry(
             raise ValueError(f"bounds: {name} needs finite lo <= hi, got {(lo, hi)!r}")
     log_g2 = np.log(g_arr)
     candidates = tuple(
-        _fit_family(name, x_arr, log_g2, float(delta), float(T), int(d), box) for name in names
+        _fit_family(
+            name, x_arr, log_g2, None if delta is None else float(delta), float(T), int(d), box
+        )
+        for name in names
     )
     best = min(c.rms_residual for c in candidates)
     if not np.isfinite(best):
@@ -421,4 +464,181 @@ def fit_thermal_geometry(
         rms_residual=chosen.rms_residual,
         candidates=candidates,
         uv_exponent=geometry.warp_exponents[1],
+        delta=chosen.delta,
+    )
+
+
+@dataclass(frozen=True)
+class UVDimensionEstimate:
+    """Operator dimension read off the short-distance power law ``G2 ~ x^(-2 delta)``.
+
+    Attributes
+    ----------
+    delta : float
+        Fitted dimension.
+    max_residual : float
+        Largest ``|ln G2 - model|`` in the window: rounding level when the UV is conformal.
+    window : tuple of float
+        ``(x_min, x_max)`` of the points used.
+    conformal : bool
+        Whether ``max_residual`` is within the tolerance: a power law with analytic
+        corrections describes the data. False for a non-conformal UV (hvlf), where ``delta``
+        is meaningless.
+    """
+
+    delta: float
+    max_residual: float
+    window: tuple[float, float]
+    conformal: bool
+
+
+def estimate_uv_dimension(
+    x: ArrayLike,
+    G2: ArrayLike,
+    *,
+    window_decades: float = 1.0,
+    n_corrections: int = 4,
+    tolerance: float = 1e-6,
+) -> UVDimensionEstimate:
+    """Dimension ``delta`` of an operator from the UV of its two-point function.
+
+    A conformal UV gives ``ln G2 = -2 delta ln x + c + sum_k b_k x^k``: the power law of the
+    dimension with the analytic corrections of the geometry (``a x^2`` of a deformation,
+    ``(x/z_h)^n`` of a horizon) and of the theory (``m x`` of a massive free field). This is
+    fitted by linear least squares over the first ``window_decades`` decades of ``x`` with
+    ``k = 1 .. n_corrections``. Operator dimensions are boundary data (the short-distance
+    behaviour of the correlator), so a reconstruction can read them here instead of from
+    the bulk truth.
+
+    Parameters
+    ----------
+    x : array_like
+        Separations, positive and strictly increasing (dense near the smallest).
+    G2 : array_like
+        Two-point function at ``x``, finite and positive.
+    window_decades : float
+        Width of the fitting window in decades above ``x.min()``.
+    n_corrections : int
+        Number of power corrections ``x^k`` fitted with the power law (>= 0).
+    tolerance : float
+        Largest residual of ``ln G2`` still read as a conformal UV.
+
+    Returns
+    -------
+    UVDimensionEstimate
+
+    Raises
+    ------
+    ValueError
+        Naming the argument: bad shapes or values, or fewer than ``2 (n_corrections + 2)``
+        points in the window.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.geomspace(0.01, 2.0, 200)
+    >>> est = estimate_uv_dimension(x, np.exp(-0.3 * x) / x)   # massive field in d = 3
+    >>> round(est.delta, 9), est.conformal
+    (0.5, True)
+    >>> estimate_uv_dimension(x, np.exp(-np.sqrt(x))).conformal
+    False
+    """
+    x_arr, g_arr = _validated_boundary_data(x, G2, None, delta_may_be_fitted=True)
+    if not (np.isfinite(window_decades) and window_decades > 0):
+        raise ValueError(f"window_decades: must be finite and positive, got {window_decades!r}")
+    if isinstance(n_corrections, bool) or not isinstance(n_corrections, int) or n_corrections < 0:
+        raise ValueError(f"n_corrections: must be an integer >= 0, got {n_corrections!r}")
+    if not (np.isfinite(tolerance) and tolerance >= 0):
+        raise ValueError(f"tolerance: must be finite and >= 0, got {tolerance!r}")
+    x_hi = x_arr[0] * 10.0**window_decades
+    inside = x_arr <= x_hi
+    n_columns = n_corrections + 2
+    if np.count_nonzero(inside) < 2 * n_columns:
+        raise ValueError(
+            f"x: need at least {2 * n_columns} separations in [{x_arr[0]:.3g}, {x_hi:.3g}]"
+        )
+    xs, log_g2 = x_arr[inside], np.log(g_arr[inside])
+    # Corrections in t = x / x_hi (in (0, 1]) keep the columns of comparable size.
+    t = xs / xs[-1]
+    design = np.column_stack(
+        [-2.0 * np.log(xs), np.ones_like(xs)] + [t**k for k in range(1, n_corrections + 1)]
+    )
+    coefficients, *_ = np.linalg.lstsq(design, log_g2, rcond=None)
+    max_residual = float(np.max(np.abs(log_g2 - design @ coefficients)))
+    return UVDimensionEstimate(
+        delta=float(coefficients[0]),
+        max_residual=max_residual,
+        window=(float(xs[0]), float(xs[-1])),
+        conformal=max_residual <= tolerance,
+    )
+
+
+@dataclass(frozen=True)
+class ZeroTemperatureFit:
+    """Family of a T = 0 warp factor, chosen among the conformal-UV templates.
+
+    Attributes
+    ----------
+    family : str
+        ``ads`` or ``deformed``.
+    params : Mapping[str, float]
+        ``{"a": ...}`` for deformed, empty for ads.
+    rms_residual : float
+        RMS of ``A - template`` of the chosen family.
+    residuals : Mapping[str, float]
+        RMS residual of every candidate.
+    """
+
+    family: str
+    params: Mapping[str, float]
+    rms_residual: float
+    residuals: Mapping[str, float]
+
+
+def fit_zero_temperature_family(
+    z: ArrayLike, A: ArrayLike, *, tolerance: float = 1e-4
+) -> ZeroTemperatureFit:
+    """Family of a reconstructed T = 0 warp factor: ads (``-ln z``) or deformed (``+ a z^2``).
+
+    At T = 0 equal-time boundary data determine the spatial warp factor ``A_x`` only; the
+    templates with a conformal UV are ``-ln z`` (ads, and lifshitz, whose ``A_x`` is the
+    same: equal-time data cannot tell them apart) and ``-ln z + a z^2`` (deformed, ``a`` by
+    linear least squares). The deformed family is chosen only when it lowers the RMS
+    residual by more than ``tolerance`` (ads is deformed at a = 0): set it above the
+    reconstruction error.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> z = np.geomspace(0.01, 0.8, 50)
+    >>> fit = fit_zero_temperature_family(z, -np.log(z) - 0.3 * z**2)
+    >>> fit.family, round(fit.params["a"], 12)
+    ('deformed', -0.3)
+    >>> fit_zero_temperature_family(z, -np.log(z) + 1e-6 * np.sin(z)).family
+    'ads'
+    """
+    z_arr = np.asarray(z, dtype=float)
+    a_arr = np.asarray(A, dtype=float)
+    if z_arr.ndim != 1 or z_arr.size < 2 or not (np.all(np.isfinite(z_arr)) and np.all(z_arr > 0)):
+        raise ValueError("z: need a 1-D array of at least 2 finite, positive points")
+    if a_arr.shape != z_arr.shape or not np.all(np.isfinite(a_arr)):
+        raise ValueError(f"A: must be finite with the shape of z {z_arr.shape}")
+    if not (np.isfinite(tolerance) and tolerance >= 0):
+        raise ValueError(f"tolerance: must be finite and >= 0, got {tolerance!r}")
+    remainder = a_arr + np.log(z_arr)
+    z2 = z_arr**2
+    a_fit = float(z2 @ remainder / (z2 @ z2))
+    residuals = {
+        "ads": float(np.sqrt(np.mean(remainder**2))),
+        "deformed": float(np.sqrt(np.mean((remainder - a_fit * z2) ** 2))),
+    }
+    if residuals["deformed"] < residuals["ads"] - tolerance:
+        family, params = "deformed", {"a": a_fit}
+    else:
+        family, params = "ads", {}
+    return ZeroTemperatureFit(
+        family=family,
+        params=MappingProxyType(params),
+        rms_residual=residuals[family],
+        residuals=MappingProxyType(residuals),
     )
