@@ -16,6 +16,7 @@ import signal
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ from holopipe.stages.runner import _input_hashes, execute_stage, resolve_stage_i
 __all__ = [
     "DEFAULT_CONFIG",
     "StageState",
+    "legacy_roots",
     "resolve_config",
     "run_pipeline",
     "run_stage",
@@ -93,6 +95,11 @@ def resolve_config(
     }
     resolved["overrides"] = overrides
     return resolved, stages
+
+
+def legacy_roots(config: dict[str, Any]) -> tuple[Path, ...]:
+    """The legacy roots a resolved config names (relative ones are relative to the cwd)."""
+    return tuple(Path(r) for r in config.get("legacy", {}).get("roots", []))
 
 
 def _frozen_or_new_config(
@@ -182,7 +189,13 @@ def _stage_child(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Path
         os.close(lock_fd)  # only the orchestrator holds the experiment lock
     os.environ[PROGRESS_FD_ENV] = str(progress_fd)
     sys.argv = argv
-    os._exit(execute_stage(run, stage, cli_inputs))
+    code = EXIT_CODES["ERROR"]
+    try:
+        code = execute_stage(run, stage, cli_inputs)
+    except BaseException:  # noqa: BLE001 - whatever escapes, the exit code must say ERROR
+        traceback.print_exc()
+    finally:
+        os._exit(code)
 
 
 def _run_in_child(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Path], lock_fd: int | None,
@@ -207,6 +220,13 @@ def _run_in_child(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Pat
     if child.exitcode is None or child.exitcode < 0:
         return EXIT_CODES["ERROR"]
     return child.exitcode
+
+
+def _completed(layout: RunLayout, stage: type[Stage]) -> bool:
+    """Whether the stage's run left its summary: the work dir was swapped into place (only
+    done after ``stage_summary.json`` is written) and the summary is there."""
+    final = layout.stage_dir(stage.ID, stage.SLUG)
+    return not final.with_name(f".{final.name}.partial").exists() and (final / "stage_summary.json").is_file()
 
 
 def run_stage(
@@ -243,7 +263,7 @@ def run_pipeline(
             key = stage.key()
             given = {s.alias for s in stage.INPUTS if s.alias in cli_inputs}
             needs = [(s.alias, s.schema, s.required) for s in stage.INPUTS if s.alias not in given]
-            problems = check_inputs(layout, run.manifest.load(), needs)
+            problems = check_inputs(layout, run.manifest.load(), needs, legacy_roots(config))
             if problems:
                 for line in problems:
                     print(line, file=sys.stderr)
@@ -259,6 +279,10 @@ def run_pipeline(
             echo(f"{key}: running ({state.reason})")
             t0 = time.perf_counter()
             code = _run_in_child(run, stage, cli_inputs, lock.fd, on_progress)
+            if not _completed(layout, stage):  # no stage_summary.json: the stage failed
+                print(f"{key}: the stage process ended (exit {code}) without writing its stage_summary.json",
+                      file=sys.stderr)
+                code = EXIT_CODES["ERROR"]
             status = {v: k for k, v in EXIT_CODES.items()}.get(code, "ERROR")
             duration = time.perf_counter() - t0
             echo(f"{key}: {status} in {duration:.2f} s")

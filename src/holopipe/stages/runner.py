@@ -193,7 +193,7 @@ def execute_stage(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Pat
                     timings["run_s"] = time.perf_counter() - t1
             for line in input_problems:
                 print(line, file=sys.stderr)  # into logs/stderr.log
-        except Exception:  # noqa: BLE001 - any crash becomes ERROR with its traceback in the log
+        except (Exception, SystemExit):  # noqa: BLE001 - any crash (sys.exit too) is ERROR, traceback in the log
             crashed = True
             traceback.print_exc()
         if ctx is None:  # the params themselves were invalid
@@ -213,10 +213,14 @@ def execute_stage(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Pat
             timings["outputs_s"] = time.perf_counter() - t2
             extra = undeclared_files(work, declared)
             outside, complete = writes_outside(Path.cwd(), start_ns, [layout.runs_dir, *_declared_caches(run)])
-            for message in ([f"undeclared file in the stage dir: {e}" for e in extra]
-                            + [f"file written outside the run: {o}" for o in outside]
-                            + ([] if complete else ["outside-writes gate incomplete: watch tree too large"])):
-                (ctx.error if run.strict else ctx.warn)(message)
+            discipline = ([f"undeclared file in the stage dir: {e}" for e in extra]
+                          + [f"file written outside the run: {o}" for o in outside]
+                          + ([] if complete else ["outside-writes gate incomplete: watch tree too large"]))
+            if run.strict:  # strict mode fails the stage on them (ERROR), not just reports
+                output_problems += discipline
+            else:
+                for message in discipline:
+                    ctx.warn(message)
             for line in output_problems:
                 ctx.error(line)
             for line in input_problems:
