@@ -139,7 +139,8 @@ def assert_artifacts(
     from holopipe.run.gates import check_inputs
     from holopipe.run.layout import RunLayout, default_runs_dir
     from holopipe.run.manifest import ManifestStore
-    from holopipe.pipeline import stage_classes
+    from holopipe.artifacts._io import loads_json
+    from holopipe.pipeline import legacy_roots, stage_classes
 
     def check() -> list[str]:
         layout = RunLayout.create(default_runs_dir(runs_dir), experiment)
@@ -147,7 +148,8 @@ def assert_artifacts(
         if not matches:
             raise _usage(f"no stage {for_stage} in experiment {experiment}")
         needs = [(s.alias, s.schema, s.required) for s in matches[0].INPUTS]
-        return check_inputs(layout, ManifestStore(layout).load(), needs)
+        frozen = loads_json(layout.config_path.read_text(encoding="utf-8")) if layout.config_path.exists() else {}
+        return check_inputs(layout, ManifestStore(layout).load(), needs, legacy_roots(frozen))
 
     problems = _guard(check)
     for line in problems:

@@ -16,6 +16,7 @@ from holopipe.artifacts._io import sha256_file
 from holopipe.artifacts.records import RunManifest
 from holopipe.artifacts.registry import get_type
 from holopipe.run.layout import BOOKKEEPING_FILES, RunLayout
+from holopipe.run.resolution import UnresolvedInput, resolve_input
 
 __all__ = ["check_inputs", "undeclared_files", "writes_outside"]
 
@@ -26,15 +27,25 @@ MAX_WATCHED_ENTRIES = 50_000
 
 
 def check_inputs(
-    layout: RunLayout, manifest: RunManifest | None, inputs: list[tuple[str, str, bool]]
+    layout: RunLayout,
+    manifest: RunManifest | None,
+    inputs: list[tuple[str, str, bool]],
+    legacy_roots: tuple[Path, ...] = (),
 ) -> list[str]:
-    """Problems with the inputs ``(alias, schema, required)`` of a stage; empty when all is well."""
+    """Problems with the inputs ``(alias, schema, required)`` of a stage; empty when all is well.
+
+    An input no stage of this run produced may come from the configured legacy roots (the
+    resolution order of :mod:`holopipe.run.resolution`); its files are then schema-checked.
+    """
     problems: list[str] = []
     for alias, schema, required in inputs:
         target = manifest.aliases.get(alias) if manifest else None
         record = manifest.stages.get(target.split("/", 1)[0]) if (manifest and target) else None
         if record is None:
-            if required:
+            legacy = _legacy_problems(layout, alias, schema, legacy_roots)
+            if legacy is not None:
+                problems += legacy
+            elif required:
                 problems.append(f"missing_artifact: {alias}/ (no stage of this run produced {schema})")
             continue
         if record.status not in ("OK", "WARNING"):
@@ -55,6 +66,19 @@ def check_inputs(
             report = cls.validate_file(path)
             problems += [f"invalid_artifact: {entry.path}: {f.code} [{f.location}]: {f.message}" for f in report.errors]
     return problems
+
+
+def _legacy_problems(layout: RunLayout, alias: str, schema: str, legacy_roots: tuple[Path, ...]) -> list[str] | None:
+    """``None`` when no legacy root provides ``alias``; else the schema problems of its files."""
+    if not legacy_roots:
+        return None
+    try:
+        found = resolve_input(alias, schema, layout, None, None, legacy_roots)
+    except UnresolvedInput:
+        return None
+    cls = get_type(schema)
+    return [f"invalid_artifact: {path}: {f.code} [{f.location}]: {f.message}"
+            for path in found.paths for f in cls.validate_file(path).errors]
 
 
 def writes_outside(watch_root: Path, since_ns: int, allowed: list[Path]) -> tuple[list[str], bool]:
