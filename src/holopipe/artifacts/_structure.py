@@ -53,7 +53,7 @@ def _describe(value: Any) -> str:
     return f"{type(value).__name__} {text[:40]}"
 
 
-def _check_value(value: Any, tp: Any, where: str, report: ValidationReport) -> None:
+def _check_value(value: Any, tp: Any, where: str, report: ValidationReport, unknown: str = "warning") -> None:
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if tp is Any:
@@ -61,7 +61,7 @@ def _check_value(value: Any, tp: Any, where: str, report: ValidationReport) -> N
     if origin in (typing.Union, types.UnionType):
         trial = [ValidationReport() for _ in args]
         for arg, sub in zip(args, trial):
-            _check_value(value, arg, where, sub)
+            _check_value(value, arg, where, sub, unknown)
             if sub.ok:
                 return
         report.error("wrong_type", where, f"expected {_type_name(tp)}, got {_describe(value)}")
@@ -78,7 +78,7 @@ def _check_value(value: Any, tp: Any, where: str, report: ValidationReport) -> N
         if not isinstance(value, dict):
             report.error("wrong_type", where, f"expected an object, got {_describe(value)}")
             return
-        check_structure(tp, value, report, where)
+        check_structure(tp, value, report, where, unknown=unknown)
         return
     if origin in (list, tuple):
         if not isinstance(value, list):
@@ -86,7 +86,7 @@ def _check_value(value: Any, tp: Any, where: str, report: ValidationReport) -> N
             return
         item_type = args[0] if args else Any
         for i, item in enumerate(value):
-            _check_value(item, item_type, f"{where}[{i}]", report)
+            _check_value(item, item_type, f"{where}[{i}]", report, unknown)
         return
     if origin is dict:
         if not isinstance(value, dict):
@@ -94,7 +94,7 @@ def _check_value(value: Any, tp: Any, where: str, report: ValidationReport) -> N
             return
         value_type = args[1] if len(args) == 2 else Any
         for key, item in value.items():
-            _check_value(item, value_type, f"{where}.{key}", report)
+            _check_value(item, value_type, f"{where}.{key}", report, unknown)
         return
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -146,7 +146,7 @@ def check_structure(
             if field.default is attrs.NOTHING:
                 report.error("missing_key", loc, "required key is missing")
             continue
-        _check_value(raw[key], hints[field.name], loc, report)
+        _check_value(raw[key], hints[field.name], loc, report, unknown)
     for key in raw:
         if key not in names:
             close = difflib.get_close_matches(key, names, n=1)
