@@ -22,20 +22,34 @@ PROGRESS_FD_ENV = "HOLOPIPE_PROGRESS_FD"
 
 @contextlib.contextmanager
 def capture_output(stdout_path: Path, stderr_path: Path) -> Iterator[int]:
-    """Redirect fds 1 and 2 to the two files; yields a duplicate of the original stderr."""
+    """Redirect fds 1 and 2 to the two files; yields a duplicate of the original stderr.
+
+    ``sys.stdout``/``sys.stderr`` are pointed at fds 1 and 2 for the duration too: where the
+    host replaced them (a notebook, pytest's capture), Python-level output and tracebacks
+    would otherwise bypass the descriptors and miss the logs.
+    """
     stdout_path.parent.mkdir(parents=True, exist_ok=True)
     sys.stdout.flush()
     sys.stderr.flush()
     saved_out, saved_err = os.dup(1), os.dup(2)
+    saved_streams = sys.stdout, sys.stderr
     out = os.open(stdout_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     err = os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         os.dup2(out, 1)
         os.dup2(err, 2)
+        sys.stdout = open(1, "w", encoding="utf-8", errors="backslashreplace", closefd=False)  # noqa: SIM115
+        sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False, buffering=1)  # noqa: SIM115
         yield saved_err
     finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        for stream in (sys.stdout, sys.stderr):
+            if stream not in saved_streams:
+                with contextlib.suppress(Exception):
+                    stream.close()
+        sys.stdout, sys.stderr = saved_streams
         os.dup2(saved_out, 1)
         os.dup2(saved_err, 2)
         for fd in (out, err, saved_out, saved_err):
