@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 __all__ = [
     "Artifact",
     "ArtifactError",
+    "BulkAnalysis",
     "BulkEquations",
     "ContractsSummary",
     "Dictionary",
@@ -48,6 +49,7 @@ _WHERE = {
     "ArtifactError": "report",
     "Finding": "report",
     "ValidationReport": "report",
+    "BulkAnalysis": "analysis",
     "BulkEquations": "equations",
     "ContractsSummary": "contracts",
     "GeometryContracts": "contracts",
@@ -82,6 +84,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from holopipe.artifacts.analysis import BulkAnalysis
     from holopipe.artifacts.base import Artifact, JSONArtifact
     from holopipe.artifacts.contracts import ContractsSummary, GeometryContracts
     from holopipe.artifacts.dictionary import Dictionary

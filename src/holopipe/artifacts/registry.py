@@ -8,7 +8,7 @@ and cached.
 Examples
 --------
 >>> sorted(available_types())[:3]
-['BulkEquations', 'ContractsSummary', 'Dictionary']
+['BulkAnalysis', 'BulkEquations', 'ContractsSummary']
 >>> get_type("GeometryPrediction").SCHEMA_VERSION
 '0.1'
 """
@@ -47,6 +47,7 @@ _BUILTIN_TYPES = {
     "SandboxGeometry": "holopipe.artifacts.sandbox:SandboxGeometry",
     "GeometryPrediction": "holopipe.artifacts.prediction:GeometryPrediction",
     "BulkEquations": "holopipe.artifacts.equations:BulkEquations",
+    "BulkAnalysis": "holopipe.artifacts.analysis:BulkAnalysis",
     "GeometryContracts": "holopipe.artifacts.contracts:GeometryContracts",
     "ContractsSummary": "holopipe.artifacts.contracts:ContractsSummary",
     "EigenmodesDataset": "holopipe.artifacts.eigenmodes:EigenmodesDataset",
