@@ -1,0 +1,255 @@
+"""Stage 03 ``discover_bulk_equations``: curvature and Einstein residuals of every
+predicted geometry, and which equation it satisfies (PHYSICS.md, "03 bulk equations").
+
+Per system, from the stored arrays A (= A_x), f and, when present, A_t and A_z, on the
+stored grid (:func:`holopipe.science.geometry.ricci_scalar`, high-order differences):
+
+- the Ricci scalar R(z) and the mixed Einstein residuals E^m_m = R^m_m + d (vacuum
+  Einstein with Lambda = -d(d-1)/2, L = 1);
+- "R constant" against "R polynomial in z" by an information criterion
+  (:func:`holopipe.science.analysis.compare_constant_vs_z`). R is compared with z only:
+  it is never regressed on A, f or their derivatives, the quantities it was computed from;
+- the verdict: ``einstein`` when max |E^m_m| / d < ``einstein_tolerance`` (then R is
+  -d(d+1) to that tolerance), otherwise ``constant_curvature`` or ``z_dependent_curvature``
+  as the criterion prefers. The verdict comes from the arrays, never from the family label;
+- the equations found, as strings, and ``R_expected``: the closed-form constant R of the
+  claimed family where that family has one (ads for every z_h, lifshitz at T = 0).
+
+``params`` of each system are the family parameters of the prediction's meta (zeta,
+theta, a), plus ``z_h`` for thermal systems; a system without ``z_h`` is at T = 0.
+Stage 05 reads them from here, never from names.
+
+Physics findings (an ``ads`` prediction that is not Einstein) are stage warnings, not
+errors: the system was analysed, and its result is the finding.
+
+Examples
+--------
+>>> DiscoverBulkEquations.key()
+'03_discover_bulk_equations'
+>>> Params().criterion
+'bic'
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import attrs
+import numpy as np
+
+from holopipe.artifacts.equations import BulkEquations, CurvatureModelComparison, SystemEquations
+from holopipe.artifacts.prediction import GeometryPrediction
+from holopipe.run.context import StageContext
+from holopipe.run.provenance import code_version
+from holopipe.science.analysis import compare_constant_vs_z, fit_polynomial_trend
+from holopipe.science.geometry import (
+    FamilyParams,
+    einstein_residuals,
+    exact_ricci_scalar,
+    ricci_scalar,
+)
+from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
+
+__all__ = ["DiscoverBulkEquations", "GeometryArrays", "Params", "geometry_arrays", "system_params"]
+
+OUTPUT_FILE = "bulk_equations.json"
+
+
+@attrs.define
+class Params:
+    """Config section ``stages.03``."""
+
+    model_degree: int = attrs.field(
+        default=2,
+        validator=attrs.validators.ge(1),
+        metadata={"doc": "degree of the polynomial in z of the 'R depends on z' model"},
+    )
+    criterion: str = attrs.field(
+        default="bic",
+        validator=attrs.validators.in_(("aic", "bic")),
+        metadata={
+            "doc": "information criterion deciding 'R constant' vs 'R depends on z': aic | bic"
+        },
+    )
+    relative_floor: float = attrs.field(
+        default=1e-4,
+        validator=[attrs.validators.gt(0.0), attrs.validators.lt(1.0)],
+        metadata={
+            "doc": "resolution of R relative to max(|mean R|, 1): "
+            "residuals below it count as discretisation error"
+        },
+    )
+    einstein_tolerance: float = attrs.field(
+        default=1e-2,
+        validator=[attrs.validators.gt(0.0), attrs.validators.lt(1.0)],
+        metadata={"doc": "verdict einstein when max |E^m_m| / d is below this (PHYSICS.md: 1e-2)"},
+    )
+
+
+class GeometryArrays(NamedTuple):
+    """The metric functions of a prediction in the general diagonal ansatz."""
+
+    z: np.ndarray
+    A_t: np.ndarray
+    A_x: np.ndarray
+    A_z: np.ndarray
+    f: np.ndarray
+
+
+def geometry_arrays(geometry: GeometryPrediction) -> GeometryArrays:
+    """z, A_t, A_x, A_z, f of a prediction: A is A_x, and A_t, A_z default to A
+    (the conformal ansatz) when the prediction does not store them."""
+    A = geometry.A
+    A_t = A if geometry.A_t is None else geometry.A_t
+    A_z = A if geometry.A_z is None else geometry.A_z
+    return GeometryArrays(geometry.z, A_t, A, A_z, geometry.f)
+
+
+def system_params(geometry: GeometryPrediction) -> dict[str, float]:
+    """Family parameters from the meta (never from names), with ``z_h`` when thermal."""
+    params = {key: float(value) for key, value in geometry.meta.params.items()}
+    if geometry.meta.z_h is not None:
+        params["z_h"] = float(geometry.meta.z_h)
+    return params
+
+
+def _constant_curvature(family: FamilyParams) -> float:
+    """The closed-form R of a zero-temperature family whose R is constant."""
+    return float(exact_ricci_scalar(family, np.ones(1))[0])
+
+
+def _expected_constant_curvature(geometry: GeometryPrediction) -> float | None:
+    """Closed-form R of the claimed family where it is a constant, else None.
+
+    AdS-Schwarzschild has the Einstein value for every z_h; Lifshitz is constant only at
+    zero temperature.
+    """
+    meta = geometry.meta
+    if meta.family == "ads":
+        return _constant_curvature(FamilyParams("ads", meta.d, None))
+    if meta.family == "lifshitz" and meta.z_h is None and "zeta" in meta.params:
+        try:
+            return _constant_curvature(
+                FamilyParams("lifshitz", meta.d, None, zeta=meta.params["zeta"])
+            )
+        except ValueError:  # an invalid zeta in the meta: no expectation to offer
+            return None
+    return None
+
+
+def _polynomial_text(coefficients: tuple[float, ...]) -> str:
+    terms = [f"{coefficients[0]:.6g}"]
+    for power, c in enumerate(coefficients[1:], start=1):
+        monomial = "z" if power == 1 else f"z^{power}"
+        terms.append(f"{'-' if c < 0 else '+'} {abs(c):.6g} {monomial}")
+    return " ".join(terms)
+
+
+def discover_equations(
+    geometry: GeometryPrediction, params: Params
+) -> tuple[SystemEquations, str | None]:
+    """The bulk equations of one geometry, and a physics finding worth a warning (or None)."""
+    meta = geometry.meta
+    d = meta.d
+    arrays = geometry_arrays(geometry)
+    R = ricci_scalar(*arrays, d=d)
+    residuals = einstein_residuals(*arrays, d=d)
+    if not (np.all(np.isfinite(R)) and all(np.all(np.isfinite(c)) for c in residuals)):
+        raise ValueError("the curvature is not finite on the stored grid")
+    comparison = compare_constant_vs_z(
+        arrays.z,
+        R,
+        degree=params.model_degree,
+        relative_floor=params.relative_floor,
+        criterion=params.criterion,
+    )
+    max_residual = float(max(np.max(np.abs(c)) for c in residuals))
+    R_expected = _expected_constant_curvature(geometry)
+    if max_residual / d < params.einstein_tolerance:
+        verdict = "einstein"
+        einstein_value = _constant_curvature(FamilyParams("ads", d, None))
+        equations = [
+            f"R_mn = -{d} g_mn (max |E^m_n| = {max_residual:.3e})",
+            f"R = {comparison.mean:.8g} (Einstein value {einstein_value:g})",
+        ]
+    elif comparison.constant_preferred:
+        verdict = "constant_curvature"
+        equations = [
+            f"R = {comparison.mean:.8g} +- {comparison.std:.2e} (constant, by {params.criterion})"
+        ]
+    else:
+        verdict = "z_dependent_curvature"
+        fit = fit_polynomial_trend(arrays.z, R, degree=params.model_degree)
+        equations = [
+            f"R(z) = {_polynomial_text(fit.coefficients)} "
+            f"(least squares in z, rms residual {fit.residual_rms:.2e}; "
+            f"preferred by {params.criterion})"
+        ]
+    finding = None
+    if meta.family == "ads" and verdict != "einstein":
+        finding = (
+            f"{meta.system_id}: family ads but not Einstein "
+            f"(max |E^m_n| / d = {max_residual / d:.3e})"
+        )
+    system = SystemEquations(
+        system_id=meta.system_id,
+        family=meta.family,
+        d=d,
+        n_points=int(arrays.z.size),
+        R_mean=comparison.mean,
+        R_std=comparison.std,
+        max_abs_einstein_residual=max_residual,
+        model_comparison=CurvatureModelComparison(
+            aic_constant=comparison.aic_constant,
+            aic_z_dependent=comparison.aic_z,
+            bic_constant=comparison.bic_constant,
+            bic_z_dependent=comparison.bic_z,
+            preferred="constant" if comparison.constant_preferred else "z_dependent",
+        ),
+        verdict=verdict,
+        equations=equations,
+        params=system_params(geometry),
+        R_expected=R_expected,
+    )
+    return system, finding
+
+
+class DiscoverBulkEquations(Stage):
+    """R, Einstein residuals and the curvature model comparison of every prediction."""
+
+    ID, SLUG = "03", "discover_bulk_equations"
+    VERSION = "1"
+    INPUTS = (InputSpec("predictions", "GeometryPrediction"),)
+    OUTPUTS = (OutputSpec("bulk_equations", "BulkEquations"),)
+    Params = Params
+
+    def run(self, ctx: StageContext, inputs: StageInputs) -> None:
+        params: Params = ctx.params
+        geometries = inputs["predictions"]
+        results = ctx.map(
+            lambda g: discover_equations(g, params), geometries, key=lambda g: g.meta.system_id
+        )
+        systems = []
+        for result in results:
+            if not result.ok:
+                continue
+            system, finding = result.value
+            systems.append(system)
+            if finding:
+                ctx.warn(finding)
+        if not systems:
+            ctx.incomplete("no geometry could be analysed: nothing to write")
+            return
+        artifact = BulkEquations(
+            source_stage=self.key(), git_sha=code_version().git_sha, systems=systems
+        )
+        ctx.write("bulk_equations", artifact, OUTPUT_FILE)
+        ctx.rows = len(systems)
+        ctx.metrics["n_systems"] = float(len(systems))
+        for verdict in ("einstein", "constant_curvature", "z_dependent_curvature"):
+            ctx.metrics[f"n_{verdict}"] = float(sum(s.verdict == verdict for s in systems))
+        deviations = [
+            abs(s.R_mean - s.R_expected) / abs(s.R_expected) for s in systems if s.R_expected
+        ]
+        if deviations:
+            ctx.metrics["max_rel_deviation_from_R_expected"] = float(max(deviations))
