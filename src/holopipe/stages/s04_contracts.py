@@ -1,0 +1,183 @@
+"""Stage 04 ``geometry_physics_contracts``: the contract table of PHYSICS.md on every
+predicted geometry, with that geometry's own d (from its meta, never a global flag).
+
+Contracts (:func:`holopipe.science.contracts.evaluate_contracts`): regularity, horizon,
+temperature, UV asymptotics, Einstein (ads family), null energy / c-theorem, d
+consistency (the d of the meta against the ``_d<k>_`` token of the file name and of the
+system name). A contract that cannot be evaluated is recorded as such and is never a pass.
+
+Status policy:
+
+- zero evaluated contracts over the whole input: INCOMPLETE (exit 2), never a pass;
+- a prediction failing contracts is a *physics finding*, recorded in the artifact with
+  the value and tolerance; the stage ends WARNING (exit 1) with one warning per failing
+  system naming its failed contracts, so a pipeline run goes on and says why. A system
+  whose contracts could not be evaluated at all is a warning too;
+- per-system status stays OK unless the evaluation itself raised (ERROR for that system).
+
+Outputs: ``geometry_contracts/geometry_contracts.json`` and, beside it,
+``contracts_summary.json`` (totals per contract and the verdict PASS/FAIL/INCOMPLETE).
+
+Examples
+--------
+>>> GeometryPhysicsContracts.key()
+'04_geometry_physics_contracts'
+>>> Params().tolerances().einstein
+0.01
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import attrs
+
+from holopipe.artifacts.checks import name_d_token
+from holopipe.artifacts.contracts import ContractOutcome, GeometryContracts, SystemContracts
+from holopipe.artifacts.prediction import GeometryPrediction
+from holopipe.run.context import StageContext
+from holopipe.run.provenance import code_version
+from holopipe.science.contracts import ContractResult, ContractTolerances, evaluate_contracts
+from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
+from holopipe.stages.s03_bulk_equations import geometry_arrays
+
+__all__ = [
+    "ContractParams",
+    "GeometryPhysicsContracts",
+    "Params",
+    "contract_outcomes",
+    "prediction_contracts",
+]
+
+OUTPUT_FILE = "geometry_contracts.json"
+_DEFAULTS = ContractTolerances()
+
+
+def _tolerance(default: float, doc: str) -> attrs.Attribute:
+    return attrs.field(default=default, validator=attrs.validators.gt(0.0), metadata={"doc": doc})
+
+
+@attrs.define
+class ContractParams:
+    """Contract tolerances (defaults from PHYSICS.md); shared by stages 04 and 04c so that
+    the negative controls measure the contracts as configured."""
+
+    f_boundary_tolerance: float = _tolerance(
+        _DEFAULTS.f_boundary, "regularity: |f(z_0) - 1| allowed"
+    )
+    horizon_tolerance: float = _tolerance(
+        _DEFAULTS.horizon, "horizon: |f(z_h)| allowed; z_h f'(z_h) must be below minus this"
+    )
+    temperature_tolerance: float = _tolerance(
+        _DEFAULTS.temperature, "temperature: relative difference allowed"
+    )
+    uv_slope_tolerance: float = _tolerance(
+        _DEFAULTS.uv_slope, "UV asymptotics: |dA/d ln z + 1| allowed on the first decade"
+    )
+    einstein_tolerance: float = _tolerance(
+        _DEFAULTS.einstein, "Einstein: |R + d(d+1)| / (d(d+1)) and |E^m_m| / d allowed"
+    )
+    null_energy_tolerance: float = _tolerance(
+        _DEFAULTS.null_energy, "null energy: largest e^(-2A_z) (A'' - A'^2) allowed"
+    )
+
+    def tolerances(self) -> ContractTolerances:
+        return ContractTolerances(
+            f_boundary=self.f_boundary_tolerance,
+            horizon=self.horizon_tolerance,
+            temperature=self.temperature_tolerance,
+            uv_slope=self.uv_slope_tolerance,
+            einstein=self.einstein_tolerance,
+            null_energy=self.null_energy_tolerance,
+        )
+
+
+@attrs.define
+class Params(ContractParams):
+    """Config section ``stages.04``: the contract tolerances."""
+
+
+def contract_outcomes(results: Sequence[ContractResult]) -> list[ContractOutcome]:
+    """Science contract results as artifact records (same fields, same meaning)."""
+    return [
+        ContractOutcome(r.name, r.evaluated, r.passed, r.tolerance, r.message, r.value)
+        for r in results
+    ]
+
+
+def prediction_contracts(
+    geometry: GeometryPrediction, path: Path, tolerances: ContractTolerances
+) -> SystemContracts:
+    """Every contract of one prediction; d, family, T and z_h come from its own meta."""
+    meta = geometry.meta
+    results = evaluate_contracts(
+        *geometry_arrays(geometry),
+        d=meta.d,
+        family=meta.family,
+        T=meta.temperature,
+        z_h=meta.z_h,
+        name_d=name_d_token(path.name.split(".", 1)[0]),
+        attrs_d=name_d_token(meta.system_name or meta.system_id),
+        tolerances=tolerances,
+    )
+    return SystemContracts(meta.system_id, meta.family, meta.d, contract_outcomes(results))
+
+
+def failure_findings(system: SystemContracts) -> str | None:
+    """One line for a system that failed contracts or could not be checked, else None."""
+    failed = [c for c in system.contracts if c.evaluated and not c.passed]
+    if failed:
+        details = "; ".join(f"{c.name}: {c.message}" for c in failed)
+        return f"{system.system_id} fails {', '.join(c.name for c in failed)} ({details})"
+    if not any(c.evaluated for c in system.contracts):
+        return f"{system.system_id}: no contract could be evaluated"
+    return None
+
+
+class GeometryPhysicsContracts(Stage):
+    """The geometry contracts of PHYSICS.md on every prediction (see the module docstring)."""
+
+    ID, SLUG = "04", "geometry_physics_contracts"
+    VERSION = "1"
+    INPUTS = (InputSpec("predictions", "GeometryPrediction"),)
+    OUTPUTS = (OutputSpec("geometry_contracts", "GeometryContracts"),)
+    Params = Params
+
+    def run(self, ctx: StageContext, inputs: StageInputs) -> None:
+        tolerances = ctx.params.tolerances()
+        pairs = list(zip(inputs["predictions"], inputs.paths("predictions"), strict=True))
+        results = ctx.map(
+            lambda pair: prediction_contracts(pair[0], pair[1], tolerances),
+            pairs,
+            key=lambda pair: pair[0].meta.system_id,
+        )
+        systems = [r.value for r in results if r.ok]
+        if not systems:
+            ctx.incomplete("no prediction could be checked: zero contracts evaluated")
+            return
+        artifact = GeometryContracts(
+            source_stage=self.key(), git_sha=code_version().git_sha, systems=systems
+        )
+        ctx.write("geometry_contracts", artifact, OUTPUT_FILE)
+        ctx.rows = sum(len(s.contracts) for s in systems)
+        summary = artifact.summary()
+        ctx.metrics.update(
+            n_systems=float(len(systems)),
+            n_evaluated=float(summary.totals.evaluated),
+            n_passed=float(summary.totals.passed),
+            n_failed=float(summary.totals.failed),
+            n_not_evaluated=float(summary.totals.not_evaluated),
+            n_systems_failing=float(
+                sum(any(c.evaluated and not c.passed for c in s.contracts) for s in systems)
+            ),
+        )
+        if summary.totals.evaluated == 0:
+            ctx.incomplete(
+                "zero contracts evaluated: the contracts say nothing about these predictions"
+            )
+            return
+        for system in systems:
+            finding = failure_findings(system)
+            if finding:
+                ctx.warn(finding)
