@@ -1,0 +1,393 @@
+"""Stage 04c ``negative_controls``: can the checks tell physics from non-physics?
+(PHYSICS.md, "04c negative controls").
+
+Controls, generated here (no inputs), for every d of ``d_values``:
+
+- the massive free-field propagator G(r) ~ r^{-(d-2)/2} K_{(d-2)/2}(m r), for each mass of
+  ``masses``, in the stage 01 boundary layout (:class:`~holopipe.artifacts.sandbox.BoundaryData`):
+  non-conformal, a conformality test must reject it (negative control); m = 0, flat at
+  Delta = (d-2)/2, must be accepted (positive control);
+- broken AdS-Schwarzschild geometries (``broken_kinds``: negative f inside the horizon, wrong
+  UV slope, NaN, noise, f clipped past the horizon, wrong temperature), their random
+  defects drawn from ``ctx.rng(system_id)``: negative controls, fed through the very contract
+  evaluation of stage 04 (:func:`~holopipe.stages.s04_contracts.prediction_contracts`,
+  with this stage's tolerances);
+- exact AdS (T = 0) and AdS-Schwarzschild for each z_h of ``z_h_values``: positive
+  controls, which must pass every evaluated contract.
+
+A control is evaluated when at least one of its checks was; it passes when every
+evaluated check passed. Metrics: ``false_positive_rate`` (negative controls that pass,
+among those evaluated), ``coverage`` (negative controls evaluated, among all) and the
+positive-control counts.
+
+Status policy: coverage below ``min_coverage`` or nothing evaluated is INCOMPLETE (exit 2),
+never a pass; a false-positive rate above ``max_false_positive_rate``, a positive control
+failing or not evaluated, or a broken geometry missed by a contract that must catch it,
+is an error line and the stage ends WARNING (exit 1) with it.
+
+The artifact (alias ``negative_controls``) is a GeometryContracts with ``role``
+negative_control / positive_control and ``expected_pass``. Its ``contracts_summary.json``
+counts contract outcomes: it says FAIL when the negative controls are rejected, as they
+must be; the control verdict is in the stage summary's metrics.
+
+Examples
+--------
+>>> NegativeControls.key()
+'04c_negative_controls'
+>>> Params().min_coverage
+0.7
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import attrs
+import numpy as np
+
+from holopipe.artifacts.contracts import ContractOutcome, GeometryContracts, SystemContracts
+from holopipe.artifacts.identity import system_id
+from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction
+from holopipe.artifacts.sandbox import BoundaryData
+from holopipe.run.context import StageContext
+from holopipe.run.provenance import code_version
+from holopipe.science.contracts import ContractTolerances
+from holopipe.science.geometry import FamilyParams, metric_functions, temperature, uv_grid
+from holopipe.science.negative_controls import (
+    BROKEN_KINDS,
+    BrokenGeometry,
+    ControlOutcome,
+    broken_geometry,
+    conformality_test,
+    control_statistics,
+    massive_propagator,
+)
+from holopipe.stages.base import OutputSpec, Stage, StageInputs
+from holopipe.stages.s04_contracts import ContractParams, prediction_contracts
+
+__all__ = ["Control", "NegativeControls", "Params"]
+
+OUTPUT_FILE = "negative_controls.json"
+_UV_FRACTION = 1e-3  # geometry grids start at 1e-3 z_h (1e-3 at T = 0), as in the broken ones
+
+
+def _positive_floats(instance: object, attribute: attrs.Attribute, values: list[float]) -> None:
+    if not all(isinstance(v, int | float) and math.isfinite(v) and v > 0 for v in values):
+        raise ValueError(f"'{attribute.name}' must hold finite numbers > 0, got {values!r}")
+
+
+def _above_r_min(instance: Params, attribute: attrs.Attribute, value: float) -> None:
+    if not value > instance.r_min:
+        raise ValueError(
+            f"'{attribute.name}' must exceed r_min = {instance.r_min!r}, got {value!r}"
+        )
+
+
+_NON_EMPTY = attrs.validators.min_len(1)
+
+
+@attrs.define
+class Params(ContractParams):
+    """Config section ``stages.04c`` (the contract tolerances of stage 04, plus these)."""
+
+    d_values: list[int] = attrs.field(
+        factory=lambda: [3, 4],
+        validator=[_NON_EMPTY, attrs.validators.deep_iterable(attrs.validators.ge(3))],
+        metadata={
+            "doc": "boundary dimensions of the controls, >= 3 "
+            "(the massless propagator in d = 2 is a logarithm)"
+        },
+    )
+    masses: list[float] = attrs.field(
+        factory=lambda: [0.5, 1.0, 2.0],
+        validator=_positive_floats,
+        metadata={
+            "doc": "masses m > 0 of the propagator negative controls "
+            "(m = 0 is always added as a positive control)"
+        },
+    )
+    r_min: float = attrs.field(
+        default=0.05, validator=attrs.validators.gt(0.0), metadata={"doc": "smallest separation r"}
+    )
+    r_max: float = attrs.field(
+        default=5.0, validator=_above_r_min, metadata={"doc": "largest separation r"}
+    )
+    n_r: int = attrs.field(
+        default=200,
+        validator=attrs.validators.ge(2),
+        metadata={"doc": "separations, log-uniform in [r_min, r_max]"},
+    )
+    conformality_tolerance: float = attrs.field(
+        default=1e-3,
+        validator=attrs.validators.gt(0.0),
+        metadata={"doc": "largest spread of Delta_eff(r) accepted as conformal"},
+    )
+    broken_kinds: list[str] = attrs.field(
+        factory=lambda: list(BROKEN_KINDS),
+        validator=attrs.validators.deep_iterable(attrs.validators.in_(BROKEN_KINDS)),
+        metadata={
+            "doc": "broken geometries to feed through the contracts: any of "
+            + ", ".join(BROKEN_KINDS)
+        },
+    )
+    broken_z_h: float = attrs.field(
+        default=1.0,
+        validator=attrs.validators.gt(0.0),
+        metadata={"doc": "horizon of the broken AdS-Schwarzschild geometries"},
+    )
+    z_h_values: list[float] = attrs.field(
+        factory=lambda: [0.5, 1.0, 2.0],
+        validator=_positive_floats,
+        metadata={
+            "doc": "horizons of the AdS-Schwarzschild positive controls "
+            "(exact AdS at T = 0 is always added)"
+        },
+    )
+    n_grid: int = attrs.field(
+        default=300,
+        validator=attrs.validators.ge(2),
+        metadata={"doc": "radial points of the control geometries"},
+    )
+    noise_level: float = attrs.field(
+        default=1e-3,
+        validator=attrs.validators.gt(0.0),
+        metadata={"doc": "standard deviation of the noise added to A"},
+    )
+    min_coverage: float = attrs.field(
+        default=0.7,
+        validator=[attrs.validators.gt(0.0), attrs.validators.le(1.0)],
+        metadata={"doc": "coverage below this is INCOMPLETE (PHYSICS.md: 0.7)"},
+    )
+    max_false_positive_rate: float = attrs.field(
+        default=0.0,
+        validator=[attrs.validators.ge(0.0), attrs.validators.le(1.0)],
+        metadata={"doc": "false-positive rate above this is reported as an error"},
+    )
+
+
+@attrs.frozen
+class Control:
+    """One control to run: what it is, its id, and whether it should pass."""
+
+    system_id: str
+    kind: str = attrs.field(metadata={"doc": "massive_propagator, exact_ads or a broken kind"})
+    d: int
+    expected_pass: bool
+    mass: float | None = None
+    z_h: float | None = None
+
+
+def _control_id(name: str, defining: dict) -> str:
+    return system_id(defining, name=name)
+
+
+def _controls(params: Params) -> list[Control]:
+    controls = []
+    for d in params.d_values:
+        grid = {"r_min": params.r_min, "r_max": params.r_max, "n_r": params.n_r}
+        for mass in [0.0, *params.masses]:
+            name = f"control_d{d}_massive_propagator_m{mass:g}"
+            defining = {
+                "control": "massive_propagator",
+                "family": "unknown",
+                "d": d,
+                "m": mass,
+                **grid,
+            }
+            controls.append(
+                Control(
+                    _control_id(name, defining), "massive_propagator", d, mass == 0.0, mass=mass
+                )
+            )
+        for z_h in [None, *params.z_h_values]:
+            name = f"control_d{d}_exact_ads_" + ("T0" if z_h is None else f"zh{z_h:g}")
+            defining = {
+                "control": "exact_ads",
+                "family": "ads",
+                "d": d,
+                "z_h": z_h,
+                "n": params.n_grid,
+            }
+            controls.append(Control(_control_id(name, defining), "exact_ads", d, True, z_h=z_h))
+        for kind in params.broken_kinds:
+            name = f"control_d{d}_broken_{kind}"
+            defining = {
+                "control": kind, "family": "ads", "d": d, "z_h": params.broken_z_h,
+                "n": params.n_grid, "noise_level": params.noise_level,
+            }  # fmt: skip
+            controls.append(
+                Control(_control_id(name, defining), kind, d, False, z_h=params.broken_z_h)
+            )
+    return controls
+
+
+def _as_prediction(control: Control, g: BrokenGeometry) -> GeometryPrediction:
+    """A geometry control as the stage 04 input type (in memory only: a broken one is
+    invalid on purpose)."""
+    meta = GeometryMeta(
+        system_id=control.system_id, family=g.family, d=g.d, z_h=g.z_h,
+        source_stage=NegativeControls.key(), git_sha="",
+        system_name=control.system_id.rsplit("-", 1)[0], temperature=g.T,
+        provenance={"control": control.kind, "description": g.description},
+    )  # fmt: skip
+    return GeometryPrediction(z=g.z, A=g.A_x, f=g.f, meta=meta, A_t=g.A_t, A_z=g.A_z)
+
+
+def _exact_ads(control: Control, n: int) -> BrokenGeometry:
+    """Exact AdS (z_h None) or AdS-Schwarzschild on (0, z_h], as a geometry with no defect."""
+    family = FamilyParams("ads", control.d, control.z_h)
+    top = control.z_h or 1.0
+    z = uv_grid(_UV_FRACTION * top, top, n)
+    m = metric_functions(family, z)
+    description = (
+        "exact AdS" if control.z_h is None else f"exact AdS-Schwarzschild, z_h = {control.z_h:g}"
+    )
+    return BrokenGeometry(
+        "exact_ads",
+        description,
+        z,
+        m.A_t,
+        m.A_x,
+        m.A_z,
+        m.f,
+        control.d,
+        "ads",
+        temperature(family),
+        control.z_h,
+        (),
+    )
+
+
+def _propagator_result(
+    control: Control, params: Params
+) -> tuple[list[ContractOutcome], ControlOutcome]:
+    r = np.geomspace(params.r_min, params.r_max, params.n_r)
+    boundary = BoundaryData(
+        x_grid=r, G2={"O": massive_propagator(r, control.mass, control.d)}, temperature=0.0,
+        exact=True, method="massive_free_field",
+    )  # fmt: skip
+    test = conformality_test(
+        boundary.x_grid, boundary.G2["O"], tolerance=params.conformality_tolerance
+    )
+    outcome = ContractOutcome(
+        "conformality", test.evaluated, test.conformal, test.tolerance, test.message, test.spread
+    )
+    return [outcome], ControlOutcome(control.system_id, test.evaluated, test.conformal)
+
+
+def _geometry_result(
+    control: Control, geometry: BrokenGeometry, tolerances: ContractTolerances
+) -> tuple[list[ContractOutcome], ControlOutcome, list[str]]:
+    prediction = _as_prediction(control, geometry)
+    checked = prediction_contracts(
+        prediction, Path(f"{prediction.meta.system_name}_geometry.npz"), tolerances
+    )
+    evaluated = [c for c in checked.contracts if c.evaluated]
+    outcome = ControlOutcome(
+        control.system_id, bool(evaluated), all(c.passed for c in evaluated) if evaluated else None
+    )
+    failed = {c.name for c in evaluated if not c.passed}
+    missed = [name for name in geometry.expected_failures if name not in failed]
+    return checked.contracts, outcome, missed
+
+
+def run_control(
+    control: Control, params: Params, rng: np.random.Generator
+) -> tuple[SystemContracts, ControlOutcome, list[str]]:
+    """Run one control: its checks, its outcome, and the expected contracts that missed it."""
+    missed: list[str] = []
+    if control.kind == "massive_propagator":
+        contracts, outcome = _propagator_result(control, params)
+        family = "unknown"
+    else:
+        if control.kind == "exact_ads":
+            geometry = _exact_ads(control, params.n_grid)
+        else:
+            geometry = broken_geometry(
+                control.kind,
+                rng,
+                d=control.d,
+                z_h=control.z_h,
+                n=params.n_grid,
+                noise_level=params.noise_level,
+            )
+        contracts, outcome, missed = _geometry_result(control, geometry, params.tolerances())
+        family = geometry.family
+    role = "positive_control" if control.expected_pass else "negative_control"
+    system = SystemContracts(
+        control.system_id,
+        family,
+        control.d,
+        contracts,
+        role=role,
+        expected_pass=control.expected_pass,
+    )
+    return system, outcome, missed
+
+
+class NegativeControls(Stage):
+    """Negative and positive controls of the checks (see the module docstring)."""
+
+    ID, SLUG = "04c", "negative_controls"
+    VERSION = "1"
+    INPUTS = ()
+    OUTPUTS = (OutputSpec("negative_controls", "GeometryContracts"),)
+    Params = Params
+
+    def run(self, ctx: StageContext, inputs: StageInputs) -> None:
+        params: Params = ctx.params
+        controls = {c.system_id: c for c in _controls(params)}
+        results = ctx.map(
+            lambda c: run_control(c, params, ctx.rng(c.system_id)),
+            controls.values(),
+            key=lambda c: c.system_id,
+        )
+        done = [r for r in results if r.ok]
+        # A control whose run raised could not be evaluated: it counts against the coverage.
+        outcomes = {
+            r.key: r.value[1] if r.ok else ControlOutcome(r.key, False, None) for r in results
+        }
+        negative = [o for key, o in outcomes.items() if not controls[key].expected_pass]
+        positive = [o for key, o in outcomes.items() if controls[key].expected_pass]
+        statistics = control_statistics(
+            negative,
+            min_coverage=params.min_coverage,
+            max_false_positive_rate=params.max_false_positive_rate,
+        )
+        positive_passed = [o for o in positive if o.passed]
+        ctx.metrics.update(
+            n_negative_controls=float(statistics.n_controls),
+            n_negative_evaluated=float(statistics.n_evaluated),
+            n_false_positives=float(statistics.n_false_positives),
+            coverage=float(statistics.coverage),
+            n_positive_controls=float(len(positive)),
+            n_positive_passed=float(len(positive_passed)),
+        )
+        if statistics.false_positive_rate is not None:
+            ctx.metrics["false_positive_rate"] = float(statistics.false_positive_rate)
+        if done:
+            systems = [r.value[0] for r in done]
+            artifact = GeometryContracts(
+                source_stage=self.key(), git_sha=code_version().git_sha, systems=systems
+            )
+            ctx.write("negative_controls", artifact, OUTPUT_FILE)
+            ctx.rows = len(systems)
+        if statistics.verdict == "INCOMPLETE":
+            ctx.incomplete(f"negative controls INCOMPLETE: {statistics.message}")
+            return
+        ctx.log.info("negative controls %s: %s", statistics.verdict, statistics.message)
+        if statistics.verdict == "FAIL":
+            passed = sorted(o.name for o in negative if o.passed)
+            ctx.error(f"negative controls FAIL: {statistics.message}: {', '.join(passed)}")
+        for outcome in positive:
+            if not outcome.passed:
+                state = "was not evaluated" if not outcome.evaluated else "failed"
+                ctx.error(
+                    f"positive control {outcome.name} {state}: the checks reject a valid case"
+                )
+        for system, _, missed in (r.value for r in done):
+            if missed:
+                ctx.error(
+                    f"{system.system_id}: not caught by {', '.join(missed)}, which must catch it"
+                )
