@@ -71,7 +71,10 @@ def pipeline_stages(pipeline: list[str], impl: dict[str, str]) -> list[type[Stag
     for sid, target in impl.items():
         if sid not in stages:
             raise StageLoadError(f"config impl.{sid}: no stage {sid} to replace (known: {', '.join(sorted(stages))})")
-        replacement = load_stage(target)
+        try:
+            replacement = load_stage(target)
+        except StageLoadError as exc:
+            raise StageLoadError(f"config impl.{sid}: {exc}") from None
         if replacement.ID != sid or replacement.interface() != stages[sid].interface():
             raise StageLoadError(
                 f"config impl.{sid}: {target} must declare id {sid} and the same inputs and outputs "
