@@ -173,7 +173,7 @@ def _lifshitz_checks(
                 result.evaluated,
                 result.passed,
                 rtol,
-                f"{len(systems)} zero-temperature systems: {result.message}",
+                f"{len(systems)} zero-temperature system(s): {result.message}",
                 ids,
                 list(result.expected_coefficients),
                 list(result.fit.coefficients) if result.fit else [],
