@@ -16,7 +16,7 @@ from holopipe.artifacts._io import sha256_file
 from holopipe.artifacts.records import RunManifest
 from holopipe.artifacts.registry import get_type
 from holopipe.run.layout import BOOKKEEPING_FILES, RunLayout
-from holopipe.run.resolution import UnresolvedInput, resolve_input
+from holopipe.run.resolution import UnresolvedInput, resolve_input, sidecars_of
 
 __all__ = ["check_inputs", "undeclared_files", "writes_outside"]
 
@@ -55,6 +55,7 @@ def check_inputs(
         if not files and required:
             problems.append(f"missing_artifact: {alias}/ ({record.stage} recorded no {schema})")
         cls = get_type(schema)
+        sidecars = sidecars_of(schema, [layout.root / entry.path for entry in files])
         for entry in files:
             path = layout.root / entry.path
             if not path.is_file():
@@ -62,6 +63,8 @@ def check_inputs(
                 continue
             if sha256_file(path) != entry.sha256:
                 problems.append(f"invalid_artifact: {entry.path}: sha256 differs from run_manifest.json (modified after it was written)")
+                continue
+            if path in sidecars:  # validated with the artifact it belongs to
                 continue
             report = cls.validate_file(path)
             problems += [f"invalid_artifact: {entry.path}: {f.code} [{f.location}]: {f.message}" for f in report.errors]

@@ -8,6 +8,7 @@ input ``resolved_from_legacy``. Every input set is sorted.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
@@ -17,7 +18,7 @@ from holopipe.artifacts.records import RunManifest
 from holopipe.artifacts.registry import get_type
 from holopipe.run.layout import RunLayout
 
-__all__ = ["LEGACY_LOCATIONS", "ResolvedInput", "UnresolvedInput", "resolve_input"]
+__all__ = ["LEGACY_LOCATIONS", "ResolvedInput", "UnresolvedInput", "resolve_input", "sidecars_of"]
 
 log = logging.getLogger("holopipe.resolve")
 
@@ -52,12 +53,20 @@ class UnresolvedInput(LookupError):
     """A required input could not be resolved; the message starts ``missing_artifact:``."""
 
 
+def sidecars_of(schema: str, paths: Iterable[Path]) -> set[Path]:
+    """Files of ``paths`` that are sidecars of another artifact of type ``schema`` in ``paths``
+    (e.g. ``contracts_summary.json``, or the ``<stem>.meta.json`` of an EigenmodesDataset CSV):
+    part of that artifact, read and validated with it, never an input of their own."""
+    cls = get_type(schema)
+    paths = list(paths)
+    return {s for p in paths for s in cls.files(p) if s != p} & set(paths)
+
+
 def _files_of_type(folder: Path, schema: str) -> tuple[Path, ...]:
     """Files directly in a folder the user or the documented legacy list named."""
     cls = get_type(schema)
     candidates = [p for p in folder.iterdir() if p.is_file() and p.name.endswith(cls.SUFFIXES)]
-    # Sidecars of another candidate (e.g. contracts_summary.json) are part of that artifact.
-    sidecars = {s for p in candidates for s in cls.files(p) if s != p}
+    sidecars = sidecars_of(schema, candidates)
     return tuple(sorted(p for p in candidates if p not in sidecars))
 
 
@@ -79,9 +88,9 @@ def resolve_input(
         producer = manifest.aliases[alias].split("/", 1)[0]
         record = manifest.stages.get(producer)
         if record is not None:
-            paths = tuple(sorted(
-                layout.root / o.path for o in record.outputs if o.name == alias and o.schema in (schema, None)
-            ))
+            recorded = [layout.root / o.path for o in record.outputs if o.name == alias and o.schema in (schema, None)]
+            sidecars = sidecars_of(schema, recorded)
+            paths = tuple(sorted(p for p in recorded if p not in sidecars))
             return ResolvedInput(alias, schema, paths, "manifest", producer)
     for root in legacy_roots:
         for sub in LEGACY_LOCATIONS.get(alias, ()):

@@ -33,7 +33,7 @@ from holopipe.run.gates import undeclared_files, writes_outside
 from holopipe.run.layout import make_alias
 from holopipe.run.manifest import file_record
 from holopipe.run.provenance import code_version, environment_info, utc_now
-from holopipe.run.resolution import ResolvedInput, UnresolvedInput, resolve_input
+from holopipe.run.resolution import ResolvedInput, UnresolvedInput, resolve_input, sidecars_of
 from holopipe.stages.base import LoadedInput, Stage, StageInputs
 
 __all__ = ["execute_stage", "resolve_stage_inputs", "stage_fingerprint", "stage_params"]
@@ -202,7 +202,13 @@ def execute_stage(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Pat
         try:
             t2 = time.perf_counter()
             declared = {path for _, path, _ in ctx.outputs}
+            by_schema: dict[str, list[Path]] = {}
+            for _, path, schema in ctx.outputs:
+                by_schema.setdefault(schema, []).append(path)
+            sidecars = {(p, schema) for schema, paths in by_schema.items() for p in sidecars_of(schema, paths)}
             for alias, path, schema in ctx.outputs:
+                if (path, schema) in sidecars:  # validated with the artifact it belongs to
+                    continue
                 report = get_type(schema).validate_file(path)
                 output_problems += [f"invalid output {work.name}/{path.relative_to(work)}: {line}" for line in report.lines()
                                     if ": error " in line]
