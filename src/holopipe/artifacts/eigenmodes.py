@@ -70,7 +70,7 @@ class EigenmodeRow:
     quality: str = attrs.field(metadata={"doc": "ok | error | ... ; only ok rows are data"})
     bc_uv: str = attrs.field(metadata={"doc": "boundary condition at the UV end"})
     bc_ir: str = attrs.field(metadata={"doc": "boundary condition at the IR end (or horizon)"})
-    z_uv: float = attrs.field(metadata={"doc": "UV cutoff of the interval"})
+    z_uv: float = attrs.field(metadata={"doc": "UV end of the interval (0: the boundary)"})
     z_ir: float = attrs.field(metadata={"doc": "IR end of the interval (hard wall or horizon)"})
     n_grid: int = attrs.field(metadata={"doc": "grid points of the discretisation"})
     method: str = attrs.field(metadata={"doc": "solver, e.g. fd_eigh_tridiagonal"})
@@ -517,10 +517,10 @@ def _check_row(row: EigenmodeRow, where: str, capped: _CappedFindings) -> None:
         capped.add(
             "error", "bad_value", f"{where}.n_grid", f"n_grid must be >= 2, got {row.n_grid}"
         )
-    if not 0 < row.z_uv < row.z_ir:
+    if not 0 <= row.z_uv < row.z_ir:  # z_uv = 0: the interval starts at the boundary itself
         capped.add(
             "error",
             "bad_value",
             f"{where}.z_ir",
-            f"need 0 < z_uv < z_ir, got z_uv = {row.z_uv!r}, z_ir = {row.z_ir!r}",
+            f"need 0 <= z_uv < z_ir, got z_uv = {row.z_uv!r}, z_ir = {row.z_ir!r}",
         )
