@@ -1,0 +1,194 @@
+"""Stage 06 through its own code path: accuracy against Bessel zeros and time per system.
+
+Run: ``python benchmarks/bench_stage06.py [--systems N]``
+
+One *system* is one GeometryPrediction of pure AdS_{d+1} (A = -ln z, f = 1, 400 log-spaced points
+on [1e-4, 1]: the end of the grid is the hard wall, as stage 06 reads it at T = 0) and the stage's
+default params: every configured mass of its d, the Delta_+ branch and, where 0 < nu < 1, the
+Delta_- branch, n_modes = 3, n_grid = 192. Exact values: M_n z_IR = j_{+-nu,n} (zeros of J_{+-nu},
+brentq on scipy.special.jv) and Delta_+- = d/2 +- nu.
+
+Printed:
+1. per d: the stage's per-system work (``system_modes``: spline of the data, Delta from the UV
+   falloff per branch, eigenvalues, rows), its worst relative error of M_n and of Delta, and its
+   mean time, split into the eigenvalue part and the Delta (UV falloff) part;
+2. the whole stage (``run_stage``: reading and validating inputs, ctx.map, writing and validating
+   the dataset, summary) on N systems, in ms per system.
+The legacy solver took 2.4 ms per system and gave wrong values (negative Delta).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import brentq
+from scipy.special import jv
+
+from holopipe.artifacts.identity import system_id
+from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction
+from holopipe.pipeline import run_stage
+from holopipe.science import sturm_liouville
+from holopipe.stages import s06_eigenmodes
+from holopipe.stages.s06_eigenmodes import EigenmodesParams, system_modes
+
+TARGET = 1e-6
+LEGACY_MS_PER_SYSTEM = 2.4
+REPEATS = 15
+STAGE = "holopipe.stages.s06_eigenmodes:BuildBulkEigenmodesDataset"
+
+
+def bessel_zeros(order: float, count: int) -> np.ndarray:
+    grid = np.arange(1e-3, 60.0, 0.01)
+    values = jv(order, grid)
+    brackets = np.flatnonzero(values[:-1] * values[1:] < 0)[:count]
+    return np.array(
+        [brentq(lambda x: jv(order, x), grid[i], grid[i + 1], xtol=1e-15) for i in brackets]
+    )
+
+
+def pure_ads(d: int, tag: int = 0) -> GeometryPrediction:
+    z = np.geomspace(1e-4, 1.0, 400)
+    name = f"ads_d{d}_{tag:04d}"
+    ident = {"family": "ads", "d": d, "z_h": None, "params": {}, "tag": tag}
+    meta = GeometryMeta(
+        system_id=system_id(ident, name=name),
+        family="ads",
+        d=d,
+        z_h=None,
+        source_stage="bench",
+        git_sha="bench",
+        system_name=name,
+    )
+    return GeometryPrediction(z=z, A=-np.log(z), f=np.ones_like(z), meta=meta)
+
+
+def errors(rows, d: int) -> tuple[float, float]:
+    """Worst relative error of M_n and absolute error of Delta over the rows of one system."""
+    worst_mass, worst_delta = 0.0, 0.0
+    for m2 in sorted({r.m2 for r in rows}):
+        nu = np.sqrt(d * d / 4 + m2)
+        for branch, sign in (("+", 1.0), ("-", -1.0)):
+            found = sorted(
+                (r for r in rows if r.m2 == m2 and r.branch == branch), key=lambda r: r.mode_id
+            )
+            if not found:
+                continue
+            assert all(r.quality == "ok" for r in found), [r.quality for r in found]
+            exact = bessel_zeros(sign * nu, len(found)) / found[0].z_ir
+            worst_mass = max(
+                worst_mass, float(np.max(np.abs(np.sqrt([r.M2 for r in found]) / exact - 1)))
+            )
+            worst_delta = max(worst_delta, max(abs(r.Delta - (d / 2 + sign * nu)) for r in found))
+    return worst_mass, worst_delta
+
+
+def timed_parts(
+    prediction: GeometryPrediction, params: EigenmodesParams
+) -> tuple[float, float, float]:
+    """Mean ms of one system_modes call, and of the part spent in the eigenvalue solver and in
+    the UV-falloff Delta (same calls, so the parts add up to at most the total)."""
+    spent = {"solve": 0.0, "delta": 0.0}
+    totals = []
+
+    def clocked(name, fn):
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[name] += time.perf_counter() - start
+
+        return wrapper
+
+    originals = (s06_eigenmodes.solve_scalar_modes_on, s06_eigenmodes.delta_from_uv_falloff)
+    s06_eigenmodes.solve_scalar_modes_on = clocked("solve", sturm_liouville.solve_scalar_modes_on)
+    s06_eigenmodes.delta_from_uv_falloff = clocked("delta", sturm_liouville.delta_from_uv_falloff)
+    try:
+        system_modes(prediction, params)  # warm-up
+        spent.update(solve=0.0, delta=0.0)
+        for _ in range(REPEATS):
+            start = time.perf_counter()
+            system_modes(prediction, params)
+            totals.append(time.perf_counter() - start)
+    finally:
+        s06_eigenmodes.solve_scalar_modes_on, s06_eigenmodes.delta_from_uv_falloff = originals
+    share = 1e3 / REPEATS
+    return 1e3 * statistics.fmean(totals), share * spent["solve"], share * spent["delta"]
+
+
+def whole_stage_ms(n_systems: int, jobs: int) -> tuple[float, str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        folder = root / "predictions"
+        folder.mkdir()
+        for i in range(n_systems):
+            prediction = pure_ads((2, 3, 4)[i % 3], tag=i)
+            prediction.write(folder / f"{prediction.meta.system_name}_geometry.npz")
+        config = root / "config.json"
+        config.write_text(json.dumps({"seed": 1, "pipeline": [STAGE]}))
+        start = time.perf_counter()
+        with contextlib.chdir(root):  # the outside-writes gate watches the working directory
+            run_stage(
+                root / "runs",
+                "bench",
+                "06",
+                config_path=config,
+                cli_inputs={"predictions": folder},
+                jobs=jobs,
+            )
+        elapsed = time.perf_counter() - start
+        summary = json.loads(
+            (root / "runs/bench/06_build_bulk_eigenmodes_dataset/stage_summary.json").read_text()
+        )
+    return 1e3 * elapsed / n_systems, summary["status"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--systems", type=int, default=30, help="systems for the whole-stage timing"
+    )
+    args = parser.parse_args()
+    params = EigenmodesParams()
+    print(__doc__.split("\n\n")[0])
+    print(f"target: relative error of M_n <= {TARGET:g}; legacy: {LEGACY_MS_PER_SYSTEM} ms/system")
+    print(f"params: masses {params.masses}, n_modes {params.n_modes}, n_grid {params.n_grid}")
+    print()
+    header = (
+        f"{'d':>2} {'masses':>14} {'rows':>4} | {'max rel err M_n':>15} {'max |dDelta|':>12} | "
+        f"{'ms/system':>9} {'eigen ms':>8} {'Delta ms':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    worst = 0.0
+    for d in (2, 3, 4):
+        prediction = pure_ads(d)
+        modes = system_modes(prediction, params)
+        mass_error, delta_error = errors(modes.rows, d)
+        worst = max(worst, mass_error)
+        total, solve_ms, delta_ms = timed_parts(prediction, params)
+        masses = ",".join(f"{m:g}" for m in params.masses_for(d))
+        print(
+            f"{d:>2} {masses:>14} {len(modes.rows):>4} | {mass_error:>15.1e} "
+            f"{delta_error:>12.1e} | {total:>9.1f} {solve_ms:>8.1f} {delta_ms:>8.1f}"
+        )
+    print()
+    verdict = "meets" if worst <= TARGET else "MISSES"
+    print(f"worst relative error of M_n: {worst:.1e} ({verdict} {TARGET:g})")
+    for jobs in (1, 2):
+        ms, status = whole_stage_ms(args.systems, jobs)
+        print(
+            f"whole stage (run_stage, {args.systems} systems, --jobs {jobs}): "
+            f"{ms:.1f} ms/system, status {status}"
+        )
+
+
+if __name__ == "__main__":
+    main()

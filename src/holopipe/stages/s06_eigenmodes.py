@@ -1,0 +1,526 @@
+"""Stage 06 ``build_bulk_eigenmodes_dataset``: scalar eigenmodes of every predicted geometry.
+
+For every GeometryPrediction and every bulk mass ``m2`` configured for its dimension d, the
+stage asks :mod:`holopipe.science.sturm_liouville` for the lowest ``n_modes`` boundary masses
+``M2`` (eigenvalues, units L = 1; ``m2`` is the *input*) and for Delta read off the UV falloff of
+the integrated solution, and writes one EigenmodesDataset (``bulk_modes_dataset.csv`` and its
+``.meta.json``). No physics is computed here: the stage picks the eigenproblem, calls the solver
+and records what it did.
+
+Interval and eigenproblem of each row (recorded in ``bc_uv``, ``bc_ir``, ``z_uv``, ``z_ir``,
+``n_grid`` and ``method``; ``method`` starts with the eigenproblem token):
+
+- UV end: the boundary itself, ``z_uv = 0``, with the solver's finite-energy condition that
+  keeps ``psi ~ z^Delta`` of the row's branch (exact for both branches; a cutoff at the first
+  data point would shift the Delta_- modes by O(z[0]^(2 nu))). Below the first data point the
+  solver uses its splines of ``A + ln z`` and ``f``, which tend to constants there. Delta is
+  measured from the data only (windows starting at ``z[0]``).
+- T = 0 (``meta.z_h`` null): a Dirichlet hard wall at ``wall_z_ir`` (default: the end of the
+  stored grid), ``normal`` modes: eigenvalue ``w^2`` at k = 0, i.e. ``M2 = w^2 - k^2``.
+- thermal (``meta.z_h`` set), ``thermal_ir = "horizon"`` (default): the horizon, located as the
+  zero of the stored f at the end of the data, is the natural end of the interval. Normal modes
+  have a continuous spectrum there (the horizon is at infinite tortoise distance), so the rows
+  are the Hermitian *static screening* problem: w = 0, eigenvalue ``M2 = -k^2`` (static
+  correlators decay as ``exp(-M |x|)``), regular at the horizon. ``thermal_ir = "wall"`` puts a
+  Dirichlet wall before the horizon instead and solves normal modes there.
+- branches: ``+`` (Delta_+ = d/2 + nu, standard quantisation) always; ``-`` (Delta_-,
+  alternative quantisation) where ``alternative_quantization`` is on and 0 < nu < 1, the only
+  range where Delta_- is an operator dimension (nu within ``NU_WINDOW_MARGIN`` of 0 or 1 is
+  treated as outside: there Delta_- is degenerate with Delta_+ or sits on the unitarity bound).
+
+Quality flags (only ``ok`` rows are data):
+
+- ``ok``: solved; the solver's error estimate of M2 is within ``max_rel_error_estimate`` and the
+  measured Delta agrees with the exponent the solver imposed to ``max_delta_error``.
+- ``inaccurate``: solved, but one of those two checks failed (e.g. too few cells for the
+  requested modes).
+- ``error``: not solved (M2 and Delta are NaN, the reason is in ``method``), with a stage warning.
+  This includes a measured Delta that cannot be an operator dimension (negative, or Delta_- at
+  or below the unitarity bound): that is a bug to surface, never data.
+- ``not_applicable``: the geometry is not of the conformal ansatz the solver assumes
+  (``lifshitz``/``hvlf`` families, stored ``A_t``/``A_z`` different from ``A``, or a UV exponent
+  other than 1, which the solver itself refuses). One row per configured mass with M2 and Delta
+  NaN and the reason in ``method``; the system is marked WARNING ("not applicable: ...") in the
+  stage summary and one stage warning lists them. Writing
+  rows rather than dropping the system keeps every (system, m2) accounted for in the dataset.
+
+A stage with no ``ok`` row at all is INCOMPLETE (nothing was computed), never a silent pass.
+
+Examples
+--------
+A config section (``stages.06``)::
+
+    {"masses": {"3": [-2.0, 0.0], "4": [-3.0, 5.0], "default": [0.0]}, "n_modes": 3}
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import attrs
+import numpy as np
+
+from holopipe.artifacts.eigenmodes import EigenmodeRow, EigenmodesDataset
+from holopipe.artifacts.prediction import GeometryPrediction
+from holopipe.run.context import StageContext
+from holopipe.run.provenance import code_version
+from holopipe.science.sturm_liouville import (
+    ConformalGeometry,
+    ScalarSpectrum,
+    UnphysicalDimensionError,
+    bf_bound,
+    delta_from_uv_falloff,
+    nu,
+    solve_scalar_modes_on,
+)
+from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
+
+__all__ = ["BuildBulkEigenmodesDataset", "EigenmodesParams", "SystemModes", "system_modes"]
+
+#: Families outside the conformal ansatz A_t = A_x = A_z (PHYSICS.md).
+NON_CONFORMAL_FAMILIES = ("lifshitz", "hvlf")
+#: Largest |A_t - A| or |A_z - A| still read as the conformal ansatz (stored round-off).
+ANSATZ_TOLERANCE = 1e-9
+#: Relative disagreement between ``meta.z_h`` and the zero of the stored f that is reported.
+HORIZON_MISMATCH = 1e-3
+#: nu this close to 0 or 1 counts as the end of the alternative-quantisation window (nu = 1 with
+#: round-off in the splined UV warp must not produce a Delta_- row at the unitarity bound).
+NU_WINDOW_MARGIN = 1e-6
+#: The key of ``masses`` used for every d without its own entry.
+DEFAULT_MASSES_KEY = "default"
+#: Smallest boundary dimension of any system (sandbox rule d >= 2): the "default" masses must
+#: respect its BF bound, which then holds for every d.
+SMALLEST_D = 2
+
+OUTPUT_FILE = "bulk_modes_dataset.csv"
+
+_EIGENPROBLEM_WORDS = {
+    "normal": "normal: eigenvalue w^2 at k = 0, M2 = w^2 - k^2",
+    "screening": "screening: w = 0, eigenvalue M2 = -k^2 (static correlators ~ exp(-M |x|))",
+}
+
+
+def _default_masses() -> dict[str, list[float]]:
+    # The (d, m2) pairs of PHYSICS.md (nu = 1/2, 3/2, 1, 3, 1/2) plus m2 = 0 for d = 2.
+    return {"2": [-0.75, 0.0], "3": [-2.0, 0.0], "4": [-3.0, 5.0], DEFAULT_MASSES_KEY: [0.0]}
+
+
+def _check_masses(
+    instance: object, attribute: attrs.Attribute, value: dict[str, list[float]]
+) -> None:
+    name = attribute.name
+    if not value:
+        raise ValueError(
+            f"{name}: give at least one list of masses (keys: d, or {DEFAULT_MASSES_KEY!r})"
+        )
+    for key, masses in value.items():
+        if key == DEFAULT_MASSES_KEY:
+            d = SMALLEST_D
+        elif key.isdigit() and int(key) >= 2:
+            d = int(key)
+        else:
+            raise ValueError(
+                f"{name}.{key}: keys are a dimension d >= 2 ('3') or {DEFAULT_MASSES_KEY!r}"
+            )
+        if not masses:
+            raise ValueError(f"{name}.{key}: empty list of masses")
+        if len(set(masses)) != len(masses):
+            raise ValueError(f"{name}.{key}: repeated masses {masses}")
+        for i, m2 in enumerate(masses):
+            if not (math.isfinite(m2) and m2 >= bf_bound(d)):
+                scope = f"d = {d}" + (", the smallest d" if key == DEFAULT_MASSES_KEY else "")
+                raise ValueError(
+                    f"{name}.{key}[{i}]: m2 = {m2!r} is below the BF bound {bf_bound(d)} "
+                    f"for {scope}"
+                )
+
+
+def _check_positive_or_none(
+    instance: object, attribute: attrs.Attribute, value: float | None
+) -> None:
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{attribute.name}: must be positive and finite (or null), got {value!r}")
+
+
+def _check_n_grid(instance: EigenmodesParams, attribute: attrs.Attribute, value: int) -> None:
+    minimum = 16 * instance.n_modes
+    if value % 4 or value < minimum:
+        raise ValueError(
+            f"{attribute.name}: must be a multiple of 4 and >= 16 n_modes = {minimum}, got {value}"
+        )
+
+
+def _check_tolerance(instance: object, attribute: attrs.Attribute, value: float) -> None:
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{attribute.name}: must be positive and finite, got {value!r}")
+
+
+@attrs.define
+class EigenmodesParams:
+    """Config section ``stages.06``."""
+
+    masses: dict[str, list[float]] = attrs.field(
+        factory=_default_masses,
+        validator=_check_masses,
+        metadata={
+            "doc": "bulk masses m2 per boundary dimension: keys '2', '3', ... and 'default' "
+            "for any other d; each m2 must respect the BF bound -d^2/4 of its d ('default': "
+            "of d = 2)"
+        },
+    )
+    n_modes: int = attrs.field(
+        default=3, validator=attrs.validators.ge(1), metadata={"doc": "lowest modes per mass"}
+    )
+    alternative_quantization: bool = attrs.field(
+        default=True, metadata={"doc": "also give the Delta_- branch where 0 < nu < 1"}
+    )
+    wall_z_ir: float | None = attrs.field(
+        default=None,
+        validator=_check_positive_or_none,
+        metadata={"doc": "hard-wall position of T = 0 systems; null: the end of each stored grid"},
+    )
+    thermal_ir: Literal["horizon", "wall"] = attrs.field(
+        default="horizon",
+        validator=attrs.validators.in_(("horizon", "wall")),
+        metadata={
+            "doc": "thermal systems: 'horizon' (static screening problem, regular at f = 0) "
+            "or 'wall' (normal modes, Dirichlet wall at wall_z_ir or the end of the grid, "
+            "which must lie before the horizon)"
+        },
+    )
+    n_grid: int = attrs.field(
+        default=192,
+        validator=_check_n_grid,
+        metadata={
+            "doc": "cells of the finest solver grid (N/2 and N/4 give the Richardson "
+            "extrapolation and its error estimate); 192 keeps M_1..M_3 of the hard wall "
+            "within 1e-7 relative (benchmarks/bench_stage06.py)"
+        },
+    )
+    max_rel_error_estimate: float = attrs.field(
+        default=1e-5,
+        validator=_check_tolerance,
+        metadata={
+            "doc": "rows whose estimated |dM2| / max(|M2|, z_ir^-2) exceeds this are "
+            "'inaccurate' (the estimate is conservative by >= 16: M_n stays within ~1e-6)"
+        },
+    )
+    max_delta_error: float = attrs.field(
+        default=1e-5,
+        validator=_check_tolerance,
+        metadata={
+            "doc": "rows whose measured Delta misses the solver's exponent, or whose own error "
+            "estimate is larger than this, are 'inaccurate'"
+        },
+    )
+
+    def masses_for(self, d: int) -> list[float] | None:
+        """The masses of dimension d (its own entry, else ``default``), or None."""
+        return self.masses.get(str(d), self.masses.get(DEFAULT_MASSES_KEY))
+
+
+@attrs.frozen
+class SystemModes:
+    """What one system contributes: its rows, its status in the summary and messages for it."""
+
+    system_id: str
+    rows: list[EigenmodeRow]
+    status: Literal["OK", "WARNING"] = "OK"
+    reason: str | None = None
+    warnings: list[str] = attrs.field(factory=list)
+    max_rel_error_estimate: float = 0.0
+    max_delta_deviation: float = 0.0
+
+    @property
+    def not_applicable(self) -> bool:
+        return bool(self.rows) and all(row.quality == "not_applicable" for row in self.rows)
+
+
+@attrs.frozen
+class _Interval:
+    """The IR end chosen for one system and the eigenproblem it implies."""
+
+    z_ir: float
+    bc_ir: Literal["dirichlet", "horizon"]
+    eigenproblem: Literal["normal", "screening"]
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def _non_conformal_reason(prediction: GeometryPrediction) -> str | None:
+    family = prediction.meta.family
+    if family in NON_CONFORMAL_FAMILIES:
+        return f"family {family!r} is not of the conformal ansatz (A_t != A_x or UV exponent != 1)"
+    for name in ("A_t", "A_z"):
+        warp = getattr(prediction, name)
+        if warp is not None and np.max(np.abs(warp - prediction.A)) > ANSATZ_TOLERANCE:
+            return f"stored {name} differs from A: not the conformal ansatz A_t = A_x = A_z"
+    return None
+
+
+def _placeholder_rows(
+    prediction: GeometryPrediction,
+    masses: list[float],
+    params: EigenmodesParams,
+    quality: str,
+    why: str,
+) -> list[EigenmodeRow]:
+    """One unsolved row per mass on the data's range (M2, Delta NaN), the reason in ``method``."""
+    z = prediction.z
+    return [
+        EigenmodeRow(
+            system_id=prediction.meta.system_id,
+            family=prediction.meta.family,
+            d=prediction.meta.d,
+            m2=float(m2),
+            Delta=math.nan,
+            branch="+",
+            mode_id=0,
+            M2=math.nan,
+            quality=quality,
+            bc_uv="not solved",
+            bc_ir="not solved",
+            z_uv=float(z[0]),
+            z_ir=float(z[-1]),
+            n_grid=params.n_grid,
+            method=f"{quality}: {_one_line(why)}",
+        )
+        for m2 in masses
+    ]
+
+
+def _interval(
+    geometry: ConformalGeometry, prediction: GeometryPrediction, params: EigenmodesParams
+) -> _Interval:
+    wall = params.wall_z_ir if params.wall_z_ir is not None else float(prediction.z[-1])
+    if prediction.meta.z_h is None or params.thermal_ir == "wall":
+        return _Interval(wall, "dirichlet", "normal")
+    return _Interval(geometry.horizon(), "horizon", "screening")
+
+
+def _qualities(
+    spectrum: ScalarSpectrum, delta_deviation: float, params: EigenmodesParams
+) -> list[str]:
+    """``ok`` or ``inaccurate`` per mode, from the solver's own error estimates."""
+    relative = _relative_errors(spectrum)
+    delta_ok = delta_deviation <= params.max_delta_error
+    return [
+        "ok" if delta_ok and r <= params.max_rel_error_estimate else "inaccurate" for r in relative
+    ]
+
+
+def _relative_errors(spectrum: ScalarSpectrum) -> np.ndarray:
+    # Scale by |M2|, or by the IR scale z_ir^-2 where M2 is accidentally near zero.
+    return spectrum.M2_error / np.maximum(np.abs(spectrum.M2), spectrum.z_ir**-2)
+
+
+@attrs.frozen
+class _BranchResult:
+    rows: list[EigenmodeRow]
+    warning: str | None = None
+    rel_error_estimate: float = 0.0
+    delta_deviation: float = 0.0
+
+
+def _branch_rows(
+    prediction: GeometryPrediction,
+    geometry: ConformalGeometry,
+    interval: _Interval,
+    m2: float,
+    branch: Literal["+", "-"],
+    params: EigenmodesParams,
+) -> _BranchResult:
+    """The rows of one (m2, branch): solved modes, or one error row with its warning."""
+    meta = prediction.meta
+    common = {
+        "system_id": meta.system_id,
+        "family": meta.family,
+        "d": meta.d,
+        "m2": float(m2),
+        "branch": branch,
+    }
+    try:
+        falloff = delta_from_uv_falloff(geometry, m2, branch="plus" if branch == "+" else "minus")
+        delta = falloff.operator_dimension  # refuses negative / sub-unitarity exponents
+        spectrum = solve_scalar_modes_on(
+            geometry,
+            m2,
+            n_modes=params.n_modes,
+            z_uv=None,
+            z_ir=interval.z_ir,
+            bc_ir=interval.bc_ir,
+            eigenproblem=interval.eigenproblem,
+            quantization="standard" if branch == "+" else "alternative",
+            n_grid=params.n_grid,
+        )
+    except ValueError as exc:  # includes UnphysicalDimensionError
+        kind = "unphysical Delta" if isinstance(exc, UnphysicalDimensionError) else "solver refused"
+        why = f"{kind}: {_one_line(exc)}"
+        row = EigenmodeRow(
+            **common,
+            Delta=math.nan,
+            mode_id=0,
+            M2=math.nan,
+            quality="error",
+            bc_uv="not solved",
+            bc_ir="not solved",
+            z_uv=0.0,
+            z_ir=interval.z_ir,
+            n_grid=params.n_grid,
+            method=f"error: {why}",
+        )
+        warning = f"{meta.system_id} m2={m2} branch {branch}: {why} (error row)"
+        return _BranchResult([row], warning)
+    method = "; ".join(
+        (_EIGENPROBLEM_WORDS[interval.eigenproblem], spectrum.method, spectrum.geometry_source)
+    )
+    # The measured Delta must agree with the exponent the solver imposed, within both estimates.
+    delta_deviation = max(abs(delta - spectrum.delta), falloff.delta_error)
+    qualities = _qualities(spectrum, delta_deviation, params)
+    rows = [
+        EigenmodeRow(
+            **common,
+            Delta=delta,
+            mode_id=n,
+            M2=float(spectrum.M2[n]),
+            quality=qualities[n],
+            bc_uv=spectrum.bc_uv,
+            bc_ir=spectrum.bc_ir,
+            z_uv=spectrum.z_uv,
+            z_ir=spectrum.z_ir,
+            n_grid=spectrum.n_grid,
+            method=method,
+        )
+        for n in range(params.n_modes)
+    ]
+    return _BranchResult(rows, None, float(np.max(_relative_errors(spectrum))), delta_deviation)
+
+
+def system_modes(prediction: GeometryPrediction, params: EigenmodesParams) -> SystemModes:
+    """All rows of one system (the per-system work of the stage; also used by the benchmark)."""
+    meta = prediction.meta
+    masses = params.masses_for(meta.d)
+    if masses is None:
+        why = f"no masses configured for d = {meta.d} (and no {DEFAULT_MASSES_KEY!r} entry)"
+        return SystemModes(meta.system_id, [], "WARNING", why, [f"{meta.system_id}: {why}"])
+    reason = _non_conformal_reason(prediction)
+    if reason is None:
+        try:
+            geometry = ConformalGeometry.from_arrays(
+                prediction.z, prediction.A, prediction.f, meta.d
+            )
+        except ValueError as exc:  # e.g. UV exponent != 1: outside the solver's domain
+            reason = f"the conformal scalar solver refuses this geometry: {_one_line(exc)}"
+    if reason is not None:
+        rows = _placeholder_rows(prediction, masses, params, "not_applicable", reason)
+        return SystemModes(meta.system_id, rows, "WARNING", f"not applicable: {reason}")
+
+    warnings: list[str] = []
+    try:
+        interval = _interval(geometry, prediction, params)
+    except ValueError as exc:
+        why = f"no IR end: {_one_line(exc)}"
+        rows = _placeholder_rows(prediction, masses, params, "error", why)
+        return SystemModes(
+            meta.system_id, rows, "WARNING", why, [f"{meta.system_id}: {why} (error rows)"]
+        )
+    if interval.bc_ir == "horizon" and abs(interval.z_ir / meta.z_h - 1) > HORIZON_MISMATCH:
+        warnings.append(
+            f"{meta.system_id}: the zero of the stored f is at z = {interval.z_ir:.6g}, "
+            f"meta.z_h = {meta.z_h:.6g}; the rows use the zero of f"
+        )
+
+    results = [
+        _branch_rows(prediction, geometry, interval, m2, branch, params)
+        for m2 in masses
+        for branch in _branches(geometry, m2, params)
+    ]
+    warnings += [r.warning for r in results if r.warning is not None]
+    rows = [row for r in results for row in r.rows]
+    failed = any(row.quality == "error" for row in rows)
+    return SystemModes(
+        meta.system_id,
+        rows,
+        "WARNING" if failed else "OK",
+        "error rows (see warnings)" if failed else None,
+        warnings,
+        max(r.rel_error_estimate for r in results),
+        max(r.delta_deviation for r in results),
+    )
+
+
+def _branches(
+    geometry: ConformalGeometry, m2: float, params: EigenmodesParams
+) -> list[Literal["+", "-"]]:
+    """``+`` always; ``-`` too where alternative quantisation is on and 0 < nu < 1."""
+    if not params.alternative_quantization:
+        return ["+"]
+    try:
+        order = nu(geometry.d, geometry.uv_mass(m2))
+    except ValueError:  # below the BF bound after rescaling: the '+' branch reports the error
+        return ["+"]
+    return ["+", "-"] if NU_WINDOW_MARGIN < order < 1.0 - NU_WINDOW_MARGIN else ["+"]
+
+
+class BuildBulkEigenmodesDataset(Stage):
+    """Stage 06: boundary masses M2 and UV dimensions Delta of bulk scalars (module docstring)."""
+
+    ID, SLUG = "06", "build_bulk_eigenmodes_dataset"
+    VERSION = "1"
+    INPUTS = (InputSpec("predictions", "GeometryPrediction"),)
+    OUTPUTS = (OutputSpec("bulk_eigenmodes", "EigenmodesDataset"),)
+    Params = EigenmodesParams
+
+    def run(self, ctx: StageContext, inputs: StageInputs) -> None:
+        params: EigenmodesParams = ctx.params
+        predictions: list[GeometryPrediction] = inputs["predictions"]
+        by_id = {p.meta.system_id: p for p in predictions}
+        results = ctx.map(
+            lambda p: system_modes(p, params), predictions, key=lambda p: p.meta.system_id
+        )
+
+        rows: list[EigenmodeRow] = []
+        for result in results:
+            if not result.ok:  # crashed: still account for its masses, flagged
+                prediction = by_id[result.key]
+                masses = params.masses_for(prediction.meta.d) or []
+                rows += _placeholder_rows(
+                    prediction, masses, params, "error", f"crashed: {result.error}"
+                )
+                continue
+            modes: SystemModes = result.value
+            rows += modes.rows
+            for message in modes.warnings:
+                ctx.warn(message)
+            if modes.status != "OK":
+                ctx.mark_system(modes.system_id, modes.status, modes.reason)
+
+        skipped = sorted(r.key for r in results if r.ok and r.value.not_applicable)
+        if skipped:
+            ctx.warn(
+                f"{len(skipped)} systems not of the conformal ansatz, rows 'not_applicable': "
+                + ", ".join(skipped)
+            )
+
+        dataset = EigenmodesDataset.from_rows(
+            rows, source_stage=self.key(), git_sha=code_version().git_sha
+        )
+        ctx.write("bulk_eigenmodes", dataset, OUTPUT_FILE)
+        ctx.rows = len(rows)
+        counts = {
+            q: sum(row.quality == q for row in rows)
+            for q in ("ok", "inaccurate", "error", "not_applicable")
+        }
+        ctx.metrics.update({f"rows_{q}": float(n) for q, n in counts.items()})
+        ctx.metrics["systems"] = float(len(predictions))
+        solved = [r.value for r in results if r.ok and r.value.rows and not r.value.not_applicable]
+        if solved:
+            ctx.metrics["max_rel_error_estimate_M2"] = max(m.max_rel_error_estimate for m in solved)
+            ctx.metrics["max_delta_deviation"] = max(m.max_delta_deviation for m in solved)
+        if counts["ok"] == 0:
+            ctx.incomplete(
+                "no eigenmode computed: zero 'ok' rows (see the rows' quality and method)"
+            )

@@ -1,0 +1,413 @@
+"""Stage 06 build_bulk_eigenmodes_dataset, run through holopipe.pipeline.run_stage.
+
+Inputs are GeometryPrediction files of EXACT geometries written into tmp_path; every expected
+number is analytic (PHYSICS.md): hard-wall masses M_n z_IR = j_{nu,n} (zeros of J_nu, found with
+brentq on scipy.special.jv), Delta_+- = d/2 +- nu with nu = sqrt(d^2/4 + m2), and the d = 2 BTZ
+screening masses M_n z_h = Delta_+ + 2n.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+
+import numpy as np
+import pytest
+from scipy.optimize import brentq
+from scipy.special import jv
+
+from holopipe.artifacts.eigenmodes import EigenmodesDataset
+from holopipe.artifacts.identity import system_id
+from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction
+from holopipe.pipeline import run_stage
+from holopipe.run.config import ConfigError
+from holopipe.run.gates import check_inputs
+from holopipe.run.layout import RunLayout
+from holopipe.run.manifest import ManifestStore
+from holopipe.run.resolution import resolve_input
+from holopipe.science.sturm_liouville import UVFalloff
+from holopipe.stages import s06_eigenmodes
+
+STAGE = "holopipe.stages.s06_eigenmodes:BuildBulkEigenmodesDataset"
+STAGE_DIR = "06_build_bulk_eigenmodes_dataset"
+HARD_WALL_CASES = [(3, -2.0), (3, 0.0), (4, -3.0), (4, 5.0), (2, -0.75)]
+PHYSICS_MASSES = {"2": [-0.75], "3": [-2.0, 0.0], "4": [-3.0, 5.0]}
+EXIT = {"OK": 0, "WARNING": 1, "INCOMPLETE": 2, "ERROR": 3}
+
+
+# ------------------------------------------------------------------ analytic references
+
+
+def bessel_zeros(order: float, count: int) -> np.ndarray:
+    """First zeros of J_order: sign changes of scipy.special.jv refined by brentq."""
+    grid = np.arange(1e-3, 60.0, 0.01)
+    values = jv(order, grid)
+    brackets = np.flatnonzero(values[:-1] * values[1:] < 0)[:count]
+    return np.array(
+        [brentq(lambda x: jv(order, x), grid[i], grid[i + 1], xtol=1e-15) for i in brackets]
+    )
+
+
+def nu_exact(d: int, m2: float) -> float:
+    return math.sqrt(d * d / 4 + m2)
+
+
+# ------------------------------------------------------------------ inputs and running
+
+
+def write_prediction(folder, family, d, z, A, f, *, z_h=None, params=None, tag="0", **extra):
+    params = params or {}
+    name = f"{family}_d{d}_{tag}"
+    sid = system_id({"family": family, "d": d, "z_h": z_h, "params": params, "tag": tag}, name=name)
+    meta = GeometryMeta(
+        system_id=sid,
+        family=family,
+        d=d,
+        z_h=z_h,
+        source_stage="test",
+        git_sha="test",
+        system_name=name,
+        params=params,
+    )
+    GeometryPrediction(z=z, A=A, f=f, meta=meta, **extra).write(folder / f"{name}_geometry.npz")
+    return sid
+
+
+def hard_wall(folder, d, z_ir=1.0, a=0.0, tag="0"):
+    """T = 0: A = -ln z + a z^2, f = 1, stored on a log grid ending at z_ir."""
+    z = np.geomspace(1e-4, z_ir, 400)
+    family = "ads" if a == 0 else "deformed"
+    return write_prediction(
+        folder,
+        family,
+        d,
+        z,
+        -np.log(z) + a * z**2,
+        np.ones_like(z),
+        params={"a": a} if a else {},
+        tag=tag,
+    )
+
+
+def schwarzschild(folder, d, z_h, tag="0"):
+    """AdS-Schwarzschild, exact f on the open interval (0, z_h)."""
+    z = np.geomspace(1e-4, z_h * (1 - 1e-3), 400)
+    return write_prediction(folder, "ads", d, z, -np.log(z), 1 - (z / z_h) ** d, z_h=z_h, tag=tag)
+
+
+def run(tmp_path, folder, stage_params, jobs=1, experiment="t"):
+    config = tmp_path / f"config_{experiment}.json"
+    config.write_text(json.dumps({"seed": 1, "pipeline": [STAGE], "stages": {"06": stage_params}}))
+    code = run_stage(
+        tmp_path / "runs",
+        experiment,
+        "06",
+        config_path=config,
+        cli_inputs={"predictions": folder},
+        jobs=jobs,
+    )
+    stage_dir = tmp_path / "runs" / experiment / STAGE_DIR
+    summary = json.loads((stage_dir / "stage_summary.json").read_text())
+    assert code == EXIT[summary["status"]]
+    return code, summary, stage_dir / "bulk_eigenmodes" / "bulk_modes_dataset.csv"
+
+
+def read_rows(csv_path):
+    report = EigenmodesDataset.validate_file(csv_path)
+    assert report.ok, report.lines()
+    with open(csv_path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        for key in ("d", "mode_id", "n_grid"):
+            row[key] = int(row[key])
+        for key in ("m2", "Delta", "M2", "z_uv", "z_ir"):
+            row[key] = float(row[key])
+    assert rows, "no rows: nothing would be checked"
+    return rows
+
+
+def select(rows, **where):
+    found = [r for r in rows if all(r[k] == v for k, v in where.items())]
+    assert found, f"no rows with {where}"
+    return sorted(found, key=lambda r: r["mode_id"])
+
+
+@pytest.fixture(autouse=True)
+def _work_in_tmp(tmp_path, monkeypatch):
+    # The stage's outside-writes gate watches the working directory: keep it out of the checkout.
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def folder(tmp_path):
+    path = tmp_path / "predictions"
+    path.mkdir()
+    return path
+
+
+# ------------------------------------------------------------------ hard wall in pure AdS
+
+
+def test_hard_wall_rows_are_bessel_zeros_and_deltas_are_exact(tmp_path, folder):
+    sids = {d: hard_wall(folder, d) for d in (2, 3, 4)}
+    code, summary, csv_path = run(tmp_path, folder, {"masses": PHYSICS_MASSES, "n_modes": 3})
+    assert summary["status"] == "OK", summary
+    rows = read_rows(csv_path)
+    assert all(r["quality"] == "ok" for r in rows)
+    assert not [r for r in rows if r["Delta"] < 0]
+
+    for d, m2 in HARD_WALL_CASES:
+        order = nu_exact(d, m2)
+        plus = select(rows, system_id=sids[d], m2=m2, branch="+")
+        assert [r["mode_id"] for r in plus] == [0, 1, 2]
+        z_ir = plus[0]["z_ir"]
+        assert z_ir == pytest.approx(1.0, rel=1e-12)  # the end of the stored grid
+        masses = np.sqrt([r["M2"] for r in plus]) * z_ir
+        np.testing.assert_allclose(masses, bessel_zeros(order, 3), rtol=1e-6)
+        assert all(abs(r["Delta"] - (d / 2 + order)) < 1e-5 for r in plus)
+        minus = [
+            r for r in rows if r["system_id"] == sids[d] and r["m2"] == m2 and r["branch"] == "-"
+        ]
+        if order < 1:  # alternative quantisation: psi = z^{d/2} J_{-nu}(M z)
+            masses = np.sqrt([r["M2"] for r in sorted(minus, key=lambda r: r["mode_id"])]) * z_ir
+            np.testing.assert_allclose(masses, bessel_zeros(-order, 3), rtol=1e-6)
+            assert all(abs(r["Delta"] - (d / 2 - order)) < 1e-5 for r in minus)
+        else:
+            assert minus == []  # Delta_- is no operator dimension for nu >= 1
+        # provenance of every row
+        for r in plus:
+            assert r["method"].startswith("normal:")
+            assert r["z_uv"] == 0.0 and "boundary z = 0" in r["bc_uv"]
+            assert "psi = 0" in r["bc_ir"] and r["n_grid"] == 192
+    assert summary["metrics"]["rows_ok"] == len(rows)
+
+
+def test_configured_wall_position_scales_the_spectrum(tmp_path, folder):
+    sid = hard_wall(folder, 4, z_ir=2.0)
+    code, summary, csv_path = run(tmp_path, folder, {"masses": {"4": [5.0]}, "wall_z_ir": 1.5})
+    assert summary["status"] == "OK"
+    plus = select(read_rows(csv_path), system_id=sid, branch="+")
+    assert plus[0]["z_ir"] == 1.5
+    np.testing.assert_allclose(
+        np.sqrt([r["M2"] for r in plus]) * 1.5, bessel_zeros(3.0, 3), rtol=1e-6
+    )
+
+
+def test_wall_beyond_the_data_is_an_error_row_not_data(tmp_path, folder):
+    sid = hard_wall(folder, 3, z_ir=1.0)
+    code, summary, csv_path = run(tmp_path, folder, {"masses": {"3": [0.0]}, "wall_z_ir": 3.0})
+    assert summary["status"] == "INCOMPLETE"  # zero ok rows
+    (row,) = read_rows(csv_path)
+    assert row["quality"] == "error" and math.isnan(row["M2"]) and "z_ir" in row["method"]
+    assert any(sid in w for w in summary["warnings"])
+
+
+# ------------------------------------------------------------------ deformation and thermal
+
+
+@pytest.mark.parametrize("a", [-0.3, 0.2])
+def test_delta_unchanged_by_a_deformation(tmp_path, folder, a):
+    sids = {d: hard_wall(folder, d, a=a) for d in (2, 3, 4)}
+    code, summary, csv_path = run(tmp_path, folder, {"masses": PHYSICS_MASSES})
+    assert summary["status"] == "OK"
+    rows = read_rows(csv_path)
+    for d, m2 in HARD_WALL_CASES:
+        order = nu_exact(d, m2)
+        plus = select(rows, system_id=sids[d], m2=m2, branch="+")
+        assert all(abs(r["Delta"] - (d / 2 + order)) < 1e-5 for r in plus)
+        assert all(r["family"] == "deformed" and r["quality"] == "ok" for r in plus)
+        # the deformation does change the spectrum: the rows are not the pure-AdS zeros
+        assert not np.allclose(np.sqrt([r["M2"] for r in plus]), bessel_zeros(order, 3), rtol=1e-3)
+        if order < 1:
+            minus = select(rows, system_id=sids[d], m2=m2, branch="-")
+            assert all(abs(r["Delta"] - (d / 2 - order)) < 1e-5 for r in minus)
+
+
+def test_thermal_rows_are_the_screening_problem_at_the_horizon(tmp_path, folder):
+    z_h = 1.3
+    btz = schwarzschild(folder, 2, z_h)
+    d4 = schwarzschild(folder, 4, 0.8)
+    code, summary, csv_path = run(
+        tmp_path, folder, {"masses": {"2": [-0.75, -0.5], "4": [-3.0]}, "n_modes": 4}
+    )
+    assert summary["status"] == "OK", summary
+    rows = read_rows(csv_path)
+    for m2 in (-0.75, -0.5):  # BTZ: M_n z_h = Delta_+ + 2n (and Delta_- + 2n)
+        for branch, delta in (("+", 1 + nu_exact(2, m2)), ("-", 1 - nu_exact(2, m2))):
+            found = select(rows, system_id=btz, m2=m2, branch=branch)
+            assert found[0]["z_ir"] == pytest.approx(z_h, rel=1e-9)
+            np.testing.assert_allclose(
+                np.sqrt([r["M2"] for r in found]) * z_h, delta + 2 * np.arange(4), rtol=1e-6
+            )
+            assert all(abs(r["Delta"] - delta) < 1e-5 for r in found)
+            assert all(
+                r["method"].startswith("screening:") and "horizon" in r["bc_ir"] for r in found
+            )
+    found = select(rows, system_id=d4, m2=-3.0, branch="+")
+    assert found[0]["z_ir"] == pytest.approx(0.8, rel=1e-6)  # zero of the splined f
+    assert all(r["quality"] == "ok" and r["M2"] > 0 and abs(r["Delta"] - 3.0) < 1e-5 for r in found)
+
+
+def test_thermal_wall_option_solves_normal_modes_before_the_horizon(tmp_path, folder):
+    sid = schwarzschild(folder, 3, 8.0)
+    code, summary, csv_path = run(
+        tmp_path, folder, {"masses": {"3": [1.0]}, "thermal_ir": "wall", "wall_z_ir": 1.0}
+    )
+    assert summary["status"] == "OK"
+    found = select(read_rows(csv_path), system_id=sid, branch="+")
+    hard = bessel_zeros(nu_exact(3, 1.0), 3) ** 2
+    masses = np.array([r["M2"] for r in found])
+    # f = 1 - (z/8)^3 <= 1 with m2 >= 0: min-max puts w^2 just below the hard wall, by O(z_h^-3)
+    assert np.all(masses < hard) and np.all(masses > hard * (1 - 5e-2))
+    assert all(r["method"].startswith("normal:") and r["z_ir"] == 1.0 for r in found)
+
+
+# ------------------------------------------------------------------ refusing what is not data
+
+
+def test_non_conformal_geometries_get_not_applicable_rows(tmp_path, folder):
+    ads = hard_wall(folder, 3)
+    z = np.geomspace(1e-4, 0.999, 300)
+    zeta, theta = 2.0, 0.5
+    lifshitz = write_prediction(
+        folder,
+        "lifshitz",
+        3,
+        z,
+        -np.log(z),
+        1 - z ** (3 + zeta - 1),
+        z_h=1.0,
+        params={"zeta": zeta},
+        A_t=-zeta * np.log(z),
+    )
+    # a file that claims "ads" but stores A_t != A, and one whose UV exponent is not 1 (hvlf-like)
+    mislabelled = write_prediction(
+        folder, "ads", 3, z, -np.log(z), np.ones_like(z), tag="At", A_t=-zeta * np.log(z)
+    )
+    slope = 1 - theta / 3
+    hv = write_prediction(folder, "unknown", 3, z, -slope * np.log(z), np.ones_like(z), tag="hv")
+    code, summary, csv_path = run(tmp_path, folder, {"masses": {"3": [-2.0, 0.0]}})
+    assert summary["status"] == "WARNING"
+    rows = read_rows(csv_path)
+    for sid in (lifshitz, mislabelled, hv):
+        found = [r for r in rows if r["system_id"] == sid]
+        assert sorted(r["m2"] for r in found) == [-2.0, 0.0]  # one row per configured mass
+        assert all(
+            r["quality"] == "not_applicable" and math.isnan(r["M2"]) and math.isnan(r["Delta"])
+            for r in found
+        )
+    statuses = {s["system_id"]: s["status"] for s in summary["systems"]}
+    assert statuses[lifshitz] == statuses[mislabelled] == statuses[hv] == "WARNING"
+    assert statuses[ads] == "OK"
+    assert all(r["quality"] == "ok" for r in rows if r["system_id"] == ads)
+    assert any("not of the conformal ansatz" in w for w in summary["warnings"])
+
+
+def test_only_non_conformal_systems_is_incomplete(tmp_path, folder):
+    z = np.geomspace(1e-4, 0.999, 300)
+    write_prediction(
+        folder,
+        "lifshitz",
+        3,
+        z,
+        -np.log(z),
+        1 - z**4,
+        z_h=1.0,
+        params={"zeta": 2.0},
+        A_t=-2 * np.log(z),
+    )
+    code, summary, _ = run(tmp_path, folder, {})
+    assert summary["status"] == "INCOMPLETE" and code == 2
+    assert any("zero 'ok' rows" in e for e in summary["errors"])
+
+
+def test_negative_delta_becomes_an_error_row_and_a_warning(tmp_path, folder, monkeypatch):
+    """A solver bug that returns a negative Delta_+ must surface as an error row, never as data."""
+    sid = hard_wall(folder, 3)
+
+    def broken_falloff(geometry, m2, *, branch="plus", z_probe=None):
+        return UVFalloff(
+            delta=-1.0,
+            delta_error=0.0,
+            branch=branch,
+            m2=m2,
+            d=geometry.d,
+            z_window=(1e-4, 1e-3),
+            physical=False,
+            issue="negative Delta: a source exponent, not an operator dimension",
+        )
+
+    monkeypatch.setattr(s06_eigenmodes, "delta_from_uv_falloff", broken_falloff)
+    code, summary, csv_path = run(
+        tmp_path, folder, {"masses": {"3": [0.0]}}
+    )  # jobs=1: in this process
+    (row,) = read_rows(csv_path)
+    assert (
+        row["quality"] == "error" and math.isnan(row["Delta"]) and "negative Delta" in row["method"]
+    )
+    assert any(sid in w and "negative Delta" in w for w in summary["warnings"])
+    assert summary["status"] == "INCOMPLETE"
+
+
+@pytest.mark.parametrize(
+    ("masses", "key"),
+    [
+        ({"3": [-2.0, -2.3]}, r"masses\.3\[1\]"),
+        ({"default": [-1.5]}, r"masses\.default\[0\]"),
+        ({"1": [0.0]}, r"masses\.1"),
+        ({"4": []}, r"masses\.4"),
+    ],
+)
+def test_masses_below_the_bf_bound_are_refused_at_config_time(tmp_path, folder, masses, key):
+    hard_wall(folder, 3)
+    with pytest.raises(ConfigError, match=rf"stages\.06.*{key}"):
+        run(tmp_path, folder, {"masses": masses})
+    assert not (tmp_path / "runs" / "t" / STAGE_DIR).exists()
+
+
+def test_bad_grid_is_refused_at_config_time(tmp_path, folder):
+    hard_wall(folder, 3)
+    with pytest.raises(ConfigError, match="n_grid"):
+        run(tmp_path, folder, {"n_modes": 20})  # default n_grid 192 < 16 * 20
+
+
+# ------------------------------------------------------------------ determinism
+
+
+def test_jobs_1_and_2_give_byte_identical_csv(tmp_path, folder):
+    hard_wall(folder, 3)
+    hard_wall(folder, 4, a=0.2)
+    schwarzschild(folder, 2, 1.0)
+    _, one, csv_one = run(tmp_path, folder, {}, jobs=1, experiment="serial")
+    _, two, csv_two = run(tmp_path, folder, {}, jobs=2, experiment="parallel")
+    assert one["status"] == two["status"] == "OK"
+    assert csv_one.read_bytes() == csv_two.read_bytes()
+    assert len(read_rows(csv_one)) == one["counts"]["outputs_rows"]
+
+
+def test_branch_switch_and_dimension_without_masses(tmp_path, folder):
+    d3 = hard_wall(folder, 3)
+    z = np.geomspace(1e-4, 1.0, 300)
+    d5 = write_prediction(folder, "ads", 5, z, -np.log(z), np.ones_like(z))
+    code, summary, csv_path = run(
+        tmp_path, folder, {"masses": {"3": [-2.0]}, "alternative_quantization": False}
+    )
+    rows = read_rows(csv_path)
+    assert {(r["system_id"], r["branch"]) for r in rows} == {
+        (d3, "+")
+    }  # nu = 1/2, but '-' is switched off
+    statuses = {s["system_id"]: (s["status"], s["error"]) for s in summary["systems"]}
+    assert statuses[d5][0] == "WARNING" and "no masses configured for d = 5" in statuses[d5][1]
+    assert summary["status"] == "WARNING"
+
+
+def test_downstream_gate_and_resolution_see_one_dataset(tmp_path, folder):
+    """The meta.json sidecar travels with the CSV: never a second input, never validated alone."""
+    hard_wall(folder, 3)
+    _, summary, csv_path = run(tmp_path, folder, {})
+    layout = RunLayout.create(tmp_path / "runs", "t")
+    manifest = ManifestStore(layout).load()
+    assert check_inputs(layout, manifest, [("bulk_eigenmodes", "EigenmodesDataset", True)]) == []
+    resolved = resolve_input("bulk_eigenmodes", "EigenmodesDataset", layout, manifest)
+    assert [p.name for p in resolved.paths] == [csv_path.name]
