@@ -127,10 +127,10 @@ def _status(ctx: StageContext, crashed: bool, input_problems: list[str], output_
         return "ERROR"
     if input_problems or ctx.incomplete_reason:
         return "INCOMPLETE"
-    failed = [s for s, (status, _) in ctx.systems.items() if status != "OK"]
-    if ctx.systems and len(failed) == len(ctx.systems):
+    statuses = [status for status, _ in ctx.systems.values()]
+    if statuses and all(status == "ERROR" for status in statuses):
         return "ERROR"
-    if failed or ctx.warnings or ctx.errors:
+    if any(status != "OK" for status in statuses) or ctx.warnings or ctx.errors:
         return "WARNING"
     return "OK"
 
