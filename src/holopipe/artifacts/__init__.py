@@ -30,6 +30,7 @@ __all__ = [
     "PipelineSummary",
     "RunManifest",
     "SandboxGeometry",
+    "SandboxIndex",
     "StageSummary",
     "UnknownSchemaError",
     "ValidationReport",
@@ -57,6 +58,7 @@ _WHERE = {
     "EigenmodesDataset": "eigenmodes",
     "GeometryPrediction": "prediction",
     "SandboxGeometry": "sandbox",
+    "SandboxIndex": "sandbox_index",
     "RunManifest": "records",
     "PipelineSummary": "records",
     "StageSummary": "records",
@@ -103,5 +105,6 @@ if TYPE_CHECKING:
     )
     from holopipe.artifacts.report import ArtifactError, Finding, ValidationReport
     from holopipe.artifacts.sandbox import SandboxGeometry
+    from holopipe.artifacts.sandbox_index import SandboxIndex
     from holopipe.artifacts.identity import system_id
     from holopipe.artifacts.versions import register_migration

@@ -45,6 +45,7 @@ ENTRY_POINT_GROUP = "holopipe.artifacts"
 # Built-in types as import strings, so that listing them imports nothing heavy.
 _BUILTIN_TYPES = {
     "SandboxGeometry": "holopipe.artifacts.sandbox:SandboxGeometry",
+    "SandboxIndex": "holopipe.artifacts.sandbox_index:SandboxIndex",
     "GeometryPrediction": "holopipe.artifacts.prediction:GeometryPrediction",
     "BulkEquations": "holopipe.artifacts.equations:BulkEquations",
     "BulkAnalysis": "holopipe.artifacts.analysis:BulkAnalysis",
