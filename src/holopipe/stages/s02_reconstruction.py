@@ -1,0 +1,328 @@
+"""Stage 02 ``emergent_geometry_engine``: the reference engine, bulk geometry from boundary data.
+
+Per universe, with ``ctx.map``, from the boundary group only (separations, two-point functions,
+temperature; and d, the dimension of the boundary theory):
+
+- the dimension of each operator from the UV power law of its G2
+  (:func:`~holopipe.science.reconstruction.estimate_uv_dimension`): PHYSICS.md keeps operator
+  dimensions in the truth group, so the engine must read them off the data;
+- T = 0: Abel inversion of G2 of the first operator into ``A(z)`` on the probed range
+  (:func:`~holopipe.science.reconstruction.reconstruct_warp_factor`), then the family, ads or
+  deformed, by least squares (:func:`~holopipe.science.reconstruction
+  .fit_zero_temperature_family`); f = 1;
+- T > 0: the family templates with z_h from T, fitted by least squares with the dimension
+  fitted alongside (:func:`~holopipe.science.reconstruction.fit_thermal_geometry` with
+  ``delta=None``: hvlf has no UV power law to read it from); the chosen geometry is written on a
+  grid up to its horizon.
+
+Method, chosen family, every candidate's residual and the boundary ``exact`` flag go into the
+prediction's ``provenance``. Only then, and only for the stage summary, is each prediction
+scored against the universe's truth group (:func:`holopipe.data.sandbox.compare_with_truth`):
+the truth never reaches the reconstruction.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import attrs
+import numpy as np
+
+from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction
+from holopipe.artifacts.sandbox import SandboxGeometry
+from holopipe.data.sandbox import TruthComparison, compare_with_truth, radial_grid
+from holopipe.run.context import StageContext
+from holopipe.run.provenance import code_version
+from holopipe.science.geometry import FAMILIES, FamilyParams, metric_functions
+from holopipe.science.reconstruction import (
+    estimate_uv_dimension,
+    fit_thermal_geometry,
+    fit_zero_temperature_family,
+    reconstruct_warp_factor,
+)
+from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
+
+__all__ = ["EmergentGeometryEngine", "EngineParams"]
+
+
+def _candidate_families(_: Any, attribute: attrs.Attribute, value: list[str]) -> None:
+    if not value or len(set(value)) != len(value) or not set(value) <= set(FAMILIES):
+        raise ValueError(
+            f"{attribute.name}: must be a non-empty list of distinct families from "
+            f"{list(FAMILIES)}, got {value!r}"
+        )
+
+
+def _positive(_: Any, attribute: attrs.Attribute, value: float) -> None:
+    if isinstance(value, bool) or not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{attribute.name}: must be finite and > 0, got {value!r}")
+
+
+def _at_least_16(_: Any, attribute: attrs.Attribute, value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 16:
+        raise ValueError(f"{attribute.name}: must be an integer >= 16, got {value!r}")
+
+
+@attrs.define
+class EngineParams:
+    """Config section ``stages.02``."""
+
+    families: list[str] = attrs.field(
+        factory=lambda: list(FAMILIES),
+        validator=_candidate_families,
+        metadata={"doc": "candidate families of the thermal template fit"},
+    )
+    z_min: float = attrs.field(
+        default=1e-3, validator=_positive, metadata={"doc": "first point of the thermal grid"}
+    )
+    n_z: int = attrs.field(
+        default=200, validator=_at_least_16, metadata={"doc": "points of the thermal grid"}
+    )
+    uv_tolerance: float = attrs.field(
+        default=1e-6,
+        validator=_positive,
+        metadata={"doc": "largest UV residual of ln G2 read as a conformal power law"},
+    )
+    family_tolerance: float = attrs.field(
+        default=1e-6,
+        validator=_positive,
+        metadata={"doc": "T > 0: RMS of ln G2 within which the simpler family is preferred"},
+    )
+    zero_temperature_tolerance: float = attrs.field(
+        default=1e-4,
+        validator=_positive,
+        metadata={"doc": "T = 0: RMS of A within which ads is preferred to deformed"},
+    )
+    max_abs_A_error: float = attrs.field(
+        default=5e-4,
+        validator=_positive,
+        metadata={"doc": "truth check (summary only): larger |A_rec - A_true| is a WARNING"},
+    )
+
+
+@attrs.frozen
+class BoundarySystem:
+    """What the engine may see of a universe: its identity and its boundary data."""
+
+    system_id: str
+    system_name: str
+    d: int
+    temperature: float
+    x: np.ndarray
+    G2: dict[str, np.ndarray]
+    exact: bool
+    boundary_method: str
+
+
+def _boundary_system(universe: SandboxGeometry) -> BoundarySystem:
+    meta, boundary = universe.meta, universe.boundary
+    return BoundarySystem(
+        system_id=meta.system_id,
+        system_name=meta.system_name,
+        d=meta.d,
+        temperature=boundary.temperature,
+        x=boundary.x_grid,
+        G2=dict(boundary.G2),
+        exact=boundary.exact,
+        boundary_method=boundary.method,
+    )
+
+
+def _finite_or_none(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def _reconstruct(system: BoundarySystem, params: EngineParams) -> dict[str, Any]:
+    """Prediction arrays and meta fields of one system, from its boundary data."""
+    operator = sorted(system.G2)[0]
+    x, g2 = system.x, system.G2[operator]
+    uv = {
+        name: estimate_uv_dimension(x, system.G2[name], tolerance=params.uv_tolerance)
+        for name in sorted(system.G2)
+    }
+    dimensions = {name: est.delta if est.conformal else None for name, est in uv.items()}
+    provenance: dict[str, Any] = {
+        "engine": "holopipe reference engine (science.reconstruction)",
+        "operator": operator,
+        "operator_dimensions": dimensions,
+        "uv_residuals": {name: est.max_residual for name, est in uv.items()},
+        "exact": system.exact,
+        "boundary_method": system.boundary_method,
+        "inputs": "boundary/ only (x_grid, G2, temperature) and d",
+    }
+    if system.temperature == 0:
+        if dimensions[operator] is None:
+            raise ValueError(
+                f"G2_{operator}: the UV is not a conformal power law (residual "
+                f"{uv[operator].max_residual:.2e} > {params.uv_tolerance:.1e}); the T = 0 Abel "
+                "inversion needs an asymptotically AdS geometry"
+            )
+        rec = reconstruct_warp_factor(x, g2, dimensions[operator])
+        fit = fit_zero_temperature_family(rec.z, rec.A, tolerance=params.zero_temperature_tolerance)
+        provenance |= {
+            "method": "abel_inversion",
+            "delta": dimensions[operator],
+            "probed_range": list(rec.probed_range),
+            "family_choice": "least squares of A(z) against -ln z (ads) and -ln z + a z^2 "
+            "(deformed); ads unless deformed lowers the RMS by more than the tolerance",
+            "tolerance": params.zero_temperature_tolerance,
+            "residuals": dict(fit.residuals),
+        }
+        return {
+            "z": rec.z,
+            "A": rec.A,
+            "A_t": None,
+            "f": np.ones_like(rec.z),
+            "family": fit.family,
+            "params": dict(fit.params),
+            "z_h": None,
+            "provenance": provenance,
+        }
+    fit = fit_thermal_geometry(
+        x,
+        g2,
+        None,
+        system.temperature,
+        system.d,
+        families=params.families,
+        tolerance=params.family_tolerance,
+    )
+    geometry = FamilyParams(fit.family, system.d, fit.z_h, **fit.params)
+    z = radial_grid(params.z_min, params.n_z, z_h=fit.z_h)
+    metric = metric_functions(geometry, z)
+    provenance |= {
+        "method": "thermal_template_fit",
+        "delta": fit.delta,
+        "family_choice": "least squares of ln G2 against each family template (z_h from T, "
+        "delta fitted); the fewest parameters within the tolerance of the best RMS",
+        "tolerance": params.family_tolerance,
+        "residuals": {c.family: _finite_or_none(c.rms_residual) for c in fit.candidates},
+        "candidates": {
+            c.family: {
+                "params": dict(c.params),
+                "z_h": c.z_h,
+                "delta": c.delta,
+                "rms_residual": _finite_or_none(c.rms_residual),
+            }
+            for c in fit.candidates
+        },
+    }
+    return {
+        "z": z,
+        "A": metric.A_x,
+        "A_t": None if np.array_equal(metric.A_t, metric.A_x) else metric.A_t,
+        "f": metric.f,
+        "family": fit.family,
+        "params": dict(fit.params),
+        "z_h": fit.z_h,
+        "provenance": provenance,
+    }
+
+
+def _report(ctx: StageContext, name: str, comparison: TruthComparison) -> list[str]:
+    """Per-system metrics of the truth check; returns the reasons for a WARNING."""
+    values = {
+        "A_max_abs_error": comparison.A_max_abs_error,
+        "f_max_abs_error": comparison.f_max_abs_error,
+        "z_h_rel_error": comparison.z_h_rel_error,
+        "params_max_abs_error": comparison.params_max_abs_error,
+        "delta_max_rel_error": comparison.delta_max_rel_error,
+        "family_correct": float(comparison.family_correct),
+    }
+    for key, value in values.items():
+        if value is not None and math.isfinite(value):
+            ctx.metrics[f"{name}.{key}"] = float(value)
+    reasons = []
+    if not comparison.family_correct:
+        reasons.append("family not identified")
+    return reasons
+
+
+class EmergentGeometryEngine(Stage):
+    """Reference geometry reconstruction (PHYSICS.md, "02 geometry reconstruction")."""
+
+    ID, SLUG = "02", "emergent_geometry_engine"
+    VERSION = "1"
+    INPUTS = (InputSpec("sandbox", "SandboxGeometry"),)
+    OUTPUTS = (OutputSpec("predictions", "GeometryPrediction"),)
+    Params = EngineParams
+
+    def run(self, ctx: StageContext, inputs: StageInputs) -> None:
+        params: EngineParams = ctx.params
+        universes: list[SandboxGeometry] = inputs["sandbox"]
+        git_sha = code_version().git_sha
+
+        def work(system: BoundarySystem) -> GeometryPrediction:
+            fields = _reconstruct(system, params)
+            meta = GeometryMeta(
+                system_id=system.system_id,
+                family=fields["family"],
+                d=system.d,
+                z_h=fields["z_h"],
+                source_stage=self.key(),
+                git_sha=git_sha,
+                system_name=system.system_name,
+                temperature=system.temperature,
+                params=fields["params"],
+                provenance=fields["provenance"],
+            )
+            return GeometryPrediction(
+                z=fields["z"], A=fields["A"], f=fields["f"], A_t=fields["A_t"], meta=meta
+            )
+
+        # The work sees boundary data only; the universes (with their truth) stay here.
+        systems = [_boundary_system(u) for u in universes]
+        results = ctx.map(work, systems, key=lambda s: s.system_id)
+        by_id = {u.meta.system_id: u for u in universes}
+        written: list[tuple[GeometryPrediction, TruthComparison]] = []
+        for result in results:
+            if not result.ok:
+                continue
+            prediction: GeometryPrediction = result.value
+            ctx.write("predictions", prediction, f"{prediction.meta.system_name}_geometry.npz")
+            provenance = prediction.meta.provenance
+            # The UV estimates, and the dimension the reconstruction used for its operator.
+            dimensions = provenance["operator_dimensions"] | {
+                provenance["operator"]: provenance["delta"]
+            }
+            comparison = compare_with_truth(by_id[result.key], prediction, dimensions)
+            written.append((prediction, comparison))
+            reasons = _report(ctx, prediction.meta.system_name, comparison)
+            error = comparison.A_max_abs_error
+            if error is not None and error > params.max_abs_A_error:
+                reasons.append(f"max |A_rec - A_true| = {error:.2e} > {params.max_abs_A_error}")
+            if reasons:
+                ctx.mark_system(result.key, "WARNING", "; ".join(reasons))
+        ctx.rows = len(written)
+        if not written:
+            ctx.incomplete("no geometry could be reconstructed")
+            return
+        self._summarise(ctx, written)
+
+    @staticmethod
+    def _summarise(
+        ctx: StageContext, written: list[tuple[GeometryPrediction, TruthComparison]]
+    ) -> None:
+        """Aggregate truth-check metrics per temperature regime."""
+        regimes = {
+            "zero_temperature": [c for p, c in written if p.meta.z_h is None],
+            "thermal": [c for p, c in written if p.meta.z_h is not None],
+        }
+        for regime, comparisons in regimes.items():
+            if not comparisons:
+                continue
+            ctx.metrics[f"{regime}.systems"] = float(len(comparisons))
+            ctx.metrics[f"{regime}.family_accuracy"] = float(
+                np.mean([c.family_correct for c in comparisons])
+            )
+            for key in (
+                "A_max_abs_error",
+                "f_max_abs_error",
+                "z_h_rel_error",
+                "params_max_abs_error",
+                "delta_max_rel_error",
+            ):
+                values = [getattr(c, key) for c in comparisons if getattr(c, key) is not None]
+                if values:
+                    ctx.metrics[f"{regime}.max_{key}"] = float(max(values))
