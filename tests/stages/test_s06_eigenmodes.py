@@ -411,3 +411,15 @@ def test_downstream_gate_and_resolution_see_one_dataset(tmp_path, folder):
     assert check_inputs(layout, manifest, [("bulk_eigenmodes", "EigenmodesDataset", True)]) == []
     resolved = resolve_input("bulk_eigenmodes", "EigenmodesDataset", layout, manifest)
     assert [p.name for p in resolved.paths] == [csv_path.name]
+
+
+def test_rows_beyond_the_error_tolerance_are_flagged_inaccurate(tmp_path, folder):
+    sid = hard_wall(folder, 3)
+    _, summary, csv_path = run(
+        tmp_path, folder, {"masses": {"3": [0.0]}, "max_rel_error_estimate": 1e-13}
+    )
+    rows = read_rows(csv_path)
+    assert [r["quality"] for r in rows] == ["inaccurate"] * 3  # still solved, but not data
+    assert all(np.isfinite(r["M2"]) for r in rows)
+    assert any(sid in w and "inaccurate" in w for w in summary["warnings"])
+    assert summary["status"] == "INCOMPLETE"  # zero 'ok' rows
