@@ -150,6 +150,11 @@ class Artifact:
         """Every file that makes up the artifact stored at ``path`` (sidecars included)."""
         return [Path(path)]
 
+    @classmethod
+    def primary_of(cls, sidecar: str | os.PathLike) -> Path | None:
+        """The main file of the artifact that ``sidecar`` belongs to, if it is one of ours."""
+        return None
+
 
 class JSONArtifact(Artifact):
     """An artifact stored as one JSON document whose body is the attrs class itself.

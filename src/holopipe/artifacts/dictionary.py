@@ -149,6 +149,13 @@ class Dictionary(JSONArtifact):
         return path.with_name(path.name.removesuffix(".json") + ".arrays.npz")
 
     @classmethod
+    def primary_of(cls, sidecar: str | Path) -> Path | None:
+        sidecar = Path(sidecar)
+        if not sidecar.name.endswith(".arrays.npz"):
+            return None
+        return sidecar.with_name(sidecar.name.removesuffix(".arrays.npz") + ".json")
+
+    @classmethod
     def files(cls, path: str | Path) -> list[Path]:
         path = Path(path)
         try:

@@ -175,6 +175,13 @@ class EigenmodesDataset(Artifact):
     def files(cls, path: str | Path) -> list[Path]:
         return [Path(path), cls.meta_path(path)]
 
+    @classmethod
+    def primary_of(cls, sidecar: str | Path) -> Path | None:
+        sidecar = Path(sidecar)
+        if not sidecar.name.endswith(".meta.json"):
+            return None
+        return sidecar.with_name(sidecar.name.removesuffix(".meta.json") + ".csv")
+
     # -- reading ------------------------------------------------------------------------
     @classmethod
     def _declared_schema(cls, path: Path) -> str | None:

@@ -124,14 +124,33 @@ def detect_type(path: str | os.PathLike) -> type[Artifact] | None:
     return None
 
 
+def _sidecar_owner(path: Path) -> tuple[type[Artifact], Path] | None:
+    """The type and main file of the artifact ``path`` is a sidecar of, if its main file exists."""
+    for cls in available_types().values():
+        primary = cls.primary_of(path)
+        if primary is not None and primary.is_file():
+            return cls, primary
+    return None
+
+
 def validate_path(path: str | os.PathLike, schema: str | None = None) -> ValidationReport:
-    """Validate a file as ``schema`` or as its detected type; never raises on bad content."""
+    """Validate a file as ``schema`` or as its detected type; never raises on bad content.
+
+    A sidecar file (e.g. ``bulk_modes_dataset.meta.json``) is validated together with the
+    artifact it belongs to.
+    """
     path = Path(path)
     if schema is not None:
         return get_type(schema).validate_file(path)
     if not path.exists():
         report = ValidationReport(str(path))
         report.error("missing_file", "<file>", "file does not exist")
+        return report
+    owner = _sidecar_owner(path)
+    if owner is not None:
+        cls, primary = owner
+        report = cls.validate_file(primary)
+        report.path = f"{path} (with {primary.name})"
         return report
     cls = detect_type(path)
     if cls is None:

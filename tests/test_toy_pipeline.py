@@ -1,0 +1,91 @@
+"""The plan's fast-lane toy end-to-end run: 01 -> 06 on configs/toy.json, from the CLI.
+
+One module-scoped run (and a second one with two workers) serves every assertion.
+"""
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TOY = ROOT / "configs" / "toy.json"
+
+
+def holopipe(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "holopipe", *args], cwd=cwd, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def toy_runs(tmp_path_factory):
+    """Two runs of the toy config: one worker and two workers."""
+    cwd = tmp_path_factory.mktemp("toy")
+    serial = holopipe("run", "--experiment", "toy", "--config", str(TOY), "--to", "06", cwd=cwd)
+    parallel = holopipe("run", "--experiment", "toy2", "--config", str(TOY), "--to", "06", "--jobs", "2", cwd=cwd)
+    return cwd, serial, parallel
+
+
+def manifest(cwd: Path, experiment: str) -> dict:
+    return json.loads((cwd / "runs" / experiment / "run_manifest.json").read_text())
+
+
+def test_toy_run_succeeds_with_reasons_for_every_warning(toy_runs):
+    cwd, serial, _ = toy_runs
+    assert serial.returncode in (0, 1), serial.stdout + serial.stderr
+    assert "Traceback" not in serial.stderr
+    stages = manifest(cwd, "toy")["stages"]
+    assert [k[:3] for k in sorted(stages)] == ["01_", "02_", "03_", "04_", "04c", "05_", "06_"]
+    for key in stages:
+        summary = json.loads((cwd / "runs" / "toy" / key / "stage_summary.json").read_text())
+        assert summary["status"] in ("OK", "WARNING"), (key, summary["errors"])
+        if summary["status"] == "WARNING":
+            assert summary["warnings"] or summary["errors"] or any(s["status"] != "OK" for s in summary["systems"])
+
+
+def test_every_artifact_is_valid(toy_runs):
+    cwd, _, _ = toy_runs
+    outputs = [o for record in manifest(cwd, "toy")["stages"].values() for o in record["outputs"]]
+    assert len(outputs) > 20
+    files = [str(cwd / "runs" / "toy" / o["path"]) for o in outputs]
+    done = holopipe("validate", *files, "--json", cwd=cwd)
+    reports = json.loads(done.stdout)
+    assert len(reports) == len(files)
+    invalid = [(r["path"], r["findings"]) for r in reports if not r["valid"]]
+    assert not invalid
+
+
+def test_no_negative_delta_rows(toy_runs):
+    cwd, _, _ = toy_runs
+    with open(cwd / "runs" / "toy" / "bulk_eigenmodes" / "bulk_modes_dataset.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    ok_rows = [r for r in rows if r["quality"] == "ok"]
+    assert ok_rows, "the dataset has no usable row"
+    assert all(float(r["Delta"]) > 0 for r in ok_rows)
+
+
+def test_every_stage_passes_its_gate(toy_runs):
+    cwd, _, _ = toy_runs
+    for stage_id in ("02", "03", "04", "04c", "05", "06"):
+        done = holopipe("assert-artifacts", "--experiment", "toy", "--for-stage", stage_id, cwd=cwd)
+        assert done.returncode == 0, (stage_id, done.stderr)
+
+
+def test_artifact_hashes_do_not_depend_on_workers(toy_runs):
+    cwd, _, parallel = toy_runs
+    assert parallel.returncode in (0, 1), parallel.stderr
+
+    def hashes(experiment: str) -> dict[str, str]:
+        stages = manifest(cwd, experiment)["stages"]
+        return {o["path"]: o["sha256"] for r in stages.values() for o in r["outputs"]}
+
+    assert hashes("toy") == hashes("toy2")
+
+
+def test_second_run_is_a_no_op(toy_runs):
+    cwd, _, _ = toy_runs
+    again = holopipe("run", "--experiment", "toy", "--to", "06", cwd=cwd)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.count("up to date") == 7
