@@ -6,6 +6,7 @@ documentation can never drift from the code.
 
 from __future__ import annotations
 
+import json
 import types
 import typing
 
@@ -43,14 +44,25 @@ def _display(tp: typing.Any) -> str:
     return _type_name(tp)
 
 
+def _default_text(field: attrs.Attribute) -> str:
+    default = field.default
+    if default is attrs.NOTHING:
+        return ""
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        default = default.factory()
+    return f"`{json.dumps(default)}`" if not attrs.has(type(default)) else "see below"
+
+
 def field_table(cls: type) -> list[str]:
-    """Markdown table rows (field, type, required, description) of an attrs class."""
+    """Markdown table rows (field, type, required, default, description) of an attrs class."""
     hints = typing.get_type_hints(cls)
-    rows = ["| field | type | required | description |", "|---|---|---|---|"]
+    rows = ["| field | type | required | default | description |", "|---|---|---|---|---|"]
     for field in attrs.fields(cls):
         required = "yes" if field.default is attrs.NOTHING else "no"
         doc = field.metadata.get("doc", "").replace("|", r"\|")
-        rows.append(f"| `{field.name}` | {_display(hints[field.name])} | {required} | {doc} |")
+        rows.append(
+            f"| `{field.name}` | {_display(hints[field.name])} | {required} | {_default_text(field)} | {doc} |"
+        )
     return rows
 
 

@@ -49,7 +49,7 @@ _LEGACY_NAMES = {"z": ("z_grid",), "A": ("A_pred", "A_of_z", "A_emergent"), "f":
 class GeometryMeta:
     """Metadata of a geometry prediction (the ``meta_json`` member)."""
 
-    system_id: str = attrs.field(metadata={"doc": "stable id, see holopipe.artifacts.system_id"})
+    system_id: str = attrs.field(metadata={"doc": "stable id, see holopipe.artifacts.identity"})
     family: str = attrs.field(metadata={"doc": "ads | lifshitz | hvlf | deformed | unknown"})
     d: int = attrs.field(metadata={"doc": "boundary spacetime dimension (CFT_d)"})
     z_h: float | None = attrs.field(metadata={"doc": "horizon position; null at zero temperature"})
