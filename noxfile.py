@@ -7,6 +7,8 @@
 - ``bench``: the benchmarks in ``benchmarks/``
 """
 
+from pathlib import Path
+
 import nox
 
 nox.options.sessions = ["lint", "tests"]
@@ -28,13 +30,27 @@ def lint(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def smoke(session: nox.Session) -> None:
+    """The toy pipeline 01 -> 06 from the shell, then every stage's gate, in a temp dir."""
+    toy = Path("configs/toy.json").resolve()
+    session.install("-e", ".")
+    session.chdir(session.create_tmp())
+    session.run("holopipe", "run", "--experiment", "toy", "--config", str(toy), "--to", "06", success_codes=[0, 1])
+    for stage in ("02", "03", "04", "04c", "05", "06"):
+        session.run("holopipe", "assert-artifacts", "--experiment", "toy", "--for-stage", stage)
+    session.run("holopipe", "status", "--experiment", "toy")
+
+
+@nox.session(python=PYTHON)
 def nightly(session: nox.Session) -> None:
+    """Slow tests, then the smoke run."""
     session.install("-e", ".[test]")
     session.run("pytest", "-m", "slow", "-p", "no:cacheprovider", *session.posargs)
+    session.notify("smoke")
 
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     session.install("-e", ".")
-    for script in ("bench_orchestrator.py", "bench_sturm_liouville.py"):
+    for script in ("bench_startup.py", "bench_orchestrator.py", "bench_sturm_liouville.py", "bench_stage06.py"):
         session.run("python", f"benchmarks/{script}")
