@@ -1,0 +1,80 @@
+"""Suite-wide fixtures.
+
+The whole test session runs under the "no writes outside the run" gate: the repository is
+snapshotted (paths, mtimes, sizes) before the first test and compared after the last; a
+file that the tests created or modified fails the session with the list of culprits.
+Tests write into ``tmp_path``, never into the checkout. (Editing the checkout while the
+suite runs is reported the same way: the gate cannot tell who wrote.)
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+#: Folders of VCS data, environments and tool caches: never part of the gate.
+UNWATCHED_DIRS = frozenset(
+    {
+        ".git",
+        ".nox",
+        ".venv",
+        ".hypothesis",
+        ".pytest_cache",
+        "__pycache__",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".import_linter_cache",
+        ".benchmarks",
+        "build",
+        "dist",
+    }
+)
+
+
+def _unwatched(name: str) -> bool:
+    return name in UNWATCHED_DIRS or name.endswith((".egg-info", "_cache", ".cache"))
+
+
+def repository_snapshot(root: Path = REPO) -> dict[str, tuple[int, int]]:
+    """relative path -> (mtime_ns, size) of every watched file under ``root``."""
+    snapshot: dict[str, tuple[int, int]] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not _unwatched(d)]
+        for name in filenames:
+            if name.startswith(".coverage"):
+                continue
+            path = os.path.join(dirpath, name)
+            try:
+                st = os.lstat(path)
+            except FileNotFoundError:
+                continue
+            snapshot[os.path.relpath(path, root)] = (st.st_mtime_ns, st.st_size)
+    return snapshot
+
+
+def snapshot_changes(
+    before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]
+) -> list[str]:
+    """``created: path`` and ``modified: path`` lines, sorted."""
+    created = [f"created: {p}" for p in sorted(set(after) - set(before))]
+    modified = [f"modified: {p}" for p in sorted(set(after) & set(before)) if after[p] != before[p]]
+    return created + modified
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_writes_into_the_repository():
+    """Fail the session if the tests created or modified a file in the checkout."""
+    before = repository_snapshot()
+    yield
+    changes = snapshot_changes(before, repository_snapshot())
+    if changes:
+        pytest.fail(
+            f"the test session wrote into the repository {REPO} "
+            "(tests must write under tmp_path; or the checkout was edited during the session):\n  "
+            + "\n  ".join(changes),
+            pytrace=False,
+        )
