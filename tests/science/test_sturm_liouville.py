@@ -229,6 +229,97 @@ def test_deformed_geometry_arrays_agree_with_callables():
     assert not np.allclose(exact.M2, bessel_zeros(0.5, N_MODES) ** 2, rtol=1e-3)
 
 
+# ------------------------------------------------------------------ UV end of array data
+
+UV_START = 5e-3  # first point of stage-02 grids: ~80 spacings of a 400-point log grid from z = 0
+
+
+def arrays_from(z_start, a, f_of_z, d, n=400, z_end=1.0):
+    z = np.geomspace(z_start, z_end, n)
+    return ConformalGeometry.from_arrays(z, deformed(a)(z), f_of_z(z), d)
+
+
+@pytest.mark.parametrize("a", [-0.3, -0.18, 0.0, 0.2])
+@pytest.mark.parametrize("d", [2, 3, 4])
+def test_uv_limits_of_arrays_come_from_the_uv_series(a, d):
+    """A = -ln z + a z^2 from z = 0.005: B0 = 0 and f0 = 1 to 1e-8 (an extrapolated cubic
+    spline gave B0 ~ 6e-4), and the imposed exponent is exact."""
+    for f_of_z in (flat_f, schwarzschild(d, 1.2)):
+        geometry = arrays_from(UV_START, a, f_of_z, d)
+        b0, f0 = geometry.uv_limits()
+        assert abs(b0) < 1e-8 and abs(f0 - 1) < 1e-8
+        assert geometry.uv_mass(-2.0) == pytest.approx(-2.0, abs=1e-8)
+        assert "UV series" in geometry.source
+        # below z[0]: the even series, with its log-derivative z dB/dz = 2 a z^2
+        below = np.array([0.0, 1e-3, 4e-3])
+        np.testing.assert_allclose(geometry.warp_offset(below), a * below**2, atol=1e-12)
+        np.testing.assert_allclose(
+            geometry.warp_offset_log_derivative(below), 2 * a * below**2, atol=1e-12
+        )
+
+
+def test_uv_limit_is_robust_to_noise_in_the_data():
+    """Round-off-level noise (1e-12) in a reconstructed A moves B0 by about as much; a cubic
+    spline extrapolated to z = 0 amplified it ~4e4-fold and the Delta_- spectrum by 3e-4."""
+    a, d, m2 = 0.2, 3, -2.0
+    z = np.geomspace(UV_START, 1.0, 400)
+    noise = 1e-12 * np.random.default_rng(7).standard_normal(z.size)
+    geometry = ConformalGeometry.from_arrays(z, deformed(a)(z) + noise, np.ones_like(z), d)
+    assert abs(geometry.uv_limits()[0]) < 1e-11
+    for quantization in ("standard", "alternative"):
+        exact = solve_scalar_modes_exact(
+            deformed(a), flat_f, d, m2, n_modes=3, z_ir=1.0, quantization=quantization
+        )
+        noisy = solve_scalar_modes_on(geometry, m2, n_modes=3, z_ir=1.0, quantization=quantization)
+        np.testing.assert_allclose(noisy.M2, exact.M2, rtol=1e-6)
+        assert noisy.delta == pytest.approx(exact.delta, abs=1e-9)
+
+
+def test_uv_series_of_data_that_are_not_even_degrades_gracefully():
+    """A + ln z = b1 z breaks the even-series assumption: nothing fails, B0 is off by O(b1 z[0])."""
+    b1 = 0.1
+    z = np.geomspace(UV_START, 1.0, 400)
+    geometry = ConformalGeometry.from_arrays(z, -np.log(z) + b1 * z, np.ones_like(z), 3)
+    assert 0 < abs(geometry.uv_limits()[0]) < b1 * z[0]
+    assert "rms residual" in geometry.source
+
+
+@pytest.mark.parametrize(("d", "m2"), HARD_WALL_CASES)
+def test_hard_wall_from_arrays_starting_at_z_0_005(d, m2):
+    """Both quantisations reach the Bessel zeros to 1e-6 (j_{-nu} for Delta_-, nu < 1) from data
+    that start at z = 0.005; the imposed Delta is exact and the measured one within 1e-5."""
+    geometry = arrays_from(UV_START, 0.0, flat_f, d)
+    order = nu(d, m2)
+    branches = [("standard", order, delta_plus(d, m2), "plus")]
+    if order < 1:
+        branches.append(("alternative", -order, delta_minus(d, m2), "minus"))
+    for quantization, bessel_order, delta, branch in branches:
+        spec = solve_scalar_modes_on(
+            geometry, m2, n_modes=N_MODES, z_ir=1.0, quantization=quantization
+        )
+        np.testing.assert_allclose(np.sqrt(spec.M2), bessel_zeros(bessel_order, N_MODES), rtol=1e-6)
+        assert spec.delta == pytest.approx(delta, abs=1e-8)
+        assert abs(delta_from_uv_falloff(geometry, m2, branch=branch).delta - delta) < 1e-5
+
+
+@pytest.mark.parametrize("quantization", ["standard", "alternative"])
+def test_deformed_arrays_starting_at_z_0_005_agree_with_callables(quantization):
+    a, d, m2 = -0.18, 2, -0.75  # the stage-02 toy system whose Delta_- rows were inaccurate
+    exact = solve_scalar_modes_exact(
+        deformed(a), flat_f, d, m2, n_modes=N_MODES, z_ir=1.0, quantization=quantization
+    )
+    from_arrays = solve_scalar_modes_on(
+        arrays_from(UV_START, a, flat_f, d),
+        m2,
+        n_modes=N_MODES,
+        z_ir=1.0,
+        quantization=quantization,
+    )
+    np.testing.assert_allclose(from_arrays.M2, exact.M2, rtol=1e-6)
+    assert from_arrays.delta == pytest.approx(exact.delta, abs=1e-8)
+    assert np.all(from_arrays.M2_error / from_arrays.M2 < 1e-5)
+
+
 # ------------------------------------------------------------------ thermal geometries
 
 

@@ -53,6 +53,11 @@ short windows near the boundary; the logarithms of the eigenvalues of each windo
 matrix are the local falloff exponents, which tend to Delta_- and Delta_+ with O(z^2) corrections
 that a second window removes by Richardson extrapolation. The two solutions are separated by the
 eigen-decomposition, not by waiting for one to dominate, so small nu is as accurate as large nu.
+
+*UV end of array data.* Below the first data point :meth:`ConformalGeometry.from_arrays` follows
+the UV expansions ``B = B0 + b2 z^2`` and ``f = f0 + f_d z^d`` fitted to the first points, never
+an extrapolated spline: B0 sets the imposed exponent, and an error dB0 shifts it by
+``~ m2 dB0 / nu``.
 """
 
 from __future__ import annotations
@@ -63,7 +68,7 @@ from typing import Literal
 
 import numpy as np
 from scipy.integrate import solve_ivp
-from scipy.interpolate import CubicSpline
+from scipy.interpolate import CubicSpline, PPoly
 from scipy.linalg import eigh_tridiagonal
 from scipy.optimize import brentq
 
@@ -95,6 +100,8 @@ _LOG_STEP = 1e-3  # step in ln z for derivatives of callable geometries (4th ord
 _UV_PROBE_CALLABLE = 1e-4  # smallest z probed for callable geometries (units L = 1)
 _UV_LIMIT_CALLABLE = 1e-9  # where callable geometries are evaluated for their z -> 0 limits
 _DEGENERACY_TOL = 1e-2  # |Im| of UV exponents tolerated as BF-bound degeneracy (splits ~ sqrt(eps))
+_UV_FIT_SPAN = 2.0  # UV series of array data are fitted on z[0] <= z <= _UV_FIT_SPAN z[0] ...
+_UV_FIT_MIN_POINTS = 8  # ... or on the first _UV_FIT_MIN_POINTS points if that range holds fewer
 
 
 # --------------------------------------------------------------------------------------------
@@ -175,13 +182,74 @@ def _log_derivative(func: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.nd
 
 
 @dataclass(frozen=True)
+class _SplineWithUVSeries:
+    """Cubic spline of samples on ``[z[0], ...)``, continued below ``z[0]`` by a power series.
+
+    The series ``sum_k c_k z^k`` (``powers`` k, 0 included) is fitted by least squares to the
+    samples at the smallest z (:func:`_uv_fit_size`), so the limit ``z -> 0`` comes from the
+    physical UV expansion instead of an extrapolated cubic. Series and spline are one piecewise
+    polynomial (the series is its piece on ``[0, z[0]]``), as cheap to evaluate as the spline.
+    """
+
+    profile: PPoly
+    slope: PPoly
+    powers: tuple[int, ...]
+    coefficients: np.ndarray
+    fit_points: int
+    fit_rms: float
+
+    @classmethod
+    def fit(cls, z: np.ndarray, values: np.ndarray, powers: tuple[int, ...]) -> _SplineWithUVSeries:
+        spline = CubicSpline(z, values)
+        n_fit = _uv_fit_size(z)
+        z_fit, values_fit = z[:n_fit], values[:n_fit]
+        scale = z_fit[-1]  # columns (z / scale)^k stay O(1): a well-conditioned fit
+        design = np.stack([(z_fit / scale) ** k for k in powers], axis=1)
+        scaled, *_ = np.linalg.lstsq(design, values_fit, rcond=None)
+        residual = values_fit - design @ scaled
+        coefficients = scaled / scale ** np.array(powers, dtype=float)
+        # PPoly rows: row m multiplies (z - break)^(degree - m); the first break is z = 0.
+        degree = max(3, *powers)
+        pieces = np.zeros((degree + 1, z.size))
+        pieces[degree - 3 :, 1:] = spline.c
+        pieces[[degree - k for k in powers], 0] = coefficients
+        profile = PPoly(pieces, np.concatenate([[0.0], z]))
+        return cls(
+            profile=profile,
+            slope=profile.derivative(),
+            powers=powers,
+            coefficients=coefficients,
+            fit_points=n_fit,
+            fit_rms=float(np.sqrt(np.mean(residual**2))),
+        )
+
+    def __call__(self, z: np.ndarray) -> np.ndarray:
+        return self.profile(np.asarray(z, dtype=float))
+
+    def log_derivative(self, z: np.ndarray) -> np.ndarray:
+        """``z d/dz`` of the profile."""
+        z = np.asarray(z, dtype=float)
+        return z * self.slope(z)
+
+    def describe(self, name: str) -> str:
+        terms = " + ".join(f"c{k} z^{k}" if k else "c0" for k in self.powers)
+        values = ", ".join(f"{c:.6g}" for c in self.coefficients)
+        return f"{name} = {terms} with c = ({values}), rms residual {self.fit_rms:.1e}"
+
+
+def _uv_fit_size(z: np.ndarray) -> int:
+    """Number of leading samples the UV series are fitted on (see ``_UV_FIT_SPAN``)."""
+    return max(_UV_FIT_MIN_POINTS, int(np.count_nonzero(z <= _UV_FIT_SPAN * z[0])))
+
+
+@dataclass(frozen=True)
 class ConformalGeometry:
     """Background ``A(z), f(z)`` of the conformal ansatz, evaluable on ``[0, z_max]``.
 
     Stored through the regular warp offset ``B(z) = A(z) + ln z`` (B -> B0, 0 for unit AdS radius),
     so that nothing singular is ever interpolated or differentiated. Build it with
-    :meth:`from_arrays` (data on a grid, cubic splines in z) or :meth:`from_callables` (exact
-    formulas, for tests).
+    :meth:`from_arrays` (data on a grid: cubic splines in z, fitted UV series below the data) or
+    :meth:`from_callables` (exact formulas, for tests).
 
     Attributes
     ----------
@@ -223,9 +291,22 @@ class ConformalGeometry:
     def from_arrays(cls, z: np.ndarray, A: np.ndarray, f: np.ndarray, d: int) -> ConformalGeometry:
         """Geometry from samples on a grid (e.g. a stage's file), cubic splines in z.
 
-        ``B = A + ln z`` and ``f`` are splined (not-a-knot) and extrapolated to z = 0 and by at
+        ``B = A + ln z`` and ``f`` are splined (not-a-knot) on the data and extrapolated by at
         most one grid spacing past ``z[-1]`` (so a grid on the open interval (0, z_h) can reach
-        the horizon). Raises ValueError naming the offending argument.
+        the horizon). Below ``z[0]`` they follow their UV expansions, fitted by least squares to
+        the samples with ``z <= 2 z[0]`` (at least the first 8):
+
+        - ``B = B0 + b2 z^2``. This assumes ``A + ln z`` even in z near the boundary, as for the
+          ``ads`` (B = 0) and ``deformed`` (B = a z^2) families and Fefferman-Graham expansions
+          up to order z^d; the z^4 term changes B0 by ``O(b4 z[0]^4)``. A spline extrapolated
+          over the tens of grid spacings down to z = 0 would instead amplify the last digits of
+          the data into B0 (and hence into the imposed Delta). Data that are not even (a term
+          linear in z) shift B0 by ``O(z[0] dB/dz)``; nothing fails, and the disagreement
+          between the imposed and the measured Delta (:func:`delta_from_uv_falloff`) shows it.
+        - ``f = f0 + f_d z^d`` (``f - f0 = O(z^d)``: the z^d term carries the temperature).
+
+        The fits and their residuals are recorded in ``source``. Raises ValueError naming the
+        offending argument.
         """
         d = _check_d(d)
         z = np.asarray(z, dtype=float)
@@ -240,20 +321,20 @@ class ConformalGeometry:
                 raise ValueError(f"{name}: contains non-finite values")
         if not (np.all(np.isfinite(z)) and z[0] > 0 and np.all(np.diff(z) > 0)):
             raise ValueError("z: must be finite, positive and strictly increasing")
-        warp = CubicSpline(z, A + np.log(z))
-        blackening = CubicSpline(z, f)
-        dwarp, dblack = warp.derivative(), blackening.derivative()
+        warp = _SplineWithUVSeries.fit(z, A + np.log(z), (0, 2))
+        blackening = _SplineWithUVSeries.fit(z, f, (0, d))
         geometry = cls(
             d=d,
             warp_offset=warp,
             blackening=blackening,
-            warp_offset_log_derivative=lambda x: np.asarray(x) * dwarp(x),
-            blackening_log_derivative=lambda x: np.asarray(x) * dblack(x),
+            warp_offset_log_derivative=warp.log_derivative,
+            blackening_log_derivative=blackening.log_derivative,
             z_max=float(z[-1]),
             z_reach=float(z[-1] + (z[-1] - z[-2])),
             uv_probe=float(z[0]),
             source=f"arrays: cubic splines of A + ln z and f on {z.size} points "
-            f"[{z[0]:.3g}, {z[-1]:.6g}]",
+            f"[{z[0]:.3g}, {z[-1]:.6g}]; below z[0] UV series fitted on the first "
+            f"{warp.fit_points}: {warp.describe('A + ln z')}, {blackening.describe('f')}",
         )
         geometry._check_asymptotically_ads("A")
         return geometry
