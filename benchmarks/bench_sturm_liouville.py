@@ -7,6 +7,8 @@ it from a file), with a Dirichlet wall at z_IR = 1. Exact boundary masses are Be
 M_n = j_{nu,n}. Printed per pair: the relative error of M_n (n = 1..5) at the default grid, and for
 one *system* (one geometry, three masses m2, m2 + 1, m2 + 2, five modes each; geometry spline
 included) the smallest grid reaching 1e-6 relative accuracy on every M_n and its wall time.
+Then Delta_+ and Delta_- from the UV falloff (one integration per mass gives both), and the UV
+limit of data that start at z = 0.005 as stage 02 writes them (B0, imposed Delta, Delta_- modes).
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from scipy.special import jv
 
 from holopipe.science.sturm_liouville import (
     ConformalGeometry,
-    delta_from_uv_falloff,
+    deltas_from_uv_falloff,
     nu,
+    solve_scalar_modes_exact,
     solve_scalar_modes_on,
 )
 
@@ -103,20 +106,42 @@ def main() -> None:
         )
 
     print()
-    print("Delta from the UV falloff (A = -ln z + 0.2 z^2, arrays), both branches:")
-    z = np.geomspace(1e-3, 1.0, 300)
-    for d, m2 in CASES:
-        geometry = ConformalGeometry.from_arrays(z, -np.log(z) + 0.2 * z**2, np.ones_like(z), d)
-        start = time.perf_counter()
-        plus = delta_from_uv_falloff(geometry, m2, branch="plus")
-        minus = delta_from_uv_falloff(geometry, m2, branch="minus")
-        elapsed = 1e3 * (time.perf_counter() - start) / 2
-        exact = d / 2 + nu(d, m2)
-        print(
-            f"  d={d} m2={m2:>5.2f}: |Delta_+ err| = {abs(plus.delta - exact):.1e}, "
-            f"|Delta_- err| = {abs(minus.delta - (d - exact)):.1e}, "
-            f"Delta_- physical: {minus.physical!s:5}  ({elapsed:.1f} ms per branch)"
-        )
+    print("Delta from the UV falloff (A = -ln z + 0.2 z^2, arrays from z[0]), both branches:")
+    for z_start in (1e-3, 5e-3):
+        z = np.geomspace(z_start, 1.0, 300)
+        for d, m2 in CASES:
+            geometry = ConformalGeometry.from_arrays(z, -np.log(z) + 0.2 * z**2, np.ones_like(z), d)
+            falloffs = deltas_from_uv_falloff(geometry, m2)
+            elapsed = median_ms(lambda g=geometry, m=m2: deltas_from_uv_falloff(g, m))
+            exact = d / 2 + nu(d, m2)
+            print(
+                f"  z[0]={z_start:g} d={d} m2={m2:>5.2f}: "
+                f"|Delta_+ err| = {abs(falloffs.plus.delta - exact):.1e}, "
+                f"|Delta_- err| = {abs(falloffs.minus.delta - (d - exact)):.1e}, "
+                f"Delta_- physical: {falloffs.minus.physical!s:5}  ({elapsed:.2f} ms per mass)"
+            )
+
+    print()
+    print("UV limit of data starting at z = 0.005 (A = -ln z - 0.18 z^2 + noise 1e-12, d = 2):")
+    a, d, m2 = -0.18, 2, -0.75
+    z = np.geomspace(5e-3, 1.0, 400)
+    noise = 1e-12 * np.random.default_rng(7).standard_normal(z.size)
+    geometry = ConformalGeometry.from_arrays(z, -np.log(z) + a * z**2 + noise, np.ones_like(z), d)
+    exact = solve_scalar_modes_exact(
+        lambda x: -np.log(x) + a * x**2,
+        lambda x: np.ones_like(x),
+        d,
+        m2,
+        n_modes=3,
+        z_ir=1.0,
+        quantization="alternative",
+    )
+    spec = solve_scalar_modes_on(geometry, m2, n_modes=3, z_ir=1.0, quantization="alternative")
+    print(
+        f"  B0 = {geometry.uv_limits()[0]:.1e}, imposed Delta_- error "
+        f"{abs(spec.delta - (d / 2 - nu(d, m2))):.1e}, max rel. error of M2 (Delta_- modes) "
+        f"{np.max(np.abs(spec.M2 / exact.M2 - 1)):.1e}"
+    )
 
 
 if __name__ == "__main__":

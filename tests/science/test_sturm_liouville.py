@@ -23,6 +23,7 @@ from holopipe.science.sturm_liouville import (
     delta_from_uv_falloff,
     delta_minus,
     delta_plus,
+    deltas_from_uv_falloff,
     nu,
     solve_scalar_modes,
     solve_scalar_modes_exact,
@@ -293,13 +294,14 @@ def test_hard_wall_from_arrays_starting_at_z_0_005(d, m2):
     branches = [("standard", order, delta_plus(d, m2), "plus")]
     if order < 1:
         branches.append(("alternative", -order, delta_minus(d, m2), "minus"))
+    falloffs = deltas_from_uv_falloff(geometry, m2)
     for quantization, bessel_order, delta, branch in branches:
         spec = solve_scalar_modes_on(
             geometry, m2, n_modes=N_MODES, z_ir=1.0, quantization=quantization
         )
         np.testing.assert_allclose(np.sqrt(spec.M2), bessel_zeros(bessel_order, N_MODES), rtol=1e-6)
         assert spec.delta == pytest.approx(delta, abs=1e-8)
-        assert abs(delta_from_uv_falloff(geometry, m2, branch=branch).delta - delta) < 1e-5
+        assert abs(getattr(falloffs, branch).delta - delta) < 1e-5
 
 
 @pytest.mark.parametrize("quantization", ["standard", "alternative"])
@@ -463,11 +465,37 @@ def test_horizon_problems_that_are_not_hermitian_are_refused():
 def test_delta_from_falloff_recovers_both_branches_under_deformation(d, excess, a):
     m2 = bf_bound(d) + excess
     geometry = ConformalGeometry.from_callables(deformed(a), flat_f, d)
-    plus = delta_from_uv_falloff(geometry, m2, branch="plus")
-    minus = delta_from_uv_falloff(geometry, m2, branch="minus")
+    plus, minus = deltas_from_uv_falloff(geometry, m2)
     assert abs(plus.delta - (d / 2 + np.sqrt(d * d / 4 + m2))) < 1e-5
     assert abs(minus.delta - (d / 2 - np.sqrt(d * d / 4 + m2))) < 1e-5
     assert (plus.branch, minus.branch) == ("plus", "minus")
+    # the one-branch form is the same integration
+    assert delta_from_uv_falloff(geometry, m2, branch="plus") == plus
+    assert delta_from_uv_falloff(geometry, m2, branch="minus") == minus
+
+
+@pytest.mark.parametrize("d", [2, 3, 4])
+@pytest.mark.parametrize("a", [-0.3, 0.0, 0.2])
+@pytest.mark.parametrize("thermal", [False, True])
+def test_delta_from_arrays_starting_at_z_0_005(d, a, thermal):
+    """Data that start far from the boundary (as stage 02 writes them) still give Delta to 1e-5
+    over a range of m2, and the error estimate bounds the actual error."""
+    z = np.geomspace(5e-3, 1.0, 400)
+    f = schwarzschild(d, 1.0)(z) if thermal else np.ones_like(z)
+    geometry = ConformalGeometry.from_arrays(z, deformed(a)(z), f, d)
+    for excess in (0.05, 0.25, 0.5, 1.0, 3.0, 10.0, 20.0):
+        m2 = bf_bound(d) + excess
+        plus, minus = deltas_from_uv_falloff(geometry, m2)
+        for out, exact in ((plus, delta_plus(d, m2)), (minus, delta_minus(d, m2))):
+            assert abs(out.delta - exact) < 1e-5
+            assert abs(out.delta - exact) <= out.delta_error + 1e-9
+            assert out.z_window[0] == z[0]  # measured from the data, not the UV series
+
+
+def test_falloff_branch_is_validated():
+    geometry = ConformalGeometry.from_callables(pure_ads, flat_f, 3)
+    with pytest.raises(ValueError, match="branch"):
+        delta_from_uv_falloff(geometry, 0.0, branch="both")
 
 
 @pytest.mark.parametrize("d", [2, 3, 4])
