@@ -26,7 +26,7 @@ from holopipe.run.gates import check_inputs
 from holopipe.run.layout import RunLayout
 from holopipe.run.manifest import ManifestStore
 from holopipe.run.resolution import resolve_input
-from holopipe.science.sturm_liouville import UVFalloff
+from holopipe.science.sturm_liouville import UVFalloff, UVFalloffBranches
 from holopipe.stages import s06_eigenmodes
 
 STAGE = "holopipe.stages.s06_eigenmodes:BuildBulkEigenmodesDataset"
@@ -326,19 +326,21 @@ def test_negative_delta_becomes_an_error_row_and_a_warning(tmp_path, folder, mon
     """A solver bug that returns a negative Delta_+ must surface as an error row, never as data."""
     sid = hard_wall(folder, 3)
 
-    def broken_falloff(geometry, m2, *, branch="plus", z_probe=None):
-        return UVFalloff(
-            delta=-1.0,
-            delta_error=0.0,
-            branch=branch,
-            m2=m2,
-            d=geometry.d,
-            z_window=(1e-4, 1e-3),
-            physical=False,
-            issue="negative Delta: a source exponent, not an operator dimension",
+    def broken_falloffs(geometry, m2, *, z_probe=None):
+        negative = {
+            "delta": -1.0,
+            "delta_error": 0.0,
+            "m2": m2,
+            "d": geometry.d,
+            "z_window": (1e-4, 1e-3),
+            "physical": False,
+            "issue": "negative Delta: a source exponent, not an operator dimension",
+        }
+        return UVFalloffBranches(
+            plus=UVFalloff(branch="plus", **negative), minus=UVFalloff(branch="minus", **negative)
         )
 
-    monkeypatch.setattr(s06_eigenmodes, "delta_from_uv_falloff", broken_falloff)
+    monkeypatch.setattr(s06_eigenmodes, "deltas_from_uv_falloff", broken_falloffs)
     code, summary, csv_path = run(
         tmp_path, folder, {"masses": {"3": [0.0]}}
     )  # jobs=1: in this process

@@ -13,8 +13,10 @@ Interval and eigenproblem of each row (recorded in ``bc_uv``, ``bc_ir``, ``z_uv`
 - UV end: the boundary itself, ``z_uv = 0``, with the solver's finite-energy condition that
   keeps ``psi ~ z^Delta`` of the row's branch (exact for both branches; a cutoff at the first
   data point would shift the Delta_- modes by O(z[0]^(2 nu))). Below the first data point the
-  solver uses its splines of ``A + ln z`` and ``f``, which tend to constants there. Delta is
-  measured from the data only (windows starting at ``z[0]``).
+  solver follows the UV series ``A + ln z = B0 + b2 z^2`` and ``f = f0 + f_d z^d`` fitted to the
+  first points (recorded in ``method``); ``B0`` and ``f0`` set the imposed exponent. Delta is
+  measured from the data only (one integration per mass gives both branches, windows starting
+  at ``z[0]``).
 - T = 0 (``meta.z_h`` null): a Dirichlet hard wall at ``wall_z_ir`` (default: the end of the
   stored grid), ``normal`` modes: eigenvalue ``w^2`` at k = 0, i.e. ``M2 = w^2 - k^2``.
 - thermal (``meta.z_h`` set), ``thermal_ir = "horizon"`` (default): the horizon, located as the
@@ -31,10 +33,10 @@ Interval and eigenproblem of each row (recorded in ``bc_uv``, ``bc_ir``, ``z_uv`
 Quality flags (only ``ok`` rows are data):
 
 - ``ok``: solved; the solver's error estimate of M2 is within ``max_rel_error_estimate`` and the
-  measured Delta agrees with the exponent the solver imposed (from the splined UV limit of the
-  geometry) to ``max_delta_error``.
+  measured Delta agrees with the exponent the solver imposed (from the UV limit of the fitted
+  series) to ``max_delta_error``.
 - ``inaccurate``: solved, but one of those two checks failed (e.g. too few cells for the
-  requested modes, or a reconstructed geometry whose splined UV limit disagrees with its
+  requested modes, or a reconstructed geometry whose fitted UV limit disagrees with its
   measured falloff), with a stage warning.
 - ``error``: not solved (M2 and Delta are NaN, the reason is in ``method``), with a stage warning.
   This includes a measured Delta that cannot be an operator dimension (negative, or Delta_- at
@@ -71,8 +73,9 @@ from holopipe.science.sturm_liouville import (
     ConformalGeometry,
     ScalarSpectrum,
     UnphysicalDimensionError,
+    UVFalloff,
     bf_bound,
-    delta_from_uv_falloff,
+    deltas_from_uv_falloff,
     nu,
     solve_scalar_modes_on,
 )
@@ -87,7 +90,7 @@ ANSATZ_TOLERANCE = 1e-9
 #: Relative disagreement between ``meta.z_h`` and the zero of the stored f that is reported.
 HORIZON_MISMATCH = 1e-3
 #: nu this close to 0 or 1 counts as the end of the alternative-quantisation window (nu = 1 with
-#: round-off in the splined UV warp must not produce a Delta_- row at the unitarity bound).
+#: round-off in the fitted UV warp must not produce a Delta_- row at the unitarity bound).
 NU_WINDOW_MARGIN = 1e-6
 #: The key of ``masses`` used for every d without its own entry.
 DEFAULT_MASSES_KEY = "default"
@@ -96,6 +99,8 @@ DEFAULT_MASSES_KEY = "default"
 SMALLEST_D = 2
 
 OUTPUT_FILE = "bulk_modes_dataset.csv"
+
+_FALLOFF_BRANCH = {"+": "plus", "-": "minus"}  # row branch -> UVFalloffBranches field
 
 _EIGENPROBLEM_WORDS = {
     "normal": "normal: eigenvalue w^2 at k = 0, M2 = w^2 - k^2",
@@ -213,7 +218,7 @@ class EigenmodesParams:
         validator=_check_tolerance,
         metadata={
             "doc": "rows whose measured Delta (UV falloff of the data) and the exponent the "
-            "solver imposed (from the splined UV limit) differ by more than this are 'inaccurate'"
+            "solver imposed (from the fitted UV limit) differ by more than this are 'inaccurate'"
         },
     )
 
@@ -327,25 +332,77 @@ class _BranchResult:
     delta_deviation: float = 0.0
 
 
+def _mass_rows(
+    prediction: GeometryPrediction,
+    geometry: ConformalGeometry,
+    interval: _Interval,
+    m2: float,
+    params: EigenmodesParams,
+) -> list[_BranchResult]:
+    """The rows of one m2, per branch: Delta_+ and Delta_- come from one falloff integration."""
+    branches = _branches(geometry, m2, params)
+    try:
+        falloffs = deltas_from_uv_falloff(geometry, m2)
+    except ValueError as exc:
+        return [_error_result(prediction, interval, m2, branch, params, exc) for branch in branches]
+    return [
+        _branch_rows(
+            prediction,
+            geometry,
+            interval,
+            m2,
+            branch,
+            getattr(falloffs, _FALLOFF_BRANCH[branch]),
+            params,
+        )
+        for branch in branches
+    ]
+
+
+def _error_result(
+    prediction: GeometryPrediction,
+    interval: _Interval,
+    m2: float,
+    branch: Literal["+", "-"],
+    params: EigenmodesParams,
+    exc: ValueError,
+) -> _BranchResult:
+    """One error row (M2, Delta NaN, the reason in ``method``) and its warning."""
+    meta = prediction.meta
+    kind = "unphysical Delta" if isinstance(exc, UnphysicalDimensionError) else "solver refused"
+    why = f"{kind}: {_one_line(exc)}"
+    row = EigenmodeRow(
+        system_id=meta.system_id,
+        family=meta.family,
+        d=meta.d,
+        m2=float(m2),
+        Delta=math.nan,
+        branch=branch,
+        mode_id=0,
+        M2=math.nan,
+        quality="error",
+        bc_uv="not solved",
+        bc_ir="not solved",
+        z_uv=0.0,
+        z_ir=interval.z_ir,
+        n_grid=params.n_grid,
+        method=f"error: {why}",
+    )
+    return _BranchResult([row], f"{meta.system_id} m2={m2} branch {branch}: {why} (error row)")
+
+
 def _branch_rows(
     prediction: GeometryPrediction,
     geometry: ConformalGeometry,
     interval: _Interval,
     m2: float,
     branch: Literal["+", "-"],
+    falloff: UVFalloff,
     params: EigenmodesParams,
 ) -> _BranchResult:
-    """The rows of one (m2, branch): solved modes, or one error row with its warning."""
+    """The rows of one (m2, branch) with its measured falloff: solved modes, or an error row."""
     meta = prediction.meta
-    common = {
-        "system_id": meta.system_id,
-        "family": meta.family,
-        "d": meta.d,
-        "m2": float(m2),
-        "branch": branch,
-    }
     try:
-        falloff = delta_from_uv_falloff(geometry, m2, branch="plus" if branch == "+" else "minus")
         delta = falloff.operator_dimension  # refuses negative / sub-unitarity exponents
         spectrum = solve_scalar_modes_on(
             geometry,
@@ -359,34 +416,22 @@ def _branch_rows(
             n_grid=params.n_grid,
         )
     except ValueError as exc:  # includes UnphysicalDimensionError
-        kind = "unphysical Delta" if isinstance(exc, UnphysicalDimensionError) else "solver refused"
-        why = f"{kind}: {_one_line(exc)}"
-        row = EigenmodeRow(
-            **common,
-            Delta=math.nan,
-            mode_id=0,
-            M2=math.nan,
-            quality="error",
-            bc_uv="not solved",
-            bc_ir="not solved",
-            z_uv=0.0,
-            z_ir=interval.z_ir,
-            n_grid=params.n_grid,
-            method=f"error: {why}",
-        )
-        warning = f"{meta.system_id} m2={m2} branch {branch}: {why} (error row)"
-        return _BranchResult([row], warning)
+        return _error_result(prediction, interval, m2, branch, params, exc)
     method = "; ".join(
         (_EIGENPROBLEM_WORDS[interval.eigenproblem], spectrum.method, spectrum.geometry_source)
     )
     # Two independent determinations of Delta: the falloff of the data (written to the row) and
-    # the exponent the solver imposed from the splined UV limit of the geometry.
+    # the exponent the solver imposed from the UV limit of the geometry (fitted UV series).
     delta_deviation = abs(delta - spectrum.delta)
     qualities = _qualities(spectrum, delta_deviation, params)
     rows = [
         EigenmodeRow(
-            **common,
+            system_id=meta.system_id,
+            family=meta.family,
+            d=meta.d,
+            m2=float(m2),
             Delta=delta,
+            branch=branch,
             mode_id=n,
             M2=float(spectrum.M2[n]),
             quality=qualities[n],
@@ -437,9 +482,7 @@ def system_modes(prediction: GeometryPrediction, params: EigenmodesParams) -> Sy
         )
 
     results = [
-        _branch_rows(prediction, geometry, interval, m2, branch, params)
-        for m2 in masses
-        for branch in _branches(geometry, m2, params)
+        result for m2 in masses for result in _mass_rows(prediction, geometry, interval, m2, params)
     ]
     warnings += [r.warning for r in results if r.warning is not None]
     rows = [row for r in results for row in r.rows]
