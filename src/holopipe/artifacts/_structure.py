@@ -53,74 +53,163 @@ def _describe(value: Any) -> str:
     return f"{type(value).__name__} {text[:40]}"
 
 
+_NONE_TYPE = type(None)
+_Checker = typing.Callable[[Any, str, ValidationReport, str], None]
+
+
 def _check_value(value: Any, tp: Any, where: str, report: ValidationReport, unknown: str = "warning") -> None:
+    """Record every mismatch between ``value`` and the type ``tp`` (see :func:`check_structure`)."""
+    _checker(tp)(value, where, report, unknown)
+
+
+def _checker(tp: Any) -> _Checker:
+    """The check of one type, built once per type: the walk over a large document (a run
+    manifest lists every file of the run) then costs a dict lookup per value, not a round
+    of ``typing`` introspection."""
+    try:
+        return _cached_checker(tp)
+    except TypeError:  # an unhashable annotation: build it each time
+        return _build_checker(tp)
+
+
+@functools.cache
+def _cached_checker(tp: Any) -> _Checker:
+    return _build_checker(tp)
+
+
+def _check_nothing(value: Any, where: str, report: ValidationReport, unknown: str) -> None:
+    return None
+
+
+def _build_checker(tp: Any) -> _Checker:  # noqa: C901 - one branch per kind of type
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if tp is Any:
-        return
+        return _check_nothing
     if origin in (typing.Union, types.UnionType):
-        trial = [ValidationReport() for _ in args]
-        for arg, sub in zip(args, trial):
-            _check_value(value, arg, where, sub, unknown)
-            if sub.ok:
+        members = tuple(_checker(a) for a in args)
+        allows_none = _NONE_TYPE in args
+
+        def check_union(value: Any, where: str, report: ValidationReport, unknown: str) -> None:
+            if value is None and allows_none:
                 return
-        report.error("wrong_type", where, f"expected {_type_name(tp)}, got {_describe(value)}")
-        return
+            for member in members:
+                trial = ValidationReport()
+                member(value, where, trial, unknown)
+                if trial.ok:
+                    return
+            report.error("wrong_type", where, f"expected {_type_name(tp)}, got {_describe(value)}")
+
+        return check_union
     if origin is Literal:
-        if value not in args:
-            report.error("bad_value", where, f"expected one of {list(args)}, got {value!r}")
-        return
-    if tp is type(None):
-        if value is not None:
-            report.error("wrong_type", where, f"expected null, got {_describe(value)}")
-        return
+
+        def check_literal(value: Any, where: str, report: ValidationReport, unknown: str) -> None:
+            if value not in args:
+                report.error("bad_value", where, f"expected one of {list(args)}, got {value!r}")
+
+        return check_literal
+    if tp is _NONE_TYPE:
+
+        def check_null(value: Any, where: str, report: ValidationReport, unknown: str) -> None:
+            if value is not None:
+                report.error("wrong_type", where, f"expected null, got {_describe(value)}")
+
+        return check_null
     if attrs.has(tp):
-        if not isinstance(value, dict):
-            report.error("wrong_type", where, f"expected an object, got {_describe(value)}")
-            return
-        check_structure(tp, value, report, where, unknown=unknown)
-        return
+
+        def check_object(value: Any, where: str, report: ValidationReport, unknown: str) -> None:
+            if not isinstance(value, dict):
+                report.error("wrong_type", where, f"expected an object, got {_describe(value)}")
+                return
+            check_structure(tp, value, report, where, unknown=unknown)
+
+        return check_object
     if origin in (list, tuple):
-        if not isinstance(value, list):
-            report.error("wrong_type", where, f"expected a list, got {_describe(value)}")
-            return
-        item_type = args[0] if args else Any
-        for i, item in enumerate(value):
-            _check_value(item, item_type, f"{where}[{i}]", report, unknown)
-        return
+        item = _checker(args[0]) if args else _check_nothing
+
+        def check_list(value: Any, where: str, report: ValidationReport, unknown: str) -> None:
+            if not isinstance(value, list):
+                report.error("wrong_type", where, f"expected a list, got {_describe(value)}")
+                return
+            if item is not _check_nothing:
+                for i, element in enumerate(value):
+                    item(element, f"{where}[{i}]", report, unknown)
+
+        return check_list
     if origin is dict:
-        if not isinstance(value, dict):
-            report.error("wrong_type", where, f"expected an object, got {_describe(value)}")
-            return
-        value_type = args[1] if len(args) == 2 else Any
-        for key, item in value.items():
-            _check_value(item, value_type, f"{where}.{key}", report, unknown)
-        return
+        entry = _checker(args[1]) if len(args) == 2 else _check_nothing
+
+        def check_dict(value: Any, where: str, report: ValidationReport, unknown: str) -> None:
+            if not isinstance(value, dict):
+                report.error("wrong_type", where, f"expected an object, got {_describe(value)}")
+                return
+            if entry is not _check_nothing:
+                for key, element in value.items():
+                    entry(element, f"{where}.{key}", report, unknown)
+
+        return check_dict
     if tp is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            report.error("wrong_type", where, f"expected a number, got {_describe(value)}")
-        elif not math.isfinite(value):
-            report.error("nonfinite", where, f"non-finite number {value!r}")
-        return
+
+        def check_float(value: Any, where: str, report: ValidationReport, unknown: str) -> None:
+            kind = type(value)
+            if kind is float:
+                if not math.isfinite(value):
+                    report.error("nonfinite", where, f"non-finite number {value!r}")
+            elif kind is int:
+                return
+            elif isinstance(value, bool) or not isinstance(value, (int, float)):
+                report.error("wrong_type", where, f"expected a number, got {_describe(value)}")
+            elif not math.isfinite(value):
+                report.error("nonfinite", where, f"non-finite number {value!r}")
+
+        return check_float
     if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            report.error("wrong_type", where, f"expected an integer, got {_describe(value)}")
-        return
+
+        def check_int(value: Any, where: str, report: ValidationReport, unknown: str) -> None:
+            if isinstance(value, bool) or not isinstance(value, int):
+                report.error("wrong_type", where, f"expected an integer, got {_describe(value)}")
+
+        return check_int
     if tp is bool:
-        if not isinstance(value, bool):
-            hint = " (a string 'True'/'False' is not a boolean)" if value in ("True", "False") else ""
-            report.error("wrong_type", where, f"expected true/false, got {_describe(value)}{hint}")
-        return
+
+        def check_bool(value: Any, where: str, report: ValidationReport, unknown: str) -> None:
+            if not isinstance(value, bool):
+                hint = " (a string 'True'/'False' is not a boolean)" if value in ("True", "False") else ""
+                report.error("wrong_type", where, f"expected true/false, got {_describe(value)}{hint}")
+
+        return check_bool
     if tp is str:
-        if not isinstance(value, str):
-            report.error("wrong_type", where, f"expected a string, got {_describe(value)}")
-        return
-    if isinstance(tp, type) and not isinstance(value, tp):
-        report.error("wrong_type", where, f"expected {_type_name(tp)}, got {_describe(value)}")
+
+        def check_str(value: Any, where: str, report: ValidationReport, unknown: str) -> None:
+            if not isinstance(value, str):
+                report.error("wrong_type", where, f"expected a string, got {_describe(value)}")
+
+        return check_str
+    if isinstance(tp, type):
+
+        def check_instance(value: Any, where: str, report: ValidationReport, unknown: str) -> None:
+            if not isinstance(value, tp):
+                report.error("wrong_type", where, f"expected {_type_name(tp)}, got {_describe(value)}")
+
+        return check_instance
+    return _check_nothing
 
 
 def _join(prefix: str, key: str) -> str:
     return f"{prefix}.{key}" if prefix else key
+
+
+@functools.cache
+def _fields_table(cls: type) -> tuple[tuple[tuple[str, bool, _Checker], ...], list[str], frozenset[str]]:
+    """Per field of ``cls``: its key, whether it is required, its check; and the names."""
+    hints = _hints(cls)
+    fields = attrs.fields(cls)
+    table = tuple(
+        (field.alias or field.name, field.default is attrs.NOTHING, _checker(hints[field.name]))
+        for field in fields
+    )
+    names = [a.name for a in fields]
+    return table, names, frozenset(names)
 
 
 def check_structure(
@@ -137,18 +226,15 @@ def check_structure(
     if not isinstance(raw, dict):
         report.error("wrong_type", where or "<root>", f"expected an object, got {_describe(raw)}")
         return
-    hints = _hints(cls)
-    names = [a.name for a in attrs.fields(cls)]
-    for field in attrs.fields(cls):
-        key = field.alias or field.name
-        loc = _join(where, key)
+    table, names, known = _fields_table(cls)
+    for key, required, check in table:
         if key not in raw:
-            if field.default is attrs.NOTHING:
-                report.error("missing_key", loc, "required key is missing")
+            if required:
+                report.error("missing_key", _join(where, key), "required key is missing")
             continue
-        _check_value(raw[key], hints[field.name], loc, report, unknown)
+        check(raw[key], f"{where}.{key}" if where else key, report, unknown)
     for key in raw:
-        if key not in names:
+        if key not in known:
             close = difflib.get_close_matches(key, names, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(names)}"
             msg = f"unknown key{hint}"

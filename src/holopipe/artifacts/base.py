@@ -108,9 +108,15 @@ class Artifact:
             report.error("unreadable", "<file>", f"cannot read: {exc}")
             return report, None
         if obj is not None:
-            obj._check_fields(report)
+            if not cls._fields_checked_by_load():
+                obj._check_fields(report)
             obj._check(report)
         return report, obj
+
+    @classmethod
+    def _fields_checked_by_load(cls) -> bool:
+        """Whether ``_load`` already ran the structural checks of ``_check_fields``."""
+        return False
 
     @classmethod
     def read(cls, path: str | os.PathLike) -> Self:
@@ -227,6 +233,13 @@ class JSONArtifact(Artifact):
 
     def _check_fields(self, report: ValidationReport) -> None:
         check_structure(type(self), converter.unstructure(self), report)
+
+    @classmethod
+    def _fields_checked_by_load(cls) -> bool:
+        # from_document checked the raw document before structuring it: checking the object
+        # it built again is the same walk twice. A subclass whose _load adds content of its
+        # own keeps the second check.
+        return cls._load.__func__ is JSONArtifact._load.__func__
 
     def _dump(self, path: Path) -> None:
         atomic_write_bytes(path, self.to_json().encode("utf-8"))
