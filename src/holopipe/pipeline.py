@@ -13,6 +13,7 @@ import ctypes
 import multiprocessing
 import os
 import signal
+import stat
 import sys
 import threading
 import time
@@ -39,7 +40,7 @@ from holopipe.run.context import RunContext
 from holopipe.run.gates import check_inputs
 from holopipe.run.layout import RunLayout
 from holopipe.run.locking import ExperimentLock
-from holopipe.run.provenance import utc_now
+from holopipe.run.provenance import code_version, environment_info, utc_now
 from holopipe.stages.base import Stage
 from holopipe.stages.registry import StageLoadError, pipeline_stages
 from holopipe.stages.runner import _input_hashes, execute_stage, resolve_stage_inputs, stage_fingerprint, stage_params
@@ -148,9 +149,13 @@ def _state(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Path]) -> 
     changed = [name for name, value in parts.items() if record.fingerprint_parts.get(name) != value]
     if changed:
         return StageState(stage.key(), status, duration, False, f"{', '.join(changed)} changed")
+    root = os.fspath(run.layout.root)
     for output in record.outputs:
-        path = run.layout.root / output.path
-        if not path.is_file() or path.stat().st_size != output.size:
+        try:
+            st = os.stat(os.path.join(root, output.path))
+        except OSError:
+            st = None
+        if st is None or not stat.S_ISREG(st.st_mode) or st.st_size != output.size:
             return StageState(stage.key(), status, duration, False, f"output {output.path} missing or modified")
     return StageState(stage.key(), status, duration, True, "up to date")
 
@@ -201,6 +206,7 @@ def _stage_child(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Path
 def _run_in_child(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Path], lock_fd: int | None,
                   on_progress: Callable[[str], None]) -> int:
     """Fork a process for the stage: its own fds and state, no interpreter start-up cost."""
+    code_version(), environment_info()  # computed once, before the first fork: inherited by every stage
     read_fd, write_fd = os.pipe()
     argv = [sys.argv[0], "stage", stage.ID, "--experiment", run.layout.experiment]
     context = multiprocessing.get_context("fork")
@@ -263,7 +269,7 @@ def run_pipeline(
             key = stage.key()
             given = {s.alias for s in stage.INPUTS if s.alias in cli_inputs}
             needs = [(s.alias, s.schema, s.required) for s in stage.INPUTS if s.alias not in given]
-            problems = check_inputs(layout, run.manifest.load(), needs, legacy_roots(config))
+            problems = check_inputs(layout, run.manifest.load(), needs, legacy_roots(config), revalidate=False)
             if problems:
                 for line in problems:
                     print(line, file=sys.stderr)

@@ -31,11 +31,16 @@ def check_inputs(
     manifest: RunManifest | None,
     inputs: list[tuple[str, str, bool]],
     legacy_roots: tuple[Path, ...] = (),
+    revalidate: bool = True,
 ) -> list[str]:
     """Problems with the inputs ``(alias, schema, required)`` of a stage; empty when all is well.
 
     An input no stage of this run produced may come from the configured legacy roots (the
     resolution order of :mod:`holopipe.run.resolution`); its files are then schema-checked.
+    With ``revalidate=False`` (the orchestrator) a file whose sha256 matches the manifest is
+    not schema-checked again: it is byte for byte the output its producer validated before
+    recording it (a producer whose outputs fail validation ends ERROR, never recorded OK),
+    and the stage validates it again as it reads it.
     """
     problems: list[str] = []
     for alias, schema, required in inputs:
@@ -55,16 +60,19 @@ def check_inputs(
         if not files and required:
             problems.append(f"missing_artifact: {alias}/ ({record.stage} recorded no {schema})")
         cls = get_type(schema)
-        sidecars = sidecars_of(schema, [layout.root / entry.path for entry in files])
+        root = layout.root
+        sidecars = sidecars_of(schema, [root / entry.path for entry in files])
         for entry in files:
-            path = layout.root / entry.path
-            if not path.is_file():
+            path = root / entry.path
+            try:
+                digest = sha256_file(path)
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 problems.append(f"missing_artifact: {entry.path}")
                 continue
-            if sha256_file(path) != entry.sha256:
+            if digest != entry.sha256:
                 problems.append(f"invalid_artifact: {entry.path}: sha256 differs from run_manifest.json (modified after it was written)")
                 continue
-            if path in sidecars:  # validated with the artifact it belongs to
+            if path in sidecars or not revalidate:  # validated with its artifact / by its producer
                 continue
             report = cls.validate_file(path)
             problems += [f"invalid_artifact: {entry.path}: {f.code} [{f.location}]: {f.message}" for f in report.errors]

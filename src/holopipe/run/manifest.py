@@ -39,6 +39,21 @@ def file_record(
     )
 
 
+# The last manifest read or written per file, with the stat signature of that file version.
+# The manifest is only ever replaced by an atomic rename (a new inode), so an unchanged
+# signature means unchanged content: the orchestrator and the stages consult the manifest
+# many times per stage, and parsing and validating it is O(size of the run).
+_LOADED: dict[str, tuple[tuple[int, int, int], RunManifest]] = {}
+
+
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
 class ManifestStore:
     """The manifest of one run."""
 
@@ -50,10 +65,21 @@ class ManifestStore:
         return self.layout.manifest_path
 
     def load(self) -> RunManifest | None:
-        """The validated manifest, or ``None`` if the run has none yet."""
-        if not self.path.exists():
+        """The validated manifest, or ``None`` if the run has none yet.
+
+        Read and validated again only when the file changed since this process last read
+        or wrote it; the object returned is shared, treat it as read-only.
+        """
+        signature = _signature(self.path)
+        if signature is None:
             return None
-        return RunManifest.read(self.path)
+        key = str(self.path.absolute())
+        cached = _LOADED.get(key)
+        if cached is not None and cached[0] == signature:
+            return cached[1]
+        manifest = RunManifest.read(self.path)
+        _LOADED[key] = (signature, manifest)  # a newer file has a new signature: never stale
+        return manifest
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -91,4 +117,7 @@ class ManifestStore:
                 **fields,
             )
             manifest.write(self.path)
+            signature = _signature(self.path)
+            if signature is not None:
+                _LOADED[str(self.path.absolute())] = (signature, manifest)
             return manifest
