@@ -60,10 +60,10 @@ def check_inputs(
         if not files and required:
             problems.append(f"missing_artifact: {alias}/ ({record.stage} recorded no {schema})")
         cls = get_type(schema)
-        root = layout.root
-        sidecars = sidecars_of(schema, [root / entry.path for entry in files])
+        root = os.fspath(layout.root)
+        sidecars = {os.fspath(p) for p in sidecars_of(schema, (layout.root / entry.path for entry in files))}
         for entry in files:
-            path = root / entry.path
+            path = os.path.join(root, entry.path)
             try:
                 digest = sha256_file(path)
             except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
