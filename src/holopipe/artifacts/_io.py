@@ -9,6 +9,7 @@ timestamps, so the same content always gives the same bytes.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import io
 import json
 import math
@@ -24,6 +25,7 @@ import numpy as np
 __all__ = [
     "JSONDecodeIssue",
     "atomic_write",
+    "deferred_fsync",
     "atomic_write_bytes",
     "dumps_json",
     "loads_json",
@@ -35,11 +37,32 @@ __all__ = [
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
+# True inside deferred_fsync(): the caller makes the whole batch durable at once.
+_FSYNC_DEFERRED = contextvars.ContextVar("holopipe_fsync_deferred", default=False)
+
+
+@contextlib.contextmanager
+def deferred_fsync() -> Iterator[None]:
+    """Skip the per-file fsyncs of :func:`atomic_write`; ``os.sync()`` once on exit.
+
+    For many small files written where no reader looks yet (a stage's ``.partial`` folder):
+    each write is still atomic (rename), and the batch is made durable with one sync
+    instead of two fsyncs per file.
+    """
+    token = _FSYNC_DEFERRED.set(True)
+    try:
+        yield
+    finally:
+        _FSYNC_DEFERRED.reset(token)
+        os.sync()
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]:
     """Open a temporary file next to ``path``; on success fsync and rename it over ``path``.
 
-    On an exception the temporary file is removed and ``path`` is left untouched.
+    On an exception the temporary file is removed and ``path`` is left untouched. Inside
+    :func:`deferred_fsync` the fsyncs are left to the end of the batch.
 
     Examples
     --------
@@ -57,14 +80,16 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]
         with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as fh:
             yield fh
             fh.flush()
-            os.fsync(fh.fileno())
+            if not _FSYNC_DEFERRED.get():
+                os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    _fsync_dir(target.parent)
+    if not _FSYNC_DEFERRED.get():
+        _fsync_dir(target.parent)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -102,15 +127,21 @@ def _json_ready(value: Any) -> Any:
     return value
 
 
-def dumps_json(obj: Any) -> str:
+def dumps_json(obj: Any, compact: bool = False) -> str:
     """Serialise ``obj`` deterministically: sorted keys, ``repr`` floats, trailing newline.
+
+    ``compact`` drops the indentation, which lets Python use its C encoder: for large
+    documents (a run manifest with thousands of files) it is several times faster.
 
     Examples
     --------
     >>> dumps_json({"b": 1, "a": 0.1})
     '{\\n  "a": 0.1,\\n  "b": 1\\n}\\n'
+    >>> dumps_json({"b": 1, "a": 0.1}, compact=True)
+    '{"a":0.1,"b":1}\\n'
     """
-    return json.dumps(_json_ready(obj), sort_keys=True, indent=2, allow_nan=False) + "\n"
+    layout = {"separators": (",", ":")} if compact else {"indent": 2}
+    return json.dumps(_json_ready(obj), sort_keys=True, allow_nan=False, **layout) + "\n"
 
 
 class JSONDecodeIssue(ValueError):

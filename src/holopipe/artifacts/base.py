@@ -228,8 +228,11 @@ class JSONArtifact(Artifact):
         body = converter.unstructure(self)
         return {"schema_name": self.SCHEMA_NAME, "schema_version": self.SCHEMA_VERSION, **body}
 
+    #: Write without indentation (faster for large documents such as a run manifest).
+    COMPACT_JSON: ClassVar[bool] = False
+
     def to_json(self) -> str:
-        return dumps_json(self.to_document())
+        return dumps_json(self.to_document(), compact=self.COMPACT_JSON)
 
     def _check_fields(self, report: ValidationReport) -> None:
         check_structure(type(self), converter.unstructure(self), report)

@@ -3,7 +3,7 @@
 Writers take a short ``flock`` on ``run_manifest.json.lock`` and replace the file
 atomically, so concurrent writers (the orchestrator and a stage run by hand) serialise and
 a reader never sees a half-written manifest. A stage updates it once, with all its
-records, not once per file.
+records, not once per file, and only its own record is re-validated.
 """
 
 from __future__ import annotations
@@ -13,10 +13,14 @@ import fcntl
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import attrs
 
+from holopipe.artifacts._io import atomic_write_bytes, dumps_json, loads_json
+from holopipe.artifacts._structure import check_structure, converter, structure_checked
 from holopipe.artifacts.records import FileRecord, RunManifest, StageRecord
+from holopipe.artifacts.report import ArtifactError, ValidationReport
 from holopipe.run.layout import RunLayout
 from holopipe.run.provenance import code_version, utc_now
 
@@ -24,26 +28,31 @@ __all__ = ["ManifestStore", "file_record"]
 
 
 def file_record(
-    layout: RunLayout, name: str, path: Path, schema: str | None, resolved_from_legacy: bool = False
+    layout: RunLayout,
+    name: str,
+    path: Path,
+    schema: str | None,
+    resolved_from_legacy: bool = False,
+    sha256: str | None = None,
 ) -> FileRecord:
-    """A manifest entry for ``path`` with its sha256 and size."""
+    """A manifest entry for ``path`` with its size and sha256 (hashed unless given)."""
     from holopipe.artifacts._io import sha256_file
 
     return FileRecord(
         name=name,
         path=layout.relative(path),
-        sha256=sha256_file(path),
+        sha256=sha256 or sha256_file(path),
         schema=schema,
         size=path.stat().st_size,
         resolved_from_legacy=resolved_from_legacy,
     )
 
 
-# The last manifest read or written per file, with the stat signature of that file version.
-# The manifest is only ever replaced by an atomic rename (a new inode), so an unchanged
-# signature means unchanged content: the orchestrator and the stages consult the manifest
-# many times per stage, and parsing and validating it is O(size of the run).
-_LOADED: dict[str, tuple[tuple[int, int, int], RunManifest]] = {}
+# The last manifest read or written per file: its stat signature, the validated object and
+# its JSON document. The manifest is only ever replaced by an atomic rename (a new inode),
+# so an unchanged signature means unchanged content: the orchestrator and the stages
+# consult the manifest many times per stage, and parsing and validating it is O(run size).
+_LOADED: dict[str, tuple[tuple[int, int, int], RunManifest, dict[str, Any]]] = {}
 
 
 def _signature(path: Path) -> tuple[int, int, int] | None:
@@ -52,6 +61,42 @@ def _signature(path: Path) -> tuple[int, int, int] | None:
     except FileNotFoundError:
         return None
     return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _reuse_unchanged_records(
+    previous: RunManifest, previous_document: dict[str, Any], document: dict[str, Any], report: ValidationReport
+) -> RunManifest | None:
+    """The manifest of ``document``, re-validating only the stage records that changed.
+
+    A record whose JSON equals the one already validated is reused as is; ``None`` when
+    the document cannot be read this way (another version, or not the expected shape), in
+    which case it is validated in full.
+    """
+    if not isinstance(document, dict) or not isinstance(document.get("stages"), dict):
+        return None
+    header = ("schema_name", "schema_version")
+    if any(document.get(k) != previous_document.get(k) for k in header):
+        return None
+    stages: dict[str, StageRecord] = {}
+    old_raw = previous_document.get("stages", {})
+    for key, raw in document["stages"].items():
+        if key in previous.stages and old_raw.get(key) == raw:
+            stages[key] = previous.stages[key]
+            continue
+        record = structure_checked(StageRecord, raw, report, f"stages.{key}")
+        if record is None:
+            return None
+        RunManifest.check_record(key, record, report)
+        stages[key] = record
+    top = {k: v for k, v in document.items() if k not in (*header, "stages")}
+    shell = structure_checked(RunManifest, {**top, "stages": {}}, report)
+    if shell is None:
+        return None
+    manifest = attrs.evolve(shell, stages=stages)
+    for alias, target in manifest.aliases.items():
+        if target.split("/", 1)[0] not in stages:
+            report.error("dangling_alias", f"aliases.{alias}", f"points at {target!r}, a stage with no record")
+    return manifest
 
 
 class ManifestStore:
@@ -64,22 +109,40 @@ class ManifestStore:
     def path(self) -> Path:
         return self.layout.manifest_path
 
-    def load(self) -> RunManifest | None:
-        """The validated manifest, or ``None`` if the run has none yet.
-
-        Read and validated again only when the file changed since this process last read
-        or wrote it; the object returned is shared, treat it as read-only.
-        """
+    def _cached(self) -> tuple[RunManifest, dict[str, Any]] | None:
         signature = _signature(self.path)
         if signature is None:
             return None
         key = str(self.path.absolute())
         cached = _LOADED.get(key)
         if cached is not None and cached[0] == signature:
-            return cached[1]
-        manifest = RunManifest.read(self.path)
-        _LOADED[key] = (signature, manifest)  # a newer file has a new signature: never stale
-        return manifest
+            return cached[1], cached[2]
+        report = ValidationReport(str(self.path), RunManifest.SCHEMA_NAME)
+        try:
+            document = loads_json(self.path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            report.error("malformed_json", "<file>", str(exc))
+            raise ArtifactError(report) from None
+        manifest = None
+        if cached is not None:
+            manifest = _reuse_unchanged_records(cached[1], cached[2], document, report)
+        if manifest is None and report.ok:
+            manifest = RunManifest.from_document(document, report)
+            if manifest is not None:
+                manifest._check(report)
+        if manifest is None or not report.ok:
+            raise ArtifactError(report)
+        _LOADED[key] = (signature, manifest, document)  # a newer file has a new signature
+        return manifest, document
+
+    def load(self) -> RunManifest | None:
+        """The validated manifest, or ``None`` if the run has none yet.
+
+        Read and validated again only when the file changed since this process last read
+        or wrote it; the object returned is shared, treat it as read-only.
+        """
+        cached = self._cached()
+        return cached[0] if cached else None
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -91,33 +154,44 @@ class ManifestStore:
         finally:
             os.close(fd)
 
-    def update(
-        self,
-        record: StageRecord | None = None,
-        aliases: dict[str, str] | None = None,
-        **fields: object,
-    ) -> RunManifest:
-        """Add or replace one stage record and aliases, under the lock, in one write."""
+    def update(self, record: StageRecord, aliases: dict[str, str] | None = None) -> RunManifest:
+        """Add or replace one stage record and aliases, under the lock, in one atomic write.
+
+        The cost in Python is that of the changed record: only it is unstructured and
+        validated (the rest was validated when read), and the document is re-encoded by
+        the C JSON encoder.
+        """
         with self._locked():
             now = utc_now()
-            manifest = self.load() or RunManifest(
-                experiment=self.layout.experiment,
-                created_at=now,
-                updated_at=now,
-                holopipe_version=code_version().holopipe_version,
-            )
-            stages = dict(manifest.stages)
-            if record is not None:
-                stages[record.stage] = record
+            cached = self._cached()
+            if cached is None:
+                manifest = RunManifest(
+                    experiment=self.layout.experiment,
+                    created_at=now,
+                    updated_at=now,
+                    holopipe_version=code_version().holopipe_version,
+                )
+                document = manifest.to_document()
+            else:
+                manifest, document = cached
+            raw_record = converter.unstructure(record)
+            report = ValidationReport(str(self.path), RunManifest.SCHEMA_NAME)
+            check_structure(StageRecord, raw_record, report, f"stages.{record.stage}")
+            RunManifest.check_record(record.stage, record, report)
+            if not report.ok:
+                raise ArtifactError(report)
+            aliases = {**manifest.aliases, **(aliases or {})}
             manifest = attrs.evolve(
-                manifest,
-                stages=stages,
-                aliases={**manifest.aliases, **(aliases or {})},
-                updated_at=now,
-                **fields,
+                manifest, stages={**manifest.stages, record.stage: record}, aliases=aliases, updated_at=now
             )
-            manifest.write(self.path)
+            document = {
+                **document,
+                "stages": {**document["stages"], record.stage: raw_record},
+                "aliases": aliases,
+                "updated_at": now,
+            }
+            atomic_write_bytes(self.path, dumps_json(document, compact=True).encode("utf-8"))
             signature = _signature(self.path)
             if signature is not None:
-                _LOADED[str(self.path.absolute())] = (signature, manifest)
+                _LOADED[str(self.path.absolute())] = (signature, manifest, document)
             return manifest

@@ -22,7 +22,7 @@ from typing import Any
 
 import attrs
 
-from holopipe.artifacts._io import atomic_write_bytes, dumps_json, sha256_file
+from holopipe.artifacts._io import atomic_write_bytes, deferred_fsync, dumps_json, sha256_file
 from holopipe.artifacts._structure import converter
 from holopipe.artifacts.records import EXIT_CODES, Counts, StageRecord, StageSummary, SummaryMeta, SystemStatus
 from holopipe.artifacts.registry import get_type
@@ -172,101 +172,108 @@ def execute_stage(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Pat
     counts = Counts()
     resolved: list[ResolvedInput] = []
     fingerprint, parts = "", {}
+    input_hashes: list[tuple[str, str, str]] = []
     timings: dict[str, float] = {}
-    with capture_output(work / "logs" / "stdout.log", work / "logs" / "stderr.log") as terminal_fd:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-        root_logger = logging.getLogger("holopipe")
-        root_logger.addHandler(handler)
-        root_logger.setLevel(logging.INFO)
-        try:
-            params = stage_params(stage, run.config)
-            ctx = StageContext(run, stage.ID, key, work, params, Progress(key, terminal_fd))
-            resolved, input_problems = resolve_stage_inputs(run, stage, cli_inputs)
-            if not input_problems:
-                fingerprint, parts = stage_fingerprint(stage, params, run.seed, _input_hashes(run, resolved))
-                loaded, input_problems, counts = _load_inputs(resolved)
-                timings["inputs_s"] = time.perf_counter() - t0
+    # Nothing in the .partial folder is visible yet: one sync before the swap, not 2 per file.
+    with deferred_fsync():
+        with capture_output(work / "logs" / "stdout.log", work / "logs" / "stderr.log") as terminal_fd:
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+            root_logger = logging.getLogger("holopipe")
+            root_logger.addHandler(handler)
+            root_logger.setLevel(logging.INFO)
+            try:
+                params = stage_params(stage, run.config)
+                ctx = StageContext(run, stage.ID, key, work, params, Progress(key, terminal_fd))
+                resolved, input_problems = resolve_stage_inputs(run, stage, cli_inputs)
                 if not input_problems:
-                    t1 = time.perf_counter()
-                    stage().run(ctx, StageInputs(loaded))
-                    timings["run_s"] = time.perf_counter() - t1
-            for line in input_problems:
-                print(line, file=sys.stderr)  # into logs/stderr.log
-        except (Exception, SystemExit):  # noqa: BLE001 - any crash (sys.exit too) is ERROR, traceback in the log
-            crashed = True
-            traceback.print_exc()
-        if ctx is None:  # the params themselves were invalid
-            ctx = StageContext(run, stage.ID, key, work, None)
-            ctx.errors.append("invalid stage parameters (see logs/stderr.log)")
-        try:
-            t2 = time.perf_counter()
-            declared = {path for _, path, _ in ctx.outputs}
-            by_schema: dict[str, list[Path]] = {}
-            for _, path, schema in ctx.outputs:
-                by_schema.setdefault(schema, []).append(path)
-            sidecars = {(p, schema) for schema, paths in by_schema.items() for p in sidecars_of(schema, paths)}
-            for alias, path, schema in ctx.outputs:
-                if (path, schema) in sidecars:  # validated with the artifact it belongs to
-                    continue
-                report = get_type(schema).validate_file(path)
-                output_problems += [f"invalid output {work.name}/{path.relative_to(work)}: {line}" for line in report.lines()
-                                    if ": error " in line]
-            if not crashed and not input_problems:
-                produced = {alias for alias, _, _ in ctx.outputs}
-                output_problems += [f"declared output {o.alias} ({o.schema}) was not produced"
-                                    for o in stage.OUTPUTS if o.required and o.alias not in produced]
-            timings["outputs_s"] = time.perf_counter() - t2
-            extra = undeclared_files(work, declared)
-            outside, complete = writes_outside(Path.cwd(), start_ns, [layout.runs_dir, *_declared_caches(run)])
-            discipline = ([f"undeclared file in the stage dir: {e}" for e in extra]
-                          + [f"file written outside the run: {o}" for o in outside]
-                          + ([] if complete else ["outside-writes gate incomplete: watch tree too large"]))
-            if run.strict:  # strict mode fails the stage on them (ERROR), not just reports
-                output_problems += discipline
-            else:
-                for message in discipline:
-                    ctx.warn(message)
-            for line in output_problems:
-                ctx.error(line)
-            for line in input_problems:
-                ctx.errors.append(line)
-        except Exception:  # noqa: BLE001 - a failing check is the stage's ERROR, never a lost summary
-            crashed = True
-            traceback.print_exc()
-        finally:
-            root_logger.removeHandler(handler)
+                    input_hashes = _input_hashes(run, resolved)
+                    fingerprint, parts = stage_fingerprint(stage, params, run.seed, input_hashes)
+                    loaded, input_problems, counts = _load_inputs(resolved)
+                    timings["inputs_s"] = time.perf_counter() - t0
+                    if not input_problems:
+                        t1 = time.perf_counter()
+                        stage().run(ctx, StageInputs(loaded))
+                        timings["run_s"] = time.perf_counter() - t1
+                for line in input_problems:
+                    print(line, file=sys.stderr)  # into logs/stderr.log
+            except (Exception, SystemExit):  # noqa: BLE001 - any crash (sys.exit too) is ERROR, traceback in the log
+                crashed = True
+                traceback.print_exc()
+            if ctx is None:  # the params themselves were invalid
+                ctx = StageContext(run, stage.ID, key, work, None)
+                ctx.errors.append("invalid stage parameters (see logs/stderr.log)")
+            try:
+                t2 = time.perf_counter()
+                declared = {path for _, path, _ in ctx.outputs}
+                by_schema: dict[str, list[Path]] = {}
+                for _, path, schema in ctx.outputs:
+                    by_schema.setdefault(schema, []).append(path)
+                sidecars = {(p, schema) for schema, paths in by_schema.items() for p in sidecars_of(schema, paths)}
+                for alias, path, schema in ctx.outputs:
+                    if (path, schema) in sidecars:  # validated with the artifact it belongs to
+                        continue
+                    report = get_type(schema).validate_file(path)
+                    output_problems += [f"invalid output {work.name}/{path.relative_to(work)}: {line}" for line in report.lines()
+                                        if ": error " in line]
+                if not crashed and not input_problems:
+                    produced = {alias for alias, _, _ in ctx.outputs}
+                    output_problems += [f"declared output {o.alias} ({o.schema}) was not produced"
+                                        for o in stage.OUTPUTS if o.required and o.alias not in produced]
+                timings["outputs_s"] = time.perf_counter() - t2
+                extra = undeclared_files(work, declared)
+                outside, complete = writes_outside(Path.cwd(), start_ns, [layout.runs_dir, *_declared_caches(run)])
+                discipline = ([f"undeclared file in the stage dir: {e}" for e in extra]
+                              + [f"file written outside the run: {o}" for o in outside]
+                              + ([] if complete else ["outside-writes gate incomplete: watch tree too large"]))
+                if run.strict:  # strict mode fails the stage on them (ERROR), not just reports
+                    output_problems += discipline
+                else:
+                    for message in discipline:
+                        ctx.warn(message)
+                for line in output_problems:
+                    ctx.error(line)
+                for line in input_problems:
+                    ctx.errors.append(line)
+            except Exception:  # noqa: BLE001 - a failing check is the stage's ERROR, never a lost summary
+                crashed = True
+                traceback.print_exc()
+            finally:
+                root_logger.removeHandler(handler)
 
-    for line in input_problems:  # the gate's words, for the caller's terminal too
-        print(line, file=sys.stderr)
-    status = _status(ctx, crashed, input_problems, output_problems)
-    if crashed:
-        ctx.errors.append("uncaught exception: traceback in logs/stderr.log")
-    timings["total_s"] = time.perf_counter() - t0
-    finished_at = utc_now()
-    summary = StageSummary(
-        stage=key,
-        experiment=layout.experiment,
-        status=status,
-        exit_code=EXIT_CODES[status],
-        meta=SummaryMeta(version.git_sha, finished_at, version.holopipe_version, version.git_dirty, run.seed),
-        counts=attrs.evolve(counts, outputs_rows=ctx.rows),
-        errors=ctx.errors,
-        warnings=ctx.warnings,
-        artifacts=_artifact_index(layout, final, work, ctx),
-        systems=[SystemStatus(sid, s, e) for sid, (s, e) in sorted(ctx.systems.items())],
-        timings={k: round(v, 6) for k, v in timings.items()},
-        metrics=ctx.metrics,
-    )
-    summary.write(work / "stage_summary.json")
+        for line in input_problems:  # the gate's words, for the caller's terminal too
+            print(line, file=sys.stderr)
+        status = _status(ctx, crashed, input_problems, output_problems)
+        if crashed:
+            ctx.errors.append("uncaught exception: traceback in logs/stderr.log")
+        timings["total_s"] = time.perf_counter() - t0
+        finished_at = utc_now()
+        summary = StageSummary(
+            stage=key,
+            experiment=layout.experiment,
+            status=status,
+            exit_code=EXIT_CODES[status],
+            meta=SummaryMeta(version.git_sha, finished_at, version.holopipe_version, version.git_dirty, run.seed),
+            counts=attrs.evolve(counts, outputs_rows=ctx.rows),
+            errors=ctx.errors,
+            warnings=ctx.warnings,
+            artifacts=_artifact_index(layout, final, work, ctx),
+            systems=[SystemStatus(sid, s, e) for sid, (s, e) in sorted(ctx.systems.items())],
+            timings={k: round(v, 6) for k, v in timings.items()},
+            metrics=ctx.metrics,
+        )
+        summary.write(work / "stage_summary.json")
     _swap_into_place(work, final)
 
     outputs = [file_record(layout, alias, final / p.relative_to(work), schema) for alias, p, schema in ctx.outputs]
-    inputs = [
-        attrs.evolve(file_record(layout, item.alias, path, item.schema, item.resolved_from_legacy),
-                     path=layout.relative(path) if item.source == "manifest" else str(Path(path).absolute()))
-        for item in resolved for path in item.paths
-    ]
+    known_sha = {rel: sha for _, rel, sha in input_hashes}
+    inputs = []
+    for item in resolved:
+        for path in item.paths:
+            recorded = layout.relative(path) if item.source == "manifest" else str(Path(path).absolute())
+            entry = file_record(layout, item.alias, path, item.schema, item.resolved_from_legacy,
+                                sha256=known_sha.get(recorded if item.source == "manifest" else str(path)))
+            inputs.append(attrs.evolve(entry, path=recorded))
     aliases = {}
     if status in ("OK", "WARNING"):
         for spec in stage.OUTPUTS:
