@@ -35,7 +35,17 @@ def smoke(session: nox.Session) -> None:
     toy = Path("configs/toy.json").resolve()
     session.install("-e", ".")
     session.chdir(session.create_tmp())
-    session.run("holopipe", "run", "--experiment", "toy", "--config", str(toy), "--to", "06", success_codes=[0, 1])
+    session.run(
+        "holopipe",
+        "run",
+        "--experiment",
+        "toy",
+        "--config",
+        str(toy),
+        "--to",
+        "06",
+        success_codes=[0, 1],
+    )
     for stage in ("02", "03", "04", "04c", "05", "06"):
         session.run("holopipe", "assert-artifacts", "--experiment", "toy", "--for-stage", stage)
     session.run("holopipe", "status", "--experiment", "toy")
@@ -52,5 +62,10 @@ def nightly(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     session.install("-e", ".")
-    for script in ("bench_startup.py", "bench_orchestrator.py", "bench_sturm_liouville.py", "bench_stage06.py"):
+    for script in (
+        "bench_startup.py",
+        "bench_orchestrator.py",
+        "bench_sturm_liouville.py",
+        "bench_stage06.py",
+    ):
         session.run("python", f"benchmarks/{script}")

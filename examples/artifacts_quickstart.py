@@ -21,13 +21,24 @@ print("wrote", path)
 # Reading validates; the object is plain typed data.
 again = GeometryPrediction.read(path)
 assert again == geometry
-print("family", again.meta.family, "d", again.meta.d, "z_h", again.meta.z_h, "id", again.meta.system_id)
+print(
+    "family",
+    again.meta.family,
+    "d",
+    again.meta.d,
+    "z_h",
+    again.meta.z_h,
+    "id",
+    again.meta.system_id,
+)
 
 # As an xarray Dataset on the z coordinate.
 print(again.to_xarray())
 
 # A broken file is reported, not raised: every finding names the field and the problem.
-broken = GeometryPrediction(z=geometry.z[::-1], A=geometry.A, f=np.append(geometry.f[:-1], np.nan), meta=geometry.meta)
+broken = GeometryPrediction(
+    z=geometry.z[::-1], A=geometry.A, f=np.append(geometry.f[:-1], np.nan), meta=geometry.meta
+)
 try:
     broken.write(out / "broken_geometry.npz")
 except ArtifactError as exc:

@@ -18,10 +18,22 @@ def test_committed_artifact_api_doc_is_current():
 
 def test_doc_lists_every_type_and_stage():
     text = DOC.read_text(encoding="utf-8")
-    for name in ("GeometryPrediction", "SandboxGeometry", "BulkEquations", "GeometryContracts",
-                 "EigenmodesDataset", "Dictionary", "StageSummary", "RunManifest"):
+    for name in (
+        "GeometryPrediction",
+        "SandboxGeometry",
+        "BulkEquations",
+        "GeometryContracts",
+        "EigenmodesDataset",
+        "Dictionary",
+        "StageSummary",
+        "RunManifest",
+    ):
         assert f"### {name} (schema version" in text
-    for key in ("01_generate_sandbox_geometries", "02_emergent_geometry_engine", "06_build_bulk_eigenmodes_dataset"):
+    for key in (
+        "01_generate_sandbox_geometries",
+        "02_emergent_geometry_engine",
+        "06_build_bulk_eigenmodes_dataset",
+    ):
         assert f"`{key}`" in text
 
 

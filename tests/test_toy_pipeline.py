@@ -16,7 +16,9 @@ TOY = ROOT / "configs" / "toy.json"
 
 
 def holopipe(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "holopipe", *args], cwd=cwd, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "holopipe", *args], cwd=cwd, capture_output=True, text=True
+    )
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +26,9 @@ def toy_runs(tmp_path_factory):
     """Two runs of the toy config: one worker and two workers."""
     cwd = tmp_path_factory.mktemp("toy")
     serial = holopipe("run", "--experiment", "toy", "--config", str(TOY), "--to", "06", cwd=cwd)
-    parallel = holopipe("run", "--experiment", "toy2", "--config", str(TOY), "--to", "06", "--jobs", "2", cwd=cwd)
+    parallel = holopipe(
+        "run", "--experiment", "toy2", "--config", str(TOY), "--to", "06", "--jobs", "2", cwd=cwd
+    )
     return cwd, serial, parallel
 
 
@@ -42,7 +46,11 @@ def test_toy_run_succeeds_with_reasons_for_every_warning(toy_runs):
         summary = json.loads((cwd / "runs" / "toy" / key / "stage_summary.json").read_text())
         assert summary["status"] in ("OK", "WARNING"), (key, summary["errors"])
         if summary["status"] == "WARNING":
-            assert summary["warnings"] or summary["errors"] or any(s["status"] != "OK" for s in summary["systems"])
+            assert (
+                summary["warnings"]
+                or summary["errors"]
+                or any(s["status"] != "OK" for s in summary["systems"])
+            )
 
 
 def test_every_artifact_is_valid(toy_runs):
@@ -59,7 +67,9 @@ def test_every_artifact_is_valid(toy_runs):
 
 def test_no_negative_delta_rows(toy_runs):
     cwd, _, _ = toy_runs
-    with open(cwd / "runs" / "toy" / "bulk_eigenmodes" / "bulk_modes_dataset.csv", newline="") as fh:
+    with open(
+        cwd / "runs" / "toy" / "bulk_eigenmodes" / "bulk_modes_dataset.csv", newline=""
+    ) as fh:
         rows = list(csv.DictReader(fh))
     ok_rows = [r for r in rows if r["quality"] == "ok"]
     assert ok_rows, "the dataset has no usable row"

@@ -41,7 +41,7 @@ def stage_table() -> list[str]:
         "| stage | inputs (alias: type version) | outputs (alias: type version) |",
         "|---|---|---|",
     ]
-    for sid, cls in sorted(available_stages().items()):
+    for _, cls in sorted(available_stages().items()):
         inputs = "<br>".join(_spec(s.alias, s.schema, s.required) for s in cls.INPUTS) or "none"
         outputs = "<br>".join(_spec(s.alias, s.schema, s.required) for s in cls.OUTPUTS)
         rows.append(f"| `{cls.key()}` | {inputs} | {outputs} |")
@@ -59,8 +59,17 @@ def _params_sections() -> list[str]:
 
 def artifact_api_markdown() -> str:
     """The whole document."""
-    parts = [_HEADER, "## Stages", "", *stage_table(), "", "## Stage parameters (config sections)", *_params_sections(), ""]
+    parts = [
+        _HEADER,
+        "## Stages",
+        "",
+        *stage_table(),
+        "",
+        "## Stage parameters (config sections)",
+        *_params_sections(),
+        "",
+    ]
     parts.append("## Artifact types\n")
-    for name, cls in sorted(available_types().items()):
+    for _, cls in sorted(available_types().items()):
         parts.append(describe_type(cls, heading="###"))
     return "\n".join(parts)

@@ -42,8 +42,14 @@ from holopipe.run.layout import RunLayout
 from holopipe.run.locking import ExperimentLock
 from holopipe.run.provenance import code_version, environment_info, utc_now
 from holopipe.stages.base import Stage
-from holopipe.stages.registry import StageLoadError, pipeline_stages
-from holopipe.stages.runner import _input_hashes, execute_stage, resolve_stage_inputs, stage_fingerprint, stage_params
+from holopipe.stages.registry import pipeline_stages
+from holopipe.stages.runner import (
+    _input_hashes,
+    execute_stage,
+    resolve_stage_inputs,
+    stage_fingerprint,
+    stage_params,
+)
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -88,10 +94,15 @@ def resolve_config(
     known = {s.ID for s in stages}
     unknown = sorted(set(config.stages) - known)
     if unknown:
-        raise ConfigError(f"invalid config {source}: stages.{unknown[0]}: no such stage (known: {', '.join(sorted(known))})")
+        raise ConfigError(
+            f"invalid config {source}: stages.{unknown[0]}: no such stage "
+            f"(known: {', '.join(sorted(known))})"
+        )
     resolved = converter.unstructure(config)
     resolved["stages"] = {
-        s.ID: converter.unstructure(structure_section(s.Params, config.stages.get(s.ID, {}), f"stages.{s.ID}", source))
+        s.ID: converter.unstructure(
+            structure_section(s.Params, config.stages.get(s.ID, {}), f"stages.{s.ID}", source)
+        )
         for s in stages
     }
     resolved["overrides"] = overrides
@@ -106,8 +117,12 @@ def legacy_roots(config: dict[str, Any]) -> tuple[Path, ...]:
 def _frozen_or_new_config(
     layout: RunLayout, config_path: Path | None, overrides: list[str], seed: int | None, force: bool
 ) -> tuple[dict[str, Any], list[type[Stage]]]:
-    """The run's config: the frozen one, with ``--config``/``--set``/``--seed`` checked against it."""
-    frozen = loads_json(layout.config_path.read_text(encoding="utf-8")) if layout.config_path.exists() else None
+    """The run's config: the frozen one; ``--config``/``--set``/``--seed`` checked against it."""
+    frozen = (
+        loads_json(layout.config_path.read_text(encoding="utf-8"))
+        if layout.config_path.exists()
+        else None
+    )
     if frozen is not None and not (config_path or overrides or seed is not None):
         return frozen, pipeline_stages(frozen.get("pipeline", []), frozen.get("impl", {}))
     resolved, stages = resolve_config(config_path, overrides, seed, base=frozen)
@@ -120,7 +135,9 @@ def _select(stages: list[type[Stage]], first: str | None, last: str | None) -> l
     for value, flag in ((first, "--from"), (last, "--to")):
         if value is not None and value not in ids:
             raise ConfigError(f"{flag} {value}: no such stage (stages: {', '.join(ids)})")
-    return [s for s in stages if (first is None or s.ID >= first) and (last is None or s.ID <= last)]
+    return [
+        s for s in stages if (first is None or s.ID >= first) and (last is None or s.ID <= last)
+    ]
 
 
 @attrs.frozen
@@ -145,7 +162,9 @@ def _state(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Path]) -> 
     resolved, problems = resolve_stage_inputs(run, stage, cli_inputs)
     if problems:
         return StageState(stage.key(), status, duration, False, "inputs missing")
-    _, parts = stage_fingerprint(stage, stage_params(stage, run.config), run.seed, _input_hashes(run, resolved))
+    _, parts = stage_fingerprint(
+        stage, stage_params(stage, run.config), run.seed, _input_hashes(run, resolved)
+    )
     changed = [name for name, value in parts.items() if record.fingerprint_parts.get(name) != value]
     if changed:
         return StageState(stage.key(), status, duration, False, f"{', '.join(changed)} changed")
@@ -156,7 +175,9 @@ def _state(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Path]) -> 
         except OSError:
             st = None
         if st is None or not stat.S_ISREG(st.st_mode) or st.st_size != output.size:
-            return StageState(stage.key(), status, duration, False, f"output {output.path} missing or modified")
+            return StageState(
+                stage.key(), status, duration, False, f"output {output.path} missing or modified"
+            )
     return StageState(stage.key(), status, duration, True, "up to date")
 
 
@@ -187,8 +208,14 @@ def _die_with_parent() -> None:
         pass
 
 
-def _stage_child(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Path], lock_fd: int | None,
-                 progress_fd: int, argv: list[str]) -> None:
+def _stage_child(
+    run: RunContext,
+    stage: type[Stage],
+    cli_inputs: dict[str, Path],
+    lock_fd: int | None,
+    progress_fd: int,
+    argv: list[str],
+) -> None:
     _die_with_parent()
     if lock_fd is not None:
         os.close(lock_fd)  # only the orchestrator holds the experiment lock
@@ -203,14 +230,24 @@ def _stage_child(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Path
         os._exit(code)
 
 
-def _run_in_child(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Path], lock_fd: int | None,
-                  on_progress: Callable[[str], None]) -> int:
+def _run_in_child(
+    run: RunContext,
+    stage: type[Stage],
+    cli_inputs: dict[str, Path],
+    lock_fd: int | None,
+    on_progress: Callable[[str], None],
+) -> int:
     """Fork a process for the stage: its own fds and state, no interpreter start-up cost."""
-    code_version(), environment_info()  # computed once, before the first fork: inherited by every stage
+    (
+        code_version(),
+        environment_info(),
+    )  # computed once, before the first fork: inherited by every stage
     read_fd, write_fd = os.pipe()
     argv = [sys.argv[0], "stage", stage.ID, "--experiment", run.layout.experiment]
     context = multiprocessing.get_context("fork")
-    child = context.Process(target=_stage_child, args=(run, stage, cli_inputs, lock_fd, write_fd, argv))
+    child = context.Process(
+        target=_stage_child, args=(run, stage, cli_inputs, lock_fd, write_fd, argv)
+    )
     child.start()
     os.close(write_fd)
 
@@ -232,12 +269,22 @@ def _completed(layout: RunLayout, stage: type[Stage]) -> bool:
     """Whether the stage's run left its summary: the work dir was swapped into place (only
     done after ``stage_summary.json`` is written) and the summary is there."""
     final = layout.stage_dir(stage.ID, stage.SLUG)
-    return not final.with_name(f".{final.name}.partial").exists() and (final / "stage_summary.json").is_file()
+    return (
+        not final.with_name(f".{final.name}.partial").exists()
+        and (final / "stage_summary.json").is_file()
+    )
 
 
 def run_stage(
-    runs_dir: Path, experiment: str, stage_id: str, config_path: Path | None = None, overrides: list[str] = (),
-    seed: int | None = None, cli_inputs: dict[str, Path] | None = None, jobs: int = 1, force: bool = False,
+    runs_dir: Path,
+    experiment: str,
+    stage_id: str,
+    config_path: Path | None = None,
+    overrides: list[str] = (),
+    seed: int | None = None,
+    cli_inputs: dict[str, Path] | None = None,
+    jobs: int = 1,
+    force: bool = False,
 ) -> int:
     """``holopipe stage NN``: run one stage in this process (under the experiment lock)."""
     layout = RunLayout.create(runs_dir, experiment)
@@ -250,9 +297,17 @@ def run_stage(
 
 
 def run_pipeline(
-    runs_dir: Path, experiment: str, config_path: Path | None = None, overrides: list[str] = (),
-    seed: int | None = None, first: str | None = None, last: str | None = None, force: bool = False,
-    jobs: int = 1, cli_inputs: dict[str, Path] | None = None, echo: Callable[[str], None] = print,
+    runs_dir: Path,
+    experiment: str,
+    config_path: Path | None = None,
+    overrides: list[str] = (),
+    seed: int | None = None,
+    first: str | None = None,
+    last: str | None = None,
+    force: bool = False,
+    jobs: int = 1,
+    cli_inputs: dict[str, Path] | None = None,
+    echo: Callable[[str], None] = print,
     on_progress: Callable[[str], None] = lambda line: None,
 ) -> int:
     """Run stages ``first``..``last`` of an experiment; returns the worst exit code."""
@@ -269,25 +324,34 @@ def run_pipeline(
             key = stage.key()
             given = {s.alias for s in stage.INPUTS if s.alias in cli_inputs}
             needs = [(s.alias, s.schema, s.required) for s in stage.INPUTS if s.alias not in given]
-            problems = check_inputs(layout, run.manifest.load(), needs, legacy_roots(config), revalidate=False)
+            problems = check_inputs(
+                layout, run.manifest.load(), needs, legacy_roots(config), revalidate=False
+            )
             if problems:
                 for line in problems:
                     print(line, file=sys.stderr)
                 echo(f"{key}: INCOMPLETE (gate: {len(problems)} missing or invalid artifacts)")
-                outcomes.append(StageOutcome(key, "INCOMPLETE", 2, "gate_failed", reason=problems[0]))
+                outcomes.append(
+                    StageOutcome(key, "INCOMPLETE", 2, "gate_failed", reason=problems[0])
+                )
                 worst = 2
                 break
             state = _state(run, stage, cli_inputs)
             if state.up_to_date:
                 echo(f"{key}: up to date ({state.status}), skipped")
-                outcomes.append(StageOutcome(key, "SKIPPED", 0, "up_to_date", reason="fingerprint unchanged"))
+                outcomes.append(
+                    StageOutcome(key, "SKIPPED", 0, "up_to_date", reason="fingerprint unchanged")
+                )
                 continue
             echo(f"{key}: running ({state.reason})")
             t0 = time.perf_counter()
             code = _run_in_child(run, stage, cli_inputs, lock.fd, on_progress)
             if not _completed(layout, stage):  # no stage_summary.json: the stage failed
-                print(f"{key}: the stage process ended (exit {code}) without writing its stage_summary.json",
-                      file=sys.stderr)
+                print(
+                    f"{key}: the stage process ended (exit {code}) "
+                    "without writing its stage_summary.json",
+                    file=sys.stderr,
+                )
                 code = EXIT_CODES["ERROR"]
             status = {v: k for k, v in EXIT_CODES.items()}.get(code, "ERROR")
             duration = time.perf_counter() - t0
@@ -295,9 +359,13 @@ def run_pipeline(
             outcomes.append(StageOutcome(key, status, code, "ran", round(duration, 6)))
             worst = max(worst, code)
             if code >= 2:
-                outcomes += [StageOutcome(s.key(), "NOT_RUN", 0, "not_reached") for s in selected[index + 1:]]
+                outcomes += [
+                    StageOutcome(s.key(), "NOT_RUN", 0, "not_reached")
+                    for s in selected[index + 1 :]
+                ]
                 break
-        summary = PipelineSummary(experiment, worst, started_at, utc_now(), list(sys.argv), outcomes)
+        summary = PipelineSummary(
+            experiment, worst, started_at, utc_now(), list(sys.argv), outcomes
+        )
         summary.write(layout.pipeline_summary_path)
     return worst
-

@@ -28,8 +28,12 @@ __all__ = ["CHAIN", "ChainParams"]
 @attrs.define
 class ChainParams:
     n_systems: int = attrs.field(default=3, validator=attrs.validators.ge(1))
-    offset: float = attrs.field(default=0.0, metadata={"doc": "added to R_mean: changes the outputs"})
-    fail_system: int = attrs.field(default=-1, metadata={"doc": "index of a system whose work raises"})
+    offset: float = attrs.field(
+        default=0.0, metadata={"doc": "added to R_mean: changes the outputs"}
+    )
+    fail_system: int = attrs.field(
+        default=-1, metadata={"doc": "index of a system whose work raises"}
+    )
 
 
 def _equations(system_id: str, r_mean: float) -> BulkEquations:
@@ -45,7 +49,9 @@ class _ChainStage(Stage):
     def run(self, ctx: StageContext, inputs: StageInputs) -> None:
         params: ChainParams = ctx.params
         if self.INPUTS:
-            previous = {a.systems[0].system_id: a.systems[0].R_mean for a in inputs[self.INPUTS[0].alias]}
+            previous = {
+                a.systems[0].system_id: a.systems[0].R_mean for a in inputs[self.INPUTS[0].alias]
+            }
         else:
             previous = {f"sys_d3_{i:04d}": -12.0 for i in range(params.n_systems)}
         ids = sorted(previous)

@@ -92,6 +92,7 @@ if TYPE_CHECKING:
     from holopipe.artifacts.dictionary import Dictionary
     from holopipe.artifacts.eigenmodes import EigenmodesDataset
     from holopipe.artifacts.equations import BulkEquations
+    from holopipe.artifacts.identity import system_id
     from holopipe.artifacts.prediction import GeometryPrediction
     from holopipe.artifacts.records import PipelineSummary, RunManifest, StageSummary
     from holopipe.artifacts.registry import (
@@ -106,5 +107,4 @@ if TYPE_CHECKING:
     from holopipe.artifacts.report import ArtifactError, Finding, ValidationReport
     from holopipe.artifacts.sandbox import SandboxGeometry
     from holopipe.artifacts.sandbox_index import SandboxIndex
-    from holopipe.artifacts.identity import system_id
     from holopipe.artifacts.versions import register_migration

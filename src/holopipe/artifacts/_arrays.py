@@ -10,7 +10,13 @@ import numpy as np
 
 from holopipe.artifacts.report import ValidationReport
 
-__all__ = ["array_dicts_equal", "array_field", "as_float_arrays", "optional_array_field", "read_npz_members"]
+__all__ = [
+    "array_dicts_equal",
+    "array_field",
+    "as_float_arrays",
+    "optional_array_field",
+    "read_npz_members",
+]
 
 
 def _as_float_array(value: object) -> np.ndarray:
@@ -79,7 +85,8 @@ def read_npz_members(path: Path, report: ValidationReport) -> dict[str, np.ndarr
                     report.error(
                         "object_array",
                         key,
-                        "stored as an object array, which needs pickle; not loaded (never unpickled)",
+                        "stored as an object array, which needs pickle: "
+                        "not loaded (never unpickled)",
                     )
                 else:
                     report.error("unreadable", key, f"member cannot be read (corrupt .npy?): {exc}")

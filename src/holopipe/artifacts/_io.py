@@ -157,7 +157,8 @@ def loads_json(text: str) -> Any:
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise JSONDecodeIssue(f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+        where = f"line {exc.lineno} column {exc.colno}"
+        raise JSONDecodeIssue(f"malformed JSON at {where}: {exc.msg}") from None
 
 
 def npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:

@@ -57,7 +57,9 @@ _NONE_TYPE = type(None)
 _Checker = typing.Callable[[Any, str, ValidationReport, str], None]
 
 
-def _check_value(value: Any, tp: Any, where: str, report: ValidationReport, unknown: str = "warning") -> None:
+def _check_value(
+    value: Any, tp: Any, where: str, report: ValidationReport, unknown: str = "warning"
+) -> None:
     """Record every mismatch between ``value`` and the type ``tp`` (see :func:`check_structure`)."""
     _checker(tp)(value, where, report, unknown)
 
@@ -174,8 +176,14 @@ def _build_checker(tp: Any) -> _Checker:  # noqa: C901 - one branch per kind of 
 
         def check_bool(value: Any, where: str, report: ValidationReport, unknown: str) -> None:
             if not isinstance(value, bool):
-                hint = " (a string 'True'/'False' is not a boolean)" if value in ("True", "False") else ""
-                report.error("wrong_type", where, f"expected true/false, got {_describe(value)}{hint}")
+                hint = (
+                    " (a string 'True'/'False' is not a boolean)"
+                    if value in ("True", "False")
+                    else ""
+                )
+                report.error(
+                    "wrong_type", where, f"expected true/false, got {_describe(value)}{hint}"
+                )
 
         return check_bool
     if tp is str:
@@ -189,7 +197,9 @@ def _build_checker(tp: Any) -> _Checker:  # noqa: C901 - one branch per kind of 
 
         def check_instance(value: Any, where: str, report: ValidationReport, unknown: str) -> None:
             if not isinstance(value, tp):
-                report.error("wrong_type", where, f"expected {_type_name(tp)}, got {_describe(value)}")
+                report.error(
+                    "wrong_type", where, f"expected {_type_name(tp)}, got {_describe(value)}"
+                )
 
         return check_instance
     return _check_nothing
@@ -200,7 +210,9 @@ def _join(prefix: str, key: str) -> str:
 
 
 @functools.cache
-def _fields_table(cls: type) -> tuple[tuple[tuple[str, bool, _Checker], ...], list[str], frozenset[str]]:
+def _fields_table(
+    cls: type,
+) -> tuple[tuple[tuple[str, bool, _Checker], ...], list[str], frozenset[str]]:
     """Per field of ``cls``: its key, whether it is required, its check; and the names."""
     hints = _hints(cls)
     fields = attrs.fields(cls)
@@ -238,7 +250,9 @@ def check_structure(
             close = difflib.get_close_matches(key, names, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(names)}"
             msg = f"unknown key{hint}"
-            (report.error if unknown == "error" else report.warning)("unknown_key", _join(where, key), msg)
+            (report.error if unknown == "error" else report.warning)(
+                "unknown_key", _join(where, key), msg
+            )
 
 
 def structure_checked(cls: type, raw: Any, report: ValidationReport, where: str = "", **kw):
@@ -285,5 +299,9 @@ def json_schema_for(cls: type, *, top: bool = True) -> dict:
             required.append(field.name)
     schema: dict[str, Any] = {"type": "object", "properties": properties, "required": required}
     if top:
-        schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": cls.__name__, **schema}
+        schema = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": cls.__name__,
+            **schema,
+        }
     return schema

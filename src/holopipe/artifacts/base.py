@@ -198,13 +198,20 @@ class JSONArtifact(Artifact):
             report.error("missing_key", "schema_name", "required key is missing")
             return None
         if name != cls.SCHEMA_NAME:
-            report.error("wrong_schema", "schema_name", f"expected {cls.SCHEMA_NAME!r}, got {name!r}")
+            report.error(
+                "wrong_schema", "schema_name", f"expected {cls.SCHEMA_NAME!r}, got {name!r}"
+            )
             return None
         if "schema_version" not in doc:
             report.error("missing_key", "schema_version", "required key is missing")
             return None
         doc = upgrade_document(
-            cls.SCHEMA_NAME, doc["schema_version"], cls.SCHEMA_VERSION, doc, report, "schema_version"
+            cls.SCHEMA_NAME,
+            doc["schema_version"],
+            cls.SCHEMA_VERSION,
+            doc,
+            report,
+            "schema_version",
         )
         if doc is None:
             return None
@@ -260,4 +267,3 @@ class JSONArtifact(Artifact):
         }
         schema["required"] = ["schema_name", "schema_version", *schema["required"]]
         return schema
-

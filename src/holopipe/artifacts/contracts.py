@@ -29,7 +29,13 @@ from holopipe.artifacts.base import JSONArtifact
 from holopipe.artifacts.checks import check_d_against_name, check_family
 from holopipe.artifacts.report import ValidationReport
 
-__all__ = ["ContractCounts", "ContractOutcome", "ContractsSummary", "GeometryContracts", "SystemContracts"]
+__all__ = [
+    "ContractCounts",
+    "ContractOutcome",
+    "ContractsSummary",
+    "GeometryContracts",
+    "SystemContracts",
+]
 
 SUMMARY_NAME = "contracts_summary.json"
 
@@ -50,8 +56,12 @@ class SystemContracts:
     family: str
     d: int
     contracts: list[ContractOutcome]
-    role: str = attrs.field(default="prediction", metadata={"doc": "prediction, positive_control, negative_control"})
-    expected_pass: bool | None = attrs.field(default=None, metadata={"doc": "for controls: should all contracts pass?"})
+    role: str = attrs.field(
+        default="prediction", metadata={"doc": "prediction, positive_control, negative_control"}
+    )
+    expected_pass: bool | None = attrs.field(
+        default=None, metadata={"doc": "for controls: should all contracts pass?"}
+    )
 
 
 @attrs.define
@@ -107,8 +117,12 @@ class GeometryContracts(JSONArtifact):
                         counts.passed += 1
                     else:
                         counts.failed += 1
-        verdict = "INCOMPLETE" if totals.evaluated == 0 else ("PASS" if totals.failed == 0 else "FAIL")
-        return ContractsSummary(n_systems=len(self.systems), totals=totals, per_contract=per, verdict=verdict)
+        verdict = (
+            "INCOMPLETE" if totals.evaluated == 0 else ("PASS" if totals.failed == 0 else "FAIL")
+        )
+        return ContractsSummary(
+            n_systems=len(self.systems), totals=totals, per_contract=per, verdict=verdict
+        )
 
     def _check(self, report: ValidationReport) -> None:
         if not self.systems:
@@ -119,11 +133,19 @@ class GeometryContracts(JSONArtifact):
             for j, c in enumerate(s.contracts):
                 where = f"systems[{i}].contracts[{j}]"
                 if c.evaluated and c.passed is None:
-                    report.error("bad_value", f"{where}.passed", "evaluated contract without a result")
+                    report.error(
+                        "bad_value", f"{where}.passed", "evaluated contract without a result"
+                    )
                 if not c.evaluated and c.passed is not None:
-                    report.error("bad_value", f"{where}.passed", "a contract not evaluated cannot pass or fail")
+                    report.error(
+                        "bad_value",
+                        f"{where}.passed",
+                        "a contract not evaluated cannot pass or fail",
+                    )
         if self.systems and self.summary().totals.evaluated == 0:
-            report.warning("nothing_evaluated", "systems", "zero contracts evaluated: verdict INCOMPLETE")
+            report.warning(
+                "nothing_evaluated", "systems", "zero contracts evaluated: verdict INCOMPLETE"
+            )
 
     @classmethod
     def files(cls, path: str | os.PathLike) -> list[Path]:
@@ -141,13 +163,17 @@ class GeometryContracts(JSONArtifact):
         if obj is None:
             return None
         if not summary_path.is_file():
-            report.error("missing_file", SUMMARY_NAME, "the contracts summary beside the artifact is missing")
+            report.error(
+                "missing_file", SUMMARY_NAME, "the contracts summary beside the artifact is missing"
+            )
             return obj
         summary_report = ContractsSummary.validate_file(summary_path)
         for f in summary_report.findings:
             report.findings.append(attrs.evolve(f, location=f"{SUMMARY_NAME}:{f.location}"))
         if summary_report.ok and ContractsSummary.read(summary_path) != obj.summary():
-            report.error("stale_summary", SUMMARY_NAME, "does not match the contracts it summarises")
+            report.error(
+                "stale_summary", SUMMARY_NAME, "does not match the contracts it summarises"
+            )
         return obj
 
     @classmethod

@@ -60,9 +60,14 @@ def field_table(cls: type) -> list[str]:
     for field in attrs.fields(cls):
         required = "yes" if field.default is attrs.NOTHING else "no"
         doc = field.metadata.get("doc", "").replace("|", r"\|")
-        rows.append(
-            f"| `{field.name}` | {_display(hints[field.name])} | {required} | {_default_text(field)} | {doc} |"
-        )
+        cells = [
+            f"`{field.name}`",
+            _display(hints[field.name]),
+            required,
+            _default_text(field),
+            doc,
+        ]
+        rows.append("| " + " | ".join(cells) + " |")
     return rows
 
 
@@ -78,7 +83,9 @@ def describe_type(cls: type[Artifact], heading: str = "##") -> str:
         *field_table(cls),
     ]
     seen: set[type] = {cls}
-    queue = [t for f in attrs.fields(cls) for t in _nested_attrs(typing.get_type_hints(cls)[f.name])]
+    queue = [
+        t for f in attrs.fields(cls) for t in _nested_attrs(typing.get_type_hints(cls)[f.name])
+    ]
     while queue:
         nested = queue.pop(0)
         if nested in seen:

@@ -46,12 +46,18 @@ class SystemEquations:
     n_points: int
     R_mean: float
     R_std: float
-    max_abs_einstein_residual: float = attrs.field(metadata={"doc": "max over z and components of |E^m_n|"})
+    max_abs_einstein_residual: float = attrs.field(
+        metadata={"doc": "max over z and components of |E^m_n|"}
+    )
     model_comparison: CurvatureModelComparison
     verdict: Verdict
-    equations: list[str] = attrs.field(factory=list, metadata={"doc": "human-readable equations found"})
+    equations: list[str] = attrs.field(
+        factory=list, metadata={"doc": "human-readable equations found"}
+    )
     params: dict[str, float] = attrs.field(factory=dict)
-    R_expected: float | None = attrs.field(default=None, metadata={"doc": "-d(d+1) for Einstein spaces"})
+    R_expected: float | None = attrs.field(
+        default=None, metadata={"doc": "-d(d+1) for Einstein spaces"}
+    )
 
 
 @attrs.define
@@ -78,7 +84,9 @@ class BulkEquations(JSONArtifact):
             check_family(s.family, f"{where}.family", report)
             check_d_against_name(s.d, s.system_id, f"{where}.d", report)
             if s.n_points < 3:
-                report.error("too_short", f"{where}.n_points", f"need at least 3 points, got {s.n_points}")
+                report.error(
+                    "too_short", f"{where}.n_points", f"need at least 3 points, got {s.n_points}"
+                )
             if s.max_abs_einstein_residual < 0 or s.R_std < 0:
                 report.error("bad_value", where, "residuals and spreads are non-negative")
 
@@ -96,7 +104,9 @@ class BulkEquations(JSONArtifact):
                     R_mean=-12.0,
                     R_std=1e-9,
                     max_abs_einstein_residual=1e-8,
-                    model_comparison=CurvatureModelComparison(-4000.0, -3998.0, -3996.0, -3990.0, "constant"),
+                    model_comparison=CurvatureModelComparison(
+                        -4000.0, -3998.0, -3996.0, -3990.0, "constant"
+                    ),
                     verdict="einstein",
                     equations=["R = -12", "R_mn = -3 g_mn"],
                     R_expected=-12.0,

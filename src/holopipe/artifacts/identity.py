@@ -37,7 +37,9 @@ def _canonical(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_canonical(v) for v in value]
     if isinstance(value, np.ndarray):
-        rounded = np.array([float(f"{x:.12g}") for x in np.asarray(value, dtype=np.float64).ravel()])
+        rounded = np.array(
+            [float(f"{x:.12g}") for x in np.asarray(value, dtype=np.float64).ravel()]
+        )
         return "sha256:" + hashlib.sha256(rounded.astype("<f8").tobytes()).hexdigest()
     if isinstance(value, (bool, np.bool_)):
         return bool(value)

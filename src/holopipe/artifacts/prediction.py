@@ -42,7 +42,11 @@ from holopipe.artifacts.versions import upgrade_document
 __all__ = ["GeometryMeta", "GeometryPrediction"]
 
 # Legacy member names seen in old prediction files (LEGACY.md), used for hints only.
-_LEGACY_NAMES = {"z": ("z_grid",), "A": ("A_pred", "A_of_z", "A_emergent"), "f": ("f_pred", "f_of_z", "f_emergent")}
+_LEGACY_NAMES = {
+    "z": ("z_grid",),
+    "A": ("A_pred", "A_of_z", "A_emergent"),
+    "f": ("f_pred", "f_of_z", "f_emergent"),
+}
 
 
 @attrs.define
@@ -53,12 +57,20 @@ class GeometryMeta:
     family: str = attrs.field(metadata={"doc": "ads | lifshitz | hvlf | deformed | unknown"})
     d: int = attrs.field(metadata={"doc": "boundary spacetime dimension (CFT_d)"})
     z_h: float | None = attrs.field(metadata={"doc": "horizon position; null at zero temperature"})
-    source_stage: str = attrs.field(metadata={"doc": "stage that produced it, e.g. 02_emergent_geometry_engine"})
+    source_stage: str = attrs.field(
+        metadata={"doc": "stage that produced it, e.g. 02_emergent_geometry_engine"}
+    )
     git_sha: str = attrs.field(metadata={"doc": "code version that produced it"})
     system_name: str | None = attrs.field(default=None, metadata={"doc": "human name"})
-    temperature: float | None = attrs.field(default=None, metadata={"doc": "T of the boundary theory"})
-    params: dict[str, float] = attrs.field(factory=dict, metadata={"doc": "family parameters (zeta, theta, a)"})
-    provenance: dict[str, Any] = attrs.field(factory=dict, metadata={"doc": "method, inputs, legacy origin"})
+    temperature: float | None = attrs.field(
+        default=None, metadata={"doc": "T of the boundary theory"}
+    )
+    params: dict[str, float] = attrs.field(
+        factory=dict, metadata={"doc": "family parameters (zeta, theta, a)"}
+    )
+    provenance: dict[str, Any] = attrs.field(
+        factory=dict, metadata={"doc": "method, inputs, legacy origin"}
+    )
 
 
 @attrs.define
@@ -104,22 +116,32 @@ class GeometryPrediction(Artifact):
         for key in (*cls.REQUIRED, "meta_json"):
             if key not in members and not any(f.location == key for f in report.findings):
                 legacy = [n for n in _LEGACY_NAMES.get(key, ()) if n in members]
-                hint = f" (legacy member {legacy[0]!r} present: this is a legacy prediction file)" if legacy else ""
+                hint = (
+                    f" (legacy member {legacy[0]!r} present: this is a legacy prediction file)"
+                    if legacy
+                    else ""
+                )
                 report.error("missing_key", key, f"required member is missing{hint}")
         arrays_ok = all(
-            check_float_array(members[k], k, report) for k in cls.REQUIRED + cls.OPTIONAL if k in members
+            check_float_array(members[k], k, report)
+            for k in cls.REQUIRED + cls.OPTIONAL
+            if k in members
         )
         meta = cls._load_meta(members.get("meta_json"), report)
         if not report.ok or meta is None or not arrays_ok:
             return None
-        return cls(meta=meta, **{k: members[k] for k in cls.REQUIRED + cls.OPTIONAL if k in members})
+        return cls(
+            meta=meta, **{k: members[k] for k in cls.REQUIRED + cls.OPTIONAL if k in members}
+        )
 
     @classmethod
     def _load_meta(cls, raw: np.ndarray | None, report: ValidationReport) -> GeometryMeta | None:
         if raw is None:
             return None
         if raw.dtype.kind != "U" or raw.ndim != 0:
-            report.error("wrong_dtype", "meta_json", f"expected a 0-d string, got {raw.dtype} {raw.shape}")
+            report.error(
+                "wrong_dtype", "meta_json", f"expected a 0-d string, got {raw.dtype} {raw.shape}"
+            )
             return None
         try:
             doc = json.loads(str(raw), parse_constant=_reject_constant)
@@ -130,9 +152,20 @@ class GeometryPrediction(Artifact):
             report.error("wrong_type", "meta_json", "expected a JSON object")
             return None
         if doc.get("schema_name") != cls.SCHEMA_NAME:
-            report.error("wrong_schema", "meta_json.schema_name", f"expected {cls.SCHEMA_NAME!r}, got {doc.get('schema_name')!r}")
+            report.error(
+                "wrong_schema",
+                "meta_json.schema_name",
+                f"expected {cls.SCHEMA_NAME!r}, got {doc.get('schema_name')!r}",
+            )
             return None
-        doc = upgrade_document(cls.SCHEMA_NAME, doc.get("schema_version"), cls.SCHEMA_VERSION, doc, report, "meta_json.schema_version")
+        doc = upgrade_document(
+            cls.SCHEMA_NAME,
+            doc.get("schema_version"),
+            cls.SCHEMA_VERSION,
+            doc,
+            report,
+            "meta_json.schema_version",
+        )
         if doc is None:
             return None
         body = {k: v for k, v in doc.items() if k not in ("schema_name", "schema_version")}
@@ -145,7 +178,10 @@ class GeometryPrediction(Artifact):
 
     def _check(self, report: ValidationReport) -> None:
         arrays = self.arrays()
-        if not all(isinstance(a, np.ndarray) and a.ndim == 1 and a.dtype.kind == "f" for a in arrays.values()):
+        if not all(
+            isinstance(a, np.ndarray) and a.ndim == 1 and a.dtype.kind == "f"
+            for a in arrays.values()
+        ):
             return  # structure findings already say why
         check_equal_lengths(arrays, report)
         for name, array in arrays.items():
@@ -153,7 +189,11 @@ class GeometryPrediction(Artifact):
         if np.isfinite(self.z).all():
             check_strictly_increasing(self.z, "z", report)
             if self.z[0] <= 0:
-                report.error("bad_value", "z", f"z must be > 0 (boundary at z -> 0), got z[0] = {self.z[0]!r}")
+                report.error(
+                    "bad_value",
+                    "z",
+                    f"z must be > 0 (boundary at z -> 0), got z[0] = {self.z[0]!r}",
+                )
         meta = self.meta
         check_family(meta.family, "meta_json.family", report)
         check_d_against_name(meta.d, meta.system_name or meta.system_id, "meta_json.d", report)
@@ -171,8 +211,20 @@ class GeometryPrediction(Artifact):
         import xarray as xr
 
         data = {n: ("z", a) for n, a in self.arrays().items() if n != "z"}
-        attrs_ = {k: json.dumps(v) if isinstance(v, dict) else v for k, v in converter.unstructure(self.meta).items() if v is not None}
-        return xr.Dataset(data, coords={"z": self.z}, attrs={"schema_name": self.SCHEMA_NAME, "schema_version": self.SCHEMA_VERSION, **attrs_})
+        attrs_ = {
+            k: json.dumps(v) if isinstance(v, dict) else v
+            for k, v in converter.unstructure(self.meta).items()
+            if v is not None
+        }
+        return xr.Dataset(
+            data,
+            coords={"z": self.z},
+            attrs={
+                "schema_name": self.SCHEMA_NAME,
+                "schema_version": self.SCHEMA_VERSION,
+                **attrs_,
+            },
+        )
 
     @classmethod
     def example(cls) -> Self:

@@ -82,7 +82,9 @@ class StageSummary(JSONArtifact):
     counts: Counts = attrs.field(factory=Counts)
     errors: list[str] = attrs.field(factory=list)
     warnings: list[str] = attrs.field(factory=list)
-    artifacts: dict[str, str] = attrs.field(factory=dict, metadata={"doc": "name -> path relative to the run root"})
+    artifacts: dict[str, str] = attrs.field(
+        factory=dict, metadata={"doc": "name -> path relative to the run root"}
+    )
     systems: list[SystemStatus] = attrs.field(factory=list)
     timings: dict[str, float] = attrs.field(factory=dict, metadata={"doc": "seconds"})
     metrics: dict[str, float] = attrs.field(factory=dict)
@@ -137,8 +139,12 @@ class StageRecord:
     git_sha: str
     started_at: str
     finished_at: str
-    fingerprint: str = attrs.field(metadata={"doc": "sha256 of code version, params and input hashes"})
-    fingerprint_parts: dict[str, str] = attrs.field(factory=dict, metadata={"doc": "code, params, inputs: each hashed"})
+    fingerprint: str = attrs.field(
+        metadata={"doc": "sha256 of code version, params and input hashes"}
+    )
+    fingerprint_parts: dict[str, str] = attrs.field(
+        factory=dict, metadata={"doc": "code, params, inputs: each hashed"}
+    )
     git_dirty: bool = False
     environment_sha256: str = ""
     duration_s: float = 0.0
@@ -161,15 +167,23 @@ class RunManifest(JSONArtifact):
     updated_at: str
     holopipe_version: str = ""
     config_sha256: str | None = None
-    stages: dict[str, StageRecord] = attrs.field(factory=dict, metadata={"doc": "keyed by <NN>_<slug>"})
-    aliases: dict[str, str] = attrs.field(factory=dict, metadata={"doc": "alias -> stage dir path it points at"})
+    stages: dict[str, StageRecord] = attrs.field(
+        factory=dict, metadata={"doc": "keyed by <NN>_<slug>"}
+    )
+    aliases: dict[str, str] = attrs.field(
+        factory=dict, metadata={"doc": "alias -> stage dir path it points at"}
+    )
     resolved_from_legacy: bool = False
     legacy_sources: list[dict[str, Any]] = attrs.field(factory=list)
 
     def _check(self, report: ValidationReport) -> None:
         for alias, target in self.aliases.items():
             if target.split("/", 1)[0] not in self.stages:
-                report.error("dangling_alias", f"aliases.{alias}", f"points at {target!r}, a stage with no record")
+                report.error(
+                    "dangling_alias",
+                    f"aliases.{alias}",
+                    f"points at {target!r}, a stage with no record",
+                )
         for key, record in self.stages.items():
             self.check_record(key, record, report)
 
@@ -189,11 +203,15 @@ class RunManifest(JSONArtifact):
         for kind in ("inputs", "outputs"):
             for i, item in enumerate(getattr(record, kind)):
                 if len(item.sha256) != 64:
-                    report.error("bad_hash", f"stages.{key}.{kind}[{i}].sha256", "not a sha256 hex digest")
+                    report.error(
+                        "bad_hash", f"stages.{key}.{kind}[{i}].sha256", "not a sha256 hex digest"
+                    )
 
     @classmethod
     def example(cls) -> Self:
-        return cls(experiment="demo", created_at="2026-01-01T00:00:00Z", updated_at="2026-01-01T00:00:00Z")
+        return cls(
+            experiment="demo", created_at="2026-01-01T00:00:00Z", updated_at="2026-01-01T00:00:00Z"
+        )
 
 
 @attrs.define
@@ -226,7 +244,9 @@ class PipelineSummary(JSONArtifact):
     def _check(self, report: ValidationReport) -> None:
         ran = [s.exit_code for s in self.stages if s.action in ("ran", "gate_failed")]
         if max(ran, default=0) != self.exit_code:
-            report.error("status_mismatch", "exit_code", "must be the worst exit code of the stages that ran")
+            report.error(
+                "status_mismatch", "exit_code", "must be the worst exit code of the stages that ran"
+            )
 
     @classmethod
     def example(cls) -> Self:

@@ -75,12 +75,16 @@ def _discovered() -> dict[str, type[Artifact]]:
     found = {name: _load(target) for name, target in _BUILTIN_TYPES.items()}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.name in found:
-            warnings.warn(f"artifact plugin {ep.value} ignored: {ep.name!r} is built in", stacklevel=2)
+            warnings.warn(
+                f"artifact plugin {ep.value} ignored: {ep.name!r} is built in", stacklevel=2
+            )
             continue
         try:
             cls = ep.load()
         except Exception as exc:  # noqa: BLE001 - a broken plugin must not break holopipe
-            warnings.warn(f"artifact plugin {ep.name} ({ep.value}) failed to load: {exc}", stacklevel=2)
+            warnings.warn(
+                f"artifact plugin {ep.name} ({ep.value}) failed to load: {exc}", stacklevel=2
+            )
             continue
         found[cls.SCHEMA_NAME] = cls
     return found
@@ -159,7 +163,11 @@ def validate_path(path: str | os.PathLike, schema: str | None = None) -> Validat
         if problem:
             report.error("malformed_json", "<file>", problem)
         else:
-            report.error("unknown_schema", "<file>", "no artifact type recognises this file; name one with --schema")
+            report.error(
+                "unknown_schema",
+                "<file>",
+                "no artifact type recognises this file; name one with --schema",
+            )
         return report
     return cls.validate_file(path)
 
@@ -181,5 +189,7 @@ def json_schema(name: str) -> dict[str, Any]:
     """JSON Schema of a JSON-based type."""
     cls = get_type(name)
     if not issubclass(cls, JSONArtifact):
-        raise UnknownSchemaError(f"{name} is stored as {cls.FORMAT}, not JSON: it has no JSON Schema")
+        raise UnknownSchemaError(
+            f"{name} is stored as {cls.FORMAT}, not JSON: it has no JSON Schema"
+        )
     return cls.json_schema()

@@ -111,6 +111,8 @@ class ArtifactError(Exception):
     def __init__(self, report: ValidationReport):
         self.report = report
         body = "\n".join(
-            line for line, f in zip(report.lines(), report.findings) if f.severity == "error"
+            line
+            for line, f in zip(report.lines(), report.findings, strict=True)
+            if f.severity == "error"
         )
         super().__init__(f"invalid {report.schema or 'artifact'} {report.path}:\n{body}")

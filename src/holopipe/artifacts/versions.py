@@ -59,7 +59,7 @@ def upgrade_document(
     report: ValidationReport,
     where: str,
 ) -> dict[str, Any] | None:
-    """Bring ``document`` from ``version`` to ``current``; ``None`` (with a finding) if impossible."""
+    """Bring ``document`` from ``version`` to ``current``; ``None`` (with a finding) if not."""
     try:
         found = parse_version(version)
     except ValueError as exc:

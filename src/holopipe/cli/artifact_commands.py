@@ -12,9 +12,15 @@ schema_app = typer.Typer(help="List, show and export the artifact schemas.", no_
 
 
 def validate(
-    paths: Annotated[list[Path], typer.Argument(help="Artifact files to validate.", show_default=False)],
-    schema: Annotated[str | None, typer.Option(help="Validate as this type instead of detecting it.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON report per file.")] = False,
+    paths: Annotated[
+        list[Path], typer.Argument(help="Artifact files to validate.", show_default=False)
+    ],
+    schema: Annotated[
+        str | None, typer.Option(help="Validate as this type instead of detecting it.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON report per file.")
+    ] = False,
 ) -> None:
     """Validate artifact files: one line per finding.
 
@@ -63,7 +69,9 @@ def schema_show(name: Annotated[str, typer.Argument(help="Artifact type name.")]
 
 
 @schema_app.command("json-schema")
-def schema_json(name: Annotated[str, typer.Argument(help="Artifact type name (a JSON type).")]) -> None:
+def schema_json(
+    name: Annotated[str, typer.Argument(help="Artifact type name (a JSON type).")],
+) -> None:
     """Print the JSON Schema of a JSON-based artifact type."""
     from holopipe.artifacts.registry import UnknownSchemaError, json_schema
 

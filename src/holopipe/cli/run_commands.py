@@ -11,17 +11,31 @@ import typer
 
 RunsDir = Annotated[
     Path | None,
-    typer.Option("--runs-dir", help="Root of all runs [default: $HOLOPIPE_RUNS_DIR or ./runs].", show_default=False),
+    typer.Option(
+        "--runs-dir",
+        help="Root of all runs [default: $HOLOPIPE_RUNS_DIR or ./runs].",
+        show_default=False,
+    ),
 ]
-Experiment = Annotated[str, typer.Option("--experiment", "-e", help="Experiment name: runs/<experiment>/.")]
-ConfigFile = Annotated[Path | None, typer.Option("--config", help="JSON config file [default: built-in config].")]
-Overrides = Annotated[list[str] | None, typer.Option("--set", help="Override a config value: section.key=value.")]
+Experiment = Annotated[
+    str, typer.Option("--experiment", "-e", help="Experiment name: runs/<experiment>/.")
+]
+ConfigFile = Annotated[
+    Path | None, typer.Option("--config", help="JSON config file [default: built-in config].")
+]
+Overrides = Annotated[
+    list[str] | None, typer.Option("--set", help="Override a config value: section.key=value.")
+]
 Seed = Annotated[int | None, typer.Option("--seed", help="Seed of every random stream (recorded).")]
-Jobs = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes per stage (0: one per CPU).")]
+Jobs = Annotated[
+    int, typer.Option("--jobs", "-j", min=0, help="Worker processes per stage (0: one per CPU).")
+]
 Inputs = Annotated[
     list[str] | None, typer.Option("--input", help="Explicit input: alias=path (file or folder).")
 ]
-Force = Annotated[bool, typer.Option("--force", help="Accept a changed config (the affected stages rerun).")]
+Force = Annotated[
+    bool, typer.Option("--force", help="Accept a changed config (the affected stages rerun).")
+]
 
 
 def _inputs(items: list[str] | None) -> dict[str, Path]:
@@ -85,10 +99,22 @@ def run(
     from holopipe.pipeline import run_pipeline
     from holopipe.run.layout import default_runs_dir
 
-    code = _guard(lambda: run_pipeline(
-        default_runs_dir(runs_dir), experiment, config, set_ or [], seed, from_, to, force, jobs,
-        _inputs(input_), echo=typer.echo, on_progress=_progress_printer(),
-    ))
+    code = _guard(
+        lambda: run_pipeline(
+            default_runs_dir(runs_dir),
+            experiment,
+            config,
+            set_ or [],
+            seed,
+            from_,
+            to,
+            force,
+            jobs,
+            _inputs(input_),
+            echo=typer.echo,
+            on_progress=_progress_printer(),
+        )
+    )
     raise typer.Exit(code)
 
 
@@ -107,9 +133,19 @@ def stage(
     from holopipe.pipeline import run_stage
     from holopipe.run.layout import default_runs_dir
 
-    code = _guard(lambda: run_stage(
-        default_runs_dir(runs_dir), experiment, stage_id, config, set_ or [], seed, _inputs(input_), jobs, force
-    ))
+    code = _guard(
+        lambda: run_stage(
+            default_runs_dir(runs_dir),
+            experiment,
+            stage_id,
+            config,
+            set_ or [],
+            seed,
+            _inputs(input_),
+            jobs,
+            force,
+        )
+    )
     summary = f"{stage_id}: exit {code}"
     typer.echo(summary)
     raise typer.Exit(code)
@@ -128,7 +164,9 @@ def status(experiment: Experiment, runs_dir: RunsDir = None) -> None:
 
 def assert_artifacts(
     experiment: Experiment,
-    for_stage: Annotated[str, typer.Option("--for-stage", help="Stage id whose inputs are checked.")],
+    for_stage: Annotated[
+        str, typer.Option("--for-stage", help="Stage id whose inputs are checked.")
+    ],
     runs_dir: RunsDir = None,
 ) -> None:
     """Gate: check that what stage NN needs exists, is intact and valid (exit 2 if not).
@@ -136,11 +174,11 @@ def assert_artifacts(
     Prints one ``missing_artifact: <path>`` or ``invalid_artifact: <path>: <finding>`` line
     per problem.
     """
+    from holopipe.artifacts._io import loads_json
+    from holopipe.pipeline import legacy_roots, stage_classes
     from holopipe.run.gates import check_inputs
     from holopipe.run.layout import RunLayout, default_runs_dir
     from holopipe.run.manifest import ManifestStore
-    from holopipe.artifacts._io import loads_json
-    from holopipe.pipeline import legacy_roots, stage_classes
 
     def check() -> list[str]:
         layout = RunLayout.create(default_runs_dir(runs_dir), experiment)
@@ -148,7 +186,11 @@ def assert_artifacts(
         if not matches:
             raise _usage(f"no stage {for_stage} in experiment {experiment}")
         needs = [(s.alias, s.schema, s.required) for s in matches[0].INPUTS]
-        frozen = loads_json(layout.config_path.read_text(encoding="utf-8")) if layout.config_path.exists() else {}
+        frozen = (
+            loads_json(layout.config_path.read_text(encoding="utf-8"))
+            if layout.config_path.exists()
+            else {}
+        )
         return check_inputs(layout, ManifestStore(layout).load(), needs, legacy_roots(frozen))
 
     problems = _guard(check)

@@ -39,7 +39,9 @@ def capture_output(stdout_path: Path, stderr_path: Path) -> Iterator[int]:
         os.dup2(out, 1)
         os.dup2(err, 2)
         sys.stdout = open(1, "w", encoding="utf-8", errors="backslashreplace", closefd=False)  # noqa: SIM115
-        sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False, buffering=1)  # noqa: SIM115
+        sys.stderr = open(
+            2, "w", encoding="utf-8", errors="backslashreplace", closefd=False, buffering=1
+        )  # noqa: SIM115
         yield saved_err
     finally:
         for stream in (sys.stdout, sys.stderr):

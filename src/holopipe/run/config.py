@@ -58,22 +58,35 @@ class ConfigMismatchError(ConfigError):
 class LegacyConfig:
     """Where the legacy resolver may look (explicit list; nothing else is searched)."""
 
-    roots: list[str] = attrs.field(factory=list, metadata={"doc": "legacy folders, e.g. fase11_* outputs"})
+    roots: list[str] = attrs.field(
+        factory=list, metadata={"doc": "legacy folders, e.g. fase11_* outputs"}
+    )
 
 
 @attrs.define
 class RunConfig:
     """Top level of a config file. Stage sections are structured by each stage's Params."""
 
-    seed: int = attrs.field(metadata={"doc": "seeds every random stream (with stage and system_id)"})
-    stages: dict[str, dict[str, Any]] = attrs.field(factory=dict, metadata={"doc": "stage id -> params"})
-    impl: dict[str, str] = attrs.field(factory=dict, metadata={"doc": "stage id -> 'pkg.module:Class'"})
+    seed: int = attrs.field(
+        metadata={"doc": "seeds every random stream (with stage and system_id)"}
+    )
+    stages: dict[str, dict[str, Any]] = attrs.field(
+        factory=dict, metadata={"doc": "stage id -> params"}
+    )
+    impl: dict[str, str] = attrs.field(
+        factory=dict, metadata={"doc": "stage id -> 'pkg.module:Class'"}
+    )
     legacy: LegacyConfig = attrs.field(factory=LegacyConfig)
     pipeline: list[str] = attrs.field(
-        factory=list, metadata={"doc": "custom stage list ('pkg.module:Class'); default: the registered stages"}
+        factory=list,
+        metadata={"doc": "custom stage list ('pkg.module:Class'); default: the registered stages"},
     )
-    strict: bool = attrs.field(default=False, metadata={"doc": "undeclared files and outside writes are errors"})
-    caches: list[str] = attrs.field(factory=list, metadata={"doc": "folders stages may write outside the run"})
+    strict: bool = attrs.field(
+        default=False, metadata={"doc": "undeclared files and outside writes are errors"}
+    )
+    caches: list[str] = attrs.field(
+        factory=list, metadata={"doc": "folders stages may write outside the run"}
+    )
 
 
 def load_config_file(path: str | os.PathLike) -> dict[str, Any]:
@@ -128,7 +141,9 @@ def structure_section(cls: type, raw: Any, where: str, source: str) -> Any:
         value = converter.structure(raw or {}, cls)  # runs the field validators
         attrs.validate(value)
     except cattrs.ClassValidationError as exc:
-        raise ConfigError(f"invalid config {source}: {where}: {'; '.join(_leaf_messages(exc))}") from None
+        raise ConfigError(
+            f"invalid config {source}: {where}: {'; '.join(_leaf_messages(exc))}"
+        ) from None
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"invalid config {source}: {where}: {exc}") from None
     return value
@@ -157,7 +172,8 @@ def config_diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     lines = []
     for key in sorted(set(a) | set(b)):
         if a.get(key, "<absent>") != b.get(key, "<absent>"):
-            lines.append(f"  {key}: {json.dumps(a.get(key, '<absent>'))} -> {json.dumps(b.get(key, '<absent>'))}")
+            before, after = json.dumps(a.get(key, "<absent>")), json.dumps(b.get(key, "<absent>"))
+            lines.append(f"  {key}: {before} -> {after}")
     return lines
 
 

@@ -97,7 +97,9 @@ class StageContext:
             self.outputs.append((alias, part, cls.SCHEMA_NAME))
         return path
 
-    def map(self, fn: Callable[[Any], Any], items: Iterable[Any], key: Callable[[Any], str]) -> list[ItemResult]:
+    def map(
+        self, fn: Callable[[Any], Any], items: Iterable[Any], key: Callable[[Any], str]
+    ) -> list[ItemResult]:
         """Apply ``fn`` to each item with the run's executor; results sorted by ``key``.
 
         A failing item is recorded (status ERROR with its message, traceback in the stage's
@@ -113,7 +115,9 @@ class StageContext:
                 self.systems.setdefault(result.key, ("OK", None))
             else:
                 self.systems[result.key] = ("ERROR", result.error)
-                self.log.error("system %s failed: %s\n%s", result.key, result.error, result.traceback)
+                self.log.error(
+                    "system %s failed: %s\n%s", result.key, result.error, result.traceback
+                )
         return results
 
     def warn(self, message: str) -> None:

@@ -37,7 +37,9 @@ def _call(fn: Callable[[Any], Any], key: str, item: Any) -> ItemResult:
     try:
         return ItemResult(key, fn(item))
     except Exception as exc:  # noqa: BLE001 - collected per item by design
-        return ItemResult(key, error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
+        return ItemResult(
+            key, error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc()
+        )
 
 
 class SerialExecutor:
@@ -46,7 +48,10 @@ class SerialExecutor:
     jobs = 1
 
     def map(
-        self, fn: Callable[[Any], Any], keyed: Sequence[tuple[str, Any]], on_done: Callable[[int], None] | None = None
+        self,
+        fn: Callable[[Any], Any],
+        keyed: Sequence[tuple[str, Any]],
+        on_done: Callable[[int], None] | None = None,
     ) -> list[ItemResult]:
         results = []
         for i, (key, item) in enumerate(keyed, 1):
@@ -74,7 +79,10 @@ class ProcessExecutor:
         self.jobs = max(1, int(jobs))
 
     def map(
-        self, fn: Callable[[Any], Any], keyed: Sequence[tuple[str, Any]], on_done: Callable[[int], None] | None = None
+        self,
+        fn: Callable[[Any], Any],
+        keyed: Sequence[tuple[str, Any]],
+        on_done: Callable[[int], None] | None = None,
     ) -> list[ItemResult]:
         global _CURRENT
         if not keyed:

@@ -21,7 +21,18 @@ from holopipe.run.resolution import UnresolvedInput, resolve_input, sidecars_of
 __all__ = ["check_inputs", "undeclared_files", "writes_outside"]
 
 # Folders never watched by the outside-writes gate: VCS data and tool caches.
-IGNORED_DIRS = frozenset({".git", ".nox", ".venv", "__pycache__", ".pytest_cache", ".hypothesis", ".mypy_cache", ".ruff_cache"})
+IGNORED_DIRS = frozenset(
+    {
+        ".git",
+        ".nox",
+        ".venv",
+        "__pycache__",
+        ".pytest_cache",
+        ".hypothesis",
+        ".mypy_cache",
+        ".ruff_cache",
+    }
+)
 # A watch tree larger than this is not walked completely; the gate says so.
 MAX_WATCHED_ENTRIES = 50_000
 
@@ -51,17 +62,23 @@ def check_inputs(
             if legacy is not None:
                 problems += legacy
             elif required:
-                problems.append(f"missing_artifact: {alias}/ (no stage of this run produced {schema})")
+                problems.append(
+                    f"missing_artifact: {alias}/ (no stage of this run produced {schema})"
+                )
             continue
         if record.status not in ("OK", "WARNING"):
-            problems.append(f"missing_artifact: {alias}/ (its producer {record.stage} ended {record.status})")
+            problems.append(
+                f"missing_artifact: {alias}/ (its producer {record.stage} ended {record.status})"
+            )
             continue
         files = [o for o in record.outputs if o.name == alias and o.schema in (schema, None)]
         if not files and required:
             problems.append(f"missing_artifact: {alias}/ ({record.stage} recorded no {schema})")
         cls = get_type(schema)
         root = os.fspath(layout.root)
-        sidecars = {os.fspath(p) for p in sidecars_of(schema, (layout.root / entry.path for entry in files))}
+        sidecars = {
+            os.fspath(p) for p in sidecars_of(schema, (layout.root / entry.path for entry in files))
+        }
         for entry in files:
             path = os.path.join(root, entry.path)
             try:
@@ -70,16 +87,24 @@ def check_inputs(
                 problems.append(f"missing_artifact: {entry.path}")
                 continue
             if digest != entry.sha256:
-                problems.append(f"invalid_artifact: {entry.path}: sha256 differs from run_manifest.json (modified after it was written)")
+                problems.append(
+                    f"invalid_artifact: {entry.path}: sha256 differs from run_manifest.json "
+                    "(modified after it was written)"
+                )
                 continue
             if path in sidecars or not revalidate:  # validated with its artifact / by its producer
                 continue
             report = cls.validate_file(path)
-            problems += [f"invalid_artifact: {entry.path}: {f.code} [{f.location}]: {f.message}" for f in report.errors]
+            problems += [
+                f"invalid_artifact: {entry.path}: {f.code} [{f.location}]: {f.message}"
+                for f in report.errors
+            ]
     return problems
 
 
-def _legacy_problems(layout: RunLayout, alias: str, schema: str, legacy_roots: tuple[Path, ...]) -> list[str] | None:
+def _legacy_problems(
+    layout: RunLayout, alias: str, schema: str, legacy_roots: tuple[Path, ...]
+) -> list[str] | None:
     """``None`` when no legacy root provides ``alias``; else the schema problems of its files."""
     if not legacy_roots:
         return None
@@ -88,8 +113,11 @@ def _legacy_problems(layout: RunLayout, alias: str, schema: str, legacy_roots: t
     except UnresolvedInput:
         return None
     cls = get_type(schema)
-    return [f"invalid_artifact: {path}: {f.code} [{f.location}]: {f.message}"
-            for path in found.paths for f in cls.validate_file(path).errors]
+    return [
+        f"invalid_artifact: {path}: {f.code} [{f.location}]: {f.message}"
+        for path in found.paths
+        for f in cls.validate_file(path).errors
+    ]
 
 
 def writes_outside(watch_root: Path, since_ns: int, allowed: list[Path]) -> tuple[list[str], bool]:
@@ -103,7 +131,9 @@ def writes_outside(watch_root: Path, since_ns: int, allowed: list[Path]) -> tupl
     for folder, dirs, files in os.walk(watch_root):
         here = Path(folder).resolve()
         dirs[:] = sorted(
-            d for d in dirs if d not in IGNORED_DIRS and not any((here / d) == a for a in allowed_abs)
+            d
+            for d in dirs
+            if d not in IGNORED_DIRS and not any((here / d) == a for a in allowed_abs)
         )
         for name in sorted(files):
             seen += 1

@@ -34,7 +34,13 @@ RUNS_DIR_ENV = "HOLOPIPE_RUNS_DIR"
 #: Written inside a real-folder alias (where a symlink could not be made) naming its target.
 ALIAS_MARKER = ".alias_of"
 #: Files every stage dir holds besides its declared outputs.
-BOOKKEEPING_FILES = ("stage_summary.json", "cmd.txt", "meta_env.json", "logs/stdout.log", "logs/stderr.log")
+BOOKKEEPING_FILES = (
+    "stage_summary.json",
+    "cmd.txt",
+    "meta_env.json",
+    "logs/stdout.log",
+    "logs/stderr.log",
+)
 
 _EXPERIMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _STAGE_ID = re.compile(r"^\d{2}[a-z]?$")
@@ -48,7 +54,9 @@ class LayoutError(ValueError):
 def stage_key(stage_id: str, slug: str) -> str:
     """``<NN>_<slug>``; ids are two digits with an optional letter (``04c``)."""
     if not _STAGE_ID.match(stage_id):
-        raise LayoutError(f"stage id {stage_id!r} must be two digits and an optional letter, e.g. '06' or '04c'")
+        raise LayoutError(
+            f"stage id {stage_id!r} must be two digits and an optional letter, e.g. '06' or '04c'"
+        )
     if not _SLUG.match(slug):
         raise LayoutError(f"stage slug {slug!r} must be lower-case letters, digits and underscores")
     return f"{stage_id}_{slug}"
@@ -103,8 +111,10 @@ class RunLayout:
     def relative(self, path: str | os.PathLike) -> str:
         """``path`` relative to the run root, as a POSIX string."""
         text, prefix = os.fspath(path), os.path.join(os.fspath(self.root), "")
-        if text.startswith(prefix):  # built from the root (thousands per stage): no filesystem calls
-            return os.path.normpath(text[len(prefix):]).replace(os.sep, "/")
+        if text.startswith(
+            prefix
+        ):  # built from the root (thousands per stage): no filesystem calls
+            return os.path.normpath(text[len(prefix) :]).replace(os.sep, "/")
         return Path(os.path.relpath(Path(path).absolute(), self.root.absolute())).as_posix()
 
 

@@ -64,7 +64,10 @@ def _signature(path: Path) -> tuple[int, int, int] | None:
 
 
 def _reuse_unchanged_records(
-    previous: RunManifest, previous_document: dict[str, Any], document: dict[str, Any], report: ValidationReport
+    previous: RunManifest,
+    previous_document: dict[str, Any],
+    document: dict[str, Any],
+    report: ValidationReport,
 ) -> RunManifest | None:
     """The manifest of ``document``, re-validating only the stage records that changed.
 
@@ -95,7 +98,11 @@ def _reuse_unchanged_records(
     manifest = attrs.evolve(shell, stages=stages)
     for alias, target in manifest.aliases.items():
         if target.split("/", 1)[0] not in stages:
-            report.error("dangling_alias", f"aliases.{alias}", f"points at {target!r}, a stage with no record")
+            report.error(
+                "dangling_alias",
+                f"aliases.{alias}",
+                f"points at {target!r}, a stage with no record",
+            )
     return manifest
 
 
@@ -182,7 +189,10 @@ class ManifestStore:
                 raise ArtifactError(report)
             aliases = {**manifest.aliases, **(aliases or {})}
             manifest = attrs.evolve(
-                manifest, stages={**manifest.stages, record.stage: record}, aliases=aliases, updated_at=now
+                manifest,
+                stages={**manifest.stages, record.stage: record},
+                aliases=aliases,
+                updated_at=now,
             )
             document = {
                 **document,

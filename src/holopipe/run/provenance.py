@@ -65,7 +65,13 @@ def _cpu_model() -> str:
 def _packages_sha256() -> tuple[str, int]:
     from importlib.metadata import distributions
 
-    names = sorted({f"{d.metadata['Name']}=={d.version}".lower() for d in distributions() if d.metadata["Name"]})
+    names = sorted(
+        {
+            f"{d.metadata['Name']}=={d.version}".lower()
+            for d in distributions()
+            if d.metadata["Name"]
+        }
+    )
     return hashlib.sha256("\n".join(names).encode()).hexdigest(), len(names)
 
 

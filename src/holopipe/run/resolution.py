@@ -91,7 +91,11 @@ def resolve_input(
         producer = manifest.aliases[alias].split("/", 1)[0]
         record = manifest.stages.get(producer)
         if record is not None:
-            recorded = [layout.root / o.path for o in record.outputs if o.name == alias and o.schema in (schema, None)]
+            recorded = [
+                layout.root / o.path
+                for o in record.outputs
+                if o.name == alias and o.schema in (schema, None)
+            ]
             sidecars = sidecars_of(schema, recorded)
             paths = tuple(sorted(p for p in recorded if p not in sidecars))
             return ResolvedInput(alias, schema, paths, "manifest", producer)
@@ -101,9 +105,14 @@ def resolve_input(
             if folder.is_dir():
                 paths = _files_of_type(folder, schema)
                 if paths:
-                    log.warning("input %r resolved from legacy folder %s (resolved_from_legacy=true)", alias, folder)
+                    log.warning(
+                        "input %r resolved from legacy folder %s (resolved_from_legacy=true)",
+                        alias,
+                        folder,
+                    )
                     return ResolvedInput(alias, schema, paths, "legacy")
     raise UnresolvedInput(
         f"missing_artifact: {layout.relative(layout.root / alias)}/ "
-        f"({schema}: not given with --input, not produced in this run's manifest, not in a legacy root)"
+        f"({schema}: not given with --input, not produced in this run's manifest, "
+        "not in a legacy root)"
     )

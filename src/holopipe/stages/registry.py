@@ -13,7 +13,13 @@ from typing import Any
 
 from holopipe.stages.base import Stage
 
-__all__ = ["ENTRY_POINT_GROUP", "StageLoadError", "available_stages", "load_stage", "pipeline_stages"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "StageLoadError",
+    "available_stages",
+    "load_stage",
+    "pipeline_stages",
+]
 
 ENTRY_POINT_GROUP = "holopipe.stages"
 
@@ -55,10 +61,15 @@ def available_stages() -> dict[str, type[Stage]]:
         try:
             cls = ep.load()
         except Exception as exc:  # noqa: BLE001 - a broken plugin must not break holopipe
-            warnings.warn(f"stage plugin {ep.name} ({ep.value}) failed to load: {exc}", stacklevel=2)
+            warnings.warn(
+                f"stage plugin {ep.name} ({ep.value}) failed to load: {exc}", stacklevel=2
+            )
             continue
         if cls.ID in found:
-            warnings.warn(f"stage plugin {ep.value} ignored: id {cls.ID} exists; use config 'impl'", stacklevel=2)
+            warnings.warn(
+                f"stage plugin {ep.value} ignored: id {cls.ID} exists; use config 'impl'",
+                stacklevel=2,
+            )
             continue
         found[cls.ID] = cls
     return found
@@ -67,18 +78,22 @@ def available_stages() -> dict[str, type[Stage]]:
 def pipeline_stages(pipeline: list[str], impl: dict[str, str]) -> list[type[Stage]]:
     """The stages of a run in id order: ``pipeline`` import strings or the registered ones,
     with ``impl`` replacements applied."""
-    stages = {cls.ID: cls for cls in map(load_stage, pipeline)} if pipeline else dict(available_stages())
+    stages = (
+        {cls.ID: cls for cls in map(load_stage, pipeline)} if pipeline else dict(available_stages())
+    )
     for sid, target in impl.items():
         if sid not in stages:
-            raise StageLoadError(f"config impl.{sid}: no stage {sid} to replace (known: {', '.join(sorted(stages))})")
+            raise StageLoadError(
+                f"config impl.{sid}: no stage {sid} to replace (known: {', '.join(sorted(stages))})"
+            )
         try:
             replacement = load_stage(target)
         except StageLoadError as exc:
             raise StageLoadError(f"config impl.{sid}: {exc}") from None
         if replacement.ID != sid or replacement.interface() != stages[sid].interface():
             raise StageLoadError(
-                f"config impl.{sid}: {target} must declare id {sid} and the same inputs and outputs "
-                f"as {stages[sid].__name__}"
+                f"config impl.{sid}: {target} must declare id {sid} and the same inputs and "
+                f"outputs as {stages[sid].__name__}"
             )
         stages[sid] = replacement
     return [stages[sid] for sid in sorted(stages)]

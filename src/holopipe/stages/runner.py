@@ -24,7 +24,14 @@ import attrs
 
 from holopipe.artifacts._io import atomic_write_bytes, deferred_fsync, dumps_json, sha256_file
 from holopipe.artifacts._structure import converter
-from holopipe.artifacts.records import EXIT_CODES, Counts, StageRecord, StageSummary, SummaryMeta, SystemStatus
+from holopipe.artifacts.records import (
+    EXIT_CODES,
+    Counts,
+    StageRecord,
+    StageSummary,
+    SummaryMeta,
+    SystemStatus,
+)
 from holopipe.artifacts.registry import get_type
 from holopipe.run.capture import Progress, capture_output
 from holopipe.run.config import structure_section
@@ -55,7 +62,14 @@ def resolve_stage_inputs(
     for spec in stage.INPUTS:
         try:
             resolved.append(
-                resolve_input(spec.alias, spec.schema, run.layout, manifest, cli_inputs.get(spec.alias), legacy_roots)
+                resolve_input(
+                    spec.alias,
+                    spec.schema,
+                    run.layout,
+                    manifest,
+                    cli_inputs.get(spec.alias),
+                    legacy_roots,
+                )
             )
         except UnresolvedInput as exc:
             if spec.required:
@@ -88,14 +102,22 @@ def stage_fingerprint(
         return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()
 
     parts = {
-        "code": digest([f"{stage.__module__}:{stage.__qualname__}", stage.VERSION, code_version().holopipe_version]),
+        "code": digest(
+            [
+                f"{stage.__module__}:{stage.__qualname__}",
+                stage.VERSION,
+                code_version().holopipe_version,
+            ]
+        ),
         "params": digest({"params": converter.unstructure(params), "seed": seed}),
         "inputs": digest(sorted(input_hashes)),
     }
     return digest(parts), parts
 
 
-def _load_inputs(resolved: list[ResolvedInput]) -> tuple[dict[str, list[LoadedInput]], list[str], Counts]:
+def _load_inputs(
+    resolved: list[ResolvedInput],
+) -> tuple[dict[str, list[LoadedInput]], list[str], Counts]:
     loaded: dict[str, list[LoadedInput]] = {}
     problems: list[str] = []
     counts = Counts()
@@ -107,7 +129,10 @@ def _load_inputs(resolved: list[ResolvedInput]) -> tuple[dict[str, list[LoadedIn
             report, obj = cls._read_with_report(path)
             if not report.ok or obj is None:
                 counts.inputs_failed += 1
-                problems += [f"invalid_artifact: {path}: {f.code} [{f.location}]: {f.message}" for f in report.errors]
+                problems += [
+                    f"invalid_artifact: {path}: {f.code} [{f.location}]: {f.message}"
+                    for f in report.errors
+                ]
                 continue
             counts.inputs_ok += 1
             loaded[item.alias].append(LoadedInput(path, obj))
@@ -115,14 +140,27 @@ def _load_inputs(resolved: list[ResolvedInput]) -> tuple[dict[str, list[LoadedIn
 
 
 def _rerun_command(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Path]) -> str:
-    args = [sys.executable, "-m", "holopipe", "stage", stage.ID, "--experiment", run.layout.experiment,
-            "--runs-dir", str(run.layout.runs_dir.absolute()), "--jobs", str(run.jobs)]
+    args = [
+        sys.executable,
+        "-m",
+        "holopipe",
+        "stage",
+        stage.ID,
+        "--experiment",
+        run.layout.experiment,
+        "--runs-dir",
+        str(run.layout.runs_dir.absolute()),
+        "--jobs",
+        str(run.jobs),
+    ]
     for alias, path in sorted(cli_inputs.items()):
         args += ["--input", f"{alias}={Path(path).absolute()}"]
     return f"cd {shlex.quote(os.getcwd())} && {shlex.join(args)}\n"
 
 
-def _status(ctx: StageContext, crashed: bool, input_problems: list[str], output_problems: list[str]) -> str:
+def _status(
+    ctx: StageContext, crashed: bool, input_problems: list[str], output_problems: list[str]
+) -> str:
     if crashed or output_problems:
         return "ERROR"
     if input_problems or ctx.incomplete_reason:
@@ -147,7 +185,9 @@ def _swap_into_place(work: Path, final: Path) -> None:
         shutil.rmtree(old)
 
 
-def execute_stage(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Path] | None = None) -> int:
+def execute_stage(
+    run: RunContext, stage: type[Stage], cli_inputs: dict[str, Path] | None = None
+) -> int:
     """Run ``stage`` in ``run`` and return its exit code (0 OK, 1 WARNING, 2 INCOMPLETE, 3 ERROR).
 
     ``missing_artifact:`` / ``invalid_artifact:`` lines go to stderr as well as to the log.
@@ -176,7 +216,9 @@ def execute_stage(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Pat
     timings: dict[str, float] = {}
     # Nothing in the .partial folder is visible yet: one sync before the swap, not 2 per file.
     with deferred_fsync():
-        with capture_output(work / "logs" / "stdout.log", work / "logs" / "stderr.log") as terminal_fd:
+        with capture_output(
+            work / "logs" / "stdout.log", work / "logs" / "stderr.log"
+        ) as terminal_fd:
             handler = logging.StreamHandler(sys.stderr)
             handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
             root_logger = logging.getLogger("holopipe")
@@ -209,23 +251,37 @@ def execute_stage(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Pat
                 by_schema: dict[str, list[Path]] = {}
                 for _, path, schema in ctx.outputs:
                     by_schema.setdefault(schema, []).append(path)
-                sidecars = {(p, schema) for schema, paths in by_schema.items() for p in sidecars_of(schema, paths)}
-                for alias, path, schema in ctx.outputs:
+                sidecars = {
+                    (p, schema)
+                    for schema, paths in by_schema.items()
+                    for p in sidecars_of(schema, paths)
+                }
+                for _, path, schema in ctx.outputs:
                     if (path, schema) in sidecars:  # validated with the artifact it belongs to
                         continue
                     report = get_type(schema).validate_file(path)
-                    output_problems += [f"invalid output {work.name}/{path.relative_to(work)}: {line}" for line in report.lines()
-                                        if ": error " in line]
+                    output_problems += [
+                        f"invalid output {work.name}/{path.relative_to(work)}: {line}"
+                        for line in report.lines()
+                        if ": error " in line
+                    ]
                 if not crashed and not input_problems:
                     produced = {alias for alias, _, _ in ctx.outputs}
-                    output_problems += [f"declared output {o.alias} ({o.schema}) was not produced"
-                                        for o in stage.OUTPUTS if o.required and o.alias not in produced]
+                    output_problems += [
+                        f"declared output {o.alias} ({o.schema}) was not produced"
+                        for o in stage.OUTPUTS
+                        if o.required and o.alias not in produced
+                    ]
                 timings["outputs_s"] = time.perf_counter() - t2
                 extra = undeclared_files(work, declared)
-                outside, complete = writes_outside(Path.cwd(), start_ns, [layout.runs_dir, *_declared_caches(run)])
-                discipline = ([f"undeclared file in the stage dir: {e}" for e in extra]
-                              + [f"file written outside the run: {o}" for o in outside]
-                              + ([] if complete else ["outside-writes gate incomplete: watch tree too large"]))
+                outside, complete = writes_outside(
+                    Path.cwd(), start_ns, [layout.runs_dir, *_declared_caches(run)]
+                )
+                discipline = (
+                    [f"undeclared file in the stage dir: {e}" for e in extra]
+                    + [f"file written outside the run: {o}" for o in outside]
+                    + ([] if complete else ["outside-writes gate incomplete: watch tree too large"])
+                )
                 if run.strict:  # strict mode fails the stage on them (ERROR), not just reports
                     output_problems += discipline
                 else:
@@ -253,7 +309,9 @@ def execute_stage(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Pat
             experiment=layout.experiment,
             status=status,
             exit_code=EXIT_CODES[status],
-            meta=SummaryMeta(version.git_sha, finished_at, version.holopipe_version, version.git_dirty, run.seed),
+            meta=SummaryMeta(
+                version.git_sha, finished_at, version.holopipe_version, version.git_dirty, run.seed
+            ),
             counts=attrs.evolve(counts, outputs_rows=ctx.rows),
             errors=ctx.errors,
             warnings=ctx.warnings,
@@ -265,14 +323,25 @@ def execute_stage(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Pat
         summary.write(work / "stage_summary.json")
     _swap_into_place(work, final)
 
-    outputs = [file_record(layout, alias, final / p.relative_to(work), schema) for alias, p, schema in ctx.outputs]
+    outputs = [
+        file_record(layout, alias, final / p.relative_to(work), schema)
+        for alias, p, schema in ctx.outputs
+    ]
     known_sha = {rel: sha for _, rel, sha in input_hashes}
     inputs = []
     for item in resolved:
         for path in item.paths:
-            recorded = layout.relative(path) if item.source == "manifest" else str(Path(path).absolute())
-            entry = file_record(layout, item.alias, path, item.schema, item.resolved_from_legacy,
-                                sha256=known_sha.get(recorded if item.source == "manifest" else str(path)))
+            recorded = (
+                layout.relative(path) if item.source == "manifest" else str(Path(path).absolute())
+            )
+            entry = file_record(
+                layout,
+                item.alias,
+                path,
+                item.schema,
+                item.resolved_from_legacy,
+                sha256=known_sha.get(recorded if item.source == "manifest" else str(path)),
+            )
             inputs.append(attrs.evolve(entry, path=recorded))
     aliases = {}
     if status in ("OK", "WARNING"):
@@ -281,10 +350,20 @@ def execute_stage(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Pat
                 make_alias(layout.root, spec.alias, final / spec.alias)
                 aliases[spec.alias] = f"{key}/{spec.alias}"
     record = StageRecord(
-        stage=key, status=status, exit_code=EXIT_CODES[status], command=list(sys.argv), git_sha=version.git_sha,
-        started_at=started_at, finished_at=finished_at, fingerprint=fingerprint, fingerprint_parts=parts,
-        git_dirty=version.git_dirty, environment_sha256=environment_info()["packages_sha256"],
-        duration_s=round(timings["total_s"], 6), inputs=inputs, outputs=outputs,
+        stage=key,
+        status=status,
+        exit_code=EXIT_CODES[status],
+        command=list(sys.argv),
+        git_sha=version.git_sha,
+        started_at=started_at,
+        finished_at=finished_at,
+        fingerprint=fingerprint,
+        fingerprint_parts=parts,
+        git_dirty=version.git_dirty,
+        environment_sha256=environment_info()["packages_sha256"],
+        duration_s=round(timings["total_s"], 6),
+        inputs=inputs,
+        outputs=outputs,
     )
     run.manifest.update(record, aliases)
     return EXIT_CODES[status]
@@ -303,4 +382,3 @@ def _artifact_index(layout, final: Path, work: Path, ctx: StageContext) -> dict[
         alias: layout.relative(paths[0] if len(paths) == 1 else final / alias)
         for alias, paths in sorted(by_alias.items())
     }
-
