@@ -82,6 +82,10 @@ class StageSummary(JSONArtifact):
     counts: Counts = attrs.field(factory=Counts)
     errors: list[str] = attrs.field(factory=list)
     warnings: list[str] = attrs.field(factory=list)
+    notes: list[str] = attrs.field(
+        factory=list,
+        metadata={"doc": "findings that do not change the status (e.g. physics results, not-applicable cases)"},
+    )
     artifacts: dict[str, str] = attrs.field(
         factory=dict, metadata={"doc": "name -> path relative to the run root"}
     )

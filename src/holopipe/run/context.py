@@ -72,6 +72,7 @@ class StageContext:
     progress: Progress | None = None
     warnings: list[str] = attrs.field(factory=list)
     errors: list[str] = attrs.field(factory=list)
+    notes: list[str] = attrs.field(factory=list)
     systems: dict[str, tuple[str, str | None]] = attrs.field(factory=dict)
     metrics: dict[str, float] = attrs.field(factory=dict)
     outputs: list[tuple[str, Path, str]] = attrs.field(factory=list)
@@ -119,6 +120,11 @@ class StageContext:
                     "system %s failed: %s\n%s", result.key, result.error, result.traceback
                 )
         return results
+
+    def note(self, message: str) -> None:
+        """Record a finding that does not change the status: a result, not a problem."""
+        self.log.info(message)
+        self.notes.append(message)
 
     def warn(self, message: str) -> None:
         self.log.warning(message)

@@ -9,10 +9,12 @@ system name). A contract that cannot be evaluated is recorded as such and is nev
 Status policy:
 
 - zero evaluated contracts over the whole input: INCOMPLETE (exit 2), never a pass;
-- a prediction failing contracts is a *physics finding*, recorded in the artifact with
-  the value and tolerance; the stage ends WARNING (exit 1) with one warning per failing
-  system naming its failed contracts, so a pipeline run goes on and says why. A system
-  whose contracts could not be evaluated at all is a warning too;
+- a prediction failing contracts is a *physics finding* (deformed a > 0 must fail the null
+  energy condition), recorded in the artifact with the value and tolerance, counted in
+  the summary metrics and listed as one stage *note* per failing system: the stage did
+  its job, so the status stays OK. A failed data contract (``d_consistency``: the file
+  name, attributes and operators disagree about d) and a system whose contracts could not
+  be evaluated at all are warnings (exit 1);
 - per-system status stays OK unless the evaluation itself raised (ERROR for that system).
 
 Outputs: ``geometry_contracts/geometry_contracts.json`` and, beside it,
@@ -124,15 +126,22 @@ def prediction_contracts(
     return SystemContracts(meta.system_id, meta.family, meta.d, contract_outcomes(results))
 
 
-def failure_findings(system: SystemContracts) -> str | None:
-    """One line for a system that failed contracts or could not be checked, else None."""
-    failed = [c for c in system.contracts if c.evaluated and not c.passed]
-    if failed:
-        details = "; ".join(f"{c.name}: {c.message}" for c in failed)
-        return f"{system.system_id} fails {', '.join(c.name for c in failed)} ({details})"
-    if not any(c.evaluated for c in system.contracts):
-        return f"{system.system_id}: no contract could be evaluated"
-    return None
+#: Contracts on metadata agreeing with itself: a failure is a data problem (a warning),
+#: not a physics result (a note).
+DATA_CONTRACTS = frozenset({"d_consistency"})
+
+
+def failure_findings(system: SystemContracts, data: bool) -> str | None:
+    """One line for a system that failed data (or physics) contracts, else None."""
+    failed = [
+        c
+        for c in system.contracts
+        if c.evaluated and not c.passed and (c.name in DATA_CONTRACTS) == data
+    ]
+    if not failed:
+        return None
+    details = "; ".join(f"{c.name}: {c.message}" for c in failed)
+    return f"{system.system_id} fails {', '.join(c.name for c in failed)} ({details})"
 
 
 class GeometryPhysicsContracts(Stage):
@@ -178,6 +187,11 @@ class GeometryPhysicsContracts(Stage):
             )
             return
         for system in systems:
-            finding = failure_findings(system)
-            if finding:
-                ctx.warn(finding)
+            physics = failure_findings(system, data=False)
+            if physics:
+                ctx.note(physics)
+            data = failure_findings(system, data=True)
+            if data:
+                ctx.warn(data)
+            if not any(c.evaluated for c in system.contracts):
+                ctx.warn(f"{system.system_id}: no contract could be evaluated")

@@ -19,9 +19,10 @@ Check: for each d with Lifshitz systems, the zero-temperature mean R against zet
 which needs three distinct zeta). With too few, or no Lifshitz system at all, the check
 is recorded as not evaluated, never as a pass.
 
-Status policy: a failed check, a check that cannot be evaluated although Lifshitz
-systems exist, or nothing evaluated at all, is a warning (exit 1): the analysis is
-descriptive and 06 does not depend on it, so it does not stop the pipeline.
+Status policy: a failed check, or nothing evaluated at all, is a warning (exit 1): the
+analysis is descriptive and 06 does not depend on it, so it does not stop the pipeline. A
+check that cannot be evaluated on these data (e.g. the Lifshitz check with no Lifshitz
+system at zero temperature) is a note in the summary and ``passed: null`` in the artifact.
 
 Examples
 --------
@@ -293,7 +294,7 @@ class AnalyzeBulkEquations(Stage):
             if check.evaluated and not check.passed:
                 ctx.warn(f"check {check.name} (d = {check.d}) failed: {check.message}")
             elif not check.evaluated and check.d is not None:
-                ctx.warn(f"check {check.name} (d = {check.d}) not evaluated: {check.message}")
+                ctx.note(f"check {check.name} (d = {check.d}) not evaluated: {check.message}")
         if not evaluated_checks and not any(t.evaluated for t in trends):
             ctx.warn(
                 "nothing evaluated: no trend (every parameter has one value per group) and no check"

@@ -44,8 +44,8 @@ Quality flags (only ``ok`` rows are data):
 - ``not_applicable``: the geometry is not of the conformal ansatz the solver assumes
   (``lifshitz``/``hvlf`` families, stored ``A_t``/``A_z`` different from ``A``, or a UV exponent
   other than 1, which the solver itself refuses). One row per configured mass with M2 and Delta
-  NaN and the reason in ``method``; the system is marked WARNING ("not applicable: ...") in the
-  stage summary and one stage warning lists them. Writing
+  NaN and the reason in ``method``; one stage note (not a warning: this is the solver's
+  documented domain, not a failure) lists them. Writing
   rows rather than dropping the system keeps every (system, m2) accounted for in the dataset.
 
 A stage with no ``ok`` row at all is INCOMPLETE (nothing was computed), never a silent pass.
@@ -464,7 +464,7 @@ def system_modes(prediction: GeometryPrediction, params: EigenmodesParams) -> Sy
             reason = f"the conformal scalar solver refuses this geometry: {_one_line(exc)}"
     if reason is not None:
         rows = _placeholder_rows(prediction, masses, params, "not_applicable", reason)
-        return SystemModes(meta.system_id, rows, "WARNING", f"not applicable: {reason}")
+        return SystemModes(meta.system_id, rows, reason=f"not applicable: {reason}")
 
     warnings: list[str] = []
     try:
@@ -561,7 +561,7 @@ class BuildBulkEigenmodesDataset(Stage):
 
         skipped = sorted(r.key for r in results if r.ok and r.value.not_applicable)
         if skipped:
-            ctx.warn(
+            ctx.note(
                 f"{len(skipped)} systems not of the conformal ansatz, rows 'not_applicable': "
                 + ", ".join(skipped)
             )
