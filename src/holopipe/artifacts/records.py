@@ -84,7 +84,7 @@ class StageSummary(JSONArtifact):
     warnings: list[str] = attrs.field(factory=list)
     notes: list[str] = attrs.field(
         factory=list,
-        metadata={"doc": "findings that do not change the status (e.g. physics results, not-applicable cases)"},
+        metadata={"doc": "findings that leave the status as is (physics results, not applicable)"},
     )
     artifacts: dict[str, str] = attrs.field(
         factory=dict, metadata={"doc": "name -> path relative to the run root"}

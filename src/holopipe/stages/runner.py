@@ -315,7 +315,7 @@ def execute_stage(
             counts=attrs.evolve(counts, outputs_rows=ctx.rows),
             errors=ctx.errors,
             warnings=ctx.warnings,
-        notes=ctx.notes,
+            notes=ctx.notes,
             artifacts=_artifact_index(layout, final, work, ctx),
             systems=[SystemStatus(sid, s, e) for sid, (s, e) in sorted(ctx.systems.items())],
             timings={k: round(v, 6) for k, v in timings.items()},
