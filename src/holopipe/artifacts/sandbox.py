@@ -199,7 +199,7 @@ class SandboxGeometry(Artifact):
         root = _attributes(ds)
         legacy = "schema_name" not in root
         if legacy:
-            hint = " (a legacy sandbox file: import it)" if "name" in root else ""
+            hint = " (a legacy, pre-schema sandbox file)" if "name" in root else ""
             report.error(
                 "missing_schema", "schema_name", f"no schema_name/schema_version attributes{hint}"
             )
