@@ -26,7 +26,7 @@ import attrs
 
 from holopipe.artifacts._io import loads_json
 from holopipe.artifacts._structure import converter
-from holopipe.artifacts.records import EXIT_CODES, PipelineSummary, StageOutcome
+from holopipe.artifacts.records import EXIT_CODES, PipelineSummary, StageOutcome, StageSummary
 from holopipe.run.capture import PROGRESS_FD_ENV
 from holopipe.run.config import (
     ConfigError,
@@ -275,6 +275,17 @@ def _completed(layout: RunLayout, stage: type[Stage]) -> bool:
     )
 
 
+def _reasons(layout: RunLayout, stage: type[Stage], most: int = 3) -> list[str]:
+    """The first errors and warnings of a stage's summary, for the terminal."""
+    path = layout.stage_dir(stage.ID, stage.SLUG) / "stage_summary.json"
+    report, summary = StageSummary._read_with_report(path)
+    if summary is None:
+        return [f"(cannot read {path}: {'; '.join(report.lines()[:1])})"]
+    lines = [f"error: {e}" for e in summary.errors] + [f"warning: {w}" for w in summary.warnings]
+    more = f"... {len(lines) - most} more in {path}" if len(lines) > most else None
+    return lines[:most] + ([more] if more else [])
+
+
 def run_stage(
     runs_dir: Path,
     experiment: str,
@@ -356,6 +367,9 @@ def run_pipeline(
             status = {v: k for k, v in EXIT_CODES.items()}.get(code, "ERROR")
             duration = time.perf_counter() - t0
             echo(f"{key}: {status} in {duration:.2f} s")
+            if code:
+                for line in _reasons(layout, stage):
+                    echo(f"    {line}")
             outcomes.append(StageOutcome(key, status, code, "ran", round(duration, 6)))
             worst = max(worst, code)
             if code >= 2:
@@ -368,4 +382,6 @@ def run_pipeline(
             experiment, worst, started_at, utc_now(), list(sys.argv), outcomes
         )
         summary.write(layout.pipeline_summary_path)
+    verdict = {v: k for k, v in EXIT_CODES.items()}.get(worst, "ERROR")
+    echo(f"{experiment}: {verdict} (exit {worst}); {layout.pipeline_summary_path}")
     return worst
