@@ -137,7 +137,8 @@ def test_a_stage_exiting_without_its_summary_is_an_error(in_tmp: Path):
     )
     lines: list[str] = []
     assert run_pipeline(Path("runs"), "x", config, echo=lines.append) == 3
-    assert "01_exits_early: ERROR" in lines[-1]
+    assert any(line.startswith("01_exits_early: ERROR") for line in lines)
+    assert lines[-1].startswith("x: ERROR (exit 3)")
     root = in_tmp / "runs" / "x"
     s = summary(root, "01_exits_early")
     assert (

@@ -42,7 +42,10 @@ def test_second_run_with_nothing_changed_reruns_no_stage(chain_run: Path, in_tmp
     manifest_before = (chain_run / "run_manifest.json").read_bytes()
     done = cli("run", "--experiment", "x", cwd=in_tmp)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == [f"{key}: up to date (OK), skipped" for key in KEYS]
+    assert done.stdout.splitlines() == [
+        *(f"{key}: up to date (OK), skipped" for key in KEYS),
+        "x: OK (exit 0); runs/x/pipeline_summary.json",
+    ]
     assert {key: file_stats(chain_run / key) for key in KEYS} == before  # same inodes and mtimes
     assert (chain_run / "run_manifest.json").read_bytes() == manifest_before
     outcome = load_json(chain_run / "pipeline_summary.json")
