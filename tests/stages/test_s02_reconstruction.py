@@ -17,6 +17,7 @@ import shutil
 import netCDF4
 import numpy as np
 import pytest
+from scipy.optimize import brentq
 
 from holopipe.artifacts.identity import system_id
 from holopipe.artifacts.prediction import GeometryPrediction
@@ -25,6 +26,7 @@ from holopipe.data.sandbox import SandboxSpec, UniversePlan, generate_universe
 from holopipe.pipeline import resolve_config, run_pipeline, run_stage
 from holopipe.run.config import ConfigError
 from holopipe.science.geometry import FamilyParams
+from holopipe.science.sturm_liouville import ConformalGeometry, solve_scalar_modes_on
 
 S01 = "holopipe.stages.s01_sandbox:GenerateSandboxGeometries"
 S02 = "holopipe.stages.s02_reconstruction:EmergentGeometryEngine"
@@ -107,6 +109,38 @@ def test_abel_round_trip_within_the_physics_tolerance(zero_temperature):
         assert provenance["delta"] == pytest.approx(1.8, rel=1e-6)
     assert summary["metrics"]["zero_temperature.max_A_max_abs_error"] <= 5e-4
     assert summary["metrics"]["zero_temperature.family_accuracy"] == 1.0
+
+
+# Zeros of J_{+-nu} in closed form for d = 3: nu = 1/2 (m2 = -2): J_{1/2} ~ sin t, J_{-1/2} ~ cos t;
+# nu = 3/2 (m2 = 0): J_{3/2} ~ sin t / t - cos t, zeros of tan t = t in (n pi, (n + 1/2) pi).
+BESSEL_ZEROS = {
+    (-2.0, "standard"): [np.pi * n for n in (1, 2, 3)],
+    (-2.0, "alternative"): [np.pi * (n - 0.5) for n in (1, 2, 3)],
+    (0.0, "standard"): [
+        brentq(lambda t: np.sin(t) - t * np.cos(t), np.pi * n + 0.1, np.pi * (n + 0.5) - 1e-9)
+        for n in (1, 2, 3)
+    ],
+}
+
+
+@pytest.mark.parametrize(("m2", "quantization"), sorted(BESSEL_ZEROS))
+def test_hard_wall_spectrum_of_reconstructed_ads_is_the_bessel_zeros(
+    zero_temperature, m2, quantization
+):
+    """PHYSICS.md scalar check on the stage's own output: pure AdS_4 reconstructed from G2, a
+    Dirichlet wall at the deepest turning point: M_n z_IR = j_{+-nu,n} to 1e-5 (psi ~ z^{3/2}
+    J_{+-nu}(M z) for Delta_+-), with the solver's error estimates within stage 06's 1e-5."""
+    _, _, (_, _, predictions) = zero_temperature
+    prediction = predictions[ROUND_TRIP[0].system_id]
+    z = prediction.z
+    geometry = ConformalGeometry.from_arrays(z, prediction.A, prediction.f, d=3)
+    spectrum = solve_scalar_modes_on(
+        geometry, m2, n_modes=3, z_ir=z[-1], quantization=quantization, n_grid=192
+    )
+    np.testing.assert_allclose(
+        np.sqrt(spectrum.M2) * z[-1], BESSEL_ZEROS[m2, quantization], rtol=1e-5
+    )
+    assert np.max(spectrum.M2_error / spectrum.M2) <= 1e-5
 
 
 def test_predictions_carry_the_sandbox_identity_and_provenance(zero_temperature):
