@@ -26,7 +26,13 @@ import attrs
 
 from holopipe.artifacts._io import loads_json
 from holopipe.artifacts._structure import converter
-from holopipe.artifacts.records import EXIT_CODES, PipelineSummary, StageOutcome, StageSummary
+from holopipe.artifacts.records import (
+    EXIT_CODES,
+    FileRecord,
+    PipelineSummary,
+    StageOutcome,
+    StageSummary,
+)
 from holopipe.run.capture import PROGRESS_FD_ENV
 from holopipe.run.config import (
     ConfigError,
@@ -151,6 +157,19 @@ class StageState:
     reason: str
 
 
+def _unchanged(path: str, entry: FileRecord) -> bool:
+    """The file is still the one recorded: same size and modification time (make-style)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    return (
+        stat.S_ISREG(st.st_mode)
+        and st.st_size == entry.size
+        and (not entry.mtime_ns or st.st_mtime_ns == entry.mtime_ns)
+    )
+
+
 def _state(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Path]) -> StageState:
     manifest = run.manifest.load()
     record = manifest.stages.get(stage.key()) if manifest else None
@@ -169,15 +188,11 @@ def _state(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Path]) -> 
     if changed:
         return StageState(stage.key(), status, duration, False, f"{', '.join(changed)} changed")
     root = os.fspath(run.layout.root)
-    for output in record.outputs:
-        try:
-            st = os.stat(os.path.join(root, output.path))
-        except OSError:
-            st = None
-        if st is None or not stat.S_ISREG(st.st_mode) or st.st_size != output.size:
-            return StageState(
-                stage.key(), status, duration, False, f"output {output.path} missing or modified"
-            )
+    for kind, entries in (("output", record.outputs), ("input", record.inputs)):
+        for entry in entries:
+            if not _unchanged(os.path.join(root, entry.path), entry):
+                reason = f"{kind} {entry.path} missing or modified"
+                return StageState(stage.key(), status, duration, False, reason)
     return StageState(stage.key(), status, duration, True, "up to date")
 
 
@@ -333,6 +348,15 @@ def run_pipeline(
         worst = 0
         for index, stage in enumerate(selected):
             key = stage.key()
+            # Up to date (fingerprint, and outputs unchanged by size and mtime): nothing runs,
+            # so its inputs need no gate; a stage about to run gets the full gate.
+            state = _state(run, stage, cli_inputs)
+            if state.up_to_date:
+                echo(f"{key}: up to date ({state.status}), skipped")
+                outcomes.append(
+                    StageOutcome(key, "SKIPPED", 0, "up_to_date", reason="fingerprint unchanged")
+                )
+                continue
             given = {s.alias for s in stage.INPUTS if s.alias in cli_inputs}
             needs = [(s.alias, s.schema, s.required) for s in stage.INPUTS if s.alias not in given]
             problems = check_inputs(
@@ -347,13 +371,6 @@ def run_pipeline(
                 )
                 worst = 2
                 break
-            state = _state(run, stage, cli_inputs)
-            if state.up_to_date:
-                echo(f"{key}: up to date ({state.status}), skipped")
-                outcomes.append(
-                    StageOutcome(key, "SKIPPED", 0, "up_to_date", reason="fingerprint unchanged")
-                )
-                continue
             echo(f"{key}: running ({state.reason})")
             t0 = time.perf_counter()
             code = _run_in_child(run, stage, cli_inputs, lock.fd, on_progress)

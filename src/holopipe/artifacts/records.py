@@ -128,7 +128,10 @@ class FileRecord:
     path: str = attrs.field(metadata={"doc": "relative to runs/<experiment>/"})
     sha256: str
     schema: str | None = None
-    size: int = attrs.field(default=0, metadata={"doc": "bytes; a cheap up-to-date check"})
+    size: int = attrs.field(
+        default=0, metadata={"doc": "bytes; with mtime_ns, a cheap up-to-date check"}
+    )
+    mtime_ns: int = attrs.field(default=0, metadata={"doc": "modification time when recorded (ns)"})
     resolved_from_legacy: bool = False
 
 

@@ -38,12 +38,14 @@ def file_record(
     """A manifest entry for ``path`` with its size and sha256 (hashed unless given)."""
     from holopipe.artifacts._io import sha256_file
 
+    st = os.stat(path)
     return FileRecord(
         name=name,
         path=layout.relative(path),
         sha256=sha256 or sha256_file(path),
         schema=schema,
-        size=path.stat().st_size,
+        size=st.st_size,
+        mtime_ns=st.st_mtime_ns,
         resolved_from_legacy=resolved_from_legacy,
     )
 

@@ -91,8 +91,9 @@ def resolve_input(
         producer = manifest.aliases[alias].split("/", 1)[0]
         record = manifest.stages.get(producer)
         if record is not None:
+            root = layout.root
             recorded = [
-                layout.root / o.path
+                root / o.path
                 for o in record.outputs
                 if o.name == alias and o.schema in (schema, None)
             ]
