@@ -44,7 +44,6 @@ from typing import Any
 
 import attrs
 import numpy as np
-from scipy.interpolate import CubicSpline
 
 from holopipe.artifacts.identity import system_id
 from holopipe.artifacts.prediction import GeometryPrediction
@@ -446,6 +445,8 @@ class TruthComparison:
 
 
 def _max_abs_difference(z_true: np.ndarray, true: np.ndarray, z: np.ndarray, values: np.ndarray):
+    from scipy.interpolate import CubicSpline
+
     inside = (z >= z_true[0]) & (z <= z_true[-1])
     if not inside.any():
         return None

@@ -48,8 +48,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.interpolate import CubicHermiteSpline, CubicSpline, PchipInterpolator
-from scipy.optimize import brentq
 
 __all__ = [
     "GeodesicLengths",
@@ -156,6 +154,8 @@ def _as_radial_arrays(z: ArrayLike, values: ArrayLike, name: str) -> tuple[np.nd
 def _warp_from_arrays(
     z: np.ndarray, warp: np.ndarray, uv_exponent: float
 ) -> tuple[RadialFunction, Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]]:
+    from scipy.interpolate import CubicSpline
+
     spline = CubicSpline(np.log(z), warp)
     d1, d2 = spline.derivative(1), spline.derivative(2)
     log_z0 = np.log(z[0])
@@ -181,6 +181,8 @@ def _warp_from_arrays(
 
 
 def _blackening_from_arrays(z: np.ndarray, f: np.ndarray, z_h: float | None) -> RadialFunction:
+    from scipy.interpolate import CubicSpline
+
     if z_h is None:
         if np.any(f <= 0):
             raise ValueError("z_h: f changes sign on the grid; pass the horizon z_h")
@@ -211,6 +213,8 @@ def _blackening_from_arrays(z: np.ndarray, f: np.ndarray, z_h: float | None) -> 
 
 def _first_root(fn: RadialFunction, grid: np.ndarray) -> float | None:
     """First point of ``grid`` where fn >= 0 is bracketed and refined; None if fn < 0 throughout."""
+    from scipy.optimize import brentq
+
     values = fn(grid)
     hit = np.flatnonzero(~(values < 0))
     if hit.size == 0:
@@ -433,6 +437,8 @@ def geodesic_lengths(
     >>> bool(np.allclose(out.length_reg, 2 * np.log([0.5, 2.0]), atol=1e-9))
     True
     """
+    from scipy.interpolate import CubicHermiteSpline, PchipInterpolator
+
     x_arr = _validated_separations(x)
     x_min, x_max = float(x_arr.min()), float(x_arr.max())
     sl = _prepare_slice(A, f, z, z_h, uv_exponent, (1e-3 * x_min, 8.0 * x_max))

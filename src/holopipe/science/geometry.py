@@ -41,7 +41,6 @@ from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.optimize import brentq
 
 from holopipe.science._derivatives import (
     DEFAULT_STENCIL,
@@ -533,6 +532,8 @@ def locate_horizon(z: ArrayLike, f: ArrayLike, *, stencil: int = DEFAULT_STENCIL
     >>> round(locate_horizon(z, 1 - (z / 1.2) ** 3), 12)
     1.2
     """
+    from scipy.optimize import brentq
+
     grid, blackening = _checked_profiles(z, f)
     if grid.size < stencil or not np.all(np.isfinite(blackening)) or blackening[0] <= 0:
         return None

@@ -33,7 +33,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import gammaln, kve
 
 from holopipe.science._derivatives import DEFAULT_STENCIL, derivatives
 from holopipe.science.contracts import ContractResult
@@ -80,6 +79,8 @@ def massive_propagator(r: ArrayLike, m: float, d: int) -> np.ndarray:
     >>> bool(np.allclose(massive_propagator(r, 1.0, 3), np.exp(-r) / (4 * np.pi * r)))
     True
     """
+    from scipy.special import gammaln, kve
+
     grid = _positive_grid(r, "r")
     if isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 2:
         raise ValueError(f"d must be an integer >= 2, got {d!r}")

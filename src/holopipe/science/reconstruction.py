@@ -45,8 +45,6 @@ from types import MappingProxyType
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.interpolate import CubicSpline, make_lsq_spline
-from scipy.optimize import least_squares
 
 from holopipe.science.boundary import geodesic_lengths
 from holopipe.science.geometry import FAMILIES, FamilyParams, horizon_from_temperature
@@ -230,6 +228,8 @@ def _slope_in_log_x(log_x: np.ndarray, length: np.ndarray) -> np.ndarray:
     quintic pieces keep the bias of a smooth L at ~1e-9 (1e-7 at the ends). L = 2 ln x (AdS) is
     reproduced exactly.
     """
+    from scipy.interpolate import make_lsq_spline
+
     step = float(np.median(np.diff(log_x)))
     m = max(_SLOPE_MIN_POINTS_PER_KNOT, math.ceil(_SLOPE_KNOT_SPACING / step))
     interior = log_x[m:-m:m]
@@ -290,6 +290,8 @@ def reconstruct_warp_factor(x: ArrayLike, G2: ArrayLike, delta: float) -> WarpFa
     >>> bool(np.allclose(rec.A, -np.log(rec.z), atol=1e-6))
     True
     """
+    from scipy.interpolate import CubicSpline
+
     x_arr, g_arr = _validated_boundary_data(x, G2, delta)
     length = -np.log(g_arr) / delta
     log_x = np.log(x_arr)
@@ -379,6 +381,8 @@ def _fit_family(
     d: int,
     bounds: Mapping[str, tuple[float, float]],
 ) -> FamilyFit:
+    from scipy.optimize import least_squares
+
     names = _PARAMETER_NAMES[family]
     scale = 1.0 / math.sqrt(x.size)
     failed = np.full(x.size, 1e3 * scale)

@@ -69,12 +69,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import numpy as np
-from scipy.interpolate import CubicSpline, PPoly
-from scipy.linalg import eigh_tridiagonal
-from scipy.optimize import brentq
+
+if TYPE_CHECKING:
+    from scipy.interpolate import PPoly
 
 __all__ = [
     "HORIZON_F_TOL",
@@ -210,6 +210,8 @@ class _SplineWithUVSeries:
 
     @classmethod
     def fit(cls, z: np.ndarray, values: np.ndarray, powers: tuple[int, ...]) -> _SplineWithUVSeries:
+        from scipy.interpolate import CubicSpline, PPoly
+
         spline = CubicSpline(z, values)
         n_fit = _uv_fit_size(z)
         z_fit, values_fit = z[:n_fit], values[:n_fit]
@@ -404,6 +406,7 @@ class ConformalGeometry:
 
     def horizon(self) -> float:
         """Zero of f at (or one grid spacing past) the end of the data, e.g. for f on (0, z_h)."""
+        from scipy.optimize import brentq
 
         def f_at(z: float) -> float:
             return float(self.blackening(np.array([z]))[0])
@@ -555,6 +558,8 @@ def _discretise(setup: _Setup, n_cells: int) -> tuple[np.ndarray, ...]:
 def _lowest_modes(
     setup: _Setup, n_cells: int, n_modes: int, vectors: bool
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    from scipy.linalg import eigh_tridiagonal
+
     diag, off, weight, centres = _discretise(setup, n_cells)
     scale = 1.0 / np.sqrt(weight)  # Wd^{-1/2} K Wd^{-1/2} keeps the problem symmetric
     result = eigh_tridiagonal(
