@@ -99,3 +99,22 @@ def test_second_run_is_a_no_op(toy_runs):
     again = holopipe("run", "--experiment", "toy", "--to", "06", cwd=cwd)
     assert again.returncode == 0, again.stderr
     assert again.stdout.count("up to date") == 7
+
+
+def test_examples_run(toy_runs, tmp_path):
+    cwd, _, _ = toy_runs
+    explore = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "explore_run.py"), str(cwd / "runs" / "toy")],
+        capture_output=True,
+        text=True,
+    )
+    assert explore.returncode == 0, explore.stderr
+    assert "usable eigenmode rows" in explore.stdout
+    quickstart = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "artifacts_quickstart.py"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert quickstart.returncode == 0, quickstart.stderr
+    assert "refused to write" in quickstart.stdout
+    assert (tmp_path / "ads_d3_example_geometry.npz").is_file()
