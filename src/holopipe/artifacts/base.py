@@ -22,7 +22,10 @@ from holopipe.artifacts._structure import check_structure, converter, structure_
 from holopipe.artifacts.report import ArtifactError, ValidationReport
 from holopipe.artifacts.versions import upgrade_document
 
-__all__ = ["Artifact", "JSONArtifact", "sniff_format"]
+__all__ = ["HEADER", "Artifact", "JSONArtifact", "sniff_format", "structure_versioned"]
+
+#: The keys every versioned document (a JSON artifact, an embedded meta) starts with.
+HEADER = ("schema_name", "schema_version")
 
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -47,6 +50,56 @@ def sniff_format(path: str | os.PathLike) -> str | None:
     if b"," in head.split(b"\n", 1)[0]:
         return "csv"
     return None
+
+
+def structure_versioned(
+    doc: Any,
+    schema_name: str,
+    version: str,
+    body: type,
+    report: ValidationReport,
+    where: str = "",
+    whole: str | None = None,
+) -> Any:
+    """Check a versioned document's header, upgrade an older version, structure the rest.
+
+    Parameters
+    ----------
+    doc : object
+        The parsed JSON document (a JSON artifact, or the meta embedded in an NPZ/CSV one).
+    schema_name, version : str
+        The type the document must declare and the version this holopipe writes.
+    body : type
+        attrs class of the document without its header.
+    where : str
+        Location prefix of the findings (``"meta_json"``); ``whole`` names the document
+        itself when it is not an object (default: ``where`` or ``"<root>"``).
+
+    Returns
+    -------
+    The structured body, or ``None`` with the reasons in ``report``.
+    """
+    prefix = f"{where}." if where else ""
+    if not isinstance(doc, dict):
+        report.error("wrong_type", whole or where or "<root>", "expected a JSON object")
+        return None
+    for key in HEADER:
+        if key not in doc:
+            report.error("missing_key", prefix + key, "required key is missing")
+            return None
+    if doc["schema_name"] != schema_name:
+        found = doc["schema_name"]
+        report.error(
+            "wrong_schema", prefix + "schema_name", f"expected {schema_name!r}, got {found!r}"
+        )
+        return None
+    doc = upgrade_document(
+        schema_name, doc["schema_version"], version, doc, report, prefix + "schema_version"
+    )
+    if doc is None:
+        return None
+    fields = {k: v for k, v in doc.items() if k not in HEADER}
+    return structure_checked(body, fields, report, where)
 
 
 class Artifact:
@@ -172,7 +225,6 @@ class JSONArtifact(Artifact):
     FORMAT = "json"
     CONTAINERS = ("json",)
     SUFFIXES = (".json",)
-    _HEADER = ("schema_name", "schema_version")
 
     @classmethod
     def _declared_schema(cls, path: Path) -> str | None:
@@ -190,33 +242,7 @@ class JSONArtifact(Artifact):
     @classmethod
     def from_document(cls, doc: Any, report: ValidationReport) -> Self | None:
         """Check the header, upgrade an older version, then structure the body."""
-        if not isinstance(doc, dict):
-            report.error("wrong_type", "<root>", "expected a JSON object at the top level")
-            return None
-        name = doc.get("schema_name")
-        if name is None:
-            report.error("missing_key", "schema_name", "required key is missing")
-            return None
-        if name != cls.SCHEMA_NAME:
-            report.error(
-                "wrong_schema", "schema_name", f"expected {cls.SCHEMA_NAME!r}, got {name!r}"
-            )
-            return None
-        if "schema_version" not in doc:
-            report.error("missing_key", "schema_version", "required key is missing")
-            return None
-        doc = upgrade_document(
-            cls.SCHEMA_NAME,
-            doc["schema_version"],
-            cls.SCHEMA_VERSION,
-            doc,
-            report,
-            "schema_version",
-        )
-        if doc is None:
-            return None
-        body = {k: v for k, v in doc.items() if k not in cls._HEADER}
-        return structure_checked(cls, body, report)
+        return structure_versioned(doc, cls.SCHEMA_NAME, cls.SCHEMA_VERSION, cls, report)
 
     @classmethod
     def _load(cls, path: Path, report: ValidationReport) -> Self | None:

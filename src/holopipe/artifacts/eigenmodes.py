@@ -37,11 +37,10 @@ from typing import Any, ClassVar, Literal, Self
 import attrs
 
 from holopipe.artifacts._io import JSONDecodeIssue, atomic_write_bytes, dumps_json, loads_json
-from holopipe.artifacts._structure import check_structure, converter, structure_checked
-from holopipe.artifacts.base import Artifact
+from holopipe.artifacts._structure import check_structure, converter
+from holopipe.artifacts.base import Artifact, structure_versioned
 from holopipe.artifacts.checks import check_d_against_name, check_family
 from holopipe.artifacts.report import ValidationReport
-from holopipe.artifacts.versions import upgrade_document
 
 __all__ = ["COLUMNS", "UNITS", "EigenmodeRow", "EigenmodesDataset", "EigenmodesMeta"]
 
@@ -149,7 +148,6 @@ class EigenmodesDataset(Artifact):
     FORMAT: ClassVar[str] = "csv"
     CONTAINERS: ClassVar[tuple[str, ...]] = ("csv",)
     SUFFIXES: ClassVar[tuple[str, ...]] = (".csv",)
-    _HEADER: ClassVar[tuple[str, ...]] = ("schema_name", "schema_version")
 
     rows: list[EigenmodeRow] = attrs.field(
         converter=_sorted_rows, metadata={"doc": "sorted by (system_id, m2, mode_id, branch)"}
@@ -219,32 +217,9 @@ class EigenmodesDataset(Artifact):
         except JSONDecodeIssue as exc:
             report.error("malformed_json", "<meta>", f"{meta_path.name}: {exc}")
             return None
-        if not isinstance(doc, dict):
-            report.error("wrong_type", "<meta>", "expected a JSON object at the top level")
-            return None
-        for key in cls._HEADER:
-            if key not in doc:
-                report.error("missing_key", f"meta.{key}", "required key is missing")
-                return None
-        if doc["schema_name"] != cls.SCHEMA_NAME:
-            report.error(
-                "wrong_schema",
-                "meta.schema_name",
-                f"expected {cls.SCHEMA_NAME!r}, got {doc['schema_name']!r}",
-            )
-            return None
-        doc = upgrade_document(
-            cls.SCHEMA_NAME,
-            doc["schema_version"],
-            cls.SCHEMA_VERSION,
-            doc,
-            report,
-            "meta.schema_version",
+        return structure_versioned(
+            doc, cls.SCHEMA_NAME, cls.SCHEMA_VERSION, EigenmodesMeta, report, "meta", "<meta>"
         )
-        if doc is None:
-            return None
-        body = {k: v for k, v in doc.items() if k not in cls._HEADER}
-        return structure_checked(EigenmodesMeta, body, report, "meta")
 
     # -- checking -----------------------------------------------------------------------
     def _check_fields(self, report: ValidationReport) -> None:

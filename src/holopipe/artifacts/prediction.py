@@ -26,8 +26,8 @@ import numpy as np
 
 from holopipe.artifacts._arrays import array_field, optional_array_field, read_npz_members
 from holopipe.artifacts._io import atomic_write_bytes, dumps_json, npz_bytes
-from holopipe.artifacts._structure import check_structure, converter, structure_checked
-from holopipe.artifacts.base import Artifact
+from holopipe.artifacts._structure import check_structure, converter
+from holopipe.artifacts.base import Artifact, structure_versioned
 from holopipe.artifacts.checks import (
     check_d_against_name,
     check_equal_lengths,
@@ -37,7 +37,6 @@ from holopipe.artifacts.checks import (
     check_strictly_increasing,
 )
 from holopipe.artifacts.report import ValidationReport
-from holopipe.artifacts.versions import upgrade_document
 
 __all__ = ["GeometryMeta", "GeometryPrediction"]
 
@@ -148,28 +147,9 @@ class GeometryPrediction(Artifact):
         except ValueError as exc:
             report.error("malformed_json", "meta_json", str(exc))
             return None
-        if not isinstance(doc, dict):
-            report.error("wrong_type", "meta_json", "expected a JSON object")
-            return None
-        if doc.get("schema_name") != cls.SCHEMA_NAME:
-            report.error(
-                "wrong_schema",
-                "meta_json.schema_name",
-                f"expected {cls.SCHEMA_NAME!r}, got {doc.get('schema_name')!r}",
-            )
-            return None
-        doc = upgrade_document(
-            cls.SCHEMA_NAME,
-            doc.get("schema_version"),
-            cls.SCHEMA_VERSION,
-            doc,
-            report,
-            "meta_json.schema_version",
+        return structure_versioned(
+            doc, cls.SCHEMA_NAME, cls.SCHEMA_VERSION, GeometryMeta, report, "meta_json"
         )
-        if doc is None:
-            return None
-        body = {k: v for k, v in doc.items() if k not in ("schema_name", "schema_version")}
-        return structure_checked(GeometryMeta, body, report, "meta_json")
 
     def _check_fields(self, report: ValidationReport) -> None:
         for name, array in self.arrays().items():

@@ -52,7 +52,7 @@ from holopipe.artifacts._arrays import (
 )
 from holopipe.artifacts._io import JSONDecodeIssue, atomic_write_bytes, dumps_json, loads_json
 from holopipe.artifacts._structure import check_structure, converter, structure_checked
-from holopipe.artifacts.base import Artifact
+from holopipe.artifacts.base import HEADER, Artifact
 from holopipe.artifacts.checks import (
     check_d_against_name,
     check_equal_lengths,
@@ -71,7 +71,6 @@ __all__ = ["BoundaryData", "BulkTruth", "Operator", "SandboxGeometry", "SandboxM
 HUGE_CURVATURE = 1e6
 
 _OPERATOR_NAME = re.compile(r"^[A-Za-z0-9_]+$")
-_HEADER = ("schema_name", "schema_version")
 _TRUTH_REQUIRED = ("z_grid", "A_truth", "f_truth")
 _TRUTH_OPTIONAL = ("A_t_truth", "A_z_truth", "c_function", "R_truth")
 # Legacy root attributes that are family parameters (LEGACY.md), kept under their own names.
@@ -242,7 +241,7 @@ class SandboxGeometry(Artifact):
         if legacy:
             meta_raw = _legacy_meta_raw(root, truth, boundary, path, report)
         else:
-            meta_raw = {k: v for k, v in root.items() if k not in _HEADER}
+            meta_raw = {k: v for k, v in root.items() if k not in HEADER}
             if "params" in meta_raw:
                 params = _parse_json_attr(meta_raw.pop("params"), "params", report)
                 if params is not None:
