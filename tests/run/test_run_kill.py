@@ -173,8 +173,11 @@ def _check_interrupted_runs_recover(
     seed: int,
     jobs: int,
     group_only: bool = False,
+    sleep_s: float = 0.01,
 ) -> None:
-    stages = {f"{i:02d}": {"n_systems": n_systems, "sleep_s": 0.01} for i in range(1, n_stages + 1)}
+    stages = {
+        f"{i:02d}": {"n_systems": n_systems, "sleep_s": sleep_s} for i in range(1, n_stages + 1)
+    }
     config = write_config(tmp_path / "c.json", sleepy(n_stages), stages=stages)
     reference = cli("run", "-e", "reference", "--config", config, "--jobs", jobs, cwd=tmp_path)
     assert reference.returncode == 0, reference.stderr
@@ -238,6 +241,8 @@ def test_sigkill_many_times(tmp_path: Path, jobs: int):
         seed=7 + jobs,
         jobs=jobs,
         group_only=jobs > 1,
+        # Workers share the sleep: keep each stage long enough for the kills to land.
+        sleep_s=0.02 * jobs,
     )
 
 
