@@ -141,7 +141,20 @@ def dumps_json(obj: Any, compact: bool = False) -> str:
     '{"a":0.1,"b":1}\\n'
     """
     layout = {"separators": (",", ":")} if compact else {"indent": 2}
-    return json.dumps(_json_ready(obj), sort_keys=True, allow_nan=False, **layout) + "\n"
+    try:  # most documents have no NaN and no numpy object: no need to walk them first
+        text = json.dumps(obj, sort_keys=True, allow_nan=False, default=_numpy_value, **layout)
+    except (ValueError, TypeError):
+        text = json.dumps(_json_ready(obj), sort_keys=True, allow_nan=False, **layout)
+    return text + "\n"
+
+
+def _numpy_value(value: Any) -> Any:
+    """``json.dumps`` hook for the numpy objects the plain encoder does not know."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 class JSONDecodeIssue(ValueError):
