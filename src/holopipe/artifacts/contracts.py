@@ -19,6 +19,7 @@ Examples
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar, Literal, Self
 
@@ -31,6 +32,7 @@ from holopipe.artifacts.report import ValidationReport
 
 __all__ = [
     "ContractCounts",
+    "count_contracts",
     "ContractOutcome",
     "ContractsSummary",
     "GeometryContracts",
@@ -72,6 +74,26 @@ class ContractCounts:
     not_evaluated: int = 0
 
 
+def count_contracts(
+    systems: Iterable[SystemContracts],
+) -> tuple[ContractCounts, dict[str, ContractCounts]]:
+    """Evaluated, passed, failed and not-evaluated counts: overall and per contract name."""
+    totals = ContractCounts()
+    per: dict[str, ContractCounts] = {}
+    for system in systems:
+        for c in system.contracts:
+            for counts in (totals, per.setdefault(c.name, ContractCounts())):
+                if not c.evaluated:
+                    counts.not_evaluated += 1
+                    continue
+                counts.evaluated += 1
+                if c.passed:
+                    counts.passed += 1
+                else:
+                    counts.failed += 1
+    return totals, per
+
+
 @attrs.define
 class ContractsSummary(JSONArtifact):
     """``contracts_summary.json``: totals and a verdict for CI."""
@@ -104,19 +126,7 @@ class GeometryContracts(JSONArtifact):
 
     def summary(self) -> ContractsSummary:
         """Totals per contract and overall; INCOMPLETE when nothing was evaluated."""
-        totals = ContractCounts()
-        per: dict[str, ContractCounts] = {}
-        for system in self.systems:
-            for c in system.contracts:
-                for counts in (totals, per.setdefault(c.name, ContractCounts())):
-                    if not c.evaluated:
-                        counts.not_evaluated += 1
-                        continue
-                    counts.evaluated += 1
-                    if c.passed:
-                        counts.passed += 1
-                    else:
-                        counts.failed += 1
+        totals, per = count_contracts(self.systems)
         verdict = (
             "INCOMPLETE" if totals.evaluated == 0 else ("PASS" if totals.failed == 0 else "FAIL")
         )

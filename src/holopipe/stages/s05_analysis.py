@@ -40,7 +40,12 @@ import attrs
 import numpy as np
 
 from holopipe.artifacts.analysis import AnalyticCheck, BulkAnalysis, FamilyGroup, ParameterTrend
-from holopipe.artifacts.contracts import ContractCounts, GeometryContracts, SystemContracts
+from holopipe.artifacts.contracts import (
+    ContractCounts,
+    GeometryContracts,
+    SystemContracts,
+    count_contracts,
+)
 from holopipe.artifacts.equations import BulkEquations, SystemEquations
 from holopipe.run.context import StageContext
 from holopipe.run.provenance import code_version
@@ -185,19 +190,7 @@ def _lifshitz_checks(
 
 
 def _contract_counts(systems: Iterable[SystemContracts]) -> dict[str, ContractCounts]:
-    counts: dict[str, ContractCounts] = {}
-    for system in systems:
-        for c in system.contracts:
-            entry = counts.setdefault(c.name, ContractCounts())
-            if not c.evaluated:
-                entry.not_evaluated += 1
-                continue
-            entry.evaluated += 1
-            if c.passed:
-                entry.passed += 1
-            else:
-                entry.failed += 1
-    return dict(sorted(counts.items()))
+    return dict(sorted(count_contracts(systems)[1].items()))
 
 
 def analyse(
