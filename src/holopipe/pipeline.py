@@ -60,7 +60,7 @@ from holopipe.stages.runner import (
 __all__ = [
     "DEFAULT_CONFIG",
     "StageState",
-    "legacy_roots",
+    "assert_artifacts",
     "resolve_config",
     "run_pipeline",
     "run_stage",
@@ -115,20 +115,18 @@ def resolve_config(
     return resolved, stages
 
 
-def legacy_roots(config: dict[str, Any]) -> tuple[Path, ...]:
-    """The legacy roots a resolved config names (relative ones are relative to the cwd)."""
-    return tuple(Path(r) for r in config.get("legacy", {}).get("roots", []))
+def _frozen_config(layout: RunLayout) -> dict[str, Any] | None:
+    """The config frozen in an existing run, or ``None``."""
+    if not layout.config_path.exists():
+        return None
+    return loads_json(layout.config_path.read_text(encoding="utf-8"))
 
 
 def _frozen_or_new_config(
     layout: RunLayout, config_path: Path | None, overrides: list[str], seed: int | None, force: bool
 ) -> tuple[dict[str, Any], list[type[Stage]]]:
     """The run's config: the frozen one; ``--config``/``--set``/``--seed`` checked against it."""
-    frozen = (
-        loads_json(layout.config_path.read_text(encoding="utf-8"))
-        if layout.config_path.exists()
-        else None
-    )
+    frozen = _frozen_config(layout)
     if frozen is not None and not (config_path or overrides or seed is not None):
         return frozen, pipeline_stages(frozen.get("pipeline", []), frozen.get("impl", {}))
     resolved, stages = resolve_config(config_path, overrides, seed, base=frozen)
@@ -198,10 +196,23 @@ def _state(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Path]) -> 
 
 def stage_classes(layout: RunLayout) -> list[type[Stage]]:
     """The stages of an existing run (from its frozen config), or the default ones."""
-    if layout.config_path.exists():
-        frozen = loads_json(layout.config_path.read_text(encoding="utf-8"))
-        return pipeline_stages(frozen.get("pipeline", []), frozen.get("impl", {}))
-    return pipeline_stages([], {})
+    frozen = _frozen_config(layout) or {}
+    return pipeline_stages(frozen.get("pipeline", []), frozen.get("impl", {}))
+
+
+def assert_artifacts(runs_dir: Path, experiment: str, stage_id: str) -> list[str]:
+    """``holopipe assert-artifacts``: what stage ``stage_id`` needs, fully checked.
+
+    Returns one ``missing_artifact:`` / ``invalid_artifact:`` line per problem (existence,
+    sha256 against the manifest, schema validation); empty when all is well.
+    """
+    layout = RunLayout.create(runs_dir, experiment)
+    matches = [s for s in stage_classes(layout) if s.ID == stage_id]
+    if not matches:
+        raise ConfigError(f"no stage {stage_id} in experiment {experiment}")
+    run = RunContext(layout, _frozen_config(layout) or {})
+    needs = [(s.alias, s.schema, s.required) for s in matches[0].INPUTS]
+    return check_inputs(layout, run.manifest.load(), needs, run.legacy_roots)
 
 
 def stage_states(runs_dir: Path, experiment: str) -> list[StageState]:
@@ -360,7 +371,7 @@ def run_pipeline(
             given = {s.alias for s in stage.INPUTS if s.alias in cli_inputs}
             needs = [(s.alias, s.schema, s.required) for s in stage.INPUTS if s.alias not in given]
             problems = check_inputs(
-                layout, run.manifest.load(), needs, legacy_roots(config), revalidate=False
+                layout, run.manifest.load(), needs, run.legacy_roots, revalidate=False
             )
             if problems:
                 for line in problems:

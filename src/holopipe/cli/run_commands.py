@@ -174,26 +174,10 @@ def assert_artifacts(
     Prints one ``missing_artifact: <path>`` or ``invalid_artifact: <path>: <finding>`` line
     per problem.
     """
-    from holopipe.artifacts._io import loads_json
-    from holopipe.pipeline import legacy_roots, stage_classes
-    from holopipe.run.gates import check_inputs
-    from holopipe.run.layout import RunLayout, default_runs_dir
-    from holopipe.run.manifest import ManifestStore
+    from holopipe.pipeline import assert_artifacts as check
+    from holopipe.run.layout import default_runs_dir
 
-    def check() -> list[str]:
-        layout = RunLayout.create(default_runs_dir(runs_dir), experiment)
-        matches = [s for s in stage_classes(layout) if s.ID == for_stage]
-        if not matches:
-            raise _usage(f"no stage {for_stage} in experiment {experiment}")
-        needs = [(s.alias, s.schema, s.required) for s in matches[0].INPUTS]
-        frozen = (
-            loads_json(layout.config_path.read_text(encoding="utf-8"))
-            if layout.config_path.exists()
-            else {}
-        )
-        return check_inputs(layout, ManifestStore(layout).load(), needs, legacy_roots(frozen))
-
-    problems = _guard(check)
+    problems = _guard(lambda: check(default_runs_dir(runs_dir), experiment, for_stage))
     for line in problems:
         typer.echo(line, err=True)
     if not problems:

@@ -59,6 +59,11 @@ class RunContext:
     def strict(self) -> bool:
         return bool(self.config.get("strict", False))
 
+    @property
+    def legacy_roots(self) -> tuple[Path, ...]:
+        """The legacy roots the config names (relative ones are relative to the cwd)."""
+        return tuple(Path(r) for r in self.config.get("legacy", {}).get("roots", []))
+
 
 @attrs.define
 class StageContext:

@@ -57,7 +57,6 @@ def resolve_stage_inputs(
 ) -> tuple[list[ResolvedInput], list[str]]:
     """Resolve every declared input; returns the resolved ones and ``missing_artifact`` lines."""
     manifest = run.manifest.load()
-    legacy_roots = tuple(Path(r) for r in run.config.get("legacy", {}).get("roots", []))
     resolved, problems = [], []
     for spec in stage.INPUTS:
         try:
@@ -68,7 +67,7 @@ def resolve_stage_inputs(
                     run.layout,
                     manifest,
                     cli_inputs.get(spec.alias),
-                    legacy_roots,
+                    run.legacy_roots,
                 )
             )
         except UnresolvedInput as exc:
