@@ -146,8 +146,10 @@ def stage(
             force,
         )
     )
-    summary = f"{stage_id}: exit {code}"
-    typer.echo(summary)
+    from holopipe.artifacts.records import EXIT_CODES
+
+    status = {v: k for k, v in EXIT_CODES.items()}.get(code, "ERROR")
+    typer.echo(f"{stage_id}: {status} (exit {code})")
     raise typer.Exit(code)
 
 
