@@ -118,3 +118,12 @@ def test_examples_run(toy_runs, tmp_path):
     assert quickstart.returncode == 0, quickstart.stderr
     assert "refused to write" in quickstart.stdout
     assert (tmp_path / "ads_d3_example_geometry.npz").is_file()
+    custom = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "custom_stage.py"), str(tmp_path / "custom")],
+        capture_output=True,
+        text=True,
+    )
+    assert custom.returncode == 0, custom.stdout + custom.stderr
+    assert "07_temperature_table: OK" in custom.stdout
+    table = tmp_path / "custom" / "runs" / "custom" / "temperature_table" / "temperature_table.json"
+    assert json.loads(table.read_text())["schema_name"] == "TemperatureTable"
