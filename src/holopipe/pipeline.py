@@ -68,6 +68,9 @@ __all__ = [
     "stage_states",
 ]
 
+#: Exit code of a stage process stopped by Ctrl-C (128 + SIGINT, the shell convention).
+EXIT_INTERRUPTED = 130
+
 #: The built-in config used when no ``--config`` is given (``holopipe run --experiment demo``).
 DEFAULT_CONFIG: dict[str, Any] = {"seed": 20261128}
 
@@ -250,6 +253,8 @@ def _stage_child(
     code = EXIT_CODES["ERROR"]
     try:
         code = execute_stage(run, stage, cli_inputs)
+    except KeyboardInterrupt:  # Ctrl-C: the orchestrator reports it; the next run resumes
+        code = EXIT_INTERRUPTED
     except BaseException:  # noqa: BLE001 - whatever escapes, the exit code must say ERROR
         traceback.print_exc()
     finally:
@@ -385,6 +390,8 @@ def run_pipeline(
             echo(f"{key}: running ({state.reason})")
             t0 = time.perf_counter()
             code = _run_in_child(run, stage, cli_inputs, lock.fd, on_progress)
+            if code == EXIT_INTERRUPTED:
+                raise KeyboardInterrupt
             if not _completed(layout, stage):  # no stage_summary.json: the stage failed
                 print(
                     f"{key}: the stage process ended (exit {code}) "

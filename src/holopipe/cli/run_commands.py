@@ -78,6 +78,12 @@ def _guard(fn):
         return fn()
     except (ConfigError, LayoutError, LockHeldError, StageLoadError) as exc:
         raise _usage(str(exc)) from None
+    except KeyboardInterrupt:
+        typer.echo(
+            "holopipe: interrupted; finished stages are kept, run the same command to resume",
+            err=True,
+        )
+        raise typer.Exit(130) from None
 
 
 def run(

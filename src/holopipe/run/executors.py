@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -65,6 +66,10 @@ class SerialExecutor:
 _CURRENT: tuple[Callable[[Any], Any], Sequence[tuple[str, Any]]] | None = None
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _run_index(index: int) -> ItemResult:
     assert _CURRENT is not None
     fn, keyed = _CURRENT
@@ -90,7 +95,8 @@ class ProcessExecutor:
         _CURRENT = (fn, keyed)
         try:
             context = multiprocessing.get_context("fork")
-            with context.Pool(min(self.jobs, len(keyed))) as pool:
+            # Workers ignore Ctrl-C: the stage process handles it and terminates the pool.
+            with context.Pool(min(self.jobs, len(keyed)), _ignore_sigint) as pool:
                 results = []
                 for i, result in enumerate(pool.imap(_run_index, range(len(keyed))), 1):
                     results.append(result)
