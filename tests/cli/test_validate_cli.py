@@ -429,3 +429,20 @@ def test_internal_error_exits_3(good, debug):
         assert "Traceback" not in proc.stderr
         assert "internal error: RuntimeError: simulated bug" in proc.stderr
         assert "HOLOPIPE_DEBUG=1" in proc.stderr
+
+
+def test_a_folder_stands_for_the_files_in_it(tmp_path):
+    from holopipe.artifacts import EigenmodesDataset, GeometryPrediction
+
+    GeometryPrediction.example().write(tmp_path / "a_geometry.npz")
+    EigenmodesDataset.example().write(tmp_path / "modes.csv")  # + modes.meta.json
+    result = runner.invoke(app, ["validate", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    reported = sorted(Path(r["path"]).name for r in json.loads(result.output))
+    assert reported == ["a_geometry.npz", "modes.csv"]  # the sidecar goes with its CSV
+
+
+def test_an_empty_folder_is_invalid_input(tmp_path):
+    result = runner.invoke(app, ["validate", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "no file to validate in this folder" in result.output

@@ -38,6 +38,7 @@ __all__ = [
     "json_schema",
     "register",
     "validate_path",
+    "validate_paths",
 ]
 
 ENTRY_POINT_GROUP = "holopipe.artifacts"
@@ -170,6 +171,34 @@ def validate_path(path: str | os.PathLike, schema: str | None = None) -> Validat
             )
         return report
     return cls.validate_file(path)
+
+
+def validate_paths(
+    paths: list[str | os.PathLike], schema: str | None = None
+) -> list[ValidationReport]:
+    """:func:`validate_path` for each path; a folder stands for the files directly in it.
+
+    A folder's files are taken in sorted order, hidden files left out, and a sidecar is not
+    reported twice when the artifact it belongs to is in the same folder.
+    """
+    reports = []
+    for given in map(Path, paths):
+        if not given.is_dir():
+            reports.append(validate_path(given, schema))
+            continue
+        files = sorted(p for p in given.iterdir() if p.is_file() and not p.name.startswith("."))
+        if not files:
+            report = ValidationReport(str(given))
+            report.error("missing_file", "<folder>", "no file to validate in this folder")
+            reports.append(report)
+        owners = {p: _sidecar_owner(p) for p in files}
+        members = set(files)
+        for path in files:
+            owner = owners[path]
+            if owner is not None and owner[1] in members:
+                continue  # validated with its main file
+            reports.append(validate_path(path, schema))
+    return reports
 
 
 def _unparsable_json(path: Path) -> str | None:

@@ -13,7 +13,8 @@ schema_app = typer.Typer(help="List, show and export the artifact schemas.", no_
 
 def validate(
     paths: Annotated[
-        list[Path], typer.Argument(help="Artifact files to validate.", show_default=False)
+        list[Path],
+        typer.Argument(help="Artifact files, or folders of them, to validate.", show_default=False),
     ],
     schema: Annotated[
         str | None, typer.Option(help="Validate as this type instead of detecting it.")
@@ -22,15 +23,15 @@ def validate(
         bool, typer.Option("--json", help="Print one JSON report per file.")
     ] = False,
 ) -> None:
-    """Validate artifact files: one line per finding.
+    """Validate artifact files (a folder: the files in it): one line per finding.
 
     Exit code 0 when every file is valid, 1 when there are only warnings, 2 when a file is
     invalid or missing, 3 on an internal error.
     """
-    from holopipe.artifacts.registry import UnknownSchemaError, validate_path
+    from holopipe.artifacts.registry import UnknownSchemaError, validate_paths
 
     try:
-        reports = [validate_path(p, schema) for p in paths]
+        reports = validate_paths(paths, schema)
     except UnknownSchemaError as exc:
         typer.echo(f"holopipe validate: {exc}", err=True)
         raise typer.Exit(2) from None
