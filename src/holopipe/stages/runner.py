@@ -27,6 +27,7 @@ from holopipe.artifacts._structure import converter
 from holopipe.artifacts.records import (
     EXIT_CODES,
     Counts,
+    FileRecord,
     StageRecord,
     StageSummary,
     SummaryMeta,
@@ -37,7 +38,7 @@ from holopipe.run.capture import Progress, capture_output
 from holopipe.run.config import structure_section
 from holopipe.run.context import RunContext, StageContext
 from holopipe.run.gates import undeclared_files, writes_outside
-from holopipe.run.layout import make_alias
+from holopipe.run.layout import RunLayout, make_alias
 from holopipe.run.manifest import file_record
 from holopipe.run.provenance import code_version, environment_info, utc_now
 from holopipe.run.resolution import ResolvedInput, UnresolvedInput, resolve_input, sidecars_of
@@ -246,41 +247,11 @@ def execute_stage(
                 ctx.errors.append("invalid stage parameters (see logs/stderr.log)")
             try:
                 t2 = time.perf_counter()
-                declared = {path for _, path, _ in ctx.outputs}
-                by_schema: dict[str, list[Path]] = {}
-                for _, path, schema in ctx.outputs:
-                    by_schema.setdefault(schema, []).append(path)
-                sidecars = {
-                    (p, schema)
-                    for schema, paths in by_schema.items()
-                    for p in sidecars_of(schema, paths)
-                }
-                for _, path, schema in ctx.outputs:
-                    if (path, schema) in sidecars:  # validated with the artifact it belongs to
-                        continue
-                    report = get_type(schema).validate_file(path)
-                    output_problems += [
-                        f"invalid output {work.name}/{path.relative_to(work)}: {line}"
-                        for line in report.lines()
-                        if ": error " in line
-                    ]
+                output_problems = _output_problems(stage, ctx, work)
                 if not crashed and not input_problems:
-                    produced = {alias for alias, _, _ in ctx.outputs}
-                    output_problems += [
-                        f"declared output {o.alias} ({o.schema}) was not produced"
-                        for o in stage.OUTPUTS
-                        if o.required and o.alias not in produced
-                    ]
+                    output_problems += _missing_outputs(stage, ctx)
                 timings["outputs_s"] = time.perf_counter() - t2
-                extra = undeclared_files(work, declared)
-                outside, complete = writes_outside(
-                    Path.cwd(), start_ns, [layout.runs_dir, *_declared_caches(run)]
-                )
-                discipline = (
-                    [f"undeclared file in the stage dir: {e}" for e in extra]
-                    + [f"file written outside the run: {o}" for o in outside]
-                    + ([] if complete else ["outside-writes gate incomplete: watch tree too large"])
-                )
+                discipline = _discipline_findings(run, work, ctx, start_ns)
                 if run.strict:  # strict mode fails the stage on them (ERROR), not just reports
                     output_problems += discipline
                 else:
@@ -327,28 +298,8 @@ def execute_stage(
         file_record(layout, alias, final / p.relative_to(work), schema)
         for alias, p, schema in ctx.outputs
     ]
-    known_sha = {rel: sha for _, rel, sha in input_hashes}
-    inputs = []
-    for item in resolved:
-        for path in item.paths:
-            recorded = (
-                layout.relative(path) if item.source == "manifest" else str(Path(path).absolute())
-            )
-            entry = file_record(
-                layout,
-                item.alias,
-                path,
-                item.schema,
-                item.resolved_from_legacy,
-                sha256=known_sha.get(recorded if item.source == "manifest" else str(path)),
-            )
-            inputs.append(attrs.evolve(entry, path=recorded))
-    aliases = {}
-    if status in ("OK", "WARNING"):
-        for spec in stage.OUTPUTS:
-            if (final / spec.alias).is_dir():
-                make_alias(layout.root, spec.alias, final / spec.alias)
-                aliases[spec.alias] = f"{key}/{spec.alias}"
+    inputs = _input_records(layout, resolved, input_hashes)
+    aliases = _publish_aliases(layout, stage, final) if status in ("OK", "WARNING") else {}
     record = StageRecord(
         stage=key,
         status=status,
@@ -369,11 +320,85 @@ def execute_stage(
     return EXIT_CODES[status]
 
 
-def _declared_caches(run: RunContext) -> list[Path]:
-    return [Path(p) for p in run.config.get("caches", [])]
+def _output_problems(stage: type[Stage], ctx: StageContext, work: Path) -> list[str]:
+    """Every written output re-read from disk and validated (sidecars with their artifact)."""
+    by_schema: dict[str, list[Path]] = {}
+    for _, path, schema in ctx.outputs:
+        by_schema.setdefault(schema, []).append(path)
+    sidecars = {
+        (p, schema) for schema, paths in by_schema.items() for p in sidecars_of(schema, paths)
+    }
+    problems = []
+    for _, path, schema in ctx.outputs:
+        if (path, schema) in sidecars:
+            continue
+        report = get_type(schema).validate_file(path)
+        where = f"{work.name}/{path.relative_to(work)}"
+        problems += [
+            f"invalid output {where}: {line}" for line in report.lines() if ": error " in line
+        ]
+    return problems
 
 
-def _artifact_index(layout, final: Path, work: Path, ctx: StageContext) -> dict[str, str]:
+def _missing_outputs(stage: type[Stage], ctx: StageContext) -> list[str]:
+    produced = {alias for alias, _, _ in ctx.outputs}
+    return [
+        f"declared output {o.alias} ({o.schema}) was not produced"
+        for o in stage.OUTPUTS
+        if o.required and o.alias not in produced
+    ]
+
+
+def _discipline_findings(
+    run: RunContext, work: Path, ctx: StageContext, start_ns: int
+) -> list[str]:
+    """The plan's discipline rules: no undeclared file in the stage dir, no write outside."""
+    extra = undeclared_files(work, {path for _, path, _ in ctx.outputs})
+    caches = [Path(p) for p in run.config.get("caches", [])]
+    outside, complete = writes_outside(Path.cwd(), start_ns, [run.layout.runs_dir, *caches])
+    return (
+        [f"undeclared file in the stage dir: {e}" for e in extra]
+        + [f"file written outside the run: {o}" for o in outside]
+        + ([] if complete else ["outside-writes gate incomplete: watch tree too large"])
+    )
+
+
+def _input_records(
+    layout: RunLayout, resolved: list[ResolvedInput], input_hashes: list[tuple[str, str, str]]
+) -> list[FileRecord]:
+    """Manifest entries of the inputs: run-relative for manifest inputs, absolute otherwise,
+    with the sha256 already known (the producer's, or hashed for the fingerprint)."""
+    known_sha = {rel: sha for _, rel, sha in input_hashes}
+    records = []
+    for item in resolved:
+        for path in item.paths:
+            inside = item.source == "manifest"
+            recorded = layout.relative(path) if inside else str(Path(path).absolute())
+            entry = file_record(
+                layout,
+                item.alias,
+                path,
+                item.schema,
+                item.resolved_from_legacy,
+                sha256=known_sha.get(recorded if inside else str(path)),
+            )
+            records.append(attrs.evolve(entry, path=recorded))
+    return records
+
+
+def _publish_aliases(layout: RunLayout, stage: type[Stage], final: Path) -> dict[str, str]:
+    """Point each declared output alias at the stage's folder for it."""
+    aliases = {}
+    for spec in stage.OUTPUTS:
+        if (final / spec.alias).is_dir():
+            make_alias(layout.root, spec.alias, final / spec.alias)
+            aliases[spec.alias] = f"{stage.key()}/{spec.alias}"
+    return aliases
+
+
+def _artifact_index(
+    layout: RunLayout, final: Path, work: Path, ctx: StageContext
+) -> dict[str, str]:
     """alias -> its file (one file) or its folder (several), relative to the run root."""
     by_alias: dict[str, list[Path]] = {}
     for alias, path, _ in ctx.outputs:
