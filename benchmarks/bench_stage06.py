@@ -29,8 +29,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import brentq
-from scipy.special import jv
+
+# The same analytic reference as the solver benchmark (this folder is on sys.path when run).
+from bench_sturm_liouville import bessel_zeros
 
 from holopipe.artifacts.identity import system_id
 from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction
@@ -43,15 +44,6 @@ TARGET = 1e-6
 LEGACY_MS_PER_SYSTEM = 2.4
 REPEATS = 15
 STAGE = "holopipe.stages.s06_eigenmodes:BuildBulkEigenmodesDataset"
-
-
-def bessel_zeros(order: float, count: int) -> np.ndarray:
-    grid = np.arange(1e-3, 60.0, 0.01)
-    values = jv(order, grid)
-    brackets = np.flatnonzero(values[:-1] * values[1:] < 0)[:count]
-    return np.array(
-        [brentq(lambda x: jv(order, x), grid[i], grid[i + 1], xtol=1e-15) for i in brackets]
-    )
 
 
 def pure_ads(d: int, tag: int = 0) -> GeometryPrediction:

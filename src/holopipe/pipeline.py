@@ -32,6 +32,7 @@ from holopipe.artifacts.records import (
     PipelineSummary,
     StageOutcome,
     StageSummary,
+    status_of,
 )
 from holopipe.run.capture import PROGRESS_FD_ENV
 from holopipe.run.config import (
@@ -399,7 +400,7 @@ def run_pipeline(
                     file=sys.stderr,
                 )
                 code = EXIT_CODES["ERROR"]
-            status = {v: k for k, v in EXIT_CODES.items()}.get(code, "ERROR")
+            status = status_of(code)
             duration = time.perf_counter() - t0
             echo(f"{key}: {status} in {duration:.2f} s")
             if code:
@@ -417,6 +418,6 @@ def run_pipeline(
             experiment, worst, started_at, utc_now(), list(sys.argv), outcomes
         )
         summary.write(layout.pipeline_summary_path)
-    verdict = {v: k for k, v in EXIT_CODES.items()}.get(worst, "ERROR")
+    verdict = status_of(worst)
     echo(f"{experiment}: {verdict} (exit {worst}); {layout.pipeline_summary_path}")
     return worst

@@ -34,12 +34,24 @@ __all__ = [
     "StageSummary",
     "SummaryMeta",
     "SystemStatus",
+    "status_of",
 ]
 
 Status = Literal["OK", "WARNING", "INCOMPLETE", "ERROR"]
 
 #: The plan's exit-code contract (section 2.1).
 EXIT_CODES: dict[str, int] = {"OK": 0, "WARNING": 1, "INCOMPLETE": 2, "ERROR": 3}
+
+
+def status_of(exit_code: int) -> str:
+    """The status an exit code stands for; anything unknown is ERROR.
+
+    Examples
+    --------
+    >>> status_of(1), status_of(-9)
+    ('WARNING', 'ERROR')
+    """
+    return next((s for s, code in EXIT_CODES.items() if code == exit_code), "ERROR")
 
 
 @attrs.define

@@ -152,10 +152,9 @@ def stage(
             force,
         )
     )
-    from holopipe.artifacts.records import EXIT_CODES
+    from holopipe.artifacts.records import status_of
 
-    status = {v: k for k, v in EXIT_CODES.items()}.get(code, "ERROR")
-    typer.echo(f"{stage_id}: {status} (exit {code})")
+    typer.echo(f"{stage_id}: {status_of(code)} (exit {code})")
     raise typer.Exit(code)
 
 
