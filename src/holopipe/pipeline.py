@@ -24,7 +24,6 @@ from typing import Any
 
 import attrs
 
-from holopipe.artifacts._io import loads_json
 from holopipe.artifacts._structure import converter
 from holopipe.artifacts.records import (
     EXIT_CODES,
@@ -41,13 +40,16 @@ from holopipe.run.config import (
     apply_overrides,
     freeze_config,
     load_config_file,
+    lost_config_error,
+    read_frozen_config,
     structure_section,
 )
 from holopipe.run.context import RunContext
 from holopipe.run.gates import check_inputs
-from holopipe.run.layout import RunLayout
+from holopipe.run.layout import RunLayout, publish_problem
 from holopipe.run.locking import ExperimentLock
 from holopipe.run.provenance import code_version, environment_info, utc_now
+from holopipe.run.storage import EXIT_STORAGE_REFUSED, StorageError
 from holopipe.stages.base import Stage
 from holopipe.stages.registry import pipeline_stages
 from holopipe.stages.runner import (
@@ -121,9 +123,7 @@ def resolve_config(
 
 def _frozen_config(layout: RunLayout) -> dict[str, Any] | None:
     """The config frozen in an existing run, or ``None``."""
-    if not layout.config_path.exists():
-        return None
-    return loads_json(layout.config_path.read_text(encoding="utf-8"))
+    return read_frozen_config(layout.config_path)
 
 
 def _frozen_or_new_config(
@@ -131,6 +131,8 @@ def _frozen_or_new_config(
 ) -> tuple[dict[str, Any], list[type[Stage]]]:
     """The run's config: the frozen one; ``--config``/``--set``/``--seed`` checked against it."""
     frozen = _frozen_config(layout)
+    if frozen is None and config_path is None and layout.has_runs():
+        raise lost_config_error(layout.config_path, layout.numbered_configs())
     if frozen is not None and not (config_path or overrides or seed is not None):
         return frozen, pipeline_stages(frozen.get("pipeline", []), frozen.get("impl", {}))
     resolved, stages = resolve_config(config_path, overrides, seed, base=frozen)
@@ -178,6 +180,9 @@ def _state(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Path]) -> 
     if record is None:
         return StageState(stage.key(), "NOT_RUN", 0.0, False, "never run")
     status, duration = record.status, record.duration_s
+    problem = publish_problem(run.layout.root, record.stage, record.summary_sha256)
+    if problem is not None:
+        return StageState(stage.key(), status, duration, False, problem)
     if record.status not in ("OK", "WARNING"):
         return StageState(stage.key(), status, duration, False, f"last run ended {record.status}")
     resolved, problems = resolve_stage_inputs(run, stage, cli_inputs)
@@ -222,7 +227,7 @@ def assert_artifacts(runs_dir: Path, experiment: str, stage_id: str) -> list[str
 def stage_states(runs_dir: Path, experiment: str) -> list[StageState]:
     """``holopipe status``: every stage of the run with its status and freshness."""
     layout = RunLayout.create(runs_dir, experiment)
-    if not layout.config_path.exists():
+    if not layout.config_path.exists() and not layout.has_runs():
         raise ConfigError(f"no run {experiment!r} under {runs_dir} (no {layout.config_path.name})")
     config, stages = _frozen_or_new_config(layout, None, [], None, False)
     run = RunContext(layout, config)
@@ -254,6 +259,9 @@ def _stage_child(
     code = EXIT_CODES["ERROR"]
     try:
         code = execute_stage(run, stage, cli_inputs)
+    except StorageError as exc:  # said here; the orchestrator reports the stage INCOMPLETE
+        print(f"holopipe: {exc}", file=sys.stderr)
+        code = EXIT_STORAGE_REFUSED
     except KeyboardInterrupt:  # Ctrl-C: the orchestrator reports it; the next run resumes
         code = EXIT_INTERRUPTED
     except BaseException:  # noqa: BLE001 - whatever escapes, the exit code must say ERROR
@@ -331,7 +339,9 @@ def run_stage(
 ) -> int:
     """``holopipe stage NN``: run one stage in this process (under the experiment lock)."""
     layout = RunLayout.create(runs_dir, experiment)
-    with ExperimentLock(layout.lock_path, experiment):
+    with ExperimentLock.of_run(layout) as lock:
+        for line in lock.repairs:
+            print(f"holopipe: {line}", file=sys.stderr)
         config, stages = _frozen_or_new_config(layout, config_path, list(overrides), seed, force)
         matches = [s for s in stages if s.ID == stage_id]
         if not matches:
@@ -357,7 +367,9 @@ def run_pipeline(
     cli_inputs = dict(cli_inputs or {})
     layout = RunLayout.create(runs_dir, experiment)
     started_at = utc_now()
-    with ExperimentLock(layout.lock_path, experiment) as lock:
+    with ExperimentLock.of_run(layout) as lock:
+        for line in lock.repairs:
+            echo(f"{experiment}: {line}")
         config, stages = _frozen_or_new_config(layout, config_path, list(overrides), seed, force)
         selected = _select(stages, first, last)
         run = RunContext(layout, config, jobs)
@@ -393,6 +405,13 @@ def run_pipeline(
             code = _run_in_child(run, stage, cli_inputs, lock.fd, on_progress)
             if code == EXIT_INTERRUPTED:
                 raise KeyboardInterrupt
+            if code == EXIT_STORAGE_REFUSED:  # the stage process said which write failed
+                echo(f"{key}: INCOMPLETE (the storage refused a write; nothing was published)")
+                outcomes.append(
+                    StageOutcome(key, "INCOMPLETE", 2, "ran", reason="the storage refused a write")
+                )
+                worst = 2
+                break
             if not _completed(layout, stage):  # no stage_summary.json: the stage failed
                 print(
                     f"{key}: the stage process ended (exit {code}) "
@@ -403,6 +422,8 @@ def run_pipeline(
             status = status_of(code)
             duration = time.perf_counter() - t0
             echo(f"{key}: {status} in {duration:.2f} s")
+            if "interrupted while publishing" in state.reason and code < 2:
+                echo(f"{key}: repaired (the interrupted publication is replaced by this run)")
             if code:
                 for line in _reasons(layout, stage):
                     echo(f"    {line}")

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from holo_run_helpers import cli, cli_popen, load_json, output_hashes, sleepy, summary, write_config
 
-SLOW = {f"{i:02d}": {"n_systems": 20, "sleep_s": 0.02} for i in range(1, 4)}
+# Long enough that the first run still holds the lock while two more commands start (loaded CI).
+SLOW = {f"{i:02d}": {"n_systems": 20, "sleep_s": 0.08} for i in range(1, 4)}
 
 
 def _wait_for_lock_holder(lock: Path, pid: int, timeout: float = 20.0) -> None:
@@ -29,7 +30,7 @@ def test_second_run_of_the_same_experiment_is_refused_naming_the_holder(tmp_path
     config = write_config(tmp_path / "c.json", sleepy(3), stages=SLOW)
     first = cli_popen("run", "-e", "x", "--config", config, cwd=tmp_path)
     try:
-        _wait_for_lock_holder(tmp_path / "runs" / "x" / ".lock", first.pid)
+        _wait_for_lock_holder(tmp_path / "runs" / "x" / ".lock.holder", first.pid)
         second = cli("run", "-e", "x", "--config", config, cwd=tmp_path)
         still_running = first.poll() is None
         assert second.returncode == 2
@@ -50,10 +51,12 @@ def test_stale_lock_of_a_dead_process_is_taken_over(tmp_path: Path):
     config = write_config(tmp_path / "c.json", sleepy(1))
     lock = tmp_path / "runs" / "x" / ".lock"
     lock.parent.mkdir(parents=True)
-    lock.write_text(json.dumps({"pid": 999999, "host": "gone", "command": "holopipe run"}))
+    lock.touch()
+    holder = lock.with_name(".lock.holder")
+    holder.write_text(json.dumps({"pid": 999999, "host": "gone", "command": "holopipe run"}))
     done = cli("run", "-e", "x", "--config", config, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert json.loads(lock.read_text())["pid"] != 999999
+    assert not holder.exists()  # the new holder replaced the stale record and removed it
 
 
 def test_two_experiments_run_concurrently_without_interference(tmp_path: Path):

@@ -72,12 +72,18 @@ def _guard(fn):
     from holopipe.run.config import ConfigError
     from holopipe.run.layout import LayoutError
     from holopipe.run.locking import LockHeldError
+    from holopipe.run.storage import StorageError, storage_error
     from holopipe.stages.registry import StageLoadError
 
     try:
         return fn()
-    except (ConfigError, LayoutError, LockHeldError, StageLoadError) as exc:
+    except (ConfigError, LayoutError, LockHeldError, StageLoadError, StorageError) as exc:
         raise _usage(str(exc)) from None
+    except OSError as exc:  # a full disk, a read-only runs root: the user's to fix
+        refused = storage_error(exc)
+        if refused is None:
+            raise
+        raise _usage(str(refused)) from None
     except KeyboardInterrupt:
         typer.echo(
             "holopipe: interrupted; finished stages are kept, run the same command to resume",

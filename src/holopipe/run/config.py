@@ -42,6 +42,8 @@ __all__ = [
     "config_diff",
     "freeze_config",
     "load_config_file",
+    "lost_config_error",
+    "read_frozen_config",
     "structure_section",
 ]
 
@@ -177,15 +179,58 @@ def config_diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return lines
 
 
+def read_frozen_config(path: Path) -> dict[str, Any] | None:
+    """The config frozen in a run (``config.resolved.json``), or ``None`` if there is none.
+
+    A file that is not a readable JSON object raises :class:`ConfigError` naming it and the
+    way out.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        problem = getattr(exc, "strerror", None) or str(exc)
+        raise ConfigError(f"{path}: cannot read: {problem}") from None
+    try:
+        frozen = loads_json(text)
+    except JSONDecodeIssue as exc:
+        frozen, problem = None, str(exc)
+    else:
+        problem = "the top level must be a JSON object"
+    if not isinstance(frozen, dict):
+        raise ConfigError(
+            f"{path}: corrupt frozen config ({problem}); restore it from a backup or a "
+            "numbered config.resolved.<n>.json, or replace it with --config FILE --force"
+        )
+    return frozen
+
+
+def lost_config_error(config_path: Path, numbered: list[Path]) -> ConfigError:
+    """The refusal for a run that has stages but no frozen config (never the default one)."""
+    found = ", ".join(p.name for p in numbered) or "no numbered config"
+    restore = f"restore the latest with: mv {numbered[-1]} {config_path}; or " if numbered else ""
+    return ConfigError(
+        f"{config_path} is missing in a run that has stages (an interrupted config switch?); "
+        f"found {found}: {restore}give the config with --config FILE --force"
+    )
+
+
 def freeze_config(path: Path, resolved: dict[str, Any], force: bool = False) -> bool:
     """Write the resolved config once; refuse a different one later unless ``force``.
 
     The comparison ignores the ``overrides`` record (how a value was set is not a
     difference in the value). Returns True when the file was (re)written. A forced change
-    keeps the previous config as ``config.resolved.<n>.json``.
+    keeps the previous config as ``config.resolved.<n>.json``: that copy is written first
+    and the new config then replaces the old one in one rename, so a kill at any point
+    leaves a frozen config (the old or the new), never none.
     """
-    if path.exists():
-        frozen = loads_json(path.read_text(encoding="utf-8"))
+    try:
+        frozen_bytes = path.read_bytes()
+    except FileNotFoundError:
+        frozen_bytes = None
+    if frozen_bytes is not None:
+        frozen = read_frozen_config(path)
         strip = lambda c: {k: v for k, v in c.items() if k != "overrides"}  # noqa: E731
         diff = config_diff(strip(frozen), strip(resolved))
         if not diff:
@@ -197,9 +242,21 @@ def freeze_config(path: Path, resolved: dict[str, Any], force: bool = False) -> 
                 + "\nuse a new --experiment name, or --force to replace the frozen config "
                 "(the stages it affects will rerun)"
             )
-        n = 1
-        while path.with_name(f"config.resolved.{n}.json").exists():
-            n += 1
-        os.replace(path, path.with_name(f"config.resolved.{n}.json"))
+        _keep_numbered_copy(path, frozen_bytes)
     atomic_write_bytes(path, dumps_json(resolved).encode("utf-8"))
     return True
+
+
+def _keep_numbered_copy(path: Path, content: bytes) -> None:
+    """``config.resolved.<n>.json`` with ``content``; the last copy is reused when it is
+    already that content (a switch interrupted after the copy)."""
+    numbers = [
+        int(p.name.split(".")[2])
+        for p in path.parent.glob("config.resolved.*.json")
+        if p.name.split(".")[2].isdigit()
+    ]
+    last = max(numbers, default=0)
+    latest = path.with_name(f"config.resolved.{last}.json")
+    if last and latest.read_bytes() == content:
+        return
+    atomic_write_bytes(path.with_name(f"config.resolved.{last + 1}.json"), content)

@@ -23,6 +23,7 @@ from holopipe.run.capture import Progress
 from holopipe.run.executors import ItemResult, SerialExecutor, make_executor
 from holopipe.run.layout import RunLayout
 from holopipe.run.manifest import ManifestStore
+from holopipe.run.storage import disk_refusal
 
 __all__ = ["RunContext", "StageContext", "system_seed"]
 
@@ -83,6 +84,9 @@ class StageContext:
     outputs: list[tuple[str, Path, str]] = attrs.field(factory=list)
     rows: int = 0
     incomplete_reason: str | None = None
+    storage_refusal: OSError | None = attrs.field(
+        default=None, metadata={"doc": "a write the storage refused (the stage is not published)"}
+    )
     log: logging.Logger = attrs.field(factory=lambda: logging.getLogger("holopipe.stage"))
 
     @property
@@ -96,7 +100,12 @@ class StageContext:
     def write(self, alias: str, artifact: Artifact, filename: str) -> Path:
         """Write ``artifact`` as ``<alias>/<filename>`` in the stage dir and register it."""
         path = self.workdir / alias / filename
-        artifact.write(path)
+        try:
+            artifact.write(path)
+        except OSError as exc:
+            if disk_refusal(exc) is not None:
+                self.storage_refusal = exc
+            raise
         for part in type(artifact).files(path):
             # A sidecar (e.g. contracts_summary.json) is recorded under the schema it declares.
             cls = type(artifact) if part == path else (detect_type(part) or type(artifact))

@@ -15,7 +15,7 @@ from pathlib import Path
 from holopipe.artifacts._io import sha256_file
 from holopipe.artifacts.records import RunManifest
 from holopipe.artifacts.registry import get_type
-from holopipe.run.layout import BOOKKEEPING_FILES, RunLayout
+from holopipe.run.layout import BOOKKEEPING_FILES, RunLayout, publish_problem
 from holopipe.run.resolution import UnresolvedInput, resolve_input, sidecars_of
 
 __all__ = ["check_inputs", "undeclared_files", "writes_outside"]
@@ -70,6 +70,10 @@ def check_inputs(
             problems.append(
                 f"missing_artifact: {alias}/ (its producer {record.stage} ended {record.status})"
             )
+            continue
+        published = publish_problem(layout.root, record.stage, record.summary_sha256)
+        if published is not None:
+            problems.append(f"invalid_artifact: {alias}/ ({published})")
             continue
         files = [o for o in record.outputs if o.name == alias and o.schema in (schema, None)]
         if not files and required:

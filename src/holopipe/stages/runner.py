@@ -42,6 +42,7 @@ from holopipe.run.layout import RunLayout, make_alias
 from holopipe.run.manifest import file_record
 from holopipe.run.provenance import code_version, environment_info, utc_now
 from holopipe.run.resolution import ResolvedInput, UnresolvedInput, resolve_input, sidecars_of
+from holopipe.run.storage import disk_refusal
 from holopipe.stages.base import LoadedInput, Stage, StageInputs
 
 __all__ = ["execute_stage", "resolve_stage_inputs", "stage_fingerprint", "stage_params"]
@@ -173,16 +174,23 @@ def _status(
     return "OK"
 
 
-def _swap_into_place(work: Path, final: Path) -> None:
-    """Replace ``final`` by ``work`` (the old dir is renamed away first, then removed)."""
+def _swap_into_place(work: Path, final: Path) -> Path | None:
+    """Replace ``final`` by ``work``; the old dir is renamed away first and returned, kept
+    until the new one is recorded (see :func:`_swap_back`)."""
     old = final.with_name(f".{final.name}.old")
     if old.exists():
         shutil.rmtree(old)
     if final.exists():
         os.replace(final, old)
     os.replace(work, final)
-    if old.exists():
-        shutil.rmtree(old)
+    return old if old.exists() else None
+
+
+def _swap_back(work: Path, final: Path, previous: Path | None) -> None:
+    """Undo :func:`_swap_into_place` when the new folder cannot be recorded."""
+    os.replace(final, work)
+    if previous is not None:
+        os.replace(previous, final)
 
 
 def execute_stage(
@@ -191,7 +199,23 @@ def execute_stage(
     """Run ``stage`` in ``run`` and return its exit code (0 OK, 1 WARNING, 2 INCOMPLETE, 3 ERROR).
 
     ``missing_artifact:`` / ``invalid_artifact:`` lines go to stderr as well as to the log.
+    A write the storage refuses (full disk, read-only) raises
+    :class:`~holopipe.run.storage.StorageError` after removing the unpublished work folder:
+    the previous outputs stay as they were.
     """
+    work = run.layout.stage_dir(stage.ID, stage.SLUG)
+    work = work.with_name(f".{work.name}.partial")
+    try:
+        return _execute_stage(run, stage, cli_inputs)
+    except BaseException as exc:
+        refused = disk_refusal(exc, work)
+        if refused is None:
+            raise
+        shutil.rmtree(work, ignore_errors=True)
+        raise refused from None
+
+
+def _execute_stage(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Path] | None) -> int:
     cli_inputs = dict(cli_inputs or {})
     layout = run.layout
     key = stage.key()
@@ -239,7 +263,9 @@ def execute_stage(
                         timings["run_s"] = time.perf_counter() - t1
                 for line in input_problems:
                     print(line, file=sys.stderr)  # into logs/stderr.log
-            except (Exception, SystemExit):  # noqa: BLE001 - any crash (sys.exit too) is ERROR, traceback in the log
+            except (Exception, SystemExit) as exc:  # noqa: BLE001 - any crash (sys.exit too) is ERROR, traceback in the log
+                if disk_refusal(exc) is not None:
+                    raise  # the storage's refusal, not the stage's fault: nothing is published
                 crashed = True
                 traceback.print_exc()
             if ctx is None:  # the params themselves were invalid
@@ -291,32 +317,41 @@ def execute_stage(
             timings={k: round(v, 6) for k, v in timings.items()},
             metrics=ctx.metrics,
         )
+        if ctx.storage_refusal is not None:  # the stage caught it, but its output is incomplete
+            raise ctx.storage_refusal
         summary.write(work / "stage_summary.json")
-    _swap_into_place(work, final)
-
-    outputs = [
-        file_record(layout, alias, final / p.relative_to(work), schema)
-        for alias, p, schema in ctx.outputs
-    ]
-    inputs = _input_records(layout, resolved, input_hashes)
-    aliases = _publish_aliases(layout, stage, final) if status in ("OK", "WARNING") else {}
-    record = StageRecord(
-        stage=key,
-        status=status,
-        exit_code=EXIT_CODES[status],
-        command=list(sys.argv),
-        git_sha=version.git_sha,
-        started_at=started_at,
-        finished_at=finished_at,
-        fingerprint=fingerprint,
-        fingerprint_parts=parts,
-        git_dirty=version.git_dirty,
-        environment_sha256=environment_info()["packages_sha256"],
-        duration_s=round(timings["total_s"], 6),
-        inputs=inputs,
-        outputs=outputs,
-    )
-    run.manifest.update(record, aliases)
+    previous = _swap_into_place(work, final)
+    try:
+        outputs = [
+            file_record(layout, alias, final / p.relative_to(work), schema)
+            for alias, p, schema in ctx.outputs
+        ]
+        inputs = _input_records(layout, resolved, input_hashes)
+        aliases = _publish_aliases(layout, stage, final) if status in ("OK", "WARNING") else {}
+        record = StageRecord(
+            stage=key,
+            status=status,
+            exit_code=EXIT_CODES[status],
+            command=list(sys.argv),
+            git_sha=version.git_sha,
+            started_at=started_at,
+            finished_at=finished_at,
+            fingerprint=fingerprint,
+            fingerprint_parts=parts,
+            git_dirty=version.git_dirty,
+            environment_sha256=environment_info()["packages_sha256"],
+            duration_s=round(timings["total_s"], 6),
+            inputs=inputs,
+            outputs=outputs,
+            summary_sha256=sha256_file(final / "stage_summary.json"),
+        )
+        run.manifest.update(record, aliases)
+    except BaseException as exc:
+        if disk_refusal(exc) is not None:  # the old folder stays the recorded one
+            _swap_back(work, final, previous)
+        raise
+    if previous is not None:
+        shutil.rmtree(previous)
     return EXIT_CODES[status]
 
 
