@@ -36,11 +36,11 @@ from typing import Any, ClassVar, Literal, Self
 
 import attrs
 
-from holopipe.artifacts._io import JSONDecodeIssue, atomic_write_bytes, dumps_json, loads_json
-from holopipe.artifacts._structure import check_structure, converter
 from holopipe.artifacts.base import Artifact, structure_versioned
 from holopipe.artifacts.checks import check_d_against_name, check_family
+from holopipe.artifacts.io import JSONDecodeIssue, atomic_write_bytes, dumps_json, loads_json
 from holopipe.artifacts.report import ValidationReport
+from holopipe.artifacts.structure import check_structure, converter
 
 __all__ = ["COLUMNS", "QUALITIES", "UNITS", "EigenmodeRow", "EigenmodesDataset", "EigenmodesMeta"]
 
@@ -154,6 +154,7 @@ class EigenmodesDataset(Artifact):
     FORMAT: ClassVar[str] = "csv"
     CONTAINERS: ClassVar[tuple[str, ...]] = ("csv",)
     SUFFIXES: ClassVar[tuple[str, ...]] = (".csv",)
+    HAS_SIDECARS: ClassVar[bool] = True
 
     rows: list[EigenmodeRow] = attrs.field(
         converter=_sorted_rows, metadata={"doc": "sorted by (system_id, m2, mode_id, branch)"}
