@@ -55,7 +55,7 @@ V01 = {
 def test_version_0_1_is_read_with_preferences_recomputed_and_rules_filled(tmp_path):
     path = tmp_path / "dictionary.json"
     path.write_text(json.dumps(V01))
-    report, dictionary = Dictionary._read_with_report(path)
+    report, dictionary = Dictionary.read_with_report(path)
     assert report.ok, report.lines()
     assert report.declared == ("Dictionary", "0.1")
     assert any(f.code == "migrated" for f in report.warnings)

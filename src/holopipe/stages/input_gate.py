@@ -57,7 +57,7 @@ def found_schema(path: Path, report: ValidationReport) -> str:
 
 def read_input(spec: InputSpec, path: Path) -> tuple[Artifact | None, list[str]]:
     """Read one input of ``spec``: (artifact, []) or (None, the gate's lines)."""
-    report, obj = get_type(spec.schema)._read_with_report(path)
+    report, obj = get_type(spec.schema).read_with_report(path)
     prefix = f"invalid_artifact: {path}: input {spec.alias!r} expects {expected_schema(spec)}"
     if not report.ok or obj is None:
         found = found_schema(path, report)
