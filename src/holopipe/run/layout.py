@@ -216,7 +216,7 @@ def publish_problem(root: Path, stage: str, summary_sha256: str) -> str | None:
     if not summary.is_file():
         return f"{stage}/stage_summary.json is missing (the stage counts as failed); rerun"
     if summary_sha256:
-        from holopipe.artifacts._io import sha256_file
+        from holopipe.artifacts.io import sha256_file
 
         if sha256_file(summary) != summary_sha256:
             return f"{stage}/ does not match run_manifest.json: {interrupted}"

@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from holopipe.artifacts._io import atomic_write_bytes
+from holopipe.artifacts.io import atomic_write_bytes
 from holopipe.run.layout import RunLayout
 
 __all__ = ["ExperimentLock", "LockHeldError"]
