@@ -24,8 +24,7 @@ from typing import Any
 
 import attrs
 
-from holopipe.artifacts._io import loads_json
-from holopipe.artifacts._structure import converter
+from holopipe.artifacts.io import loads_json
 from holopipe.artifacts.records import (
     EXIT_CODES,
     FileRecord,
@@ -34,6 +33,7 @@ from holopipe.artifacts.records import (
     StageSummary,
     status_of,
 )
+from holopipe.artifacts.structure import converter
 from holopipe.run.capture import PROGRESS_FD_ENV
 from holopipe.run.config import (
     ConfigError,

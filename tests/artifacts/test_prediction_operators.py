@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from strategies import FAST, codes
 
-from holopipe.artifacts._io import npz_bytes
+from holopipe.artifacts.io import npz_bytes
 from holopipe.artifacts.prediction import GeometryPrediction, MeasuredDimension
 
 names = st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,8}", fullmatch=True)
