@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from types import SimpleNamespace
 
 import attrs
 import numpy as np
@@ -18,10 +17,9 @@ from holopipe.artifacts.atlas import HolographicAtlas
 from holopipe.artifacts.dictionary import Dictionary
 from holopipe.artifacts.eigenmodes import EigenmodeRow
 from holopipe.artifacts.identity import system_id
-from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction
+from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction, MeasuredDimension
 from holopipe.pipeline import run_stage
 from holopipe.stages.s07_dictionary import DictionaryParams, dictionary_from_rows
-from holopipe.stages.s08_atlas import AtlasParams, atlas_system
 
 STAGE_DIR = "08_build_holographic_dictionary"
 Z = np.geomspace(1e-3, 0.95, 300)
@@ -153,36 +151,33 @@ def test_dictionary_entries_become_operators_with_m2(tmp_path):
     assert group.dictionary_fit is not None and abs(group.dictionary_fit.delta + 3) < 1e-6
 
 
-def test_measured_operators_get_m2_and_branch_only_where_the_dictionary_applies():
+def with_operators(p: GeometryPrediction, ops) -> GeometryPrediction:
+    return attrs.evolve(p, meta=attrs.evolve(p.meta, operators=ops))
+
+
+def test_measured_operators_get_m2_and_branch_only_where_the_dictionary_applies(tmp_path):
     ops = [
-        SimpleNamespace(name="sigma", Delta=0.5181489, Delta_err=1e-6, method="fit"),
-        SimpleNamespace(name="epsilon_prime", Delta=3.82968, Delta_err=2.3e-4, method="fit"),
-        SimpleNamespace(name="too_low", Delta=0.2, Delta_err=1e-3, method="fit"),
+        MeasuredDimension("sigma", 0.5181489, 1e-6, "fit"),
+        MeasuredDimension("epsilon_prime", 3.82968, 2.3e-4, "fit"),
+        MeasuredDimension("too_low", 0.2, 1e-3, "fit"),
     ]
-    ads = prediction("ads", 3)
-    stub = SimpleNamespace(
-        z=ads.z,
-        A=ads.A,
-        A_t=None,
-        meta=SimpleNamespace(**{**attrs.asdict(ads.meta, recurse=False), "operators": ops}),
-    )
-    system = atlas_system(stub, [], AtlasParams())
-    by_name = {op.name: op for op in system.operators}
+    ads = with_operators(prediction("ads", 3), ops)
+    hv = with_operators(prediction("hvlf", 3, zeta=1.5, theta=1.0, tag="1"), ops)
+    code, summary, atlas = run_08(tmp_path, [ads, hv])
+    assert code == 0, summary
+    systems = {s.family: s for s in atlas.systems}
+    by_name = {op.name: op for op in systems["ads"].operators}
     sigma, eps_p, low = by_name["sigma"], by_name["epsilon_prime"], by_name["too_low"]
+    assert sigma.source == "measured" and sigma.Delta_err == 1e-6
     assert sigma.branch == "-" and sigma.m2 == pytest.approx(0.5181489 * (0.5181489 - 3))
-    assert sigma.nu == pytest.approx(1.5 - 0.5181489) and sigma.Delta_err == 1e-6
+    assert sigma.nu == pytest.approx(1.5 - 0.5181489)
     assert eps_p.branch == "+" and eps_p.m2 == pytest.approx(3.82968 * 0.82968)
     assert low.m2 is None and "nu < 1" in low.rule  # nu = 1.3: not an alternative quantisation
-    hv = prediction("hvlf", 3, zeta=1.5, theta=1.0)
-    stub = SimpleNamespace(
-        z=hv.z,
-        A=hv.A,
-        A_t=hv.A_t,
-        meta=SimpleNamespace(**{**attrs.asdict(hv.meta, recurse=False), "operators": ops}),
-    )
-    system = atlas_system(stub, [], AtlasParams())
-    assert all(op.m2 is None and op.branch is None for op in system.operators)
-    assert all(op.rule.startswith("no m2: not applicable") for op in system.operators)
+    hvlf_ops = systems["hvlf"].operators
+    assert len(hvlf_ops) == 3
+    assert all(op.m2 is None and op.branch is None for op in hvlf_ops)
+    assert all(op.rule.startswith("no m2: not applicable") for op in hvlf_ops)
+    assert summary["metrics"]["n_measured_operators"] == 6
 
 
 def test_too_short_grid_is_a_warning_and_nothing_measurable_is_incomplete(tmp_path):

@@ -96,7 +96,7 @@ def _measured_operators(prediction: GeometryPrediction) -> list[tuple[str, float
     """(name, Delta, Delta_err, method) of the dimensions stage 02 measured (may be none)."""
     return [
         (op.name, float(op.Delta), float(op.Delta_err), op.method)
-        for op in (getattr(prediction.meta, "operators", None) or [])
+        for op in prediction.meta.operators or []
     ]
 
 
