@@ -48,6 +48,7 @@ from holopipe.run.context import RunContext
 from holopipe.run.gates import check_inputs
 from holopipe.run.layout import RunLayout, publish_problem
 from holopipe.run.locking import ExperimentLock
+from holopipe.run.manifest import ManifestStore, rebuild_records
 from holopipe.run.provenance import code_version, environment_info, utc_now
 from holopipe.run.storage import EXIT_STORAGE_REFUSED, StorageError
 from holopipe.stages.base import Stage
@@ -66,6 +67,7 @@ __all__ = [
     "assert_artifacts",
     "resolve_config",
     "run_pipeline",
+    "repair_manifest",
     "run_stage",
     "stage_classes",
     "stage_states",
@@ -130,7 +132,12 @@ def _frozen_or_new_config(
     layout: RunLayout, config_path: Path | None, overrides: list[str], seed: int | None, force: bool
 ) -> tuple[dict[str, Any], list[type[Stage]]]:
     """The run's config: the frozen one; ``--config``/``--set``/``--seed`` checked against it."""
-    frozen = _frozen_config(layout)
+    try:
+        frozen = _frozen_config(layout)
+    except ConfigError:
+        if not (config_path and force):
+            raise
+        frozen = None  # corrupt, replaced by the given config (kept numbered)
     if frozen is None and config_path is None and layout.has_runs():
         raise lost_config_error(layout.config_path, layout.numbered_configs())
     if frozen is not None and not (config_path or overrides or seed is not None):
@@ -195,6 +202,8 @@ def _state(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Path]) -> 
         stage, stage_params(stage, run.config), run.seed, _input_hashes(run, resolved)
     )
     changed = [name for name, value in parts.items() if record.fingerprint_parts.get(name) != value]
+    if not record.fingerprint:
+        return StageState(stage.key(), status, duration, False, "no fingerprint (manifest rebuilt)")
     if changed:
         return StageState(stage.key(), status, duration, False, f"{', '.join(changed)} changed")
     root = os.fspath(run.layout.root)
@@ -225,6 +234,27 @@ def assert_artifacts(runs_dir: Path, experiment: str, stage_id: str) -> list[str
     run = RunContext(layout, _frozen_config(layout) or {})
     needs = [(s.alias, s.schema, s.required) for s in matches[0].INPUTS]
     return check_inputs(layout, run.manifest.load(), needs, run.legacy_roots)
+
+
+def repair_manifest(runs_dir: Path, experiment: str) -> list[str]:
+    """``holopipe repair-manifest``: rebuild ``run_manifest.json`` from the stage folders.
+
+    For a manifest that is unreadable or breaks its rules (see
+    :func:`holopipe.run.manifest.rebuild_records`); returns one line per stage recorded or
+    skipped. The rebuilt records have no fingerprint, so the next run reruns each once.
+    """
+    layout = RunLayout.create(runs_dir, experiment)
+    if not layout.root.is_dir():
+        raise ConfigError(f"no run {experiment!r} under {runs_dir}")
+    with ExperimentLock.of_run(layout):
+        stages = stage_classes(layout)
+        outputs = {s.key(): [(o.alias, o.schema) for o in s.OUTPUTS] for s in stages}
+        records, aliases, skipped = rebuild_records(layout, outputs)
+        kept = ManifestStore(layout).replace(records, aliases)
+    lines = [f"{r.stage}: {r.status}, {len(r.outputs)} outputs recorded" for r in records]
+    if kept is not None:
+        lines.append(f"the previous manifest is kept as {kept}")
+    return lines + skipped
 
 
 def stage_states(runs_dir: Path, experiment: str) -> list[StageState]:
@@ -343,6 +373,8 @@ def run_stage(
 ) -> int:
     """``holopipe stage NN``: run one stage in this process (under the experiment lock)."""
     layout = RunLayout.create(runs_dir, experiment)
+    if not layout.root.exists():  # bad settings are refused before anything is created
+        resolve_config(config_path, list(overrides), seed)
     with ExperimentLock.of_run(layout) as lock:
         for line in lock.repairs:
             print(f"holopipe: {line}", file=sys.stderr)
@@ -352,6 +384,7 @@ def run_stage(
             raise ConfigError(f"no stage {stage_id} (stages: {', '.join(s.ID for s in stages)})")
         run = RunContext(layout, config, jobs, executor)
         run.executor  # noqa: B018 - a bad executor setting is refused before anything runs
+        run.manifest.load()  # so is a corrupt manifest (ManifestError), before the stage starts
         return execute_stage(run, matches[0], cli_inputs)
 
 
@@ -374,6 +407,8 @@ def run_pipeline(
     cli_inputs = dict(cli_inputs or {})
     layout = RunLayout.create(runs_dir, experiment)
     started_at = utc_now()
+    if not layout.root.exists():  # bad settings are refused before anything is created
+        resolve_config(config_path, list(overrides), seed)
     with ExperimentLock.of_run(layout) as lock:
         for line in lock.repairs:
             echo(f"{experiment}: {line}")

@@ -81,12 +81,20 @@ def _guard(fn):
     from holopipe.run.config import ConfigError
     from holopipe.run.layout import LayoutError
     from holopipe.run.locking import LockHeldError
+    from holopipe.run.manifest import ManifestError
     from holopipe.run.storage import StorageError, storage_error
     from holopipe.stages.registry import StageLoadError
 
     try:
         return fn()
-    except (ConfigError, LayoutError, LockHeldError, StageLoadError, StorageError) as exc:
+    except (
+        ConfigError,
+        LayoutError,
+        LockHeldError,
+        ManifestError,
+        StageLoadError,
+        StorageError,
+    ) as exc:
         raise _usage(str(exc)) from None
     except OSError as exc:  # a full disk, a read-only runs root: the user's to fix
         refused = storage_error(exc)
@@ -209,3 +217,17 @@ def assert_artifacts(
     if not problems:
         typer.echo(f"{for_stage}: all required artifacts present and valid")
     raise typer.Exit(2 if problems else 0)
+
+
+def repair_manifest(experiment: Experiment, runs_dir: RunsDir = None) -> None:
+    """Rebuild a corrupt run_manifest.json from the stage folders' own records.
+
+    Each stage folder with a readable stage_summary.json is recorded with its status and
+    its output files (hashed now); the old file is kept as run_manifest.json.corrupt. The
+    rebuilt stages carry no fingerprint: the next ``holopipe run`` reruns each once.
+    """
+    from holopipe.pipeline import repair_manifest as rebuild
+    from holopipe.run.layout import default_runs_dir
+
+    for line in _guard(lambda: rebuild(default_runs_dir(runs_dir), experiment)):
+        typer.echo(line)

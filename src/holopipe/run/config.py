@@ -57,6 +57,15 @@ class ConfigMismatchError(ConfigError):
     """The resolved config differs from the one frozen in the run."""
 
 
+#: Seeds are 63-bit: every random generator of the stages (numpy, the sandbox) accepts them.
+SEED_LIMIT = 2**63
+
+
+def _check_seed(value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < SEED_LIMIT:
+        raise ValueError(f"seed: must be an integer in [0, 2**63), got {value!r}")
+
+
 @attrs.define
 class LegacyConfig:
     """Where the legacy resolver may look (explicit list; nothing else is searched)."""
@@ -71,7 +80,8 @@ class RunConfig:
     """Top level of a config file. Stage sections are structured by each stage's Params."""
 
     seed: int = attrs.field(
-        metadata={"doc": "seeds every random stream (with stage and system_id)"}
+        validator=lambda _self, _attr, value: _check_seed(value),
+        metadata={"doc": "seeds every random stream (with stage and system_id); 0 <= seed < 2**63"},
     )
     stages: dict[str, dict[str, Any]] = attrs.field(
         factory=dict, metadata={"doc": "stage id -> params"}
@@ -149,10 +159,13 @@ def structure_section(cls: type, raw: Any, where: str, source: str) -> Any:
         attrs.validate(value)
     except cattrs.ClassValidationError as exc:
         raise ConfigError(
-            f"invalid config {source}: {where}: {'; '.join(_leaf_messages(exc))}"
+            f"invalid config {source}: {where + ': ' if where else ''}"
+            f"{'; '.join(_leaf_messages(exc))}"
         ) from None
     except (ValueError, TypeError) as exc:
-        raise ConfigError(f"invalid config {source}: {where}: {exc}") from None
+        raise ConfigError(
+            f"invalid config {source}: {where + ': ' if where else ''}{exc}"
+        ) from None
     return value
 
 
@@ -239,7 +252,12 @@ def freeze_config(path: Path, resolved: dict[str, Any], force: bool = False) -> 
     except FileNotFoundError:
         frozen_bytes = None
     if frozen_bytes is not None:
-        frozen = read_frozen_config(path)
+        try:
+            frozen = read_frozen_config(path)
+        except ConfigError:
+            if not force:
+                raise
+            frozen = {}  # corrupt: replaced by the given config, and kept numbered
         # How a value was set (overrides) and how items are run (executor: results are
         # identical whatever it is) are not differences in what the run computes.
         strip = lambda c: {k: v for k, v in c.items() if k not in UNFROZEN_KEYS}  # noqa: E731
