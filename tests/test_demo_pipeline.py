@@ -57,14 +57,18 @@ def test_stage_05_evaluates_trends_and_says_why_the_lifshitz_check_does_not_appl
     assert summary["metrics"]["n_trends_evaluated"] > 0
     # The check that cannot apply to these data is declared so, with the reason, as a note.
     if summary["metrics"]["n_checks_evaluated"] == 0:
-        assert any("lifshitz_ricci_vs_zeta" in note and "T > 0" in note for note in summary["notes"])
+        assert any(
+            "lifshitz_ricci_vs_zeta" in note and "T > 0" in note for note in summary["notes"]
+        )
 
 
 def test_every_stage_from_02_passes_assert_artifacts(demo_runs):
     cwd, _ = demo_runs[0]
     for stage in sorted(_stages(cwd))[1:]:
         stage_id = stage.split("_", 1)[0]
-        done = holopipe("assert-artifacts", "--experiment", "demo", "--for-stage", stage_id, cwd=cwd)
+        done = holopipe(
+            "assert-artifacts", "--experiment", "demo", "--for-stage", stage_id, cwd=cwd
+        )
         assert done.returncode == 0, (stage_id, done.stdout, done.stderr)
 
 
