@@ -253,3 +253,25 @@ def test_compare_is_symmetric_in_what_it_reports(golden):
     extra = type(run)(run.artifacts, run.metrics | {"new:metric": np.float64(1.0).item()})
     [difference] = compare(reference, extra)
     assert (difference.key, difference.severity) == ("new:metric", "warning")
+
+
+def test_non_finite_numbers_survive_the_reference_as_exact_strings(tmp_path):
+    run = tmp_path / "run"
+    (run / "06_x" / "data").mkdir(parents=True)
+    (run / "06_x" / "data" / "rows.csv").write_text("m2,M2,note\n0.0,nan,a\n1.0,2.5,b\n")
+    (run / "06_x" / "stage_summary.json").write_text(
+        json.dumps({"status": "OK", "exit_code": 0, "metrics": {"x": 1.5}, "counts": {}})
+    )
+    (run / "run_manifest.json").write_text(
+        json.dumps({"stages": {"06_x": {"outputs": [{"path": "06_x/data/rows.csv"}]}}})
+    )
+    seen = snapshot(run)
+    assert seen.metrics["06_x/data/rows.csv:[0].M2"] == "nan"
+    assert seen.metrics["06_x/data/rows.csv:[1].M2"] == 2.5
+    assert "06_x/data/rows.csv:[0].note" not in seen.metrics
+    reference = GoldenReference("x", "c.json", seen.artifacts, seen.metrics)
+    back = GoldenReference.read(reference.write(tmp_path / "ref.json"))
+    assert compare(back, seen) == []
+    (run / "06_x" / "data" / "rows.csv").write_text("m2,M2,note\n0.0,1.0,a\n1.0,2.5,b\n")
+    keys = {d.key for d in compare(back, snapshot(run))}
+    assert keys == {"06_x/data/rows.csv", "06_x/data/rows.csv:[0].M2"}

@@ -22,6 +22,11 @@ ReferencesDir = Annotated[
 ]
 
 
+def _progress(line: str) -> None:
+    """The run's stage lines go to stderr, so that stdout holds the differences only."""
+    typer.echo(line, err=True)
+
+
 def _guarded(fn):
     from holopipe.run.golden import GoldenError
     from holopipe.run.locking import LockHeldError
@@ -52,7 +57,12 @@ def check(
 
     result = _guarded(
         lambda: check_golden(
-            name, runs_dir, configs_dir=configs_dir, references_dir=references_dir, jobs=jobs
+            name,
+            runs_dir,
+            configs_dir=configs_dir,
+            references_dir=references_dir,
+            jobs=jobs,
+            echo=_progress,
         )
     )
     for difference in result.differences:
@@ -78,7 +88,12 @@ def update(
 
     path, code = _guarded(
         lambda: update_golden(
-            name, runs_dir, configs_dir=configs_dir, references_dir=references_dir, jobs=jobs
+            name,
+            runs_dir,
+            configs_dir=configs_dir,
+            references_dir=references_dir,
+            jobs=jobs,
+            echo=_progress,
         )
     )
     typer.echo(f"golden {name}: reference written to {path} (the run exited {code})")

@@ -249,10 +249,13 @@ class SandboxSpec:
         if self.theory_file is not None and self.theory is None:
             raise ValueError("theory_file: needs theory, the name of the theory it holds")
         if self.theory is not None and self.theory_file is None:
-            raise ValueError(
-                "theory_file: required with theory (synthesis from the reference tables is "
-                "not available yet)"
-            )
+            from holopipe.data.cft import available_theories
+
+            if self.theory not in available_theories():
+                raise ValueError(
+                    f"theory: no reference table {self.theory!r} to synthesise data from "
+                    f"(shipped: {', '.join(available_theories())}); or give theory_file"
+                )
         if self.zero_temperature_per_family > self.n_per_family:
             raise ValueError(
                 f"zero_temperature_per_family: {self.zero_temperature_per_family} exceeds "

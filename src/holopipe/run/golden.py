@@ -16,7 +16,8 @@ A reference (``tests/golden/<name>.json``) records, for one small committed expe
   coefficients, pulls, ...), and the numeric and boolean leaves of the run's JSON and CSV
   artifacts (spectra, dictionary entries, contract values), keyed
   ``<artifact path>:<JSON path>``. Strings other than statuses are not compared (their
-  formatted numbers are covered by the hashes).
+  formatted numbers are covered by the hashes); NaN and infinities are stored as the
+  strings ``'nan'``, ``'inf'``, ``'-inf'`` (JSON has no such numbers) and compared exactly.
 - ``tolerances``: rules ``{"match": glob, "abs": a, "rel": r}``, first match wins; a float
   passes when ``|got - expected| <= a + r |expected|``; integers, flags and strings must be
   equal. Hand-edited rules are kept by ``holopipe golden update``.
@@ -236,7 +237,14 @@ def _leaves(value: Any, where: str) -> Iterator[tuple[str, Any]]:
         for i, item in enumerate(value):
             yield from _leaves(item, f"{where}[{i}]")
     elif isinstance(value, bool) or _is_number(value):
-        yield where, value
+        yield where, _storable(value)
+
+
+def _storable(value: Any) -> Any:
+    """A metric as the reference stores it: JSON has no NaN or infinity, so they are text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)  # 'nan', 'inf', '-inf': compared exactly, like statuses
+    return value
 
 
 def _csv_leaves(path: Path) -> Iterator[tuple[str, Any]]:
@@ -244,7 +252,7 @@ def _csv_leaves(path: Path) -> Iterator[tuple[str, Any]]:
         for i, row in enumerate(csv.DictReader(handle)):
             for column, text in row.items():
                 try:
-                    yield f"[{i}].{column}", float(text)
+                    yield f"[{i}].{column}", _storable(float(text))
                 except (TypeError, ValueError):
                     continue  # text columns are covered by the hash
 
