@@ -25,8 +25,7 @@ from typing import Any
 
 import attrs
 
-from holopipe.artifacts._io import loads_json
-from holopipe.artifacts._structure import converter
+from holopipe.artifacts.io import loads_json
 from holopipe.artifacts.records import (
     EXIT_CODES,
     FileRecord,
@@ -35,6 +34,7 @@ from holopipe.artifacts.records import (
     StageSummary,
     status_of,
 )
+from holopipe.artifacts.structure import converter
 from holopipe.run.capture import PROGRESS_FD_ENV
 from holopipe.run.config import (
     ConfigError,
@@ -180,7 +180,7 @@ def _failed_attempt(layout: RunLayout, key: str) -> str | None:
     folder = failed_attempt_dir(layout, key)
     if not folder.is_dir():
         return None
-    _, summary = StageSummary._read_with_report(folder / "stage_summary.json")
+    _, summary = StageSummary.read_with_report(folder / "stage_summary.json")
     return summary.status if summary is not None else "ERROR"
 
 
@@ -342,7 +342,7 @@ def _reasons(path: Path, most: int = 3) -> list[str]:
     """The first errors and warnings of a stage's summary, for the terminal."""
     if not path.exists():
         return []
-    report, summary = StageSummary._read_with_report(path)
+    report, summary = StageSummary.read_with_report(path)
     if summary is None:
         return [f"(cannot read {path}: {'; '.join(report.lines()[:1])})"]
     lines = [f"error: {e}" for e in summary.errors] + [f"warning: {w}" for w in summary.warnings]

@@ -29,9 +29,9 @@ from typing import Any
 import attrs
 import cattrs
 
-from holopipe.artifacts._io import JSONDecodeIssue, atomic_write_bytes, dumps_json, loads_json
-from holopipe.artifacts._structure import check_structure, converter
+from holopipe.artifacts.io import JSONDecodeIssue, atomic_write_bytes, dumps_json, loads_json
 from holopipe.artifacts.report import ValidationReport
+from holopipe.artifacts.structure import check_structure, converter
 
 __all__ = [
     "ConfigError",

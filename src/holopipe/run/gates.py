@@ -17,7 +17,7 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
-from holopipe.artifacts._io import sha256_file
+from holopipe.artifacts.io import sha256_file
 from holopipe.artifacts.records import FileRecord, RunManifest, StageRecord, StageSummary
 from holopipe.artifacts.registry import get_type
 from holopipe.artifacts.report import Finding
@@ -127,7 +127,7 @@ def summary_problem(layout: RunLayout, record: StageRecord | None) -> str | None
     where = layout.relative(path)
     if not path.is_file():
         return f"{where} is missing: {recovery}"
-    report, summary = StageSummary._read_with_report(path)
+    report, summary = StageSummary.read_with_report(path)
     if summary is None or not report.ok:
         first = report.errors[0] if report.errors else None
         why = f"{first.code} [{first.location}]: {first.message}" if first else "unreadable"

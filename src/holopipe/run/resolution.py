@@ -15,7 +15,6 @@ from typing import Literal
 
 import attrs
 
-from holopipe.artifacts.base import Artifact
 from holopipe.artifacts.records import FileRecord, RunManifest, StageRecord
 from holopipe.artifacts.registry import get_type
 from holopipe.run.layout import RunLayout
@@ -111,7 +110,7 @@ def sidecars_of(schema: str, paths: Iterable[Path]) -> set[Path]:
     (e.g. ``contracts_summary.json``, or the ``<stem>.meta.json`` of an EigenmodesDataset CSV):
     part of that artifact, read and validated with it, never an input of their own."""
     cls = get_type(schema)
-    if cls.files.__func__ is Artifact.files.__func__:  # one file per artifact: no sidecars
+    if not cls.HAS_SIDECARS:  # one file per artifact
         return set()
     paths = list(paths)
     return {s for p in paths for s in cls.files(p) if s != p} & set(paths)

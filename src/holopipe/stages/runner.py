@@ -41,8 +41,7 @@ from typing import Any
 
 import attrs
 
-from holopipe.artifacts._io import atomic_write_bytes, deferred_fsync, dumps_json, sha256_file
-from holopipe.artifacts._structure import converter
+from holopipe.artifacts.io import atomic_write_bytes, deferred_fsync, dumps_json, sha256_file
 from holopipe.artifacts.records import (
     EXIT_CODES,
     Counts,
@@ -53,6 +52,7 @@ from holopipe.artifacts.records import (
     SystemStatus,
 )
 from holopipe.artifacts.registry import get_type
+from holopipe.artifacts.structure import converter
 from holopipe.run.capture import Progress, capture_output
 from holopipe.run.config import structure_section
 from holopipe.run.context import RunContext, StageContext
@@ -233,7 +233,7 @@ class StageExecution:
             self.loaded[item.alias] = []
             for path in item.paths:
                 self.counts.inputs_total += 1
-                report, obj = cls._read_with_report(path)
+                report, obj = cls.read_with_report(path)
                 if not report.ok or obj is None:
                     self.counts.inputs_failed += 1
                     problems += [invalid_artifact(path, f) for f in report.errors]
