@@ -110,8 +110,9 @@ def test_a_failing_stage_keeps_the_previous_outputs_and_aliases(
         ctx.write("bulk_equations", *_half_written(inputs))
         raise RuntimeError("boom in stage 03")
 
-    monkeypatch.setattr(DiscoverBulkEquations, "run", crash)
-    assert run_stage(Path("runs"), "toy", "03") == 3
+    with monkeypatch.context() as patched:
+        patched.setattr(DiscoverBulkEquations, "run", crash)
+        assert run_stage(Path("runs"), "toy", "03") == 3
     err = capsys.readouterr().err
     failed = root / "03_discover_bulk_equations.failed"
     assert f"this attempt is kept in {failed.relative_to(toy)}" in err
@@ -127,7 +128,6 @@ def test_a_failing_stage_keeps_the_previous_outputs_and_aliases(
     done = holopipe("status", "-e", "toy", cwd=toy)
     assert "last run ended ERROR, kept in 03_discover_bulk_equations.failed/" in done.stdout
     # a successful rerun publishes again and forgets the failed attempt
-    monkeypatch.undo()
     assert run_stage(Path("runs"), "toy", "03") == 0
     assert not failed.exists()
     outputs = {k: v for k, v in before.items() if k.startswith("03_discover_bulk_equations/bulk")}

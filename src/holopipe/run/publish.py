@@ -29,6 +29,7 @@ __all__ = [
     "failed_attempt_dir",
     "forget_failed_attempt",
     "keep_failed_attempt",
+    "last_attempt_dir",
     "partial_dir",
     "publish_aliases",
     "swap_into_place",
@@ -46,6 +47,13 @@ def partial_dir(layout: RunLayout, key: str) -> Path:
 def failed_attempt_dir(layout: RunLayout, key: str) -> Path:
     """Where the last failed attempt of stage ``key`` is kept."""
     return layout.root / f"{key}{FAILED_SUFFIX}"
+
+
+def last_attempt_dir(layout: RunLayout, key: str) -> Path:
+    """The folder of the stage's last attempt: its ``.failed`` folder when the last attempt
+    failed (a successful run removes it), else the published stage folder."""
+    failed = failed_attempt_dir(layout, key)
+    return failed if failed.is_dir() else layout.root / key
 
 
 def swap_into_place(work: Path, final: Path) -> None:
