@@ -203,6 +203,9 @@ def _assess(execution: StageExecution) -> StageState:
         return StageState(key, failed, duration, False, reason)
     if record.status not in ("OK", "WARNING"):
         return StageState(key, status, duration, False, f"last run ended {record.status}")
+    if record.lost_systems:
+        reason = f"{record.lost_systems} systems lost to the executor in the last run"
+        return StageState(key, status, duration, False, reason)
     broken = summary_problem(run.layout, record)
     if broken is not None:
         return StageState(key, "FAILED", duration, False, f"failed: {broken}")
@@ -383,6 +386,7 @@ def run_stage(
     cli_inputs: dict[str, Path] | None = None,
     jobs: int = 1,
     force: bool = False,
+    executor: str | None = None,
 ) -> int:
     """``holopipe stage NN``: run one stage in this process (under the experiment lock).
 
@@ -395,8 +399,9 @@ def run_stage(
         matches = [s for s in stages if s.ID == stage_id]
         if not matches:
             raise ConfigError(f"no stage {stage_id} (stages: {', '.join(s.ID for s in stages)})")
-        execution = StageExecution(RunContext(layout, config, jobs), matches[0], cli_inputs or {})
-        return execution.execute()
+        run = RunContext(layout, config, jobs, executor)
+        run.executor  # noqa: B018 - a bad executor setting is refused before anything runs
+        return StageExecution(run, matches[0], cli_inputs or {}).execute()
 
 
 @attrs.define
@@ -486,6 +491,7 @@ def run_pipeline(
     cli_inputs: dict[str, Path] | None = None,
     echo: Callable[[str], None] = print,
     on_progress: Callable[[str], None] = lambda line: None,
+    executor: str | None = None,
 ) -> int:
     """Run stages ``first``..``last`` of an experiment; returns the worst exit code.
 
@@ -504,9 +510,9 @@ def run_pipeline(
             check_input_aliases(cli_inputs, declared, "the selected stages")
 
         config, _ = _frozen_or_new_config(layout, config_path, list(overrides), seed, force, check)
-        pipeline = _PipelineRun(
-            RunContext(layout, config, jobs), cli_inputs, lock.fd, echo, on_progress
-        )
+        run = RunContext(layout, config, jobs, executor)
+        run.executor  # noqa: B018 - a bad executor setting is refused before anything runs
+        pipeline = _PipelineRun(run, cli_inputs, lock.fd, echo, on_progress)
         for index, stage in enumerate(selected):
             if not pipeline.step(stage):
                 pipeline.outcomes += [

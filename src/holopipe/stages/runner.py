@@ -320,7 +320,8 @@ class StageExecution:
             for alias, p, schema in ctx.outputs
         ]
         aliases = publish_aliases(layout, self.key, final, [o.alias for o in self.stage.OUTPUTS])
-        self.run.manifest.update(self._record(summary, started_at, outputs), aliases)
+        record = self._record(summary, started_at, outputs)
+        self.run.manifest.update(attrs.evolve(record, lost_systems=len(ctx.lost)), aliases)
 
     def _record(
         self, summary: StageSummary, started_at: str, outputs: list[FileRecord]
