@@ -56,7 +56,7 @@ from holopipe.artifacts.structure import converter
 from holopipe.run.capture import Progress, capture_output
 from holopipe.run.config import structure_section
 from holopipe.run.context import RunContext, StageContext
-from holopipe.run.gates import invalid_artifact, undeclared_files, writes_outside
+from holopipe.run.gates import undeclared_files, writes_outside
 from holopipe.run.layout import RunLayout
 from holopipe.run.manifest import file_record
 from holopipe.run.provenance import code_version, environment_info, utc_now
@@ -75,6 +75,7 @@ from holopipe.run.resolution import (
     sidecars_of,
 )
 from holopipe.stages.base import LoadedInput, Stage, StageInputs
+from holopipe.stages.input_gate import read_input
 
 __all__ = [
     "StageExecution",
@@ -225,18 +226,19 @@ class StageExecution:
         return self.problems
 
     def load_inputs(self) -> list[str]:
-        """Phase 2: read and validate every input file; the ``invalid_artifact`` lines."""
+        """Phase 2: read and validate every input file through the stage's input gate
+        (:func:`holopipe.stages.input_gate.read_input`); the ``invalid_artifact`` lines."""
         t0 = time.perf_counter()
         problems: list[str] = []
+        specs = {spec.alias: spec for spec in self.stage.INPUTS}
         for item in self.resolved:
-            cls = get_type(item.schema)
             self.loaded[item.alias] = []
             for path in item.paths:
                 self.counts.inputs_total += 1
-                report, obj = cls.read_with_report(path)
-                if not report.ok or obj is None:
+                obj, lines = read_input(specs[item.alias], path)  # declared types and versions
+                if obj is None:
                     self.counts.inputs_failed += 1
-                    problems += [invalid_artifact(path, f) for f in report.errors]
+                    problems += lines
                     continue
                 self.counts.inputs_ok += 1
                 self.loaded[item.alias].append(LoadedInput(path, obj))
@@ -260,7 +262,7 @@ class StageExecution:
         unless the run is strict."""
         t2 = time.perf_counter()
         problems = _output_problems(ctx, self.work)
-        if ran:
+        if ran and not ctx.incomplete_reason:  # INCOMPLETE: no outputs expected
             problems += _missing_outputs(self.stage, ctx)
         self.timings["outputs_s"] = time.perf_counter() - t2
         discipline = _discipline_findings(self.run, self.work, ctx, start_ns)
