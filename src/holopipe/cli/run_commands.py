@@ -82,6 +82,7 @@ def _guard(fn):
     from holopipe.run.layout import LayoutError
     from holopipe.run.locking import LockHeldError
     from holopipe.run.manifest import ManifestError
+    from holopipe.run.resolution import InputError
     from holopipe.run.storage import StorageError, storage_error
     from holopipe.stages.registry import StageLoadError
 
@@ -89,6 +90,7 @@ def _guard(fn):
         return fn()
     except (
         ConfigError,
+        InputError,
         LayoutError,
         LockHeldError,
         ManifestError,

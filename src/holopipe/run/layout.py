@@ -50,7 +50,7 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 # write (``.<name>.<8 random chars>.tmp``, tempfile.mkstemp), a stage's work folder or the
 # previous folder it was swapping out, and the staging link of an alias.
 _TEMP_FILE = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")
-_STAGE_WORK = re.compile(r"^\.(\d{2}[a-z]?_[a-z0-9_]+)\.(partial|old)$")
+_STAGE_WORK = re.compile(r"^\.(\d{2}[a-z]?_[a-z0-9_]+(?:\.failed)?)\.(partial|old)$")
 _STAGE_KEY = re.compile(r"^\d{2}[a-z]?_[a-z0-9_]+$")
 _ALIAS_STAGING = re.compile(r"^\..+\.alias-tmp$")
 
