@@ -32,15 +32,15 @@ import attrs
 import numpy as np
 
 from holopipe.artifacts._arrays import array_dicts_equal, as_float_arrays, read_npz_members
-from holopipe.artifacts._io import (
+from holopipe.artifacts.base import JSONArtifact
+from holopipe.artifacts.checks import check_d_against_name, check_finite
+from holopipe.artifacts.io import (
     JSONDecodeIssue,
     atomic_write_bytes,
     dumps_json,
     loads_json,
     npz_bytes,
 )
-from holopipe.artifacts.base import JSONArtifact
-from holopipe.artifacts.checks import check_d_against_name, check_finite
 from holopipe.artifacts.report import ValidationReport
 
 __all__ = [
@@ -123,6 +123,9 @@ class Dictionary(JSONArtifact):
     SCHEMA_NAME: ClassVar[str] = "Dictionary"
     SCHEMA_VERSION: ClassVar[str] = "0.1"
     SUFFIXES: ClassVar[tuple[str, ...]] = ("dictionary.json", ".json")
+    # _load reads the sidecar too: the object is checked again after loading.
+    LOAD_CHECKS_FIELDS: ClassVar[bool] = False
+    HAS_SIDECARS: ClassVar[bool] = True
 
     source_stage: str
     git_sha: str

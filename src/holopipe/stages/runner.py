@@ -22,8 +22,7 @@ from typing import Any
 
 import attrs
 
-from holopipe.artifacts._io import atomic_write_bytes, deferred_fsync, dumps_json, sha256_file
-from holopipe.artifacts._structure import converter
+from holopipe.artifacts.io import atomic_write_bytes, deferred_fsync, dumps_json, sha256_file
 from holopipe.artifacts.records import (
     EXIT_CODES,
     Counts,
@@ -34,6 +33,7 @@ from holopipe.artifacts.records import (
     SystemStatus,
 )
 from holopipe.artifacts.registry import get_type
+from holopipe.artifacts.structure import converter
 from holopipe.run.capture import Progress, capture_output
 from holopipe.run.config import structure_section
 from holopipe.run.context import RunContext, StageContext
@@ -315,6 +315,7 @@ def execute_stage(
         duration_s=round(timings["total_s"], 6),
         inputs=inputs,
         outputs=outputs,
+        lost_systems=len(ctx.lost),
     )
     run.manifest.update(record, aliases)
     return EXIT_CODES[status]
