@@ -207,3 +207,28 @@ def test_cli_prints_a_summary_and_exits_with_the_documented_codes(samples, tmp_p
         app, ["import-legacy", str(tmp_path / "nope"), "-e", "x", "--runs-dir", str(tmp_path)]
     )
     assert missing.exit_code == 2 and "not a folder" in missing.output
+
+
+def test_eigenmodes_json_converts_bound_to_the_sandboxes_by_name(samples, tmp_path):
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    copy_tree(samples / "smoke_fase11_v3", tree / "smoke_fase11_v3")
+    copy_tree(samples / "smoke_fase12c_v2", tree / "smoke_fase12c_v2")
+    report = import_legacy(tree, "imp", runs_dir=tmp_path / "runs")
+    item = next(f for f in report.files if f.kind == "eigenmodes_json")
+    assert item.schema == "EigenmodesDataset", item.findings
+    from holopipe.artifacts import EigenmodesDataset
+
+    dataset = EigenmodesDataset.read(tmp_path / "runs/imp" / item.converted)
+    legacy = json.loads((tree / "smoke_fase12c_v2" / item.path.split("/", 1)[1]).read_text())
+    expected = [
+        (s["d"], delta, lam)
+        for s in legacy["systems"]
+        for delta, lam in zip(s["Delta_bulk_uv"], s["lambda_sl_bulk"], strict=True)
+    ]
+    got = sorted((r.d, r.Delta, r.M2) for r in dataset.rows)
+    assert got == sorted(expected)
+    negative = sum(1 for _, delta, _ in expected if delta <= 0)
+    assert sum(r.quality == "error" for r in dataset.rows) == negative
+    sandbox_ids = {f.system_id for f in report.files if f.kind == "sandbox_universe"}
+    assert {r.system_id for r in dataset.rows} <= sandbox_ids

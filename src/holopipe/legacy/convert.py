@@ -45,7 +45,7 @@ from holopipe.artifacts.checks import name_d_token
 from holopipe.artifacts.eigenmodes import EigenmodeRow, EigenmodesDataset, EigenmodesMeta
 from holopipe.artifacts.identity import system_id as make_system_id
 from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction
-from holopipe.artifacts.report import Finding, ValidationReport
+from holopipe.artifacts.report import Finding
 from holopipe.artifacts.sandbox import BulkTruth, SandboxGeometry
 from holopipe.legacy.outline import Hdf5Outline, NpzOutline, read_members
 
@@ -77,12 +77,6 @@ _HANDLED_CODES = {
     "bad_family",
     "d_inconsistent",
 }
-
-
-def _read_with_report(cls: type, path: Path) -> tuple[ValidationReport, Any]:
-    # The artifacts layer's public reader when it has one (it replaces the private name).
-    reader = getattr(cls, "read_with_report", None) or cls._read_with_report
-    return reader(path)
 
 
 @attrs.define
@@ -159,7 +153,7 @@ def convert_sandbox(
             "error",
         )
         return out, None, None
-    report, legacy = _read_with_report(SandboxGeometry, path)
+    report, legacy = SandboxGeometry.read_with_report(path)
     if legacy is None:
         for f in report.findings:
             if f.code not in _LAYOUT_CODES:
@@ -477,8 +471,8 @@ def convert_eigenmodes(doc: Any, rel: str, sha256: str, index: SandboxIndex) -> 
     sandbox of its ``geometry_name`` is in the imported tree (its system_id, family, d and
     horizon are taken from it); the interval is assumed to be ``(0, z_h)`` on the sandbox's
     grid (``n_grid`` = its points) and the boundary conditions, not recorded, are
-    ``unknown``. Rows with a non-positive or non-finite Delta get the quality
-    ``legacy_negative_delta`` / ``legacy_nonfinite`` (findings), the others ``ok``.
+    ``unknown``; ``method`` is ``legacy:<solver>``. Rows with a non-positive or non-finite
+    Delta get the quality ``error`` (a finding, the reason in ``method``), the others ``ok``.
     """
     out = Conversion()
     systems = doc.get("systems") if isinstance(doc, dict) else None
@@ -486,6 +480,7 @@ def convert_eigenmodes(doc: Any, rel: str, sha256: str, index: SandboxIndex) -> 
         out.add("empty_artifact", "systems", "no systems: nothing to convert", "error")
         return out
     rows: list[EigenmodeRow] = []
+    solver = doc.get("solver_module", doc.get("source", "unknown"))
     unbound: list[str] = []
     negative = 0
     for i, system in enumerate(systems):
@@ -519,10 +514,11 @@ def convert_eigenmodes(doc: Any, rel: str, sha256: str, index: SandboxIndex) -> 
             lam = lambdas[mode] if mode < len(lambdas) else float("nan")
             delta = float(delta) if isinstance(delta, (int, float)) else float("nan")
             lam = float(lam) if isinstance(lam, (int, float)) else float("nan")
+            method = f"legacy:{solver}"
             if not (math.isfinite(delta) and math.isfinite(lam)):
-                quality = "legacy_nonfinite"
+                quality, method = "error", f"{method} (non-finite Delta or lambda_sl)"
             elif delta <= 0:
-                quality = "legacy_negative_delta"
+                quality, method = "error", f"{method} (Delta <= 0: a legacy solver bug)"
                 negative += 1
             else:
                 quality = "ok"
@@ -542,7 +538,7 @@ def convert_eigenmodes(doc: Any, rel: str, sha256: str, index: SandboxIndex) -> 
                     z_uv=0.0,
                     z_ir=float(smeta.z_h),
                     n_grid=len(sandbox.truth.z_grid),
-                    method=f"legacy:{doc.get('solver_module', doc.get('source', 'unknown'))}",
+                    method=method,
                 )
             )
     if negative:
@@ -550,7 +546,7 @@ def convert_eigenmodes(doc: Any, rel: str, sha256: str, index: SandboxIndex) -> 
             "negative_delta",
             "systems",
             f"{negative} modes with Delta <= 0 (a solver bug, not physics): "
-            "quality legacy_negative_delta",
+            "rows with quality error",
         )
     if unbound:
         out.add(

@@ -51,7 +51,7 @@ from typing import Any
 
 import attrs
 
-from holopipe.artifacts._io import atomic_write_bytes, dumps_json
+from holopipe.artifacts.io import atomic_write_bytes, dumps_json
 from holopipe.artifacts.records import (
     EXIT_CODES,
     Counts,
