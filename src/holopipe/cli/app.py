@@ -13,7 +13,7 @@ import traceback
 
 import typer
 
-from holopipe.cli import artifact_commands, golden_commands, run_commands
+from holopipe.cli import artifact_commands, golden_commands, legacy_commands, run_commands
 
 app = typer.Typer(
     name="holopipe",
@@ -28,6 +28,7 @@ app.command("stage")(run_commands.stage)
 app.command("status")(run_commands.status)
 app.command("assert-artifacts")(run_commands.assert_artifacts)
 app.command("repair-manifest")(run_commands.repair_manifest)
+app.command("import-legacy")(legacy_commands.import_legacy)
 app.command("validate")(artifact_commands.validate)
 app.add_typer(artifact_commands.schema_app, name="schema")
 app.command("docs")(artifact_commands.docs)
