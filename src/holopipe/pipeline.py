@@ -36,9 +36,11 @@ from holopipe.artifacts.records import (
 from holopipe.artifacts.structure import converter
 from holopipe.run.capture import PROGRESS_FD_ENV
 from holopipe.run.config import (
+    CONFIG_FILE_KEY,
     ConfigError,
     RunConfig,
     apply_overrides,
+    config_file_record,
     freeze_config,
     load_config_file,
     lost_config_error,
@@ -50,7 +52,7 @@ from holopipe.run.gates import check_inputs, check_resolved, same_content, summa
 from holopipe.run.layout import RunLayout, publish_problem
 from holopipe.run.locking import ExperimentLock
 from holopipe.run.manifest import ManifestStore, rebuild_records
-from holopipe.run.provenance import code_version, environment_info, utc_now
+from holopipe.run.provenance import code_version, environment_info, typed_argv, utc_now
 from holopipe.run.publish import failed_attempt_dir
 from holopipe.run.resolution import InputError, check_input_aliases
 from holopipe.run.storage import EXIT_STORAGE_REFUSED, StorageError
@@ -62,6 +64,7 @@ __all__ = [
     "DEFAULT_CONFIG",
     "StageState",
     "assert_artifacts",
+    "check_run",
     "resolve_config",
     "run_pipeline",
     "repair_manifest",
@@ -92,7 +95,7 @@ def resolve_config(
     if config_path:
         raw, source = load_config_file(config_path), str(config_path)
     elif base is not None:
-        raw = {k: v for k, v in base.items() if k != "overrides"}
+        raw = {k: v for k, v in base.items() if k not in ("overrides", CONFIG_FILE_KEY)}
         source = "the run's frozen config"
     else:
         raw, source = dict(DEFAULT_CONFIG), "built-in default config"
@@ -117,6 +120,10 @@ def resolve_config(
         for s in stages
     }
     resolved["overrides"] = overrides
+    if config_path:  # which file it came from (a record, not a setting: never compared)
+        resolved[CONFIG_FILE_KEY] = config_file_record(config_path)
+    elif base is not None and CONFIG_FILE_KEY in base:
+        resolved[CONFIG_FILE_KEY] = base[CONFIG_FILE_KEY]
     return resolved, stages
 
 
@@ -270,6 +277,35 @@ def assert_artifacts(runs_dir: Path, experiment: str, stage_id: str) -> list[str
     return check_inputs(layout, run.manifest.load(), needs, run.legacy_roots)
 
 
+def check_run(runs_dir: Path, experiment: str) -> tuple[list[str], int]:
+    """``holopipe check-run`` (the legacy ``00_validate_io_contracts``): the IO contracts of
+    a whole run. Every stage's declared inputs and outputs: present, with the recorded
+    sha256, valid for their schema, from a producer that ended OK or WARNING.
+
+    Returns the problem lines and the number of files checked; a run with no recorded
+    output raises :class:`ConfigError` (nothing checked is not a pass).
+    """
+    layout = RunLayout.create(runs_dir, experiment)
+    if not layout.config_path.exists() and not layout.has_runs():
+        raise ConfigError(f"no run {experiment!r} under {runs_dir} (no {layout.config_path.name})")
+    stages = stage_classes(layout)
+    run = RunContext(layout, _frozen_config(layout) or {})
+    manifest = run.manifest.load()
+    recorded = [manifest.stages[s.key()] for s in stages if manifest and s.key() in manifest.stages]
+    checked = sum(len(record.outputs) for record in recorded)
+    if not checked:
+        raise ConfigError(f"run {experiment!r} has no recorded output: nothing to check")
+    problems: list[str] = []
+    for stage in stages:
+        ran = manifest is not None and stage.key() in manifest.stages
+        needs = [(s.alias, s.schema, s.required) for s in stage.INPUTS]
+        needs += [(o.alias, o.schema, o.required) for o in stage.OUTPUTS] if ran else []
+        for line in check_inputs(layout, manifest, needs, run.legacy_roots):
+            if line not in problems:
+                problems.append(line)
+    return problems, checked
+
+
 def repair_manifest(runs_dir: Path, experiment: str) -> list[str]:
     """``holopipe repair-manifest``: rebuild ``run_manifest.json`` from the stage folders.
 
@@ -342,6 +378,7 @@ def _run_in_child(
     The execution arrives resolved and fingerprinted (inherited, not recomputed)."""
     code_version()  # computed once, before the first fork: inherited by every stage
     environment_info()
+    typed_argv()  # the user's command line, before the child replaces sys.argv
     read_fd, write_fd = os.pipe()
     stage = execution.stage
     argv = [sys.argv[0], "stage", stage.ID, "--experiment", execution.run.layout.experiment]

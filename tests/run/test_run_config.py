@@ -81,7 +81,7 @@ def test_input_from_a_legacy_root_warns_and_is_recorded(in_tmp: Path):
         in_tmp / "c.json", ["holo_run_test_stages:BulkConsumer"], legacy={"roots": [str(legacy)]}
     )
     done = cli("run", "-e", "x", "--config", config, cwd=in_tmp)
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == 1, done.stdout + done.stderr  # WARNING: the legacy fallback
     root = in_tmp / "runs" / "x"
     [entry] = manifest(root)["stages"]["02_bulk_consumer"]["inputs"]
     assert entry["resolved_from_legacy"] is True

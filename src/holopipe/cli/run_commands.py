@@ -233,3 +233,21 @@ def repair_manifest(experiment: Experiment, runs_dir: RunsDir = None) -> None:
 
     for line in _guard(lambda: rebuild(default_runs_dir(runs_dir), experiment)):
         typer.echo(line)
+
+
+def check_run(experiment: Experiment, runs_dir: RunsDir = None) -> None:
+    """Validate the IO contracts of a whole run (the legacy 00_validate_io_contracts).
+
+    Every stage's declared inputs and outputs: present, intact (sha256 against the
+    manifest), valid for their schema. One ``missing_artifact:`` / ``invalid_artifact:``
+    line per problem and exit 2; exit 0 when every file checked holds.
+    """
+    from holopipe.pipeline import check_run as check
+    from holopipe.run.layout import default_runs_dir
+
+    problems, checked = _guard(lambda: check(default_runs_dir(runs_dir), experiment))
+    for line in problems:
+        typer.echo(line, err=True)
+    verdict = f"{len(problems)} problems" if problems else "all valid"
+    typer.echo(f"{experiment}: {checked} recorded files checked, {verdict}")
+    raise typer.Exit(2 if problems else 0)

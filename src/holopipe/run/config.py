@@ -35,12 +35,14 @@ from holopipe.artifacts.structure import check_structure, converter
 from holopipe.run.executors import ExecutorConfig
 
 __all__ = [
+    "CONFIG_FILE_KEY",
     "ConfigError",
     "ConfigMismatchError",
     "LegacyConfig",
     "RunConfig",
     "apply_overrides",
     "config_diff",
+    "config_file_record",
     "freeze_config",
     "load_config_file",
     "lost_config_error",
@@ -198,7 +200,21 @@ def config_diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 
 
 #: Top-level keys a later run may change without ``--force``.
-UNFROZEN_KEYS = frozenset({"overrides", "executor"})
+UNFROZEN_KEYS = frozenset({"overrides", "executor", "config_file"})
+#: Key of ``config.resolved.json`` naming the ``--config`` file it came from.
+CONFIG_FILE_KEY = "config_file"
+
+
+def config_file_record(path: str | os.PathLike) -> dict[str, str]:
+    """``{"path": <absolute path>, "sha256": <of its bytes>}`` of a ``--config`` file."""
+    import hashlib
+
+    path = Path(path)
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        digest = "unknown"
+    return {"path": str(path.absolute()), "sha256": digest}
 
 
 def read_frozen_config(path: Path) -> dict[str, Any] | None:

@@ -126,6 +126,16 @@ def _reuse_unchanged_records(
     return manifest
 
 
+def _config_sha256(layout: RunLayout) -> str | None:
+    """sha256 of the run's ``config.resolved.json`` (``None`` when there is none)."""
+    from holopipe.artifacts.io import sha256_file
+
+    try:
+        return sha256_file(layout.config_path)
+    except OSError:
+        return None
+
+
 class ManifestStore:
     """The manifest of one run."""
 
@@ -200,6 +210,7 @@ class ManifestStore:
                 holopipe_version=code_version().holopipe_version,
                 stages={r.stage: r for r in records},
                 aliases=aliases,
+                config_sha256=_config_sha256(self.layout),
             )
             report = ValidationReport(str(self.path), RunManifest.SCHEMA_NAME)
             manifest._check(report)
@@ -244,6 +255,9 @@ class ManifestStore:
                 raise ArtifactError(report)
             aliases = {**manifest.aliases, **(aliases or {})}
             top: dict[str, Any] = {"aliases": aliases, "updated_at": now}
+            config_sha256 = _config_sha256(self.layout)
+            if config_sha256 is not None:  # the config the recorded stage ran with
+                top["config_sha256"] = config_sha256
             if legacy_sources:
                 replaced = {entry.get("via") for entry in legacy_sources}
                 kept = [e for e in manifest.legacy_sources if e.get("via") not in replaced]

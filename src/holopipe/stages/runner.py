@@ -59,7 +59,13 @@ from holopipe.run.context import RunContext, StageContext
 from holopipe.run.gates import undeclared_files, writes_outside
 from holopipe.run.layout import RunLayout
 from holopipe.run.manifest import file_record
-from holopipe.run.provenance import code_version, environment_info, utc_now
+from holopipe.run.provenance import (
+    code_version,
+    environment_info,
+    stage_code_info,
+    typed_argv,
+    utc_now,
+)
 from holopipe.run.publish import (
     failed_attempt_dir,
     forget_failed_attempt,
@@ -330,7 +336,9 @@ class StageExecution:
             declared = [o.alias for o in self.stage.OUTPUTS]
             aliases = publish_aliases(layout, self.key, final, declared)
             record = self._record(summary, started_at, outputs)
-            self.run.manifest.update(attrs.evolve(record, lost_systems=len(ctx.lost)), aliases)
+            self.run.manifest.update(
+                attrs.evolve(record, lost_systems=len(ctx.lost)), aliases, self._legacy_sources()
+            )
         except BaseException as exc:
             if disk_refusal(exc) is not None:  # the old folder stays the recorded one
                 swap_back(self.work, final, previous)
@@ -338,6 +346,18 @@ class StageExecution:
         if previous is not None:
             shutil.rmtree(previous)
         forget_failed_attempt(self.failed)
+
+    def _legacy_sources(self) -> list[dict[str, Any]] | None:
+        """The manifest's top-level ``legacy_sources`` entries of this run's legacy inputs."""
+        known = {path: sha for _, path, sha in self.hashes}
+        sources = [
+            {"via": f"stage {self.key}", "alias": item.alias, "schema": item.schema,
+             "path": str(path), "sha256": known.get(str(path), "")}
+            for item in self.resolved
+            if item.source == "legacy"
+            for path in item.paths
+        ]  # fmt: skip
+        return sources or None
 
     def _record(
         self, summary: StageSummary, started_at: str, outputs: list[FileRecord]
@@ -359,6 +379,7 @@ class StageExecution:
             inputs=_input_records(self.run.layout, self.resolved, self.hashes),
             outputs=outputs,
             summary_sha256=sha256_file(self.final / "stage_summary.json"),
+            argv=list(typed_argv()),
         )
 
     def execute(self) -> int:
@@ -401,7 +422,12 @@ class StageExecution:
             shutil.rmtree(work)
         (work / "logs").mkdir(parents=True)
         atomic_write_bytes(work / "cmd.txt", _rerun_command(self.run, self.stage, self.cli_inputs))
-        atomic_write_bytes(work / "meta_env.json", dumps_json(environment_info()).encode())
+        meta = {
+            **environment_info(),
+            "stage_code": stage_code_info(self.stage.__module__),
+            "argv": list(typed_argv()),
+        }
+        atomic_write_bytes(work / "meta_env.json", dumps_json(meta).encode())
 
     def _run_captured(self) -> tuple[StageContext, str]:
         """Phases 3 and 4 with the output captured; the context and the status."""
@@ -412,7 +438,8 @@ class StageExecution:
                     self.run, self.stage.ID, self.key, work, self.params, Progress(self.key, fd)
                 )
                 for item in self.resolved:
-                    item.log_origin()
+                    if item.legacy_warning:  # the plan: "registrado y con warning"
+                        ctx.warn(item.legacy_warning)
                 start_ns = time.time_ns()
                 ran = self.run_stage(ctx)
                 try:
