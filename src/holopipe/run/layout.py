@@ -126,8 +126,9 @@ class RunLayout:
         return [path for _, path in sorted(found)]
 
     def has_runs(self) -> bool:
-        """Whether any command has left a run here (a manifest, a replaced config, a stage)."""
-        if self.manifest_path.exists() or self.numbered_configs():
+        """Whether a stage has run here (a stage folder, or a config a forced change
+        replaced). A run made only by ``import-legacy`` has a manifest and no config yet."""
+        if self.numbered_configs():
             return True
         return self.root.is_dir() and any(
             _STAGE_KEY.match(p.name) and p.is_dir() for p in self.root.iterdir()
