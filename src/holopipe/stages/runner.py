@@ -315,6 +315,7 @@ def execute_stage(
         duration_s=round(timings["total_s"], 6),
         inputs=inputs,
         outputs=outputs,
+        lost_systems=len(ctx.lost),
     )
     run.manifest.update(record, aliases)
     return EXIT_CODES[status]
