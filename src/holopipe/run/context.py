@@ -113,8 +113,10 @@ class StageContext:
         path = self.workdir / alias / filename
         artifact.write(path)
         for part in type(artifact).files(path):
-            # A sidecar (e.g. contracts_summary.json) is recorded under the schema it declares.
-            cls = type(artifact) if part == path else (detect_type(part) or type(artifact))
+            # A sidecar of its own type (e.g. contracts_summary.json) is recorded under the
+            # schema it declares; a member of this artifact (an arrays NPZ) under this one's.
+            own = part == path or type(artifact).primary_of(part) == path
+            cls = type(artifact) if own else (detect_type(part) or type(artifact))
             self.outputs.append((alias, part, cls.SCHEMA_NAME))
         return path
 
