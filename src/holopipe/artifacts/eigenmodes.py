@@ -40,6 +40,8 @@ from holopipe.artifacts.base import Artifact, structure_versioned
 from holopipe.artifacts.checks import check_d_against_name, check_family
 from holopipe.artifacts.io import JSONDecodeIssue, atomic_write_bytes, dumps_json, loads_json
 from holopipe.artifacts.report import ValidationReport
+from holopipe.artifacts.safety import UnsafeFile, read_text_bounded
+from holopipe.artifacts.sniff import Sniffed, sniff
 from holopipe.artifacts.structure import check_structure, converter
 
 __all__ = ["COLUMNS", "UNITS", "EigenmodeRow", "EigenmodesDataset", "EigenmodesMeta"]
@@ -81,6 +83,8 @@ _TYPES: dict[str, Any] = typing.get_type_hints(EigenmodeRow)
 
 
 _ORDER = ("system_id", "m2", "mode_id", "branch")
+#: The quality of a row that stands for a system the solver does not apply to.
+_PLACEHOLDER = "not_applicable"
 _ORDER_ALL = _ORDER + tuple(c for c in COLUMNS if c not in _ORDER)
 
 
@@ -183,12 +187,18 @@ class EigenmodesDataset(Artifact):
 
     # -- reading ------------------------------------------------------------------------
     @classmethod
-    def _declared_schema(cls, path: Path) -> str | None:
-        try:
-            doc = loads_json(cls.meta_path(path).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, JSONDecodeIssue):
-            return None
-        return doc.get("schema_name") if isinstance(doc, dict) else None
+    def _declared_schema(cls, path: Path, found: Sniffed) -> str | None:
+        """A CSV declares nothing: its meta sidecar does."""
+        meta = cls.meta_path(path)
+        if meta.is_file():
+            return sniff(meta).declared_schema
+        return None
+
+    @classmethod
+    def matches_content(cls, found: Sniffed) -> bool:
+        """A CSV without its meta sidecar is ours if at least half of its columns are ours."""
+        header = set(found.signature)
+        return len(header & set(COLUMNS)) * 2 >= len(COLUMNS)
 
     @classmethod
     def _load(cls, path: Path, report: ValidationReport) -> Self | None:
@@ -211,7 +221,10 @@ class EigenmodesDataset(Artifact):
             report.error("missing_file", "<meta>", f"meta sidecar {meta_path.name} does not exist")
             return None
         try:
-            doc = loads_json(meta_path.read_text(encoding="utf-8"))
+            doc = loads_json(read_text_bounded(meta_path))
+        except UnsafeFile as exc:
+            exc.record(report, "<meta>")
+            return None
         except UnicodeDecodeError:
             report.error("unreadable", "<meta>", f"{meta_path.name} is not UTF-8 text")
             return None
@@ -257,7 +270,9 @@ class EigenmodesDataset(Artifact):
         for i, row in enumerate(self.rows):
             _check_row(row, f"rows[{i}]", capped)
         capped.close()
-        flagged = Counter(row.quality for row in self.rows if row.quality != "ok")
+        flagged = Counter(
+            row.quality for row in self.rows if row.quality not in ("ok", _PLACEHOLDER)
+        )
         if flagged:
             detail = ", ".join(f"{n} {q!r}" for q, n in sorted(flagged.items()))
             report.warning(
@@ -385,8 +400,7 @@ def _parse_cell(text: str, column: str) -> tuple[Any, str | None]:
 def _read_rows(path: Path, report: ValidationReport) -> list[EigenmodeRow] | None:
     """Parse the CSV, recording every structural problem; ``None`` when any row is unusable."""
     try:
-        with open(path, encoding="utf-8", newline="") as fh:
-            text = fh.read()
+        text = read_text_bounded(path)
     except UnicodeDecodeError:
         report.error("unreadable", "<file>", "not UTF-8 text")
         return None
@@ -476,6 +490,10 @@ def _check_row(row: EigenmodeRow, where: str, capped: _CappedFindings) -> None:
                 "error", "nonfinite", f"{where}.{column}", f"non-finite {getattr(row, column)!r}"
             )
     for column in ("Delta", "M2"):
+        # A placeholder row (the solver does not apply to that geometry) has no outputs:
+        # NaN is its value, not a problem.
+        if row.quality == _PLACEHOLDER:
+            break
         if not math.isfinite(getattr(row, column)):
             severity = "error" if ok_row else "warning"
             capped.add(
