@@ -65,6 +65,8 @@ def structure_versioned(
         if key not in doc:
             report.error("missing_key", prefix + key, "required key is missing")
             return None
+    if report.declared is None:  # the outermost document: what the file says it is
+        report.declared = (str(doc["schema_name"]), str(doc["schema_version"]))
     if doc["schema_name"] != schema_name:
         found = doc["schema_name"]
         report.error(

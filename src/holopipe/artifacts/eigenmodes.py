@@ -44,9 +44,15 @@ from holopipe.artifacts.safety import UnsafeFile, read_text_bounded
 from holopipe.artifacts.sniff import Sniffed, sniff
 from holopipe.artifacts.structure import check_structure, converter
 
-__all__ = ["COLUMNS", "UNITS", "EigenmodeRow", "EigenmodesDataset", "EigenmodesMeta"]
+__all__ = ["COLUMNS", "QUALITIES", "UNITS", "EigenmodeRow", "EigenmodesDataset", "EigenmodesMeta"]
 
 UNITS = "M2 are boundary masses squared in units L=1; m2 is the bulk mass squared input"
+
+#: The quality flags a row may carry; only ``ok`` rows are data (stage 07 fits only those and
+#: counts the others). ``unstable``: solved, but M2 < 0 (the geometry is unstable for that
+#: scalar); ``inaccurate``: solved beyond the error tolerances; ``not_applicable``: outside the
+#: solver's domain; ``error``: not solved.
+QUALITIES: tuple[str, ...] = ("ok", "inaccurate", "unstable", "not_applicable", "error")
 
 #: Findings of one code beyond this many are summarised in one more finding.
 MAX_FINDINGS_PER_CODE = 20
@@ -68,7 +74,7 @@ class EigenmodeRow:
     )
     mode_id: int = attrs.field(metadata={"doc": "mode number, 0 = lowest"})
     M2: float = attrs.field(metadata={"doc": "boundary mass squared (eigenvalue), units L = 1"})
-    quality: str = attrs.field(metadata={"doc": "ok | error | ... ; only ok rows are data"})
+    quality: str = attrs.field(metadata={"doc": " | ".join(QUALITIES) + "; only ok rows are data"})
     bc_uv: str = attrs.field(metadata={"doc": "boundary condition at the UV end"})
     bc_ir: str = attrs.field(metadata={"doc": "boundary condition at the IR end (or horizon)"})
     z_uv: float = attrs.field(metadata={"doc": "UV end of the interval (0: the boundary)"})
@@ -83,8 +89,10 @@ _TYPES: dict[str, Any] = typing.get_type_hints(EigenmodeRow)
 
 
 _ORDER = ("system_id", "m2", "mode_id", "branch")
-#: The quality of a row that stands for a system the solver does not apply to.
-_PLACEHOLDER = "not_applicable"
+#: Qualities that are physics outcomes, not failures: the solver does not apply to that
+#: geometry (``not_applicable``, outputs NaN) or the mode is below zero (``unstable``).
+#: Such rows are not data and not problems either: no finding.
+_OUTCOMES = ("not_applicable", "unstable")
 _ORDER_ALL = _ORDER + tuple(c for c in COLUMNS if c not in _ORDER)
 
 
@@ -271,7 +279,7 @@ class EigenmodesDataset(Artifact):
             _check_row(row, f"rows[{i}]", capped)
         capped.close()
         flagged = Counter(
-            row.quality for row in self.rows if row.quality not in ("ok", _PLACEHOLDER)
+            row.quality for row in self.rows if row.quality not in ("ok", *_OUTCOMES)
         )
         if flagged:
             detail = ", ".join(f"{n} {q!r}" for q, n in sorted(flagged.items()))
@@ -478,6 +486,13 @@ def _check_row(row: EigenmodeRow, where: str, capped: _CappedFindings) -> None:
         capped.add("error", "bad_value", f"{where}.system_id", "system_id is empty")
     if not row.quality:
         capped.add("error", "bad_value", f"{where}.quality", "quality is empty")
+    elif row.quality not in QUALITIES:
+        capped.add(
+            "warning",
+            "unknown_quality",
+            f"{where}.quality",
+            f"quality {row.quality!r} is not one of {list(QUALITIES)}; the row is not data",
+        )
     sub = ValidationReport()
     check_family(row.family, f"{where}.family", sub)
     check_d_against_name(row.d, row.system_id, f"{where}.d", sub)
@@ -490,9 +505,8 @@ def _check_row(row: EigenmodeRow, where: str, capped: _CappedFindings) -> None:
                 "error", "nonfinite", f"{where}.{column}", f"non-finite {getattr(row, column)!r}"
             )
     for column in ("Delta", "M2"):
-        # A placeholder row (the solver does not apply to that geometry) has no outputs:
-        # NaN is its value, not a problem.
-        if row.quality == _PLACEHOLDER:
+        # A row that is a physics outcome may lack outputs: NaN is its value, not a problem.
+        if row.quality in _OUTCOMES:
             break
         if not math.isfinite(getattr(row, column)):
             severity = "error" if ok_row else "warning"
