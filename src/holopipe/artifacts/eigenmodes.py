@@ -278,9 +278,7 @@ class EigenmodesDataset(Artifact):
         for i, row in enumerate(self.rows):
             _check_row(row, f"rows[{i}]", capped)
         capped.close()
-        flagged = Counter(
-            row.quality for row in self.rows if row.quality not in ("ok", *_OUTCOMES)
-        )
+        flagged = Counter(row.quality for row in self.rows if row.quality not in ("ok", *_OUTCOMES))
         if flagged:
             detail = ", ".join(f"{n} {q!r}" for q, n in sorted(flagged.items()))
             report.warning(
