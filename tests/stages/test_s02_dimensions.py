@@ -148,7 +148,7 @@ def test_an_unreadable_theory_file_stops_stage_01_as_incomplete(tmp_path):
     )  # fmt: skip
     assert code == 2
     summary = json.loads(
-        (run / "01_generate_sandbox_geometries" / "stage_summary.json").read_text()
+        (run / "01_generate_sandbox_geometries.failed" / "stage_summary.json").read_text()
     )
     assert summary["status"] == "INCOMPLETE"
     assert any("absent.h5: cannot be read" in line for line in summary["errors"])
