@@ -6,7 +6,8 @@
   3.12, 3.13; nightly lane)
 - ``lint``: ruff
 - ``smoke``: the toy pipeline 01 -> 06 from the command line, then every gate
-- ``nightly``: the slow tests (``-m slow``), heavier smoke and golden-run comparison
+- ``nightly``: the slow tests (``-m slow``), then ``smoke``, ``golden`` and ``tests_all_pythons``
+- ``golden``: the golden runs 01 -> 09 (configs/golden/) and ``holopipe golden check`` on each
 - ``bench``: the benchmarks in ``benchmarks/``
 """
 
@@ -54,6 +55,10 @@ def _installed_pythons(versions: tuple[str, ...]) -> list[str]:
     return [v for v in versions if _runnable(f"python{v}")]
 
 
+#: The committed golden runs (configs/golden/NAME.json, references tests/golden/NAME.json).
+GOLDEN_RUNS = sorted(p.stem for p in Path("configs/golden").glob("*.json"))
+
+
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     session.install("-e", ".[test]")
@@ -97,11 +102,26 @@ def smoke(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def nightly(session: nox.Session) -> None:
-    """Slow tests, then the smoke run and the suite on every supported Python."""
+    """Slow tests, then the smoke run, the golden runs and the suite on every supported Python."""
     session.install("-e", ".[test]")
     session.run("pytest", "-m", "slow", "-p", "no:cacheprovider", *session.posargs)
     session.notify("smoke")
+    session.notify("golden")
     session.notify("tests_all_pythons")
+
+
+@nox.session(python=PYTHON)
+def golden(session: nox.Session) -> None:
+    """Each golden run 01 -> 09 (negative controls included: stage 04c and 09's FPR gate),
+    compared with its reference. Exit 1 (only hashes changed, every metric inside its
+    tolerance, e.g. other library versions) passes with the differences printed; exit 2 fails.
+    """
+    session.install("-e", ".")
+    runs = Path(session.create_tmp()) / "golden-runs"
+    for name in GOLDEN_RUNS:
+        session.run(
+            "holopipe", "golden", "check", name, "--runs-dir", str(runs), success_codes=[0, 1]
+        )
 
 
 @nox.session(python=PYTHON)
