@@ -209,6 +209,13 @@ class SandboxGeometry(Artifact):
         except RuntimeError as exc:
             report.error("unreadable", "<file>", f"netCDF read failed (damaged file?): {exc}")
             return None
+        except AttributeError as exc:
+            # netCDF4 reports an attribute the HDF5 library cannot read as AttributeError
+            # ("NetCDF: Can't open HDF5 attribute"): damage, not a bug of ours.
+            if not str(exc).startswith("NetCDF:"):
+                raise
+            report.error("unreadable", "<file>", f"netCDF read failed (damaged file?): {exc}")
+            return None
         finally:
             ds.close()
 
