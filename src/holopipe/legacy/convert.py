@@ -8,7 +8,7 @@
 - :func:`convert_eigenmodes`: a ``bulk_modes`` JSON (``systems[{geometry_name, d, family,
   Delta_bulk_uv[], lambda_sl_bulk[]}]``) -> :class:`EigenmodesDataset`.
 
-Reconciliation rule for a sandbox (documented in the README and LEGACY.md):
+Reconciliation rule for a sandbox (also in the README):
 
 1. ``d``, ``family``, ``z_h``, ``theta``, ``z_dyn``, ``deformation``: the root attribute
    wins. The same quantity stated elsewhere (group attributes ``bulk_truth.*``,
