@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 
+import legacy_helpers
 from legacy_helpers import tree_state
 
 from holopipe.artifacts.records import RunManifest
 from holopipe.pipeline import assert_artifacts, run_pipeline
+
+samples = legacy_helpers.samples  # the session fixture of the real samples
 
 
 def _config(tmp_path, root):
