@@ -3,11 +3,12 @@
 Nothing else is searched. The legacy resolver looks only in the documented locations of
 :data:`LEGACY_LOCATIONS` under the configured legacy roots and marks the input
 ``resolved_from_legacy``; the stage that reads it logs the warning
-(:attr:`ResolvedInput.legacy_warning`). Every input set is sorted.
+(:meth:`ResolvedInput.log_origin`). Every input set is sorted.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
@@ -29,6 +30,7 @@ __all__ = [
     "sidecars_of",
 ]
 
+log = logging.getLogger("holopipe.resolve")
 
 #: alias -> folders (relative to a legacy root) where legacy pipelines left that artifact.
 LEGACY_LOCATIONS: dict[str, tuple[str, ...]] = {
@@ -65,16 +67,14 @@ class ResolvedInput:
     def resolved_from_legacy(self) -> bool:
         return self.source == "legacy"
 
-    @property
-    def legacy_warning(self) -> str | None:
-        """The warning the plan asks for when the input came from a legacy folder (the
-        stage puts it in its summary's warnings and its log), else ``None``."""
-        if self.source != "legacy":
-            return None
-        folder = self.paths[0].parent
-        return (
-            f"input {self.alias!r} resolved from legacy folder {folder} (resolved_from_legacy=true)"
-        )
+    def log_origin(self) -> None:
+        """Log a legacy resolution as the warning the plan asks for (into the stage's log)."""
+        if self.source == "legacy":
+            log.warning(
+                "input %r resolved from legacy folder %s (resolved_from_legacy=true)",
+                self.alias,
+                self.paths[0].parent,
+            )
 
 
 class UnresolvedInput(LookupError):
