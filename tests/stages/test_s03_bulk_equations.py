@@ -72,13 +72,6 @@ def run(tmp_path, folder, stage_params=None, jobs=1, experiment="t", seed=1):
     return code, summary, systems
 
 
-@pytest.fixture
-def folder(tmp_path):
-    path = tmp_path / "predictions"
-    path.mkdir()
-    return path
-
-
 def test_ads_schwarzschild_is_einstein_for_every_d_and_z_h(tmp_path, folder):
     ids = {
         (d, z_h): write_prediction(folder, "ads", d, z_h)
@@ -129,6 +122,8 @@ def test_thermal_lifshitz_curvature_depends_on_z(tmp_path, folder):
     assert s.R_std == pytest.approx(exact.std(), rel=1e-3)
     assert s.verdict == "z_dependent_curvature"
     assert s.R_expected is None  # R is not constant at T > 0
+    # In the UV the horizon's correction vanishes: R -> the zero-temperature law.
+    assert s.R_uv == pytest.approx(-2 * zeta**2 - 2 * (d - 1) * zeta - d * (d - 1), rel=1e-6)
     assert s.params == {"zeta": zeta, "z_h": z_h}
     assert code == 0
 

@@ -1,15 +1,22 @@
 """SandboxGeometry: one sandbox universe (output of stage 01), stored as netCDF4/HDF5.
 
+A universe either has a bulk truth (a generated sandbox universe) or is boundary-only: the
+boundary data of a real theory (e.g. the 3D Ising CFT, :mod:`holopipe.data.theory`) have no
+bulk to compare with, so the file has no ``bulk_truth/`` group and ``truth`` is ``None``.
+
 File layout
 -----------
 - root attributes: ``schema_name``, ``schema_version`` and the :class:`SandboxMeta`
   fields (``system_id``, ``system_name``, ``family``, ``d``, ``z_h`` (absent at T = 0),
-  ``temperature``, ``params`` (a JSON string), ``category``, ``seed``, ``index``);
-- group ``bulk_truth/`` (dimension and coordinate variable ``z_grid``): ``z_grid``,
-  ``A_truth``, ``f_truth`` and optionally ``A_t_truth``, ``A_z_truth``, ``c_function``,
-  ``R_truth``; attribute ``operators``, a JSON list of ``{name, Delta, m2}``. Operator
-  dimensions and bulk masses live here only, so that a reconstruction that reads
-  ``boundary/`` cannot see them;
+  ``temperature``, ``params`` (a JSON string), ``category``, ``seed``, ``index``, ``theory``
+  (absent unless the data are those of a named real theory), ``provenance`` (a JSON string,
+  only when not empty: e.g. the legacy origin of an imported universe and what its
+  conversion assumed);
+- group ``bulk_truth/`` (absent for boundary-only data; dimension and coordinate variable
+  ``z_grid``): ``z_grid``, ``A_truth``, ``f_truth`` and optionally ``A_t_truth``,
+  ``A_z_truth``, ``c_function``, ``R_truth``; attribute ``operators``, a JSON list of
+  ``{name, Delta, m2}``. Operator dimensions and bulk masses live here only, so that a
+  reconstruction that reads ``boundary/`` cannot see them;
 - group ``boundary/`` (dimension and coordinate variable ``x_grid``): ``x_grid``, one
   ``G2_<operator>`` per operator, the scalar ``temperature``; attributes ``exact`` (0/1)
   and ``method``.
@@ -17,6 +24,9 @@ File layout
 Writes are byte-deterministic for a given netCDF-C/HDF5 build (HDF5 object timestamps are
 off in netCDF-4 files); the library versions are stamped into the file, so bytes may differ
 between machines with other library versions.
+
+Schema versions: 0.2 made ``bulk_truth/`` optional and added ``theory``; a 0.1 file is a
+valid 0.2 file (the registered migration changes nothing but the version).
 
 Legacy sandbox files (LEGACY.md: root attributes ``name``, ``family``, ``d``, ``operators``
 with ``m2L2``, no schema header) are validated too: they get ``missing_schema`` and their
@@ -61,8 +71,16 @@ from holopipe.artifacts.checks import (
 )
 from holopipe.artifacts.io import JSONDecodeIssue, atomic_write_bytes, dumps_json, loads_json
 from holopipe.artifacts.report import ValidationReport
+from holopipe.artifacts.safety import (
+    MAX_ARRAY_BYTES_ENV,
+    UnsafeFile,
+    max_array_bytes,
+    netcdf_declared_bytes,
+    open_netcdf,
+)
+from holopipe.artifacts.sniff import Sniffed
 from holopipe.artifacts.structure import check_structure, converter, structure_checked
-from holopipe.artifacts.versions import upgrade_document
+from holopipe.artifacts.versions import register_migration, upgrade_document
 
 __all__ = ["BoundaryData", "BulkTruth", "Operator", "SandboxGeometry", "SandboxMeta"]
 
@@ -98,6 +116,13 @@ class SandboxMeta:
     )
     index: int | None = attrs.field(
         default=None, metadata={"doc": "system index (stage 01); null when imported"}
+    )
+    theory: str | None = attrs.field(
+        default=None,
+        metadata={"doc": "real theory whose boundary data these are (CFT table name), else null"},
+    )
+    provenance: dict[str, Any] = attrs.field(
+        factory=dict, metadata={"doc": "origin and assumptions (legacy imports); may be empty"}
     )
 
 
@@ -153,41 +178,47 @@ class SandboxGeometry(Artifact):
     """A sandbox universe: bulk truth plus the boundary data computed from it."""
 
     SCHEMA_NAME: ClassVar[str] = "SandboxGeometry"
-    SCHEMA_VERSION: ClassVar[str] = "0.1"
+    SCHEMA_VERSION: ClassVar[str] = "0.2"
     FORMAT: ClassVar[str] = "netcdf4"
     CONTAINERS: ClassVar[tuple[str, ...]] = ("hdf5",)
     SUFFIXES: ClassVar[tuple[str, ...]] = (".nc", ".h5")
 
     meta: SandboxMeta = attrs.field(metadata={"doc": "root attributes"})
-    truth: BulkTruth = attrs.field(metadata={"doc": "group bulk_truth/"})
+    truth: BulkTruth | None = attrs.field(
+        metadata={"doc": "group bulk_truth/; None for boundary-only data (no bulk known)"}
+    )
     boundary: BoundaryData = attrs.field(metadata={"doc": "group boundary/"})
 
     # -- reading ------------------------------------------------------------------------
     @classmethod
-    def _declared_schema(cls, path: Path) -> str | None:
-        import netCDF4
-
-        try:
-            with netCDF4.Dataset(path, "r") as ds:
-                return str(ds.getncattr("schema_name")) if "schema_name" in ds.ncattrs() else None
-        except (OSError, RuntimeError):
-            return None
+    def matches_content(cls, found: Sniffed) -> bool:
+        """A netCDF4/HDF5 file without ``schema_name`` is ours (legacy) if it has our groups."""
+        return bool({"bulk_truth", "boundary"} & set(found.signature))
 
     @classmethod
     def _load(cls, path: Path, report: ValidationReport) -> Self | None:
-        import netCDF4
-
         try:
-            ds = netCDF4.Dataset(path, "r")
+            ds = open_netcdf(path)
+        except UnsafeFile:
+            raise
         except OSError as exc:
             report.error(
                 "unreadable", "<file>", f"not a readable netCDF4/HDF5 file (truncated?): {exc}"
             )
             return None
         try:
+            if _declares_too_much(ds, report):
+                return None
             ds.set_auto_mask(False)
             return cls._load_dataset(ds, path, report)
         except RuntimeError as exc:
+            report.error("unreadable", "<file>", f"netCDF read failed (damaged file?): {exc}")
+            return None
+        except AttributeError as exc:
+            # netCDF4 reports an attribute the HDF5 library cannot read as AttributeError
+            # ("NetCDF: Can't open HDF5 attribute"): damage, not a bug of ours.
+            if not str(exc).startswith("NetCDF:"):
+                raise
             report.error("unreadable", "<file>", f"netCDF read failed (damaged file?): {exc}")
             return None
         finally:
@@ -227,7 +258,7 @@ class SandboxGeometry(Artifact):
         for name in ("bulk_truth", "boundary"):
             if name in ds.groups:
                 groups[name] = ds.groups[name]
-            else:
+            elif name == "boundary" or legacy:
                 report.error("missing_key", name, "required group is missing")
         _check_d_sources(ds, report)
         truth = (
@@ -242,28 +273,31 @@ class SandboxGeometry(Artifact):
             meta_raw = _legacy_meta_raw(root, truth, boundary, path, report)
         else:
             meta_raw = {k: v for k, v in root.items() if k not in HEADER}
-            if "params" in meta_raw:
-                params = _parse_json_attr(meta_raw.pop("params"), "params", report)
-                if params is not None:
-                    meta_raw["params"] = params
+            for name in ("params", "provenance"):
+                if name in meta_raw:
+                    value = _parse_json_attr(meta_raw.pop(name), name, report)
+                    if value is not None:
+                        meta_raw[name] = value
         # A zero-temperature universe has no horizon: z_h is absent (or NaN in old files).
         z_h = meta_raw.get("z_h")
         if z_h is None or (isinstance(z_h, float) and math.isnan(z_h)):
             meta_raw["z_h"] = None
         meta = structure_checked(SandboxMeta, meta_raw, report)
-        if meta is None or truth is None or boundary is None:
+        truth_failed = "bulk_truth" in groups and truth is None
+        if meta is None or truth_failed or boundary is None or (legacy and truth is None):
             return None
         return cls(meta=meta, truth=truth, boundary=boundary)
 
     # -- checking -----------------------------------------------------------------------
     def _check_fields(self, report: ValidationReport) -> None:
         check_structure(SandboxMeta, converter.unstructure(self.meta), report)
-        for i, op in enumerate(self.truth.operators):
-            check_structure(
-                Operator, converter.unstructure(op), report, f"bulk_truth.operators[{i}]"
-            )
-        for name, array in self.truth.arrays().items():
-            check_float_array(array, f"bulk_truth/{name}", report)
+        if self.truth is not None:
+            for i, op in enumerate(self.truth.operators):
+                check_structure(
+                    Operator, converter.unstructure(op), report, f"bulk_truth.operators[{i}]"
+                )
+            for name, array in self.truth.arrays().items():
+                check_float_array(array, f"bulk_truth/{name}", report)
         check_float_array(self.boundary.x_grid, "boundary/x_grid", report)
         for name, array in self.boundary.G2.items():
             check_float_array(array, f"boundary/G2_{name}", report)
@@ -289,7 +323,8 @@ class SandboxGeometry(Artifact):
         if not structural.ok:
             return  # _check_fields has recorded why; content rules need well-typed parts
         self._check_meta(report)
-        self._check_truth(report)
+        if self.truth is not None:
+            self._check_truth(report)
         self._check_boundary(report)
 
     def _check_meta(self, report: ValidationReport) -> None:
@@ -396,7 +431,12 @@ class SandboxGeometry(Artifact):
             report.error(
                 "nonfinite", "boundary/temperature", f"non-finite {self.boundary.temperature!r}"
             )
-        operators = {op.name for op in self.truth.operators}
+        if self.truth is None:
+            operators = set(self.boundary.G2)  # boundary-only: the G2 define the operators
+            if not operators:
+                report.error("missing_g2", "boundary", "boundary-only data with no G2_<operator>")
+        else:
+            operators = {op.name for op in self.truth.operators}
         for name in sorted(operators - self.boundary.G2.keys()):
             report.error(
                 "missing_g2", f"boundary/G2_{name}", f"operator {name!r} has no two-point function"
@@ -448,15 +488,20 @@ class SandboxGeometry(Artifact):
             ds.setncattr("z_h", np.float64(meta.z_h))
         ds.setncattr("temperature", np.float64(meta.temperature))
         ds.setncattr("params", dumps_json(meta.params))
+        if meta.provenance:
+            ds.setncattr("provenance", dumps_json(meta.provenance))
         for name in ("seed", "index"):
             if getattr(meta, name) is not None:
                 ds.setncattr(name, np.int64(getattr(meta, name)))
+        if meta.theory is not None:
+            ds.setncattr("theory", meta.theory)
 
-        truth = ds.createGroup("bulk_truth")
-        truth.createDimension("z_grid", len(self.truth.z_grid))
-        for name, array in self.truth.arrays().items():
-            truth.createVariable(name, "f8", ("z_grid",))[:] = array
-        truth.setncattr("operators", dumps_json(converter.unstructure(self.truth.operators)))
+        if self.truth is not None:
+            truth = ds.createGroup("bulk_truth")
+            truth.createDimension("z_grid", len(self.truth.z_grid))
+            for name, array in self.truth.arrays().items():
+                truth.createVariable(name, "f8", ("z_grid",))[:] = array
+            truth.setncattr("operators", dumps_json(converter.unstructure(self.truth.operators)))
 
         boundary = ds.createGroup("boundary")
         boundary.createDimension("x_grid", len(self.boundary.x_grid))
@@ -469,19 +514,26 @@ class SandboxGeometry(Artifact):
 
     # -- views --------------------------------------------------------------------------
     def to_xarray(self):
-        """An ``xarray.DataTree``: children ``boundary`` and ``bulk_truth``, meta in root attrs."""
+        """An ``xarray.DataTree``: children ``boundary`` and (if any) ``bulk_truth``, meta in
+        root attrs."""
         import xarray as xr
 
         meta = {k: v for k, v in converter.unstructure(self.meta).items() if v is not None}
         meta["params"] = dumps_json(meta["params"])
+        if meta["provenance"]:
+            meta["provenance"] = dumps_json(meta["provenance"])
+        else:
+            del meta["provenance"]
         root = xr.Dataset(
             attrs={"schema_name": self.SCHEMA_NAME, "schema_version": self.SCHEMA_VERSION, **meta}
         )
-        truth = xr.Dataset(
-            {n: ("z_grid", a) for n, a in self.truth.arrays().items() if n != "z_grid"},
-            coords={"z_grid": self.truth.z_grid},
-            attrs={"operators": dumps_json(converter.unstructure(self.truth.operators))},
-        )
+        children = {}
+        if self.truth is not None:
+            children["bulk_truth"] = xr.Dataset(
+                {n: ("z_grid", a) for n, a in self.truth.arrays().items() if n != "z_grid"},
+                coords={"z_grid": self.truth.z_grid},
+                attrs={"operators": dumps_json(converter.unstructure(self.truth.operators))},
+            )
         boundary = xr.Dataset(
             {
                 **{f"G2_{n}": ("x_grid", self.boundary.G2[n]) for n in sorted(self.boundary.G2)},
@@ -490,7 +542,7 @@ class SandboxGeometry(Artifact):
             coords={"x_grid": self.boundary.x_grid},
             attrs={"exact": int(self.boundary.exact), "method": self.boundary.method},
         )
-        return xr.DataTree.from_dict({"/": root, "bulk_truth": truth, "boundary": boundary})
+        return xr.DataTree.from_dict({"/": root, **children, "boundary": boundary})
 
     @classmethod
     def example(cls) -> Self:
@@ -529,6 +581,12 @@ class SandboxGeometry(Artifact):
         return cls(meta=meta, truth=truth, boundary=boundary)
 
 
+@register_migration("SandboxGeometry", "0.1", "0.2")
+def _bulk_truth_becomes_optional(document: dict[str, Any]) -> dict[str, Any]:
+    """0.1 -> 0.2: every 0.1 file has bulk_truth/ and no theory, so nothing changes."""
+    return document
+
+
 # -- file-reading helpers ---------------------------------------------------------------
 def _python_value(value: Any) -> Any:
     """netCDF attribute or scalar -> plain Python (numpy scalars, 1-element arrays unwrapped)."""
@@ -556,6 +614,27 @@ def _parse_json_attr(text: Any, where: str, report: ValidationReport) -> Any:
     except JSONDecodeIssue as exc:
         report.error("malformed_json", where, str(exc))
         return None
+
+
+def _declares_too_much(ds: Any, report: ValidationReport) -> bool:
+    """Whether the variables declare more bytes than the limit (then nothing is read).
+
+    A 34 KB HDF5 file can declare a 2e9-element dataset (chunks never written read as the
+    fill value): the declared sizes are checked before any variable is read.
+    """
+    limit = max_array_bytes()
+    declared = netcdf_declared_bytes(ds)
+    total = sum(size for _, size, _ in declared)
+    if total <= limit:
+        return False
+    where, size, description = declared[0]
+    report.error(
+        "too_large",
+        where,
+        f"declares {description} = {size} bytes ({total} bytes in all variables), over the "
+        f"limit of {limit} bytes per file ({MAX_ARRAY_BYTES_ENV})",
+    )
+    return True
 
 
 def _check_d_sources(ds: Any, report: ValidationReport) -> None:

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -103,9 +104,10 @@ def _is_real(value: Any) -> bool:
 
 
 def _families(_: Any, attribute: attrs.Attribute, value: list[str]) -> None:
-    if not value or len(set(value)) != len(value) or not set(value) <= set(FAMILIES):
+    # Empty is allowed only with a theory (checked in SandboxSpec.__attrs_post_init__).
+    if len(set(value)) != len(value) or not set(value) <= set(FAMILIES):
         raise ValueError(
-            f"{attribute.name}: must be a non-empty list of distinct families from "
+            f"{attribute.name}: must be a list of distinct families from "
             f"{list(FAMILIES)}, got {value!r}"
         )
 
@@ -147,6 +149,11 @@ def _at_least(minimum: int):
     return check
 
 
+def _optional_name(_: Any, attribute: attrs.Attribute, value: str | None) -> None:
+    if value is not None and not (isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9_]+", value)):
+        raise ValueError(f"{attribute.name}: must be a name of [A-Za-z0-9_]+, got {value!r}")
+
+
 def _doc(text: str) -> dict[str, str]:
     return {"doc": text}
 
@@ -162,11 +169,14 @@ class SandboxSpec:
     families: list[str] = attrs.field(
         factory=lambda: list(FAMILIES), validator=_families, metadata=_doc("families to draw")
     )
+    # The defaults make the built-in demo (``holopipe run --experiment demo``) analysable:
+    # three universes of every family at one d, so that each (family, d) group has two
+    # thermal systems with different parameters for stage 05's trends.
     n_per_family: int = attrs.field(
-        default=2, validator=_at_least(1), metadata=_doc("universes per family")
+        default=3, validator=_at_least(1), metadata=_doc("universes per family")
     )
     d_values: list[int] = attrs.field(
-        factory=lambda: [2, 3], validator=_d_values, metadata=_doc("boundary dimensions d drawn")
+        factory=lambda: [3], validator=_d_values, metadata=_doc("boundary dimensions d drawn")
     )
     z_h_range: list[float] = attrs.field(
         factory=lambda: [0.8, 1.2],
@@ -216,9 +226,36 @@ class SandboxSpec:
     n_x: int = attrs.field(
         default=400, validator=_at_least(32), metadata=_doc("boundary separations")
     )
+    theory: str | None = attrs.field(
+        default=None,
+        validator=_optional_name,
+        metadata=_doc(
+            "a real theory whose boundary data join the universes (boundary-only, no truth): "
+            "the name of its CFT reference table, e.g. ising3d"
+        ),
+    )
+    theory_file: str | None = attrs.field(
+        default=None,
+        metadata=_doc(
+            "legacy boundary file (fase12_data_boundary HDF5) with the theory's data; "
+            "without it the data are synthesised from the reference table (a round trip)"
+        ),
+    )
 
     def __attrs_post_init__(self) -> None:
         # Rules that tie fields together; each message names the key to change.
+        if not self.families and self.theory is None:
+            raise ValueError("families: must not be empty unless a theory is given")
+        if self.theory_file is not None and self.theory is None:
+            raise ValueError("theory_file: needs theory, the name of the theory it holds")
+        if self.theory is not None and self.theory_file is None:
+            from holopipe.data.cft import available_theories
+
+            if self.theory not in available_theories():
+                raise ValueError(
+                    f"theory: no reference table {self.theory!r} to synthesise data from "
+                    f"(shipped: {', '.join(available_theories())}); or give theory_file"
+                )
         if self.zero_temperature_per_family > self.n_per_family:
             raise ValueError(
                 f"zero_temperature_per_family: {self.zero_temperature_per_family} exceeds "

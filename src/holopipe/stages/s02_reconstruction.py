@@ -6,6 +6,10 @@ temperature; and d, the dimension of the boundary theory):
 - the dimension of each operator from the UV power law of its G2
   (:func:`~holopipe.science.reconstruction.estimate_uv_dimension`): PHYSICS.md keeps operator
   dimensions in the truth group, so the engine must read them off the data;
+- the *measured* dimension of each operator whose UV is conformal, with an uncertainty
+  (:func:`~holopipe.science.dimensions.measure_dimension`: weighted log-log fit over the UV
+  window, error from the residuals and the window variation), written to the prediction's
+  ``meta.operators`` (``{name, Delta, Delta_err, method}``), which stages 08 and 09 read;
 - T = 0: Abel inversion of G2 of the first operator into ``A(z)`` on the probed range
   (:func:`~holopipe.science.reconstruction.reconstruct_warp_factor`), then the family, ads or
   deformed, by least squares (:func:`~holopipe.science.reconstruction
@@ -18,7 +22,8 @@ temperature; and d, the dimension of the boundary theory):
 Method, chosen family, every candidate's residual and the boundary ``exact`` flag go into the
 prediction's ``provenance``. Only then, and only for the stage summary, is each prediction
 scored against the universe's truth group (:func:`holopipe.data.sandbox.compare_with_truth`):
-the truth never reaches the reconstruction.
+the truth never reaches the reconstruction. Boundary-only universes (a real theory's data,
+no truth) are reconstructed the same way and not scored; the summary counts them.
 """
 
 from __future__ import annotations
@@ -29,11 +34,12 @@ from typing import Any
 import attrs
 import numpy as np
 
-from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction
+from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction, MeasuredDimension
 from holopipe.artifacts.sandbox import SandboxGeometry
 from holopipe.data.sandbox import TruthComparison, compare_with_truth, radial_grid
 from holopipe.run.context import StageContext
-from holopipe.run.provenance import code_version
+from holopipe.science.dimensions import METHOD as DIMENSION_METHOD
+from holopipe.science.dimensions import measure_dimension
 from holopipe.science.geometry import FAMILIES, FamilyParams, metric_functions
 from holopipe.science.reconstruction import (
     estimate_uv_dimension,
@@ -42,8 +48,9 @@ from holopipe.science.reconstruction import (
     reconstruct_warp_factor,
 )
 from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
+from holopipe.stages.validators import int_at_least, positive_finite
 
-__all__ = ["EmergentGeometryEngine", "EngineParams"]
+__all__ = ["EmergentGeometryEngine", "ReconstructionParams"]
 
 
 def _candidate_families(_: Any, attribute: attrs.Attribute, value: list[str]) -> None:
@@ -54,18 +61,8 @@ def _candidate_families(_: Any, attribute: attrs.Attribute, value: list[str]) ->
         )
 
 
-def _positive(_: Any, attribute: attrs.Attribute, value: float) -> None:
-    if isinstance(value, bool) or not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{attribute.name}: must be finite and > 0, got {value!r}")
-
-
-def _at_least_16(_: Any, attribute: attrs.Attribute, value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 16:
-        raise ValueError(f"{attribute.name}: must be an integer >= 16, got {value!r}")
-
-
 @attrs.define
-class EngineParams:
+class ReconstructionParams:
     """Config section ``stages.02``."""
 
     families: list[str] = attrs.field(
@@ -74,30 +71,40 @@ class EngineParams:
         metadata={"doc": "candidate families of the thermal template fit"},
     )
     z_min: float = attrs.field(
-        default=1e-3, validator=_positive, metadata={"doc": "first point of the thermal grid"}
+        default=1e-3, validator=positive_finite, metadata={"doc": "first point of the thermal grid"}
     )
     n_z: int = attrs.field(
-        default=200, validator=_at_least_16, metadata={"doc": "points of the thermal grid"}
+        default=200, validator=int_at_least(16), metadata={"doc": "points of the thermal grid"}
     )
     uv_tolerance: float = attrs.field(
         default=1e-6,
-        validator=_positive,
+        validator=positive_finite,
         metadata={"doc": "largest UV residual of ln G2 read as a conformal power law"},
     )
     family_tolerance: float = attrs.field(
         default=1e-6,
-        validator=_positive,
+        validator=positive_finite,
         metadata={"doc": "T > 0: RMS of ln G2 within which the simpler family is preferred"},
     )
     zero_temperature_tolerance: float = attrs.field(
         default=1e-4,
-        validator=_positive,
+        validator=positive_finite,
         metadata={"doc": "T = 0: RMS of A within which ads is preferred to deformed"},
     )
     max_abs_A_error: float = attrs.field(
         default=5e-4,
-        validator=_positive,
+        validator=positive_finite,
         metadata={"doc": "truth check (summary only): larger |A_rec - A_true| is a WARNING"},
+    )
+    dimension_window_decades: float = attrs.field(
+        default=1.0,
+        validator=positive_finite,
+        metadata={"doc": "UV window of the dimension fits: decades of x above the smallest"},
+    )
+    dimension_corrections: int = attrs.field(
+        default=2,
+        validator=attrs.validators.and_(attrs.validators.instance_of(int), attrs.validators.ge(0)),
+        metadata={"doc": "measured Delta: power corrections (x/x_hi)^k fitted with the law"},
     )
 
 
@@ -113,6 +120,7 @@ class BoundarySystem:
     G2: dict[str, np.ndarray]
     exact: bool
     boundary_method: str
+    theory: str | None
 
 
 def _boundary_system(universe: SandboxGeometry) -> BoundarySystem:
@@ -126,6 +134,7 @@ def _boundary_system(universe: SandboxGeometry) -> BoundarySystem:
         G2=dict(boundary.G2),
         exact=boundary.exact,
         boundary_method=boundary.method,
+        theory=meta.theory,
     )
 
 
@@ -133,12 +142,67 @@ def _finite_or_none(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
-def _reconstruct(system: BoundarySystem, params: EngineParams) -> dict[str, Any]:
-    """Prediction arrays and meta fields of one system, from its boundary data."""
+def _measured_dimensions(
+    system: BoundarySystem, conformal: list[str], params: ReconstructionParams
+) -> list[MeasuredDimension]:
+    """Delta with its uncertainty for each operator whose UV is a conformal power law."""
+    method = (
+        f"{DIMENSION_METHOD}; {params.dimension_window_decades:g} decade(s) above x_min, "
+        f"{params.dimension_corrections} power correction(s)"
+    )
+    measured = []
+    for name in conformal:
+        m = measure_dimension(
+            system.x,
+            system.G2[name],
+            window_decades=params.dimension_window_decades,
+            n_corrections=params.dimension_corrections,
+        )
+        measured.append(MeasuredDimension(name, m.delta, m.delta_err, method))
+    return measured
+
+
+@attrs.frozen
+class Reconstruction:
+    """The prediction of one system: its arrays, its family and how it was found."""
+
+    z: np.ndarray
+    A: np.ndarray
+    A_t: np.ndarray | None
+    f: np.ndarray
+    family: str
+    params: dict[str, float]
+    z_h: float | None
+    provenance: dict[str, Any]
+    operators: list[MeasuredDimension]
+
+    def prediction(self, system: BoundarySystem, stamp: dict[str, str]) -> GeometryPrediction:
+        """The GeometryPrediction of ``system`` (``stamp``: source_stage and git_sha)."""
+        meta = GeometryMeta(
+            system_id=system.system_id,
+            family=self.family,
+            d=system.d,
+            z_h=self.z_h,
+            system_name=system.system_name,
+            temperature=system.temperature,
+            params=self.params,
+            provenance=self.provenance,
+            operators=self.operators,
+            **stamp,
+        )
+        return GeometryPrediction(z=self.z, A=self.A, f=self.f, A_t=self.A_t, meta=meta)
+
+
+def _reconstruct(system: BoundarySystem, params: ReconstructionParams) -> Reconstruction:
+    """The prediction of one system, from its boundary data only."""
     operator = sorted(system.G2)[0]
-    x, g2 = system.x, system.G2[operator]
     uv = {
-        name: estimate_uv_dimension(x, system.G2[name], tolerance=params.uv_tolerance)
+        name: estimate_uv_dimension(
+            system.x,
+            system.G2[name],
+            window_decades=params.dimension_window_decades,
+            tolerance=params.uv_tolerance,
+        )
         for name in sorted(system.G2)
     }
     dimensions = {name: est.delta if est.conformal else None for name, est in uv.items()}
@@ -149,8 +213,12 @@ def _reconstruct(system: BoundarySystem, params: EngineParams) -> dict[str, Any]
         "uv_residuals": {name: est.max_residual for name, est in uv.items()},
         "exact": system.exact,
         "boundary_method": system.boundary_method,
+        "theory": system.theory,
         "inputs": "boundary/ only (x_grid, G2, temperature) and d",
     }
+    operators = _measured_dimensions(
+        system, [name for name, value in dimensions.items() if value is not None], params
+    )
     if system.temperature == 0:
         if dimensions[operator] is None:
             raise ValueError(
@@ -158,30 +226,56 @@ def _reconstruct(system: BoundarySystem, params: EngineParams) -> dict[str, Any]
                 f"{uv[operator].max_residual:.2e} > {params.uv_tolerance:.1e}); the T = 0 Abel "
                 "inversion needs an asymptotically AdS geometry"
             )
-        rec = reconstruct_warp_factor(x, g2, dimensions[operator])
-        fit = fit_zero_temperature_family(rec.z, rec.A, tolerance=params.zero_temperature_tolerance)
-        provenance |= {
-            "method": "abel_inversion",
-            "delta": dimensions[operator],
-            "probed_range": list(rec.probed_range),
-            "family_choice": "least squares of A(z) against -ln z (ads) and -ln z + a z^2 "
-            "(deformed); ads unless deformed lowers the RMS by more than the tolerance",
-            "tolerance": params.zero_temperature_tolerance,
-            "residuals": dict(fit.residuals),
-        }
-        return {
-            "z": rec.z,
-            "A": rec.A,
-            "A_t": None,
-            "f": np.ones_like(rec.z),
-            "family": fit.family,
-            "params": dict(fit.params),
-            "z_h": None,
-            "provenance": provenance,
-        }
+        return _zero_temperature(
+            system, operator, dimensions[operator], params, provenance, operators
+        )
+    return _thermal(system, operator, params, provenance, operators)
+
+
+def _zero_temperature(
+    system: BoundarySystem,
+    operator: str,
+    delta: float,
+    params: ReconstructionParams,
+    provenance: dict[str, Any],
+    operators: list[MeasuredDimension],
+) -> Reconstruction:
+    """T = 0: Abel inversion of G2 for A(z), then the family by least squares on A."""
+    rec = reconstruct_warp_factor(system.x, system.G2[operator], delta)
+    fit = fit_zero_temperature_family(rec.z, rec.A, tolerance=params.zero_temperature_tolerance)
+    provenance = provenance | {
+        "method": "abel_inversion",
+        "delta": delta,
+        "probed_range": list(rec.probed_range),
+        "family_choice": "least squares of A(z) against -ln z (ads) and -ln z + a z^2 "
+        "(deformed); ads unless deformed lowers the RMS by more than the tolerance",
+        "tolerance": params.zero_temperature_tolerance,
+        "residuals": dict(fit.residuals),
+    }
+    return Reconstruction(
+        z=rec.z,
+        A=rec.A,
+        A_t=None,
+        f=np.ones_like(rec.z),
+        family=fit.family,
+        params=dict(fit.params),
+        z_h=None,
+        provenance=provenance,
+        operators=operators,
+    )
+
+
+def _thermal(
+    system: BoundarySystem,
+    operator: str,
+    params: ReconstructionParams,
+    provenance: dict[str, Any],
+    operators: list[MeasuredDimension],
+) -> Reconstruction:
+    """T > 0: z_h from T, the family by least squares of ln G2 against the templates."""
     fit = fit_thermal_geometry(
-        x,
-        g2,
+        system.x,
+        system.G2[operator],
         None,
         system.temperature,
         system.d,
@@ -191,7 +285,7 @@ def _reconstruct(system: BoundarySystem, params: EngineParams) -> dict[str, Any]
     geometry = FamilyParams(fit.family, system.d, fit.z_h, **fit.params)
     z = radial_grid(params.z_min, params.n_z, z_h=fit.z_h)
     metric = metric_functions(geometry, z)
-    provenance |= {
+    provenance = provenance | {
         "method": "thermal_template_fit",
         "delta": fit.delta,
         "family_choice": "least squares of ln G2 against each family template (z_h from T, "
@@ -208,16 +302,17 @@ def _reconstruct(system: BoundarySystem, params: EngineParams) -> dict[str, Any]
             for c in fit.candidates
         },
     }
-    return {
-        "z": z,
-        "A": metric.A_x,
-        "A_t": None if np.array_equal(metric.A_t, metric.A_x) else metric.A_t,
-        "f": metric.f,
-        "family": fit.family,
-        "params": dict(fit.params),
-        "z_h": fit.z_h,
-        "provenance": provenance,
-    }
+    return Reconstruction(
+        z=z,
+        A=metric.A_x,
+        A_t=None if np.array_equal(metric.A_t, metric.A_x) else metric.A_t,
+        f=metric.f,
+        family=fit.family,
+        params=dict(fit.params),
+        z_h=fit.z_h,
+        provenance=provenance,
+        operators=operators,
+    )
 
 
 def _report(ctx: StageContext, name: str, comparison: TruthComparison) -> list[str]:
@@ -246,41 +341,31 @@ class EmergentGeometryEngine(Stage):
     VERSION = "1"
     INPUTS = (InputSpec("sandbox", "SandboxGeometry"),)
     OUTPUTS = (OutputSpec("predictions", "GeometryPrediction"),)
-    Params = EngineParams
+    Params = ReconstructionParams
 
     def run(self, ctx: StageContext, inputs: StageInputs) -> None:
-        params: EngineParams = ctx.params
+        params: ReconstructionParams = ctx.params
         universes: list[SandboxGeometry] = inputs["sandbox"]
-        git_sha = code_version().git_sha
+        stamp = ctx.provenance.as_fields()
 
         def work(system: BoundarySystem) -> GeometryPrediction:
-            fields = _reconstruct(system, params)
-            meta = GeometryMeta(
-                system_id=system.system_id,
-                family=fields["family"],
-                d=system.d,
-                z_h=fields["z_h"],
-                source_stage=self.key(),
-                git_sha=git_sha,
-                system_name=system.system_name,
-                temperature=system.temperature,
-                params=fields["params"],
-                provenance=fields["provenance"],
-            )
-            return GeometryPrediction(
-                z=fields["z"], A=fields["A"], f=fields["f"], A_t=fields["A_t"], meta=meta
-            )
+            return _reconstruct(system, params).prediction(system, stamp)
 
         # The work sees boundary data only; the universes (with their truth) stay here.
         systems = [_boundary_system(u) for u in universes]
         results = ctx.map(work, systems, key=lambda s: s.system_id)
         by_id = {u.meta.system_id: u for u in universes}
         written: list[tuple[GeometryPrediction, TruthComparison]] = []
+        boundary_only = 0
         for result in results:
             if not result.ok:
                 continue
             prediction: GeometryPrediction = result.value
             ctx.write("predictions", prediction, f"{prediction.meta.system_name}_geometry.npz")
+            self._report_dimensions(ctx, prediction)
+            if by_id[result.key].truth is None:
+                boundary_only += 1
+                continue
             provenance = prediction.meta.provenance
             # The UV estimates, and the dimension the reconstruction used for its operator.
             dimensions = provenance["operator_dimensions"] | {
@@ -294,11 +379,25 @@ class EmergentGeometryEngine(Stage):
                 reasons.append(f"max |A_rec - A_true| = {error:.2e} > {params.max_abs_A_error}")
             if reasons:
                 ctx.mark_system(result.key, "WARNING", "; ".join(reasons))
-        ctx.rows = len(written)
-        if not written:
+        ctx.rows = len(written) + boundary_only
+        if boundary_only:
+            ctx.metrics["boundary_only.systems"] = float(boundary_only)
+            ctx.note(
+                f"{boundary_only} boundary-only system(s) (real-theory data, no bulk truth): "
+                "reconstructed and measured, not scored against a truth"
+            )
+        if not ctx.rows:
             ctx.incomplete("no geometry could be reconstructed")
             return
         self._summarise(ctx, written)
+
+    @staticmethod
+    def _report_dimensions(ctx: StageContext, prediction: GeometryPrediction) -> None:
+        """Per-operator measured Delta and its uncertainty as summary metrics."""
+        name = prediction.meta.system_name
+        for op in prediction.meta.operators or []:
+            ctx.metrics[f"{name}.Delta.{op.name}"] = op.Delta
+            ctx.metrics[f"{name}.Delta_err.{op.name}"] = op.Delta_err
 
     @staticmethod
     def _summarise(

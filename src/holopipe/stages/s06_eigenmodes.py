@@ -74,7 +74,6 @@ import numpy as np
 from holopipe.artifacts.eigenmodes import QUALITIES, EigenmodeRow, EigenmodesDataset
 from holopipe.artifacts.prediction import GeometryPrediction
 from holopipe.run.context import StageContext
-from holopipe.run.provenance import code_version
 from holopipe.science.sturm_liouville import (
     ConformalGeometry,
     ScalarSpectrum,
@@ -84,6 +83,7 @@ from holopipe.science.sturm_liouville import (
 )
 from holopipe.science.uv_falloff import UnphysicalDimensionError, UVFalloff, deltas_from_uv_falloff
 from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
+from holopipe.stages.validators import optional_positive_finite, positive_finite
 
 __all__ = ["BuildBulkEigenmodesDataset", "EigenmodesParams", "SystemModes", "system_modes"]
 
@@ -153,24 +153,12 @@ def _check_masses(
                 )
 
 
-def _check_positive_or_none(
-    instance: object, attribute: attrs.Attribute, value: float | None
-) -> None:
-    if value is not None and not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{attribute.name}: must be positive and finite (or null), got {value!r}")
-
-
 def _check_n_grid(instance: EigenmodesParams, attribute: attrs.Attribute, value: int) -> None:
     minimum = 16 * instance.n_modes
     if value % 4 or value < minimum:
         raise ValueError(
             f"{attribute.name}: must be a multiple of 4 and >= 16 n_modes = {minimum}, got {value}"
         )
-
-
-def _check_tolerance(instance: object, attribute: attrs.Attribute, value: float) -> None:
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{attribute.name}: must be positive and finite, got {value!r}")
 
 
 @attrs.define
@@ -194,7 +182,7 @@ class EigenmodesParams:
     )
     wall_z_ir: float | None = attrs.field(
         default=None,
-        validator=_check_positive_or_none,
+        validator=optional_positive_finite,
         metadata={"doc": "hard-wall position of T = 0 systems; null: the end of each stored grid"},
     )
     thermal_ir: Literal["horizon", "wall"] = attrs.field(
@@ -217,7 +205,7 @@ class EigenmodesParams:
     )
     max_rel_error_estimate: float = attrs.field(
         default=1e-5,
-        validator=_check_tolerance,
+        validator=positive_finite,
         metadata={
             "doc": "rows whose estimated |dM2| / max(|M2|, z_ir^-2) exceeds this are "
             "'inaccurate' (the estimate is conservative by >= 16: M_n stays within ~1e-6)"
@@ -225,7 +213,7 @@ class EigenmodesParams:
     )
     max_delta_error: float = attrs.field(
         default=1e-5,
-        validator=_check_tolerance,
+        validator=positive_finite,
         metadata={
             "doc": "rows whose measured Delta (UV falloff of the data) and the exponent the "
             "solver imposed (from the fitted UV limit) differ by more than this are 'inaccurate'"
@@ -278,6 +266,13 @@ def _non_conformal_reason(prediction: GeometryPrediction) -> str | None:
     return None
 
 
+def _row(prediction: GeometryPrediction, **fields: object) -> EigenmodeRow:
+    """A row of ``prediction``'s system: its id, family, d and z_h (nan at T = 0) travel along."""
+    meta = prediction.meta
+    z_h = math.nan if meta.z_h is None else float(meta.z_h)
+    return EigenmodeRow(system_id=meta.system_id, family=meta.family, d=meta.d, z_h=z_h, **fields)
+
+
 def _placeholder_rows(
     prediction: GeometryPrediction,
     masses: list[float],
@@ -288,10 +283,8 @@ def _placeholder_rows(
     """One unsolved row per mass on the data's range (M2, Delta NaN), the reason in ``method``."""
     z = prediction.z
     return [
-        EigenmodeRow(
-            system_id=prediction.meta.system_id,
-            family=prediction.meta.family,
-            d=prediction.meta.d,
+        _row(
+            prediction,
             m2=float(m2),
             Delta=math.nan,
             branch="+",
@@ -415,10 +408,8 @@ def _error_result(
     meta = prediction.meta
     kind = "unphysical Delta" if isinstance(exc, UnphysicalDimensionError) else "solver refused"
     why = f"{kind}: {_one_line(exc)}"
-    row = EigenmodeRow(
-        system_id=meta.system_id,
-        family=meta.family,
-        d=meta.d,
+    row = _row(
+        prediction,
         m2=float(m2),
         Delta=math.nan,
         branch=branch,
@@ -445,7 +436,6 @@ def _branch_rows(
     params: EigenmodesParams,
 ) -> _BranchResult:
     """The rows of one (m2, branch) with its measured falloff: solved modes, or an error row."""
-    meta = prediction.meta
     try:
         delta = falloff.operator_dimension  # refuses negative / sub-unitarity exponents
         spectrum = solve_scalar_modes_on(
@@ -469,10 +459,8 @@ def _branch_rows(
     delta_deviation = abs(delta - spectrum.delta)
     qualities = _qualities(spectrum, falloff, delta_deviation, params)
     rows = [
-        EigenmodeRow(
-            system_id=meta.system_id,
-            family=meta.family,
-            d=meta.d,
+        _row(
+            prediction,
             m2=float(m2),
             Delta=delta,
             branch=branch,
@@ -530,14 +518,19 @@ def system_modes(prediction: GeometryPrediction, params: EigenmodesParams) -> Sy
     results = [
         result for m2 in masses for result in _mass_rows(prediction, geometry, interval, m2, params)
     ]
-    warnings += [r.warning for r in results if r.warning is not None]
+    return _collected(meta.system_id, results, warnings)
+
+
+def _collected(system_id: str, results: list[_BranchResult], warnings: list[str]) -> SystemModes:
+    """The rows of one system's (m2, branch) results, their warnings and the system's status."""
+    warnings = warnings + [r.warning for r in results if r.warning is not None]
     rows = [row for r in results for row in r.rows]
     worst_error = max(r.rel_error_estimate for r in results)
     worst_delta = max(r.delta_deviation for r in results)
     inaccurate = sum(row.quality == "inaccurate" for row in rows)
     if inaccurate:
         warnings.append(
-            f"{meta.system_id}: {inaccurate} rows 'inaccurate' (estimated relative error of M2 up "
+            f"{system_id}: {inaccurate} rows 'inaccurate' (estimated relative error of M2 up "
             f"to {worst_error:.2g}, Delta deviation up to {worst_delta:.2g})"
         )
     problems = [
@@ -549,7 +542,7 @@ def system_modes(prediction: GeometryPrediction, params: EigenmodesParams) -> Sy
         if count
     ]
     return SystemModes(
-        meta.system_id,
+        system_id,
         rows,
         "WARNING" if problems else "OK",
         f"{' and '.join(problems)} (see warnings)" if problems else None,
@@ -620,9 +613,7 @@ class BuildBulkEigenmodesDataset(Stage):
                 "not data): " + ", ".join(f"{sid} m2={m2} branch {b}" for sid, m2, b in unstable)
             )
 
-        dataset = EigenmodesDataset.from_rows(
-            rows, source_stage=self.key(), git_sha=code_version().git_sha
-        )
+        dataset = EigenmodesDataset.from_rows(rows, **ctx.provenance.as_fields())
         ctx.write("bulk_eigenmodes", dataset, OUTPUT_FILE)
         ctx.rows = len(rows)
         counts = {q: sum(row.quality == q for row in rows) for q in QUALITIES}
