@@ -35,6 +35,7 @@ converter = cattrs.Converter(forbid_extra_keys=False)
 def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
+
 #: Integer fields hold 64-bit quantities (counts, dimensions, indices).
 INT_LIMIT = 2**63
 
