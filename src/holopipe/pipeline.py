@@ -418,6 +418,29 @@ def run_pipeline(
             experiment, worst, started_at, utc_now(), list(sys.argv), outcomes
         )
         summary.write(layout.pipeline_summary_path)
+        _close_with_report(run, stages, outcomes, echo)
     verdict = status_of(worst)
     echo(f"{experiment}: {verdict} (exit {worst}); {layout.pipeline_summary_path}")
     return worst
+
+
+def _close_with_report(
+    run: RunContext,
+    stages: list[type[Stage]],
+    outcomes: list[StageOutcome],
+    echo: Callable[[str], None],
+) -> None:
+    """The closing lines: failed checks per stage and group, then ``report.html``."""
+    from holopipe.report import write_report
+
+    for outcome in outcomes:
+        if outcome.action == "ran":
+            path = run.layout.root / outcome.stage / "stage_summary.json"
+            _, stage_summary = StageSummary._read_with_report(path)
+            line = stage_summary.failed_checks_line() if stage_summary else None
+            if line:
+                echo(line)
+    report, left_out = write_report(run.layout, stages, [_state(run, s, {}) for s in stages])
+    echo(f"report: {report}")
+    for line in left_out:
+        echo(f"report: left out {line}")

@@ -469,7 +469,8 @@ class SandboxGeometry(Artifact):
 
     # -- views --------------------------------------------------------------------------
     def to_xarray(self):
-        """An ``xarray.DataTree``: children ``boundary`` and ``bulk_truth``, meta in root attrs."""
+        """An ``xarray.DataTree``: children ``boundary`` and ``bulk_truth``, meta in root attrs,
+        CF ``units`` and ``long_name`` on every variable."""
         import xarray as xr
 
         meta = {k: v for k, v in converter.unstructure(self.meta).items() if v is not None}
@@ -490,7 +491,30 @@ class SandboxGeometry(Artifact):
             coords={"x_grid": self.boundary.x_grid},
             attrs={"exact": int(self.boundary.exact), "method": self.boundary.method},
         )
+        from holopipe.artifacts.cf import field_docs, with_cf_attributes
+
+        with_cf_attributes(truth, field_docs(BulkTruth))
+        with_cf_attributes(boundary, field_docs(BoundaryData))
         return xr.DataTree.from_dict({"/": root, "bulk_truth": truth, "boundary": boundary})
+
+    def to_flat_xarray(self):
+        """One ``xarray.Dataset``: the ``bulk_truth`` variables on ``z_grid`` and the
+        ``boundary`` ones on ``x_grid`` (the names do not collide), meta in ``attrs``; what
+        ``xr.open_dataset(path, engine="holopipe")`` returns."""
+        import xarray as xr
+
+        tree = self.to_xarray()
+        return xr.merge(
+            [tree["bulk_truth"].to_dataset(), tree["boundary"].to_dataset()],
+            combine_attrs="drop",
+        ).assign_attrs(
+            {
+                **tree.attrs,
+                "operators": tree["bulk_truth"].attrs["operators"],
+                "boundary_exact": tree["boundary"].attrs["exact"],
+                "boundary_method": tree["boundary"].attrs["method"],
+            }
+        )
 
     @classmethod
     def example(cls) -> Self:

@@ -290,6 +290,7 @@ def execute_stage(
             systems=[SystemStatus(sid, s, e) for sid, (s, e) in sorted(ctx.systems.items())],
             timings={k: round(v, 6) for k, v in timings.items()},
             metrics=ctx.metrics,
+            checks=ctx.checks,
         )
         summary.write(work / "stage_summary.json")
     _swap_into_place(work, final)

@@ -1,0 +1,262 @@
+"""The report's physics plots: each result drawn beside its reference, as inline SVG.
+
+Every function takes plain data (already read and validated by :mod:`holopipe.report.collect`)
+and returns the SVG text of one figure, or ``None`` when there is nothing to draw (a plot of a
+stage that did not run is left out, never drawn empty). matplotlib is imported here only: it is
+the optional extra ``holopipe[report]``.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+
+__all__ = [
+    "GeometryCurves",
+    "PlottingUnavailable",
+    "bessel_zeros",
+    "contracts_plot",
+    "curvature_plot",
+    "geometry_plot",
+    "negative_controls_plot",
+    "spectra_plot",
+]
+
+INSTALL_HINT = "pip install 'holopipe[report]'"
+
+
+class PlottingUnavailable(ImportError):
+    """matplotlib is not installed; the message says how to install it."""
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError:
+        raise PlottingUnavailable(
+            f"the report's plots need matplotlib, which is not installed: {INSTALL_HINT}"
+        ) from None
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update(
+        {
+            "svg.fonttype": "none",  # text stays text: small files, searchable labels
+            "svg.hashsalt": "holopipe",  # stable element ids: the same run, the same SVG
+            "font.size": 9,
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+        }
+    )
+    return plt
+
+
+def _svg(fig: Any, margins: dict[str, float] | None = None) -> str:
+    plt = _pyplot()
+    # Fixed margins: a layout engine (tight, constrained) costs as much as drawing itself.
+    fig.subplots_adjust(
+        **{"left": 0.1, "right": 0.97, "bottom": 0.16, "top": 0.88, **(margins or {})}
+    )
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", metadata={"Date": None})
+    plt.close(fig)
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]  # drop the XML prolog and doctype: inline in HTML
+
+
+def _plain_log_ticks(axis: Any) -> None:
+    # Plain numbers on a log axis: matplotlib's default labels go through mathtext, which
+    # costs more than the rest of the figure.
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
+@attrs.frozen
+class GeometryCurves:
+    """One system's reconstructed A(z), f(z) and, where known, its truth."""
+
+    system_id: str
+    z: np.ndarray
+    A: np.ndarray
+    f: np.ndarray
+    z_truth: np.ndarray | None = None
+    A_truth: np.ndarray | None = None
+    f_truth: np.ndarray | None = None
+
+
+def geometry_plot(family: str, systems: Sequence[GeometryCurves]) -> str | None:
+    """A(z) and f(z) of every system of one family, the truth dashed beside each."""
+    if not systems:
+        return None
+    plt = _pyplot()
+    fig, (ax_a, ax_f) = plt.subplots(1, 2, figsize=(9, 3.2))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, s in enumerate(systems):
+        color = colors[i % len(colors)]
+        ax_a.plot(s.z, s.A, color=color, lw=1.5, label=f"{s.system_id} (reconstructed)")
+        ax_f.plot(s.z, s.f, color=color, lw=1.5)
+        if s.z_truth is not None:
+            ax_a.plot(s.z_truth, s.A_truth, "k--", lw=0.9, label="truth" if i == 0 else None)
+            ax_f.plot(s.z_truth, s.f_truth, "k--", lw=0.9)
+    ax_a.set(xscale="log", xlabel="z", ylabel="A(z)", title=f"{family}: warp factor A(z)")
+    _plain_log_ticks(ax_a.xaxis)
+    ax_f.set(xlabel="z", ylabel="f(z)", title=f"{family}: blackening factor f(z)")
+    ax_a.legend(fontsize=7, loc="best")
+    return _svg(fig)
+
+
+def curvature_plot(rows: Sequence[tuple[str, int, float, float]]) -> str | None:
+    """Mean Ricci scalar (error bar: its spread over z) of AdS systems against -d(d+1).
+
+    ``rows`` are ``(system_id, d, R_mean, R_std)``.
+    """
+    if not rows:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    x = np.arange(len(rows))
+    ax.errorbar(
+        x, [r[2] for r in rows], yerr=[r[3] for r in rows], fmt="o", label="R measured (stage 03)"
+    )
+    reference = [-r[1] * (r[1] + 1) for r in rows]
+    ax.scatter(x, reference, marker="_", s=600, color="k", label="reference -d(d+1)")
+    ax.set_xticks(x, [r[0] for r in rows], rotation=20, ha="right", fontsize=7)
+    ax.set(ylabel="Ricci scalar R (L = 1)", title="AdS systems: curvature vs -d(d+1)")
+    ax.legend(fontsize=7)
+    return _svg(fig)
+
+
+def contracts_plot(title: str, outcomes: Sequence[tuple[str, str, bool | None]]) -> str | None:
+    """Contract outcomes per family and contract: passed / evaluated in each cell.
+
+    ``outcomes`` are ``(family, contract, passed)`` with ``passed=None`` when not evaluated.
+    """
+    if not outcomes:
+        return None
+    plt = _pyplot()
+    families = sorted({o[0] for o in outcomes})
+    contracts = sorted({o[1] for o in outcomes})
+    passed = defaultdict(int)
+    evaluated = defaultdict(int)
+    for family, contract, ok in outcomes:
+        if ok is not None:
+            evaluated[family, contract] += 1
+            passed[family, contract] += bool(ok)
+    share = np.full((len(families), len(contracts)), np.nan)
+    for i, family in enumerate(families):
+        for j, contract in enumerate(contracts):
+            if evaluated[family, contract]:
+                share[i, j] = passed[family, contract] / evaluated[family, contract]
+    fig, ax = plt.subplots(figsize=(1.1 * len(contracts) + 2, 0.5 * len(families) + 1.4))
+    cmap = plt.get_cmap("RdYlGn").copy()
+    cmap.set_bad("#dddddd")
+    ax.imshow(np.ma.masked_invalid(share), cmap=cmap, vmin=0, vmax=1, aspect="auto")
+    for i, family in enumerate(families):
+        for j, contract in enumerate(contracts):
+            n = evaluated[family, contract]
+            text = f"{passed[family, contract]}/{n}" if n else "n/e"
+            ax.text(j, i, text, ha="center", va="center", fontsize=8)
+    ax.set_xticks(range(len(contracts)), contracts, rotation=30, ha="right")
+    ax.set_yticks(range(len(families)), families)
+    ax.grid(False)
+    ax.set_title(f"{title}: passed / evaluated (n/e: not evaluated)")
+    return _svg(fig)
+
+
+def bessel_zeros(order: float, count: int) -> np.ndarray:
+    """The first ``count`` positive zeros of J_order (sign changes refined by brentq).
+
+    Examples
+    --------
+    >>> from scipy.special import jn_zeros
+    >>> bool(np.allclose(bessel_zeros(1.0, 3), jn_zeros(1, 3), rtol=1e-12))
+    True
+    """
+    from scipy.optimize import brentq
+    from scipy.special import jv
+
+    grid = np.arange(1e-6, 20.0 + 4.0 * count, 0.02)
+    values = jv(order, grid)
+    brackets = np.flatnonzero(values[:-1] * values[1:] < 0)[:count]
+    return np.array(
+        [brentq(lambda x: jv(order, x), grid[i], grid[i + 1], xtol=1e-14) for i in brackets]
+    )
+
+
+def spectra_plot(rows: Sequence[Any]) -> str | None:
+    """Hard-wall spectra M_n z_IR of pure-AdS rows against the Bessel zeros j_{+-nu, n}.
+
+    ``rows`` are EigenmodeRow-like (family, d, m2, branch, mode_id, M2, z_ir); the reference
+    of branch ``+`` is J_nu, of branch ``-`` J_{-nu}, with nu = sqrt(d^2/4 + m2) (PHYSICS.md).
+    """
+    groups: dict[tuple[str, float, str], list[Any]] = defaultdict(list)
+    for row in rows:
+        groups[row.system_id, row.m2, row.branch].append(row)
+    if not groups:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    for i, ((system_id, m2, branch), modes) in enumerate(sorted(groups.items())):
+        modes = sorted(modes, key=lambda r: r.mode_id)
+        d = modes[0].d
+        nu = math.sqrt(d * d / 4 + m2)
+        order = nu if branch == "+" else -nu
+        n = np.array([r.mode_id + 1 for r in modes])
+        measured = np.array([math.sqrt(max(r.M2, 0.0)) * r.z_ir for r in modes])
+        reference = bessel_zeros(order, int(n.max()))[n - 1]
+        offset = 0.04 * (i - len(groups) / 2)
+        label = f"{system_id} m2={m2:g} ({branch})"
+        ax.plot(n + offset, measured, "o", ms=4, label=label)
+        ax.plot(
+            n + offset, reference, "kx", ms=6, label="Bessel zero j_{±nu,n}" if i == 0 else None
+        )
+    ax.set(
+        xlabel="mode n",
+        ylabel="M_n z_IR",
+        title="hard-wall spectra vs Bessel-zero reference",
+    )
+    ax.legend(fontsize=6, ncol=2)
+    return _svg(fig)
+
+
+def negative_controls_plot(
+    controls: Sequence[tuple[str, bool, bool]], coverage: float | None, fpr: float | None
+) -> str | None:
+    """Each control's outcome, and coverage / false-positive rate against their targets.
+
+    ``controls`` are ``(name, expected_pass, passed)``: a negative control must fail some
+    contract (caught), a positive control must pass all it is evaluated on.
+    """
+    if not controls:
+        return None
+    plt = _pyplot()
+    fig, (ax_c, ax_r) = plt.subplots(
+        1,
+        2,
+        figsize=(9, 0.22 * len(controls) + 1.5),
+        gridspec_kw={"width_ratios": [3, 1]},
+    )
+    y = np.arange(len(controls))
+    right = [expected == passed for _, expected, passed in controls]
+    ax_c.barh(y, [1] * len(controls), color=["#4caf50" if r else "#e53935" for r in right])
+    for i, (name, expected, passed) in enumerate(controls):
+        want = "positive: must pass" if expected else "negative: must be caught"
+        got = "passed" if passed else "caught"
+        ax_c.text(0.02, i, f"{name} — {want}, {got}", va="center", fontsize=7)
+    ax_c.set(yticks=[], xticks=[], title="controls (green: as expected)")
+    ax_c.grid(False)
+    names = ["coverage", "false-positive rate"]
+    values = [coverage if coverage is not None else np.nan, fpr if fpr is not None else np.nan]
+    ax_r.bar(names, values, color=["#1e88e5", "#fb8c00"])
+    ax_r.scatter(names, [1.0, 0.0], marker="_", s=900, color="k", label="target")
+    ax_r.set(ylim=(0, 1.05), title="04c rates vs target")
+    ax_r.legend(fontsize=7)
+    return _svg(fig)
