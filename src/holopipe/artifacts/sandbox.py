@@ -504,17 +504,15 @@ class SandboxGeometry(Artifact):
         import xarray as xr
 
         tree = self.to_xarray()
-        return xr.merge(
-            [tree["bulk_truth"].to_dataset(), tree["boundary"].to_dataset()],
-            combine_attrs="drop",
-        ).assign_attrs(
-            {
-                **tree.attrs,
-                "operators": tree["bulk_truth"].attrs["operators"],
-                "boundary_exact": tree["boundary"].attrs["exact"],
-                "boundary_method": tree["boundary"].attrs["method"],
-            }
-        )
+        truth, boundary = tree["bulk_truth"].to_dataset(), tree["boundary"].to_dataset()
+        ds = xr.merge([truth, boundary], combine_attrs="override")  # keeps variable attrs
+        ds.attrs = {
+            **tree.attrs,
+            "operators": truth.attrs["operators"],
+            "boundary_exact": boundary.attrs["exact"],
+            "boundary_method": boundary.attrs["method"],
+        }
+        return ds
 
     @classmethod
     def example(cls) -> Self:

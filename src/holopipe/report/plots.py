@@ -8,6 +8,7 @@ the optional extra ``holopipe[report]``.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 from collections import defaultdict
@@ -35,17 +36,17 @@ class PlottingUnavailable(ImportError):
     """matplotlib is not installed; the message says how to install it."""
 
 
-def _pyplot():
+@functools.cache
+def _matplotlib() -> Any:
+    """matplotlib, configured once; figures are made with ``Figure`` directly (no pyplot:
+    no GUI backend, no global figure registry, less to import)."""
     try:
         import matplotlib
     except ImportError:
         raise PlottingUnavailable(
             f"the report's plots need matplotlib, which is not installed: {INSTALL_HINT}"
         ) from None
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    plt.rcParams.update(
+    matplotlib.rcParams.update(
         {
             "svg.fonttype": "none",  # text stays text: small files, searchable labels
             "svg.hashsalt": "holopipe",  # stable element ids: the same run, the same SVG
@@ -54,18 +55,23 @@ def _pyplot():
             "grid.alpha": 0.3,
         }
     )
-    return plt
+    return matplotlib
+
+
+def _figure(**kwargs: Any) -> Any:
+    _matplotlib()
+    from matplotlib.figure import Figure
+
+    return Figure(**kwargs)
 
 
 def _svg(fig: Any, margins: dict[str, float] | None = None) -> str:
-    plt = _pyplot()
     # Fixed margins: a layout engine (tight, constrained) costs as much as drawing itself.
     fig.subplots_adjust(
         **{"left": 0.1, "right": 0.97, "bottom": 0.16, "top": 0.88, **(margins or {})}
     )
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None})
-    plt.close(fig)
     text = buffer.getvalue()
     return text[text.index("<svg") :]  # drop the XML prolog and doctype: inline in HTML
 
@@ -96,9 +102,9 @@ def geometry_plot(family: str, systems: Sequence[GeometryCurves]) -> str | None:
     """A(z) and f(z) of every system of one family, the truth dashed beside each."""
     if not systems:
         return None
-    plt = _pyplot()
-    fig, (ax_a, ax_f) = plt.subplots(1, 2, figsize=(9, 3.2))
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    fig = _figure(figsize=(9, 3.2))
+    ax_a, ax_f = fig.subplots(1, 2)
+    colors = _matplotlib().rcParams["axes.prop_cycle"].by_key()["color"]
     for i, s in enumerate(systems):
         color = colors[i % len(colors)]
         ax_a.plot(s.z, s.A, color=color, lw=1.5, label=f"{s.system_id} (reconstructed)")
@@ -120,8 +126,8 @@ def curvature_plot(rows: Sequence[tuple[str, int, float, float]]) -> str | None:
     """
     if not rows:
         return None
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6, 3.2))
+    fig = _figure(figsize=(6, 3.2))
+    ax = fig.subplots()
     x = np.arange(len(rows))
     ax.errorbar(
         x, [r[2] for r in rows], yerr=[r[3] for r in rows], fmt="o", label="R measured (stage 03)"
@@ -141,7 +147,6 @@ def contracts_plot(title: str, outcomes: Sequence[tuple[str, str, bool | None]])
     """
     if not outcomes:
         return None
-    plt = _pyplot()
     families = sorted({o[0] for o in outcomes})
     contracts = sorted({o[1] for o in outcomes})
     passed = defaultdict(int)
@@ -155,8 +160,9 @@ def contracts_plot(title: str, outcomes: Sequence[tuple[str, str, bool | None]])
         for j, contract in enumerate(contracts):
             if evaluated[family, contract]:
                 share[i, j] = passed[family, contract] / evaluated[family, contract]
-    fig, ax = plt.subplots(figsize=(1.1 * len(contracts) + 2, 0.5 * len(families) + 1.4))
-    cmap = plt.get_cmap("RdYlGn").copy()
+    fig = _figure(figsize=(1.1 * len(contracts) + 2, 0.5 * len(families) + 1.4))
+    ax = fig.subplots()
+    cmap = _matplotlib().colormaps["RdYlGn"].copy()
     cmap.set_bad("#dddddd")
     ax.imshow(np.ma.masked_invalid(share), cmap=cmap, vmin=0, vmax=1, aspect="auto")
     for i, family in enumerate(families):
@@ -172,7 +178,7 @@ def contracts_plot(title: str, outcomes: Sequence[tuple[str, str, bool | None]])
 
 
 def bessel_zeros(order: float, count: int) -> np.ndarray:
-    """The first ``count`` positive zeros of J_order (sign changes refined by brentq).
+    """The first ``count`` positive zeros of J_order (sign changes refined by bisection).
 
     Examples
     --------
@@ -180,15 +186,20 @@ def bessel_zeros(order: float, count: int) -> np.ndarray:
     >>> bool(np.allclose(bessel_zeros(1.0, 3), jn_zeros(1, 3), rtol=1e-12))
     True
     """
-    from scipy.optimize import brentq
     from scipy.special import jv
 
     grid = np.arange(1e-6, 20.0 + 4.0 * count, 0.02)
     values = jv(order, grid)
     brackets = np.flatnonzero(values[:-1] * values[1:] < 0)[:count]
-    return np.array(
-        [brentq(lambda x: jv(order, x), grid[i], grid[i + 1], xtol=1e-14) for i in brackets]
-    )
+    lo, hi = grid[brackets], grid[brackets + 1]
+    f_lo = values[brackets]
+    for _ in range(60):  # bisection of every bracket at once: 0.02 / 2^60, below rounding
+        mid = 0.5 * (lo + hi)
+        f_mid = jv(order, mid)
+        left = np.sign(f_mid) == np.sign(f_lo)
+        lo, f_lo = np.where(left, mid, lo), np.where(left, f_mid, f_lo)
+        hi = np.where(left, hi, mid)
+    return 0.5 * (lo + hi)
 
 
 def spectra_plot(rows: Sequence[Any]) -> str | None:
@@ -202,8 +213,8 @@ def spectra_plot(rows: Sequence[Any]) -> str | None:
         groups[row.system_id, row.m2, row.branch].append(row)
     if not groups:
         return None
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 3.4))
+    fig = _figure(figsize=(7, 3.4))
+    ax = fig.subplots()
     for i, ((system_id, m2, branch), modes) in enumerate(sorted(groups.items())):
         modes = sorted(modes, key=lambda r: r.mode_id)
         d = modes[0].d
@@ -237,13 +248,8 @@ def negative_controls_plot(
     """
     if not controls:
         return None
-    plt = _pyplot()
-    fig, (ax_c, ax_r) = plt.subplots(
-        1,
-        2,
-        figsize=(9, 0.22 * len(controls) + 1.5),
-        gridspec_kw={"width_ratios": [3, 1]},
-    )
+    fig = _figure(figsize=(9, 0.22 * len(controls) + 1.5))
+    ax_c, ax_r = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 1]})
     y = np.arange(len(controls))
     right = [expected == passed for _, expected, passed in controls]
     ax_c.barh(y, [1] * len(controls), color=["#4caf50" if r else "#e53935" for r in right])
