@@ -36,7 +36,7 @@ from bench_sturm_liouville import bessel_zeros
 from holopipe.artifacts.identity import system_id
 from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction
 from holopipe.pipeline import run_stage
-from holopipe.science import sturm_liouville
+from holopipe.science import sturm_liouville, uv_falloff
 from holopipe.stages import s06_eigenmodes
 from holopipe.stages.s06_eigenmodes import EigenmodesParams, system_modes
 
@@ -102,7 +102,7 @@ def timed_parts(
 
     originals = (s06_eigenmodes.solve_scalar_modes_on, s06_eigenmodes.deltas_from_uv_falloff)
     s06_eigenmodes.solve_scalar_modes_on = clocked("solve", sturm_liouville.solve_scalar_modes_on)
-    s06_eigenmodes.deltas_from_uv_falloff = clocked("delta", sturm_liouville.deltas_from_uv_falloff)
+    s06_eigenmodes.deltas_from_uv_falloff = clocked("delta", uv_falloff.deltas_from_uv_falloff)
     try:
         system_modes(prediction, params)  # warm-up
         spent.update(solve=0.0, delta=0.0)

@@ -22,10 +22,12 @@ from scipy.special import jv
 
 from holopipe.science.sturm_liouville import (
     ConformalGeometry,
-    deltas_from_uv_falloff,
     nu,
     solve_scalar_modes_exact,
     solve_scalar_modes_on,
+)
+from holopipe.science.uv_falloff import (
+    deltas_from_uv_falloff,
 )
 
 CASES = [(3, -2.0), (3, 0.0), (4, -3.0), (4, 5.0), (2, -0.75)]

@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from holopipe.artifacts._io import loads_json
+from holopipe.artifacts.io import loads_json
 from holopipe.artifacts.records import RunManifest, StageRecord
 from holopipe.run.layout import RunLayout
 
@@ -76,7 +76,7 @@ def export_crate(layout: RunLayout, stages: list[Any], output: Path) -> Path:
         raise CrateError(f"export-crate needs the rocrate library: {INSTALL_HINT}") from None
     if not layout.manifest_path.is_file():
         raise CrateError(f"{layout.root}: no run here (no {layout.manifest_path.name})")
-    report, manifest = RunManifest._read_with_report(layout.manifest_path)
+    report, manifest = RunManifest.read_with_report(layout.manifest_path)
     if manifest is None:
         raise CrateError(f"{layout.manifest_path}: {'; '.join(report.lines()[:1])}")
     output = Path(output)

@@ -31,18 +31,23 @@ older one is upgraded through registered migrations. Exit codes everywhere: 0 OK
 """
 
 
-def _spec(alias: str, schema: str, required: bool = True) -> str:
+def _spec(alias: str, schema: str, required: bool = True, accepts: tuple[str, ...] = ()) -> str:
     version = get_type(schema).SCHEMA_VERSION
-    return f"`{alias}/`: {schema} {version}" + ("" if required else " (optional)")
+    # An input that declares the versions it accepts shows them: that is its contract.
+    shown = f"accepts {', '.join(accepts)}" if accepts else version
+    return f"`{alias}/`: {schema} {shown}" + ("" if required else " (optional)")
 
 
 def stage_table() -> list[str]:
     rows = [
-        "| stage | inputs (alias: type version) | outputs (alias: type version) |",
+        "| stage | inputs (alias: type, versions accepted) | outputs (alias: type version) |",
         "|---|---|---|",
     ]
     for _, cls in sorted(available_stages().items()):
-        inputs = "<br>".join(_spec(s.alias, s.schema, s.required) for s in cls.INPUTS) or "none"
+        inputs = (
+            "<br>".join(_spec(s.alias, s.schema, s.required, s.versions) for s in cls.INPUTS)
+            or "none"
+        )
         outputs = "<br>".join(_spec(s.alias, s.schema, s.required) for s in cls.OUTPUTS)
         rows.append(f"| `{cls.key()}` | {inputs} | {outputs} |")
     return rows

@@ -24,8 +24,7 @@ from typing import Any
 
 import attrs
 
-from holopipe.artifacts._io import loads_json
-from holopipe.artifacts._structure import converter
+from holopipe.artifacts.io import loads_json
 from holopipe.artifacts.records import (
     EXIT_CODES,
     FileRecord,
@@ -34,6 +33,7 @@ from holopipe.artifacts.records import (
     StageSummary,
     status_of,
 )
+from holopipe.artifacts.structure import converter
 from holopipe.run.capture import PROGRESS_FD_ENV
 from holopipe.run.config import (
     ConfigError,
@@ -180,6 +180,9 @@ def _state(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Path]) -> 
     status, duration = record.status, record.duration_s
     if record.status not in ("OK", "WARNING"):
         return StageState(stage.key(), status, duration, False, f"last run ended {record.status}")
+    if record.lost_systems:
+        reason = f"{record.lost_systems} systems lost to the executor in the last run"
+        return StageState(stage.key(), status, duration, False, reason)
     resolved, problems = resolve_stage_inputs(run, stage, cli_inputs)
     if problems:
         return StageState(stage.key(), status, duration, False, "inputs missing")
@@ -328,6 +331,7 @@ def run_stage(
     cli_inputs: dict[str, Path] | None = None,
     jobs: int = 1,
     force: bool = False,
+    executor: str | None = None,
 ) -> int:
     """``holopipe stage NN``: run one stage in this process (under the experiment lock)."""
     layout = RunLayout.create(runs_dir, experiment)
@@ -336,7 +340,9 @@ def run_stage(
         matches = [s for s in stages if s.ID == stage_id]
         if not matches:
             raise ConfigError(f"no stage {stage_id} (stages: {', '.join(s.ID for s in stages)})")
-        return execute_stage(RunContext(layout, config, jobs), matches[0], cli_inputs)
+        run = RunContext(layout, config, jobs, executor)
+        run.executor  # noqa: B018 - a bad executor setting is refused before anything runs
+        return execute_stage(run, matches[0], cli_inputs)
 
 
 def run_pipeline(
@@ -352,6 +358,7 @@ def run_pipeline(
     cli_inputs: dict[str, Path] | None = None,
     echo: Callable[[str], None] = print,
     on_progress: Callable[[str], None] = lambda line: None,
+    executor: str | None = None,
 ) -> int:
     """Run stages ``first``..``last`` of an experiment; returns the worst exit code."""
     cli_inputs = dict(cli_inputs or {})
@@ -360,7 +367,8 @@ def run_pipeline(
     with ExperimentLock(layout.lock_path, experiment) as lock:
         config, stages = _frozen_or_new_config(layout, config_path, list(overrides), seed, force)
         selected = _select(stages, first, last)
-        run = RunContext(layout, config, jobs)
+        run = RunContext(layout, config, jobs, executor)
+        run.executor  # noqa: B018 - a bad executor setting is refused before anything runs
         outcomes: list[StageOutcome] = []
         worst = 0
         for index, stage in enumerate(selected):
@@ -436,7 +444,7 @@ def _close_with_report(
     for outcome in outcomes:
         if outcome.action == "ran":
             path = run.layout.root / outcome.stage / "stage_summary.json"
-            _, stage_summary = StageSummary._read_with_report(path)
+            _, stage_summary = StageSummary.read_with_report(path)
             line = stage_summary.failed_checks_line() if stage_summary else None
             if line:
                 echo(line)

@@ -22,7 +22,7 @@ from typing import Any
 
 import attrs
 
-from holopipe.artifacts._io import loads_json
+from holopipe.artifacts.io import loads_json
 from holopipe.artifacts.records import RunManifest, StageSummary
 from holopipe.run.layout import RunLayout
 
@@ -185,7 +185,7 @@ class _RunRecords:
         self.label = str(layout.root)
         if not layout.manifest_path.is_file():
             raise DiffError(f"{layout.root}: no run here (no {layout.manifest_path.name})")
-        report, manifest = RunManifest._read_with_report(layout.manifest_path)
+        report, manifest = RunManifest.read_with_report(layout.manifest_path)
         if manifest is None:
             raise DiffError(f"{layout.manifest_path}: {'; '.join(report.lines()[:1])}")
         self.manifest = manifest
@@ -197,7 +197,7 @@ class _RunRecords:
             stage_dir = layout.root / key
             if (stage_dir / "meta_env.json").is_file():
                 self.env = self._json(stage_dir / "meta_env.json")
-            _, summary = StageSummary._read_with_report(stage_dir / "stage_summary.json")
+            _, summary = StageSummary.read_with_report(stage_dir / "stage_summary.json")
             if summary is not None:
                 stage_id = key.split("_", 1)[0]
                 self.metrics.update({f"{stage_id}.{k}": v for k, v in summary.metrics.items()})

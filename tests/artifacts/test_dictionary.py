@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from strategies import FAST, codes, stray_files
 
-from holopipe.artifacts._io import npz_bytes
 from holopipe.artifacts.dictionary import (
     CrossValidation,
     Dictionary,
@@ -23,6 +22,7 @@ from holopipe.artifacts.dictionary import (
     ModelComparison,
     Quadratic,
 )
+from holopipe.artifacts.io import npz_bytes
 from holopipe.artifacts.report import ArtifactError
 
 # -- strategies ----------------------------------------------------------------------------

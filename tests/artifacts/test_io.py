@@ -1,4 +1,4 @@
-"""Atomic, byte-deterministic writing and strict reading (``holopipe.artifacts._io``)."""
+"""Atomic, byte-deterministic writing and strict reading (``holopipe.artifacts.io``)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from strategies import FAST, json_values, stray_files
 
-from holopipe.artifacts import _io
-from holopipe.artifacts._io import (
+from holopipe.artifacts import io as artifact_io
+from holopipe.artifacts.io import (
     JSONDecodeIssue,
     atomic_write,
     atomic_write_bytes,
@@ -80,7 +80,7 @@ def test_failure_while_committing_leaves_old_file(tmp_path, monkeypatch, step):
     def fail(*args, **kwargs):
         raise OSError(f"{step} failed")
 
-    monkeypatch.setattr(_io.os, step, fail)
+    monkeypatch.setattr(artifact_io.os, step, fail)
     with pytest.raises(OSError, match=step):
         atomic_write_bytes(path, b"new")
     monkeypatch.undo()

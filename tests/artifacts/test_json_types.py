@@ -12,9 +12,9 @@ from hypothesis import given
 from strategies import ALL_TYPES, FAST, codes, stray_files, write_json
 
 from holopipe.artifacts import versions
-from holopipe.artifacts._io import loads_json
 from holopipe.artifacts.contracts import SUMMARY_NAME, ContractsSummary, GeometryContracts
 from holopipe.artifacts.equations import BulkEquations
+from holopipe.artifacts.io import loads_json
 from holopipe.artifacts.records import FileRecord, RunManifest, StageRecord, StageSummary
 from holopipe.artifacts.report import ArtifactError
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from strategies import FAST, LEGACY_SAMPLES, codes, geometry_predictions, stray_files
 
 from holopipe.artifacts import versions
-from holopipe.artifacts._io import npz_bytes
+from holopipe.artifacts.io import npz_bytes
 from holopipe.artifacts.prediction import GeometryPrediction
 from holopipe.artifacts.report import ArtifactError
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import types
 import warnings
@@ -34,21 +33,14 @@ V01_TYPES = (
     "StageSummary",
     "RunManifest",
 )
-_ORIGINAL_BUILTINS = dict(registry._BUILTIN_TYPES)
-
-
-def _module_exists(target: str) -> bool:
-    return importlib.util.find_spec(target.partition(":")[0]) is not None
 
 
 @pytest.fixture(autouse=True)
-def fresh_registry(monkeypatch):
-    """A clean discovery cache; built-ins whose module is not written yet are left out."""
-    present = {k: v for k, v in registry._BUILTIN_TYPES.items() if _module_exists(v)}
-    monkeypatch.setattr(registry, "_BUILTIN_TYPES", present)
-    registry._discovered.cache_clear()
+def fresh_registry():
+    """Types discovered afresh from the installed entry points, before and after each test."""
+    registry.refresh()
     yield
-    registry._discovered.cache_clear()
+    registry.refresh()
 
 
 # -- listing and lookup --------------------------------------------------------------------
@@ -62,8 +54,8 @@ def test_available_types_lists_the_builtins():
 
 def test_builtin_table_names_every_v01_type():
     # The import strings themselves, whether or not each module exists yet.
-    assert set(V01_TYPES) <= set(_ORIGINAL_BUILTINS)
-    for name, target in _ORIGINAL_BUILTINS.items():
+    assert set(V01_TYPES) <= set(registry._BUILTIN_TYPES)
+    for name, target in registry._BUILTIN_TYPES.items():
         module, _, attr = target.partition(":")
         assert module.startswith("holopipe.artifacts.") and attr == name
 
@@ -251,29 +243,26 @@ def _broken():
     raise ImportError("plugin dependency missing")
 
 
+PLUGINS = (
+    _entry_point("ThirdPartyNote", "notes_pkg:ThirdPartyNote", lambda: ThirdPartyNote),
+    _entry_point("Broken", "broken_pkg:Broken", _broken),
+    _entry_point("StageSummary", "evil_pkg:StageSummary", lambda: ThirdPartyNote),
+)
+
+
 @pytest.fixture
-def plugins(monkeypatch):
-    seen_groups = []
-
-    def fake_entry_points(*, group):
-        seen_groups.append(group)
-        return [
-            _entry_point("ThirdPartyNote", "notes_pkg:ThirdPartyNote", lambda: ThirdPartyNote),
-            _entry_point("Broken", "broken_pkg:Broken", _broken),
-            _entry_point("StageSummary", "evil_pkg:StageSummary", lambda: ThirdPartyNote),
-        ]
-
-    monkeypatch.setattr(registry, "entry_points", fake_entry_points)
-    registry._discovered.cache_clear()
-    yield seen_groups
-    registry._discovered.cache_clear()
+def plugins():
+    """Three plugins as entry points would provide them: a good one, a broken one, an impostor."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        registry.refresh(PLUGINS)
+    yield caught
+    registry.refresh()
 
 
 def test_third_party_type_through_entry_points(tmp_path, plugins):
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        found = registry.available_types()
-    assert plugins == ["holopipe.artifacts"]
+    caught = plugins
+    found = registry.available_types()
     assert found["ThirdPartyNote"] is ThirdPartyNote
     # A plugin cannot replace a built-in, and a broken one is skipped with a warning.
     assert found["StageSummary"].__module__ == "holopipe.artifacts.records"
@@ -295,14 +284,66 @@ def test_third_party_type_through_entry_points(tmp_path, plugins):
         registry.get_type("ThirdPartyNote", "2.0")
 
 
-def test_plugins_disappear_after_cache_clear(plugins, monkeypatch):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        assert "ThirdPartyNote" in registry.available_types()
-    monkeypatch.setattr(registry, "entry_points", lambda *, group: [])
-    assert "ThirdPartyNote" in registry.available_types()  # cached
-    registry._discovered.cache_clear()
+def test_plugins_disappear_after_refresh(plugins):
+    assert "ThirdPartyNote" in registry.available_types()
+    assert "ThirdPartyNote" in registry.available_types()  # cached, not rediscovered
+    registry.refresh([])
     assert "ThirdPartyNote" not in registry.available_types()
+
+
+def test_refresh_keeps_run_time_registrations():
+    @attrs.define
+    class KeptNote(ThirdPartyNote):
+        SCHEMA_NAME: ClassVar[str] = "KeptNote"
+
+    registry.register(KeptNote)
+    try:
+        assert registry.refresh([])["KeptNote"] is KeptNote
+    finally:
+        registry.unregister("KeptNote")
+    assert "KeptNote" not in registry.available_types()
+
+
+@attrs.define
+class CrashingNote(ThirdPartyNote):
+    """A plugin whose sniffing raises on every file (a bug in someone else's package)."""
+
+    SCHEMA_NAME: ClassVar[str] = "CrashingNote"
+
+    @classmethod
+    def guess_can_open(cls, path):
+        raise RuntimeError("plugin bug")
+
+    @classmethod
+    def primary_of(cls, sidecar):
+        raise KeyError("plugin bug")
+
+
+def test_broken_plugin_guess_can_open_is_warned_and_skipped(tmp_path):
+    crashing = _entry_point("CrashingNote", "crash_pkg:CrashingNote", lambda: CrashingNote)
+    registry.refresh([crashing])
+    good = GeometryPrediction.example().write(tmp_path / "geometry_prediction.npz")
+    other = tmp_path / "notes.json"
+    other.write_text('{"schema_name": "SomethingElse"}')
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report = registry.validate_path(good)
+        unknown = registry.validate_path(other)
+    assert report.ok and report.schema == "GeometryPrediction"
+    assert [f.code for f in unknown.errors] == ["unknown_schema"]
+    messages = [str(w.message) for w in caught]
+    assert any("CrashingNote" in m and "guess_can_open failed" in m for m in messages)
+    assert any("CrashingNote" in m and "primary_of failed" in m for m in messages)
+
+
+def test_a_builtin_type_that_raises_is_not_hidden(tmp_path, monkeypatch):
+    # holopipe's own bug must surface (exit 3), not become a warning.
+    def crash(path):
+        raise RuntimeError("holopipe bug")
+
+    monkeypatch.setattr(GeometryPrediction, "guess_can_open", crash)
+    with pytest.raises(RuntimeError, match="holopipe bug"):
+        registry.detect_type(tmp_path / "x.npz")
 
 
 def test_register_at_run_time(tmp_path):
@@ -319,6 +360,6 @@ def test_register_at_run_time(tmp_path):
         bad.write_text(path.read_text().replace('"x"', '""'))
         assert codes(registry.validate_path(bad)) == [("empty", "text")]
     finally:
-        registry._registered.pop("RuntimeNote", None)
+        registry.unregister("RuntimeNote")
     with pytest.raises(registry.UnknownSchemaError):
         registry.get_type("RuntimeNote")

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from holopipe.artifacts._io import npz_bytes
 from holopipe.artifacts.contracts import GeometryContracts
+from holopipe.artifacts.io import npz_bytes
 from holopipe.artifacts.prediction import GeometryPrediction
 from holopipe.artifacts.records import StageSummary
 from holopipe.cli import app

@@ -22,7 +22,7 @@ SECTIONS = (
     "section-config",
     "section-environment",
 )
-#: The plots of a toy run 01 -> 06 (four families, AdS systems, hard-wall rows, 04c).
+#: The plots of the toy run (four families, AdS systems, hard-wall rows, 04c, the 07 fit).
 TOY_PLOTS = (
     "plot-geometry-ads",
     "plot-geometry-deformed",
@@ -32,6 +32,7 @@ TOY_PLOTS = (
     "plot-contracts-04",
     "plot-contracts-04c",
     "plot-spectra-hard-wall",
+    "plot-dictionary-fit",
     "plot-negative-controls",
 )
 

@@ -21,9 +21,11 @@ from holopipe.science.reconstruction import (
 )
 from holopipe.science.sturm_liouville import (
     ConformalGeometry,
-    deltas_from_uv_falloff,
     solve_scalar_modes_exact,
     solve_scalar_modes_on,
+)
+from holopipe.science.uv_falloff import (
+    deltas_from_uv_falloff,
 )
 
 DETERMINISTIC = settings(max_examples=15, deadline=None, derandomize=True)

@@ -18,17 +18,15 @@ from scipy.special import jn_zeros, jv, jvp
 
 from holopipe.science.sturm_liouville import (
     ConformalGeometry,
-    UnphysicalDimensionError,
     bf_bound,
-    delta_from_uv_falloff,
     delta_minus,
     delta_plus,
-    deltas_from_uv_falloff,
     nu,
     solve_scalar_modes,
     solve_scalar_modes_exact,
     solve_scalar_modes_on,
 )
+from holopipe.science.uv_falloff import deltas_from_uv_falloff
 
 HARD_WALL_CASES = [(3, -2.0), (3, 0.0), (4, -3.0), (4, 5.0), (2, -0.75)]
 N_MODES = 5
@@ -451,84 +449,6 @@ def test_horizon_problems_that_are_not_hermitian_are_refused():
         solve_scalar_modes_exact(
             pure_ads, f, 3, 0.0, k=1.0, bc_ir="horizon", eigenproblem="screening", **horizon
         )
-
-
-# ------------------------------------------------------------------ Delta from the UV falloff
-
-
-@FAST
-@given(
-    d=st.sampled_from([2, 3, 4]),
-    excess=st.floats(0.01, 15.0),
-    a=st.sampled_from([-0.3, 0.0, 0.2]),
-)
-def test_delta_from_falloff_recovers_both_branches_under_deformation(d, excess, a):
-    m2 = bf_bound(d) + excess
-    geometry = ConformalGeometry.from_callables(deformed(a), flat_f, d)
-    plus, minus = deltas_from_uv_falloff(geometry, m2)
-    assert abs(plus.delta - (d / 2 + np.sqrt(d * d / 4 + m2))) < 1e-5
-    assert abs(minus.delta - (d / 2 - np.sqrt(d * d / 4 + m2))) < 1e-5
-    assert (plus.branch, minus.branch) == ("plus", "minus")
-    # the one-branch form is the same integration
-    assert delta_from_uv_falloff(geometry, m2, branch="plus") == plus
-    assert delta_from_uv_falloff(geometry, m2, branch="minus") == minus
-
-
-@pytest.mark.parametrize("d", [2, 3, 4])
-@pytest.mark.parametrize("a", [-0.3, 0.0, 0.2])
-@pytest.mark.parametrize("thermal", [False, True])
-def test_delta_from_arrays_starting_at_z_0_005(d, a, thermal):
-    """Data that start far from the boundary (as stage 02 writes them) still give Delta to 1e-5
-    over a range of m2, and the error estimate bounds the actual error."""
-    z = np.geomspace(5e-3, 1.0, 400)
-    f = schwarzschild(d, 1.0)(z) if thermal else np.ones_like(z)
-    geometry = ConformalGeometry.from_arrays(z, deformed(a)(z), f, d)
-    for excess in (0.05, 0.25, 0.5, 1.0, 3.0, 10.0, 20.0):
-        m2 = bf_bound(d) + excess
-        plus, minus = deltas_from_uv_falloff(geometry, m2)
-        for out, exact in ((plus, delta_plus(d, m2)), (minus, delta_minus(d, m2))):
-            assert abs(out.delta - exact) < 1e-5
-            assert abs(out.delta - exact) <= out.delta_error + 1e-9
-            assert out.z_window[0] == z[0]  # measured from the data, not the UV series
-
-
-def test_falloff_branch_is_validated():
-    geometry = ConformalGeometry.from_callables(pure_ads, flat_f, 3)
-    with pytest.raises(ValueError, match="branch"):
-        delta_from_uv_falloff(geometry, 0.0, branch="both")
-
-
-@pytest.mark.parametrize("d", [2, 3, 4])
-@pytest.mark.parametrize("a", [-0.3, 0.2])
-def test_delta_from_arrays_of_a_deformed_black_hole(d, a):
-    z = np.geomspace(1e-3, 1.0, 300)
-    for m2 in (bf_bound(d) + 0.05, bf_bound(d) + 0.5, 0.5, 8.0):
-        undeformed = ConformalGeometry.from_arrays(z, -np.log(z), np.ones_like(z), d)
-        geometry = ConformalGeometry.from_arrays(z, deformed(a)(z), schwarzschild(d, 1.0)(z), d)
-        for branch, exact in (("plus", delta_plus(d, m2)), ("minus", delta_minus(d, m2))):
-            measured = delta_from_uv_falloff(geometry, m2, branch=branch).delta
-            reference = delta_from_uv_falloff(undeformed, m2, branch=branch).delta
-            assert abs(measured - exact) < 1e-5
-            assert abs(measured - reference) < 1e-5
-
-
-def test_delta_at_the_bf_bound_is_degenerate_but_close():
-    geometry = ConformalGeometry.from_callables(deformed(0.2), flat_f, 3)
-    out = delta_from_uv_falloff(geometry, bf_bound(3), branch="plus")
-    assert abs(out.delta - 1.5) < 1e-3
-
-
-def test_negative_delta_is_flagged_never_data():
-    geometry = ConformalGeometry.from_callables(pure_ads, flat_f, 4)
-    out = delta_from_uv_falloff(geometry, 5.0, branch="minus")
-    assert out.delta == pytest.approx(-1.0, abs=1e-8)
-    assert not out.physical and "negative" in out.issue
-    with pytest.raises(UnphysicalDimensionError, match="negative"):
-        _ = out.operator_dimension
-    below_unitarity = delta_from_uv_falloff(geometry, -2.0, branch="minus")  # nu = sqrt 2 > 1
-    assert 0 < below_unitarity.delta < 1 and not below_unitarity.physical
-    good = delta_from_uv_falloff(geometry, -3.5, branch="minus")  # nu = 1/sqrt 2 < 1
-    assert good.physical and good.operator_dimension == pytest.approx(2 - np.sqrt(0.5), abs=1e-8)
 
 
 def test_non_ads_ultraviolet_is_refused():

@@ -26,7 +26,10 @@ from holopipe.run.gates import check_inputs
 from holopipe.run.layout import RunLayout
 from holopipe.run.manifest import ManifestStore
 from holopipe.run.resolution import resolve_input
-from holopipe.science.sturm_liouville import UVFalloff, UVFalloffBranches
+from holopipe.science.uv_falloff import (
+    UVFalloff,
+    UVFalloffBranches,
+)
 from holopipe.stages import s06_eigenmodes
 
 STAGE = "holopipe.stages.s06_eigenmodes:BuildBulkEigenmodesDataset"
@@ -424,3 +427,106 @@ def test_rows_beyond_the_error_tolerance_are_flagged_inaccurate(tmp_path, folder
     assert all(np.isfinite(r["M2"]) for r in rows)
     assert any(sid in w and "inaccurate" in w for w in summary["warnings"])
     assert summary["status"] == "INCOMPLETE"  # zero 'ok' rows
+
+
+# ------------------------------------------------------------------ instabilities and the BF bound
+
+
+def deformed_black_hole(folder, a, z_h=1.0, d=2, tag="0"):
+    """A = -ln z + a z^2, f = 1 - (z/z_h)^d on the open interval (0, z_h)."""
+    z = np.geomspace(1e-4, z_h * (1 - 1e-3), 400)
+    return write_prediction(
+        folder,
+        "deformed",
+        d,
+        z,
+        -np.log(z) + a * z**2,
+        1 - (z / z_h) ** d,
+        z_h=z_h,
+        params={"a": a},
+        tag=tag,
+    )
+
+
+def screening_upper_bound(a, m2=-0.75, delta=0.5):
+    """Min-max upper bound on the lowest d = 2 screening eigenvalue of the Delta_- branch.
+
+    With psi = z^Delta chi the problem is -(P chi')' + Q chi = M2 W chi with zero flux at both
+    ends (sturm_liouville's module docstring); the trial function chi = 1 gives
+    M2_0 <= int Q / int W, with Q = z^(s-2) R and W = z^s e^B (s = 2 Delta - 1 = 0 here),
+    R = m2 e^(3B) - m2 F - Delta z F', F = e^B f, B = a z^2, f = 1 - z^2 (z_h = 1). Computed by
+    quadrature from the closed forms, independently of the solver; exact (1/4) for BTZ (a = 0).
+    """
+    from scipy.integrate import quad
+
+    def big_f(z):
+        return np.exp(a * z * z) * (1 - z * z)
+
+    def z_big_f_prime(z):
+        return z * np.exp(a * z * z) * (2 * a * z * (1 - z * z) - 2 * z)
+
+    def q(z):
+        return (m2 * np.exp(3 * a * z * z) - m2 * big_f(z) - delta * z_big_f_prime(z)) / z**2
+
+    return quad(q, 0, 1)[0] / quad(lambda z: np.exp(a * z * z), 0, 1)[0]
+
+
+def test_negative_m2_rows_are_unstable_kept_out_of_the_data_and_noted(tmp_path, folder):
+    """Deformed d = 2 black hole, a = 0.2, m2 = -0.75, Delta_-: the min-max bound proves
+    M2_0 < 0 (a static normalisable mode at real momentum): 'unstable', never 'ok'. BTZ (a = 0)
+    beside it keeps M2_0 z_h^2 = Delta_-^2 = 1/4 (> 0, analytic) and stays 'ok'."""
+    bound = screening_upper_bound(0.2)
+    assert bound < -0.2  # the instability is a fact about the geometry, not about the solver
+    assert screening_upper_bound(0.0) == pytest.approx(0.25, rel=1e-9)
+    unstable_sid = deformed_black_hole(folder, 0.2)
+    btz = deformed_black_hole(folder, 0.0, tag="btz")
+    code, summary, csv_path = run(tmp_path, folder, {"masses": {"2": [-0.75]}, "n_modes": 3})
+    rows = read_rows(csv_path)
+    lowest = select(rows, system_id=unstable_sid, m2=-0.75, branch="-")[0]
+    assert lowest["M2"] <= bound and lowest["quality"] == "unstable"
+    assert "M2 < 0" in lowest["method"] and "instability" in lowest["method"]
+    assert all(r["quality"] == "ok" for r in rows if r["M2"] > 0)
+    assert {r["quality"] for r in rows if r["M2"] < 0} == {"unstable"}
+    btz_lowest = select(rows, system_id=btz, m2=-0.75, branch="-")[0]
+    assert btz_lowest["M2"] == pytest.approx(0.25, rel=1e-6) and btz_lowest["quality"] == "ok"
+    assert summary["metrics"]["rows_unstable"] == 1.0
+    assert summary["metrics"]["rows_ok"] == len(rows) - 1
+    assert any("unstable" in n and unstable_sid in n for n in summary["notes"])
+    assert not any("unstable" in w for w in summary["warnings"])
+    assert summary["status"] == "OK" and code == 0  # a physics finding, not a failure
+
+
+@pytest.mark.parametrize("order", [0.1, 0.05, 0.02])
+def test_masses_next_to_the_bf_bound_give_delta_to_1e_5(tmp_path, folder, order):
+    """nu <= 0.1 (m2 just above -d^2/4): Delta_+- = d/2 +- nu to 1e-5, rows 'ok', on deformed
+    geometries stored from z = 1e-4 and on a grid starting at z = 0.005 (as stage 02 writes)."""
+    sids = {}
+    for d in (2, 3, 4):
+        sids[d] = hard_wall(folder, d, a=-0.3, tag=f"nu{order}")
+        z = np.geomspace(5e-3, 1.0, 400)
+        sids[(d, "coarse")] = write_prediction(
+            folder, "deformed", d, z, -np.log(z) + 0.2 * z**2, 1 - z**d, z_h=1.0,
+            params={"a": 0.2}, tag=f"coarse{order}",
+        )  # fmt: skip
+    masses = {str(d): [-(d**2) / 4 + order**2] for d in (2, 3, 4)}
+    code, summary, csv_path = run(tmp_path, folder, {"masses": masses, "n_modes": 1})
+    rows = read_rows(csv_path)
+    for key, sid in sids.items():
+        d = key if isinstance(key, int) else key[0]
+        for branch, exact in (("+", d / 2 + order), ("-", d / 2 - order)):
+            (row,) = select(rows, system_id=sid, branch=branch)
+            assert abs(row["Delta"] - exact) < 1e-5, (key, branch, row)
+            assert row["quality"] in ("ok", "unstable"), row["method"]
+    assert not any("BF bound" in w for w in summary["warnings"])
+
+
+def test_a_mass_at_the_bf_bound_is_never_called_below_it(tmp_path, folder):
+    """nu = 0 exactly (m2 = -d^2/4, allowed): Delta = d/2 within the stated error, or the row
+    is 'inaccurate' with the reason; no row or warning says the mass is below the bound."""
+    sid = hard_wall(folder, 3, a=0.2)
+    code, summary, csv_path = run(tmp_path, folder, {"masses": {"3": [-2.25]}, "n_modes": 1})
+    rows = read_rows(csv_path)
+    (row,) = select(rows, system_id=sid, branch="+")  # nu = 0: no '-' row (window 0 < nu < 1)
+    assert abs(row["Delta"] - 1.5) < 1e-3
+    assert row["quality"] == "ok" or "max_delta_error" in row["method"]
+    assert not any("below the BF bound" in text for text in [*summary["warnings"], row["method"]])

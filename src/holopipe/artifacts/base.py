@@ -17,9 +17,9 @@ import os
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
-from holopipe.artifacts._io import JSONDecodeIssue, atomic_write_bytes, dumps_json, loads_json
-from holopipe.artifacts._structure import check_structure, converter, structure_checked
+from holopipe.artifacts.io import JSONDecodeIssue, atomic_write_bytes, dumps_json, loads_json
 from holopipe.artifacts.report import ArtifactError, ValidationReport
+from holopipe.artifacts.structure import check_structure, converter, structure_checked
 from holopipe.artifacts.versions import upgrade_document
 
 __all__ = ["HEADER", "Artifact", "JSONArtifact", "sniff_format", "structure_versioned"]
@@ -87,6 +87,8 @@ def structure_versioned(
         if key not in doc:
             report.error("missing_key", prefix + key, "required key is missing")
             return None
+    if report.declared is None:  # the outermost document: what the file says it is
+        report.declared = (str(doc["schema_name"]), str(doc["schema_version"]))
     if doc["schema_name"] != schema_name:
         found = doc["schema_name"]
         report.error(
@@ -113,6 +115,11 @@ class Artifact:
     SUFFIXES: ClassVar[tuple[str, ...]]
     #: Container formats (as :func:`sniff_format` names them) this type can hold.
     CONTAINERS: ClassVar[tuple[str, ...]]
+    #: Whether ``_load`` already ran the structural checks of ``_check_fields`` (then
+    #: :meth:`read_with_report` does not walk the object a second time).
+    LOAD_CHECKS_FIELDS: ClassVar[bool] = False
+    #: Whether an artifact is stored with sidecar files (then :meth:`files` lists them).
+    HAS_SIDECARS: ClassVar[bool] = False
 
     # -- to implement -------------------------------------------------------------------
     @classmethod
@@ -149,7 +156,23 @@ class Artifact:
         return None
 
     @classmethod
-    def _read_with_report(cls, path: str | os.PathLike) -> tuple[ValidationReport, Self | None]:
+    def read_with_report(cls, path: str | os.PathLike) -> tuple[ValidationReport, Self | None]:
+        """Read ``path`` and validate it: the report, and the object when it could be built.
+
+        The object comes back even when the report has content errors (a caller such as a
+        stage's gate may list them and still look at what was read); it is ``None`` when the
+        file could not be read or structured. Never raises on bad content.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> from holopipe.artifacts import StageSummary
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "stage_summary.json"
+        >>> _ = StageSummary.example().write(path)
+        >>> report, summary = StageSummary.read_with_report(path)
+        >>> report.ok, summary == StageSummary.example()
+        (True, True)
+        """
         path = Path(path)
         report = ValidationReport(str(path), cls.SCHEMA_NAME)
         if not path.is_file():
@@ -161,20 +184,18 @@ class Artifact:
             report.error("unreadable", "<file>", f"cannot read: {exc}")
             return report, None
         if obj is not None:
-            if not cls._fields_checked_by_load():
+            if not cls.LOAD_CHECKS_FIELDS:
                 obj._check_fields(report)
             obj._check(report)
         return report, obj
 
-    @classmethod
-    def _fields_checked_by_load(cls) -> bool:
-        """Whether ``_load`` already ran the structural checks of ``_check_fields``."""
-        return False
+    #: Kept for the callers outside this package that have not switched yet.
+    _read_with_report = read_with_report
 
     @classmethod
     def read(cls, path: str | os.PathLike) -> Self:
         """Read and validate ``path``; raise :class:`ArtifactError` listing every error."""
-        report, obj = cls._read_with_report(path)
+        report, obj = cls.read_with_report(path)
         if not report.ok or obj is None:
             raise ArtifactError(report)
         return obj
@@ -182,7 +203,7 @@ class Artifact:
     @classmethod
     def validate_file(cls, path: str | os.PathLike) -> ValidationReport:
         """Validate a file without raising; every problem becomes a finding."""
-        return cls._read_with_report(path)[0]
+        return cls.read_with_report(path)[0]
 
     def _check_fields(self, report: ValidationReport) -> None:
         """Structural checks of the in-memory object (types of the JSON-like parts)."""
@@ -225,6 +246,10 @@ class JSONArtifact(Artifact):
     FORMAT = "json"
     CONTAINERS = ("json",)
     SUFFIXES = (".json",)
+    # from_document checks the raw document before structuring it: checking the object it
+    # built again is the same walk twice. A subclass whose _load adds content of its own
+    # declares False.
+    LOAD_CHECKS_FIELDS = True
 
     @classmethod
     def _declared_schema(cls, path: Path) -> str | None:
@@ -270,20 +295,13 @@ class JSONArtifact(Artifact):
     def _check_fields(self, report: ValidationReport) -> None:
         check_structure(type(self), converter.unstructure(self), report)
 
-    @classmethod
-    def _fields_checked_by_load(cls) -> bool:
-        # from_document checked the raw document before structuring it: checking the object
-        # it built again is the same walk twice. A subclass whose _load adds content of its
-        # own keeps the second check.
-        return cls._load.__func__ is JSONArtifact._load.__func__
-
     def _dump(self, path: Path) -> None:
         atomic_write_bytes(path, self.to_json().encode("utf-8"))
 
     @classmethod
     def json_schema(cls) -> dict[str, Any]:
         """JSON Schema of the document (header included)."""
-        from holopipe.artifacts._structure import json_schema_for
+        from holopipe.artifacts.structure import json_schema_for
 
         schema = json_schema_for(cls)
         schema["properties"] = {

@@ -25,9 +25,9 @@ from typing import ClassVar, Literal, Self
 
 import attrs
 
-from holopipe.artifacts._io import atomic_write_bytes
 from holopipe.artifacts.base import JSONArtifact
 from holopipe.artifacts.checks import check_d_against_name, check_family
+from holopipe.artifacts.io import atomic_write_bytes
 from holopipe.artifacts.report import ValidationReport
 
 __all__ = [
@@ -119,6 +119,9 @@ class GeometryContracts(JSONArtifact):
     SCHEMA_NAME: ClassVar[str] = "GeometryContracts"
     SCHEMA_VERSION: ClassVar[str] = "0.1"
     SUFFIXES: ClassVar[tuple[str, ...]] = ("geometry_contracts.json", ".json")
+    # _load reads the sidecar too: the object is checked again after loading.
+    LOAD_CHECKS_FIELDS: ClassVar[bool] = False
+    HAS_SIDECARS: ClassVar[bool] = True
 
     source_stage: str
     git_sha: str

@@ -7,6 +7,13 @@ branch, nu} with nu = sqrt(d^2/4 + m^2). The inverse is two-valued: Delta_+ = d/
 Delta_- = d/2 - nu only for nu < 1 (alternative quantisation); every entry obeys the
 Breitenlohner-Freedman bound m^2 >= -d^2/4.
 
+Version 0.2 adds what stage 07 decides and why: per fit the model each criterion prefers
+(``preferred``), the m^2 resolution of the criteria, the number of distinct Delta values and
+the standard error of c; per entry the branch rule applied (``rule``); per dictionary the rows
+kept out of the fit by reason (``excluded``) and the dimensions not fitted (``unfitted``).
+Documents of version 0.1 are upgraded by a registered migration (the preferences are
+recomputed from the stored scores, the rules from the branch).
+
 Arrays (fit inputs, fold residuals, ...) go to an optional NPZ sidecar
 ``<stem>.arrays.npz`` beside ``<stem>.json``, named in the document by ``arrays_file``.
 
@@ -32,16 +39,17 @@ import attrs
 import numpy as np
 
 from holopipe.artifacts._arrays import array_dicts_equal, as_float_arrays, read_npz_members
-from holopipe.artifacts._io import (
+from holopipe.artifacts.base import JSONArtifact
+from holopipe.artifacts.checks import check_d_against_name, check_finite
+from holopipe.artifacts.io import (
     JSONDecodeIssue,
     atomic_write_bytes,
     dumps_json,
     loads_json,
     npz_bytes,
 )
-from holopipe.artifacts.base import JSONArtifact
-from holopipe.artifacts.checks import check_d_against_name, check_finite
 from holopipe.artifacts.report import ValidationReport
+from holopipe.artifacts.versions import register_migration
 
 __all__ = [
     "CrossValidation",
@@ -49,13 +57,19 @@ __all__ = [
     "DictionaryEntry",
     "DimensionFit",
     "ModelComparison",
+    "ModelPreference",
     "Quadratic",
+    "UnfittedDimension",
 ]
 
 BRANCH_POLICY = (
     "Delta_+ = d/2 + nu always; Delta_- = d/2 - nu only for nu < 1 (alternative quantisation); "
     "nu = sqrt(d^2/4 + m^2) with the BF bound m^2 >= -d^2/4 enforced"
 )
+
+#: The rule of an entry of each branch in documents of version 0.1 (which did not store it).
+STANDARD_RULE = "standard quantisation: Delta_+ = d/2 + nu"
+ALTERNATIVE_RULE = "alternative quantisation: Delta_- = d/2 - nu (nu < 1)"
 
 _MEMBER_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
@@ -78,6 +92,9 @@ class ModelComparison:
     aic_constrained: float
     bic_constrained: float
     c_constrained: float = attrs.field(metadata={"doc": "fitted c of m^2 = c Delta (Delta - d)"})
+    c_uncertainty: float | None = attrs.field(
+        default=None, metadata={"doc": "standard error of c (null in documents from 0.1)"}
+    )
 
 
 @attrs.define
@@ -87,6 +104,27 @@ class CrossValidation:
     folds: int
     rmse_free: float
     rmse_constrained: float
+
+
+Model = Literal["free", "constrained"]
+
+
+@attrs.define
+class ModelPreference:
+    """Which model each criterion prefers (ties go to the simpler, constrained model)."""
+
+    aic: Model
+    bic: Model
+    cv: Model
+
+
+@attrs.define
+class UnfittedDimension:
+    """A d with entries but no fit, and why."""
+
+    d: int
+    n_points: int
+    reason: str
 
 
 @attrs.define
@@ -101,6 +139,16 @@ class DimensionFit:
         metadata={"doc": "free quadratic vs c Delta(Delta - d)"}
     )
     cross_validation: CrossValidation = attrs.field(metadata={"doc": "out-of-sample scores"})
+    preferred: ModelPreference | None = attrs.field(
+        default=None, metadata={"doc": "the model each criterion prefers"}
+    )
+    resolution: float | None = attrs.field(
+        default=None,
+        metadata={"doc": "m^2 resolution: noise floor of AIC/BIC, tie margin of CV (0.2)"},
+    )
+    n_distinct: int | None = attrs.field(
+        default=None, metadata={"doc": "distinct Delta values among the points (0.2)"}
+    )
 
 
 @attrs.define
@@ -114,6 +162,9 @@ class DictionaryEntry:
     m2: float = attrs.field(metadata={"doc": "bulk mass squared, units L = 1"})
     branch: Literal["+", "-"] = attrs.field(metadata={"doc": "Delta = d/2 + nu or d/2 - nu"})
     nu: float = attrs.field(metadata={"doc": "sqrt(d^2/4 + m^2)"})
+    rule: str | None = attrs.field(
+        default=None, metadata={"doc": "the branch rule that admitted this entry (0.2)"}
+    )
 
 
 @attrs.define
@@ -121,14 +172,24 @@ class Dictionary(JSONArtifact):
     """The fitted holographic dictionary: per-d fits and per-operator entries."""
 
     SCHEMA_NAME: ClassVar[str] = "Dictionary"
-    SCHEMA_VERSION: ClassVar[str] = "0.1"
+    SCHEMA_VERSION: ClassVar[str] = "0.2"
     SUFFIXES: ClassVar[tuple[str, ...]] = ("dictionary.json", ".json")
+    # _load reads the sidecar too: the object is checked again after loading.
+    LOAD_CHECKS_FIELDS: ClassVar[bool] = False
+    HAS_SIDECARS: ClassVar[bool] = True
 
     source_stage: str
     git_sha: str
     branch_policy: str = attrs.field(metadata={"doc": "how the branch of Delta(m^2) is chosen"})
     fits: list[DimensionFit] = attrs.field(metadata={"doc": "one per d"})
     entries: list[DictionaryEntry] = attrs.field(metadata={"doc": "per-operator entries"})
+    excluded: dict[str, int] = attrs.field(
+        factory=dict,
+        metadata={"doc": "input rows kept out of the fit, by reason (e.g. quality 'error')"},
+    )
+    unfitted: list[UnfittedDimension] = attrs.field(
+        factory=list, metadata={"doc": "dimensions with entries but no fit, with the reason"}
+    )
     # Where the arrays are is a storage detail set when writing, not part of the content.
     arrays_file: str | None = attrs.field(
         default=None,
@@ -227,7 +288,13 @@ class Dictionary(JSONArtifact):
             fitted.add(fit.d)
         for i, entry in enumerate(self.entries):
             _check_entry(entry, f"entries[{i}]", report)
-        for d in sorted({e.d for e in self.entries} - fitted) if fitted else ():
+        unfitted = {u.d for u in self.unfitted}
+        for d in sorted(unfitted & fitted):
+            report.error("bad_value", "unfitted", f"d = {d} is listed as unfitted but has a fit")
+        for reason, count in self.excluded.items():
+            if count < 0:
+                report.error("bad_value", f"excluded.{reason}", f"a count is >= 0, got {count}")
+        for d in sorted({e.d for e in self.entries} - fitted - unfitted) if fitted else ():
             report.warning(
                 "no_fit_for_d", "entries", f"entries with d = {d} but no fit for d = {d}"
             )
@@ -256,13 +323,17 @@ class Dictionary(JSONArtifact):
             n_points=delta.size,
             coefficients=Quadratic(1.0, -3.0, 0.0),
             uncertainties=Quadratic(1e-12, 1e-12, 1e-12),
-            comparison=ModelComparison(-480.0, -479.8, -486.0, -485.9, 1.0),
+            comparison=ModelComparison(-480.0, -479.8, -486.0, -485.9, 1.0, 1e-6),
             cross_validation=CrossValidation(folds=4, rmse_free=1e-12, rmse_constrained=1e-12),
+            preferred=ModelPreference("constrained", "constrained", "constrained"),
+            resolution=1e-5,
+            n_distinct=8,
         )
+        sid = "ads_d3_example-000000000000"
         entries = [
-            DictionaryEntry("ads_d3_example-000000000000", "O1", 3, 2.0, -2.0, "+", 0.5),
-            DictionaryEntry("ads_d3_example-000000000000", "O1", 3, 1.0, -2.0, "-", 0.5),
-            DictionaryEntry("ads_d3_example-000000000000", "O2", 3, 3.0, 0.0, "+", 1.5),
+            DictionaryEntry(sid, "O1", 3, 2.0, -2.0, "+", 0.5, STANDARD_RULE),
+            DictionaryEntry(sid, "O1", 3, 1.0, -2.0, "-", 0.5, ALTERNATIVE_RULE),
+            DictionaryEntry(sid, "O2", 3, 3.0, 0.0, "+", 1.5, STANDARD_RULE),
         ]
         return cls(
             source_stage="example",
@@ -270,6 +341,7 @@ class Dictionary(JSONArtifact):
             branch_policy=BRANCH_POLICY,
             fits=[fit],
             entries=entries,
+            excluded={"quality not_applicable": 2},
             arrays={"Delta_d3": delta, "m2_d3": m2},
         )
 
@@ -305,6 +377,65 @@ def _check_fit(fit: DimensionFit, where: str, fitted: set[int], report: Validati
         )
     if cv.rmse_free < 0 or cv.rmse_constrained < 0:
         report.error("bad_value", f"{where}.cross_validation", "an RMS error is non-negative")
+    if fit.preferred is not None:
+        expected = _preferences(fit)
+        for criterion in ("aic", "bic", "cv"):
+            stated, implied = getattr(fit.preferred, criterion), getattr(expected, criterion)
+            if stated != implied:
+                report.error(
+                    "preference_mismatch",
+                    f"{where}.preferred.{criterion}",
+                    f"says {stated!r} but the stored scores prefer {implied!r}",
+                )
+
+
+def _preferences(fit: DimensionFit) -> ModelPreference:
+    """The model each criterion's stored scores prefer (ties and, for CV, differences within
+    the resolution go to the constrained model)."""
+    comparison, cv = fit.comparison, fit.cross_validation
+    margin = fit.resolution or 0.0
+
+    def pick(constrained: float, free: float, tie: float = 0.0) -> Model:
+        return "constrained" if constrained <= free + tie else "free"
+
+    return ModelPreference(
+        aic=pick(comparison.aic_constrained, comparison.aic_free),
+        bic=pick(comparison.bic_constrained, comparison.bic_free),
+        cv=pick(cv.rmse_constrained, cv.rmse_free, margin),
+    )
+
+
+@register_migration("Dictionary", "0.1", "0.2")
+def _from_0_1(doc: dict[str, Any]) -> dict[str, Any]:
+    """0.1 -> 0.2: preferences recomputed from the stored scores, rules from the branch."""
+    doc = dict(doc)
+    fits = []
+    for raw in doc.get("fits", []):
+        fit = dict(raw)
+        comparison, cv = fit.get("comparison"), fit.get("cross_validation")
+        if isinstance(comparison, dict) and isinstance(cv, dict):
+            try:
+                fit["preferred"] = {
+                    "aic": _pick(comparison["aic_constrained"], comparison["aic_free"]),
+                    "bic": _pick(comparison["bic_constrained"], comparison["bic_free"]),
+                    "cv": _pick(cv["rmse_constrained"], cv["rmse_free"]),
+                }
+            except (KeyError, TypeError):
+                pass  # malformed: structuring reports the missing or bad key
+        fits.append(fit)
+    if "fits" in doc:
+        doc["fits"] = fits
+    rules = {"+": STANDARD_RULE, "-": ALTERNATIVE_RULE}
+    doc["entries"] = [
+        {**entry, "rule": rules.get(entry.get("branch"))} if isinstance(entry, dict) else entry
+        for entry in doc.get("entries", [])
+    ]
+    doc["schema_version"] = "0.2"
+    return doc
+
+
+def _pick(constrained: Any, free: Any) -> str:
+    return "constrained" if constrained <= free else "free"
 
 
 def _check_entry(entry: DictionaryEntry, where: str, report: ValidationReport) -> None:

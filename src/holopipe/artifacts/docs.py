@@ -13,8 +13,8 @@ import typing
 import attrs
 import numpy as np
 
-from holopipe.artifacts._structure import _type_name
 from holopipe.artifacts.base import Artifact
+from holopipe.artifacts.structure import type_name
 
 __all__ = ["describe_type", "field_table"]
 
@@ -41,7 +41,7 @@ def _display(tp: typing.Any) -> str:
     if origin in (list, dict):
         inner = ", ".join(_display(a) for a in args)
         return f"{origin.__name__}[{inner}]"
-    return _type_name(tp)
+    return type_name(tp)
 
 
 def _default_text(field: attrs.Attribute) -> str:

@@ -36,15 +36,21 @@ from typing import Any, ClassVar, Literal, Self
 
 import attrs
 
-from holopipe.artifacts._io import JSONDecodeIssue, atomic_write_bytes, dumps_json, loads_json
-from holopipe.artifacts._structure import check_structure, converter
 from holopipe.artifacts.base import Artifact, structure_versioned
 from holopipe.artifacts.checks import check_d_against_name, check_family
+from holopipe.artifacts.io import JSONDecodeIssue, atomic_write_bytes, dumps_json, loads_json
 from holopipe.artifacts.report import ValidationReport
+from holopipe.artifacts.structure import check_structure, converter
 
-__all__ = ["COLUMNS", "UNITS", "EigenmodeRow", "EigenmodesDataset", "EigenmodesMeta"]
+__all__ = ["COLUMNS", "QUALITIES", "UNITS", "EigenmodeRow", "EigenmodesDataset", "EigenmodesMeta"]
 
 UNITS = "M2 are boundary masses squared in units L=1; m2 is the bulk mass squared input"
+
+#: The quality flags a row may carry; only ``ok`` rows are data (stage 07 fits only those and
+#: counts the others). ``unstable``: solved, but M2 < 0 (the geometry is unstable for that
+#: scalar); ``inaccurate``: solved beyond the error tolerances; ``not_applicable``: outside the
+#: solver's domain; ``error``: not solved.
+QUALITIES: tuple[str, ...] = ("ok", "inaccurate", "unstable", "not_applicable", "error")
 
 #: Findings of one code beyond this many are summarised in one more finding.
 MAX_FINDINGS_PER_CODE = 20
@@ -66,7 +72,7 @@ class EigenmodeRow:
     )
     mode_id: int = attrs.field(metadata={"doc": "mode number, 0 = lowest"})
     M2: float = attrs.field(metadata={"doc": "boundary mass squared (eigenvalue), units L = 1"})
-    quality: str = attrs.field(metadata={"doc": "ok | error | ... ; only ok rows are data"})
+    quality: str = attrs.field(metadata={"doc": " | ".join(QUALITIES) + "; only ok rows are data"})
     bc_uv: str = attrs.field(metadata={"doc": "boundary condition at the UV end"})
     bc_ir: str = attrs.field(metadata={"doc": "boundary condition at the IR end (or horizon)"})
     z_uv: float = attrs.field(metadata={"doc": "UV end of the interval (0: the boundary)"})
@@ -148,6 +154,7 @@ class EigenmodesDataset(Artifact):
     FORMAT: ClassVar[str] = "csv"
     CONTAINERS: ClassVar[tuple[str, ...]] = ("csv",)
     SUFFIXES: ClassVar[tuple[str, ...]] = (".csv",)
+    HAS_SIDECARS: ClassVar[bool] = True
 
     rows: list[EigenmodeRow] = attrs.field(
         converter=_sorted_rows, metadata={"doc": "sorted by (system_id, m2, mode_id, branch)"}
@@ -467,6 +474,13 @@ def _check_row(row: EigenmodeRow, where: str, capped: _CappedFindings) -> None:
         capped.add("error", "bad_value", f"{where}.system_id", "system_id is empty")
     if not row.quality:
         capped.add("error", "bad_value", f"{where}.quality", "quality is empty")
+    elif row.quality not in QUALITIES:
+        capped.add(
+            "warning",
+            "unknown_quality",
+            f"{where}.quality",
+            f"quality {row.quality!r} is not one of {list(QUALITIES)}; the row is not data",
+        )
     sub = ValidationReport()
     check_family(row.family, f"{where}.family", sub)
     check_d_against_name(row.d, row.system_id, f"{where}.d", sub)

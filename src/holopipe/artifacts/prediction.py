@@ -25,8 +25,6 @@ import attrs
 import numpy as np
 
 from holopipe.artifacts._arrays import array_field, optional_array_field, read_npz_members
-from holopipe.artifacts._io import atomic_write_bytes, dumps_json, npz_bytes
-from holopipe.artifacts._structure import check_structure, converter
 from holopipe.artifacts.base import Artifact, structure_versioned
 from holopipe.artifacts.checks import (
     check_d_against_name,
@@ -36,7 +34,9 @@ from holopipe.artifacts.checks import (
     check_float_array,
     check_strictly_increasing,
 )
+from holopipe.artifacts.io import atomic_write_bytes, dumps_json, npz_bytes
 from holopipe.artifacts.report import ValidationReport
+from holopipe.artifacts.structure import check_structure, converter
 
 __all__ = ["GeometryMeta", "GeometryPrediction"]
 

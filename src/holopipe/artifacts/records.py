@@ -237,6 +237,10 @@ class StageRecord:
     duration_s: float = 0.0
     inputs: list[FileRecord] = attrs.field(factory=list)
     outputs: list[FileRecord] = attrs.field(factory=list)
+    lost_systems: int = attrs.field(
+        default=0,
+        metadata={"doc": "systems whose worker or job died: the stage is rerun to finish them"},
+    )
 
 
 @attrs.define

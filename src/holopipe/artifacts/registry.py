@@ -16,16 +16,16 @@ Examples
 from __future__ import annotations
 
 import difflib
-import functools
 import importlib
 import os
 import warnings
-from importlib.metadata import entry_points
+from collections.abc import Iterable
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any
 
-from holopipe.artifacts._io import JSONDecodeIssue, loads_json
 from holopipe.artifacts.base import Artifact, JSONArtifact, sniff_format
+from holopipe.artifacts.io import JSONDecodeIssue, loads_json
 from holopipe.artifacts.report import ValidationReport
 from holopipe.artifacts.versions import parse_version
 
@@ -36,7 +36,9 @@ __all__ = [
     "detect_type",
     "get_type",
     "json_schema",
+    "refresh",
     "register",
+    "unregister",
     "validate_path",
     "validate_paths",
 ]
@@ -71,35 +73,92 @@ def _load(target: str) -> Any:
     return getattr(importlib.import_module(module), attr)
 
 
-@functools.cache
-def _discovered() -> dict[str, type[Artifact]]:
+def _discover(plugins: Iterable[EntryPoint]) -> dict[str, type[Artifact]]:
     found = {name: _load(target) for name, target in _BUILTIN_TYPES.items()}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
+    for ep in plugins:
         if ep.name in found:
             warnings.warn(
-                f"artifact plugin {ep.value} ignored: {ep.name!r} is built in", stacklevel=2
+                f"artifact plugin {ep.value} ignored: {ep.name!r} is built in", stacklevel=3
             )
             continue
         try:
             cls = ep.load()
         except Exception as exc:  # noqa: BLE001 - a broken plugin must not break holopipe
             warnings.warn(
-                f"artifact plugin {ep.name} ({ep.value}) failed to load: {exc}", stacklevel=2
+                f"artifact plugin {ep.name} ({ep.value}) failed to load: {exc}", stacklevel=3
             )
             continue
         found[cls.SCHEMA_NAME] = cls
     return found
 
 
+# Built once, on first use, by refresh(); a dict of types by schema name.
+_discovered: dict[str, type[Artifact]] | None = None
+
+
+def refresh(plugins: Iterable[EntryPoint] | None = None) -> dict[str, type[Artifact]]:
+    """Discover the types again: the built-ins, then the plugins.
+
+    Discovery runs once per process and is cached; call this after installing or removing
+    a plugin package. ``plugins`` replaces the installed ``holopipe.artifacts`` entry points
+    (objects with ``name``, ``value`` and ``load()``; tests pass their own). Types added
+    with :func:`register` are kept.
+
+    Examples
+    --------
+    >>> "StageSummary" in refresh()
+    True
+    """
+    global _discovered
+    if plugins is None:
+        plugins = entry_points(group=ENTRY_POINT_GROUP)
+    _discovered = _discover(plugins)
+    return available_types()
+
+
+def _discovered_types() -> dict[str, type[Artifact]]:
+    if _discovered is None:
+        refresh()
+    assert _discovered is not None
+    return _discovered
+
+
 def available_types() -> dict[str, type[Artifact]]:
     """Every known type by schema name: built-ins, entry-point plugins, then :func:`register`."""
-    return {**_discovered(), **_registered}
+    return {**_discovered_types(), **_registered}
 
 
 def register(cls: type[Artifact]) -> type[Artifact]:
     """Register a type at run time (a class decorator); entry points are preferred."""
     _registered[cls.SCHEMA_NAME] = cls
     return cls
+
+
+def unregister(name: str) -> None:
+    """Forget a type added with :func:`register` (built-ins and plugins stay)."""
+    _registered.pop(name, None)
+
+
+def _is_builtin(cls: type[Artifact]) -> bool:
+    return cls.SCHEMA_NAME in _BUILTIN_TYPES and cls.__module__.startswith("holopipe.")
+
+
+def _ask(cls: type[Artifact], question: str, path: Path) -> Any:
+    """``cls.<question>(path)``; a plugin that raises is warned about and answers ``None``.
+
+    A built-in type's exception is holopipe's own bug and propagates.
+    """
+    try:
+        return getattr(cls, question)(path)
+    except Exception as exc:  # noqa: BLE001 - one broken plugin must not break validate
+        if _is_builtin(cls):
+            raise
+        warnings.warn(
+            f"artifact plugin {cls.SCHEMA_NAME} ({cls.__module__}): {question} failed on "
+            f"{path}: {type(exc).__name__}: {exc}; type skipped",
+            stacklevel=3,
+        )
+        return None
 
 
 def get_type(name: str, version: str | None = None) -> type[Artifact]:
@@ -123,8 +182,9 @@ def get_type(name: str, version: str | None = None) -> type[Artifact]:
 
 def detect_type(path: str | os.PathLike) -> type[Artifact] | None:
     """The first type whose ``guess_can_open`` accepts ``path``, or ``None``."""
+    path = Path(path)
     for cls in available_types().values():
-        if cls.guess_can_open(path):
+        if _ask(cls, "guess_can_open", path):
             return cls
     return None
 
@@ -132,7 +192,7 @@ def detect_type(path: str | os.PathLike) -> type[Artifact] | None:
 def _sidecar_owner(path: Path) -> tuple[type[Artifact], Path] | None:
     """The type and main file of the artifact ``path`` is a sidecar of, if its main file exists."""
     for cls in available_types().values():
-        primary = cls.primary_of(path)
+        primary = _ask(cls, "primary_of", path)
         if primary is not None and primary.is_file():
             return cls, primary
     return None

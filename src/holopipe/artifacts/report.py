@@ -56,6 +56,9 @@ class ValidationReport:
     path: str = "<memory>"
     schema: str | None = None
     findings: list[Finding] = attrs.field(factory=list)
+    #: (schema_name, schema_version) as the file declared them, before any upgrade; set by the
+    #: reader of versioned documents, None when the header could not be read.
+    declared: tuple[str, str] | None = attrs.field(default=None, eq=False)
 
     def error(self, code: str, location: str, message: str) -> None:
         self.findings.append(Finding(code, location, message, "error"))

@@ -50,8 +50,6 @@ from holopipe.artifacts._arrays import (
     as_float_arrays,
     optional_array_field,
 )
-from holopipe.artifacts._io import JSONDecodeIssue, atomic_write_bytes, dumps_json, loads_json
-from holopipe.artifacts._structure import check_structure, converter, structure_checked
 from holopipe.artifacts.base import HEADER, Artifact
 from holopipe.artifacts.checks import (
     check_d_against_name,
@@ -61,7 +59,9 @@ from holopipe.artifacts.checks import (
     check_float_array,
     check_strictly_increasing,
 )
+from holopipe.artifacts.io import JSONDecodeIssue, atomic_write_bytes, dumps_json, loads_json
 from holopipe.artifacts.report import ValidationReport
+from holopipe.artifacts.structure import check_structure, converter, structure_checked
 from holopipe.artifacts.versions import upgrade_document
 
 __all__ = ["BoundaryData", "BulkTruth", "Operator", "SandboxGeometry", "SandboxMeta"]

@@ -90,7 +90,7 @@ def docs(
     ] = False,
 ) -> None:
     """Generate the Artifact API reference (docs/ARTIFACT_API.md) from the code."""
-    from holopipe.artifacts._io import atomic_write_bytes
+    from holopipe.artifacts.io import atomic_write_bytes
     from holopipe.docgen import artifact_api_markdown
 
     text = artifact_api_markdown()

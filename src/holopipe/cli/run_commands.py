@@ -35,6 +35,15 @@ Seed = Annotated[int | None, typer.Option("--seed", help="Seed of every random s
 Jobs = Annotated[
     int, typer.Option("--jobs", "-j", min=0, help="Worker processes per stage (0: one per CPU).")
 ]
+ExecutorName = Annotated[
+    str | None,
+    typer.Option(
+        "--executor",
+        help="How systems run: serial, processes, dask, slurm [default: the config's "
+        "executor.name, else processes]. Results are identical whatever it is.",
+        show_default=False,
+    ),
+]
 Inputs = Annotated[
     list[str] | None,
     typer.Option(
@@ -105,6 +114,7 @@ def run(
     to: Annotated[str | None, typer.Option("--to", help="Last stage id (e.g. 06).")] = None,
     force: Force = False,
     jobs: Jobs = 1,
+    executor: ExecutorName = None,
     input_: Inputs = None,
     runs_dir: RunsDir = None,
 ) -> None:
@@ -129,6 +139,7 @@ def run(
             _inputs(input_),
             echo=typer.echo,
             on_progress=_progress_printer(),
+            executor=executor,
         )
     )
     raise typer.Exit(code)
@@ -144,6 +155,7 @@ def stage(
         bool, typer.Option("--force", help="Accept a changed config (it is frozen anew).")
     ] = False,
     jobs: Jobs = 1,
+    executor: ExecutorName = None,
     input_: Inputs = None,
     runs_dir: RunsDir = None,
 ) -> None:
@@ -165,6 +177,7 @@ def stage(
             _inputs(input_),
             jobs,
             force,
+            executor,
         )
     )
     from holopipe.artifacts.records import status_of

@@ -25,7 +25,7 @@ def write_report(
 
     ``stages`` are the run's Stage classes, ``states`` their states (``holopipe status``).
     """
-    from holopipe.artifacts._io import atomic_write_bytes
+    from holopipe.artifacts.io import atomic_write_bytes
     from holopipe.report.collect import RunView, physics_plots
     from holopipe.report.dag import StageGraph
     from holopipe.report.html import render_page

@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from holopipe.artifacts._io import loads_json
+from holopipe.artifacts.io import loads_json
 from holopipe.artifacts.records import PipelineSummary, RunManifest, StageSummary
 from holopipe.run.layout import RunLayout
 
@@ -52,7 +52,7 @@ class RunView:
         def read(kind: Any, path: Path) -> Any:
             if not path.is_file():
                 return None
-            report, value = kind._read_with_report(path)
+            report, value = kind.read_with_report(path)
             if value is None:
                 problems.append(f"{layout.relative(path)}: {'; '.join(report.lines()[:1])}")
             return value
@@ -96,7 +96,7 @@ class RunView:
         for key, path in self.outputs(schema):
             if kind.primary_of(path) is not None:
                 continue  # a sidecar, read with its artifact
-            report, artifact = kind._read_with_report(path)
+            report, artifact = kind.read_with_report(path)
             if artifact is None:
                 self.problems.append(
                     f"{self.layout.relative(path)}: {'; '.join(report.lines()[:1])}"
@@ -217,6 +217,18 @@ def _negative_controls(view: RunView) -> list[Plot]:
     return found
 
 
+def _dictionary(view: RunView) -> list[Plot]:
+    from holopipe.report import plots
+
+    found = []
+    for key, dictionary in view.read_all("Dictionary"):
+        svg = plots.dictionary_plot(dictionary.fits, dictionary.entries)
+        if svg:
+            caption = f"{key}: m^2 vs Delta per d, both models and the AdS relation"
+            found.append(Plot("dictionary-fit", caption, svg))
+    return found
+
+
 #: The plot builders, in report order; each reads what it needs and returns no plot when the
 #: stage that produces its data did not run.
 PLOT_BUILDERS: tuple[Callable[[RunView], list[Plot]], ...] = (
@@ -224,6 +236,7 @@ PLOT_BUILDERS: tuple[Callable[[RunView], list[Plot]], ...] = (
     _curvature,
     _contracts,
     _spectra,
+    _dictionary,
     _negative_controls,
 )
 

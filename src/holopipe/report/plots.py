@@ -24,6 +24,7 @@ __all__ = [
     "bessel_zeros",
     "contracts_plot",
     "curvature_plot",
+    "dictionary_plot",
     "geometry_plot",
     "negative_controls_plot",
     "spectra_plot",
@@ -137,7 +138,7 @@ def curvature_plot(rows: Sequence[tuple[str, int, float, float]]) -> str | None:
     ax.set_xticks(x, [r[0] for r in rows], rotation=20, ha="right", fontsize=7)
     ax.set(ylabel="Ricci scalar R (L = 1)", title="AdS systems: curvature vs -d(d+1)")
     ax.legend(fontsize=7)
-    return _svg(fig)
+    return _svg(fig, {"left": 0.14, "bottom": 0.25})
 
 
 def contracts_plot(title: str, outcomes: Sequence[tuple[str, str, bool | None]]) -> str | None:
@@ -174,7 +175,7 @@ def contracts_plot(title: str, outcomes: Sequence[tuple[str, str, bool | None]])
     ax.set_yticks(range(len(families)), families)
     ax.grid(False)
     ax.set_title(f"{title}: passed / evaluated (n/e: not evaluated)")
-    return _svg(fig)
+    return _svg(fig, {"left": 0.17, "bottom": 0.3, "top": 0.9})
 
 
 def bessel_zeros(order: float, count: int) -> np.ndarray:
@@ -266,3 +267,31 @@ def negative_controls_plot(
     ax_r.set(ylim=(0, 1.05), title="04c rates vs target")
     ax_r.legend(fontsize=7)
     return _svg(fig)
+
+
+def dictionary_plot(fits: Sequence[Any], entries: Sequence[Any]) -> str | None:
+    """Stage 07 per d: the (Delta, m^2) points, the free quadratic fit, the constrained
+    m^2 = c Delta (Delta - d) fit, and the AdS relation m^2 = Delta (Delta - d) dashed.
+
+    ``fits`` are DimensionFit-like (d, coefficients, comparison.c_constrained), ``entries``
+    DictionaryEntry-like (d, Delta, m2).
+    """
+    if not fits:
+        return None
+    fig = _figure(figsize=(min(4.0 * len(fits), 12.0), 3.4))
+    axes = np.atleast_1d(fig.subplots(1, len(fits)))
+    for ax, fit in zip(axes, sorted(fits, key=lambda f: f.d), strict=True):
+        d = fit.d
+        points = [(e.Delta, e.m2) for e in entries if e.d == d]
+        deltas = [p[0] for p in points] or [d / 2, d]
+        grid = np.linspace(min(min(deltas), d / 2) - 0.3, max(max(deltas), d) + 0.3, 120)
+        q = fit.coefficients
+        c = fit.comparison.c_constrained
+        ax.plot(grid, q.delta2 * grid**2 + q.delta * grid + q.const, lw=1.6, label="free quadratic")
+        ax.plot(grid, c * grid * (grid - d), lw=1.2, label=f"c Delta(Delta-d), c = {c:.4g}")
+        ax.plot(grid, grid * (grid - d), "k--", lw=0.9, label="AdS: Delta(Delta-d)")
+        if points:
+            ax.plot(*zip(*points, strict=True), "o", ms=4, color="k", label="stage 06 points")
+        ax.set(xlabel="Delta", ylabel="m^2 L^2", title=f"07 dictionary, d = {d}")
+        ax.legend(fontsize=6)
+    return _svg(fig, {"wspace": 0.3})

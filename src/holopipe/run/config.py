@@ -29,9 +29,10 @@ from typing import Any
 import attrs
 import cattrs
 
-from holopipe.artifacts._io import JSONDecodeIssue, atomic_write_bytes, dumps_json, loads_json
-from holopipe.artifacts._structure import check_structure, converter
+from holopipe.artifacts.io import JSONDecodeIssue, atomic_write_bytes, dumps_json, loads_json
 from holopipe.artifacts.report import ValidationReport
+from holopipe.artifacts.structure import check_structure, converter
+from holopipe.run.executors import ExecutorConfig
 
 __all__ = [
     "ConfigError",
@@ -86,6 +87,10 @@ class RunConfig:
     )
     caches: list[str] = attrs.field(
         factory=list, metadata={"doc": "folders stages may write outside the run"}
+    )
+    executor: ExecutorConfig = attrs.field(
+        factory=ExecutorConfig,
+        metadata={"doc": "how ctx.map runs items (serial, processes, dask, slurm); never a rerun"},
     )
 
 
@@ -177,6 +182,10 @@ def config_diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return lines
 
 
+#: Top-level keys a later run may change without ``--force``.
+UNFROZEN_KEYS = frozenset({"overrides", "executor"})
+
+
 def freeze_config(path: Path, resolved: dict[str, Any], force: bool = False) -> bool:
     """Write the resolved config once; refuse a different one later unless ``force``.
 
@@ -186,7 +195,9 @@ def freeze_config(path: Path, resolved: dict[str, Any], force: bool = False) -> 
     """
     if path.exists():
         frozen = loads_json(path.read_text(encoding="utf-8"))
-        strip = lambda c: {k: v for k, v in c.items() if k != "overrides"}  # noqa: E731
+        # How a value was set (overrides) and how items are run (executor: results are
+        # identical whatever it is) are not differences in what the run computes.
+        strip = lambda c: {k: v for k, v in c.items() if k not in UNFROZEN_KEYS}  # noqa: E731
         diff = config_diff(strip(frozen), strip(resolved))
         if not diff:
             return False

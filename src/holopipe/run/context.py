@@ -22,7 +22,8 @@ from holopipe.artifacts.base import Artifact
 from holopipe.artifacts.records import MetricCheck
 from holopipe.artifacts.registry import detect_type
 from holopipe.run.capture import Progress
-from holopipe.run.executors import ItemResult, SerialExecutor, make_executor
+from holopipe.run.config import structure_section
+from holopipe.run.executors import ExecutorConfig, ItemResult, SerialExecutor, make_executor
 from holopipe.run.layout import RunLayout
 from holopipe.run.manifest import ManifestStore
 
@@ -48,10 +49,21 @@ class RunContext:
     layout: RunLayout
     config: dict[str, Any] = attrs.field(metadata={"doc": "the resolved, frozen config"})
     jobs: int = 1
+    executor_name: str | None = attrs.field(
+        default=None, metadata={"doc": "--executor: overrides the config's executor.name"}
+    )
 
     @property
     def seed(self) -> int:
         return int(self.config["seed"])
+
+    @property
+    def executor(self) -> ExecutorConfig:
+        """The config's ``executor`` section, with ``--executor`` applied."""
+        raw = dict(self.config.get("executor") or {})
+        if self.executor_name:
+            raw["name"] = self.executor_name
+        return structure_section(ExecutorConfig, raw, "executor", "the run's config")
 
     @property
     def manifest(self) -> ManifestStore:
@@ -86,6 +98,9 @@ class StageContext:
     outputs: list[tuple[str, Path, str]] = attrs.field(factory=list)
     rows: int = 0
     incomplete_reason: str | None = None
+    lost: list[str] = attrs.field(
+        factory=list, metadata={"doc": "systems whose worker or job died (see ItemResult.lost)"}
+    )
     log: logging.Logger = attrs.field(factory=lambda: logging.getLogger("holopipe.stage"))
 
     @property
@@ -101,8 +116,10 @@ class StageContext:
         path = self.workdir / alias / filename
         artifact.write(path)
         for part in type(artifact).files(path):
-            # A sidecar (e.g. contracts_summary.json) is recorded under the schema it declares.
-            cls = type(artifact) if part == path else (detect_type(part) or type(artifact))
+            # A sidecar of its own type (e.g. contracts_summary.json) is recorded under the
+            # schema it declares; a member of this artifact (an arrays NPZ) under this one's.
+            own = part == path or type(artifact).primary_of(part) == path
+            cls = type(artifact) if own else (detect_type(part) or type(artifact))
             self.outputs.append((alias, part, cls.SCHEMA_NAME))
         return path
 
@@ -115,7 +132,15 @@ class StageContext:
         stderr log) and does not stop the others.
         """
         keyed = sorted(((key(item), item) for item in items), key=lambda pair: pair[0])
-        executor = make_executor(self.run.jobs) if len(keyed) > 1 else SerialExecutor()
+        executor = (
+            make_executor(
+                self.run.executor,
+                self.run.jobs,
+                self.run.layout.root / ".executor" / self.stage_key,
+            )
+            if len(keyed) > 1
+            else SerialExecutor()
+        )
         total = len(keyed)
         on_done = (lambda done: self.progress.update(done, total)) if self.progress else None
         results = executor.map(fn, keyed, on_done)
@@ -124,6 +149,8 @@ class StageContext:
                 self.systems.setdefault(result.key, ("OK", None))
             else:
                 self.systems[result.key] = ("ERROR", result.error)
+                if result.lost:
+                    self.lost.append(result.key)
                 self.log.error(
                     "system %s failed: %s\n%s", result.key, result.error, result.traceback
                 )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from holopipe.artifacts._io import sha256_file
+from holopipe.artifacts.io import sha256_file
 from holopipe.artifacts.records import RunManifest
 from holopipe.artifacts.registry import get_type
 from holopipe.run.layout import BOOKKEEPING_FILES, RunLayout

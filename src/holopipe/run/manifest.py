@@ -17,10 +17,10 @@ from typing import Any
 
 import attrs
 
-from holopipe.artifacts._io import atomic_write_bytes, dumps_json, loads_json
-from holopipe.artifacts._structure import check_structure, converter, structure_checked
+from holopipe.artifacts.io import atomic_write_bytes, dumps_json, loads_json
 from holopipe.artifacts.records import FileRecord, RunManifest, StageRecord
 from holopipe.artifacts.report import ArtifactError, ValidationReport
+from holopipe.artifacts.structure import check_structure, converter, structure_checked
 from holopipe.run.layout import RunLayout
 from holopipe.run.provenance import code_version, utc_now
 
@@ -36,7 +36,7 @@ def file_record(
     sha256: str | None = None,
 ) -> FileRecord:
     """A manifest entry for ``path`` with its size and sha256 (hashed unless given)."""
-    from holopipe.artifacts._io import sha256_file
+    from holopipe.artifacts.io import sha256_file
 
     st = os.stat(path)
     return FileRecord(

@@ -48,16 +48,8 @@ exponents (0, 0): the log solution has infinite energy, and regularity is again 
 condition, automatic because P vanishes at the horizon face. For f = 1 both problems coincide
 (M2 = w^2 - k^2). Exact check: d = 2 BTZ screening masses are ``M_n z_h = Delta + 2 n``.
 
-*Delta.* :func:`deltas_from_uv_falloff` integrates the radial ODE (in t = ln z) across two
-short windows near the boundary; the logarithms of the eigenvalues of each window's 2x2 transfer
-matrix are the local falloff exponents, which tend to Delta_- and Delta_+ with O(z^2) corrections
-that the second window removes by Richardson extrapolation. The two solutions are separated by the
-eigen-decomposition, not by waiting for one to dominate, so small nu is as accurate as large nu,
-and one integration gives both branches. The ODE is linear with coefficients that are constant
-up to O(z^2) there, so a 4th-order Magnus integrator (exact for constant coefficients), with
-closed-form 2x2 exponentials and every step evaluated at once, typically needs 16 steps per
-window (8, then doubled until the exponents change by at most 1e-10): ~0.4 ms for both branches,
-against ~10-25 ms per branch with an adaptive DOP853 integration.
+*Delta.* The dimensions read off the falloff of integrated solutions (an independent check of
+the exponent imposed here) are :mod:`holopipe.science.uv_falloff`'s job.
 
 *UV end of array data.* Below the first data point :meth:`ConformalGeometry.from_arrays` follows
 the UV expansions ``B = B0 + b2 z^2`` and ``f = f0 + f_d z^d`` fitted to the first points, never
@@ -69,7 +61,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -81,14 +73,9 @@ __all__ = [
     "UV_SLOPE_TOL",
     "ConformalGeometry",
     "ScalarSpectrum",
-    "UVFalloff",
-    "UVFalloffBranches",
-    "UnphysicalDimensionError",
     "bf_bound",
-    "delta_from_uv_falloff",
     "delta_minus",
     "delta_plus",
-    "deltas_from_uv_falloff",
     "nu",
     "solve_scalar_modes",
     "solve_scalar_modes_exact",
@@ -105,13 +92,8 @@ _RICHARDSON_ORDER = 2  # leading error of the scheme is O(h^2)
 _LOG_STEP = 1e-3  # step in ln z for derivatives of callable geometries (4th order: error ~1e-12)
 _UV_PROBE_CALLABLE = 1e-4  # smallest z probed for callable geometries (units L = 1)
 _UV_LIMIT_CALLABLE = 1e-9  # where callable geometries are evaluated for their z -> 0 limits
-_DEGENERACY_TOL = 1e-2  # |Im| of UV exponents tolerated as BF-bound degeneracy (splits ~ sqrt(eps))
 _UV_FIT_SPAN = 2.0  # UV series of array data are fitted on z[0] <= z <= _UV_FIT_SPAN z[0] ...
 _UV_FIT_MIN_POINTS = 8  # ... or on the first _UV_FIT_MIN_POINTS points if that range holds fewer
-_FALLOFF_LOG_WIDTH = 0.5  # width in ln z of a falloff window, divided by max(1, nu)
-_MAGNUS_MIN_STEPS = 8  # Magnus steps per falloff window of the first pass (then doubled) ...
-_MAGNUS_MAX_STEPS = 1024  # ... up to this many,
-_MAGNUS_TOL = 1e-10  # until the local exponents change by at most this
 
 
 # --------------------------------------------------------------------------------------------
@@ -314,7 +296,8 @@ class ConformalGeometry:
           over the tens of grid spacings down to z = 0 would instead amplify the last digits of
           the data into B0 (and hence into the imposed Delta). Data that are not even (a term
           linear in z) shift B0 by ``O(z[0] dB/dz)``; nothing fails, and the disagreement
-          between the imposed and the measured Delta (:func:`deltas_from_uv_falloff`) shows it.
+          between the imposed and the measured Delta
+          (:func:`holopipe.science.uv_falloff.deltas_from_uv_falloff`) shows it.
         - ``f = f0 + f_d z^d`` (``f - f0 = O(z^d)``: the z^d term carries the temperature).
 
         The fits and their residuals are recorded in ``source``. Raises ValueError naming the
@@ -652,6 +635,11 @@ def solve_scalar_modes_on(
     m2 = float(m2)
     nu(d, m2)  # BF bound of the input mass
     m2_uv = geometry.uv_mass(m2)
+    if m2_uv < bf_bound(d):  # only the geometry's UV radius can take an allowed m2 below it
+        raise ValueError(
+            f"m2: the UV mass m2 e^(2 B0) / f0 = {m2_uv!r} of this geometry (m2 = {m2!r}) is "
+            f"below the BF bound {bf_bound(d)}; B0, f0 = {geometry.uv_limits()}"
+        )
     nu_uv = nu(d, m2_uv)
     if quantization == "standard":
         delta = d / 2.0 + nu_uv
@@ -843,280 +831,3 @@ def solve_scalar_modes_exact(
         n_grid=n_grid,
         return_eigenvectors=return_eigenvectors,
     )
-
-
-# --------------------------------------------------------------------------------------------
-# Delta from the UV falloff
-# --------------------------------------------------------------------------------------------
-
-
-class UnphysicalDimensionError(ValueError):
-    """A measured exponent that must not be used as an operator dimension (e.g. negative)."""
-
-
-@dataclass(frozen=True)
-class UVFalloff:
-    """UV exponent measured from integrated solutions, with its branch and admissibility.
-
-    Attributes
-    ----------
-    delta : float
-        Measured exponent (``psi ~ z^delta``) of the requested branch.
-    delta_error : float
-        Estimated error (size of the Richardson correction).
-    branch : str
-        ``plus`` (Delta_+, normalisable, standard quantisation) or ``minus`` (Delta_-).
-    m2, d : float, int
-        Input mass and dimension.
-    z_window : tuple of float
-        Range of z the exponent was read from.
-    physical : bool
-        False when ``delta`` cannot be an operator dimension: negative, or Delta_- at or below the
-        scalar unitarity bound ``(d - 2)/2`` (i.e. nu >= 1, outside alternative quantisation).
-    issue : str or None
-        Why it is not physical.
-    """
-
-    delta: float
-    delta_error: float
-    branch: str
-    m2: float
-    d: int
-    z_window: tuple[float, float]
-    physical: bool
-    issue: str | None
-
-    @property
-    def operator_dimension(self) -> float:
-        """``delta`` if it is a physical operator dimension; raises UnphysicalDimensionError."""
-        if not self.physical:
-            raise UnphysicalDimensionError(
-                f"Delta = {self.delta:.6g} ({self.branch}): {self.issue}"
-            )
-        return self.delta
-
-
-def _radial_generators(geometry: ConformalGeometry, m2: float, t: np.ndarray) -> np.ndarray:
-    """Matrices ``G(t)`` (shape ``t.shape + (2, 2)``) of the static radial ODE ``y_t = G y``.
-
-    For ``y = (u, v) = (psi, z psi')`` and t = ln z:
-    ``u_t = v``,  ``v_t = (m2 e^{2B} / f) u + (d - (d-1) B_t - f_t / f) v``.
-    """
-    z = np.exp(t)
-    b, f = geometry.warp_offset(z), geometry.blackening(z)
-    b_t, f_t = geometry.warp_offset_log_derivative(z), geometry.blackening_log_derivative(z)
-    generators = np.zeros(t.shape + (2, 2))
-    generators[..., 0, 1] = 1.0
-    generators[..., 1, 0] = m2 * np.exp(2 * b) / f
-    generators[..., 1, 1] = geometry.d - (geometry.d - 1) * b_t - f_t / f
-    return generators
-
-
-def _expm_2x2(matrices: np.ndarray) -> np.ndarray:
-    """Exponentials of a stack of real 2x2 matrices, in closed form.
-
-    ``M = tau I + K`` with K traceless, so ``K^2 = kappa I`` (``kappa = -det K``) and
-    ``exp(M) = e^tau (cosh(sqrt kappa) I + sinh(sqrt kappa) / sqrt(kappa) K)`` (cos / sin for
-    kappa < 0).
-    """
-    identity = np.eye(2)
-    tau = 0.5 * (matrices[..., 0, 0] + matrices[..., 1, 1])
-    traceless = matrices - tau[..., None, None] * identity
-    kappa = traceless[..., 0, 0] ** 2 + traceless[..., 0, 1] * traceless[..., 1, 0]
-    root = np.sqrt(np.abs(kappa))
-    hyperbolic = kappa >= 0
-    even = np.where(hyperbolic, np.cosh(root), np.cos(root))
-    odd_numerator = np.where(hyperbolic, np.sinh(root), np.sin(root))
-    odd = np.where(root > 0, odd_numerator / np.where(root > 0, root, 1.0), 1.0)
-    return np.exp(tau)[..., None, None] * (
-        even[..., None, None] * identity + odd[..., None, None] * traceless
-    )
-
-
-def _ordered_product(steps: np.ndarray) -> np.ndarray:
-    """``steps[..., n-1, :, :] @ ... @ steps[..., 0, :, :]`` (n a power of 2), pairwise."""
-    while steps.shape[-3] > 1:
-        steps = steps[..., 1::2, :, :] @ steps[..., 0::2, :, :]
-    return steps[..., 0, :, :]
-
-
-def _window_transfers(
-    geometry: ConformalGeometry, m2: float, t_starts: np.ndarray, log_width: float, n_steps: int
-) -> np.ndarray:
-    """Transfer matrices of ``(psi, z psi')`` across ``[t, t + log_width]`` for each start t.
-
-    Fourth-order Magnus integrator with ``n_steps`` equal steps h (two Gauss-Legendre nodes
-    each): ``Omega = h (G1 + G2) / 2 + sqrt(3) h^2 [G2, G1] / 12``, step ``exp(Omega)``. It is
-    exact for constant G, and near the boundary G is constant up to O(z^2); all the geometry
-    is evaluated in one vectorised call.
-    """
-    h = log_width / n_steps
-    midpoints = t_starts[:, None] + h * (np.arange(n_steps) + 0.5)
-    node_offset = h / (2.0 * np.sqrt(3.0))
-    early, late = _radial_generators(
-        geometry, m2, np.stack([midpoints - node_offset, midpoints + node_offset])
-    )
-    commutator = late @ early - early @ late
-    magnus = 0.5 * h * (early + late) + (np.sqrt(3.0) / 12.0) * h**2 * commutator
-    return _ordered_product(_expm_2x2(magnus))
-
-
-def _local_exponents(transfers: np.ndarray, log_width: float) -> tuple[np.ndarray, float]:
-    """Sorted falloff exponents ``ln(multiplier) / log_width`` of each transfer matrix, and
-    their largest imaginary part (non-zero only at the degenerate BF bound)."""
-    exponents = np.log(np.linalg.eigvals(transfers).astype(complex)) / log_width
-    # At the BF bound the exponents are degenerate and O(eps) perturbations split them into a
-    # complex pair of size sqrt(eps); a large imaginary part means oscillation (below the bound).
-    spread = float(np.max(np.abs(exponents.imag)))
-    if spread > _DEGENERACY_TOL:
-        raise ValueError(f"m2: UV exponents {exponents} are complex (below the BF bound)")
-    return np.sort(exponents.real, axis=-1), spread
-
-
-def _converged_exponents(
-    geometry: ConformalGeometry, m2: float, t_starts: np.ndarray, log_width: float
-) -> tuple[np.ndarray, float, float]:
-    """Local exponents of each window with the Magnus steps doubled until they change by at
-    most ``_MAGNUS_TOL``; returns them, their imaginary spread and the last change (an error
-    bound: the method is 4th order, so it overestimates the error of the finer result)."""
-    n_steps = _MAGNUS_MIN_STEPS
-    coarse, _ = _local_exponents(
-        _window_transfers(geometry, m2, t_starts, log_width, n_steps), log_width
-    )
-    while True:
-        n_steps *= 2
-        fine, spread = _local_exponents(
-            _window_transfers(geometry, m2, t_starts, log_width, n_steps), log_width
-        )
-        change = float(np.max(np.abs(fine - coarse)))
-        if change <= _MAGNUS_TOL or n_steps >= _MAGNUS_MAX_STEPS:
-            return fine, spread, change
-        coarse = fine
-
-
-class UVFalloffBranches(NamedTuple):
-    """Both UV exponents of one (geometry, m2), from one integration."""
-
-    plus: UVFalloff
-    minus: UVFalloff
-
-
-def deltas_from_uv_falloff(
-    geometry: ConformalGeometry, m2: float, *, z_probe: float | None = None
-) -> UVFalloffBranches:
-    """Measure both UV exponents, Delta_+ and Delta_-, from the falloff of integrated solutions.
-
-    Two windows ``[z_probe, z_probe e^w]`` and ``[z_probe e^w, z_probe e^{2w}]`` are integrated
-    (4th-order Magnus in t = ln z, steps doubled until the exponents change by at most 1e-10);
-    the local exponents ``ln(multiplier) / w`` of each window's transfer matrix approach
-    Delta_-+ as ``Delta + c z^2``, and Richardson extrapolation across the windows removes ``c``.
-    ``w = 1 / (2 max(1, nu))`` keeps the dynamic range ``e^{2 nu w}`` of a window modest and
-    the windows close to the boundary, where the O(z^4) and O(z^d) terms left by the
-    extrapolation are small: from data starting at z = 0.005 the error is <= 2e-6 for nu >= 0.2,
-    5 times less than with w = 1. (Narrower windows gain little more on exact data, but lean
-    harder on the first data points, where a reconstructed geometry is least accurate.)
-    Independent of any eigenvalue (M2 enters at O(z^2)) and of the geometry below ``z_probe``.
-
-    Parameters
-    ----------
-    geometry : ConformalGeometry
-    m2 : float
-        Bulk mass squared (BF bound enforced, ValueError naming ``m2``).
-    z_probe : float, optional
-        Smallest z probed; default the first data point (arrays) or 1e-4 (callables).
-
-    Returns
-    -------
-    UVFalloffBranches
-        ``plus`` (larger, normalisable exponent) and ``minus``. Negative or sub-unitarity
-        exponents come back flagged ``physical=False``; use ``operator_dimension`` to read a
-        value that is safe to store as data.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> geo = ConformalGeometry.from_callables(lambda z: -np.log(z) + 0.2 * z**2,
-    ...                                        lambda z: 1 + 0 * z, d=3)
-    >>> both = deltas_from_uv_falloff(geo, -2.0)
-    >>> round(both.plus.delta, 8), round(both.minus.delta, 8), both.minus.physical
-    (2.0, 1.0, True)
-    """
-    d = geometry.d
-    m2 = float(m2)
-    nu_input = nu(d, m2)  # BF bound of the input mass
-    z_probe = geometry.uv_probe if z_probe is None else float(z_probe)
-    log_width = _FALLOFF_LOG_WIDTH / max(1.0, nu_input)
-    z_end = z_probe * np.exp(2 * log_width)
-    if not (z_probe > 0 and z_end <= geometry.z_max):
-        raise ValueError(f"z_probe: windows [{z_probe}, {z_end:.3g}] must lie in (0, z_max]")
-    t_starts = np.log(z_probe) + np.array([0.0, log_width])
-    (near, far), spread, integration_change = _converged_exponents(
-        geometry, m2, t_starts, log_width
-    )
-    gain = np.exp(2 * log_width)  # corrections scale as z^2
-    extrapolated = (gain * near - far) / (gain - 1.0)
-    errors = np.abs(extrapolated - near) + spread + integration_change
-    window = (z_probe, float(z_end))
-    minus, plus = (
-        _falloff(float(extrapolated[i]), float(errors[i]), branch, m2, d, window)
-        for i, branch in enumerate(("minus", "plus"))
-    )
-    return UVFalloffBranches(plus=plus, minus=minus)
-
-
-def _falloff(
-    delta: float, error: float, branch: str, m2: float, d: int, window: tuple[float, float]
-) -> UVFalloff:
-    """A measured exponent with its admissibility as an operator dimension."""
-    issue = None
-    if delta < 0:
-        issue = "negative Delta: a source exponent, not an operator dimension"
-    elif branch == "minus" and delta <= (d - 2) / 2.0:
-        issue = (
-            "Delta_- at or below the unitarity bound (d-2)/2: alternative quantisation needs nu < 1"
-        )
-    return UVFalloff(
-        delta=delta,
-        delta_error=error,
-        branch=branch,
-        m2=m2,
-        d=d,
-        z_window=window,
-        physical=issue is None,
-        issue=issue,
-    )
-
-
-def delta_from_uv_falloff(
-    geometry: ConformalGeometry,
-    m2: float,
-    *,
-    branch: Literal["plus", "minus"] = "plus",
-    z_probe: float | None = None,
-) -> UVFalloff:
-    """One branch of :func:`deltas_from_uv_falloff` (which measures both in one integration:
-    call that when both are needed).
-
-    Parameters
-    ----------
-    geometry, m2, z_probe
-        As for :func:`deltas_from_uv_falloff`.
-    branch : {"plus", "minus"}
-        Larger (normalisable) or smaller exponent.
-
-    Returns
-    -------
-    UVFalloff
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> geo = ConformalGeometry.from_callables(lambda z: -np.log(z) + 0.2 * z**2,
-    ...                                        lambda z: 1 + 0 * z, d=3)
-    >>> out = delta_from_uv_falloff(geo, -2.0, branch="minus")
-    >>> round(out.delta, 8), out.physical
-    (1.0, True)
-    """
-    if branch not in ("plus", "minus"):
-        raise ValueError(f"branch: expected 'plus' or 'minus', got {branch!r}")
-    return getattr(deltas_from_uv_falloff(geometry, m2, z_probe=z_probe), branch)

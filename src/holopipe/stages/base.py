@@ -38,11 +38,17 @@ __all__ = ["InputSpec", "NoParams", "OutputSpec", "Stage", "StageInputs"]
 
 @attrs.frozen
 class InputSpec:
-    """A declared input: read from the alias ``alias``, of artifact type ``schema``."""
+    """A declared input: read from the alias ``alias``, of artifact type ``schema``.
+
+    ``versions`` are the schema versions of ``schema`` the stage accepts, as the files declare
+    them (before any migration); empty: every version the type can read. Anything else stops
+    at the input gate (:func:`holopipe.stages.input_gate.read_input`).
+    """
 
     alias: str
     schema: str
     required: bool = True
+    versions: tuple[str, ...] = ()
 
 
 @attrs.frozen

@@ -32,6 +32,7 @@ REFERENCE_STAGES: dict[str, str] = {
     "04c": "holopipe.stages.s04c_negative_controls:NegativeControls",
     "05": "holopipe.stages.s05_analysis:AnalyzeBulkEquations",
     "06": "holopipe.stages.s06_eigenmodes:BuildBulkEigenmodesDataset",
+    "07": "holopipe.stages.s07_dictionary:EmergentLambdaSLDictionary",
 }
 
 

@@ -22,8 +22,7 @@ from typing import Any
 
 import attrs
 
-from holopipe.artifacts._io import atomic_write_bytes, deferred_fsync, dumps_json, sha256_file
-from holopipe.artifacts._structure import converter
+from holopipe.artifacts.io import atomic_write_bytes, deferred_fsync, dumps_json, sha256_file
 from holopipe.artifacts.records import (
     EXIT_CODES,
     Counts,
@@ -34,6 +33,7 @@ from holopipe.artifacts.records import (
     SystemStatus,
 )
 from holopipe.artifacts.registry import get_type
+from holopipe.artifacts.structure import converter
 from holopipe.run.capture import Progress, capture_output
 from holopipe.run.config import structure_section
 from holopipe.run.context import RunContext, StageContext
@@ -43,6 +43,7 @@ from holopipe.run.manifest import file_record
 from holopipe.run.provenance import code_version, environment_info, utc_now
 from holopipe.run.resolution import ResolvedInput, UnresolvedInput, resolve_input, sidecars_of
 from holopipe.stages.base import LoadedInput, Stage, StageInputs
+from holopipe.stages.input_gate import read_input
 
 __all__ = ["execute_stage", "resolve_stage_inputs", "stage_fingerprint", "stage_params"]
 
@@ -116,23 +117,21 @@ def stage_fingerprint(
 
 
 def _load_inputs(
-    resolved: list[ResolvedInput],
+    stage: type[Stage], resolved: list[ResolvedInput]
 ) -> tuple[dict[str, list[LoadedInput]], list[str], Counts]:
+    """Every input through the stage's input gate (declared types and schema versions)."""
+    specs = {spec.alias: spec for spec in stage.INPUTS}
     loaded: dict[str, list[LoadedInput]] = {}
     problems: list[str] = []
     counts = Counts()
     for item in resolved:
-        cls = get_type(item.schema)
         loaded[item.alias] = []
         for path in item.paths:
             counts.inputs_total += 1
-            report, obj = cls._read_with_report(path)
-            if not report.ok or obj is None:
+            obj, lines = read_input(specs[item.alias], path)
+            if obj is None:
                 counts.inputs_failed += 1
-                problems += [
-                    f"invalid_artifact: {path}: {f.code} [{f.location}]: {f.message}"
-                    for f in report.errors
-                ]
+                problems += lines
                 continue
             counts.inputs_ok += 1
             loaded[item.alias].append(LoadedInput(path, obj))
@@ -231,7 +230,7 @@ def execute_stage(
                 if not input_problems:
                     input_hashes = _input_hashes(run, resolved)
                     fingerprint, parts = stage_fingerprint(stage, params, run.seed, input_hashes)
-                    loaded, input_problems, counts = _load_inputs(resolved)
+                    loaded, input_problems, counts = _load_inputs(stage, resolved)
                     timings["inputs_s"] = time.perf_counter() - t0
                     if not input_problems:
                         t1 = time.perf_counter()
@@ -248,7 +247,9 @@ def execute_stage(
             try:
                 t2 = time.perf_counter()
                 output_problems = _output_problems(stage, ctx, work)
-                if not crashed and not input_problems:
+                if not (
+                    crashed or input_problems or ctx.incomplete_reason
+                ):  # INCOMPLETE: no outputs expected
                     output_problems += _missing_outputs(stage, ctx)
                 timings["outputs_s"] = time.perf_counter() - t2
                 discipline = _discipline_findings(run, work, ctx, start_ns)
@@ -316,6 +317,7 @@ def execute_stage(
         duration_s=round(timings["total_s"], 6),
         inputs=inputs,
         outputs=outputs,
+        lost_systems=len(ctx.lost),
     )
     run.manifest.update(record, aliases)
     return EXIT_CODES[status]

@@ -30,14 +30,20 @@ Interval and eigenproblem of each row (recorded in ``bc_uv``, ``bc_ir``, ``z_uv`
   range where Delta_- is an operator dimension (nu within ``NU_WINDOW_MARGIN`` of 0 or 1 is
   treated as outside: there Delta_- is degenerate with Delta_+ or sits on the unitarity bound).
 
-Quality flags (only ``ok`` rows are data):
+Quality flags (only ``ok`` rows are data; ``EigenmodesDataset``'s ``QUALITIES``):
 
 - ``ok``: solved; the solver's error estimate of M2 is within ``max_rel_error_estimate`` and the
   measured Delta agrees with the exponent the solver imposed (from the UV limit of the fitted
   series) to ``max_delta_error``.
-- ``inaccurate``: solved, but one of those two checks failed (e.g. too few cells for the
-  requested modes, or a reconstructed geometry whose fitted UV limit disagrees with its
-  measured falloff), with a stage warning.
+- ``unstable``: solved, but M2 < 0: a static normalisable mode at real momentum k^2 = -M2
+  (thermal screening problem) or w^2 < 0 (normal modes), i.e. the geometry is unstable for that
+  scalar (e.g. a deformed d = 2 black hole with a > 0 at m2 = -0.75 on the Delta_- branch).
+  Listed in one stage note; the reason is in ``method``.
+- ``inaccurate``: solved, but one of those checks failed (e.g. too few cells for the
+  requested modes, a reconstructed geometry whose fitted UV limit disagrees with its
+  measured falloff, or a falloff whose own error estimate exceeds ``max_delta_error``, as
+  right at the BF bound where nu = sqrt(q) amplifies errors), with a stage warning; the reason
+  is in ``method``.
 - ``error``: not solved (M2 and Delta are NaN, the reason is in ``method``), with a stage warning.
   This includes a measured Delta that cannot be an operator dimension (negative, or Delta_- at
   or below the unitarity bound): that is a bug to surface, never data.
@@ -65,20 +71,18 @@ from typing import Literal
 import attrs
 import numpy as np
 
-from holopipe.artifacts.eigenmodes import EigenmodeRow, EigenmodesDataset
+from holopipe.artifacts.eigenmodes import QUALITIES, EigenmodeRow, EigenmodesDataset
 from holopipe.artifacts.prediction import GeometryPrediction
 from holopipe.run.context import StageContext
 from holopipe.run.provenance import code_version
 from holopipe.science.sturm_liouville import (
     ConformalGeometry,
     ScalarSpectrum,
-    UnphysicalDimensionError,
-    UVFalloff,
     bf_bound,
-    deltas_from_uv_falloff,
     nu,
     solve_scalar_modes_on,
 )
+from holopipe.science.uv_falloff import UnphysicalDimensionError, UVFalloff, deltas_from_uv_falloff
 from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
 
 __all__ = ["BuildBulkEigenmodesDataset", "EigenmodesParams", "SystemModes", "system_modes"]
@@ -99,6 +103,12 @@ DEFAULT_MASSES_KEY = "default"
 SMALLEST_D = 2
 
 OUTPUT_FILE = "bulk_modes_dataset.csv"
+
+#: Why a row with M2 < 0 is flagged ``unstable`` (recorded in its ``method``).
+UNSTABLE_REASON = (
+    "M2 < 0: a static normalisable mode at real momentum k^2 = -M2 (or w^2 < 0), an "
+    "instability of this geometry for this scalar; not data"
+)
 
 _FALLOFF_BRANCH = {"+": "plus", "-": "minus"}  # row branch -> UVFalloffBranches field
 
@@ -309,14 +319,48 @@ def _interval(
 
 
 def _qualities(
-    spectrum: ScalarSpectrum, delta_deviation: float, params: EigenmodesParams
-) -> list[str]:
-    """``ok`` or ``inaccurate`` per mode, from the solver's own error estimates."""
-    relative = _relative_errors(spectrum)
-    delta_ok = delta_deviation <= params.max_delta_error
-    return [
-        "ok" if delta_ok and r <= params.max_rel_error_estimate else "inaccurate" for r in relative
-    ]
+    spectrum: ScalarSpectrum, falloff: UVFalloff, delta_deviation: float, params: EigenmodesParams
+) -> list[tuple[str, str | None]]:
+    """``(quality, reason)`` per mode: ``unstable`` where M2 < 0, else ``ok`` or ``inaccurate``
+    from the solver's own error estimates (the reason is None for ``ok``)."""
+    delta_problem = _delta_problem(falloff, delta_deviation, params)
+    qualities: list[tuple[str, str | None]] = []
+    for m2_boundary, relative in zip(spectrum.M2, _relative_errors(spectrum), strict=True):
+        if m2_boundary < 0:
+            qualities.append(("unstable", UNSTABLE_REASON))
+        elif delta_problem is not None:
+            qualities.append(("inaccurate", delta_problem))
+        elif relative > params.max_rel_error_estimate:
+            qualities.append(
+                (
+                    "inaccurate",
+                    f"estimated relative error of M2 {relative:.2g} > max_rel_error_estimate "
+                    f"{params.max_rel_error_estimate:g}",
+                )
+            )
+        else:
+            qualities.append(("ok", None))
+    return qualities
+
+
+def _delta_problem(
+    falloff: UVFalloff, delta_deviation: float, params: EigenmodesParams
+) -> str | None:
+    """Why the row's Delta is not accurate enough to be data, or None."""
+    if falloff.accuracy_issue is not None:
+        return falloff.accuracy_issue
+    if falloff.delta_error > params.max_delta_error:
+        return (
+            f"Delta from the UV falloff uncertain to {falloff.delta_error:.2g} > "
+            f"max_delta_error {params.max_delta_error:g} (next to the BF bound nu = sqrt(nu^2) "
+            "amplifies errors)"
+        )
+    if delta_deviation > params.max_delta_error:
+        return (
+            f"measured Delta and the exponent imposed from the fitted UV limit differ by "
+            f"{delta_deviation:.2g} > max_delta_error {params.max_delta_error:g}"
+        )
+    return None
 
 
 def _relative_errors(spectrum: ScalarSpectrum) -> np.ndarray:
@@ -423,7 +467,7 @@ def _branch_rows(
     # Two independent determinations of Delta: the falloff of the data (written to the row) and
     # the exponent the solver imposed from the UV limit of the geometry (fitted UV series).
     delta_deviation = abs(delta - spectrum.delta)
-    qualities = _qualities(spectrum, delta_deviation, params)
+    qualities = _qualities(spectrum, falloff, delta_deviation, params)
     rows = [
         EigenmodeRow(
             system_id=meta.system_id,
@@ -434,13 +478,15 @@ def _branch_rows(
             branch=branch,
             mode_id=n,
             M2=float(spectrum.M2[n]),
-            quality=qualities[n],
+            quality=qualities[n][0],
             bc_uv=spectrum.bc_uv,
             bc_ir=spectrum.bc_ir,
             z_uv=spectrum.z_uv,
             z_ir=spectrum.z_ir,
             n_grid=spectrum.n_grid,
-            method=method,
+            method=method
+            if qualities[n][1] is None
+            else f"{method}; {qualities[n][0]}: {_one_line(qualities[n][1])}",
         )
         for n in range(params.n_modes)
     ]
@@ -566,15 +612,20 @@ class BuildBulkEigenmodesDataset(Stage):
                 + ", ".join(skipped)
             )
 
+        unstable = sorted({(r.system_id, r.m2, r.branch) for r in rows if r.quality == "unstable"})
+        if unstable:
+            ctx.note(
+                f"{len(unstable)} (system, m2, branch) with M2 < 0, rows 'unstable' (a static "
+                "normalisable mode at real momentum: the geometry is unstable for that scalar; "
+                "not data): " + ", ".join(f"{sid} m2={m2} branch {b}" for sid, m2, b in unstable)
+            )
+
         dataset = EigenmodesDataset.from_rows(
             rows, source_stage=self.key(), git_sha=code_version().git_sha
         )
         ctx.write("bulk_eigenmodes", dataset, OUTPUT_FILE)
         ctx.rows = len(rows)
-        counts = {
-            q: sum(row.quality == q for row in rows)
-            for q in ("ok", "inaccurate", "error", "not_applicable")
-        }
+        counts = {q: sum(row.quality == q for row in rows) for q in QUALITIES}
         ctx.metrics.update({f"rows_{q}": float(n) for q, n in counts.items()})
         ctx.metrics["systems"] = float(len(predictions))
         solved = [r.value for r in results if r.ok and r.value.rows and not r.value.not_applicable]

@@ -5,6 +5,10 @@ walks the attrs class's fields and the raw data side by side and records every p
 (missing key, wrong type, unknown key with the closest valid name) as a finding, so a bad
 file yields a complete list of problems instead of the first exception. The same walk
 exports a JSON Schema (:func:`json_schema_for`).
+
+This is the public structuring seam of the artifacts layer: run records and configs
+(``holopipe.run``), stage summaries and the pipeline use the same :data:`converter` and
+:func:`check_structure` as the artifact types.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import cattrs
 
 from holopipe.artifacts.report import ValidationReport
 
-__all__ = ["check_structure", "converter", "json_schema_for", "structure_checked"]
+__all__ = ["check_structure", "converter", "json_schema_for", "structure_checked", "type_name"]
 
 converter = cattrs.Converter(forbid_extra_keys=False)
 
@@ -31,12 +35,19 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
-def _type_name(tp: Any) -> str:
+def type_name(tp: Any) -> str:
+    """How a field's annotation is shown to users (docs, findings).
+
+    Examples
+    --------
+    >>> type_name(int | None)
+    'int | null'
+    """
     origin = typing.get_origin(tp)
     if origin is Literal:
         return " | ".join(repr(a) for a in typing.get_args(tp))
     if origin in (typing.Union, types.UnionType):
-        return " | ".join(_type_name(a) for a in typing.get_args(tp))
+        return " | ".join(type_name(a) for a in typing.get_args(tp))
     if tp is type(None):
         return "null"
     if attrs.has(tp):
@@ -55,13 +66,6 @@ def _describe(value: Any) -> str:
 
 _NONE_TYPE = type(None)
 _Checker = typing.Callable[[Any, str, ValidationReport, str], None]
-
-
-def _check_value(
-    value: Any, tp: Any, where: str, report: ValidationReport, unknown: str = "warning"
-) -> None:
-    """Record every mismatch between ``value`` and the type ``tp`` (see :func:`check_structure`)."""
-    _checker(tp)(value, where, report, unknown)
 
 
 def _checker(tp: Any) -> _Checker:
@@ -100,7 +104,7 @@ def _build_checker(tp: Any) -> _Checker:  # noqa: C901 - one branch per kind of 
                 member(value, where, trial, unknown)
                 if trial.ok:
                     return
-            report.error("wrong_type", where, f"expected {_type_name(tp)}, got {_describe(value)}")
+            report.error("wrong_type", where, f"expected {type_name(tp)}, got {_describe(value)}")
 
         return check_union
     if origin is Literal:
@@ -198,7 +202,7 @@ def _build_checker(tp: Any) -> _Checker:  # noqa: C901 - one branch per kind of 
         def check_instance(value: Any, where: str, report: ValidationReport, unknown: str) -> None:
             if not isinstance(value, tp):
                 report.error(
-                    "wrong_type", where, f"expected {_type_name(tp)}, got {_describe(value)}"
+                    "wrong_type", where, f"expected {type_name(tp)}, got {_describe(value)}"
                 )
 
         return check_instance

@@ -4,6 +4,9 @@ Every artifact write goes through :func:`atomic_write`: a temporary file in the 
 folder, fsync, then ``os.replace``, so a reader sees the old file or the new one, never a
 partial one. JSON is written with sorted keys and ``repr`` floats, NPZ with fixed zip
 timestamps, so the same content always gives the same bytes.
+
+This is the public I/O seam of the artifacts layer: run records (``holopipe.run``), the
+stage runner, the pipeline and the CLI write and hash through it too.
 """
 
 from __future__ import annotations

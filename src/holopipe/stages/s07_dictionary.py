@@ -1,0 +1,243 @@
+"""Stage 07 ``emergent_lambda_sl_dictionary``: the dictionary m^2(Delta) fitted per d.
+
+Reads the EigenmodesDataset of stage 06 (alias ``bulk_eigenmodes/``) and writes a Dictionary
+(alias ``dictionary/``). The statistics are :mod:`holopipe.science.dictionary_fit`; this stage
+chooses the points and records what it did:
+
+- points: one (Delta, m2) per (system, m2, branch) among rows of quality ``ok`` (every mode row
+  of a field repeats its Delta). Rows of any other quality (``not_applicable``, ``inaccurate``,
+  ``error``, ``unstable``, ...) never enter the fit: they are counted by quality in
+  ``excluded`` and in the metrics;
+- the branch policy of PHYSICS.md is applied to every point before the fit (Delta_+ always,
+  Delta_- only for nu < 1, nothing below the BF bound -d^2/4); a point it refuses is counted
+  in ``excluded`` with the rule and is a warning (stage 06 should not have produced it);
+- per d with at least 3 distinct Delta values: the free quadratic with standard errors against
+  m^2 = c Delta (Delta - d) by AIC, BIC and k-fold cross-validation. A d with fewer distinct
+  values is listed in ``unfitted`` with the reason and a note (more masses for that d in stage
+  06 would fix it); no fitted d at all is INCOMPLETE.
+
+A fit whose criteria prefer the free model, or whose coefficients are further than
+``ads_tolerance`` from (1, -d, 0), is a physics finding reported as a note (the data do not
+follow the AdS relation), never a silent pass.
+
+Examples
+--------
+>>> EmergentLambdaSLDictionary.key()
+'07_emergent_lambda_sl_dictionary'
+>>> DictionaryParams().folds
+5
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import attrs
+import numpy as np
+
+from holopipe.artifacts.dictionary import (
+    BRANCH_POLICY,
+    CrossValidation,
+    Dictionary,
+    DictionaryEntry,
+    DimensionFit,
+    ModelComparison,
+    ModelPreference,
+    Quadratic,
+    UnfittedDimension,
+)
+from holopipe.artifacts.eigenmodes import EigenmodeRow
+from holopipe.run.context import StageContext
+from holopipe.run.provenance import code_version
+from holopipe.science.dictionary_fit import (
+    DEFAULT_FOLDS,
+    DEFAULT_M2_RESOLUTION,
+    DictionaryFit,
+    branch_policy,
+    fit_dictionary,
+)
+from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
+
+__all__ = ["DictionaryParams", "EmergentLambdaSLDictionary", "dictionary_from_rows"]
+
+OUTPUT_FILE = "dictionary.json"
+
+
+def _positive(instance: object, attribute: attrs.Attribute, value: float) -> None:
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{attribute.name}: must be positive and finite, got {value!r}")
+
+
+@attrs.define
+class DictionaryParams:
+    """Config section ``stages.07``."""
+
+    folds: int = attrs.field(
+        default=DEFAULT_FOLDS,
+        validator=attrs.validators.ge(2),
+        metadata={"doc": "k of the k-fold cross-validation (fewer when there are fewer points)"},
+    )
+    m2_resolution: float = attrs.field(
+        default=DEFAULT_M2_RESOLUTION,
+        validator=_positive,
+        metadata={
+            "doc": "m^2 differences below this are numerical error: noise floor of AIC/BIC "
+            "and tie margin of cross-validation (stage 06 Delta is good to ~1e-5)"
+        },
+    )
+    ads_tolerance: float = attrs.field(
+        default=1e-4,
+        validator=_positive,
+        metadata={"doc": "largest |coefficient - (1, -d, 0)| reported as the AdS relation"},
+    )
+
+
+def _operator_name(m2: float) -> str:
+    return f"scalar m2={m2:g}"
+
+
+def dictionary_from_rows(
+    rows: list[EigenmodeRow], params: DictionaryParams, source_stage: str, git_sha: str
+) -> tuple[Dictionary, list[DictionaryFit], list[str]]:
+    """The Dictionary of the ``ok`` rows, the science fits, and one warning per refused point."""
+    excluded: Counter[str] = Counter()
+    warnings: list[str] = []
+    points: dict[tuple[str, float, str], DictionaryEntry] = {}
+    for row in rows:
+        if row.quality != "ok":
+            excluded[f"quality {row.quality}"] += 1
+            continue
+        key = (row.system_id, row.m2, row.branch)
+        if key in points:
+            continue  # another mode of the same field: same Delta
+        decision = branch_policy(row.d, row.m2, row.branch)
+        if not decision.allowed:
+            excluded["branch policy"] += 1
+            warnings.append(f"{row.system_id} m2={row.m2} branch {row.branch}: {decision.rule}")
+            continue
+        points[key] = DictionaryEntry(
+            system_id=row.system_id,
+            operator=_operator_name(row.m2),
+            d=row.d,
+            Delta=row.Delta,
+            m2=row.m2,
+            branch=row.branch,
+            nu=float(decision.nu),
+            rule=decision.rule,
+        )
+    entries = sorted(points.values(), key=lambda e: (e.d, e.system_id, e.m2, e.branch))
+    fits: list[DictionaryFit] = []
+    unfitted: list[UnfittedDimension] = []
+    arrays: dict[str, np.ndarray] = {}
+    for d in sorted({e.d for e in entries}):
+        chosen = [e for e in entries if e.d == d]
+        delta = np.array([e.Delta for e in chosen])
+        m2 = np.array([e.m2 for e in chosen])
+        try:
+            fit = fit_dictionary(delta, m2, d, folds=params.folds, resolution=params.m2_resolution)
+        except ValueError as exc:
+            unfitted.append(UnfittedDimension(d, len(chosen), str(exc)))
+            continue
+        fits.append(fit)
+        arrays[f"Delta_d{d}"], arrays[f"m2_d{d}"] = delta, m2
+    dictionary = Dictionary(
+        source_stage=source_stage,
+        git_sha=git_sha,
+        branch_policy=BRANCH_POLICY,
+        fits=[_artifact_fit(f) for f in fits],
+        entries=entries,
+        excluded=dict(sorted(excluded.items())),
+        unfitted=unfitted,
+        arrays=arrays,
+    )
+    return dictionary, fits, warnings
+
+
+def _artifact_fit(fit: DictionaryFit) -> DimensionFit:
+    return DimensionFit(
+        d=fit.d,
+        n_points=fit.n_points,
+        coefficients=Quadratic(*fit.coefficients),
+        uncertainties=Quadratic(*fit.standard_errors),
+        comparison=ModelComparison(
+            aic_free=fit.aic["free"],
+            bic_free=fit.bic["free"],
+            aic_constrained=fit.aic["constrained"],
+            bic_constrained=fit.bic["constrained"],
+            c_constrained=fit.c_constrained,
+            c_uncertainty=fit.c_standard_error,
+        ),
+        cross_validation=CrossValidation(
+            folds=fit.folds,
+            rmse_free=fit.cv_rmse["free"],
+            rmse_constrained=fit.cv_rmse["constrained"],
+        ),
+        preferred=ModelPreference(**fit.preferred),
+        resolution=fit.resolution,
+        n_distinct=fit.n_distinct,
+    )
+
+
+class EmergentLambdaSLDictionary(Stage):
+    """Stage 07: the holographic dictionary fitted per d (see the module docstring)."""
+
+    ID, SLUG = "07", "emergent_lambda_sl_dictionary"
+    VERSION = "1"
+    INPUTS = (InputSpec("bulk_eigenmodes", "EigenmodesDataset", versions=("0.1",)),)
+    OUTPUTS = (OutputSpec("dictionary", "Dictionary"),)
+    Params = DictionaryParams
+
+    def run(self, ctx: StageContext, inputs: StageInputs) -> None:
+        params: DictionaryParams = ctx.params
+        rows = [row for dataset in inputs["bulk_eigenmodes"] for row in dataset.rows]
+        dictionary, fits, refused = dictionary_from_rows(
+            rows, params, self.key(), code_version().git_sha
+        )
+        for message in refused:
+            ctx.warn(f"refused by the branch policy: {message}")
+        for u in dictionary.unfitted:
+            ctx.note(f"d = {u.d} not fitted ({u.n_points} points): {u.reason}")
+        ctx.metrics.update(
+            n_rows=float(len(rows)),
+            n_points=float(len(dictionary.entries)),
+            n_fits=float(len(fits)),
+            **{
+                f"rows_excluded_{reason.replace(' ', '_')}": float(n)
+                for reason, n in dictionary.excluded.items()
+            },
+        )
+        if dictionary.excluded:
+            ctx.note(
+                "rows kept out of the fit: "
+                + ", ".join(f"{n} {reason}" for reason, n in dictionary.excluded.items())
+            )
+        if not fits:
+            ctx.incomplete(
+                "no dimension could be fitted: "
+                + (
+                    "; ".join(f"d = {u.d}: {u.reason}" for u in dictionary.unfitted)
+                    or "no 'ok' row in the eigenmodes dataset"
+                )
+            )
+            return
+        for fit in fits:
+            d = fit.d
+            ctx.metrics[f"d{d}_delta2"], ctx.metrics[f"d{d}_delta"], ctx.metrics[f"d{d}_const"] = (
+                fit.coefficients
+            )
+            ctx.metrics[f"d{d}_deviation_from_ads"] = fit.deviation_from_ads()
+            ctx.metrics[f"d{d}_c_constrained"] = fit.c_constrained
+            free = sorted(k for k, model in fit.preferred.items() if model == "free")
+            if free:
+                ctx.note(
+                    f"d = {d}: {', '.join(free)} prefer the free quadratic over "
+                    "m2 = c Delta (Delta - d): these data do not follow the AdS relation"
+                )
+            elif fit.deviation_from_ads() > params.ads_tolerance:
+                ctx.note(
+                    f"d = {d}: coefficients {fit.coefficients} differ from (1, -{d}, 0) by "
+                    f"{fit.deviation_from_ads():.3g} > {params.ads_tolerance:g}"
+                )
+        ctx.write("dictionary", dictionary, OUTPUT_FILE)
+        ctx.rows = len(dictionary.entries)
