@@ -448,7 +448,14 @@ def _close_with_report(
             line = stage_summary.failed_checks_line() if stage_summary else None
             if line:
                 echo(line)
-    report, left_out = write_report(run.layout, stages, [_state(run, s, {}) for s in stages])
+    try:
+        report, left_out = write_report(run.layout, stages, [_state(run, s, {}) for s in stages])
+    except Exception as exc:  # noqa: BLE001 - the run's results stand; the report is a view
+        if os.environ.get("HOLOPIPE_DEBUG"):
+            raise
+        again = f"holopipe report -e {run.layout.experiment}"
+        echo(f"report: not written ({type(exc).__name__}: {exc}); try {again}")
+        return
     echo(f"report: {report}")
     for line in left_out:
         echo(f"report: left out {line}")

@@ -38,6 +38,7 @@ def write_report(
         plots = physics_plots(view)
     except PlottingUnavailable as exc:
         plots, left_out = [], [f"physics plots: {exc}"]
+    left_out += view.left_out
     path = layout.root / REPORT_NAME
     atomic_write_bytes(path, render_page(view, graph, plots, left_out).encode("utf-8"))
     return path, left_out

@@ -19,7 +19,12 @@ from holopipe.artifacts.io import loads_json
 from holopipe.artifacts.records import PipelineSummary, RunManifest, StageSummary
 from holopipe.run.layout import RunLayout
 
-__all__ = ["Plot", "RunView", "physics_plots"]
+__all__ = ["MAX_ARTIFACTS_PER_TYPE", "Plot", "RunView", "physics_plots"]
+
+#: Files of one type read for the plots: bounds the report's time on runs of many systems.
+MAX_ARTIFACTS_PER_TYPE = 100
+#: Curves per family in the geometry plots (more would be unreadable).
+MAX_CURVES = 8
 
 
 @attrs.frozen
@@ -44,6 +49,7 @@ class RunView:
     problems: list[str] = attrs.field(
         factory=list, metadata={"doc": "records that could not be read"}
     )
+    left_out: list[str] = attrs.field(factory=list, metadata={"doc": "what the plots leave out"})
 
     @classmethod
     def load(cls, layout: RunLayout) -> RunView:
@@ -88,14 +94,19 @@ class RunView:
                     yield key, self.layout.root / record.path
 
     def read_all(self, schema: str) -> list[tuple[str, Any]]:
-        """The valid artifacts of type ``schema`` (an invalid one is noted in ``problems``)."""
+        """The valid artifacts of type ``schema``, at most :data:`MAX_ARTIFACTS_PER_TYPE` in
+        sorted order (the rest is said in ``left_out``; an invalid one in ``problems``)."""
         from holopipe.artifacts.registry import get_type
 
         kind = get_type(schema)
+        paths = [(k, p) for k, p in self.outputs(schema) if kind.primary_of(p) is None]
+        if len(paths) > MAX_ARTIFACTS_PER_TYPE:
+            note = f"{schema}: plotted the first {MAX_ARTIFACTS_PER_TYPE} of {len(paths)} files"
+            if note not in self.left_out:
+                self.left_out.append(note)
+            paths = paths[:MAX_ARTIFACTS_PER_TYPE]
         found = []
-        for key, path in self.outputs(schema):
-            if kind.primary_of(path) is not None:
-                continue  # a sidecar, read with its artifact
+        for key, path in paths:
             report, artifact = kind.read_with_report(path)
             if artifact is None:
                 self.problems.append(
@@ -127,14 +138,15 @@ def _geometry(view: RunView) -> list[Plot]:
                 None if t is None else t.f_truth,
             )
         )
-    return [
-        Plot(
-            f"geometry-{family}",
-            f"{family}: reconstructed A(z) and f(z) (stage 02), truth dashed (stage 01)",
-            plots.geometry_plot(family, systems),
+    found = []
+    for family, systems in sorted(by_family.items()):
+        shown = f", the first {MAX_CURVES} of {len(systems)}" if len(systems) > MAX_CURVES else ""
+        caption = (
+            f"{family}: reconstructed A(z) and f(z) (stage 02{shown}), truth dashed (stage 01)"
         )
-        for family, systems in sorted(by_family.items())
-    ]
+        svg = plots.geometry_plot(family, systems[:MAX_CURVES])
+        found.append(Plot(f"geometry-{family}", caption, svg))
+    return found
 
 
 def _curvature(view: RunView) -> list[Plot]:
