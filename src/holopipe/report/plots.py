@@ -163,8 +163,7 @@ def contracts_plot(title: str, outcomes: Sequence[tuple[str, str, bool | None]])
                 share[i, j] = passed[family, contract] / evaluated[family, contract]
     fig = _figure(figsize=(1.1 * len(contracts) + 2, 0.5 * len(families) + 1.4))
     ax = fig.subplots()
-    cmap = _matplotlib().colormaps["RdYlGn"].copy()
-    cmap.set_bad("#dddddd")
+    cmap = _matplotlib().colormaps["RdYlGn"].with_extremes(bad="#dddddd")
     ax.imshow(np.ma.masked_invalid(share), cmap=cmap, vmin=0, vmax=1, aspect="auto")
     for i, family in enumerate(families):
         for j, contract in enumerate(contracts):
