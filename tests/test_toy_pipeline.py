@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 TOY = ROOT / "configs" / "toy.json"
 #: The stage folders' id prefixes of the default pipeline, in order.
-STAGE_PREFIXES = ["01_", "02_", "03_", "04_", "04c", "05_", "06_", "07_"]
+STAGE_PREFIXES = ["01_", "02_", "03_", "04_", "04c", "05_", "06_", "07_", "08_", "09_"]
 
 
 def holopipe(*args: str, cwd: Path) -> subprocess.CompletedProcess:

@@ -11,6 +11,7 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
+import attrs
 import pytest
 from report_helpers import TOY, holopipe
 
@@ -22,7 +23,8 @@ SECTIONS = (
     "section-config",
     "section-environment",
 )
-#: The plots of the toy run (four families, AdS systems, hard-wall rows, 04c, the 07 fit).
+#: The plots of the toy run (four families, AdS systems, hard-wall rows, 04c, 07, 08); the
+#: toy run has no real-theory data, so stage 09 has no pulls to draw.
 TOY_PLOTS = (
     "plot-geometry-ads",
     "plot-geometry-deformed",
@@ -33,6 +35,7 @@ TOY_PLOTS = (
     "plot-contracts-04c",
     "plot-spectra-hard-wall",
     "plot-dictionary-fit",
+    "plot-atlas-alpha-uv",
     "plot-negative-controls",
 )
 
@@ -140,6 +143,25 @@ def test_without_matplotlib_the_report_says_how_to_install_it(toy_runs, tmp_path
     assert "pip install 'holopipe[report]'" in done.stderr
     page = outline((run / "toy" / "report.html").read_text(encoding="utf-8"))
     assert "section-physics" in page.ids and not page.figures_with_svg
+
+
+def test_pulls_are_drawn_with_the_three_sigma_band():
+    from holopipe.artifacts.real_data import RealDataContracts
+    from holopipe.report.collect import PLOT_BUILDERS
+
+    contracts = RealDataContracts.example()
+
+    class View:  # what a plot builder reads of a run
+        def read_all(self, schema):
+            return [("09_real_data", contracts)] if schema == "RealDataContracts" else []
+
+    plots = [p for build in PLOT_BUILDERS for p in build(View())]
+    assert [p.name for p in plots] == ["pulls"]
+    comparison = contracts.comparisons[0]
+    assert comparison.operator in plots[0].svg and "|pull| &lt; 3" in plots[0].svg
+    # No comparison with a pull: no plot at all, never an empty one.
+    contracts.comparisons = [attrs.evolve(comparison, pull=None)]
+    assert [p for build in PLOT_BUILDERS for p in build(View())] == []
 
 
 # ---------------------------------------------------------------- headless Chromium

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from holopipe.artifacts.atlas import HolographicAtlas
 from holopipe.artifacts.dictionary import Dictionary
 from holopipe.artifacts.eigenmodes import EigenmodesDataset
+from holopipe.artifacts.prediction import GeometryPrediction
 from holopipe.stages.registry import available_stages
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,7 +33,7 @@ def gate_lines(stderr: str) -> list[str]:
 
 def test_every_consumer_of_07_to_09_declares_the_versions_it_accepts():
     stages = available_stages()
-    for sid in ("07",):
+    for sid in ("07", "08", "09"):
         for spec in stages[sid].INPUTS:
             assert spec.versions, (sid, spec.alias)
 
@@ -92,3 +94,107 @@ def test_contract_06_07_example_runs(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "m2 = 1.000000 Delta^2 + -3.000000 Delta" in done.stdout
     assert len(gate_lines(done.stderr)) >= 3
+
+
+# -- 07 -> 08 and 08 -> 09 (JSON artifacts: the same three mismatches) ----------------------
+
+
+def json_edit(path: Path, edit) -> Path:
+    doc = json.loads(path.read_text())
+    edit(doc)
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def mismatches(cls, other, required_key):
+    name = cls.SCHEMA_NAME
+    return [
+        (
+            lambda folder: json_edit(
+                cls.example().write(folder / "x.json"), lambda d: d.update(schema_version="0.9")
+            ),
+            f"found {name} 0.9: newer_schema_version",
+        ),
+        (
+            lambda folder: json_edit(
+                cls.example().write(folder / "x.json"), lambda d: d.pop(required_key)
+            ),
+            f"found {name} {cls.SCHEMA_VERSION}: missing_key [{required_key}]",
+        ),
+        (
+            lambda folder: other.example().write(folder / "x.json"),
+            f"found {other.SCHEMA_NAME} {other.SCHEMA_VERSION}: wrong artifact type",
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("make", "found"),
+    mismatches(Dictionary, HolographicAtlas, "fits"),
+    ids=["newer", "missing", "type"],
+)
+def test_contract_07_08_mismatch_stops_at_the_gate(tmp_path, make, found):
+    predictions = tmp_path / "predictions"
+    GeometryPrediction.example().write(predictions / "ads_d3_example_geometry.npz")
+    path = make(tmp_path)
+    done = holopipe(
+        "stage",
+        "08",
+        "-e",
+        "x",
+        "--input",
+        f"predictions={predictions}",
+        "--input",
+        f"dictionary={path}",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    [line] = gate_lines(done.stderr)
+    assert str(path) in line and "expects Dictionary (versions 0.1, 0.2)" in line
+    assert found in line
+
+
+@pytest.mark.parametrize(
+    ("make", "found"),
+    mismatches(HolographicAtlas, Dictionary, "systems"),
+    ids=["newer", "missing", "type"],
+)
+def test_contract_08_09_mismatch_stops_at_the_gate(tmp_path, make, found):
+    path = make(tmp_path)
+    done = holopipe("stage", "09", "-e", "x", "--input", f"atlas={path}", cwd=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    [line] = gate_lines(done.stderr)
+    assert str(path) in line and "expects HolographicAtlas (versions 0.1)" in line
+    assert found in line
+
+
+def test_an_older_dictionary_is_accepted_through_its_migration(tmp_path):
+    predictions = tmp_path / "predictions"
+    GeometryPrediction.example().write(predictions / "ads_d3_example_geometry.npz")
+    old = json_edit(
+        Dictionary.example().write(tmp_path / "old" / "dictionary.json"),
+        lambda d: d.update(schema_version="0.1"),
+    )
+    done = holopipe(
+        "stage",
+        "08",
+        "-e",
+        "x",
+        "--input",
+        f"predictions={predictions}",
+        "--input",
+        f"dictionary={old}",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("name", ["contract_07_08", "contract_08_09"])
+def test_contract_examples_run(tmp_path, name):
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / f"{name}.py"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert len(gate_lines(done.stderr)) == 3

@@ -26,8 +26,10 @@ __all__ = [
     "Finding",
     "GeometryContracts",
     "GeometryPrediction",
+    "HolographicAtlas",
     "JSONArtifact",
     "PipelineSummary",
+    "RealDataContracts",
     "RunManifest",
     "SandboxGeometry",
     "SandboxIndex",
@@ -57,6 +59,8 @@ _WHERE = {
     "Dictionary": "dictionary",
     "EigenmodesDataset": "eigenmodes",
     "GeometryPrediction": "prediction",
+    "HolographicAtlas": "atlas",
+    "RealDataContracts": "real_data",
     "SandboxGeometry": "sandbox",
     "SandboxIndex": "sandbox_index",
     "RunManifest": "records",
@@ -87,6 +91,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from holopipe.artifacts.analysis import BulkAnalysis
+    from holopipe.artifacts.atlas import HolographicAtlas
     from holopipe.artifacts.base import Artifact, JSONArtifact
     from holopipe.artifacts.contracts import ContractsSummary, GeometryContracts
     from holopipe.artifacts.dictionary import Dictionary
@@ -94,6 +99,7 @@ if TYPE_CHECKING:
     from holopipe.artifacts.equations import BulkEquations
     from holopipe.artifacts.identity import system_id
     from holopipe.artifacts.prediction import GeometryPrediction
+    from holopipe.artifacts.real_data import RealDataContracts
     from holopipe.artifacts.records import PipelineSummary, RunManifest, StageSummary
     from holopipe.artifacts.registry import (
         UnknownSchemaError,

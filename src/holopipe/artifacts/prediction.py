@@ -4,6 +4,13 @@ Members: ``z``, ``A``, ``f`` (1-D float, same length, finite, ``z`` strictly inc
 ``z > 0``), optionally ``R``, ``A_t``, ``A_z``, and ``meta_json``, a JSON string holding
 the header (``schema_name``, ``schema_version``) and :class:`GeometryMeta`.
 
+``meta.operators`` (optional) lists the operator dimensions the producing stage *measured*
+from the boundary data, each :class:`MeasuredDimension` ``{name, Delta, Delta_err, method}``;
+stages 08 and 09 read them. It was added without a schema version bump: it is optional (a
+0.1 file without it is still a valid 0.1 file and means "nothing measured"), no required
+field changed, and an older reader meets it as an unknown key (a warning, the file still
+reads), which is the registry's rule for gaining fields.
+
 Examples
 --------
 >>> import tempfile, pathlib
@@ -18,6 +25,8 @@ True
 from __future__ import annotations
 
 import json
+import math
+import re
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -38,7 +47,7 @@ from holopipe.artifacts.io import atomic_write_bytes, dumps_json, npz_bytes
 from holopipe.artifacts.report import ValidationReport
 from holopipe.artifacts.structure import check_structure, converter
 
-__all__ = ["GeometryMeta", "GeometryPrediction"]
+__all__ = ["GeometryMeta", "GeometryPrediction", "MeasuredDimension"]
 
 # Legacy member names seen in old prediction files (LEGACY.md), used for hints only.
 _LEGACY_NAMES = {
@@ -46,6 +55,18 @@ _LEGACY_NAMES = {
     "A": ("A_pred", "A_of_z", "A_emergent"),
     "f": ("f_pred", "f_of_z", "f_emergent"),
 }
+
+_OPERATOR_NAME = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+@attrs.define
+class MeasuredDimension:
+    """A scaling dimension measured from an operator's two-point function."""
+
+    name: str = attrs.field(metadata={"doc": "operator name (the G2_<name> it was read from)"})
+    Delta: float = attrs.field(metadata={"doc": "measured scaling dimension"})
+    Delta_err: float = attrs.field(metadata={"doc": "one-sigma uncertainty of Delta, >= 0"})
+    method: str = attrs.field(metadata={"doc": "how it was measured (fit and window)"})
 
 
 @attrs.define
@@ -69,6 +90,10 @@ class GeometryMeta:
     )
     provenance: dict[str, Any] = attrs.field(
         factory=dict, metadata={"doc": "method, inputs, legacy origin"}
+    )
+    operators: list[MeasuredDimension] | None = attrs.field(
+        default=None,
+        metadata={"doc": "dimensions measured from the boundary data (null: none measured)"},
     )
 
 
@@ -179,6 +204,7 @@ class GeometryPrediction(Artifact):
         check_d_against_name(meta.d, meta.system_name or meta.system_id, "meta_json.d", report)
         if meta.z_h is not None and not meta.z_h > 0:
             report.error("bad_value", "meta_json.z_h", f"z_h must be positive, got {meta.z_h!r}")
+        _check_operators(meta.operators or [], report)
 
     def _dump(self, path: Path) -> None:
         header = {"schema_name": self.SCHEMA_NAME, "schema_version": self.SCHEMA_VERSION}
@@ -228,6 +254,24 @@ class GeometryPrediction(Artifact):
             temperature=3 / (4 * np.pi),
         )
         return cls(z=z, A=-np.log(z), f=1 - z**3, meta=meta)
+
+
+def _check_operators(operators: list[MeasuredDimension], report: ValidationReport) -> None:
+    seen: set[str] = set()
+    for i, op in enumerate(operators):
+        where = f"meta_json.operators[{i}]"
+        if not isinstance(op.name, str) or not _OPERATOR_NAME.match(op.name):
+            report.error("bad_value", f"{where}.name", f"{op.name!r} must match [A-Za-z0-9_]+")
+        elif op.name in seen:
+            report.error("duplicate_operator", f"{where}.name", f"{op.name!r} listed twice")
+        seen.add(op.name)
+        if isinstance(op.Delta, (int, float)) and not math.isfinite(op.Delta):
+            report.error("nonfinite", f"{where}.Delta", f"Delta must be finite, got {op.Delta!r}")
+        err = op.Delta_err
+        if isinstance(err, (int, float)) and not (math.isfinite(err) and err >= 0):
+            report.error("bad_value", f"{where}.Delta_err", f"must be finite and >= 0, got {err!r}")
+        if isinstance(op.method, str) and not op.method:
+            report.error("bad_value", f"{where}.method", "must be a non-empty string")
 
 
 def _reject_constant(token: str) -> float:

@@ -56,6 +56,8 @@ _BUILTIN_TYPES = {
     "ContractsSummary": "holopipe.artifacts.contracts:ContractsSummary",
     "EigenmodesDataset": "holopipe.artifacts.eigenmodes:EigenmodesDataset",
     "Dictionary": "holopipe.artifacts.dictionary:Dictionary",
+    "HolographicAtlas": "holopipe.artifacts.atlas:HolographicAtlas",
+    "RealDataContracts": "holopipe.artifacts.real_data:RealDataContracts",
     "StageSummary": "holopipe.artifacts.records:StageSummary",
     "RunManifest": "holopipe.artifacts.records:RunManifest",
     "PipelineSummary": "holopipe.artifacts.records:PipelineSummary",

@@ -1,15 +1,20 @@
 """SandboxGeometry: one sandbox universe (output of stage 01), stored as netCDF4/HDF5.
 
+A universe either has a bulk truth (a generated sandbox universe) or is boundary-only: the
+boundary data of a real theory (e.g. the 3D Ising CFT, :mod:`holopipe.data.theory`) have no
+bulk to compare with, so the file has no ``bulk_truth/`` group and ``truth`` is ``None``.
+
 File layout
 -----------
 - root attributes: ``schema_name``, ``schema_version`` and the :class:`SandboxMeta`
   fields (``system_id``, ``system_name``, ``family``, ``d``, ``z_h`` (absent at T = 0),
-  ``temperature``, ``params`` (a JSON string), ``category``, ``seed``, ``index``);
-- group ``bulk_truth/`` (dimension and coordinate variable ``z_grid``): ``z_grid``,
-  ``A_truth``, ``f_truth`` and optionally ``A_t_truth``, ``A_z_truth``, ``c_function``,
-  ``R_truth``; attribute ``operators``, a JSON list of ``{name, Delta, m2}``. Operator
-  dimensions and bulk masses live here only, so that a reconstruction that reads
-  ``boundary/`` cannot see them;
+  ``temperature``, ``params`` (a JSON string), ``category``, ``seed``, ``index``, ``theory``
+  (absent unless the data are those of a named real theory);
+- group ``bulk_truth/`` (absent for boundary-only data; dimension and coordinate variable
+  ``z_grid``): ``z_grid``, ``A_truth``, ``f_truth`` and optionally ``A_t_truth``,
+  ``A_z_truth``, ``c_function``, ``R_truth``; attribute ``operators``, a JSON list of
+  ``{name, Delta, m2}``. Operator dimensions and bulk masses live here only, so that a
+  reconstruction that reads ``boundary/`` cannot see them;
 - group ``boundary/`` (dimension and coordinate variable ``x_grid``): ``x_grid``, one
   ``G2_<operator>`` per operator, the scalar ``temperature``; attributes ``exact`` (0/1)
   and ``method``.
@@ -17,6 +22,9 @@ File layout
 Writes are byte-deterministic for a given netCDF-C/HDF5 build (HDF5 object timestamps are
 off in netCDF-4 files); the library versions are stamped into the file, so bytes may differ
 between machines with other library versions.
+
+Schema versions: 0.2 made ``bulk_truth/`` optional and added ``theory``; a 0.1 file is a
+valid 0.2 file (the registered migration changes nothing but the version).
 
 Legacy sandbox files (LEGACY.md: root attributes ``name``, ``family``, ``d``, ``operators``
 with ``m2L2``, no schema header) are validated too: they get ``missing_schema`` and their
@@ -62,7 +70,7 @@ from holopipe.artifacts.checks import (
 from holopipe.artifacts.io import JSONDecodeIssue, atomic_write_bytes, dumps_json, loads_json
 from holopipe.artifacts.report import ValidationReport
 from holopipe.artifacts.structure import check_structure, converter, structure_checked
-from holopipe.artifacts.versions import upgrade_document
+from holopipe.artifacts.versions import register_migration, upgrade_document
 
 __all__ = ["BoundaryData", "BulkTruth", "Operator", "SandboxGeometry", "SandboxMeta"]
 
@@ -98,6 +106,10 @@ class SandboxMeta:
     )
     index: int | None = attrs.field(
         default=None, metadata={"doc": "system index (stage 01); null when imported"}
+    )
+    theory: str | None = attrs.field(
+        default=None,
+        metadata={"doc": "real theory whose boundary data these are (CFT table name), else null"},
     )
 
 
@@ -153,13 +165,15 @@ class SandboxGeometry(Artifact):
     """A sandbox universe: bulk truth plus the boundary data computed from it."""
 
     SCHEMA_NAME: ClassVar[str] = "SandboxGeometry"
-    SCHEMA_VERSION: ClassVar[str] = "0.1"
+    SCHEMA_VERSION: ClassVar[str] = "0.2"
     FORMAT: ClassVar[str] = "netcdf4"
     CONTAINERS: ClassVar[tuple[str, ...]] = ("hdf5",)
     SUFFIXES: ClassVar[tuple[str, ...]] = (".nc", ".h5")
 
     meta: SandboxMeta = attrs.field(metadata={"doc": "root attributes"})
-    truth: BulkTruth = attrs.field(metadata={"doc": "group bulk_truth/"})
+    truth: BulkTruth | None = attrs.field(
+        metadata={"doc": "group bulk_truth/; None for boundary-only data (no bulk known)"}
+    )
     boundary: BoundaryData = attrs.field(metadata={"doc": "group boundary/"})
 
     # -- reading ------------------------------------------------------------------------
@@ -227,7 +241,7 @@ class SandboxGeometry(Artifact):
         for name in ("bulk_truth", "boundary"):
             if name in ds.groups:
                 groups[name] = ds.groups[name]
-            else:
+            elif name == "boundary" or legacy:
                 report.error("missing_key", name, "required group is missing")
         _check_d_sources(ds, report)
         truth = (
@@ -251,19 +265,21 @@ class SandboxGeometry(Artifact):
         if z_h is None or (isinstance(z_h, float) and math.isnan(z_h)):
             meta_raw["z_h"] = None
         meta = structure_checked(SandboxMeta, meta_raw, report)
-        if meta is None or truth is None or boundary is None:
+        truth_failed = "bulk_truth" in groups and truth is None
+        if meta is None or truth_failed or boundary is None or (legacy and truth is None):
             return None
         return cls(meta=meta, truth=truth, boundary=boundary)
 
     # -- checking -----------------------------------------------------------------------
     def _check_fields(self, report: ValidationReport) -> None:
         check_structure(SandboxMeta, converter.unstructure(self.meta), report)
-        for i, op in enumerate(self.truth.operators):
-            check_structure(
-                Operator, converter.unstructure(op), report, f"bulk_truth.operators[{i}]"
-            )
-        for name, array in self.truth.arrays().items():
-            check_float_array(array, f"bulk_truth/{name}", report)
+        if self.truth is not None:
+            for i, op in enumerate(self.truth.operators):
+                check_structure(
+                    Operator, converter.unstructure(op), report, f"bulk_truth.operators[{i}]"
+                )
+            for name, array in self.truth.arrays().items():
+                check_float_array(array, f"bulk_truth/{name}", report)
         check_float_array(self.boundary.x_grid, "boundary/x_grid", report)
         for name, array in self.boundary.G2.items():
             check_float_array(array, f"boundary/G2_{name}", report)
@@ -289,7 +305,8 @@ class SandboxGeometry(Artifact):
         if not structural.ok:
             return  # _check_fields has recorded why; content rules need well-typed parts
         self._check_meta(report)
-        self._check_truth(report)
+        if self.truth is not None:
+            self._check_truth(report)
         self._check_boundary(report)
 
     def _check_meta(self, report: ValidationReport) -> None:
@@ -396,7 +413,12 @@ class SandboxGeometry(Artifact):
             report.error(
                 "nonfinite", "boundary/temperature", f"non-finite {self.boundary.temperature!r}"
             )
-        operators = {op.name for op in self.truth.operators}
+        if self.truth is None:
+            operators = set(self.boundary.G2)  # boundary-only: the G2 define the operators
+            if not operators:
+                report.error("missing_g2", "boundary", "boundary-only data with no G2_<operator>")
+        else:
+            operators = {op.name for op in self.truth.operators}
         for name in sorted(operators - self.boundary.G2.keys()):
             report.error(
                 "missing_g2", f"boundary/G2_{name}", f"operator {name!r} has no two-point function"
@@ -451,12 +473,15 @@ class SandboxGeometry(Artifact):
         for name in ("seed", "index"):
             if getattr(meta, name) is not None:
                 ds.setncattr(name, np.int64(getattr(meta, name)))
+        if meta.theory is not None:
+            ds.setncattr("theory", meta.theory)
 
-        truth = ds.createGroup("bulk_truth")
-        truth.createDimension("z_grid", len(self.truth.z_grid))
-        for name, array in self.truth.arrays().items():
-            truth.createVariable(name, "f8", ("z_grid",))[:] = array
-        truth.setncattr("operators", dumps_json(converter.unstructure(self.truth.operators)))
+        if self.truth is not None:
+            truth = ds.createGroup("bulk_truth")
+            truth.createDimension("z_grid", len(self.truth.z_grid))
+            for name, array in self.truth.arrays().items():
+                truth.createVariable(name, "f8", ("z_grid",))[:] = array
+            truth.setncattr("operators", dumps_json(converter.unstructure(self.truth.operators)))
 
         boundary = ds.createGroup("boundary")
         boundary.createDimension("x_grid", len(self.boundary.x_grid))
@@ -469,8 +494,8 @@ class SandboxGeometry(Artifact):
 
     # -- views --------------------------------------------------------------------------
     def to_xarray(self):
-        """An ``xarray.DataTree``: children ``boundary`` and ``bulk_truth``, meta in root attrs,
-        CF ``units`` and ``long_name`` on every variable."""
+        """An ``xarray.DataTree``: children ``boundary`` and (if any) ``bulk_truth``, meta in
+        root attrs, CF ``units`` and ``long_name`` on every variable."""
         import xarray as xr
 
         meta = {k: v for k, v in converter.unstructure(self.meta).items() if v is not None}
@@ -478,11 +503,13 @@ class SandboxGeometry(Artifact):
         root = xr.Dataset(
             attrs={"schema_name": self.SCHEMA_NAME, "schema_version": self.SCHEMA_VERSION, **meta}
         )
-        truth = xr.Dataset(
-            {n: ("z_grid", a) for n, a in self.truth.arrays().items() if n != "z_grid"},
-            coords={"z_grid": self.truth.z_grid},
-            attrs={"operators": dumps_json(converter.unstructure(self.truth.operators))},
-        )
+        children = {}
+        if self.truth is not None:
+            children["bulk_truth"] = xr.Dataset(
+                {n: ("z_grid", a) for n, a in self.truth.arrays().items() if n != "z_grid"},
+                coords={"z_grid": self.truth.z_grid},
+                attrs={"operators": dumps_json(converter.unstructure(self.truth.operators))},
+            )
         boundary = xr.Dataset(
             {
                 **{f"G2_{n}": ("x_grid", self.boundary.G2[n]) for n in sorted(self.boundary.G2)},
@@ -493,22 +520,24 @@ class SandboxGeometry(Artifact):
         )
         from holopipe.artifacts.cf import field_docs, with_cf_attributes
 
-        with_cf_attributes(truth, field_docs(BulkTruth))
+        for child in children.values():
+            with_cf_attributes(child, field_docs(BulkTruth))
         with_cf_attributes(boundary, field_docs(BoundaryData))
-        return xr.DataTree.from_dict({"/": root, "bulk_truth": truth, "boundary": boundary})
+        return xr.DataTree.from_dict({"/": root, **children, "boundary": boundary})
 
     def to_flat_xarray(self):
-        """One ``xarray.Dataset``: the ``bulk_truth`` variables on ``z_grid`` and the
+        """One ``xarray.Dataset``: the ``bulk_truth`` variables (if any) on ``z_grid`` and the
         ``boundary`` ones on ``x_grid`` (the names do not collide), meta in ``attrs``; what
         ``xr.open_dataset(path, engine="holopipe")`` returns."""
         import xarray as xr
 
         tree = self.to_xarray()
-        truth, boundary = tree["bulk_truth"].to_dataset(), tree["boundary"].to_dataset()
-        ds = xr.merge([truth, boundary], combine_attrs="override")  # keeps variable attrs
+        boundary = tree["boundary"].to_dataset()
+        parts = [tree["bulk_truth"].to_dataset()] if "bulk_truth" in tree.children else []
+        ds = xr.merge([*parts, boundary], combine_attrs="override")  # keeps variable attrs
         ds.attrs = {
             **tree.attrs,
-            "operators": truth.attrs["operators"],
+            **({"operators": parts[0].attrs["operators"]} if parts else {}),
             "boundary_exact": boundary.attrs["exact"],
             "boundary_method": boundary.attrs["method"],
         }
@@ -549,6 +578,12 @@ class SandboxGeometry(Artifact):
             method="btz_exact",
         )
         return cls(meta=meta, truth=truth, boundary=boundary)
+
+
+@register_migration("SandboxGeometry", "0.1", "0.2")
+def _bulk_truth_becomes_optional(document: dict[str, Any]) -> dict[str, Any]:
+    """0.1 -> 0.2: every 0.1 file has bulk_truth/ and no theory, so nothing changes."""
+    return document
 
 
 # -- file-reading helpers ---------------------------------------------------------------

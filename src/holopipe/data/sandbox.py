@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -103,9 +104,10 @@ def _is_real(value: Any) -> bool:
 
 
 def _families(_: Any, attribute: attrs.Attribute, value: list[str]) -> None:
-    if not value or len(set(value)) != len(value) or not set(value) <= set(FAMILIES):
+    # Empty is allowed only with a theory (checked in SandboxSpec.__attrs_post_init__).
+    if len(set(value)) != len(value) or not set(value) <= set(FAMILIES):
         raise ValueError(
-            f"{attribute.name}: must be a non-empty list of distinct families from "
+            f"{attribute.name}: must be a list of distinct families from "
             f"{list(FAMILIES)}, got {value!r}"
         )
 
@@ -145,6 +147,11 @@ def _at_least(minimum: int):
             raise ValueError(f"{attribute.name}: must be an integer >= {minimum}, got {value!r}")
 
     return check
+
+
+def _optional_name(_: Any, attribute: attrs.Attribute, value: str | None) -> None:
+    if value is not None and not (isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9_]+", value)):
+        raise ValueError(f"{attribute.name}: must be a name of [A-Za-z0-9_]+, got {value!r}")
 
 
 def _doc(text: str) -> dict[str, str]:
@@ -216,9 +223,33 @@ class SandboxSpec:
     n_x: int = attrs.field(
         default=400, validator=_at_least(32), metadata=_doc("boundary separations")
     )
+    theory: str | None = attrs.field(
+        default=None,
+        validator=_optional_name,
+        metadata=_doc(
+            "a real theory whose boundary data join the universes (boundary-only, no truth): "
+            "the name of its CFT reference table, e.g. ising3d"
+        ),
+    )
+    theory_file: str | None = attrs.field(
+        default=None,
+        metadata=_doc(
+            "legacy boundary file (fase12_data_boundary HDF5) with the theory's data; "
+            "without it the data are synthesised from the reference table (a round trip)"
+        ),
+    )
 
     def __attrs_post_init__(self) -> None:
         # Rules that tie fields together; each message names the key to change.
+        if not self.families and self.theory is None:
+            raise ValueError("families: must not be empty unless a theory is given")
+        if self.theory_file is not None and self.theory is None:
+            raise ValueError("theory_file: needs theory, the name of the theory it holds")
+        if self.theory is not None and self.theory_file is None:
+            raise ValueError(
+                "theory_file: required with theory (synthesis from the reference tables is "
+                "not available yet)"
+            )
         if self.zero_temperature_per_family > self.n_per_family:
             raise ValueError(
                 f"zero_temperature_per_family: {self.zero_temperature_per_family} exceeds "

@@ -241,6 +241,39 @@ def _dictionary(view: RunView) -> list[Plot]:
     return found
 
 
+def _atlas(view: RunView) -> list[Plot]:
+    from holopipe.report import plots
+
+    found = []
+    for key, atlas in view.read_all("HolographicAtlas"):
+        rows = [
+            (s.family, s.system_name or s.system_id.rsplit("-", 1)[0], s.alpha_uv, s.alpha_uv_err)
+            for s in atlas.systems
+        ]
+        svg = plots.atlas_plot(rows, atlas.tolerance)
+        if svg:
+            caption = f"{key}: alpha_UV per family vs the AdS value 1 (band: dictionary applies)"
+            found.append(Plot("atlas-alpha-uv", caption, svg))
+    return found
+
+
+def _pulls(view: RunView) -> list[Plot]:
+    from holopipe.report import plots
+
+    found = []
+    for key, contracts in view.read_all("RealDataContracts"):
+        pulls = [
+            (f"{c.theory} {c.operator} ({c.system_id.rsplit('-', 1)[0]})", c.pull)
+            for c in contracts.comparisons
+            if c.pull is not None
+        ]
+        svg = plots.pulls_plot(pulls)
+        if svg:
+            caption = f"{key}: pull per operator against the cited reference, 3-sigma band"
+            found.append(Plot("pulls", caption, svg))
+    return found
+
+
 #: The plot builders, in report order; each reads what it needs and returns no plot when the
 #: stage that produces its data did not run.
 PLOT_BUILDERS: tuple[Callable[[RunView], list[Plot]], ...] = (
@@ -249,6 +282,8 @@ PLOT_BUILDERS: tuple[Callable[[RunView], list[Plot]], ...] = (
     _contracts,
     _spectra,
     _dictionary,
+    _atlas,
+    _pulls,
     _negative_controls,
 )
 

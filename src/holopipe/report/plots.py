@@ -24,9 +24,11 @@ __all__ = [
     "bessel_zeros",
     "contracts_plot",
     "curvature_plot",
+    "atlas_plot",
     "dictionary_plot",
     "geometry_plot",
     "negative_controls_plot",
+    "pulls_plot",
     "spectra_plot",
 ]
 
@@ -294,3 +296,59 @@ def dictionary_plot(fits: Sequence[Any], entries: Sequence[Any]) -> str | None:
         ax.set(xlabel="Delta", ylabel="m^2 L^2", title=f"07 dictionary, d = {d}")
         ax.legend(fontsize=6)
     return _svg(fig, {"wspace": 0.3})
+
+
+def atlas_plot(systems: Sequence[tuple[str, str, float, float]], tolerance: float) -> str | None:
+    """Stage 08: alpha_UV = -dA/d ln z per system, grouped by family, against the AdS value 1
+    and the band |alpha - 1| < tolerance where the dictionary is applied.
+
+    ``systems`` are ``(family, system label, alpha_uv, alpha_uv_err)``.
+    """
+    if not systems:
+        return None
+    fig = _figure(figsize=(7, 3.4))
+    ax = fig.subplots()
+    rows = sorted(systems)
+    families = sorted({r[0] for r in rows})
+    colors = _matplotlib().rcParams["axes.prop_cycle"].by_key()["color"]
+    x = np.arange(len(rows))
+    for i, family in enumerate(families):
+        idx = [k for k, r in enumerate(rows) if r[0] == family]
+        ax.errorbar(
+            x[idx],
+            [rows[k][2] for k in idx],
+            yerr=[rows[k][3] for k in idx],
+            fmt="o",
+            color=colors[i % len(colors)],
+            label=family,
+        )
+    ax.axhline(1.0, color="k", ls="--", lw=0.9, label="AdS: alpha_UV = 1")
+    ax.axhspan(
+        1 - tolerance, 1 + tolerance, color="#4caf50", alpha=0.15, label="dictionary applies"
+    )
+    ax.set_xticks(x, [r[1] for r in rows], rotation=30, ha="right", fontsize=6)
+    ax.set(ylabel="alpha_UV = -dA/d ln z", title="08 atlas: UV exponent per family")
+    ax.legend(fontsize=7)
+    return _svg(fig, {"left": 0.12, "bottom": 0.3})
+
+
+def pulls_plot(pulls: Sequence[tuple[str, float]]) -> str | None:
+    """Stage 09: pull (Delta - Delta_ref) / sigma per operator, with the 3-sigma band.
+
+    ``pulls`` are ``(operator label, pull)``; operators without a pull are not passed.
+    """
+    if not pulls:
+        return None
+    fig = _figure(figsize=(7, 0.28 * len(pulls) + 1.6))
+    ax = fig.subplots()
+    y = np.arange(len(pulls))
+    values = np.array([p[1] for p in pulls])
+    ax.axvspan(-3, 3, color="#4caf50", alpha=0.15, label="|pull| < 3")
+    ax.axvline(0, color="k", lw=0.8)
+    ax.scatter(values, y, c=np.where(np.abs(values) < 3, "#1e88e5", "#e53935"), zorder=3)
+    ax.set_yticks(y, [p[0] for p in pulls], fontsize=7)
+    limit = max(4.0, float(np.max(np.abs(values))) * 1.1)
+    ax.set(xlim=(-limit, limit), xlabel="pull (Delta - Delta_ref) / sigma")
+    ax.set_title("09 pulls against the reference tables (3-sigma band)")
+    ax.legend(fontsize=7)
+    return _svg(fig, {"left": 0.3, "bottom": 0.15})

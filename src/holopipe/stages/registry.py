@@ -33,6 +33,8 @@ REFERENCE_STAGES: dict[str, str] = {
     "05": "holopipe.stages.s05_analysis:AnalyzeBulkEquations",
     "06": "holopipe.stages.s06_eigenmodes:BuildBulkEigenmodesDataset",
     "07": "holopipe.stages.s07_dictionary:EmergentLambdaSLDictionary",
+    "08": "holopipe.stages.s08_atlas:BuildHolographicDictionary",
+    "09": "holopipe.stages.s09_real_data:RealDataAndDictionaryContracts",
 }
 
 

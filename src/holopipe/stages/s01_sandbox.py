@@ -3,7 +3,10 @@
 Thin glue over :mod:`holopipe.data.sandbox`: draw the universes of the config
 (``stages.01``, :class:`~holopipe.data.sandbox.SandboxSpec`) from the run seed, generate each
 one with ``ctx.map``, write one SandboxGeometry per universe (``sandbox/<name>.nc``) and the
-SandboxIndex (``sandbox_index/sandbox_index.json``).
+SandboxIndex (``sandbox_index/sandbox_index.json``). With ``theory`` in the config, the boundary
+data of that real theory join them as one boundary-only universe named after the theory
+(:mod:`holopipe.data.theory`: read from ``theory_file``, a legacy boundary file, or synthesised
+from the theory's reference table, which makes the run a round trip).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 from holopipe.artifacts.sandbox import SandboxGeometry
 from holopipe.artifacts.sandbox_index import SandboxEntry, SandboxIndex
 from holopipe.data.sandbox import SandboxSpec, UniversePlan, generate_universe, plan_universes
+from holopipe.data.theory import TheoryDataError, theory_universe
 from holopipe.run.context import StageContext
 from holopipe.run.provenance import code_version
 from holopipe.stages.base import OutputSpec, Stage, StageInputs
@@ -36,11 +40,17 @@ class GenerateSandboxGeometries(Stage):
         def generate(plan: UniversePlan) -> SandboxGeometry:
             return generate_universe(plan, spec)
 
+        universes = [r.value for r in ctx.map(generate, plans, key=lambda p: p.system_id) if r.ok]
+        theory_problem = None
+        if spec.theory is not None:
+            try:
+                universes.append(theory_universe(spec))
+                ctx.note(f"{universes[-1].meta.category} data of {spec.theory}: {_source(spec)}")
+            except TheoryDataError as exc:
+                # The universes are still written; the run stops here (INCOMPLETE).
+                theory_problem = f"theory {spec.theory}: {exc}"
         entries = []
-        for result in ctx.map(generate, plans, key=lambda plan: plan.system_id):
-            if not result.ok:
-                continue
-            universe: SandboxGeometry = result.value
+        for universe in universes:
             meta = universe.meta
             filename = f"{meta.system_name}{SandboxGeometry.SUFFIXES[0]}"
             ctx.write("sandbox", universe, filename)
@@ -59,8 +69,9 @@ class GenerateSandboxGeometries(Stage):
         ctx.rows = len(entries)
         ctx.metrics["universes"] = float(len(entries))
         ctx.metrics["zero_temperature"] = float(sum(e.z_h is None for e in entries))
+        ctx.metrics["boundary_only"] = float(sum(u.truth is None for u in universes))
         if not entries:
-            ctx.incomplete("no sandbox universe could be generated")
+            ctx.incomplete(theory_problem or "no sandbox universe could be generated")
             return
         index = SandboxIndex(
             source_stage=self.key(),
@@ -69,3 +80,14 @@ class GenerateSandboxGeometries(Stage):
             systems=entries,
         )
         ctx.write("sandbox_index", index, "sandbox_index.json")
+        if theory_problem:
+            ctx.incomplete(theory_problem)
+
+
+def _source(spec: SandboxSpec) -> str:
+    if spec.theory_file is not None:
+        return f"read from the legacy boundary file {spec.theory_file}"
+    return (
+        "G2 = x^(-2 Delta) synthesised from the reference table: measuring Delta from them "
+        "and comparing with the same table is a round trip"
+    )

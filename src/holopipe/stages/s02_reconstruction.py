@@ -6,6 +6,10 @@ temperature; and d, the dimension of the boundary theory):
 - the dimension of each operator from the UV power law of its G2
   (:func:`~holopipe.science.reconstruction.estimate_uv_dimension`): PHYSICS.md keeps operator
   dimensions in the truth group, so the engine must read them off the data;
+- the *measured* dimension of each operator whose UV is conformal, with an uncertainty
+  (:func:`~holopipe.science.dimensions.measure_dimension`: weighted log-log fit over the UV
+  window, error from the residuals and the window variation), written to the prediction's
+  ``meta.operators`` (``{name, Delta, Delta_err, method}``), which stages 08 and 09 read;
 - T = 0: Abel inversion of G2 of the first operator into ``A(z)`` on the probed range
   (:func:`~holopipe.science.reconstruction.reconstruct_warp_factor`), then the family, ads or
   deformed, by least squares (:func:`~holopipe.science.reconstruction
@@ -18,7 +22,8 @@ temperature; and d, the dimension of the boundary theory):
 Method, chosen family, every candidate's residual and the boundary ``exact`` flag go into the
 prediction's ``provenance``. Only then, and only for the stage summary, is each prediction
 scored against the universe's truth group (:func:`holopipe.data.sandbox.compare_with_truth`):
-the truth never reaches the reconstruction.
+the truth never reaches the reconstruction. Boundary-only universes (a real theory's data,
+no truth) are reconstructed the same way and not scored; the summary counts them.
 """
 
 from __future__ import annotations
@@ -29,11 +34,13 @@ from typing import Any
 import attrs
 import numpy as np
 
-from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction
+from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction, MeasuredDimension
 from holopipe.artifacts.sandbox import SandboxGeometry
 from holopipe.data.sandbox import TruthComparison, compare_with_truth, radial_grid
 from holopipe.run.context import StageContext
 from holopipe.run.provenance import code_version
+from holopipe.science.dimensions import METHOD as DIMENSION_METHOD
+from holopipe.science.dimensions import measure_dimension
 from holopipe.science.geometry import FAMILIES, FamilyParams, metric_functions
 from holopipe.science.reconstruction import (
     estimate_uv_dimension,
@@ -99,6 +106,16 @@ class EngineParams:
         validator=_positive,
         metadata={"doc": "truth check (summary only): larger |A_rec - A_true| is a WARNING"},
     )
+    dimension_window_decades: float = attrs.field(
+        default=1.0,
+        validator=_positive,
+        metadata={"doc": "UV window of the dimension fits: decades of x above the smallest"},
+    )
+    dimension_corrections: int = attrs.field(
+        default=2,
+        validator=attrs.validators.and_(attrs.validators.instance_of(int), attrs.validators.ge(0)),
+        metadata={"doc": "measured Delta: power corrections (x/x_hi)^k fitted with the law"},
+    )
 
 
 @attrs.frozen
@@ -113,6 +130,7 @@ class BoundarySystem:
     G2: dict[str, np.ndarray]
     exact: bool
     boundary_method: str
+    theory: str | None
 
 
 def _boundary_system(universe: SandboxGeometry) -> BoundarySystem:
@@ -126,6 +144,7 @@ def _boundary_system(universe: SandboxGeometry) -> BoundarySystem:
         G2=dict(boundary.G2),
         exact=boundary.exact,
         boundary_method=boundary.method,
+        theory=meta.theory,
     )
 
 
@@ -133,12 +152,37 @@ def _finite_or_none(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
+def _measured_dimensions(
+    system: BoundarySystem, conformal: list[str], params: EngineParams
+) -> list[MeasuredDimension]:
+    """Delta with its uncertainty for each operator whose UV is a conformal power law."""
+    method = (
+        f"{DIMENSION_METHOD}; {params.dimension_window_decades:g} decade(s) above x_min, "
+        f"{params.dimension_corrections} power correction(s)"
+    )
+    measured = []
+    for name in conformal:
+        m = measure_dimension(
+            system.x,
+            system.G2[name],
+            window_decades=params.dimension_window_decades,
+            n_corrections=params.dimension_corrections,
+        )
+        measured.append(MeasuredDimension(name, m.delta, m.delta_err, method))
+    return measured
+
+
 def _reconstruct(system: BoundarySystem, params: EngineParams) -> dict[str, Any]:
     """Prediction arrays and meta fields of one system, from its boundary data."""
     operator = sorted(system.G2)[0]
     x, g2 = system.x, system.G2[operator]
     uv = {
-        name: estimate_uv_dimension(x, system.G2[name], tolerance=params.uv_tolerance)
+        name: estimate_uv_dimension(
+            x,
+            system.G2[name],
+            window_decades=params.dimension_window_decades,
+            tolerance=params.uv_tolerance,
+        )
         for name in sorted(system.G2)
     }
     dimensions = {name: est.delta if est.conformal else None for name, est in uv.items()}
@@ -149,8 +193,12 @@ def _reconstruct(system: BoundarySystem, params: EngineParams) -> dict[str, Any]
         "uv_residuals": {name: est.max_residual for name, est in uv.items()},
         "exact": system.exact,
         "boundary_method": system.boundary_method,
+        "theory": system.theory,
         "inputs": "boundary/ only (x_grid, G2, temperature) and d",
     }
+    operators = _measured_dimensions(
+        system, [name for name, value in dimensions.items() if value is not None], params
+    )
     if system.temperature == 0:
         if dimensions[operator] is None:
             raise ValueError(
@@ -178,6 +226,7 @@ def _reconstruct(system: BoundarySystem, params: EngineParams) -> dict[str, Any]
             "params": dict(fit.params),
             "z_h": None,
             "provenance": provenance,
+            "operators": operators,
         }
     fit = fit_thermal_geometry(
         x,
@@ -217,6 +266,7 @@ def _reconstruct(system: BoundarySystem, params: EngineParams) -> dict[str, Any]
         "params": dict(fit.params),
         "z_h": fit.z_h,
         "provenance": provenance,
+        "operators": operators,
     }
 
 
@@ -268,6 +318,7 @@ class EmergentGeometryEngine(Stage):
                 temperature=system.temperature,
                 params=fields["params"],
                 provenance=fields["provenance"],
+                operators=fields["operators"],
             )
             return GeometryPrediction(
                 z=fields["z"], A=fields["A"], f=fields["f"], A_t=fields["A_t"], meta=meta
@@ -278,11 +329,16 @@ class EmergentGeometryEngine(Stage):
         results = ctx.map(work, systems, key=lambda s: s.system_id)
         by_id = {u.meta.system_id: u for u in universes}
         written: list[tuple[GeometryPrediction, TruthComparison]] = []
+        boundary_only = 0
         for result in results:
             if not result.ok:
                 continue
             prediction: GeometryPrediction = result.value
             ctx.write("predictions", prediction, f"{prediction.meta.system_name}_geometry.npz")
+            self._report_dimensions(ctx, prediction)
+            if by_id[result.key].truth is None:
+                boundary_only += 1
+                continue
             provenance = prediction.meta.provenance
             # The UV estimates, and the dimension the reconstruction used for its operator.
             dimensions = provenance["operator_dimensions"] | {
@@ -296,11 +352,25 @@ class EmergentGeometryEngine(Stage):
                 reasons.append(f"max |A_rec - A_true| = {error:.2e} > {params.max_abs_A_error}")
             if reasons:
                 ctx.mark_system(result.key, "WARNING", "; ".join(reasons))
-        ctx.rows = len(written)
-        if not written:
+        ctx.rows = len(written) + boundary_only
+        if boundary_only:
+            ctx.metrics["boundary_only.systems"] = float(boundary_only)
+            ctx.note(
+                f"{boundary_only} boundary-only system(s) (real-theory data, no bulk truth): "
+                "reconstructed and measured, not scored against a truth"
+            )
+        if not ctx.rows:
             ctx.incomplete("no geometry could be reconstructed")
             return
         self._summarise(ctx, written)
+
+    @staticmethod
+    def _report_dimensions(ctx: StageContext, prediction: GeometryPrediction) -> None:
+        """Per-operator measured Delta and its uncertainty as summary metrics."""
+        name = prediction.meta.system_name
+        for op in prediction.meta.operators or []:
+            ctx.metrics[f"{name}.Delta.{op.name}"] = op.Delta
+            ctx.metrics[f"{name}.Delta_err.{op.name}"] = op.Delta_err
 
     @staticmethod
     def _summarise(

@@ -1,0 +1,68 @@
+"""The 08 -> 09 contract: stage 09 reads a HolographicAtlas of version 0.1 (and stage 04c's
+negative controls, a GeometryContracts 0.1), and nothing else.
+
+Run: ``python examples/contract_08_09.py [WORK_DIR]`` (default: a temporary folder).
+
+1. The example atlas (an AdS system whose operator has m^2, an hvlf one where the dictionary
+   does not apply) goes through stage 09: OK, with its dictionary contracts evaluated.
+2. The same atlas declaring a newer schema version, 3. a Dictionary passed as the atlas,
+   4. an atlas without its required ``systems``: each stops at the input gate with exit 2 and a
+   line naming the file, the schema expected and the one found.
+
+Exits 0 when all four behave as the contract says.
+"""
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from holopipe.artifacts.atlas import HolographicAtlas
+from holopipe.artifacts.dictionary import Dictionary
+from holopipe.artifacts.real_data import RealDataContracts
+from holopipe.pipeline import run_stage
+
+
+def run_09(work: Path, experiment: str, atlas: Path) -> int:
+    code = run_stage(work / "runs", experiment, "09", cli_inputs={"atlas": atlas})
+    print(f"  stage 09 on {atlas.parent.name}/{atlas.name}: exit {code}")
+    return code
+
+
+def edited(path: Path, edit) -> Path:
+    doc = json.loads(path.read_text())
+    edit(doc)
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def main(work: Path) -> int:
+    good = HolographicAtlas.example().write(work / "good" / "atlas.json")
+    ok = run_09(work, "good", good) == 0
+    result = RealDataContracts.read(
+        work / "runs" / "good" / "real_data_contracts" / "real_data_contracts.json"
+    )
+    evaluated = [c for c in result.checks if c.evaluated]
+    print(f"  {len(evaluated)} contracts evaluated, verdict {result.verdict}")
+    ok = ok and result.verdict == "PASS" and evaluated
+
+    newer = edited(
+        HolographicAtlas.example().write(work / "newer" / "atlas.json"),
+        lambda doc: doc.update(schema_version="9.0"),
+    )
+    wrong = Dictionary.example().write(work / "wrong" / "atlas.json")
+    missing = edited(
+        HolographicAtlas.example().write(work / "missing" / "atlas.json"),
+        lambda doc: doc.pop("systems"),
+    )
+    refused = [
+        run_09(work, name, path) == 2
+        for name, path in (("newer", newer), ("wrong", wrong), ("missing", missing))
+    ]
+    return 0 if ok and all(refused) else 1
+
+
+if __name__ == "__main__":
+    work = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp())
+    work.mkdir(parents=True, exist_ok=True)
+    sys.exit(main(work))

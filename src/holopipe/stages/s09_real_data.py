@@ -1,0 +1,345 @@
+"""Stage 09 ``real_data_and_dictionary_contracts``: the dictionary against real CFT data.
+
+Reads the atlas of stage 08 (alias ``atlas/``) and the negative controls of stage 04c (alias
+``negative_controls/``, optional); writes RealDataContracts (alias ``real_data_contracts/``).
+The contracts are :mod:`holopipe.science.real_data`; the reference values come from the
+package data files of :mod:`holopipe.data.cft` (one per theory, with citations), never from
+code.
+
+- real data: every atlas system whose boundary data belong to a theory with a shipped table
+  (``theory`` recorded by stage 02, e.g. ``ising3d``), and every operator stage 02 measured
+  there that the table lists: pull <= 3, unitarity, BF bound of m^2 = Delta (Delta - d), and
+  quantisation consistency (the branch the measured Delta needs is the table's: sigma and
+  epsilon of 3D Ising need Delta_-, epsilon' Delta_+). A table operator that was not measured
+  is a contract not evaluated (counted, never a pass);
+- dictionary: every atlas operator that was given an m^2 (systems where the AdS dictionary
+  applies): unitarity, BF bound and the branch rule;
+- negative controls: stage 04c's false-positive rate must be ``max_false_positive_rate`` (0)
+  and its coverage at least ``min_coverage`` (0.7); without the input both are not evaluated.
+
+``round_trip`` is set when a compared system's boundary data were synthesised from the
+reference table itself (stage 02's ``boundary_method`` ``reference_table``): the summary then
+says in words that the pulls test the measurement, not the theory.
+
+Status: a failed contract is a warning (exit 1) naming it, with the verdict FAIL in the
+artifact; zero evaluated contracts is INCOMPLETE (exit 2). No real-theory system in the run is
+a note (the real-data contracts are not applicable there), not a failure.
+
+Examples
+--------
+>>> RealDataAndDictionaryContracts.key()
+'09_real_data_and_dictionary_contracts'
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from holopipe.artifacts.atlas import AtlasSystem, HolographicAtlas
+from holopipe.artifacts.contracts import GeometryContracts
+from holopipe.artifacts.real_data import (
+    ContractCheck,
+    OperatorComparison,
+    RealDataContracts,
+    verdict_of,
+)
+from holopipe.data.cft import CFTDataError, CFTTable, available_theories, reference_table
+from holopipe.run.context import StageContext
+from holopipe.run.provenance import code_version
+from holopipe.science.dictionary_fit import infer_mass
+from holopipe.science.negative_controls import ControlOutcome, control_statistics
+from holopipe.science.real_data import Check, dictionary_entry_checks, operator_checks, pull
+from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
+
+__all__ = ["RealDataAndDictionaryContracts", "RealDataParams", "ROUND_TRIP_METHOD"]
+
+OUTPUT_FILE = "real_data_contracts.json"
+#: Stage 02's boundary_method of data synthesised from a reference table (a round trip).
+ROUND_TRIP_METHOD = "reference_table"
+
+
+@attrs.define
+class RealDataParams:
+    """Config section ``stages.09``."""
+
+    max_false_positive_rate: float = attrs.field(
+        default=0.0,
+        validator=[attrs.validators.ge(0.0), attrs.validators.le(1.0)],
+        metadata={"doc": "largest false-positive rate of stage 04c's negative controls"},
+    )
+    min_coverage: float = attrs.field(
+        default=0.7,
+        validator=[attrs.validators.ge(0.0), attrs.validators.le(1.0)],
+        metadata={"doc": "smallest fraction of negative controls that must be evaluated"},
+    )
+
+
+def _as_record(kind: str, subject: str, check: Check) -> ContractCheck:
+    return ContractCheck(
+        kind,
+        subject,
+        check.name,
+        check.evaluated,
+        check.passed,
+        check.value,
+        check.tolerance,
+        check.message,
+    )
+
+
+def _table_for(system: AtlasSystem, tables: dict[str, CFTTable]) -> CFTTable | None:
+    return tables.get(system.theory) if system.theory else None
+
+
+def real_data_checks(
+    system: AtlasSystem, table: CFTTable
+) -> tuple[list[OperatorComparison], list[ContractCheck], list[str]]:
+    """Comparisons and contracts of one real-theory system; also the unlisted operator names."""
+    round_trip = system.boundary_method == ROUND_TRIP_METHOD
+    measured = {op.name: op for op in system.operators if op.source == "measured"}
+    comparisons, checks = [], []
+    for ref in table.operators:
+        subject = f"{system.system_id}/{ref.name}"
+        op = measured.get(ref.name)
+        if system.d != table.d:
+            checks.append(
+                ContractCheck(
+                    "real_data",
+                    subject,
+                    "d_consistency",
+                    True,
+                    False,
+                    float(system.d),
+                    float(table.d),
+                    f"system d = {system.d}, {table.theory} has d = {table.d}",
+                )
+            )
+            continue
+        if op is None:
+            checks.append(
+                ContractCheck(
+                    "real_data",
+                    subject,
+                    "pull",
+                    False,
+                    None,
+                    None,
+                    3.0,
+                    f"not evaluated: {ref.name} was not measured in {system.system_id}",
+                )
+            )
+            continue
+        results = operator_checks(
+            table.d, op.Delta, op.Delta_err, ref.Delta, ref.Delta_err, ref.quantisation
+        )
+        checks += [_as_record("real_data", subject, c) for c in results]
+        m2, branch, _ = infer_mass(table.d, op.Delta)
+        comparisons.append(
+            OperatorComparison(
+                system.system_id,
+                table.theory,
+                ref.name,
+                table.d,
+                op.Delta,
+                op.Delta_err,
+                ref.Delta,
+                ref.Delta_err,
+                pull(op.Delta, op.Delta_err, ref.Delta, ref.Delta_err)
+                if op.Delta_err is not None
+                else None,
+                branch,
+                ref.quantisation,
+                m2,
+                str(ref.citation),
+                round_trip,
+            )
+        )
+    unlisted = sorted(set(measured) - {ref.name for ref in table.operators})
+    return comparisons, checks, unlisted
+
+
+def dictionary_checks(atlas: HolographicAtlas) -> list[ContractCheck]:
+    """unitarity, BF bound and branch rule of every atlas operator that was given an m^2."""
+    checks = []
+    for system in atlas.systems:
+        for op in system.operators:
+            if op.m2 is None or op.branch is None:
+                continue
+            subject = f"{system.system_id}/{op.name}"
+            checks += [
+                _as_record("dictionary", subject, c)
+                for c in dictionary_entry_checks(system.d, op.Delta, op.m2, op.branch)
+            ]
+    return checks
+
+
+def negative_control_checks(
+    controls: GeometryContracts | None, params: RealDataParams
+) -> list[ContractCheck]:
+    """The 04c gate: false-positive rate and coverage (not evaluated without the input)."""
+    subject = "negative_controls"
+    if controls is None:
+        return [
+            ContractCheck(
+                "negative_controls",
+                subject,
+                name,
+                False,
+                None,
+                None,
+                tol,
+                "not evaluated: no negative_controls input (stage 04c)",
+            )
+            for name, tol in (
+                ("false_positive_rate", params.max_false_positive_rate),
+                ("coverage", params.min_coverage),
+            )
+        ]
+    outcomes = []
+    for system in controls.systems:
+        if system.role != "negative_control":
+            continue
+        evaluated = [c for c in system.contracts if c.evaluated]
+        passed = all(c.passed for c in evaluated) if evaluated else None
+        outcomes.append(ControlOutcome(system.system_id, bool(evaluated), passed))
+    stats = control_statistics(
+        outcomes,
+        min_coverage=params.min_coverage,
+        max_false_positive_rate=params.max_false_positive_rate,
+    )
+    rate = stats.false_positive_rate
+    return [
+        ContractCheck(
+            "negative_controls",
+            subject,
+            "false_positive_rate",
+            rate is not None,
+            None if rate is None else rate <= params.max_false_positive_rate,
+            rate,
+            params.max_false_positive_rate,
+            stats.message,
+        ),
+        ContractCheck(
+            "negative_controls",
+            subject,
+            "coverage",
+            stats.n_controls > 0,
+            stats.coverage >= params.min_coverage if stats.n_controls else None,
+            stats.coverage if stats.n_controls else None,
+            params.min_coverage,
+            stats.message,
+        ),
+    ]
+
+
+class RealDataAndDictionaryContracts(Stage):
+    """Stage 09: real-data, dictionary and negative-control contracts (module docstring)."""
+
+    ID, SLUG = "09", "real_data_and_dictionary_contracts"
+    VERSION = "1"
+    INPUTS = (
+        InputSpec("atlas", "HolographicAtlas", versions=("0.1",)),
+        InputSpec("negative_controls", "GeometryContracts", required=False, versions=("0.1",)),
+    )
+    OUTPUTS = (OutputSpec("real_data_contracts", "RealDataContracts"),)
+    Params = RealDataParams
+
+    def run(self, ctx: StageContext, inputs: StageInputs) -> None:
+        params: RealDataParams = ctx.params
+        atlases: list[HolographicAtlas] = inputs["atlas"]
+        controls = (inputs.get("negative_controls") or [None])[0]
+        tables: dict[str, CFTTable] = {}
+        for theory in available_theories():
+            try:
+                tables[theory] = reference_table(theory)
+            except CFTDataError as exc:
+                ctx.error(f"reference table {theory}: {exc}")
+        comparisons: list[OperatorComparison] = []
+        checks: list[ContractCheck] = []
+        compared: set[str] = set()
+        for atlas in atlases:
+            for system in atlas.systems:
+                table = _table_for(system, tables)
+                if system.theory and table is None:
+                    ctx.warn(f"{system.system_id}: no reference table for theory {system.theory!r}")
+                if table is None:
+                    continue
+                compared.add(table.theory)
+                found, system_checks, unlisted = real_data_checks(system, table)
+                comparisons += found
+                checks += system_checks
+                if unlisted:
+                    ctx.note(
+                        f"{system.system_id}: measured operators not in the {table.theory} "
+                        f"table: {', '.join(unlisted)}"
+                    )
+            checks += dictionary_checks(atlas)
+        checks += negative_control_checks(controls, params)
+        round_trip = any(c.round_trip for c in comparisons)
+        note = (
+            "round trip: the measured dimensions come from boundary data synthesised from the "
+            "reference table itself (boundary method reference_table), so the pulls test the "
+            "measurement chain, not the theory"
+            if round_trip
+            else None
+        )
+        artifact = RealDataContracts(
+            source_stage=self.key(),
+            git_sha=code_version().git_sha,
+            theories=sorted(compared),
+            round_trip=round_trip,
+            round_trip_note=note,
+            comparisons=comparisons,
+            checks=checks,
+            verdict=verdict_of(checks),
+        )
+        ctx.write("real_data_contracts", artifact, OUTPUT_FILE)
+        ctx.rows = len(checks)
+        self._report(ctx, artifact, note)
+
+    @staticmethod
+    def _report(ctx: StageContext, artifact: RealDataContracts, note: str | None) -> None:
+        checks = artifact.checks
+        evaluated = [c for c in checks if c.evaluated]
+        failed = [c for c in evaluated if not c.passed]
+        by_kind = {}
+        for c in checks:
+            by_kind.setdefault(c.kind, [0, 0])
+            by_kind[c.kind][0] += c.evaluated
+            by_kind[c.kind][1] += bool(c.evaluated and not c.passed)
+        ctx.metrics.update(
+            n_checks=float(len(checks)),
+            n_evaluated=float(len(evaluated)),
+            n_failed=float(len(failed)),
+            n_not_evaluated=float(len(checks) - len(evaluated)),
+            n_comparisons=float(len(artifact.comparisons)),
+            round_trip=float(artifact.round_trip),
+            **{f"{kind}_evaluated": float(n) for kind, (n, _) in by_kind.items()},
+            **{f"{kind}_failed": float(f) for kind, (_, f) in by_kind.items()},
+        )
+        for c in artifact.comparisons:
+            if c.pull is not None:
+                ctx.metrics[f"pull_{c.theory}_{c.operator}"] = c.pull
+        if not artifact.comparisons:
+            ctx.note(
+                "no system of a theory with a reference table "
+                f"({', '.join(available_theories())}) in this run: real-data contracts not "
+                "applicable; dictionary and negative-control contracts evaluated"
+            )
+        if note:
+            ctx.note(note)
+        for c in artifact.comparisons:
+            ctx.log.info(
+                "%s %s: Delta = %.7g vs %.7g, pull %s, Delta_%s",
+                c.theory,
+                c.operator,
+                c.Delta,
+                c.Delta_ref,
+                "n/a" if c.pull is None else f"{c.pull:.3g}",
+                c.branch,
+            )
+        if not evaluated:
+            ctx.incomplete("zero contracts evaluated: the real-data contracts say nothing")
+            return
+        for c in failed:
+            ctx.warn(f"{c.kind} contract {c.name} fails for {c.subject}: {c.message}")

@@ -1,0 +1,68 @@
+"""The shipped CFT reference tables: every value has an uncertainty and a citation, the
+files are package data, and a bad table is one clear error naming file and field."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from holopipe.data.cft import CFTDataError, available_theories, load_table, reference_table
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_shipped_theories_load_with_citations_and_uncertainties():
+    assert {"ising3d", "o2_3d"} <= set(available_theories())
+    for theory in available_theories():
+        table = reference_table(theory)
+        assert table.d == 3 and table.operators
+        for op in table.operators:
+            assert op.Delta_err > 0 and op.citation.arxiv and op.citation.location
+            assert op.verification
+            # the branch recorded is the side of d/2 the value lies on
+            assert op.quantisation == ("-" if op.Delta < table.d / 2 else "+")
+
+
+def test_ising_values_and_sources():
+    table = reference_table("ising3d")
+    sigma, eps, eps_p = (table.operator(n) for n in ("sigma", "epsilon", "epsilon_prime"))
+    assert (sigma.Delta, sigma.Delta_err) == (0.5181489, 1.0e-6)
+    assert (eps.Delta, eps.Delta_err) == (1.412625, 1.0e-5)
+    assert (eps_p.Delta, eps_p.Delta_err) == (3.82968, 2.3e-4)
+    assert sigma.citation.arxiv == eps.citation.arxiv == "1603.04436"
+    assert eps_p.citation.arxiv == "1612.08471"
+
+
+def test_tables_are_package_data():
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "data/cft/*.json" in pyproject["tool"]["setuptools"]["package-data"]["holopipe"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [
+        (lambda d: d["operators"][0].pop("Delta_err"), r"operators\[0\]\.Delta_err: required"),
+        (lambda d: d["operators"][0].update(Delta_err=0), "needs an uncertainty"),
+        (lambda d: d["operators"][0]["citation"].update(arxiv="soon"), "not an arXiv id"),
+        (lambda d: d.update(theory="other"), "differs from the file name"),
+        (lambda d: d["operators"][1].update(name="sigma"), "repeated names"),
+    ],
+)
+def test_bad_table_names_file_and_field(tmp_path, edit, match):
+    doc = json.loads((ROOT / "src/holopipe/data/cft/ising3d.json").read_text())
+    edit(doc)
+    path = tmp_path / "ising3d.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(CFTDataError, match=match) as info:
+        load_table(path)
+    assert str(path) in str(info.value)
+
+
+def test_unknown_theory():
+    with pytest.raises(CFTDataError, match="no reference table for theory 'nope'"):
+        reference_table("nope")
+    with pytest.raises(CFTDataError, match="must match"):
+        reference_table("../etc")
