@@ -18,6 +18,8 @@ STAGES = [
     "05_analyze_bulk_equations",
     "06_build_bulk_eigenmodes_dataset",
     "07_emergent_lambda_sl_dictionary",
+    "08_build_holographic_dictionary",
+    "09_real_data_and_dictionary_contracts",
 ]
 
 
@@ -31,6 +33,10 @@ def test_edges_follow_the_declared_aliases():
         (STAGES[2], STAGES[5], "bulk_equations"),
         (STAGES[3], STAGES[5], "geometry_contracts"),
         (STAGES[6], STAGES[7], "bulk_eigenmodes"),
+        (STAGES[1], STAGES[8], "predictions"),
+        (STAGES[7], STAGES[8], "dictionary"),
+        (STAGES[8], STAGES[9], "atlas"),
+        (STAGES[4], STAGES[9], "negative_controls"),
     }
     assert [n.key for n in graph.nodes] == STAGES
     assert all(n.status == "NOT_RUN" for n in graph.nodes)
@@ -48,13 +54,13 @@ def test_mermaid_and_dot(toy_runs):
     mermaid = holopipe("dag", "-e", "toy", "--format", "mermaid", cwd=toy_runs.cwd).stdout
     assert mermaid.splitlines()[0] == "flowchart TD"
     assert "s01_generate_sandbox_geometries -->|sandbox| s02_emergent_geometry_engine" in mermaid
-    assert mermaid.count("-->") == 7
+    assert mermaid.count("-->") == 11
     dot = holopipe("dag", "-e", "toy", "--format", "dot", cwd=toy_runs.cwd).stdout
     assert dot.startswith("digraph holopipe {") and dot.rstrip().endswith("}")
     assert (
         's01_generate_sandbox_geometries -> s02_emergent_geometry_engine [label="sandbox"];' in dot
     )
-    assert dot.count(" -> ") == 7
+    assert dot.count(" -> ") == 11
 
 
 def test_a_run_that_does_not_exist_shows_stages_never_run(tmp_path):
