@@ -12,13 +12,14 @@ from __future__ import annotations
 import ctypes
 import multiprocessing
 import os
+import shutil
 import signal
-import stat
 import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,19 +45,15 @@ from holopipe.run.config import (
     structure_section,
 )
 from holopipe.run.context import RunContext
-from holopipe.run.gates import check_inputs
+from holopipe.run.gates import check_inputs, check_resolved, same_content, summary_problem
 from holopipe.run.layout import RunLayout
 from holopipe.run.locking import ExperimentLock
 from holopipe.run.provenance import code_version, environment_info, utc_now
+from holopipe.run.publish import failed_attempt_dir
+from holopipe.run.resolution import InputError, check_input_aliases
 from holopipe.stages.base import Stage
 from holopipe.stages.registry import pipeline_stages
-from holopipe.stages.runner import (
-    _input_hashes,
-    execute_stage,
-    resolve_stage_inputs,
-    stage_fingerprint,
-    stage_params,
-)
+from holopipe.stages.runner import StageExecution
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -127,25 +124,43 @@ def _frozen_config(layout: RunLayout) -> dict[str, Any] | None:
 
 
 def _frozen_or_new_config(
-    layout: RunLayout, config_path: Path | None, overrides: list[str], seed: int | None, force: bool
+    layout: RunLayout,
+    config_path: Path | None,
+    overrides: list[str],
+    seed: int | None,
+    force: bool,
+    check: Callable[[list[type[Stage]]], Any] = lambda stages: None,
 ) -> tuple[dict[str, Any], list[type[Stage]]]:
-    """The run's config: the frozen one; ``--config``/``--set``/``--seed`` checked against it."""
+    """The run's config: the frozen one; ``--config``/``--set``/``--seed`` checked against it.
+
+    ``check(stages)`` runs before anything is frozen (it raises to refuse the command).
+    """
     frozen = _frozen_config(layout)
     if frozen is not None and not (config_path or overrides or seed is not None):
-        return frozen, pipeline_stages(frozen.get("pipeline", []), frozen.get("impl", {}))
+        stages = pipeline_stages(frozen.get("pipeline", []), frozen.get("impl", {}))
+        check(stages)
+        return frozen, stages
     resolved, stages = resolve_config(config_path, overrides, seed, base=frozen)
+    check(stages)
     freeze_config(layout.config_path, resolved, force)
     return resolved, stages
 
 
 def _select(stages: list[type[Stage]], first: str | None, last: str | None) -> list[type[Stage]]:
+    """The stages from ``first`` to ``last``; an unknown id or an empty range is refused."""
     ids = [s.ID for s in stages]
     for value, flag in ((first, "--from"), (last, "--to")):
         if value is not None and value not in ids:
             raise ConfigError(f"{flag} {value}: no such stage (stages: {', '.join(ids)})")
-    return [
+    selected = [
         s for s in stages if (first is None or s.ID >= first) and (last is None or s.ID <= last)
     ]
+    if not selected:
+        raise ConfigError(
+            f"--from {first} --to {last}: an empty range, no stage to run "
+            f"(stages in order: {', '.join(ids)})"
+        )
+    return selected
 
 
 @attrs.frozen
@@ -159,46 +174,65 @@ class StageState:
     reason: str
 
 
-def _unchanged(path: str, entry: FileRecord) -> bool:
-    """The file is still the one recorded: same size and modification time (make-style)."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return False
-    return (
-        stat.S_ISREG(st.st_mode)
-        and st.st_size == entry.size
-        and (not entry.mtime_ns or st.st_mtime_ns == entry.mtime_ns)
-    )
+def _failed_attempt(layout: RunLayout, key: str) -> str | None:
+    """The status of the stage's last attempt when it failed (its ``.failed`` folder exists:
+    a successful run removes it), else ``None``."""
+    folder = failed_attempt_dir(layout, key)
+    if not folder.is_dir():
+        return None
+    _, summary = StageSummary.read_with_report(folder / "stage_summary.json")
+    return summary.status if summary is not None else "ERROR"
 
 
-def _state(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Path]) -> StageState:
+def _assess(execution: StageExecution) -> StageState:
+    """Up to date or why not: the one decision ``run`` and ``status`` share. Resolves and
+    fingerprints the execution's inputs (once) on the way."""
+    run, key = execution.run, execution.key
     manifest = run.manifest.load()
-    record = manifest.stages.get(stage.key()) if manifest else None
+    record = manifest.stages.get(key) if manifest else None
+    failed = _failed_attempt(run.layout, key)
     if record is None:
-        return StageState(stage.key(), "NOT_RUN", 0.0, False, "never run")
+        if failed:
+            kept = f"{failed_attempt_dir(run.layout, key).name}/"
+            return StageState(key, failed, 0.0, False, f"last run ended {failed}, kept in {kept}")
+        return StageState(key, "NOT_RUN", 0.0, False, "never run")
     status, duration = record.status, record.duration_s
+    if failed:
+        kept = f"{failed_attempt_dir(run.layout, key).name}/"
+        reason = f"last run ended {failed}, kept in {kept}; published: its last {status} run"
+        return StageState(key, failed, duration, False, reason)
     if record.status not in ("OK", "WARNING"):
-        return StageState(stage.key(), status, duration, False, f"last run ended {record.status}")
+        return StageState(key, status, duration, False, f"last run ended {record.status}")
     if record.lost_systems:
         reason = f"{record.lost_systems} systems lost to the executor in the last run"
-        return StageState(stage.key(), status, duration, False, reason)
-    resolved, problems = resolve_stage_inputs(run, stage, cli_inputs)
-    if problems:
-        return StageState(stage.key(), status, duration, False, "inputs missing")
-    _, parts = stage_fingerprint(
-        stage, stage_params(stage, run.config), run.seed, _input_hashes(run, resolved)
-    )
+        return StageState(key, status, duration, False, reason)
+    broken = summary_problem(run.layout, record)
+    if broken is not None:
+        return StageState(key, "FAILED", duration, False, f"failed: {broken}")
+    if execution.resolve():
+        return StageState(key, status, duration, False, "inputs missing")
+    parts = execution.fingerprint_parts
     changed = [name for name, value in parts.items() if record.fingerprint_parts.get(name) != value]
     if changed:
-        return StageState(stage.key(), status, duration, False, f"{', '.join(changed)} changed")
+        return StageState(key, status, duration, False, f"{', '.join(changed)} changed")
     root = os.fspath(run.layout.root)
     for kind, entries in (("output", record.outputs), ("input", record.inputs)):
         for entry in entries:
             if not _unchanged(os.path.join(root, entry.path), entry):
                 reason = f"{kind} {entry.path} missing or modified"
-                return StageState(stage.key(), status, duration, False, reason)
-    return StageState(stage.key(), status, duration, True, "up to date")
+                return StageState(key, status, duration, False, reason)
+    return StageState(key, status, duration, True, "up to date")
+
+
+def _unchanged(path: str, entry: FileRecord) -> bool:
+    try:
+        return same_content(path, entry)
+    except OSError:
+        return False
+
+
+def _state(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Path]) -> StageState:
+    return _assess(StageExecution(run, stage, cli_inputs))
 
 
 def stage_classes(layout: RunLayout) -> list[type[Stage]]:
@@ -242,12 +276,7 @@ def _die_with_parent() -> None:
 
 
 def _stage_child(
-    run: RunContext,
-    stage: type[Stage],
-    cli_inputs: dict[str, Path],
-    lock_fd: int | None,
-    progress_fd: int,
-    argv: list[str],
+    execution: StageExecution, lock_fd: int | None, progress_fd: int, argv: list[str]
 ) -> None:
     _die_with_parent()
     if lock_fd is not None:
@@ -256,9 +285,12 @@ def _stage_child(
     sys.argv = argv
     code = EXIT_CODES["ERROR"]
     try:
-        code = execute_stage(run, stage, cli_inputs)
+        code = execution.execute()
     except KeyboardInterrupt:  # Ctrl-C: the orchestrator reports it; the next run resumes
         code = EXIT_INTERRUPTED
+    except (ConfigError, InputError) as exc:  # bad input found in the stage process
+        print(f"holopipe: {exc}", file=sys.stderr)
+        code = EXIT_CODES["INCOMPLETE"]
     except BaseException:  # noqa: BLE001 - whatever escapes, the exit code must say ERROR
         traceback.print_exc()
     finally:
@@ -266,23 +298,17 @@ def _stage_child(
 
 
 def _run_in_child(
-    run: RunContext,
-    stage: type[Stage],
-    cli_inputs: dict[str, Path],
-    lock_fd: int | None,
-    on_progress: Callable[[str], None],
+    execution: StageExecution, lock_fd: int | None, on_progress: Callable[[str], None]
 ) -> int:
-    """Fork a process for the stage: its own fds and state, no interpreter start-up cost."""
-    (
-        code_version(),
-        environment_info(),
-    )  # computed once, before the first fork: inherited by every stage
+    """Fork a process for the stage: its own fds and state, no interpreter start-up cost.
+    The execution arrives resolved and fingerprinted (inherited, not recomputed)."""
+    code_version()  # computed once, before the first fork: inherited by every stage
+    environment_info()
     read_fd, write_fd = os.pipe()
-    argv = [sys.argv[0], "stage", stage.ID, "--experiment", run.layout.experiment]
+    stage = execution.stage
+    argv = [sys.argv[0], "stage", stage.ID, "--experiment", execution.run.layout.experiment]
     context = multiprocessing.get_context("fork")
-    child = context.Process(
-        target=_stage_child, args=(run, stage, cli_inputs, lock_fd, write_fd, argv)
-    )
+    child = context.Process(target=_stage_child, args=(execution, lock_fd, write_fd, argv))
     child.start()
     os.close(write_fd)
 
@@ -300,25 +326,54 @@ def _run_in_child(
     return child.exitcode
 
 
-def _completed(layout: RunLayout, stage: type[Stage]) -> bool:
-    """Whether the stage's run left its summary: the work dir was swapped into place (only
-    done after ``stage_summary.json`` is written) and the summary is there."""
-    final = layout.stage_dir(stage.ID, stage.SLUG)
-    return (
-        not final.with_name(f".{final.name}.partial").exists()
-        and (final / "stage_summary.json").is_file()
-    )
+def _summary_path(execution: StageExecution, code: int) -> Path:
+    """Where the stage process that ended with ``code`` left its summary."""
+    folder = execution.final if code in (0, 1) else execution.failed
+    return folder / "stage_summary.json"
 
 
-def _reasons(layout: RunLayout, stage: type[Stage], most: int = 3) -> list[str]:
+def _completed(execution: StageExecution, code: int, since_ns: int) -> bool:
+    """Whether the stage process left the summary of this run (written after ``since_ns``),
+    or refused its inputs (exit 2, nothing written: it said why on stderr)."""
+    try:
+        return os.stat(_summary_path(execution, code)).st_mtime_ns >= since_ns
+    except OSError:
+        return code == EXIT_CODES["INCOMPLETE"]
+
+
+def _reasons(path: Path, most: int = 3) -> list[str]:
     """The first errors and warnings of a stage's summary, for the terminal."""
-    path = layout.stage_dir(stage.ID, stage.SLUG) / "stage_summary.json"
-    report, summary = StageSummary._read_with_report(path)
+    if not path.exists():
+        return []
+    report, summary = StageSummary.read_with_report(path)
     if summary is None:
         return [f"(cannot read {path}: {'; '.join(report.lines()[:1])})"]
     lines = [f"error: {e}" for e in summary.errors] + [f"warning: {w}" for w in summary.warnings]
     more = f"... {len(lines) - most} more in {path}" if len(lines) > most else None
     return lines[:most] + ([more] if more else [])
+
+
+#: What a command writes into an experiment folder before any stage has run.
+_BOOKKEEPING_ONLY = frozenset(
+    {"config.resolved.json", ".lock", "pipeline_summary.json", "run_manifest.json.lock"}
+)
+
+
+@contextmanager
+def _no_trace_if_refused(layout: RunLayout) -> Iterator[None]:
+    """A command that created the experiment folder and ran no stage in it (refused inputs,
+    a failed gate, a bad option) removes it again: ``holopipe stage 06 -e fresh`` with
+    nothing upstream leaves no half-made ``fresh/``. A folder holding a stage's folder or
+    its failed attempt is kept."""
+    created = [p for p in (layout.runs_dir, layout.root) if not p.exists()]
+    try:
+        yield
+    finally:
+        root = layout.root
+        if created and root.is_dir() and {p.name for p in root.iterdir()} <= _BOOKKEEPING_ONLY:
+            shutil.rmtree(root)
+            if created[0] != root and not any(created[0].iterdir()):
+                created[0].rmdir()
 
 
 def run_stage(
@@ -333,16 +388,94 @@ def run_stage(
     force: bool = False,
     executor: str | None = None,
 ) -> int:
-    """``holopipe stage NN``: run one stage in this process (under the experiment lock)."""
+    """``holopipe stage NN``: run one stage in this process (under the experiment lock).
+
+    Missing or invalid inputs: exit 2, nothing written (a new experiment folder is removed
+    again). An ``--input`` alias the stage does not declare raises ``InputError``.
+    """
     layout = RunLayout.create(runs_dir, experiment)
-    with ExperimentLock(layout.lock_path, experiment):
+    with _no_trace_if_refused(layout), ExperimentLock(layout.lock_path, experiment):
         config, stages = _frozen_or_new_config(layout, config_path, list(overrides), seed, force)
         matches = [s for s in stages if s.ID == stage_id]
         if not matches:
             raise ConfigError(f"no stage {stage_id} (stages: {', '.join(s.ID for s in stages)})")
         run = RunContext(layout, config, jobs, executor)
         run.executor  # noqa: B018 - a bad executor setting is refused before anything runs
-        return execute_stage(run, matches[0], cli_inputs)
+        return StageExecution(run, matches[0], cli_inputs or {}).execute()
+
+
+@attrs.define
+class _PipelineRun:
+    """One ``holopipe run``: the stages in order, their outcomes and the worst exit code."""
+
+    run: RunContext
+    cli_inputs: dict[str, Path]
+    lock_fd: int | None
+    echo: Callable[[str], None]
+    on_progress: Callable[[str], None]
+    outcomes: list[StageOutcome] = attrs.field(factory=list)
+    worst: int = 0
+
+    def execution(self, stage: type[Stage]) -> StageExecution:
+        declared = {s.alias for s in stage.INPUTS}
+        given = {a: p for a, p in self.cli_inputs.items() if a in declared}
+        return StageExecution(self.run, stage, given)
+
+    def step(self, stage: type[Stage]) -> bool:
+        """Skip, gate or run one stage; ``False`` when the pipeline must stop."""
+        execution = self.execution(stage)
+        key = stage.key()
+        # Up to date (same fingerprint, outputs and inputs with the recorded content):
+        # nothing runs, so its inputs need no gate; a stage about to run gets the gate.
+        state = _assess(execution)
+        if state.up_to_date:
+            self.echo(f"{key}: up to date ({state.status}), skipped")
+            self.outcomes.append(
+                StageOutcome(key, "SKIPPED", 0, "up_to_date", reason="fingerprint unchanged")
+            )
+            return True
+        problems = self.gate(execution)
+        if problems:
+            for line in problems:
+                print(line, file=sys.stderr)
+            self.echo(f"{key}: INCOMPLETE (gate: {len(problems)} missing or invalid artifacts)")
+            self.outcomes.append(
+                StageOutcome(key, "INCOMPLETE", 2, "gate_failed", reason=problems[0])
+            )
+            self.worst = max(self.worst, 2)
+            return False
+        self.echo(f"{key}: running ({state.reason})")
+        return self.execute(execution)
+
+    def gate(self, execution: StageExecution) -> list[str]:
+        """The gate on the inputs resolved once by :func:`_assess` (CLI inputs are validated
+        by the stage itself as it reads them)."""
+        problems = execution.resolve()
+        checked = [r for r in execution.resolved if r.source != "cli"]
+        return problems + check_resolved(self.run.layout, checked, revalidate=False)
+
+    def execute(self, execution: StageExecution) -> bool:
+        key = execution.key
+        t0, since_ns = time.perf_counter(), time.time_ns()
+        code = _run_in_child(execution, self.lock_fd, self.on_progress)
+        if code == EXIT_INTERRUPTED:
+            raise KeyboardInterrupt
+        if not _completed(execution, code, since_ns):  # no stage_summary.json: the stage failed
+            print(
+                f"{key}: the stage process ended (exit {code}) "
+                "without writing its stage_summary.json",
+                file=sys.stderr,
+            )
+            code = EXIT_CODES["ERROR"]
+        status = status_of(code)
+        duration = time.perf_counter() - t0
+        self.echo(f"{key}: {status} in {duration:.2f} s")
+        if code:
+            for line in _reasons(_summary_path(execution, code)):
+                self.echo(f"    {line}")
+        self.outcomes.append(StageOutcome(key, status, code, "ran", round(duration, 6)))
+        self.worst = max(self.worst, code)
+        return code < 2
 
 
 def run_pipeline(
@@ -360,75 +493,42 @@ def run_pipeline(
     on_progress: Callable[[str], None] = lambda line: None,
     executor: str | None = None,
 ) -> int:
-    """Run stages ``first``..``last`` of an experiment; returns the worst exit code."""
+    """Run stages ``first``..``last`` of an experiment; returns the worst exit code.
+
+    An empty or inverted range, or an ``--input`` alias no selected stage declares, is
+    refused before anything is written.
+    """
     cli_inputs = dict(cli_inputs or {})
     layout = RunLayout.create(runs_dir, experiment)
     started_at = utc_now()
-    with ExperimentLock(layout.lock_path, experiment) as lock:
-        config, stages = _frozen_or_new_config(layout, config_path, list(overrides), seed, force)
-        selected = _select(stages, first, last)
+    with _no_trace_if_refused(layout), ExperimentLock(layout.lock_path, experiment) as lock:
+        selected: list[type[Stage]] = []
+
+        def check(stages: list[type[Stage]]) -> None:
+            selected[:] = _select(stages, first, last)
+            declared = [s.alias for stage in selected for s in stage.INPUTS]
+            check_input_aliases(cli_inputs, declared, "the selected stages")
+
+        config, stages = _frozen_or_new_config(
+            layout, config_path, list(overrides), seed, force, check
+        )
         run = RunContext(layout, config, jobs, executor)
         run.executor  # noqa: B018 - a bad executor setting is refused before anything runs
-        outcomes: list[StageOutcome] = []
-        worst = 0
+        pipeline = _PipelineRun(run, cli_inputs, lock.fd, echo, on_progress)
         for index, stage in enumerate(selected):
-            key = stage.key()
-            # Up to date (fingerprint, and outputs unchanged by size and mtime): nothing runs,
-            # so its inputs need no gate; a stage about to run gets the full gate.
-            state = _state(run, stage, cli_inputs)
-            if state.up_to_date:
-                echo(f"{key}: up to date ({state.status}), skipped")
-                outcomes.append(
-                    StageOutcome(key, "SKIPPED", 0, "up_to_date", reason="fingerprint unchanged")
-                )
-                continue
-            given = {s.alias for s in stage.INPUTS if s.alias in cli_inputs}
-            needs = [(s.alias, s.schema, s.required) for s in stage.INPUTS if s.alias not in given]
-            problems = check_inputs(
-                layout, run.manifest.load(), needs, run.legacy_roots, revalidate=False
-            )
-            if problems:
-                for line in problems:
-                    print(line, file=sys.stderr)
-                echo(f"{key}: INCOMPLETE (gate: {len(problems)} missing or invalid artifacts)")
-                outcomes.append(
-                    StageOutcome(key, "INCOMPLETE", 2, "gate_failed", reason=problems[0])
-                )
-                worst = 2
-                break
-            echo(f"{key}: running ({state.reason})")
-            t0 = time.perf_counter()
-            code = _run_in_child(run, stage, cli_inputs, lock.fd, on_progress)
-            if code == EXIT_INTERRUPTED:
-                raise KeyboardInterrupt
-            if not _completed(layout, stage):  # no stage_summary.json: the stage failed
-                print(
-                    f"{key}: the stage process ended (exit {code}) "
-                    "without writing its stage_summary.json",
-                    file=sys.stderr,
-                )
-                code = EXIT_CODES["ERROR"]
-            status = status_of(code)
-            duration = time.perf_counter() - t0
-            echo(f"{key}: {status} in {duration:.2f} s")
-            if code:
-                for line in _reasons(layout, stage):
-                    echo(f"    {line}")
-            outcomes.append(StageOutcome(key, status, code, "ran", round(duration, 6)))
-            worst = max(worst, code)
-            if code >= 2:
-                outcomes += [
+            if not pipeline.step(stage):
+                pipeline.outcomes += [
                     StageOutcome(s.key(), "NOT_RUN", 0, "not_reached")
                     for s in selected[index + 1 :]
                 ]
                 break
         summary = PipelineSummary(
-            experiment, worst, started_at, utc_now(), list(sys.argv), outcomes
+            experiment, pipeline.worst, started_at, utc_now(), list(sys.argv), pipeline.outcomes
         )
         summary.write(layout.pipeline_summary_path)
-        _close_with_report(run, stages, outcomes, echo)
-    verdict = status_of(worst)
-    echo(f"{experiment}: {verdict} (exit {worst}); {layout.pipeline_summary_path}")
+        _close_with_report(run, stages, pipeline.outcomes, echo)
+    worst = pipeline.worst
+    echo(f"{experiment}: {status_of(worst)} (exit {worst}); {layout.pipeline_summary_path}")
     return worst
 
 

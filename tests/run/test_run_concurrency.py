@@ -10,7 +10,7 @@ from pathlib import Path
 
 from holo_run_helpers import cli, cli_popen, load_json, output_hashes, sleepy, summary, write_config
 
-SLOW = {f"{i:02d}": {"n_systems": 20, "sleep_s": 0.02} for i in range(1, 4)}
+SLOW = {f"{i:02d}": {"n_systems": 20, "sleep_s": 0.1} for i in range(1, 4)}
 
 
 def _wait_for_lock_holder(lock: Path, pid: int, timeout: float = 20.0) -> None:

@@ -70,20 +70,28 @@ def test_corrupted_output_fails_the_gate_with_invalid_artifact(chain_run: Path, 
     assert any(line.startswith(f"invalid_artifact: {VICTIM}") for line in done.stderr.splitlines())
 
 
-def test_a_stage_never_reads_an_input_that_fails_validation(chain_run: Path, in_tmp: Path):
-    """Run by hand (no orchestrator gate), stage 03 still refuses a schema-invalid input."""
+def test_a_stage_never_reads_an_input_that_fails_validation(
+    chain_run: Path, in_tmp: Path, capsys: pytest.CaptureFixture
+):
+    """Run by hand (no orchestrator gate), stage 03 still refuses a schema-invalid input,
+    with exit 2 and before it touches anything (issue 7: no data loss)."""
     (chain_run / VICTIM).write_text(
         '{"schema_name": "BulkEquations", "schema_version": "0.1", "systems": []}'
     )
+    before = file_stats(chain_run / "03_chain_step")
+    record = manifest(chain_run)["stages"]["03_chain_step"]
     code = run_stage(Path("runs"), "x", "03")
     assert code == 2
-    s = summary(chain_run, "03_chain_step")
-    assert s["status"] == "INCOMPLETE" and s["exit_code"] == 2
-    assert s["counts"]["inputs_failed"] == 1 and s["counts"]["inputs_ok"] == 2
-    assert any(e.startswith("invalid_artifact:") and "sys_d3_0001.json" in e for e in s["errors"])
-    assert not (chain_run / "03_chain_step" / "chain_03").exists()  # run() was not called
-    assert manifest(chain_run)["stages"]["03_chain_step"]["status"] == "INCOMPLETE"
-    # and an INCOMPLETE producer is a missing input for whoever comes next
+    err = capsys.readouterr().err
+    assert any(
+        line.startswith("invalid_artifact:") and "sys_d3_0001.json" in line
+        for line in err.splitlines()
+    )
+    assert file_stats(chain_run / "03_chain_step") == before  # run() was not called
+    assert manifest(chain_run)["stages"]["03_chain_step"] == record
+    assert not (chain_run / "03_chain_step.failed").exists()
+    assert not (chain_run / ".03_chain_step.partial").exists()
+    # the modified 02 output is still refused for whoever comes next
     assert cli("assert-artifacts", "-e", "x", "--for-stage", "03", cwd=in_tmp).returncode == 2
 
 
@@ -100,7 +108,8 @@ def test_writes_outside_the_run_are_reported(in_tmp: Path, strict: bool):
         strict=strict,
     )
     code = run_pipeline(Path("runs"), "x", config, echo=lambda line: None)
-    s = summary(in_tmp / "runs" / "x", "01_cwd_writer")
+    failed = in_tmp / "runs" / "x" / ("01_cwd_writer.failed" if strict else "01_cwd_writer")
+    s = load_json(failed / "stage_summary.json")
     message = "file written outside the run: stray_outside.txt"
     if strict:
         assert code == 3 and s["status"] == "ERROR" and s["exit_code"] == 3
@@ -118,11 +127,13 @@ def test_writes_outside_the_run_are_reported(in_tmp: Path, strict: bool):
 def test_undeclared_files_in_the_stage_dir_are_reported(in_tmp: Path, strict: bool):
     config = write_config(in_tmp / "c.json", ["holo_run_test_stages:StrayFile"], strict=strict)
     code = run_pipeline(Path("runs"), "x", config, echo=lambda line: None)
-    s = summary(in_tmp / "runs" / "x", "01_stray_file")
+    key = "01_stray_file.failed" if strict else "01_stray_file"
+    s = summary(in_tmp / "runs" / "x", key)
     message = "undeclared file in the stage dir: scratch.tmp"
     if strict:
         assert (code, s["status"]) == (3, "ERROR") and message in s["errors"]
-        assert "chain_01" not in manifest(in_tmp / "runs" / "x")["aliases"]
+        assert not (in_tmp / "runs" / "x" / "run_manifest.json").exists()  # nothing published
+        assert not (in_tmp / "runs" / "x" / "chain_01").exists()
     else:
         assert (code, s["status"]) == (1, "WARNING") and s["warnings"] == [message]
 

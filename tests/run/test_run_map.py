@@ -111,13 +111,14 @@ def test_uncaught_exception_is_error_with_traceback_and_stops_the_pipeline(in_tm
     assert "02_crasher: ERROR" in done.stdout and "03_chain_step" not in done.stdout
     assert "Traceback" not in done.stderr  # the traceback is in the stage's log, not the terminal
     root = in_tmp / "runs" / "x"
-    s = summary(root, "02_crasher")
+    # the failed attempt is kept aside, never published (no stage folder, record or alias)
+    s = summary(root, "02_crasher.failed")
     assert (s["status"], s["exit_code"]) == ("ERROR", 3)
     assert any("uncaught exception" in e for e in s["errors"])
-    log = (root / "02_crasher" / "logs" / "stderr.log").read_text()
+    log = (root / "02_crasher.failed" / "logs" / "stderr.log").read_text()
     assert "Traceback (most recent call last)" in log and "ValueError: boom-in-stage" in log
-    assert not (root / "03_chain_step").exists()
-    assert manifest(root)["stages"]["02_crasher"]["status"] == "ERROR"
+    assert not (root / "03_chain_step").exists() and not (root / "02_crasher").exists()
+    assert "02_crasher" not in manifest(root)["stages"]
     assert "chain_02" not in manifest(root)["aliases"]
     outcome = load_json(root / "pipeline_summary.json")
     assert [(s["stage"], s["action"]) for s in outcome["stages"]] == [
@@ -128,7 +129,10 @@ def test_uncaught_exception_is_error_with_traceback_and_stops_the_pipeline(in_tm
     assert outcome["exit_code"] == 3
     # a failed stage is never "up to date": the next run tries it again
     done = cli("run", "--experiment", "x", cwd=in_tmp)
-    assert done.returncode == 3 and "02_crasher: running (last run ended ERROR)" in done.stdout
+    assert (
+        done.returncode == 3
+        and "02_crasher: running (last run ended ERROR, kept in 02_crasher.failed/)" in done.stdout
+    )
 
 
 def test_a_stage_exiting_without_its_summary_is_an_error(in_tmp: Path):
@@ -140,10 +144,10 @@ def test_a_stage_exiting_without_its_summary_is_an_error(in_tmp: Path):
     assert any(line.startswith("01_exits_early: ERROR") for line in lines)
     assert lines[-1].startswith("x: ERROR (exit 3)")
     root = in_tmp / "runs" / "x"
-    s = summary(root, "01_exits_early")
+    s = summary(root, "01_exits_early.failed")
     assert (
         s["status"] == "ERROR"
-        and "SystemExit" in (root / "01_exits_early" / "logs" / "stderr.log").read_text()
+        and "SystemExit" in (root / "01_exits_early.failed" / "logs" / "stderr.log").read_text()
     )
     assert not (root / "02_chain_step").exists()
 

@@ -115,10 +115,10 @@ def test_same_seed_gives_identical_bytes_for_any_number_of_workers(tmp_path, toy
 
 def test_a_universe_depends_on_seed_and_index_only():
     """Dropping families shifts no draw of the universes that keep their index."""
-    full = plan_universes(SandboxSpec(families=["ads", "lifshitz"]), seed=5)
-    alone = plan_universes(SandboxSpec(families=["ads"]), seed=5)
+    full = plan_universes(SandboxSpec(families=["ads", "lifshitz"], n_per_family=2), seed=5)
+    alone = plan_universes(SandboxSpec(families=["ads"], n_per_family=2), seed=5)
     assert alone == full[:2]
-    assert plan_universes(SandboxSpec(families=["ads"]), seed=6) != alone
+    assert plan_universes(SandboxSpec(families=["ads"], n_per_family=2), seed=6) != alone
 
 
 # -- truth: PHYSICS.md closed forms -----------------------------------------------------------
@@ -268,7 +268,7 @@ def test_invalid_config_fails_holopipe_run_naming_the_key(tmp_path, params, key)
         ({"theta_range": [-0.1, 0.3]}, "theta_range"),
         ({"zeta_range": [0.5, 1.5]}, "zeta_range"),
         ({"a_range": [0.0, 0.5], "z_h_range": [0.8, 1.2]}, "a_range"),
-        ({"zero_temperature_per_family": 3}, "zero_temperature_per_family"),
+        ({"zero_temperature_per_family": 4}, "zero_temperature_per_family"),
         ({"delta_range": [0.2, 2.0], "d_values": [4]}, "delta_range"),
         ({"n_z": 4}, "n_z"),
         ({"x_range": [0.0, 1.5]}, "x_range"),

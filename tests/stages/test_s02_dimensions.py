@@ -134,11 +134,27 @@ def test_stage_01_adds_the_theory_from_a_legacy_boundary_file(tmp_path):
         ({"families": []}, "families"),
         ({"theory_file": "x.h5"}, "theory_file"),
         ({"theory": "bad name"}, "theory"),
+        ({"theory": "no_such_theory"}, "theory"),
     ],
 )
 def test_theory_config_errors_name_the_key(tmp_path, stage01, message):
     with pytest.raises(ConfigError, match=f"stages.01: {message}: "):
         _run_01(tmp_path, stage01)
+
+
+def test_stage_01_synthesises_the_theory_from_its_reference_table(tmp_path):
+    code, run = _run_01(tmp_path, {"families": [], "theory": "ising3d"})
+    assert code == 0
+    universe = SandboxGeometry.read(run / "sandbox" / "ising3d.nc")
+    assert universe.truth is None and universe.meta.category == "round_trip"
+    assert sorted(universe.boundary.G2) == sorted(ISING)
+    summary = json.loads(
+        (run / "01_generate_sandbox_geometries" / "stage_summary.json").read_text()
+    )
+    assert any("round trip" in note for note in summary["notes"])
+    prediction = GeometryPrediction.read(run / "predictions" / "ising3d_geometry.npz")
+    measured = {op.name: op.Delta for op in prediction.meta.operators}
+    assert measured == pytest.approx(ISING, abs=1e-10)
 
 
 def test_an_unreadable_theory_file_stops_stage_01_as_incomplete(tmp_path):
@@ -148,7 +164,7 @@ def test_an_unreadable_theory_file_stops_stage_01_as_incomplete(tmp_path):
     )  # fmt: skip
     assert code == 2
     summary = json.loads(
-        (run / "01_generate_sandbox_geometries" / "stage_summary.json").read_text()
+        (run / "01_generate_sandbox_geometries.failed" / "stage_summary.json").read_text()
     )
     assert summary["status"] == "INCOMPLETE"
     assert any("absent.h5: cannot be read" in line for line in summary["errors"])

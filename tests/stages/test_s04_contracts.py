@@ -22,6 +22,8 @@ from holopipe.artifacts.identity import system_id
 from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction
 from holopipe.pipeline import run_stage
 from holopipe.run.config import ConfigError
+from holopipe.run.layout import RunLayout
+from holopipe.run.publish import last_attempt_dir
 from holopipe.science.contracts import CONTRACT_NAMES, ContractResult
 from holopipe.science.geometry import FamilyParams, metric_functions, temperature, uv_grid
 from holopipe.stages import s04_contracts
@@ -58,7 +60,8 @@ def run(tmp_path, folder, stage_params=None, experiment="t"):
     code = run_stage(
         tmp_path / "runs", experiment, "04", config_path=config, cli_inputs={"predictions": folder}
     )
-    stage_dir = tmp_path / "runs" / experiment / STAGE_DIR
+    # a failed attempt is kept aside in <key>.failed/, never published
+    stage_dir = last_attempt_dir(RunLayout.create(tmp_path / "runs", experiment), STAGE_DIR)
     summary = json.loads((stage_dir / "stage_summary.json").read_text())
     output = stage_dir / "geometry_contracts" / "geometry_contracts.json"
     systems = {}

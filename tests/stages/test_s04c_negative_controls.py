@@ -16,6 +16,8 @@ import pytest
 from holopipe.artifacts.contracts import GeometryContracts
 from holopipe.pipeline import run_stage
 from holopipe.run.config import ConfigError
+from holopipe.run.layout import RunLayout
+from holopipe.run.publish import last_attempt_dir
 from holopipe.science.negative_controls import BROKEN_KINDS
 
 STAGE = "holopipe.stages.s04c_negative_controls:NegativeControls"
@@ -27,7 +29,8 @@ def run(tmp_path, stage_params=None, experiment="t", seed=1, jobs=1):
     stages = {"04c": stage_params} if stage_params else {}
     config.write_text(json.dumps({"seed": seed, "pipeline": [STAGE], "stages": stages}))
     code = run_stage(tmp_path / "runs", experiment, "04c", config_path=config, jobs=jobs)
-    stage_dir = tmp_path / "runs" / experiment / STAGE_DIR
+    # a failed attempt is kept aside in <key>.failed/, never published
+    stage_dir = last_attempt_dir(RunLayout.create(tmp_path / "runs", experiment), STAGE_DIR)
     summary = json.loads((stage_dir / "stage_summary.json").read_text())
     output = stage_dir / "negative_controls" / "negative_controls.json"
     systems = GeometryContracts.read(output).systems if output.exists() else []

@@ -25,6 +25,7 @@ from holopipe.run.config import ConfigError
 from holopipe.run.gates import check_inputs
 from holopipe.run.layout import RunLayout
 from holopipe.run.manifest import ManifestStore
+from holopipe.run.publish import last_attempt_dir
 from holopipe.run.resolution import resolve_input
 from holopipe.science.uv_falloff import (
     UVFalloff,
@@ -110,7 +111,8 @@ def run(tmp_path, folder, stage_params, jobs=1, experiment="t"):
         cli_inputs={"predictions": folder},
         jobs=jobs,
     )
-    stage_dir = tmp_path / "runs" / experiment / STAGE_DIR
+    # a failed attempt is kept aside in <key>.failed/, never published
+    stage_dir = last_attempt_dir(RunLayout.create(tmp_path / "runs", experiment), STAGE_DIR)
     summary = json.loads((stage_dir / "stage_summary.json").read_text())
     assert code == EXIT[summary["status"]]
     return code, summary, stage_dir / "bulk_eigenmodes" / "bulk_modes_dataset.csv"

@@ -15,6 +15,8 @@ import pytest
 from holopipe.artifacts.dictionary import Dictionary
 from holopipe.artifacts.eigenmodes import EigenmodeRow, EigenmodesDataset
 from holopipe.pipeline import run_stage
+from holopipe.run.layout import RunLayout
+from holopipe.run.publish import last_attempt_dir
 
 STAGE_DIR = "07_emergent_lambda_sl_dictionary"
 MASSES = {2: [-0.75, 0.0, 1.0], 3: [-2.0, 0.0, 4.0], 4: [-3.75, -3.0, 5.0]}
@@ -84,7 +86,10 @@ def run_07(tmp_path: Path, rows, experiment="x", config=None) -> tuple[int, dict
         cli_inputs={"bulk_eigenmodes": path},
     )
     summary = json.loads(
-        (tmp_path / "runs" / experiment / STAGE_DIR / "stage_summary.json").read_text()
+        (
+            last_attempt_dir(RunLayout.create(tmp_path / "runs", experiment), STAGE_DIR)
+            / "stage_summary.json"
+        ).read_text()
     )
     return code, summary
 

@@ -19,6 +19,8 @@ from holopipe.artifacts.eigenmodes import EigenmodeRow
 from holopipe.artifacts.identity import system_id
 from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction, MeasuredDimension
 from holopipe.pipeline import run_stage
+from holopipe.run.layout import RunLayout
+from holopipe.run.publish import last_attempt_dir
 from holopipe.stages.s07_dictionary import DictionaryParams, dictionary_from_rows
 
 STAGE_DIR = "08_build_holographic_dictionary"
@@ -58,7 +60,7 @@ def run_08(tmp_path: Path, predictions, dictionary: Dictionary | None = None):
     if dictionary is not None:
         cli["dictionary"] = dictionary.write(tmp_path / "dic" / "dictionary.json")
     code = run_stage(tmp_path / "runs", "x", "08", cli_inputs=cli)
-    stage = tmp_path / "runs" / "x" / STAGE_DIR
+    stage = last_attempt_dir(RunLayout.create(tmp_path / "runs", "x"), STAGE_DIR)  # or .failed
     summary = json.loads((stage / "stage_summary.json").read_text())
     atlas_path = stage / "atlas" / "atlas.json"
     return code, summary, HolographicAtlas.read(atlas_path) if atlas_path.exists() else None

@@ -18,6 +18,8 @@ from holopipe.artifacts.contracts import ContractOutcome, GeometryContracts, Sys
 from holopipe.artifacts.real_data import RealDataContracts
 from holopipe.data.cft import reference_table
 from holopipe.pipeline import run_stage
+from holopipe.run.layout import RunLayout
+from holopipe.run.publish import last_attempt_dir
 
 STAGE_DIR = "09_real_data_and_dictionary_contracts"
 SID = "ising3d_d3_mini-000000000000"
@@ -102,7 +104,7 @@ def run_09(tmp_path: Path, atlas, negative=None):
     if negative is not None:
         cli["negative_controls"] = negative.write(tmp_path / "nc" / "negative_controls.json")
     code = run_stage(tmp_path / "runs", "x", "09", cli_inputs=cli)
-    stage = tmp_path / "runs" / "x" / STAGE_DIR
+    stage = last_attempt_dir(RunLayout.create(tmp_path / "runs", "x"), STAGE_DIR)  # or .failed
     summary = json.loads((stage / "stage_summary.json").read_text())
     path = stage / "real_data_contracts" / "real_data_contracts.json"
     return code, summary, RealDataContracts.read(path) if path.exists() else None

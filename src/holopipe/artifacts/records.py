@@ -209,9 +209,19 @@ class FileRecord:
     sha256: str
     schema: str | None = None
     size: int = attrs.field(
-        default=0, metadata={"doc": "bytes; with mtime_ns, a cheap up-to-date check"}
+        default=0,
+        metadata={
+            "doc": "bytes; with mtime_ns, ctime_ns and inode the stat signature: a file whose "
+            "signature differs is hashed again, only a different sha256 counts as changed"
+        },
     )
     mtime_ns: int = attrs.field(default=0, metadata={"doc": "modification time when recorded (ns)"})
+    ctime_ns: int = attrs.field(
+        default=0, metadata={"doc": "inode change time when recorded (ns); 0: not recorded"}
+    )
+    inode: int = attrs.field(
+        default=0, metadata={"doc": "inode number when recorded; 0: not recorded"}
+    )
     resolved_from_legacy: bool = False
 
 

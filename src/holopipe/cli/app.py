@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from holopipe.cli import artifact_commands, report_commands, run_commands
+from holopipe.cli import artifact_commands, golden_commands, report_commands, run_commands
 
 app = typer.Typer(
     name="holopipe",
@@ -48,6 +48,8 @@ def _options(
         typer.echo(f"holopipe {__version__}")
         raise typer.Exit(0)
 
+
+app.add_typer(golden_commands.golden_app, name="golden")
 
 #: The plan's exit codes (section 2.1), shared by every command.
 EXIT_INTERNAL_ERROR = 3

@@ -91,11 +91,12 @@ def _guard(fn):
     from holopipe.run.config import ConfigError
     from holopipe.run.layout import LayoutError
     from holopipe.run.locking import LockHeldError
+    from holopipe.run.resolution import InputError
     from holopipe.stages.registry import StageLoadError
 
     try:
         return fn()
-    except (ConfigError, LayoutError, LockHeldError, StageLoadError) as exc:
+    except (ConfigError, InputError, LayoutError, LockHeldError, StageLoadError) as exc:
         raise _usage(str(exc)) from None
     except KeyboardInterrupt:
         typer.echo(

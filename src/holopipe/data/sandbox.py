@@ -169,11 +169,14 @@ class SandboxSpec:
     families: list[str] = attrs.field(
         factory=lambda: list(FAMILIES), validator=_families, metadata=_doc("families to draw")
     )
+    # The defaults make the built-in demo (``holopipe run --experiment demo``) analysable:
+    # three universes of every family at one d, so that each (family, d) group has two
+    # thermal systems with different parameters for stage 05's trends.
     n_per_family: int = attrs.field(
-        default=2, validator=_at_least(1), metadata=_doc("universes per family")
+        default=3, validator=_at_least(1), metadata=_doc("universes per family")
     )
     d_values: list[int] = attrs.field(
-        factory=lambda: [2, 3], validator=_d_values, metadata=_doc("boundary dimensions d drawn")
+        factory=lambda: [3], validator=_d_values, metadata=_doc("boundary dimensions d drawn")
     )
     z_h_range: list[float] = attrs.field(
         factory=lambda: [0.8, 1.2],
@@ -246,10 +249,13 @@ class SandboxSpec:
         if self.theory_file is not None and self.theory is None:
             raise ValueError("theory_file: needs theory, the name of the theory it holds")
         if self.theory is not None and self.theory_file is None:
-            raise ValueError(
-                "theory_file: required with theory (synthesis from the reference tables is "
-                "not available yet)"
-            )
+            from holopipe.data.cft import available_theories
+
+            if self.theory not in available_theories():
+                raise ValueError(
+                    f"theory: no reference table {self.theory!r} to synthesise data from "
+                    f"(shipped: {', '.join(available_theories())}); or give theory_file"
+                )
         if self.zero_temperature_per_family > self.n_per_family:
             raise ValueError(
                 f"zero_temperature_per_family: {self.zero_temperature_per_family} exceeds "

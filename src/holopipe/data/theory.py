@@ -236,5 +236,26 @@ def read_legacy_boundary(path: str | os.PathLike, theory: str | None = None) -> 
 
 def theory_universe(spec) -> SandboxGeometry:
     """The boundary-only universe of ``spec.theory`` (a :class:`~holopipe.data.sandbox
-    .SandboxSpec`): read from ``spec.theory_file``."""
-    return read_legacy_boundary(spec.theory_file, spec.theory)
+    .SandboxSpec`): read from ``spec.theory_file``, else synthesised for the scalar operators
+    of the theory's reference table (:func:`holopipe.data.cft.reference_table`) on the
+    separations of the spec.
+
+    Examples
+    --------
+    >>> from holopipe.data.sandbox import SandboxSpec
+    >>> universe = theory_universe(SandboxSpec(families=[], theory="ising3d"))
+    >>> universe.meta.category, sorted(universe.boundary.G2)
+    ('round_trip', ['epsilon', 'epsilon_prime', 'sigma'])
+    """
+    if spec.theory_file is not None:
+        return read_legacy_boundary(spec.theory_file, spec.theory)
+    from holopipe.data.cft import CFTDataError, reference_table
+
+    try:
+        table = reference_table(spec.theory)
+    except CFTDataError as exc:
+        raise TheoryDataError(str(exc)) from None
+    scalars = {op.name: op.Delta for op in table.operators if op.spin == 0}
+    return reference_boundary(
+        table.theory, table.d, scalars, x_range=tuple(spec.x_range), n_x=spec.n_x
+    )

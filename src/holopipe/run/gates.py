@@ -2,7 +2,10 @@
 
 - :func:`check_inputs` is ``holopipe assert-artifacts``: existence, integrity (sha256
   against the manifest) and schema of what a stage needs, as ``missing_artifact:`` and
-  ``invalid_artifact:`` lines.
+  ``invalid_artifact:`` lines; :func:`check_resolved` does the same for inputs already
+  resolved (the orchestrator resolves once and hands the result to the gate).
+- :func:`same_content` is the one "is this file still the recorded one" test (stat, then
+  sha256 when the stat changed) shared by the gate, ``holopipe status`` and ``run``.
 - :func:`writes_outside` is the "no writes outside the run" gate.
 - :func:`undeclared_files` enforces "no output without registering it".
 """
@@ -10,15 +13,26 @@
 from __future__ import annotations
 
 import os
+import stat
+from collections.abc import Callable
 from pathlib import Path
 
 from holopipe.artifacts.io import sha256_file
-from holopipe.artifacts.records import RunManifest
+from holopipe.artifacts.records import FileRecord, RunManifest, StageRecord, StageSummary
 from holopipe.artifacts.registry import get_type
+from holopipe.artifacts.report import Finding
 from holopipe.run.layout import BOOKKEEPING_FILES, RunLayout
-from holopipe.run.resolution import UnresolvedInput, resolve_input, sidecars_of
+from holopipe.run.resolution import ResolvedInput, resolve_inputs
 
-__all__ = ["check_inputs", "undeclared_files", "writes_outside"]
+__all__ = [
+    "check_inputs",
+    "check_resolved",
+    "invalid_artifact",
+    "same_content",
+    "summary_problem",
+    "undeclared_files",
+    "writes_outside",
+]
 
 # Folders never watched by the outside-writes gate: VCS data and tool caches.
 IGNORED_DIRS = frozenset(
@@ -37,6 +51,18 @@ IGNORED_DIRS = frozenset(
 MAX_WATCHED_ENTRIES = 50_000
 
 
+def invalid_artifact(path: str | os.PathLike, finding: Finding) -> str:
+    """The one ``invalid_artifact:`` line of a validation finding (gate and runner).
+
+    Examples
+    --------
+    >>> print(invalid_artifact("predictions/a.npz", Finding("missing_key", "A", "no array")))
+    invalid_artifact: predictions/a.npz: missing_key [A]: no array
+    """
+    where = os.fspath(path)
+    return f"invalid_artifact: {where}: {finding.code} [{finding.location}]: {finding.message}"
+
+
 def check_inputs(
     layout: RunLayout,
     manifest: RunManifest | None,
@@ -46,78 +72,117 @@ def check_inputs(
 ) -> list[str]:
     """Problems with the inputs ``(alias, schema, required)`` of a stage; empty when all is well.
 
-    An input no stage of this run produced may come from the configured legacy roots (the
-    resolution order of :mod:`holopipe.run.resolution`); its files are then schema-checked.
-    With ``revalidate=False`` (the orchestrator) a file whose sha256 matches the manifest is
-    not schema-checked again: it is byte for byte the output its producer validated before
-    recording it (a producer whose outputs fail validation ends ERROR, never recorded OK),
-    and the stage validates it again as it reads it.
+    Resolution is :func:`holopipe.run.resolution.resolve_inputs` (the manifest, then the
+    configured legacy roots); what it finds is checked by :func:`check_resolved`.
+    """
+    resolved, problems = resolve_inputs(layout, manifest, inputs, None, legacy_roots)
+    return problems + check_resolved(layout, resolved, revalidate)
+
+
+def check_resolved(
+    layout: RunLayout, resolved: list[ResolvedInput], revalidate: bool = True
+) -> list[str]:
+    """Existence, integrity and schema of inputs already resolved.
+
+    A manifest input must come from a stage that ended OK or WARNING, and each recorded
+    file (sidecars included) must still hold its recorded bytes. With ``revalidate=False``
+    (the orchestrator) such a file is not schema-checked again: it is byte for byte the
+    output its producer validated before publishing it, and the stage validates it again
+    as it reads it. Files from a legacy root or the command line are always schema-checked.
     """
     problems: list[str] = []
-    for alias, schema, required in inputs:
-        target = manifest.aliases.get(alias) if manifest else None
-        record = manifest.stages.get(target.split("/", 1)[0]) if (manifest and target) else None
-        if record is None:
-            legacy = _legacy_problems(layout, alias, schema, legacy_roots)
-            if legacy is not None:
-                problems += legacy
-            elif required:
-                problems.append(
-                    f"missing_artifact: {alias}/ (no stage of this run produced {schema})"
-                )
-            continue
-        if record.status not in ("OK", "WARNING"):
+    for item in resolved:
+        if item.source != "manifest":
+            problems += _schema_problems(item.schema, item.paths, os.fspath)
+        elif item.producer_status not in ("OK", "WARNING"):
             problems.append(
-                f"missing_artifact: {alias}/ (its producer {record.stage} ended {record.status})"
+                f"missing_artifact: {item.alias}/ "
+                f"(its producer {item.producer} ended {item.producer_status})"
             )
-            continue
-        files = [o for o in record.outputs if o.name == alias and o.schema in (schema, None)]
-        if not files and required:
-            problems.append(f"missing_artifact: {alias}/ ({record.stage} recorded no {schema})")
-        cls = get_type(schema)
-        root = os.fspath(layout.root)
-        sidecars = {
-            os.fspath(p) for p in sidecars_of(schema, (layout.root / entry.path for entry in files))
-        }
-        for entry in files:
-            path = os.path.join(root, entry.path)
-            try:
-                digest = sha256_file(path)
-            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-                problems.append(f"missing_artifact: {entry.path}")
-                continue
-            if digest != entry.sha256:
-                problems.append(
-                    f"invalid_artifact: {entry.path}: sha256 differs from run_manifest.json "
-                    "(modified after it was written)"
-                )
-                continue
-            if path in sidecars or not revalidate:  # validated with its artifact / by its producer
-                continue
-            report = cls.validate_file(path)
-            problems += [
-                f"invalid_artifact: {entry.path}: {f.code} [{f.location}]: {f.message}"
-                for f in report.errors
-            ]
+        elif not item.records:
+            problems.append(
+                f"missing_artifact: {item.alias}/ ({item.producer} recorded no {item.schema})"
+            )
+        elif (failed := summary_problem(layout, item.producer_record)) is not None:
+            problems.append(f"missing_artifact: {item.alias}/ ({failed})")
+        else:
+            damaged = [p for p in map(lambda e: _integrity(layout, e), item.records) if p]
+            problems += damaged
+            if revalidate and not damaged:
+                problems += _schema_problems(item.schema, item.paths, layout.relative)
     return problems
 
 
-def _legacy_problems(
-    layout: RunLayout, alias: str, schema: str, legacy_roots: tuple[Path, ...]
-) -> list[str] | None:
-    """``None`` when no legacy root provides ``alias``; else the schema problems of its files."""
-    if not legacy_roots:
+def summary_problem(layout: RunLayout, record: StageRecord | None) -> str | None:
+    """Why the stage of ``record`` counts as failed although the manifest says it ran
+    (the plan's section 2.1: no readable ``stage_summary.json`` means a failed stage), or
+    ``None`` when its summary is readable and matches the record.
+
+    The summary matches when it names the same stage, status, exit code and finish time.
+    """
+    if record is None:
         return None
+    path = layout.root / record.stage / "stage_summary.json"
+    recovery = f"it counts as failed: rerun it (holopipe run -e {layout.experiment})"
+    where = layout.relative(path)
+    if not path.is_file():
+        return f"{where} is missing: {recovery}"
+    report, summary = StageSummary.read_with_report(path)
+    if summary is None or not report.ok:
+        first = report.errors[0] if report.errors else None
+        why = f"{first.code} [{first.location}]: {first.message}" if first else "unreadable"
+        return f"{where} is unreadable ({why}): {recovery}"
+    seen = (summary.stage, summary.status, summary.exit_code, summary.meta.created_at)
+    recorded = (record.stage, record.status, record.exit_code, record.finished_at)
+    if seen != recorded:
+        return f"{where} does not match run_manifest.json (status {summary.status}): {recovery}"
+    return None
+
+
+def _integrity(layout: RunLayout, entry: FileRecord) -> str | None:
+    """``None`` when the file still holds the recorded bytes, else the gate's line."""
     try:
-        found = resolve_input(alias, schema, layout, None, None, legacy_roots)
-    except UnresolvedInput:
-        return None
+        if same_content(os.path.join(os.fspath(layout.root), entry.path), entry):
+            return None
+    except OSError:
+        return f"missing_artifact: {entry.path}"
+    return (
+        f"invalid_artifact: {entry.path}: sha256 differs from run_manifest.json "
+        "(modified after it was written)"
+    )
+
+
+def _schema_problems(
+    schema: str, paths: tuple[Path, ...], show: Callable[[Path], str]
+) -> list[str]:
     cls = get_type(schema)
-    return [
-        f"invalid_artifact: {path}: {f.code} [{f.location}]: {f.message}"
-        for path in found.paths
-        for f in cls.validate_file(path).errors
-    ]
+    return [invalid_artifact(show(p), f) for p in paths for f in cls.validate_file(p).errors]
+
+
+def same_content(path: str | os.PathLike, entry: FileRecord) -> bool:
+    """Whether ``path`` holds the bytes ``entry`` recorded.
+
+    Decided by content: the sha256 is recomputed whenever the file's stat differs from the
+    recorded one; an unchanged stat is trusted (the cheap path of a no-op rerun). Raises
+    ``OSError`` when the path is missing or not a regular file.
+    """
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise IsADirectoryError(path)
+    if st.st_size != entry.size:
+        return False
+    if _stat_matches(st, entry):
+        return True
+    return sha256_file(path) == entry.sha256
+
+
+def _stat_matches(st: os.stat_result, entry: FileRecord) -> bool:
+    """The recorded stat signature still holds (a record without one never matches)."""
+    return bool(entry.ctime_ns) and (st.st_mtime_ns, st.st_ctime_ns, st.st_ino) == (
+        entry.mtime_ns,
+        entry.ctime_ns,
+        entry.inode,
+    )
 
 
 def writes_outside(watch_root: Path, since_ns: int, allowed: list[Path]) -> tuple[list[str], bool]:

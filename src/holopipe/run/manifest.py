@@ -46,6 +46,8 @@ def file_record(
         schema=schema,
         size=st.st_size,
         mtime_ns=st.st_mtime_ns,
+        ctime_ns=st.st_ctime_ns,
+        inode=st.st_ino,
         resolved_from_legacy=resolved_from_legacy,
     )
 

@@ -1,9 +1,26 @@
 """Running one stage under the Definition of Done (the plan's section 9).
 
-:func:`execute_stage` builds the stage in ``.<NN>_<slug>.partial/`` with its output
-captured at the file-descriptor level, then swaps it into ``<NN>_<slug>/``, points the
-aliases at it and records it in the manifest. Every run, whatever its outcome, leaves
-``stage_summary.json``, ``cmd.txt``, ``meta_env.json`` and ``logs/{stdout,stderr}.log``.
+A :class:`StageExecution` is one execution of one stage, one method per phase:
+
+1. :meth:`~StageExecution.resolve`: params, inputs resolved (CLI, manifest, legacy) and
+   fingerprinted, once (the orchestrator hands the result to its gate and to the forked
+   stage process);
+2. :meth:`~StageExecution.load_inputs`: every input file read and validated. A stage whose
+   inputs are missing or invalid stops here with exit 2 and touches nothing: no stage
+   folder, no alias, no manifest change;
+3. :meth:`~StageExecution.run_stage`: the stage's ``run`` in ``.<NN>_<slug>.partial/``
+   with its output captured at the file-descriptor level;
+4. :meth:`~StageExecution.check_outputs`: outputs re-read and validated, declared outputs
+   produced, the discipline rules (no undeclared file, no write outside the run);
+5. :meth:`~StageExecution.summarise`: ``stage_summary.json``;
+6. :meth:`~StageExecution.publish`: OK or WARNING replaces ``<NN>_<slug>/``, its aliases
+   and its manifest record; INCOMPLETE or ERROR is kept aside in ``<NN>_<slug>.failed/``
+   and the previous successful outputs, aliases and record stay exactly as they were
+   (:mod:`holopipe.run.publish`).
+
+Every run that gets past phase 2 leaves ``stage_summary.json``, ``cmd.txt``,
+``meta_env.json`` and ``logs/{stdout,stderr}.log`` (in the stage folder or the ``.failed``
+one).
 """
 
 from __future__ import annotations
@@ -17,6 +34,8 @@ import shutil
 import sys
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -38,14 +57,37 @@ from holopipe.run.capture import Progress, capture_output
 from holopipe.run.config import structure_section
 from holopipe.run.context import RunContext, StageContext
 from holopipe.run.gates import undeclared_files, writes_outside
-from holopipe.run.layout import RunLayout, make_alias
+from holopipe.run.layout import RunLayout
 from holopipe.run.manifest import file_record
 from holopipe.run.provenance import code_version, environment_info, utc_now
-from holopipe.run.resolution import ResolvedInput, UnresolvedInput, resolve_input, sidecars_of
+from holopipe.run.publish import (
+    failed_attempt_dir,
+    forget_failed_attempt,
+    keep_failed_attempt,
+    partial_dir,
+    publish_aliases,
+    swap_into_place,
+)
+from holopipe.run.resolution import (
+    ResolvedInput,
+    check_input_aliases,
+    resolve_inputs,
+    sidecars_of,
+)
 from holopipe.stages.base import LoadedInput, Stage, StageInputs
 from holopipe.stages.input_gate import read_input
 
-__all__ = ["execute_stage", "resolve_stage_inputs", "stage_fingerprint", "stage_params"]
+__all__ = [
+    "StageExecution",
+    "execute_stage",
+    "input_hashes",
+    "resolve_stage_inputs",
+    "stage_fingerprint",
+    "stage_params",
+]
+
+#: The statuses whose outputs are published (aliases, manifest); the others are kept aside.
+PUBLISHED = ("OK", "WARNING")
 
 
 def stage_params(stage: type[Stage], config: dict[str, Any]) -> Any:
@@ -58,111 +100,45 @@ def resolve_stage_inputs(
     run: RunContext, stage: type[Stage], cli_inputs: dict[str, Path]
 ) -> tuple[list[ResolvedInput], list[str]]:
     """Resolve every declared input; returns the resolved ones and ``missing_artifact`` lines."""
-    manifest = run.manifest.load()
-    resolved, problems = [], []
-    for spec in stage.INPUTS:
-        try:
-            resolved.append(
-                resolve_input(
-                    spec.alias,
-                    spec.schema,
-                    run.layout,
-                    manifest,
-                    cli_inputs.get(spec.alias),
-                    run.legacy_roots,
-                )
-            )
-        except UnresolvedInput as exc:
-            if spec.required:
-                problems.append(str(exc))
-    return resolved, problems
+    needs = [(s.alias, s.schema, s.required) for s in stage.INPUTS]
+    return resolve_inputs(run.layout, run.manifest.load(), needs, cli_inputs, run.legacy_roots)
 
 
-def _input_hashes(run: RunContext, resolved: list[ResolvedInput]) -> list[tuple[str, str, str]]:
-    """(alias, path, sha256) of every input; manifest inputs reuse the producer's hashes."""
-    manifest = run.manifest.load()
-    known: dict[str, str] = {}
-    if manifest is not None:
-        for record in manifest.stages.values():
-            known.update({o.path: o.sha256 for o in record.outputs})
+def input_hashes(layout: RunLayout, resolved: list[ResolvedInput]) -> list[tuple[str, str, str]]:
+    """(alias, path, sha256) of every input file: manifest inputs carry their producer's
+    recorded sha256 (the gate checks the files still hold it), the others are hashed."""
     rows = []
     for item in resolved:
+        known = {layout.root / e.path: e.sha256 for e in item.records}
         for path in item.paths:
-            rel = run.layout.relative(path) if item.source == "manifest" else str(path)
-            sha = known.get(rel) if item.source == "manifest" else None
-            rows.append((item.alias, rel, sha or sha256_file(path)))
+            if item.source == "manifest":
+                rows.append((item.alias, layout.relative(path), known[path]))
+            else:
+                rows.append((item.alias, str(path), sha256_file(path)))
     return rows
 
 
 def stage_fingerprint(
-    stage: type[Stage], params: Any, seed: int, input_hashes: list[tuple[str, str, str]]
+    stage: type[Stage], params: Any, seed: int, hashes: list[tuple[str, str, str]]
 ) -> tuple[str, dict[str, str]]:
     """sha256 over the stage code version, its resolved params and seed, and its input hashes."""
 
     def digest(obj: Any) -> str:
         return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()
 
+    code = [f"{stage.__module__}:{stage.__qualname__}", stage.VERSION]
     parts = {
-        "code": digest(
-            [
-                f"{stage.__module__}:{stage.__qualname__}",
-                stage.VERSION,
-                code_version().holopipe_version,
-            ]
-        ),
+        "code": digest([*code, code_version().holopipe_version]),
         "params": digest({"params": converter.unstructure(params), "seed": seed}),
-        "inputs": digest(sorted(input_hashes)),
+        "inputs": digest(sorted(hashes)),
     }
     return digest(parts), parts
 
 
-def _load_inputs(
-    stage: type[Stage], resolved: list[ResolvedInput]
-) -> tuple[dict[str, list[LoadedInput]], list[str], Counts]:
-    """Every input through the stage's input gate (declared types and schema versions)."""
-    specs = {spec.alias: spec for spec in stage.INPUTS}
-    loaded: dict[str, list[LoadedInput]] = {}
-    problems: list[str] = []
-    counts = Counts()
-    for item in resolved:
-        loaded[item.alias] = []
-        for path in item.paths:
-            counts.inputs_total += 1
-            obj, lines = read_input(specs[item.alias], path)
-            if obj is None:
-                counts.inputs_failed += 1
-                problems += lines
-                continue
-            counts.inputs_ok += 1
-            loaded[item.alias].append(LoadedInput(path, obj))
-    return loaded, problems, counts
-
-
-def _rerun_command(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Path]) -> str:
-    args = [
-        sys.executable,
-        "-m",
-        "holopipe",
-        "stage",
-        stage.ID,
-        "--experiment",
-        run.layout.experiment,
-        "--runs-dir",
-        str(run.layout.runs_dir.absolute()),
-        "--jobs",
-        str(run.jobs),
-    ]
-    for alias, path in sorted(cli_inputs.items()):
-        args += ["--input", f"{alias}={Path(path).absolute()}"]
-    return f"cd {shlex.quote(os.getcwd())} && {shlex.join(args)}\n"
-
-
-def _status(
-    ctx: StageContext, crashed: bool, input_problems: list[str], output_problems: list[str]
-) -> str:
+def _status(ctx: StageContext, crashed: bool, output_problems: list[str]) -> str:
     if crashed or output_problems:
         return "ERROR"
-    if input_problems or ctx.incomplete_reason:
+    if ctx.incomplete_reason:
         return "INCOMPLETE"
     statuses = [status for status, _ in ctx.systems.values()]
     if statuses and all(status == "ERROR" for status in statuses):
@@ -172,158 +148,274 @@ def _status(
     return "OK"
 
 
-def _swap_into_place(work: Path, final: Path) -> None:
-    """Replace ``final`` by ``work`` (the old dir is renamed away first, then removed)."""
-    old = final.with_name(f".{final.name}.old")
-    if old.exists():
-        shutil.rmtree(old)
-    if final.exists():
-        os.replace(final, old)
-    os.replace(work, final)
-    if old.exists():
-        shutil.rmtree(old)
+@contextmanager
+def _stage_logging() -> Iterator[None]:
+    """holopipe's log records to stderr (captured into the stage's ``logs/stderr.log``)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root_logger = logging.getLogger("holopipe")
+    root_logger.addHandler(handler)
+    root_logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        root_logger.removeHandler(handler)
+
+
+@attrs.define
+class StageExecution:
+    """One execution of one stage (see the module docstring for its phases).
+
+    Examples
+    --------
+    >>> from holopipe.run.layout import RunLayout
+    >>> from holopipe.testing import Chain01
+    >>> run = RunContext(RunLayout.create("runs", "x"), {"seed": 1})
+    >>> StageExecution(run, Chain01).work.as_posix()
+    'runs/x/.01_chain_source.partial'
+    """
+
+    run: RunContext
+    stage: type[Stage]
+    cli_inputs: dict[str, Path] = attrs.field(factory=dict, converter=dict)
+    params: Any = None
+    resolved: list[ResolvedInput] = attrs.field(factory=list)
+    problems: list[str] = attrs.field(factory=list)
+    hashes: list[tuple[str, str, str]] = attrs.field(factory=list)
+    fingerprint: str = ""
+    fingerprint_parts: dict[str, str] = attrs.field(factory=dict)
+    loaded: dict[str, list[LoadedInput]] = attrs.field(factory=dict)
+    counts: Counts = attrs.field(factory=Counts)
+    timings: dict[str, float] = attrs.field(factory=dict)
+    is_resolved: bool = False
+
+    @property
+    def key(self) -> str:
+        return self.stage.key()
+
+    @property
+    def final(self) -> Path:
+        return self.run.layout.stage_dir(self.stage.ID, self.stage.SLUG)
+
+    @property
+    def work(self) -> Path:
+        return partial_dir(self.run.layout, self.key)
+
+    @property
+    def failed(self) -> Path:
+        return failed_attempt_dir(self.run.layout, self.key)
+
+    def resolve(self) -> list[str]:
+        """Phase 1: params, inputs resolved and fingerprinted; the ``missing_artifact`` lines.
+
+        Raises :class:`~holopipe.run.resolution.InputError` for an ``--input`` alias the
+        stage does not declare.
+        """
+        if self.is_resolved:
+            return self.problems
+        declared = [s.alias for s in self.stage.INPUTS]
+        check_input_aliases(self.cli_inputs, declared, f"stage {self.key}")
+        self.params = stage_params(self.stage, self.run.config)
+        self.resolved, self.problems = resolve_stage_inputs(self.run, self.stage, self.cli_inputs)
+        if not self.problems:
+            self.hashes = input_hashes(self.run.layout, self.resolved)
+            self.fingerprint, self.fingerprint_parts = stage_fingerprint(
+                self.stage, self.params, self.run.seed, self.hashes
+            )
+        self.is_resolved = True
+        return self.problems
+
+    def load_inputs(self) -> list[str]:
+        """Phase 2: read and validate every input file through the stage's input gate
+        (:func:`holopipe.stages.input_gate.read_input`); the ``invalid_artifact`` lines."""
+        t0 = time.perf_counter()
+        problems: list[str] = []
+        specs = {spec.alias: spec for spec in self.stage.INPUTS}
+        for item in self.resolved:
+            self.loaded[item.alias] = []
+            for path in item.paths:
+                self.counts.inputs_total += 1
+                obj, lines = read_input(specs[item.alias], path)  # declared types and versions
+                if obj is None:
+                    self.counts.inputs_failed += 1
+                    problems += lines
+                    continue
+                self.counts.inputs_ok += 1
+                self.loaded[item.alias].append(LoadedInput(path, obj))
+        self.timings["inputs_s"] = time.perf_counter() - t0
+        return problems
+
+    def run_stage(self, ctx: StageContext) -> bool:
+        """Phase 3: the stage's own work; ``False`` when it raised (traceback to the log)."""
+        t1 = time.perf_counter()
+        try:
+            self.stage().run(ctx, StageInputs(self.loaded))
+        except (Exception, SystemExit):  # noqa: BLE001 - any crash (sys.exit too) is ERROR
+            traceback.print_exc()
+            return False
+        finally:
+            self.timings["run_s"] = time.perf_counter() - t1
+        return True
+
+    def check_outputs(self, ctx: StageContext, ran: bool, start_ns: int) -> list[str]:
+        """Phase 4: the problems that make the stage ERROR; discipline findings are warnings
+        unless the run is strict."""
+        t2 = time.perf_counter()
+        problems = _output_problems(ctx, self.work)
+        if ran and not ctx.incomplete_reason:  # INCOMPLETE: no outputs expected
+            problems += _missing_outputs(self.stage, ctx)
+        self.timings["outputs_s"] = time.perf_counter() - t2
+        discipline = _discipline_findings(self.run, self.work, ctx, start_ns)
+        if self.run.strict:
+            problems += discipline
+        else:
+            for message in discipline:
+                ctx.warn(message)
+        for line in problems:
+            ctx.error(line)
+        return problems
+
+    def summarise(self, ctx: StageContext, status: str, finished_at: str) -> StageSummary:
+        """Phase 5: ``stage_summary.json`` (written into the work folder)."""
+        version = code_version()
+        destination = self.final if status in PUBLISHED else self.failed
+        summary = StageSummary(
+            stage=self.key,
+            experiment=self.run.layout.experiment,
+            status=status,
+            exit_code=EXIT_CODES[status],
+            meta=SummaryMeta(
+                version.git_sha,
+                finished_at,
+                version.holopipe_version,
+                version.git_dirty,
+                self.run.seed,
+            ),
+            counts=attrs.evolve(self.counts, outputs_rows=ctx.rows),
+            errors=ctx.errors,
+            warnings=ctx.warnings,
+            notes=ctx.notes,
+            artifacts=_artifact_index(self.run.layout, destination, self.work, ctx),
+            systems=[SystemStatus(sid, s, e) for sid, (s, e) in sorted(ctx.systems.items())],
+            timings={k: round(v, 6) for k, v in self.timings.items()},
+            metrics=ctx.metrics,
+            checks=ctx.checks,
+        )
+        summary.write(self.work / "stage_summary.json")
+        return summary
+
+    def publish(self, ctx: StageContext, summary: StageSummary, started_at: str) -> None:
+        """Phase 6: publish a successful run, or keep a failed one aside."""
+        if summary.status not in PUBLISHED:
+            keep_failed_attempt(self.work, self.failed)
+            kept = "; the previous outputs and aliases are unchanged" if self.final.exists() else ""
+            print(
+                f"{self.key}: {summary.status}; this attempt is kept in "
+                f"{self.failed} (stage_summary.json, logs/){kept}",
+                file=sys.stderr,
+            )
+            return
+        swap_into_place(self.work, self.final)
+        forget_failed_attempt(self.failed)
+        layout, final = self.run.layout, self.final
+        outputs = [
+            file_record(layout, alias, final / p.relative_to(self.work), schema)
+            for alias, p, schema in ctx.outputs
+        ]
+        aliases = publish_aliases(layout, self.key, final, [o.alias for o in self.stage.OUTPUTS])
+        record = self._record(summary, started_at, outputs)
+        self.run.manifest.update(attrs.evolve(record, lost_systems=len(ctx.lost)), aliases)
+
+    def _record(
+        self, summary: StageSummary, started_at: str, outputs: list[FileRecord]
+    ) -> StageRecord:
+        version = code_version()
+        return StageRecord(
+            stage=self.key,
+            status=summary.status,
+            exit_code=summary.exit_code,
+            command=list(sys.argv),
+            git_sha=version.git_sha,
+            started_at=started_at,
+            finished_at=summary.meta.created_at,
+            fingerprint=self.fingerprint,
+            fingerprint_parts=self.fingerprint_parts,
+            git_dirty=version.git_dirty,
+            environment_sha256=environment_info()["packages_sha256"],
+            duration_s=summary.timings["total_s"],
+            inputs=_input_records(self.run.layout, self.resolved, self.hashes),
+            outputs=outputs,
+        )
+
+    def execute(self) -> int:
+        """All phases; the exit code (0 OK, 1 WARNING, 2 INCOMPLETE, 3 ERROR).
+
+        Missing or invalid inputs: the ``missing_artifact:`` / ``invalid_artifact:`` lines
+        go to stderr and the exit code is 2, with nothing written.
+        """
+        t0 = time.perf_counter()
+        problems = self.resolve() or self.load_inputs()
+        if problems:
+            for line in problems:
+                print(line, file=sys.stderr)
+            print(f"{self.key}: refused (invalid inputs); nothing was written", file=sys.stderr)
+            return EXIT_CODES["INCOMPLETE"]
+        started_at = utc_now()
+        self._prepare_work()
+        with deferred_fsync():  # nothing in .partial is visible yet: one sync before the swap
+            ctx, status = self._run_captured()
+            self.timings["total_s"] = time.perf_counter() - t0
+            summary = self.summarise(ctx, status, utc_now())
+        self.publish(ctx, summary, started_at)
+        return summary.exit_code
+
+    def _prepare_work(self) -> None:
+        work = self.work
+        if work.exists():
+            shutil.rmtree(work)
+        (work / "logs").mkdir(parents=True)
+        atomic_write_bytes(work / "cmd.txt", _rerun_command(self.run, self.stage, self.cli_inputs))
+        atomic_write_bytes(work / "meta_env.json", dumps_json(environment_info()).encode())
+
+    def _run_captured(self) -> tuple[StageContext, str]:
+        """Phases 3 and 4 with the output captured; the context and the status."""
+        work = self.work
+        with capture_output(work / "logs" / "stdout.log", work / "logs" / "stderr.log") as fd:
+            with _stage_logging():
+                ctx = StageContext(
+                    self.run, self.stage.ID, self.key, work, self.params, Progress(self.key, fd)
+                )
+                for item in self.resolved:
+                    item.log_origin()
+                start_ns = time.time_ns()
+                ran = self.run_stage(ctx)
+                try:
+                    problems = self.check_outputs(ctx, ran, start_ns)
+                except Exception:  # noqa: BLE001 - a failing check is ERROR, never a lost summary
+                    traceback.print_exc()
+                    ran, problems = False, []
+        if not ran:
+            ctx.errors.append("uncaught exception: traceback in logs/stderr.log")
+        return ctx, _status(ctx, not ran, problems)
 
 
 def execute_stage(
     run: RunContext, stage: type[Stage], cli_inputs: dict[str, Path] | None = None
 ) -> int:
-    """Run ``stage`` in ``run`` and return its exit code (0 OK, 1 WARNING, 2 INCOMPLETE, 3 ERROR).
-
-    ``missing_artifact:`` / ``invalid_artifact:`` lines go to stderr as well as to the log.
-    """
-    cli_inputs = dict(cli_inputs or {})
-    layout = run.layout
-    key = stage.key()
-    final = layout.stage_dir(stage.ID, stage.SLUG)
-    work = final.with_name(f".{key}.partial")
-    if work.exists():
-        shutil.rmtree(work)
-    (work / "logs").mkdir(parents=True)
-    started_at, t0, start_ns = utc_now(), time.perf_counter(), time.time_ns()
-    version = code_version()
-    atomic_write_bytes(work / "cmd.txt", _rerun_command(run, stage, cli_inputs).encode())
-    atomic_write_bytes(work / "meta_env.json", dumps_json(environment_info()).encode())
-
-    ctx: StageContext | None = None
-    input_problems: list[str] = []
-    output_problems: list[str] = []
-    crashed = False
-    counts = Counts()
-    resolved: list[ResolvedInput] = []
-    fingerprint, parts = "", {}
-    input_hashes: list[tuple[str, str, str]] = []
-    timings: dict[str, float] = {}
-    # Nothing in the .partial folder is visible yet: one sync before the swap, not 2 per file.
-    with deferred_fsync():
-        with capture_output(
-            work / "logs" / "stdout.log", work / "logs" / "stderr.log"
-        ) as terminal_fd:
-            handler = logging.StreamHandler(sys.stderr)
-            handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-            root_logger = logging.getLogger("holopipe")
-            root_logger.addHandler(handler)
-            root_logger.setLevel(logging.INFO)
-            try:
-                params = stage_params(stage, run.config)
-                ctx = StageContext(run, stage.ID, key, work, params, Progress(key, terminal_fd))
-                resolved, input_problems = resolve_stage_inputs(run, stage, cli_inputs)
-                if not input_problems:
-                    input_hashes = _input_hashes(run, resolved)
-                    fingerprint, parts = stage_fingerprint(stage, params, run.seed, input_hashes)
-                    loaded, input_problems, counts = _load_inputs(stage, resolved)
-                    timings["inputs_s"] = time.perf_counter() - t0
-                    if not input_problems:
-                        t1 = time.perf_counter()
-                        stage().run(ctx, StageInputs(loaded))
-                        timings["run_s"] = time.perf_counter() - t1
-                for line in input_problems:
-                    print(line, file=sys.stderr)  # into logs/stderr.log
-            except (Exception, SystemExit):  # noqa: BLE001 - any crash (sys.exit too) is ERROR, traceback in the log
-                crashed = True
-                traceback.print_exc()
-            if ctx is None:  # the params themselves were invalid
-                ctx = StageContext(run, stage.ID, key, work, None)
-                ctx.errors.append("invalid stage parameters (see logs/stderr.log)")
-            try:
-                t2 = time.perf_counter()
-                output_problems = _output_problems(stage, ctx, work)
-                if not (
-                    crashed or input_problems or ctx.incomplete_reason
-                ):  # INCOMPLETE: no outputs expected
-                    output_problems += _missing_outputs(stage, ctx)
-                timings["outputs_s"] = time.perf_counter() - t2
-                discipline = _discipline_findings(run, work, ctx, start_ns)
-                if run.strict:  # strict mode fails the stage on them (ERROR), not just reports
-                    output_problems += discipline
-                else:
-                    for message in discipline:
-                        ctx.warn(message)
-                for line in output_problems:
-                    ctx.error(line)
-                for line in input_problems:
-                    ctx.errors.append(line)
-            except Exception:  # noqa: BLE001 - a failing check is the stage's ERROR, never a lost summary
-                crashed = True
-                traceback.print_exc()
-            finally:
-                root_logger.removeHandler(handler)
-
-        for line in input_problems:  # the gate's words, for the caller's terminal too
-            print(line, file=sys.stderr)
-        status = _status(ctx, crashed, input_problems, output_problems)
-        if crashed:
-            ctx.errors.append("uncaught exception: traceback in logs/stderr.log")
-        timings["total_s"] = time.perf_counter() - t0
-        finished_at = utc_now()
-        summary = StageSummary(
-            stage=key,
-            experiment=layout.experiment,
-            status=status,
-            exit_code=EXIT_CODES[status],
-            meta=SummaryMeta(
-                version.git_sha, finished_at, version.holopipe_version, version.git_dirty, run.seed
-            ),
-            counts=attrs.evolve(counts, outputs_rows=ctx.rows),
-            errors=ctx.errors,
-            warnings=ctx.warnings,
-            notes=ctx.notes,
-            artifacts=_artifact_index(layout, final, work, ctx),
-            systems=[SystemStatus(sid, s, e) for sid, (s, e) in sorted(ctx.systems.items())],
-            timings={k: round(v, 6) for k, v in timings.items()},
-            metrics=ctx.metrics,
-            checks=ctx.checks,
-        )
-        summary.write(work / "stage_summary.json")
-    _swap_into_place(work, final)
-
-    outputs = [
-        file_record(layout, alias, final / p.relative_to(work), schema)
-        for alias, p, schema in ctx.outputs
-    ]
-    inputs = _input_records(layout, resolved, input_hashes)
-    aliases = _publish_aliases(layout, stage, final) if status in ("OK", "WARNING") else {}
-    record = StageRecord(
-        stage=key,
-        status=status,
-        exit_code=EXIT_CODES[status],
-        command=list(sys.argv),
-        git_sha=version.git_sha,
-        started_at=started_at,
-        finished_at=finished_at,
-        fingerprint=fingerprint,
-        fingerprint_parts=parts,
-        git_dirty=version.git_dirty,
-        environment_sha256=environment_info()["packages_sha256"],
-        duration_s=round(timings["total_s"], 6),
-        inputs=inputs,
-        outputs=outputs,
-        lost_systems=len(ctx.lost),
-    )
-    run.manifest.update(record, aliases)
-    return EXIT_CODES[status]
+    """Run ``stage`` in ``run`` and return its exit code (see :meth:`StageExecution.execute`)."""
+    return StageExecution(run, stage, cli_inputs or {}).execute()
 
 
-def _output_problems(stage: type[Stage], ctx: StageContext, work: Path) -> list[str]:
+def _rerun_command(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Path]) -> bytes:
+    args = [sys.executable, "-m", "holopipe", "stage", stage.ID]
+    args += ["--experiment", run.layout.experiment]
+    args += ["--runs-dir", str(run.layout.runs_dir.absolute()), "--jobs", str(run.jobs)]
+    for alias, path in sorted(cli_inputs.items()):
+        args += ["--input", f"{alias}={Path(path).absolute()}"]
+    return f"cd {shlex.quote(os.getcwd())} && {shlex.join(args)}\n".encode()
+
+
+def _output_problems(ctx: StageContext, work: Path) -> list[str]:
     """Every written output re-read from disk and validated (sidecars with their artifact)."""
     by_schema: dict[str, list[Path]] = {}
     for _, path, schema in ctx.outputs:
@@ -337,9 +429,9 @@ def _output_problems(stage: type[Stage], ctx: StageContext, work: Path) -> list[
             continue
         report = get_type(schema).validate_file(path)
         where = f"{work.name}/{path.relative_to(work)}"
-        problems += [
-            f"invalid output {where}: {line}" for line in report.lines() if ": error " in line
-        ]
+        for finding, line in zip(report.findings, report.lines(), strict=True):
+            if finding.severity == "error":
+                problems.append(f"invalid output {where}: {line}")
     return problems
 
 
@@ -367,11 +459,11 @@ def _discipline_findings(
 
 
 def _input_records(
-    layout: RunLayout, resolved: list[ResolvedInput], input_hashes: list[tuple[str, str, str]]
+    layout: RunLayout, resolved: list[ResolvedInput], hashes: list[tuple[str, str, str]]
 ) -> list[FileRecord]:
     """Manifest entries of the inputs: run-relative for manifest inputs, absolute otherwise,
     with the sha256 already known (the producer's, or hashed for the fingerprint)."""
-    known_sha = {rel: sha for _, rel, sha in input_hashes}
+    known_sha = {rel: sha for _, rel, sha in hashes}
     records = []
     for item in resolved:
         for path in item.paths:
@@ -389,24 +481,14 @@ def _input_records(
     return records
 
 
-def _publish_aliases(layout: RunLayout, stage: type[Stage], final: Path) -> dict[str, str]:
-    """Point each declared output alias at the stage's folder for it."""
-    aliases = {}
-    for spec in stage.OUTPUTS:
-        if (final / spec.alias).is_dir():
-            make_alias(layout.root, spec.alias, final / spec.alias)
-            aliases[spec.alias] = f"{stage.key()}/{spec.alias}"
-    return aliases
-
-
 def _artifact_index(
-    layout: RunLayout, final: Path, work: Path, ctx: StageContext
+    layout: RunLayout, destination: Path, work: Path, ctx: StageContext
 ) -> dict[str, str]:
     """alias -> its file (one file) or its folder (several), relative to the run root."""
     by_alias: dict[str, list[Path]] = {}
     for alias, path, _ in ctx.outputs:
-        by_alias.setdefault(alias, []).append(final / path.relative_to(work))
+        by_alias.setdefault(alias, []).append(destination / path.relative_to(work))
     return {
-        alias: layout.relative(paths[0] if len(paths) == 1 else final / alias)
+        alias: layout.relative(paths[0] if len(paths) == 1 else destination / alias)
         for alias, paths in sorted(by_alias.items())
     }

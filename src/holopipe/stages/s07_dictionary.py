@@ -30,7 +30,6 @@ Examples
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 
 import attrs
@@ -58,15 +57,11 @@ from holopipe.science.dictionary_fit import (
     fit_dictionary,
 )
 from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
+from holopipe.stages.validators import positive_finite
 
 __all__ = ["DictionaryParams", "EmergentLambdaSLDictionary", "dictionary_from_rows"]
 
 OUTPUT_FILE = "dictionary.json"
-
-
-def _positive(instance: object, attribute: attrs.Attribute, value: float) -> None:
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{attribute.name}: must be positive and finite, got {value!r}")
 
 
 @attrs.define
@@ -80,7 +75,7 @@ class DictionaryParams:
     )
     m2_resolution: float = attrs.field(
         default=DEFAULT_M2_RESOLUTION,
-        validator=_positive,
+        validator=positive_finite,
         metadata={
             "doc": "m^2 differences below this are numerical error: noise floor of AIC/BIC "
             "and tie margin of cross-validation (stage 06 Delta is good to ~1e-5)"
@@ -88,7 +83,7 @@ class DictionaryParams:
     )
     ads_tolerance: float = attrs.field(
         default=1e-4,
-        validator=_positive,
+        validator=positive_finite,
         metadata={"doc": "largest |coefficient - (1, -d, 0)| reported as the AdS relation"},
     )
 

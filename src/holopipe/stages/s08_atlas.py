@@ -33,7 +33,6 @@ Examples
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 
 import attrs
@@ -58,6 +57,7 @@ from holopipe.science.atlas import (
 )
 from holopipe.science.dictionary_fit import branch_policy, infer_mass
 from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
+from holopipe.stages.validators import positive_finite
 
 __all__ = ["AtlasParams", "BuildHolographicDictionary", "atlas_system"]
 
@@ -66,28 +66,23 @@ OUTPUT_FILE = "atlas.json"
 SAME_WARP = 1e-9
 
 
-def _positive(instance: object, attribute: attrs.Attribute, value: float) -> None:
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{attribute.name}: must be positive and finite, got {value!r}")
-
-
 @attrs.define
 class AtlasParams:
     """Config section ``stages.08``."""
 
     tolerance: float = attrs.field(
         default=APPLICABILITY_TOLERANCE,
-        validator=_positive,
+        validator=positive_finite,
         metadata={"doc": "m2 = Delta(Delta - d) applies only where |alpha_UV - 1| < this"},
     )
     uv_decades: float = attrs.field(
         default=1.0,
-        validator=_positive,
+        validator=positive_finite,
         metadata={"doc": "width of the UV window of the alpha_UV fit, in decades of z"},
     )
     closed_form_tolerance: float = attrs.field(
         default=1e-3,
-        validator=_positive,
+        validator=positive_finite,
         metadata={"doc": "largest |alpha_UV - closed form of the family| before a warning"},
     )
 

@@ -1,0 +1,100 @@
+"""``holopipe golden update`` and ``holopipe golden check``: golden runs and their references."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from holopipe.cli.run_commands import Jobs, RunsDir
+
+golden_app = typer.Typer(
+    help="Golden runs: small committed experiments compared with a reference by hash and "
+    "metrics (configs/golden/NAME.json, tests/golden/NAME.json).",
+    no_args_is_help=True,
+)
+
+Name = Annotated[str, typer.Argument(help="Golden run name, e.g. ads_control.")]
+ConfigsDir = Annotated[Path, typer.Option("--configs-dir", help="Folder of the golden configs.")]
+ReferencesDir = Annotated[
+    Path, typer.Option("--references-dir", help="Folder of the golden references.")
+]
+
+
+def _progress(line: str) -> None:
+    """The run's stage lines go to stderr, so that stdout holds the differences only."""
+    typer.echo(line, err=True)
+
+
+def _guarded(fn):
+    from holopipe.run.golden import GoldenError
+    from holopipe.run.locking import LockHeldError
+
+    try:
+        return fn()
+    except (GoldenError, LockHeldError) as exc:
+        typer.echo(f"holopipe: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@golden_app.command("check")
+def check(
+    name: Name,
+    runs_dir: RunsDir = None,
+    configs_dir: ConfigsDir = Path("configs/golden"),
+    references_dir: ReferencesDir = Path("tests/golden"),
+    jobs: Jobs = 1,
+) -> None:
+    """Run golden experiment NAME (in --runs-dir, else a temporary folder) and print every
+    difference from its reference: artifact or metric, expected, got, tolerance.
+
+    Exits 0 when nothing differs, 1 when only warnings (a hash changed or a metric appeared,
+    every metric inside its tolerance), 2 when a metric is outside its tolerance or missing,
+    an artifact is missing or added, or the reference cannot be read.
+    """
+    from holopipe.golden import check_golden
+
+    result = _guarded(
+        lambda: check_golden(
+            name,
+            runs_dir,
+            configs_dir=configs_dir,
+            references_dir=references_dir,
+            jobs=jobs,
+            echo=_progress,
+        )
+    )
+    for difference in result.differences:
+        typer.echo(difference.line())
+    typer.echo(result.verdict())
+    raise typer.Exit(result.exit_code)
+
+
+@golden_app.command("update")
+def update(
+    name: Name,
+    runs_dir: RunsDir = None,
+    configs_dir: ConfigsDir = Path("configs/golden"),
+    references_dir: ReferencesDir = Path("tests/golden"),
+    jobs: Jobs = 1,
+) -> None:
+    """Run golden experiment NAME and write its reference (tolerance rules are kept).
+
+    Exits 0 when the reference was written; 2 when the run did not end OK or WARNING (the
+    reference is still written, so that the failing run can be inspected, and says so).
+    """
+    from holopipe.golden import update_golden
+
+    path, code = _guarded(
+        lambda: update_golden(
+            name,
+            runs_dir,
+            configs_dir=configs_dir,
+            references_dir=references_dir,
+            jobs=jobs,
+            echo=_progress,
+        )
+    )
+    typer.echo(f"golden {name}: reference written to {path} (the run exited {code})")
+    raise typer.Exit(0 if code <= 1 else 2)

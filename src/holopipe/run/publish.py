@@ -1,0 +1,91 @@
+"""Publishing a stage run: what becomes visible, and what a failed attempt leaves.
+
+A stage is built in ``.<NN>_<slug>.partial/``. Only a run that ended OK or WARNING is
+*published*: the folder replaces ``<NN>_<slug>/`` (:func:`swap_into_place`), its aliases
+are pointed at it (:func:`publish_aliases`) and the manifest records it. A run that ended
+INCOMPLETE or ERROR is *kept aside* in ``<NN>_<slug>.failed/`` (:func:`keep_failed_attempt`:
+its summary, logs, ``cmd.txt`` and whatever it wrote), and the previous successful outputs,
+their aliases and their manifest record stay exactly as they were. A later successful run
+removes the ``.failed`` folder.
+
+Examples
+--------
+>>> from holopipe.run.layout import RunLayout
+>>> failed_attempt_dir(RunLayout.create("runs", "toy"), "03_discover_bulk_equations").as_posix()
+'runs/toy/03_discover_bulk_equations.failed'
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+from holopipe.run.layout import RunLayout, make_alias
+
+__all__ = [
+    "FAILED_SUFFIX",
+    "failed_attempt_dir",
+    "forget_failed_attempt",
+    "keep_failed_attempt",
+    "last_attempt_dir",
+    "partial_dir",
+    "publish_aliases",
+    "swap_into_place",
+]
+
+#: Suffix of the folder holding a stage's last failed attempt.
+FAILED_SUFFIX = ".failed"
+
+
+def partial_dir(layout: RunLayout, key: str) -> Path:
+    """Where a stage run is built before it is published or kept aside."""
+    return layout.root / f".{key}.partial"
+
+
+def failed_attempt_dir(layout: RunLayout, key: str) -> Path:
+    """Where the last failed attempt of stage ``key`` is kept."""
+    return layout.root / f"{key}{FAILED_SUFFIX}"
+
+
+def last_attempt_dir(layout: RunLayout, key: str) -> Path:
+    """The folder of the stage's last attempt: its ``.failed`` folder when the last attempt
+    failed (a successful run removes it), else the published stage folder."""
+    failed = failed_attempt_dir(layout, key)
+    return failed if failed.is_dir() else layout.root / key
+
+
+def swap_into_place(work: Path, final: Path) -> None:
+    """Replace ``final`` by ``work`` (the old dir is renamed away first, then removed)."""
+    old = final.with_name(f".{final.name}.old")
+    if old.exists():
+        shutil.rmtree(old)
+    if final.exists():
+        os.replace(final, old)
+    os.replace(work, final)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def keep_failed_attempt(work: Path, failed: Path) -> None:
+    """Move a failed run's folder to ``failed`` (replacing an older failed attempt)."""
+    swap_into_place(work, failed)
+
+
+def forget_failed_attempt(failed: Path) -> None:
+    """A successful run supersedes the last failed attempt."""
+    if failed.exists():
+        shutil.rmtree(failed)
+
+
+def publish_aliases(
+    layout: RunLayout, key: str, final: Path, aliases: Iterable[str]
+) -> dict[str, str]:
+    """Point each of ``aliases`` that the stage wrote at its folder; alias -> manifest target."""
+    published = {}
+    for alias in aliases:
+        if (final / alias).is_dir():
+            make_alias(layout.root, alias, final / alias)
+            published[alias] = f"{key}/{alias}"
+    return published
