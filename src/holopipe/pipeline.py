@@ -355,7 +355,13 @@ def _reasons(path: Path, most: int = 3) -> list[str]:
 
 #: What a command writes into an experiment folder before any stage has run.
 _BOOKKEEPING_ONLY = frozenset(
-    {"config.resolved.json", ".lock", "pipeline_summary.json", "run_manifest.json.lock"}
+    {
+        "config.resolved.json",
+        ".lock",
+        "pipeline_summary.json",
+        "run_manifest.json.lock",
+        "report.html",
+    }
 )
 
 
