@@ -37,10 +37,12 @@ def _path(filename_or_obj: Any) -> Path | None:
 def _declared_type(path: Path) -> type | None:
     """The array type ``path`` declares in its own header, or ``None``."""
     from holopipe.artifacts.registry import get_type
+    from holopipe.artifacts.sniff import sniff
 
+    found = sniff(path)
     for name in ARRAY_TYPES:
         cls = get_type(name)
-        if cls.guess_can_open(path) and cls._declared_schema(path) == name:
+        if cls.guess_can_open(path) and cls._declared_schema(path, found) == name:
             return cls
     return None
 
