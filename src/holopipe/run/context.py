@@ -27,6 +27,7 @@ from holopipe.run.executors import ExecutorConfig, ItemResult, SerialExecutor, m
 from holopipe.run.layout import RunLayout
 from holopipe.run.manifest import ManifestStore
 from holopipe.run.provenance import code_version
+from holopipe.run.storage import disk_refusal
 
 __all__ = ["Provenance", "RunContext", "StageContext", "system_seed"]
 
@@ -120,6 +121,9 @@ class StageContext:
     lost: list[str] = attrs.field(
         factory=list, metadata={"doc": "systems whose worker or job died (see ItemResult.lost)"}
     )
+    storage_refusal: OSError | None = attrs.field(
+        default=None, metadata={"doc": "a write the storage refused (the stage is not published)"}
+    )
     log: logging.Logger = attrs.field(factory=lambda: logging.getLogger("holopipe.stage"))
 
     @property
@@ -138,7 +142,12 @@ class StageContext:
     def write(self, alias: str, artifact: Artifact, filename: str) -> Path:
         """Write ``artifact`` as ``<alias>/<filename>`` in the stage dir and register it."""
         path = self.workdir / alias / filename
-        artifact.write(path)
+        try:
+            artifact.write(path)
+        except OSError as exc:
+            if disk_refusal(exc) is not None:
+                self.storage_refusal = exc
+            raise
         for part in type(artifact).files(path):
             # A sidecar of its own type (e.g. contracts_summary.json) is recorded under the
             # schema it declares; a member of this artifact (an arrays NPZ) under this one's.

@@ -21,8 +21,11 @@ from holopipe.artifacts.io import sha256_file
 from holopipe.artifacts.records import FileRecord, RunManifest, StageRecord, StageSummary
 from holopipe.artifacts.registry import get_type
 from holopipe.artifacts.report import Finding
-from holopipe.run.layout import BOOKKEEPING_FILES, RunLayout
+from holopipe.run.layout import BOOKKEEPING_FILES, RunLayout, publish_problem
 from holopipe.run.resolution import ResolvedInput, resolve_inputs
+
+#: ``(schema, path) -> gate lines`` for a file resolved from a legacy root.
+LegacyCheck = Callable[[str, Path], list[str]]
 
 __all__ = [
     "check_inputs",
@@ -69,6 +72,7 @@ def check_inputs(
     inputs: list[tuple[str, str, bool]],
     legacy_roots: tuple[Path, ...] = (),
     revalidate: bool = True,
+    legacy_check: LegacyCheck | None = None,
 ) -> list[str]:
     """Problems with the inputs ``(alias, schema, required)`` of a stage; empty when all is well.
 
@@ -76,11 +80,14 @@ def check_inputs(
     configured legacy roots); what it finds is checked by :func:`check_resolved`.
     """
     resolved, problems = resolve_inputs(layout, manifest, inputs, None, legacy_roots)
-    return problems + check_resolved(layout, resolved, revalidate)
+    return problems + check_resolved(layout, resolved, revalidate, legacy_check)
 
 
 def check_resolved(
-    layout: RunLayout, resolved: list[ResolvedInput], revalidate: bool = True
+    layout: RunLayout,
+    resolved: list[ResolvedInput],
+    revalidate: bool = True,
+    legacy_check: LegacyCheck | None = None,
 ) -> list[str]:
     """Existence, integrity and schema of inputs already resolved.
 
@@ -88,11 +95,15 @@ def check_resolved(
     file (sidecars included) must still hold its recorded bytes. With ``revalidate=False``
     (the orchestrator) such a file is not schema-checked again: it is byte for byte the
     output its producer validated before publishing it, and the stage validates it again
-    as it reads it. Files from a legacy root or the command line are always schema-checked.
+    as it reads it. Files from a legacy root or the command line are always schema-checked;
+    ``legacy_check(schema, path)`` (the legacy importer's conversions, given by the caller:
+    this layer knows no legacy formats) replaces the schema check for legacy files.
     """
     problems: list[str] = []
     for item in resolved:
-        if item.source != "manifest":
+        if item.source == "legacy" and legacy_check is not None:
+            problems += [line for path in item.paths for line in legacy_check(item.schema, path)]
+        elif item.source != "manifest":
             problems += _schema_problems(item.schema, item.paths, os.fspath)
         elif item.producer_status not in ("OK", "WARNING"):
             problems.append(
@@ -103,6 +114,8 @@ def check_resolved(
             problems.append(
                 f"missing_artifact: {item.alias}/ ({item.producer} recorded no {item.schema})"
             )
+        elif (unpublished := _publish_problem(layout, item.producer_record)) is not None:
+            problems.append(f"invalid_artifact: {item.alias}/ ({unpublished})")
         elif (failed := summary_problem(layout, item.producer_record)) is not None:
             problems.append(f"missing_artifact: {item.alias}/ ({failed})")
         else:
@@ -111,6 +124,13 @@ def check_resolved(
             if revalidate and not damaged:
                 problems += _schema_problems(item.schema, item.paths, layout.relative)
     return problems
+
+
+def _publish_problem(layout: RunLayout, record: StageRecord | None) -> str | None:
+    """An interrupted publication of the producer's folder (see ``publish_problem``)."""
+    if record is None:
+        return None
+    return publish_problem(layout.root, record.stage, record.summary_sha256)
 
 
 def summary_problem(layout: RunLayout, record: StageRecord | None) -> str | None:
