@@ -128,11 +128,12 @@ def golden(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    session.install("-e", ".")
+    session.install("-e", ".[report]")
     for script in (
         "bench_startup.py",
         "bench_orchestrator.py",
         "bench_sturm_liouville.py",
         "bench_stage06.py",
+        "bench_report.py",
     ):
         session.run("python", f"benchmarks/{script}")

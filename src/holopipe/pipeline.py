@@ -432,7 +432,13 @@ def _reasons(path: Path, most: int = 3) -> list[str]:
 
 #: What a command writes into an experiment folder before any stage has run.
 _BOOKKEEPING_ONLY = frozenset(
-    {"config.resolved.json", ".lock", "pipeline_summary.json", "run_manifest.json.lock"}
+    {
+        "config.resolved.json",
+        ".lock",
+        "pipeline_summary.json",
+        "run_manifest.json.lock",
+        "report.html",
+    }
 )
 
 
@@ -601,7 +607,9 @@ def run_pipeline(
             declared = [s.alias for stage in selected for s in stage.INPUTS]
             check_input_aliases(cli_inputs, declared, "the selected stages")
 
-        config, _ = _frozen_or_new_config(layout, config_path, list(overrides), seed, force, check)
+        config, stages = _frozen_or_new_config(
+            layout, config_path, list(overrides), seed, force, check
+        )
         run = RunContext(layout, config, jobs, executor)
         run.executor  # noqa: B018 - a bad executor setting is refused before anything runs
         pipeline = _PipelineRun(run, cli_inputs, lock.fd, echo, on_progress)
@@ -616,6 +624,36 @@ def run_pipeline(
             experiment, pipeline.worst, started_at, utc_now(), list(sys.argv), pipeline.outcomes
         )
         summary.write(layout.pipeline_summary_path)
+        _close_with_report(run, stages, pipeline.outcomes, echo)
     worst = pipeline.worst
     echo(f"{experiment}: {status_of(worst)} (exit {worst}); {layout.pipeline_summary_path}")
     return worst
+
+
+def _close_with_report(
+    run: RunContext,
+    stages: list[type[Stage]],
+    outcomes: list[StageOutcome],
+    echo: Callable[[str], None],
+) -> None:
+    """The closing lines: failed checks per stage and group, then ``report.html``."""
+    from holopipe.report import write_report
+
+    for outcome in outcomes:
+        if outcome.action == "ran":
+            path = run.layout.root / outcome.stage / "stage_summary.json"
+            _, stage_summary = StageSummary.read_with_report(path)
+            line = stage_summary.failed_checks_line() if stage_summary else None
+            if line:
+                echo(line)
+    try:
+        report, left_out = write_report(run.layout, stages, [_state(run, s, {}) for s in stages])
+    except Exception as exc:  # noqa: BLE001 - the run's results stand; the report is a view
+        if os.environ.get("HOLOPIPE_DEBUG"):
+            raise
+        again = f"holopipe report -e {run.layout.experiment}"
+        echo(f"report: not written ({type(exc).__name__}: {exc}); try {again}")
+        return
+    echo(f"report: {report}")
+    for line in left_out:
+        echo(f"report: left out {line}")

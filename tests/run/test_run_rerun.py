@@ -44,6 +44,7 @@ def test_second_run_with_nothing_changed_reruns_no_stage(chain_run: Path, in_tmp
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
         *(f"{key}: up to date (OK), skipped" for key in KEYS),
+        "report: runs/x/report.html",
         "x: OK (exit 0); runs/x/pipeline_summary.json",
     ]
     assert {key: file_stats(chain_run / key) for key in KEYS} == before  # same inodes and mtimes

@@ -27,6 +27,7 @@ __all__ = [
     "EXIT_CODES",
     "Counts",
     "FileRecord",
+    "MetricCheck",
     "RunManifest",
     "StageRecord",
     "PipelineSummary",
@@ -79,6 +80,35 @@ class SystemStatus:
 
 
 @attrs.define
+class MetricCheck:
+    """A metric that a status depends on, with the tolerance it was held to and the outcome.
+
+    Examples
+    --------
+    >>> MetricCheck("ads_d3_000.z_h_rel_error", 2e-9, 1e-6, True).words()
+    'ads_d3_000.z_h_rel_error = 2e-09 (tolerance 1e-06): pass'
+    """
+
+    name: str = attrs.field(metadata={"doc": "metric name, e.g. <system>.<quantity>"})
+    value: float | None = attrs.field(metadata={"doc": "null when it could not be computed"})
+    tolerance: float = attrs.field(metadata={"doc": "the threshold the value is held to"})
+    passed: bool
+    expected_failure: bool = attrs.field(
+        default=False,
+        metadata={"doc": "a failure that is a physics result (e.g. deformed null_energy)"},
+    )
+    group: str = attrs.field(default="", metadata={"doc": "what it is grouped by, e.g. family"})
+
+    def words(self) -> str:
+        """One line: name, value, tolerance, outcome."""
+        outcome = (
+            "pass" if self.passed else ("fail (expected)" if self.expected_failure else "FAIL")
+        )
+        value = "not computed" if self.value is None else f"{self.value:.3g}"
+        return f"{self.name} = {value} (tolerance {self.tolerance:.3g}): {outcome}"
+
+
+@attrs.define
 class StageSummary(JSONArtifact):
     """Machine-readable outcome of one stage run (``stage_summary.json``)."""
 
@@ -104,6 +134,44 @@ class StageSummary(JSONArtifact):
     systems: list[SystemStatus] = attrs.field(factory=list)
     timings: dict[str, float] = attrs.field(factory=dict, metadata={"doc": "seconds"})
     metrics: dict[str, float] = attrs.field(factory=dict)
+    checks: list[MetricCheck] = attrs.field(
+        factory=list,
+        metadata={"doc": "metrics a status depends on, each with its tolerance and pass/fail"},
+    )
+
+    def failed_checks_line(self) -> str | None:
+        """The failed checks in one line, grouped; ``None`` when every check passed.
+
+        Examples
+        --------
+        >>> s = StageSummary.example()
+        >>> s.checks = [
+        ...     MetricCheck("a.null_energy", 0.7, 1e-6, False, True, "deformed"),
+        ...     MetricCheck("b.null_energy", 0.1, 1e-6, False, True, "deformed"),
+        ...     MetricCheck("c.horizon", 0.0, 1e-6, True, False, "ads"),
+        ... ]
+        >>> s.failed_checks_line()
+        '06: 2 checks failed, expected for: deformed null_energy (2)'
+        """
+        failed = [c for c in self.checks if not c.passed]
+        if not failed:
+            return None
+
+        def grouped(checks: list[MetricCheck]) -> str:
+            counts: dict[str, int] = {}
+            for c in checks:
+                what = f"{c.group} {c.name.rsplit('.', 1)[-1]}".strip()
+                counts[what] = counts.get(what, 0) + 1
+            return ", ".join(f"{what} ({n})" for what, n in sorted(counts.items()))
+
+        expected = [c for c in failed if c.expected_failure]
+        unexpected = [c for c in failed if not c.expected_failure]
+        parts = [f"{self.stage.split('_', 1)[0]}: {len(failed)} checks failed"]
+        if expected:
+            parts.append(f"expected for: {grouped(expected)}")
+        if unexpected:
+            parts.append(f"NOT expected: {grouped(unexpected)}")
+        return ", ".join(parts[:2]) + ("; " + parts[2] if len(parts) > 2 else "")
 
     def _check(self, report: ValidationReport) -> None:
         expected = EXIT_CODES.get(self.status)

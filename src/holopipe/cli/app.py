@@ -13,12 +13,19 @@ import traceback
 
 import typer
 
-from holopipe.cli import artifact_commands, golden_commands, legacy_commands, run_commands
+from holopipe.cli import (
+    artifact_commands,
+    golden_commands,
+    legacy_commands,
+    report_commands,
+    run_commands,
+)
 
 app = typer.Typer(
     name="holopipe",
     help="Auditable runs for holographic emergent-geometry pipelines.",
     no_args_is_help=True,
+    invoke_without_command=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -33,6 +40,25 @@ app.command("import-legacy")(legacy_commands.import_legacy)
 app.command("validate")(artifact_commands.validate)
 app.add_typer(artifact_commands.schema_app, name="schema")
 app.command("docs")(artifact_commands.docs)
+app.command("dag")(report_commands.dag)
+app.command("diff")(report_commands.diff)
+app.command("report")(report_commands.report)
+app.command("export-crate")(report_commands.export_crate)
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(
+        False, "--version", help="Print holopipe's version and exit.", is_eager=True
+    ),
+) -> None:
+    if version:
+        from holopipe import __version__
+
+        typer.echo(f"holopipe {__version__}")
+        raise typer.Exit(0)
+
+
 app.add_typer(golden_commands.golden_app, name="golden")
 
 #: The plan's exit codes (section 2.1), shared by every command.

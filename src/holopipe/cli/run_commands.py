@@ -24,7 +24,12 @@ ConfigFile = Annotated[
     Path | None, typer.Option("--config", help="JSON config file [default: built-in config].")
 ]
 Overrides = Annotated[
-    list[str] | None, typer.Option("--set", help="Override a config value: section.key=value.")
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="KEY=VALUE",
+        help="Override a config value: section.key=value (repeat for more).",
+    ),
 ]
 Seed = Annotated[int | None, typer.Option("--seed", help="Seed of every random stream (recorded).")]
 Jobs = Annotated[
@@ -40,7 +45,12 @@ ExecutorName = Annotated[
     ),
 ]
 Inputs = Annotated[
-    list[str] | None, typer.Option("--input", help="Explicit input: alias=path (file or folder).")
+    list[str] | None,
+    typer.Option(
+        "--input",
+        metavar="ALIAS=PATH",
+        help="Explicit input: alias=path, a file or folder (repeat for more).",
+    ),
 ]
 Force = Annotated[
     bool, typer.Option("--force", help="Accept a changed config (the affected stages rerun).")
@@ -157,13 +167,18 @@ def stage(
     config: ConfigFile = None,
     set_: Overrides = None,
     seed: Seed = None,
-    force: Force = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Accept a changed config (it is frozen anew).")
+    ] = False,
     jobs: Jobs = 1,
     executor: ExecutorName = None,
     input_: Inputs = None,
     runs_dir: RunsDir = None,
 ) -> None:
-    """Run one stage of an experiment (always runs; uses the run's frozen config)."""
+    """Run one stage of an experiment (always runs, up to date or not).
+
+    The run's frozen config is used; --config, --set and --seed change it only with --force.
+    """
     from holopipe.pipeline import run_stage
     from holopipe.run.layout import default_runs_dir
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import attrs
 import numpy as np
 
 from holopipe.artifacts.base import Artifact
+from holopipe.artifacts.records import MetricCheck
 from holopipe.artifacts.registry import detect_type
 from holopipe.run.capture import Progress
 from holopipe.run.config import structure_section
@@ -112,6 +114,7 @@ class StageContext:
     notes: list[str] = attrs.field(factory=list)
     systems: dict[str, tuple[str, str | None]] = attrs.field(factory=dict)
     metrics: dict[str, float] = attrs.field(factory=dict)
+    checks: list[MetricCheck] = attrs.field(factory=list)
     outputs: list[tuple[str, Path, str]] = attrs.field(factory=list)
     rows: int = 0
     incomplete_reason: str | None = None
@@ -185,6 +188,36 @@ class StageContext:
                     "system %s failed: %s\n%s", result.key, result.error, result.traceback
                 )
         return results
+
+    def check(
+        self,
+        name: str,
+        value: float | None,
+        tolerance: float,
+        passed: bool,
+        expected_failure: bool = False,
+        group: str = "",
+    ) -> bool:
+        """Record a metric the status depends on, with its tolerance and outcome.
+
+        The value also goes into ``metrics``; returns ``passed``. ``expected_failure`` marks
+        a failure that is a physics result rather than a problem; ``group`` (e.g. the family)
+        groups failures in the terminal's closing lines.
+        """
+        number = None if value is None or not math.isfinite(value) else float(value)
+        if number is not None:
+            self.metrics[name] = number
+        self.checks.append(
+            MetricCheck(
+                name,
+                number,
+                float(tolerance),
+                bool(passed),
+                bool(expected_failure and not passed),
+                group,
+            )
+        )
+        return bool(passed)
 
     def note(self, message: str) -> None:
         """Record a finding that does not change the status: a result, not a problem."""

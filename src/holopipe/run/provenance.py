@@ -74,16 +74,20 @@ def _cpu_model() -> str:
 
 
 @functools.cache
-def _packages_sha256() -> tuple[str, int]:
+def _packages() -> dict[str, str]:
+    """Installed distributions, lower-case name -> version (``holopipe diff`` compares them)."""
     from importlib.metadata import distributions
 
-    names = sorted(
-        {
-            f"{d.metadata['Name']}=={d.version}".lower()
-            for d in distributions()
-            if d.metadata["Name"]
-        }
+    return dict(
+        sorted(
+            {(d.metadata["Name"].lower(), d.version) for d in distributions() if d.metadata["Name"]}
+        )
     )
+
+
+@functools.cache
+def _packages_sha256() -> tuple[str, int]:
+    names = sorted(f"{name}=={version}".lower() for name, version in _packages().items())
     return hashlib.sha256("\n".join(names).encode()).hexdigest(), len(names)
 
 

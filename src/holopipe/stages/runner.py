@@ -318,6 +318,7 @@ class StageExecution:
             systems=[SystemStatus(sid, s, e) for sid, (s, e) in sorted(ctx.systems.items())],
             timings={k: round(v, 6) for k, v in self.timings.items()},
             metrics=ctx.metrics,
+            checks=ctx.checks,
         )
         if ctx.storage_refusal is not None:  # the stage caught it, but its output is incomplete
             raise ctx.storage_refusal

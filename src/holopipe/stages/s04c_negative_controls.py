@@ -366,8 +366,16 @@ class NegativeControls(Stage):
             n_positive_controls=float(len(positive)),
             n_positive_passed=float(len(positive_passed)),
         )
-        if statistics.false_positive_rate is not None:
-            ctx.metrics["false_positive_rate"] = float(statistics.false_positive_rate)
+        coverage_ok = statistics.coverage >= params.min_coverage
+        ctx.check("coverage", statistics.coverage, params.min_coverage, coverage_ok)
+        rate = statistics.false_positive_rate
+        if rate is not None:
+            ctx.check(
+                "false_positive_rate",
+                rate,
+                params.max_false_positive_rate,
+                rate <= params.max_false_positive_rate,
+            )
         if done:
             systems = [r.value.system for r in done]
             artifact = GeometryContracts(systems=systems, **ctx.provenance.as_fields())
