@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Literal, Self
 import attrs
 
 from holopipe.artifacts.base import JSONArtifact
+from holopipe.artifacts.exit_codes import ExitCode
 from holopipe.artifacts.report import ValidationReport
 
 __all__ = [
@@ -39,8 +40,10 @@ __all__ = [
 
 Status = Literal["OK", "WARNING", "INCOMPLETE", "ERROR"]
 
-#: The plan's exit-code contract (section 2.1).
-EXIT_CODES: dict[str, int] = {"OK": 0, "WARNING": 1, "INCOMPLETE": 2, "ERROR": 3}
+#: Status word -> exit code, the plan's contract (section 2.1); see :class:`ExitCode`.
+EXIT_CODES: dict[str, int] = {
+    code.name: int(code) for code in ExitCode if code is not ExitCode.INTERRUPTED
+}
 
 
 def status_of(exit_code: int) -> str:
@@ -51,7 +54,8 @@ def status_of(exit_code: int) -> str:
     >>> status_of(1), status_of(-9)
     ('WARNING', 'ERROR')
     """
-    return next((s for s, code in EXIT_CODES.items() if code == exit_code), "ERROR")
+    code = ExitCode.from_code(exit_code)
+    return "ERROR" if code is ExitCode.INTERRUPTED else code.status
 
 
 @attrs.define

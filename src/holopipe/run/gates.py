@@ -27,6 +27,7 @@ from holopipe.run.resolution import ResolvedInput, resolve_inputs
 __all__ = [
     "check_inputs",
     "check_resolved",
+    "gate_verdict",
     "invalid_artifact",
     "same_content",
     "summary_problem",
@@ -61,6 +62,26 @@ def invalid_artifact(path: str | os.PathLike, finding: Finding) -> str:
     """
     where = os.fspath(path)
     return f"invalid_artifact: {where}: {finding.code} [{finding.location}]: {finding.message}"
+
+
+def gate_verdict(problems: list[str]) -> str:
+    """``"2 artifacts missing or invalid (5 findings)"``: artifacts counted once each, however
+    many findings a file has (the lines start ``missing_artifact: PATH`` or
+    ``invalid_artifact: PATH: ...``).
+
+    Examples
+    --------
+    >>> gate_verdict(["invalid_artifact: a.npz: x [A]: bad", "invalid_artifact: a.npz: y [f]: bad",
+    ...               "missing_artifact: b/ (no stage of this run produced B)"])
+    '2 artifacts missing or invalid (3 findings)'
+    """
+    artifacts = set()
+    for line in problems:
+        rest = line.split(": ", 1)[1] if ": " in line else line
+        artifacts.add(rest.split(": ", 1)[0].split(" (", 1)[0])
+    noun = "artifact" if len(artifacts) == 1 else "artifacts"
+    found = "finding" if len(problems) == 1 else "findings"
+    return f"{len(artifacts)} {noun} missing or invalid ({len(problems)} {found})"
 
 
 def check_inputs(

@@ -41,9 +41,9 @@ from typing import Any
 
 import attrs
 
+from holopipe.artifacts.exit_codes import ExitCode
 from holopipe.artifacts.io import atomic_write_bytes, deferred_fsync, dumps_json, sha256_file
 from holopipe.artifacts.records import (
-    EXIT_CODES,
     Counts,
     FileRecord,
     StageRecord,
@@ -85,9 +85,6 @@ __all__ = [
     "stage_fingerprint",
     "stage_params",
 ]
-
-#: The statuses whose outputs are published (aliases, manifest); the others are kept aside.
-PUBLISHED = ("OK", "WARNING")
 
 
 def stage_params(stage: type[Stage], config: dict[str, Any]) -> Any:
@@ -278,12 +275,12 @@ class StageExecution:
     def summarise(self, ctx: StageContext, status: str, finished_at: str) -> StageSummary:
         """Phase 5: ``stage_summary.json`` (written into the work folder)."""
         version = code_version()
-        destination = self.final if status in PUBLISHED else self.failed
+        destination = self.final if ExitCode.of_status(status).published else self.failed
         summary = StageSummary(
             stage=self.key,
             experiment=self.run.layout.experiment,
             status=status,
-            exit_code=EXIT_CODES[status],
+            exit_code=int(ExitCode.of_status(status)),
             meta=SummaryMeta(
                 version.git_sha,
                 finished_at,
@@ -305,7 +302,7 @@ class StageExecution:
 
     def publish(self, ctx: StageContext, summary: StageSummary, started_at: str) -> None:
         """Phase 6: publish a successful run, or keep a failed one aside."""
-        if summary.status not in PUBLISHED:
+        if not ExitCode.of_status(summary.status).published:
             keep_failed_attempt(self.work, self.failed)
             kept = "; the previous outputs and aliases are unchanged" if self.final.exists() else ""
             print(
@@ -346,7 +343,7 @@ class StageExecution:
             outputs=outputs,
         )
 
-    def execute(self) -> int:
+    def execute(self) -> ExitCode:
         """All phases; the exit code (0 OK, 1 WARNING, 2 INCOMPLETE, 3 ERROR).
 
         Missing or invalid inputs: the ``missing_artifact:`` / ``invalid_artifact:`` lines
@@ -358,7 +355,7 @@ class StageExecution:
             for line in problems:
                 print(line, file=sys.stderr)
             print(f"{self.key}: refused (invalid inputs); nothing was written", file=sys.stderr)
-            return EXIT_CODES["INCOMPLETE"]
+            return ExitCode.INCOMPLETE
         started_at = utc_now()
         self._prepare_work()
         with deferred_fsync():  # nothing in .partial is visible yet: one sync before the swap
@@ -366,7 +363,7 @@ class StageExecution:
             self.timings["total_s"] = time.perf_counter() - t0
             summary = self.summarise(ctx, status, utc_now())
         self.publish(ctx, summary, started_at)
-        return summary.exit_code
+        return ExitCode(summary.exit_code)
 
     def _prepare_work(self) -> None:
         work = self.work
