@@ -435,10 +435,15 @@ class _PipelineRun:
         # nothing runs, so its inputs need no gate; a stage about to run gets the gate.
         state = _assess(execution)
         if state.up_to_date:
+            # A skipped stage keeps the status and exit code of its last run (plan 4.1).
+            code = ExitCode.of_status(state.status)
             self.echo(f"{key}: up to date ({state.status}), skipped")
             self.outcomes.append(
-                StageOutcome(key, "SKIPPED", 0, "up_to_date", reason="fingerprint unchanged")
+                StageOutcome(
+                    key, state.status, int(code), "up_to_date", reason="fingerprint unchanged"
+                )
             )
+            self.worst = max(self.worst, code)
             return True
         problems = self.gate(execution)
         if problems:

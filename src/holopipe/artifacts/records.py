@@ -103,7 +103,11 @@ class StageSummary(JSONArtifact):
         metadata={"doc": "findings that leave the status as is (physics results, not applicable)"},
     )
     artifacts: dict[str, str] = attrs.field(
-        factory=dict, metadata={"doc": "name -> path relative to the run root"}
+        factory=dict,
+        metadata={
+            "doc": "alias -> its file or folder relative to the run root; file name -> "
+            "<alias>/<file> (relative to the run root through the alias)"
+        },
     )
     systems: list[SystemStatus] = attrs.field(factory=list)
     timings: dict[str, float] = attrs.field(factory=dict, metadata={"doc": "seconds"})
@@ -256,7 +260,9 @@ class StageOutcome:
     """One stage's line in the pipeline summary."""
 
     stage: str
-    status: Literal["OK", "WARNING", "INCOMPLETE", "ERROR", "SKIPPED", "NOT_RUN"]
+    status: Literal["OK", "WARNING", "INCOMPLETE", "ERROR", "SKIPPED", "NOT_RUN"] = attrs.field(
+        metadata={"doc": "an up-to-date stage keeps the status of its last run (SKIPPED: older)"}
+    )
     exit_code: int
     action: Literal["ran", "up_to_date", "gate_failed", "not_reached"]
     duration_s: float = 0.0
@@ -279,10 +285,13 @@ class PipelineSummary(JSONArtifact):
     stages: list[StageOutcome]
 
     def _check(self, report: ValidationReport) -> None:
-        ran = [s.exit_code for s in self.stages if s.action in ("ran", "gate_failed")]
+        # Skipped (up-to-date) stages keep their last exit code and count too (plan 4.1).
+        ran = [s.exit_code for s in self.stages if s.action != "not_reached"]
         if max(ran, default=0) != self.exit_code:
             report.error(
-                "status_mismatch", "exit_code", "must be the worst exit code of the stages that ran"
+                "status_mismatch",
+                "exit_code",
+                "must be the worst exit code of the stages that ran or were up to date",
             )
 
     @classmethod

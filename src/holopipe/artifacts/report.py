@@ -85,11 +85,11 @@ class ValidationReport:
         return not self.errors
 
     @property
-    def exit_code(self) -> ExitCode:
+    def exit_code(self) -> int:
         """0 valid, 1 warnings only, 2 invalid (the plan's exit-code contract)."""
         if self.errors:
-            return ExitCode.INCOMPLETE
-        return ExitCode.WARNING if self.warnings else ExitCode.OK
+            return int(ExitCode.INCOMPLETE)
+        return int(ExitCode.WARNING if self.warnings else ExitCode.OK)
 
     def lines(self) -> list[str]:
         """One line per finding: ``path: severity code [location]: message``."""

@@ -259,8 +259,9 @@ class StageExecution:
         unless the run is strict."""
         t2 = time.perf_counter()
         problems = _output_problems(ctx, self.work)
-        if ran and not ctx.incomplete_reason:  # INCOMPLETE: no outputs expected
-            problems += _missing_outputs(self.stage, ctx)
+        if ran and not ctx.incomplete_reason:  # INCOMPLETE already: no outputs expected
+            for line in _missing_outputs(self.stage, ctx):  # the minimum is missing: exit 2
+                ctx.incomplete(line)
         self.timings["outputs_s"] = time.perf_counter() - t2
         discipline = _discipline_findings(self.run, self.work, ctx, start_ns)
         if self.run.strict:
@@ -381,6 +382,7 @@ class StageExecution:
                 ctx = StageContext(
                     self.run, self.stage.ID, self.key, work, self.params, Progress(self.key, fd)
                 )
+                ctx.declared_outputs = tuple(o.alias for o in self.stage.OUTPUTS)
                 for item in self.resolved:
                     item.log_origin()
                 start_ns = time.time_ns()
@@ -480,11 +482,27 @@ def _input_records(
 def _artifact_index(
     layout: RunLayout, destination: Path, work: Path, ctx: StageContext
 ) -> dict[str, str]:
-    """alias -> its file (one file) or its folder (several), relative to the run root."""
+    """The summary's ``artifacts``: each alias -> its file (one file) or folder (several),
+    relative to the run root, and each file -> its path relative to the run root through its
+    alias, as in the plan's example (``"bulk_modes_dataset.csv":
+    "bulk_eigenmodes/bulk_modes_dataset.csv"``; a name two aliases share is keyed
+    ``<alias>/<name>``)."""
     by_alias: dict[str, list[Path]] = {}
     for alias, path, _ in ctx.outputs:
         by_alias.setdefault(alias, []).append(destination / path.relative_to(work))
-    return {
+    index = {
         alias: layout.relative(paths[0] if len(paths) == 1 else destination / alias)
         for alias, paths in sorted(by_alias.items())
     }
+    names = [
+        (alias, p.relative_to(destination / alias).as_posix())
+        for alias, ps in sorted(by_alias.items())
+        for p in ps
+    ]
+    counts: dict[str, int] = {}
+    for _, name in names:
+        counts[name] = counts.get(name, 0) + 1
+    for alias, name in names:
+        key = name if counts[name] == 1 and name not in index else f"{alias}/{name}"
+        index[key] = f"{alias}/{name}"
+    return index
