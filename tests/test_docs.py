@@ -25,6 +25,8 @@ def test_doc_lists_every_type_and_stage():
         "GeometryContracts",
         "EigenmodesDataset",
         "Dictionary",
+        "HolographicAtlas",
+        "RealDataContracts",
         "StageSummary",
         "RunManifest",
     ):
@@ -33,6 +35,9 @@ def test_doc_lists_every_type_and_stage():
         "01_generate_sandbox_geometries",
         "02_emergent_geometry_engine",
         "06_build_bulk_eigenmodes_dataset",
+        "07_emergent_lambda_sl_dictionary",
+        "08_build_holographic_dictionary",
+        "09_real_data_and_dictionary_contracts",
     ):
         assert f"`{key}`" in text
 

@@ -117,19 +117,21 @@ class AtlasGroup:
 
 @attrs.define
 class HolographicAtlas(JSONArtifact):
-    """The holographic atlas (module docstring)."""
+    """Stage 08's atlas: per system the UV exponent alpha_UV = -dA/d ln z, the effective
+    radius, whether m2 = Delta (Delta - d) applies (only where |alpha - 1| < tolerance) and
+    the operators with (Delta, m2, branch); per (family, d) a summary with stage 07's fit."""
 
     SCHEMA_NAME: ClassVar[str] = "HolographicAtlas"
     SCHEMA_VERSION: ClassVar[str] = "0.1"
     SUFFIXES: ClassVar[tuple[str, ...]] = ("atlas.json", ".json")
 
-    source_stage: str
-    git_sha: str
+    source_stage: str = attrs.field(metadata={"doc": "stage that produced it"})
+    git_sha: str = attrs.field(metadata={"doc": "code version that produced it"})
     tolerance: float = attrs.field(
         metadata={"doc": "|alpha - 1| below which the dictionary applies"}
     )
-    systems: list[AtlasSystem]
-    groups: list[AtlasGroup]
+    systems: list[AtlasSystem] = attrs.field(metadata={"doc": "one per reconstructed geometry"})
+    groups: list[AtlasGroup] = attrs.field(metadata={"doc": "one per (family, d)"})
 
     def _check(self, report: ValidationReport) -> None:
         if not self.systems:

@@ -78,20 +78,27 @@ def verdict_of(checks: list[ContractCheck]) -> Verdict:
 
 @attrs.define
 class RealDataContracts(JSONArtifact):
-    """Stage 09's contracts (module docstring)."""
+    """Stage 09's contracts: measured dimensions against shipped CFT reference tables (pull,
+    unitarity, BF bound, quantisation), dictionary entries (unitarity, BF bound, branch rule)
+    and stage 04c's negative-controls gate; ``round_trip`` says when the data came from the
+    reference table itself. Verdict INCOMPLETE / FAIL / PASS."""
 
     SCHEMA_NAME: ClassVar[str] = "RealDataContracts"
     SCHEMA_VERSION: ClassVar[str] = "0.1"
     SUFFIXES: ClassVar[tuple[str, ...]] = ("real_data_contracts.json", ".json")
 
-    source_stage: str
-    git_sha: str
+    source_stage: str = attrs.field(metadata={"doc": "stage that produced it"})
+    git_sha: str = attrs.field(metadata={"doc": "code version that produced it"})
     theories: list[str] = attrs.field(metadata={"doc": "reference tables compared, by file"})
-    round_trip: bool
-    round_trip_note: str | None
-    comparisons: list[OperatorComparison]
-    checks: list[ContractCheck]
-    verdict: Verdict
+    round_trip: bool = attrs.field(
+        metadata={"doc": "true when measured values came from data synthesised from the table"}
+    )
+    round_trip_note: str | None = attrs.field(metadata={"doc": "the round trip in words"})
+    comparisons: list[OperatorComparison] = attrs.field(
+        metadata={"doc": "per real-data operator: measured vs reference, pull, branches"}
+    )
+    checks: list[ContractCheck] = attrs.field(metadata={"doc": "every contract, evaluated or not"})
+    verdict: Verdict = attrs.field(metadata={"doc": "INCOMPLETE (none evaluated), FAIL or PASS"})
 
     def _check(self, report: ValidationReport) -> None:
         for i, c in enumerate(self.checks):

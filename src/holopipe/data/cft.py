@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import stat
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -33,11 +34,15 @@ __all__ = [
     "CFTDataError",
     "CFTTable",
     "Citation",
+    "MAX_TABLE_BYTES",
     "ReferenceOperator",
     "available_theories",
     "load_table",
     "reference_table",
 ]
+
+#: Largest reference table read (the shipped ones are a few kB).
+MAX_TABLE_BYTES = 1024 * 1024
 
 _THEORY_NAME = re.compile(r"^[a-z0-9_]+$")
 _ARXIV = re.compile(r"^\d{4}\.\d{4,5}$")
@@ -110,8 +115,22 @@ def reference_table(theory: str) -> CFTTable:
 
 
 def load_table(path: str | Path) -> CFTTable:
-    """A table from any file (same format and checks as the shipped ones)."""
+    """A table from any file (same format and checks as the shipped ones).
+
+    Only a regular file of at most :data:`MAX_TABLE_BYTES` is opened (a FIFO or a device
+    would block, a huge file would fill memory); either is a CFTDataError.
+    """
     path = Path(path)
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise CFTDataError(f"{path}: cannot read: {exc.strerror}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise CFTDataError(f"{path}: not a regular file")
+    if info.st_size > MAX_TABLE_BYTES:
+        raise CFTDataError(
+            f"{path}: {info.st_size} bytes, more than the {MAX_TABLE_BYTES} of a reference table"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -133,6 +152,8 @@ def _parse(text: str, source: str, stem: str) -> CFTTable:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise CFTDataError(f"{source}: not JSON: {exc}") from None
+    except RecursionError:
+        raise CFTDataError(f"{source}: nested too deeply to be a reference table") from None
     if not isinstance(doc, dict):
         raise CFTDataError(f"{source}: expected a JSON object")
     theory = _field(doc, "theory", str, source)
