@@ -55,7 +55,7 @@ from holopipe.run.gates import (
 from holopipe.run.layout import RunLayout
 from holopipe.run.locking import ExperimentLock
 from holopipe.run.provenance import code_version, environment_info, utc_now
-from holopipe.run.publish import failed_attempt_dir
+from holopipe.run.publish import broken_aliases, failed_attempt_dir, repair_aliases
 from holopipe.run.resolution import InputError, check_input_aliases
 from holopipe.stages.base import Stage
 from holopipe.stages.registry import pipeline_stages
@@ -215,6 +215,10 @@ def _assess(execution: StageExecution) -> StageState:
     broken = summary_problem(run.layout, record)
     if broken is not None:
         return StageState(key, "FAILED", duration, False, f"failed: {broken}")
+    aliases = broken_aliases(run.layout, manifest.aliases, key)
+    if aliases:
+        reason = f"alias {aliases[0]}/ deleted or retargeted (holopipe run repairs it)"
+        return StageState(key, status, duration, False, reason)
     if execution.resolve():
         return StageState(key, status, duration, False, "inputs missing")
     parts = execution.fingerprint_parts
@@ -431,6 +435,10 @@ class _PipelineRun:
         """Skip, gate or run one stage; ``False`` when the pipeline must stop."""
         execution = self.execution(stage)
         key = stage.key()
+        manifest = self.run.manifest.load()
+        if manifest is not None:  # aliases are a view of the manifest: repaired, not rerun
+            for alias in repair_aliases(self.run.layout, manifest.aliases, key):
+                self.echo(f"{key}: alias {alias}/ repaired from run_manifest.json")
         # Up to date (same fingerprint, outputs and inputs with the recorded content):
         # nothing runs, so its inputs need no gate; a stage about to run gets the gate.
         state = _assess(execution)

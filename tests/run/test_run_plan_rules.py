@@ -3,14 +3,16 @@ plan's section it enforces."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
-from holo_run_helpers import chain, load_json, write_config
+from holo_run_helpers import chain, file_stats, load_json, write_config
 
 from holopipe.artifacts.base import JSONArtifact
 from holopipe.artifacts.registry import UnknownSchemaError, get_type, register
-from holopipe.pipeline import run_pipeline
+from holopipe.pipeline import run_pipeline, stage_states
+from holopipe.run.gates import check_inputs
 from holopipe.run.layout import RunLayout
 from holopipe.run.publish import last_attempt_dir
 
@@ -75,3 +77,34 @@ def test_plan_2_1_summary_lists_files_relative_to_their_alias(in_tmp: Path):
     files = {k: v for k, v in artifacts.items() if k != "chain_02"}
     assert files == {f"sys_d3_000{i}.json": f"chain_02/sys_d3_000{i}.json" for i in range(3)}
     assert all((root / path).is_file() for path in files.values())  # through the alias
+
+
+def test_plan_1_3_a_deleted_or_retargeted_alias_is_detected_and_repaired(in_tmp: Path):
+    config = write_config(in_tmp / "c.json", chain(3))
+    assert run_pipeline(Path("runs"), "x", config, echo=lambda line: None) == 0
+    root = in_tmp / "runs" / "x"
+    before = file_stats(root / "02_chain_step")
+    (root / "chain_02").unlink()  # deleted
+    (root / "chain_01").unlink()
+    (root / "chain_01").symlink_to("02_chain_step/chain_02")  # retargeted
+    states = {s.stage: s for s in stage_states(Path("runs"), "x")}
+    assert "alias chain_02/ deleted or retargeted" in states["02_chain_step"].reason
+    assert "alias chain_01/ deleted or retargeted" in states["01_chain_source"].reason
+    layout = RunLayout.create(in_tmp / "runs", "x")
+    gate = check_inputs(layout, manifest_of(in_tmp), [("chain_02", "BulkEquations", True)])
+    assert len(gate) == 1 and "the alias is deleted or retargeted: holopipe run -e x" in gate[0]
+    lines: list[str] = []
+    assert run_pipeline(Path("runs"), "x", echo=lines.append) == 0
+    assert "01_chain_source: alias chain_01/ repaired from run_manifest.json" in lines
+    assert "02_chain_step: alias chain_02/ repaired from run_manifest.json" in lines
+    assert "running" not in "\n".join(lines)  # repaired, nothing rerun
+    assert os.readlink(root / "chain_01") == "01_chain_source/chain_01"
+    assert (root / "chain_02").resolve() == (root / "02_chain_step" / "chain_02").resolve()
+    assert file_stats(root / "02_chain_step") == before
+    assert all(s.up_to_date for s in stage_states(Path("runs"), "x"))
+
+
+def manifest_of(in_tmp: Path):
+    from holopipe.run.manifest import ManifestStore
+
+    return ManifestStore(RunLayout.create(in_tmp / "runs", "x")).load()

@@ -22,6 +22,7 @@ from holopipe.artifacts.records import FileRecord, RunManifest, StageRecord
 from holopipe.artifacts.registry import get_type
 from holopipe.artifacts.report import Finding
 from holopipe.run.layout import BOOKKEEPING_FILES, RunLayout
+from holopipe.run.publish import broken_aliases
 from holopipe.run.resolution import ResolvedInput, resolve_inputs
 
 __all__ = [
@@ -126,6 +127,11 @@ def check_resolved(
             )
         elif (failed := summary_problem(layout, item.producer_record)) is not None:
             problems.append(f"missing_artifact: {item.alias}/ ({failed})")
+        elif item.alias in broken_aliases(layout, {item.alias: _alias_target(item)}, item.producer):
+            problems.append(
+                f"missing_artifact: {item.alias}/ (the alias is deleted or retargeted: "
+                f"holopipe run -e {layout.experiment} repairs it from run_manifest.json)"
+            )
         else:
             damaged = [p for p in map(lambda e: _integrity(layout, e), item.records) if p]
             problems += damaged
@@ -159,6 +165,10 @@ def summary_problem(layout: RunLayout, record: StageRecord | None) -> str | None
     if seen != recorded:
         return f"{where} does not match run_manifest.json (status {seen[1]}): {recovery}"
     return None
+
+
+def _alias_target(item: ResolvedInput) -> str:
+    return f"{item.producer}/{item.alias}"
 
 
 def _integrity(layout: RunLayout, entry: FileRecord) -> str | None:
