@@ -106,10 +106,11 @@ def input_hashes(layout: RunLayout, resolved: list[ResolvedInput]) -> list[tuple
     recorded sha256 (the gate checks the files still hold it), the others are hashed."""
     rows = []
     for item in resolved:
-        known = {layout.root / e.path: e.sha256 for e in item.records}
+        known = {e.path: e.sha256 for e in item.records}  # run-relative strings: no Path objects
         for path in item.paths:
             if item.source == "manifest":
-                rows.append((item.alias, layout.relative(path), known[path]))
+                rel = layout.relative(path)
+                rows.append((item.alias, rel, known[rel]))
             else:
                 rows.append((item.alias, str(path), sha256_file(path)))
     return rows
