@@ -16,10 +16,6 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "holopipe"
 MAX_LINES = 60
 
 KNOWN_LONG = {
-    "stages/s02_reconstruction.py:_reconstruct",
-    "stages/s02_reconstruction.py:run",
-    "stages/s03_bulk_equations.py:discover_equations",
-    "stages/s06_eigenmodes.py:system_modes",
     "stages/s08_atlas.py:run",
     "stages/s09_real_data.py:real_data_checks",
 }
