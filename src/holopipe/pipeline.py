@@ -34,6 +34,7 @@ from holopipe.artifacts.records import (
     StageSummary,
 )
 from holopipe.artifacts.structure import converter
+from holopipe.legacy.resolver import legacy_gate
 from holopipe.run.capture import PROGRESS_FD_ENV
 from holopipe.run.config import (
     ConfigError,
@@ -263,7 +264,8 @@ def assert_artifacts(runs_dir: Path, experiment: str, stage_id: str) -> list[str
         raise ConfigError(f"no stage {stage_id} in experiment {experiment}")
     run = RunContext(layout, _frozen_config(layout) or {})
     needs = [(s.alias, s.schema, s.required) for s in matches[0].INPUTS]
-    return check_inputs(layout, run.manifest.load(), needs, run.legacy_roots)
+    roots = run.legacy_roots
+    return check_inputs(layout, run.manifest.load(), needs, roots, legacy_check=legacy_gate(roots))
 
 
 def stage_states(runs_dir: Path, experiment: str) -> list[StageState]:
@@ -472,7 +474,8 @@ class _PipelineRun:
         by the stage itself as it reads them)."""
         problems = execution.resolve()
         checked = [r for r in execution.resolved if r.source != "cli"]
-        return problems + check_resolved(self.run.layout, checked, revalidate=False)
+        legacy = legacy_gate(self.run.legacy_roots)
+        return problems + check_resolved(self.run.layout, checked, False, legacy)
 
     def execute(self, execution: StageExecution) -> bool:
         key = execution.key

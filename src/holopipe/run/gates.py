@@ -25,6 +25,9 @@ from holopipe.run.layout import BOOKKEEPING_FILES, RunLayout
 from holopipe.run.publish import broken_aliases
 from holopipe.run.resolution import ResolvedInput, resolve_inputs
 
+#: ``(schema, path) -> gate lines`` for a file resolved from a legacy root.
+LegacyCheck = Callable[[str, Path], list[str]]
+
 __all__ = [
     "check_inputs",
     "check_resolved",
@@ -91,6 +94,7 @@ def check_inputs(
     inputs: list[tuple[str, str, bool]],
     legacy_roots: tuple[Path, ...] = (),
     revalidate: bool = True,
+    legacy_check: LegacyCheck | None = None,
 ) -> list[str]:
     """Problems with the inputs ``(alias, schema, required)`` of a stage; empty when all is well.
 
@@ -98,11 +102,14 @@ def check_inputs(
     configured legacy roots); what it finds is checked by :func:`check_resolved`.
     """
     resolved, problems = resolve_inputs(layout, manifest, inputs, None, legacy_roots)
-    return problems + check_resolved(layout, resolved, revalidate)
+    return problems + check_resolved(layout, resolved, revalidate, legacy_check)
 
 
 def check_resolved(
-    layout: RunLayout, resolved: list[ResolvedInput], revalidate: bool = True
+    layout: RunLayout,
+    resolved: list[ResolvedInput],
+    revalidate: bool = True,
+    legacy_check: LegacyCheck | None = None,
 ) -> list[str]:
     """Existence, integrity and schema of inputs already resolved.
 
@@ -110,11 +117,15 @@ def check_resolved(
     file (sidecars included) must still hold its recorded bytes. With ``revalidate=False``
     (the orchestrator) such a file is not schema-checked again: it is byte for byte the
     output its producer validated before publishing it, and the stage validates it again
-    as it reads it. Files from a legacy root or the command line are always schema-checked.
+    as it reads it. Files from a legacy root or the command line are always schema-checked;
+    ``legacy_check(schema, path)`` (the legacy importer's conversions, given by the caller:
+    this layer knows no legacy formats) replaces the schema check for legacy files.
     """
     problems: list[str] = []
     for item in resolved:
-        if item.source != "manifest":
+        if item.source == "legacy" and legacy_check is not None:
+            problems += [line for path in item.paths for line in legacy_check(item.schema, path)]
+        elif item.source != "manifest":
             problems += _schema_problems(item.schema, item.paths, os.fspath)
         elif item.producer_status not in ("OK", "WARNING"):
             problems.append(

@@ -53,6 +53,7 @@ from holopipe.artifacts.records import (
 )
 from holopipe.artifacts.registry import get_type
 from holopipe.artifacts.structure import converter
+from holopipe.legacy.resolver import read_legacy_input
 from holopipe.run.capture import Progress, capture_output
 from holopipe.run.config import structure_section
 from holopipe.run.context import RunContext, StageContext
@@ -186,6 +187,7 @@ class StageExecution:
     counts: Counts = attrs.field(factory=Counts)
     timings: dict[str, float] = attrs.field(factory=dict)
     is_resolved: bool = False
+    legacy_warnings: list[str] = attrs.field(factory=list)
 
     @property
     def key(self) -> str:
@@ -232,8 +234,15 @@ class StageExecution:
         for item in self.resolved:
             self.loaded[item.alias] = []
             for path in item.paths:
+                if item.resolved_from_legacy:
+                    served = read_legacy_input(item.schema, path, self.run.legacy_roots)
+                    self.legacy_warnings += served.warnings
+                    if served.skipped:
+                        continue
+                    obj, lines = served.artifact, served.gate_lines()
+                else:
+                    obj, lines = read_input(specs[item.alias], path)  # declared types, versions
                 self.counts.inputs_total += 1
-                obj, lines = read_input(specs[item.alias], path)  # declared types and versions
                 if obj is None:
                     self.counts.inputs_failed += 1
                     problems += lines
@@ -386,6 +395,8 @@ class StageExecution:
                 ctx.declared_outputs = tuple(o.alias for o in self.stage.OUTPUTS)
                 for item in self.resolved:
                     item.log_origin()
+                for line in self.legacy_warnings:  # each legacy file served: in the summary
+                    ctx.warn(line)
                 start_ns = time.time_ns()
                 ran = self.run_stage(ctx)
                 try:

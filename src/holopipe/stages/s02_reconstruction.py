@@ -48,7 +48,7 @@ from holopipe.science.reconstruction import (
     reconstruct_warp_factor,
 )
 from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
-from holopipe.stages.param_checks import int_at_least, positive_finite
+from holopipe.stages.validators import int_at_least, positive_finite
 
 __all__ = ["EmergentGeometryEngine", "ReconstructionParams"]
 

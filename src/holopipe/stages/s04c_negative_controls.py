@@ -63,7 +63,7 @@ from holopipe.science.negative_controls import (
 )
 from holopipe.stages.base import OutputSpec, Stage, StageInputs
 from holopipe.stages.geometry_contracts import ContractParams, prediction_contracts
-from holopipe.stages.param_checks import positive_finite_each
+from holopipe.stages.validators import positive_finite_each
 
 __all__ = ["Control", "ControlResult", "NegativeControls", "NegativeControlsParams", "run_control"]
 
