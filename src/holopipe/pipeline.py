@@ -26,7 +26,6 @@ from typing import Any
 import attrs
 
 from holopipe.artifacts.exit_codes import ExitCode
-from holopipe.artifacts.io import loads_json
 from holopipe.artifacts.records import (
     FileRecord,
     PipelineSummary,
@@ -37,12 +36,16 @@ from holopipe.artifacts.structure import converter
 from holopipe.legacy.resolver import legacy_gate
 from holopipe.run.capture import PROGRESS_FD_ENV
 from holopipe.run.config import (
+    CONFIG_FILE_KEY,
     ConfigError,
     RunConfig,
     apply_overrides,
     config_diff,
+    config_file_record,
     freeze_config,
     load_config_file,
+    lost_config_error,
+    read_frozen_config,
     structure_section,
 )
 from holopipe.run.context import RunContext
@@ -53,11 +56,13 @@ from holopipe.run.gates import (
     same_content,
     summary_problem,
 )
-from holopipe.run.layout import RunLayout
+from holopipe.run.layout import RunLayout, publish_problem
 from holopipe.run.locking import ExperimentLock
-from holopipe.run.provenance import code_version, environment_info, utc_now
+from holopipe.run.manifest import ManifestStore, rebuild_records
+from holopipe.run.provenance import code_version, environment_info, typed_argv, utc_now
 from holopipe.run.publish import broken_aliases, failed_attempt_dir, repair_aliases
 from holopipe.run.resolution import InputError, check_input_aliases
+from holopipe.run.storage import EXIT_STORAGE_REFUSED, StorageError
 from holopipe.stages.base import Stage
 from holopipe.stages.registry import pipeline_stages
 from holopipe.stages.runner import StageExecution
@@ -67,9 +72,11 @@ __all__ = [
     "StagePlan",
     "StageState",
     "assert_artifacts",
+    "check_run",
     "plan_run",
     "resolve_config",
     "run_pipeline",
+    "repair_manifest",
     "run_stage",
     "stage_classes",
     "stage_states",
@@ -95,7 +102,7 @@ def resolve_config(
     if config_path:
         raw, source = load_config_file(config_path), str(config_path)
     elif base is not None:
-        raw = {k: v for k, v in base.items() if k != "overrides"}
+        raw = {k: v for k, v in base.items() if k not in ("overrides", CONFIG_FILE_KEY)}
         source = "the run's frozen config"
     else:
         raw, source = dict(DEFAULT_CONFIG), "built-in default config"
@@ -120,14 +127,16 @@ def resolve_config(
         for s in stages
     }
     resolved["overrides"] = overrides
+    if config_path:  # which file it came from (a record, not a setting: never compared)
+        resolved[CONFIG_FILE_KEY] = config_file_record(config_path)
+    elif base is not None and CONFIG_FILE_KEY in base:
+        resolved[CONFIG_FILE_KEY] = base[CONFIG_FILE_KEY]
     return resolved, stages
 
 
 def _frozen_config(layout: RunLayout) -> dict[str, Any] | None:
     """The config frozen in an existing run, or ``None``."""
-    if not layout.config_path.exists():
-        return None
-    return loads_json(layout.config_path.read_text(encoding="utf-8"))
+    return read_frozen_config(layout.config_path)
 
 
 def _frozen_or_new_config(
@@ -142,7 +151,14 @@ def _frozen_or_new_config(
 
     ``check(stages)`` runs before anything is frozen (it raises to refuse the command).
     """
-    frozen = _frozen_config(layout)
+    try:
+        frozen = _frozen_config(layout)
+    except ConfigError:
+        if not (config_path and force):
+            raise
+        frozen = None  # corrupt, replaced by the given config (kept numbered)
+    if frozen is None and config_path is None and layout.has_runs():
+        raise lost_config_error(layout.config_path, layout.numbered_configs())
     if frozen is not None and not (config_path or overrides or seed is not None):
         stages = pipeline_stages(frozen.get("pipeline", []), frozen.get("impl", {}))
         check(stages)
@@ -204,6 +220,9 @@ def _assess(execution: StageExecution) -> StageState:
             return StageState(key, failed, 0.0, False, f"last run ended {failed}, kept in {kept}")
         return StageState(key, "NOT_RUN", 0.0, False, "never run")
     status, duration = record.status, record.duration_s
+    unpublished = publish_problem(run.layout.root, record.stage, record.summary_sha256)
+    if unpublished is not None:
+        return StageState(key, status, duration, False, unpublished)
     if failed:
         kept = f"{failed_attempt_dir(run.layout, key).name}/"
         reason = f"last run ended {failed}, kept in {kept}; published: its last {status} run"
@@ -224,6 +243,8 @@ def _assess(execution: StageExecution) -> StageState:
         return StageState(key, status, duration, False, "inputs missing")
     parts = execution.fingerprint_parts
     changed = [name for name, value in parts.items() if record.fingerprint_parts.get(name) != value]
+    if not record.fingerprint:
+        return StageState(key, status, duration, False, "no fingerprint (manifest rebuilt)")
     if changed:
         return StageState(key, status, duration, False, f"{', '.join(changed)} changed")
     root = os.fspath(run.layout.root)
@@ -268,10 +289,60 @@ def assert_artifacts(runs_dir: Path, experiment: str, stage_id: str) -> list[str
     return check_inputs(layout, run.manifest.load(), needs, roots, legacy_check=legacy_gate(roots))
 
 
+def check_run(runs_dir: Path, experiment: str) -> tuple[list[str], int]:
+    """``holopipe check-run`` (the legacy ``00_validate_io_contracts``): the IO contracts of
+    a whole run. Every stage's declared inputs and outputs: present, with the recorded
+    sha256, valid for their schema, from a producer that ended OK or WARNING.
+
+    Returns the problem lines and the number of files checked; a run with no recorded
+    output raises :class:`ConfigError` (nothing checked is not a pass).
+    """
+    layout = RunLayout.create(runs_dir, experiment)
+    if not layout.config_path.exists() and not layout.has_runs():
+        raise ConfigError(f"no run {experiment!r} under {runs_dir} (no {layout.config_path.name})")
+    stages = stage_classes(layout)
+    run = RunContext(layout, _frozen_config(layout) or {})
+    manifest = run.manifest.load()
+    recorded = [manifest.stages[s.key()] for s in stages if manifest and s.key() in manifest.stages]
+    checked = sum(len(record.outputs) for record in recorded)
+    if not checked:
+        raise ConfigError(f"run {experiment!r} has no recorded output: nothing to check")
+    problems: list[str] = []
+    for stage in stages:
+        ran = manifest is not None and stage.key() in manifest.stages
+        needs = [(s.alias, s.schema, s.required) for s in stage.INPUTS]
+        needs += [(o.alias, o.schema, o.required) for o in stage.OUTPUTS] if ran else []
+        for line in check_inputs(layout, manifest, needs, run.legacy_roots):
+            if line not in problems:
+                problems.append(line)
+    return problems, checked
+
+
+def repair_manifest(runs_dir: Path, experiment: str) -> list[str]:
+    """``holopipe repair-manifest``: rebuild ``run_manifest.json`` from the stage folders.
+
+    For a manifest that is unreadable or breaks its rules (see
+    :func:`holopipe.run.manifest.rebuild_records`); returns one line per stage recorded or
+    skipped. The rebuilt records have no fingerprint, so the next run reruns each once.
+    """
+    layout = RunLayout.create(runs_dir, experiment)
+    if not layout.root.is_dir():
+        raise ConfigError(f"no run {experiment!r} under {runs_dir}")
+    with ExperimentLock.of_run(layout):
+        stages = stage_classes(layout)
+        outputs = {s.key(): [(o.alias, o.schema) for o in s.OUTPUTS] for s in stages}
+        records, aliases, skipped = rebuild_records(layout, outputs)
+        kept = ManifestStore(layout).replace(records, aliases)
+    lines = [f"{r.stage}: {r.status}, {len(r.outputs)} outputs recorded" for r in records]
+    if kept is not None:
+        lines.append(f"the previous manifest is kept as {kept}")
+    return lines + skipped
+
+
 def stage_states(runs_dir: Path, experiment: str) -> list[StageState]:
     """``holopipe status``: every stage of the run with its status and freshness."""
     layout = RunLayout.create(runs_dir, experiment)
-    if not layout.config_path.exists():
+    if not layout.config_path.exists() and not layout.has_runs():
         raise ConfigError(f"no run {experiment!r} under {runs_dir} (no {layout.config_path.name})")
     config, stages = _frozen_or_new_config(layout, None, [], None, False)
     run = RunContext(layout, config)
@@ -298,6 +369,9 @@ def _stage_child(
     code = ExitCode.ERROR
     try:
         code = execution.execute()
+    except StorageError as exc:  # said here; the orchestrator reports the stage INCOMPLETE
+        print(f"holopipe: {exc}", file=sys.stderr)
+        code = EXIT_STORAGE_REFUSED
     except KeyboardInterrupt:  # Ctrl-C: the orchestrator reports it; the next run resumes
         code = ExitCode.INTERRUPTED
     except (ConfigError, InputError) as exc:  # bad input found in the stage process
@@ -316,6 +390,7 @@ def _run_in_child(
     The execution arrives resolved and fingerprinted (inherited, not recomputed)."""
     code_version()  # computed once, before the first fork: inherited by every stage
     environment_info()
+    typed_argv()  # the user's command line, before the child replaces sys.argv
     read_fd, write_fd = os.pipe()
     stage = execution.stage
     argv = [sys.argv[0], "stage", stage.ID, "--experiment", execution.run.layout.experiment]
@@ -335,6 +410,8 @@ def _run_in_child(
     reader.join(timeout=1)
     if child.exitcode is None:
         return ExitCode.ERROR
+    if child.exitcode == EXIT_STORAGE_REFUSED:  # not an exit code of holopipe's: see execute
+        return EXIT_STORAGE_REFUSED
     return ExitCode.from_code(child.exitcode)  # killed by a signal (< 0): ERROR
 
 
@@ -406,13 +483,16 @@ def run_stage(
     again). An ``--input`` alias the stage does not declare raises ``InputError``.
     """
     layout = RunLayout.create(runs_dir, experiment)
-    with _no_trace_if_refused(layout), ExperimentLock(layout.lock_path, experiment):
+    with _no_trace_if_refused(layout), ExperimentLock.of_run(layout) as lock:
+        for line in lock.repairs:
+            print(f"holopipe: {line}", file=sys.stderr)
         config, stages = _frozen_or_new_config(layout, config_path, list(overrides), seed, force)
         matches = [s for s in stages if s.ID == stage_id]
         if not matches:
             raise ConfigError(f"no stage {stage_id} (stages: {', '.join(s.ID for s in stages)})")
         run = RunContext(layout, config, jobs, executor)
         run.executor  # noqa: B018 - a bad executor setting is refused before anything runs
+        run.manifest.load()  # so is a corrupt manifest (ManifestError), before the stage starts
         return StageExecution(run, matches[0], cli_inputs or {}).execute()
 
 
@@ -467,7 +547,10 @@ class _PipelineRun:
             self.worst = max(self.worst, code)
             return False
         self.echo(f"{key}: running ({state.reason})")
-        return self.execute(execution)
+        done = self.execute(execution)
+        if done and "interrupted while publishing" in state.reason:
+            self.echo(f"{key}: repaired (the interrupted publication is replaced by this run)")
+        return done
 
     def gate(self, execution: StageExecution) -> list[str]:
         """The gate on the inputs resolved once by :func:`_assess` (CLI inputs are validated
@@ -483,6 +566,13 @@ class _PipelineRun:
         code = _run_in_child(execution, self.lock_fd, self.on_progress)
         if code is ExitCode.INTERRUPTED:
             raise KeyboardInterrupt
+        if code == EXIT_STORAGE_REFUSED:  # the stage process said which write failed
+            self.echo(f"{key}: INCOMPLETE (the storage refused a write; nothing was published)")
+            reason = "the storage refused a write"
+            code = ExitCode.INCOMPLETE
+            self.outcomes.append(StageOutcome(key, code.status, int(code), "ran", reason=reason))
+            self.worst = max(self.worst, code)
+            return False
         if not _completed(execution, code, since_ns):  # no stage_summary.json: the stage failed
             print(
                 f"{key}: the stage process ended (exit {code}) "
@@ -524,7 +614,9 @@ def run_pipeline(
     cli_inputs = dict(cli_inputs or {})
     layout = RunLayout.create(runs_dir, experiment)
     started_at = utc_now()
-    with _no_trace_if_refused(layout), ExperimentLock(layout.lock_path, experiment) as lock:
+    with _no_trace_if_refused(layout), ExperimentLock.of_run(layout) as lock:
+        for line in lock.repairs:
+            echo(f"{experiment}: {line}")
         selected: list[type[Stage]] = []
 
         def check(stages: list[type[Stage]]) -> None:

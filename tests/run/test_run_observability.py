@@ -72,7 +72,7 @@ def test_meta_env_records_the_environment(run):
     assert env["holopipe_version"] == holopipe.__version__
     assert re.fullmatch(r"[0-9a-f]{64}", env["packages_sha256"])
     assert env["packages_count"] > 5
-    assert "gpu" in env
+    assert isinstance(env["gpus"], list) and env["gpu_source"]
 
 
 def test_output_is_captured_at_the_file_descriptor_level(run):

@@ -191,6 +191,14 @@ class StageRecord:
         default=0,
         metadata={"doc": "systems whose worker or job died: the stage is rerun to finish them"},
     )
+    argv: list[str] = attrs.field(
+        factory=list,
+        metadata={"doc": "the command line as typed (command: the stage's own rerun command)"},
+    )
+    summary_sha256: str = attrs.field(
+        default="",
+        metadata={"doc": "sha256 of the stage folder's stage_summary.json (publication check)"},
+    )
 
 
 @attrs.define

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
 
 import typer
 
@@ -26,6 +27,8 @@ app.command("run")(run_commands.run)
 app.command("stage")(run_commands.stage)
 app.command("status")(run_commands.status)
 app.command("assert-artifacts")(run_commands.assert_artifacts)
+app.command("check-run")(run_commands.check_run)
+app.command("repair-manifest")(run_commands.repair_manifest)
 app.command("import-legacy")(legacy_commands.import_legacy)
 app.command("validate")(artifact_commands.validate)
 app.add_typer(artifact_commands.schema_app, name="schema")
@@ -43,8 +46,9 @@ def main() -> None:
     except SystemExit:
         raise
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
-        if os.environ.get("HOLOPIPE_DEBUG"):
-            raise
+        if os.environ.get("HOLOPIPE_DEBUG"):  # the traceback, and still the documented code
+            traceback.print_exc()
         print(f"holopipe: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        print("holopipe: rerun with HOLOPIPE_DEBUG=1 for the traceback", file=sys.stderr)
+        if not os.environ.get("HOLOPIPE_DEBUG"):
+            print("holopipe: rerun with HOLOPIPE_DEBUG=1 for the traceback", file=sys.stderr)
         sys.exit(EXIT_INTERNAL_ERROR)

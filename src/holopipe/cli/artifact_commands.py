@@ -112,7 +112,17 @@ def docs(
 
     text = artifact_api_markdown()
     if check:
-        if output is None or not output.exists() or output.read_text(encoding="utf-8") != text:
+        if output is None:
+            typer.echo(
+                "holopipe: docs --check compares a file: give it with --output, "
+                "e.g. holopipe docs --check --output docs/ARTIFACT_API.md",
+                err=True,
+            )
+            raise typer.Exit(2)
+        if not output.is_file():
+            typer.echo(f"{output} does not exist: run holopipe docs --output {output}", err=True)
+            raise typer.Exit(1)
+        if output.read_text(encoding="utf-8", errors="replace") != text:
             typer.echo(f"{output} is stale: run holopipe docs --output {output}", err=True)
             raise typer.Exit(ExitCode.WARNING)
         typer.echo(f"{output} is up to date")

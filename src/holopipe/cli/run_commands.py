@@ -83,13 +83,28 @@ def _guard(fn):
     from holopipe.run.config import ConfigError
     from holopipe.run.layout import LayoutError
     from holopipe.run.locking import LockHeldError
+    from holopipe.run.manifest import ManifestError
     from holopipe.run.resolution import InputError
+    from holopipe.run.storage import StorageError, storage_error
     from holopipe.stages.registry import StageLoadError
 
     try:
         return fn()
-    except (ConfigError, InputError, LayoutError, LockHeldError, StageLoadError) as exc:
+    except (
+        ConfigError,
+        InputError,
+        LayoutError,
+        LockHeldError,
+        ManifestError,
+        StageLoadError,
+        StorageError,
+    ) as exc:
         raise _usage(str(exc)) from None
+    except OSError as exc:  # a full disk, a read-only runs root: the user's to fix
+        refused = storage_error(exc)
+        if refused is None:
+            raise
+        raise _usage(str(refused)) from None
     except KeyboardInterrupt:
         typer.echo(
             "holopipe: interrupted; finished stages are kept, run the same command to resume",
@@ -221,4 +236,36 @@ def assert_artifacts(
         typer.echo(line, err=True)
     if not problems:
         typer.echo(f"{for_stage}: all required artifacts present and valid")
+    raise typer.Exit(ExitCode.INCOMPLETE if problems else ExitCode.OK)
+
+
+def repair_manifest(experiment: Experiment, runs_dir: RunsDir = None) -> None:
+    """Rebuild a corrupt run_manifest.json from the stage folders' own records.
+
+    Each stage folder with a readable stage_summary.json is recorded with its status and
+    its output files (hashed now); the old file is kept as run_manifest.json.corrupt. The
+    rebuilt stages carry no fingerprint: the next ``holopipe run`` reruns each once.
+    """
+    from holopipe.pipeline import repair_manifest as rebuild
+    from holopipe.run.layout import default_runs_dir
+
+    for line in _guard(lambda: rebuild(default_runs_dir(runs_dir), experiment)):
+        typer.echo(line)
+
+
+def check_run(experiment: Experiment, runs_dir: RunsDir = None) -> None:
+    """Validate the IO contracts of a whole run (the legacy 00_validate_io_contracts).
+
+    Every stage's declared inputs and outputs: present, intact (sha256 against the
+    manifest), valid for their schema. One ``missing_artifact:`` / ``invalid_artifact:``
+    line per problem and exit 2; exit 0 when every file checked holds.
+    """
+    from holopipe.pipeline import check_run as check
+    from holopipe.run.layout import default_runs_dir
+
+    problems, checked = _guard(lambda: check(default_runs_dir(runs_dir), experiment))
+    for line in problems:
+        typer.echo(line, err=True)
+    verdict = f"{len(problems)} problems" if problems else "all valid"
+    typer.echo(f"{experiment}: {checked} recorded files checked, {verdict}")
     raise typer.Exit(ExitCode.INCOMPLETE if problems else ExitCode.OK)

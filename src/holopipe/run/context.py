@@ -25,6 +25,7 @@ from holopipe.run.executors import ExecutorConfig, ItemResult, SerialExecutor, m
 from holopipe.run.layout import RunLayout
 from holopipe.run.manifest import ManifestStore
 from holopipe.run.provenance import code_version
+from holopipe.run.storage import disk_refusal
 
 __all__ = ["Provenance", "RunContext", "StageContext", "system_seed"]
 
@@ -117,6 +118,9 @@ class StageContext:
     lost: list[str] = attrs.field(
         factory=list, metadata={"doc": "systems whose worker or job died (see ItemResult.lost)"}
     )
+    storage_refusal: OSError | None = attrs.field(
+        default=None, metadata={"doc": "a write the storage refused (the stage is not published)"}
+    )
     log: logging.Logger = attrs.field(factory=lambda: logging.getLogger("holopipe.stage"))
     #: The aliases the stage declares in OUTPUTS; ``ctx.write`` refuses any other (empty:
     #: a context built outside the runner, nothing checked).
@@ -143,7 +147,12 @@ class StageContext:
                 f"{self.stage_key} (its OUTPUTS: {', '.join(self.declared_outputs)})"
             )
         path = self.workdir / alias / filename
-        artifact.write(path)
+        try:
+            artifact.write(path)
+        except OSError as exc:
+            if disk_refusal(exc) is not None:
+                self.storage_refusal = exc
+            raise
         for part in type(artifact).files(path):
             # A sidecar of its own type (e.g. contracts_summary.json) is recorded under the
             # schema it declares; a member of this artifact (an arrays NPZ) under this one's.

@@ -21,7 +21,7 @@ from holopipe.artifacts.io import loads_json, sha256_file
 from holopipe.artifacts.records import FileRecord, RunManifest, StageRecord
 from holopipe.artifacts.registry import get_type
 from holopipe.artifacts.report import Finding
-from holopipe.run.layout import BOOKKEEPING_FILES, RunLayout
+from holopipe.run.layout import BOOKKEEPING_FILES, RunLayout, publish_problem
 from holopipe.run.publish import broken_aliases
 from holopipe.run.resolution import ResolvedInput, resolve_inputs
 
@@ -136,6 +136,8 @@ def check_resolved(
             problems.append(
                 f"missing_artifact: {item.alias}/ ({item.producer} recorded no {item.schema})"
             )
+        elif (unpublished := _publish_problem(layout, item.producer_record)) is not None:
+            problems.append(f"invalid_artifact: {item.alias}/ ({unpublished})")
         elif (failed := summary_problem(layout, item.producer_record)) is not None:
             problems.append(f"missing_artifact: {item.alias}/ ({failed})")
         elif item.alias in broken_aliases(layout, {item.alias: _alias_target(item)}, item.producer):
@@ -149,6 +151,13 @@ def check_resolved(
             if revalidate and not damaged:
                 problems += _schema_problems(item.schema, item.paths, layout.relative)
     return problems
+
+
+def _publish_problem(layout: RunLayout, record: StageRecord | None) -> str | None:
+    """An interrupted publication of the producer's folder (see ``publish_problem``)."""
+    if record is None:
+        return None
+    return publish_problem(layout.root, record.stage, record.summary_sha256)
 
 
 def summary_problem(layout: RunLayout, record: StageRecord | None) -> str | None:

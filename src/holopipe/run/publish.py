@@ -34,6 +34,7 @@ __all__ = [
     "partial_dir",
     "publish_aliases",
     "repair_aliases",
+    "swap_back",
     "swap_into_place",
 ]
 
@@ -58,16 +59,31 @@ def last_attempt_dir(layout: RunLayout, key: str) -> Path:
     return failed if failed.is_dir() else layout.root / key
 
 
-def swap_into_place(work: Path, final: Path) -> None:
-    """Replace ``final`` by ``work`` (the old dir is renamed away first, then removed)."""
+def swap_into_place(work: Path, final: Path, keep_old: bool = False) -> Path | None:
+    """Replace ``final`` by ``work``: the old dir is renamed away first, then removed, or,
+    with ``keep_old``, returned (kept until the new one is recorded, see :func:`swap_back`).
+
+    A kill between the two renames leaves ``.<name>.old`` and no ``final``: the next holder
+    of the experiment lock puts it back (``RunLayout.remove_leftovers``).
+    """
     old = final.with_name(f".{final.name}.old")
     if old.exists():
         shutil.rmtree(old)
     if final.exists():
         os.replace(final, old)
     os.replace(work, final)
+    if keep_old:
+        return old if old.exists() else None
     if old.exists():
         shutil.rmtree(old)
+    return None
+
+
+def swap_back(work: Path, final: Path, previous: Path | None) -> None:
+    """Undo :func:`swap_into_place` (``keep_old``) when the new folder cannot be recorded."""
+    os.replace(final, work)
+    if previous is not None:
+        os.replace(previous, final)
 
 
 def keep_failed_attempt(work: Path, failed: Path) -> None:

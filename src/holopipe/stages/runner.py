@@ -60,13 +60,20 @@ from holopipe.run.context import RunContext, StageContext
 from holopipe.run.gates import undeclared_files, writes_outside
 from holopipe.run.layout import RunLayout
 from holopipe.run.manifest import file_record
-from holopipe.run.provenance import code_version, environment_info, utc_now
+from holopipe.run.provenance import (
+    code_version,
+    environment_info,
+    stage_code_info,
+    typed_argv,
+    utc_now,
+)
 from holopipe.run.publish import (
     failed_attempt_dir,
     forget_failed_attempt,
     keep_failed_attempt,
     partial_dir,
     publish_aliases,
+    swap_back,
     swap_into_place,
 )
 from holopipe.run.resolution import (
@@ -75,6 +82,7 @@ from holopipe.run.resolution import (
     resolve_inputs,
     sidecars_of,
 )
+from holopipe.run.storage import disk_refusal
 from holopipe.stages.base import LoadedInput, Stage, StageInputs
 from holopipe.stages.input_gate import read_input
 
@@ -257,7 +265,9 @@ class StageExecution:
         t1 = time.perf_counter()
         try:
             self.stage().run(ctx, StageInputs(self.loaded))
-        except (Exception, SystemExit):  # noqa: BLE001 - any crash (sys.exit too) is ERROR
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - any crash (sys.exit too) is ERROR
+            if disk_refusal(exc) is not None:
+                raise  # the storage's refusal, not the stage's fault: nothing is published
             traceback.print_exc()
             return False
         finally:
@@ -308,6 +318,8 @@ class StageExecution:
             timings={k: round(v, 6) for k, v in self.timings.items()},
             metrics=ctx.metrics,
         )
+        if ctx.storage_refusal is not None:  # the stage caught it, but its output is incomplete
+            raise ctx.storage_refusal
         summary.write(self.work / "stage_summary.json")
         return summary
 
@@ -322,16 +334,38 @@ class StageExecution:
                 file=sys.stderr,
             )
             return
-        swap_into_place(self.work, self.final)
-        forget_failed_attempt(self.failed)
         layout, final = self.run.layout, self.final
-        outputs = [
-            file_record(layout, alias, final / p.relative_to(self.work), schema)
-            for alias, p, schema in ctx.outputs
-        ]
-        aliases = publish_aliases(layout, self.key, final, [o.alias for o in self.stage.OUTPUTS])
-        record = self._record(summary, started_at, outputs)
-        self.run.manifest.update(attrs.evolve(record, lost_systems=len(ctx.lost)), aliases)
+        previous = swap_into_place(self.work, final, keep_old=True)
+        try:
+            outputs = [
+                file_record(layout, alias, final / p.relative_to(self.work), schema)
+                for alias, p, schema in ctx.outputs
+            ]
+            declared = [o.alias for o in self.stage.OUTPUTS]
+            aliases = publish_aliases(layout, self.key, final, declared)
+            record = self._record(summary, started_at, outputs)
+            self.run.manifest.update(
+                attrs.evolve(record, lost_systems=len(ctx.lost)), aliases, self._legacy_sources()
+            )
+        except BaseException as exc:
+            if disk_refusal(exc) is not None:  # the old folder stays the recorded one
+                swap_back(self.work, final, previous)
+            raise
+        if previous is not None:
+            shutil.rmtree(previous)
+        forget_failed_attempt(self.failed)
+
+    def _legacy_sources(self) -> list[dict[str, Any]] | None:
+        """The manifest's top-level ``legacy_sources`` entries of this run's legacy inputs."""
+        known = {path: sha for _, path, sha in self.hashes}
+        sources = [
+            {"via": f"stage {self.key}", "alias": item.alias, "schema": item.schema,
+             "path": str(path), "sha256": known.get(str(path), "")}
+            for item in self.resolved
+            if item.source == "legacy"
+            for path in item.paths
+        ]  # fmt: skip
+        return sources or None
 
     def _record(
         self, summary: StageSummary, started_at: str, outputs: list[FileRecord]
@@ -352,14 +386,28 @@ class StageExecution:
             duration_s=summary.timings["total_s"],
             inputs=_input_records(self.run.layout, self.resolved, self.hashes),
             outputs=outputs,
+            summary_sha256=sha256_file(self.final / "stage_summary.json"),
+            argv=list(typed_argv()),
         )
 
     def execute(self) -> ExitCode:
         """All phases; the exit code (0 OK, 1 WARNING, 2 INCOMPLETE, 3 ERROR).
 
         Missing or invalid inputs: the ``missing_artifact:`` / ``invalid_artifact:`` lines
-        go to stderr and the exit code is 2, with nothing written.
+        go to stderr and the exit code is 2, with nothing written. A write the storage
+        refuses (full disk, read-only) raises :class:`~holopipe.run.storage.StorageError`
+        after removing the unpublished work folder: the previous outputs stay as they were.
         """
+        try:
+            return self._execute()
+        except BaseException as exc:
+            refused = disk_refusal(exc, self.work)
+            if refused is None:
+                raise
+            shutil.rmtree(self.work, ignore_errors=True)
+            raise refused from None
+
+    def _execute(self) -> int:
         t0 = time.perf_counter()
         problems = self.resolve() or self.load_inputs()
         if problems:
@@ -382,7 +430,12 @@ class StageExecution:
             shutil.rmtree(work)
         (work / "logs").mkdir(parents=True)
         atomic_write_bytes(work / "cmd.txt", _rerun_command(self.run, self.stage, self.cli_inputs))
-        atomic_write_bytes(work / "meta_env.json", dumps_json(environment_info()).encode())
+        meta = {
+            **environment_info(),
+            "stage_code": stage_code_info(self.stage.__module__),
+            "argv": list(typed_argv()),
+        }
+        atomic_write_bytes(work / "meta_env.json", dumps_json(meta).encode())
 
     def _run_captured(self) -> tuple[StageContext, str]:
         """Phases 3 and 4 with the output captured; the context and the status."""
