@@ -25,13 +25,12 @@ from typing import Any
 
 import attrs
 
+from holopipe.artifacts.exit_codes import ExitCode
 from holopipe.artifacts.records import (
-    EXIT_CODES,
     FileRecord,
     PipelineSummary,
     StageOutcome,
     StageSummary,
-    status_of,
 )
 from holopipe.artifacts.structure import converter
 from holopipe.legacy.resolver import legacy_gate
@@ -41,6 +40,7 @@ from holopipe.run.config import (
     ConfigError,
     RunConfig,
     apply_overrides,
+    config_diff,
     config_file_record,
     freeze_config,
     load_config_file,
@@ -49,12 +49,18 @@ from holopipe.run.config import (
     structure_section,
 )
 from holopipe.run.context import RunContext
-from holopipe.run.gates import check_inputs, check_resolved, same_content, summary_problem
+from holopipe.run.gates import (
+    check_inputs,
+    check_resolved,
+    gate_verdict,
+    same_content,
+    summary_problem,
+)
 from holopipe.run.layout import RunLayout, publish_problem
 from holopipe.run.locking import ExperimentLock
 from holopipe.run.manifest import ManifestStore, rebuild_records
 from holopipe.run.provenance import code_version, environment_info, typed_argv, utc_now
-from holopipe.run.publish import failed_attempt_dir
+from holopipe.run.publish import broken_aliases, failed_attempt_dir, repair_aliases
 from holopipe.run.resolution import InputError, check_input_aliases
 from holopipe.run.storage import EXIT_STORAGE_REFUSED, StorageError
 from holopipe.stages.base import Stage
@@ -63,9 +69,11 @@ from holopipe.stages.runner import StageExecution
 
 __all__ = [
     "DEFAULT_CONFIG",
+    "StagePlan",
     "StageState",
     "assert_artifacts",
     "check_run",
+    "plan_run",
     "resolve_config",
     "run_pipeline",
     "repair_manifest",
@@ -74,8 +82,6 @@ __all__ = [
     "stage_states",
 ]
 
-#: Exit code of a stage process stopped by Ctrl-C (128 + SIGINT, the shell convention).
-EXIT_INTERRUPTED = 130
 
 #: The built-in config used when no ``--config`` is given (``holopipe run --experiment demo``).
 DEFAULT_CONFIG: dict[str, Any] = {"seed": 20261128}
@@ -229,6 +235,10 @@ def _assess(execution: StageExecution) -> StageState:
     broken = summary_problem(run.layout, record)
     if broken is not None:
         return StageState(key, "FAILED", duration, False, f"failed: {broken}")
+    aliases = broken_aliases(run.layout, manifest.aliases, key)
+    if aliases:
+        reason = f"alias {aliases[0]}/ deleted or retargeted (holopipe run repairs it)"
+        return StageState(key, status, duration, False, reason)
     if execution.resolve():
         return StageState(key, status, duration, False, "inputs missing")
     parts = execution.fingerprint_parts
@@ -356,17 +366,17 @@ def _stage_child(
         os.close(lock_fd)  # only the orchestrator holds the experiment lock
     os.environ[PROGRESS_FD_ENV] = str(progress_fd)
     sys.argv = argv
-    code = EXIT_CODES["ERROR"]
+    code = ExitCode.ERROR
     try:
         code = execution.execute()
     except StorageError as exc:  # said here; the orchestrator reports the stage INCOMPLETE
         print(f"holopipe: {exc}", file=sys.stderr)
         code = EXIT_STORAGE_REFUSED
     except KeyboardInterrupt:  # Ctrl-C: the orchestrator reports it; the next run resumes
-        code = EXIT_INTERRUPTED
+        code = ExitCode.INTERRUPTED
     except (ConfigError, InputError) as exc:  # bad input found in the stage process
         print(f"holopipe: {exc}", file=sys.stderr)
-        code = EXIT_CODES["INCOMPLETE"]
+        code = ExitCode.INCOMPLETE
     except BaseException:  # noqa: BLE001 - whatever escapes, the exit code must say ERROR
         traceback.print_exc()
     finally:
@@ -398,24 +408,26 @@ def _run_in_child(
     reader.start()
     child.join()
     reader.join(timeout=1)
-    if child.exitcode is None or child.exitcode < 0:
-        return EXIT_CODES["ERROR"]
-    return child.exitcode
+    if child.exitcode is None:
+        return ExitCode.ERROR
+    if child.exitcode == EXIT_STORAGE_REFUSED:  # not an exit code of holopipe's: see execute
+        return EXIT_STORAGE_REFUSED
+    return ExitCode.from_code(child.exitcode)  # killed by a signal (< 0): ERROR
 
 
-def _summary_path(execution: StageExecution, code: int) -> Path:
+def _summary_path(execution: StageExecution, code: ExitCode) -> Path:
     """Where the stage process that ended with ``code`` left its summary."""
-    folder = execution.final if code in (0, 1) else execution.failed
+    folder = execution.final if code.published else execution.failed
     return folder / "stage_summary.json"
 
 
-def _completed(execution: StageExecution, code: int, since_ns: int) -> bool:
+def _completed(execution: StageExecution, code: ExitCode, since_ns: int) -> bool:
     """Whether the stage process left the summary of this run (written after ``since_ns``),
     or refused its inputs (exit 2, nothing written: it said why on stderr)."""
     try:
         return os.stat(_summary_path(execution, code)).st_mtime_ns >= since_ns
     except OSError:
-        return code == EXIT_CODES["INCOMPLETE"]
+        return code is ExitCode.INCOMPLETE
 
 
 def _reasons(path: Path, most: int = 3) -> list[str]:
@@ -500,7 +512,7 @@ class _PipelineRun:
     echo: Callable[[str], None]
     on_progress: Callable[[str], None]
     outcomes: list[StageOutcome] = attrs.field(factory=list)
-    worst: int = 0
+    worst: ExitCode = ExitCode.OK
 
     def execution(self, stage: type[Stage]) -> StageExecution:
         declared = {s.alias for s in stage.INPUTS}
@@ -511,24 +523,34 @@ class _PipelineRun:
         """Skip, gate or run one stage; ``False`` when the pipeline must stop."""
         execution = self.execution(stage)
         key = stage.key()
+        manifest = self.run.manifest.load()
+        if manifest is not None:  # aliases are a view of the manifest: repaired, not rerun
+            for alias in repair_aliases(self.run.layout, manifest.aliases, key):
+                self.echo(f"{key}: alias {alias}/ repaired from run_manifest.json")
         # Up to date (same fingerprint, outputs and inputs with the recorded content):
         # nothing runs, so its inputs need no gate; a stage about to run gets the gate.
         state = _assess(execution)
         if state.up_to_date:
+            # A skipped stage keeps the status and exit code of its last run (plan 4.1).
+            code = ExitCode.of_status(state.status)
             self.echo(f"{key}: up to date ({state.status}), skipped")
             self.outcomes.append(
-                StageOutcome(key, "SKIPPED", 0, "up_to_date", reason="fingerprint unchanged")
+                StageOutcome(
+                    key, state.status, int(code), "up_to_date", reason="fingerprint unchanged"
+                )
             )
+            self.worst = max(self.worst, code)
             return True
         problems = self.gate(execution)
         if problems:
             for line in problems:
                 print(line, file=sys.stderr)
-            self.echo(f"{key}: INCOMPLETE (gate: {len(problems)} missing or invalid artifacts)")
+            self.echo(f"{key}: INCOMPLETE (gate: {gate_verdict(problems)})")
+            code = ExitCode.INCOMPLETE
             self.outcomes.append(
-                StageOutcome(key, "INCOMPLETE", 2, "gate_failed", reason=problems[0])
+                StageOutcome(key, code.status, int(code), "gate_failed", reason=problems[0])
             )
-            self.worst = max(self.worst, 2)
+            self.worst = max(self.worst, code)
             return False
         self.echo(f"{key}: running ({state.reason})")
         done = self.execute(execution)
@@ -548,13 +570,14 @@ class _PipelineRun:
         key = execution.key
         t0, since_ns = time.perf_counter(), time.time_ns()
         code = _run_in_child(execution, self.lock_fd, self.on_progress)
-        if code == EXIT_INTERRUPTED:
+        if code is ExitCode.INTERRUPTED:
             raise KeyboardInterrupt
         if code == EXIT_STORAGE_REFUSED:  # the stage process said which write failed
             self.echo(f"{key}: INCOMPLETE (the storage refused a write; nothing was published)")
             reason = "the storage refused a write"
-            self.outcomes.append(StageOutcome(key, "INCOMPLETE", 2, "ran", reason=reason))
-            self.worst = max(self.worst, 2)
+            code = ExitCode.INCOMPLETE
+            self.outcomes.append(StageOutcome(key, code.status, int(code), "ran", reason=reason))
+            self.worst = max(self.worst, code)
             return False
         if not _completed(execution, code, since_ns):  # no stage_summary.json: the stage failed
             print(
@@ -562,16 +585,16 @@ class _PipelineRun:
                 "without writing its stage_summary.json",
                 file=sys.stderr,
             )
-            code = EXIT_CODES["ERROR"]
-        status = status_of(code)
+            code = ExitCode.ERROR
+        status = code.status
         duration = time.perf_counter() - t0
         self.echo(f"{key}: {status} in {duration:.2f} s")
         if code:
             for line in _reasons(_summary_path(execution, code)):
                 self.echo(f"    {line}")
-        self.outcomes.append(StageOutcome(key, status, code, "ran", round(duration, 6)))
+        self.outcomes.append(StageOutcome(key, status, int(code), "ran", round(duration, 6)))
         self.worst = max(self.worst, code)
-        return code < 2
+        return code.published
 
 
 def run_pipeline(
@@ -621,12 +644,17 @@ def run_pipeline(
                 ]
                 break
         summary = PipelineSummary(
-            experiment, pipeline.worst, started_at, utc_now(), list(sys.argv), pipeline.outcomes
+            experiment,
+            int(pipeline.worst),
+            started_at,
+            utc_now(),
+            list(sys.argv),
+            pipeline.outcomes,
         )
         summary.write(layout.pipeline_summary_path)
         _close_with_report(run, stages, pipeline.outcomes, echo)
     worst = pipeline.worst
-    echo(f"{experiment}: {status_of(worst)} (exit {worst}); {layout.pipeline_summary_path}")
+    echo(f"{experiment}: {worst.status} (exit {int(worst)}); {layout.pipeline_summary_path}")
     return worst
 
 
@@ -657,3 +685,112 @@ def _close_with_report(
     echo(f"report: {report}")
     for line in left_out:
         echo(f"report: left out {line}")
+
+
+@attrs.frozen
+class StagePlan:
+    """What ``holopipe run`` would do with one stage, and exactly why.
+
+    ``reasons`` is empty when the stage is up to date; otherwise each names a cause:
+    ``never run``, ``params changed: stages.03.n_grid: 400 -> 800``, ``input content
+    changed: 02_.../predictions/a.npz``, ``code version changed``, ``output ... missing or
+    modified``, ``upstream 03_... would run (input bulk_equations)``, ...
+    """
+
+    stage: str
+    would_run: bool
+    reasons: tuple[str, ...] = ()
+
+
+def plan_run(
+    runs_dir: Path,
+    experiment: str,
+    config_path: Path | None = None,
+    overrides: list[str] = (),
+    seed: int | None = None,
+    first: str | None = None,
+    last: str | None = None,
+    cli_inputs: dict[str, Path] | None = None,
+) -> list[StagePlan]:
+    """``holopipe run --dry-run``: per stage, whether it would run and why; writes nothing.
+
+    The same decision as :func:`run_pipeline` (content-based: a touched but unchanged file
+    is not a reason). A stage downstream of one that would run is listed as would-run with
+    the upstream stage as its reason: its inputs may change. A config that differs from the
+    frozen one is planned as if ``--force`` were given.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     plans = plan_run(Path(tmp), "new")
+    >>> plans[0].would_run, plans[0].reasons
+    (True, ('never run',))
+    """
+    cli_inputs = dict(cli_inputs or {})
+    layout = RunLayout.create(runs_dir, experiment)
+    frozen = _frozen_config(layout)
+    if frozen is not None and not (config_path or overrides or seed is not None):
+        config, stages = frozen, pipeline_stages(frozen.get("pipeline", []), frozen.get("impl", {}))
+    else:
+        config, stages = resolve_config(config_path, list(overrides), seed, base=frozen)
+    selected = _select(stages, first, last)
+    check_input_aliases(cli_inputs, [s.alias for st in selected for s in st.INPUTS], "the stages")
+    run = RunContext(layout, config)
+    rerun: dict[str, str] = {}  # alias -> the stage that would rewrite it
+    plans = []
+    for stage in selected:
+        given = {a: p for a, p in cli_inputs.items() if a in {s.alias for s in stage.INPUTS}}
+        execution = StageExecution(run, stage, given)
+        state = _assess(execution)
+        reasons = [] if state.up_to_date else _why(execution, state, frozen)
+        reasons += [
+            f"upstream {rerun[s.alias]} would run (input {s.alias})"
+            for s in stage.INPUTS
+            if s.alias in rerun and s.alias not in given
+        ]
+        if reasons:
+            rerun.update({o.alias: stage.key() for o in stage.OUTPUTS})
+        plans.append(StagePlan(stage.key(), bool(reasons), tuple(dict.fromkeys(reasons))))
+    return plans
+
+
+def _why(execution: StageExecution, state: StageState, frozen: dict[str, Any] | None) -> list[str]:
+    """The precise causes behind a stale state (which params, which input files)."""
+    manifest = execution.run.manifest.load()
+    record = manifest.stages.get(execution.key) if manifest else None
+    if record is None or not state.reason.endswith(" changed") or not execution.is_resolved:
+        return [state.reason]
+    parts, old = execution.fingerprint_parts, record.fingerprint_parts
+    reasons = []
+    if parts["code"] != old.get("code"):
+        reasons.append("code version changed (stage class, its VERSION or holopipe's version)")
+    if parts["params"] != old.get("params"):
+        reasons += _param_changes(execution, frozen)
+    if parts["inputs"] != old.get("inputs"):
+        before = {entry.path: entry.sha256 for entry in record.inputs}
+        now = {path: sha for _, path, sha in execution.hashes}
+        changed = sorted(p for p in set(before) | set(now) if before.get(p) != now.get(p))
+        reasons += [
+            f"input content changed: {p}"
+            if p in before and p in now
+            else f"input {'added' if p in now else 'removed'}: {p}"
+            for p in changed
+        ] or ["input content changed"]
+    return reasons or [state.reason]
+
+
+def _param_changes(execution: StageExecution, frozen: dict[str, Any] | None) -> list[str]:
+    stage_id, config = execution.stage.ID, execution.run.config
+    old = {
+        "seed": (frozen or {}).get("seed"),
+        "stages": {stage_id: (frozen or {}).get("stages", {}).get(stage_id, {})},
+    }
+    new = {
+        "seed": config.get("seed"),
+        "stages": {stage_id: config.get("stages", {}).get(stage_id, {})},
+    }
+    lines = [line.strip() for line in config_diff(old, new)]
+    if lines:
+        return [f"params changed: {line}" for line in lines]
+    return ["params changed (the frozen config already holds them: changed with --force)"]

@@ -51,9 +51,9 @@ def test_every_stage_dir_has_the_observability_files(run):
             assert [(r.system_id, r.status) for r in s.systems] == [
                 (f"sys_d3_{i:04d}", "OK") for i in range(3)
             ]
-        assert s.counts.outputs_rows == 3 and s.artifacts == {
-            f"chain_{key[:2]}": f"{key}/chain_{key[:2]}"
-        }
+        alias = f"chain_{key[:2]}"
+        files = {f"sys_d3_{i:04d}.json": f"{alias}/sys_d3_{i:04d}.json" for i in range(3)}
+        assert s.counts.outputs_rows == 3 and s.artifacts == {alias: f"{key}/{alias}", **files}
         assert s.timings["total_s"] > 0
     # the orchestrator's consolidated summary
     pipeline = load_json(root / "pipeline_summary.json")

@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Literal, Self
 import attrs
 
 from holopipe.artifacts.base import JSONArtifact
+from holopipe.artifacts.exit_codes import ExitCode
 from holopipe.artifacts.report import ValidationReport
 
 __all__ = [
@@ -40,8 +41,10 @@ __all__ = [
 
 Status = Literal["OK", "WARNING", "INCOMPLETE", "ERROR"]
 
-#: The plan's exit-code contract (section 2.1).
-EXIT_CODES: dict[str, int] = {"OK": 0, "WARNING": 1, "INCOMPLETE": 2, "ERROR": 3}
+#: Status word -> exit code, the plan's contract (section 2.1); see :class:`ExitCode`.
+EXIT_CODES: dict[str, int] = {
+    code.name: int(code) for code in ExitCode if code is not ExitCode.INTERRUPTED
+}
 
 
 def status_of(exit_code: int) -> str:
@@ -52,7 +55,8 @@ def status_of(exit_code: int) -> str:
     >>> status_of(1), status_of(-9)
     ('WARNING', 'ERROR')
     """
-    return next((s for s, code in EXIT_CODES.items() if code == exit_code), "ERROR")
+    code = ExitCode.from_code(exit_code)
+    return "ERROR" if code is ExitCode.INTERRUPTED else code.status
 
 
 @attrs.define
@@ -129,7 +133,11 @@ class StageSummary(JSONArtifact):
         metadata={"doc": "findings that leave the status as is (physics results, not applicable)"},
     )
     artifacts: dict[str, str] = attrs.field(
-        factory=dict, metadata={"doc": "name -> path relative to the run root"}
+        factory=dict,
+        metadata={
+            "doc": "alias -> its file or folder relative to the run root; file name -> "
+            "<alias>/<file> (relative to the run root through the alias)"
+        },
     )
     systems: list[SystemStatus] = attrs.field(factory=list)
     timings: dict[str, float] = attrs.field(factory=dict, metadata={"doc": "seconds"})
@@ -328,7 +336,9 @@ class StageOutcome:
     """One stage's line in the pipeline summary."""
 
     stage: str
-    status: Literal["OK", "WARNING", "INCOMPLETE", "ERROR", "SKIPPED", "NOT_RUN"]
+    status: Literal["OK", "WARNING", "INCOMPLETE", "ERROR", "SKIPPED", "NOT_RUN"] = attrs.field(
+        metadata={"doc": "an up-to-date stage keeps the status of its last run (SKIPPED: older)"}
+    )
     exit_code: int
     action: Literal["ran", "up_to_date", "gate_failed", "not_reached"]
     duration_s: float = 0.0
@@ -351,10 +361,13 @@ class PipelineSummary(JSONArtifact):
     stages: list[StageOutcome]
 
     def _check(self, report: ValidationReport) -> None:
-        ran = [s.exit_code for s in self.stages if s.action in ("ran", "gate_failed")]
+        # Skipped (up-to-date) stages keep their last exit code and count too (plan 4.1).
+        ran = [s.exit_code for s in self.stages if s.action != "not_reached"]
         if max(ran, default=0) != self.exit_code:
             report.error(
-                "status_mismatch", "exit_code", "must be the worst exit code of the stages that ran"
+                "status_mismatch",
+                "exit_code",
+                "must be the worst exit code of the stages that ran or were up to date",
             )
 
     @classmethod

@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from holopipe.artifacts.exit_codes import ExitCode
+
 RunsDir = Annotated[
     Path | None,
     typer.Option(
@@ -69,7 +71,7 @@ def _inputs(items: list[str] | None) -> dict[str, Path]:
 
 def _usage(message: str) -> typer.Exit:
     typer.echo(f"holopipe: {message}", err=True)
-    return typer.Exit(2)
+    return typer.Exit(ExitCode.INCOMPLETE)
 
 
 def _progress_printer():
@@ -118,7 +120,7 @@ def _guard(fn):
             "holopipe: interrupted; finished stages are kept, run the same command to resume",
             err=True,
         )
-        raise typer.Exit(130) from None
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
 
 
 def run(
@@ -133,13 +135,31 @@ def run(
     executor: ExecutorName = None,
     input_: Inputs = None,
     runs_dir: RunsDir = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Say which stages would run and exactly why; write nothing."
+        ),
+    ] = False,
 ) -> None:
     """Run the pipeline: stages in order, gates between them, up-to-date stages skipped.
 
     Exits with the worst stage exit code: 0 OK, 1 WARNING, 2 INCOMPLETE, 3 ERROR.
     """
-    from holopipe.pipeline import run_pipeline
+    from holopipe.pipeline import plan_run, run_pipeline
     from holopipe.run.layout import default_runs_dir
+
+    if dry_run:
+        plans = _guard(
+            lambda: plan_run(
+                default_runs_dir(runs_dir), experiment, config, set_ or [], seed, from_, to,
+                _inputs(input_),
+            )
+        )  # fmt: skip
+        for plan in plans:
+            verdict = "would run: " + "; ".join(plan.reasons) if plan.would_run else "up to date"
+            typer.echo(f"{plan.stage}: {verdict}")
+        raise typer.Exit(ExitCode.OK)
 
     code = _guard(
         lambda: run_pipeline(
@@ -196,9 +216,7 @@ def stage(
             executor,
         )
     )
-    from holopipe.artifacts.records import status_of
-
-    typer.echo(f"{stage_id}: {status_of(code)} (exit {code})")
+    typer.echo(f"{stage_id}: {ExitCode.from_code(code).status} (exit {int(code)})")
     raise typer.Exit(code)
 
 
@@ -233,7 +251,7 @@ def assert_artifacts(
         typer.echo(line, err=True)
     if not problems:
         typer.echo(f"{for_stage}: all required artifacts present and valid")
-    raise typer.Exit(2 if problems else 0)
+    raise typer.Exit(ExitCode.INCOMPLETE if problems else ExitCode.OK)
 
 
 def repair_manifest(experiment: Experiment, runs_dir: RunsDir = None) -> None:
@@ -265,4 +283,4 @@ def check_run(experiment: Experiment, runs_dir: RunsDir = None) -> None:
         typer.echo(line, err=True)
     verdict = f"{len(problems)} problems" if problems else "all valid"
     typer.echo(f"{experiment}: {checked} recorded files checked, {verdict}")
-    raise typer.Exit(2 if problems else 0)
+    raise typer.Exit(ExitCode.INCOMPLETE if problems else ExitCode.OK)

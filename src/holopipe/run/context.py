@@ -125,6 +125,9 @@ class StageContext:
         default=None, metadata={"doc": "a write the storage refused (the stage is not published)"}
     )
     log: logging.Logger = attrs.field(factory=lambda: logging.getLogger("holopipe.stage"))
+    #: The aliases the stage declares in OUTPUTS; ``ctx.write`` refuses any other (empty:
+    #: a context built outside the runner, nothing checked).
+    declared_outputs: tuple[str, ...] = ()
 
     @property
     def seed(self) -> int:
@@ -141,6 +144,11 @@ class StageContext:
 
     def write(self, alias: str, artifact: Artifact, filename: str) -> Path:
         """Write ``artifact`` as ``<alias>/<filename>`` in the stage dir and register it."""
+        if self.declared_outputs and alias not in self.declared_outputs:
+            raise ValueError(
+                f"ctx.write({alias!r}, ...): {alias!r} is not a declared output of "
+                f"{self.stage_key} (its OUTPUTS: {', '.join(self.declared_outputs)})"
+            )
         path = self.workdir / alias / filename
         try:
             artifact.write(path)

@@ -22,16 +22,18 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-from holopipe.run.layout import RunLayout, make_alias
+from holopipe.run.layout import ALIAS_MARKER, RunLayout, make_alias
 
 __all__ = [
     "FAILED_SUFFIX",
+    "broken_aliases",
     "failed_attempt_dir",
     "forget_failed_attempt",
     "keep_failed_attempt",
     "last_attempt_dir",
     "partial_dir",
     "publish_aliases",
+    "repair_aliases",
     "swap_back",
     "swap_into_place",
 ]
@@ -105,3 +107,36 @@ def publish_aliases(
             make_alias(layout.root, alias, final / alias)
             published[alias] = f"{key}/{alias}"
     return published
+
+
+def broken_aliases(layout: RunLayout, aliases: dict[str, str], key: str) -> list[str]:
+    """The aliases the manifest points at stage ``key`` whose link is deleted or points
+    elsewhere (a real-folder alias must carry the ``.alias_of`` marker naming its target)."""
+    broken = []
+    for alias, target in sorted(aliases.items()):
+        if target.split("/", 1)[0] != key:
+            continue
+        link = layout.root / alias
+        expected = os.path.relpath(layout.root / target, layout.root)
+        if link.is_symlink():
+            intact = os.readlink(link) == expected and link.is_dir()
+        elif link.is_dir():
+            marker = link / ALIAS_MARKER
+            intact = marker.is_file() and marker.read_text(encoding="utf-8").strip() == expected
+        else:
+            intact = False
+        if not intact:
+            broken.append(alias)
+    return broken
+
+
+def repair_aliases(layout: RunLayout, aliases: dict[str, str], key: str) -> list[str]:
+    """Point the broken aliases of stage ``key`` at their manifest targets again; the
+    aliases repaired (a target folder that is gone is left to the stage's rerun)."""
+    repaired = []
+    for alias in broken_aliases(layout, aliases, key):
+        target = layout.root / aliases[alias]
+        if target.is_dir():
+            make_alias(layout.root, alias, target)
+            repaired.append(alias)
+    return repaired

@@ -41,9 +41,9 @@ from typing import Any
 
 import attrs
 
+from holopipe.artifacts.exit_codes import ExitCode
 from holopipe.artifacts.io import atomic_write_bytes, deferred_fsync, dumps_json, sha256_file
 from holopipe.artifacts.records import (
-    EXIT_CODES,
     Counts,
     FileRecord,
     StageRecord,
@@ -95,9 +95,6 @@ __all__ = [
     "stage_params",
 ]
 
-#: The statuses whose outputs are published (aliases, manifest); the others are kept aside.
-PUBLISHED = ("OK", "WARNING")
-
 
 def stage_params(stage: type[Stage], config: dict[str, Any]) -> Any:
     """The stage's Params, structured from ``config["stages"][ID]`` (unknown keys are errors)."""
@@ -118,10 +115,11 @@ def input_hashes(layout: RunLayout, resolved: list[ResolvedInput]) -> list[tuple
     recorded sha256 (the gate checks the files still hold it), the others are hashed."""
     rows = []
     for item in resolved:
-        known = {layout.root / e.path: e.sha256 for e in item.records}
+        known = {e.path: e.sha256 for e in item.records}  # run-relative strings: no Path objects
         for path in item.paths:
             if item.source == "manifest":
-                rows.append((item.alias, layout.relative(path), known[path]))
+                rel = layout.relative(path)
+                rows.append((item.alias, rel, known[rel]))
             else:
                 rows.append((item.alias, str(path), sha256_file(path)))
     return rows
@@ -281,8 +279,9 @@ class StageExecution:
         unless the run is strict."""
         t2 = time.perf_counter()
         problems = _output_problems(ctx, self.work)
-        if ran and not ctx.incomplete_reason:  # INCOMPLETE: no outputs expected
-            problems += _missing_outputs(self.stage, ctx)
+        if ran and not ctx.incomplete_reason:  # INCOMPLETE already: no outputs expected
+            for line in _missing_outputs(self.stage, ctx):  # the minimum is missing: exit 2
+                ctx.incomplete(line)
         self.timings["outputs_s"] = time.perf_counter() - t2
         discipline = _discipline_findings(self.run, self.work, ctx, start_ns)
         if self.run.strict:
@@ -297,12 +296,12 @@ class StageExecution:
     def summarise(self, ctx: StageContext, status: str, finished_at: str) -> StageSummary:
         """Phase 5: ``stage_summary.json`` (written into the work folder)."""
         version = code_version()
-        destination = self.final if status in PUBLISHED else self.failed
+        destination = self.final if ExitCode.of_status(status).published else self.failed
         summary = StageSummary(
             stage=self.key,
             experiment=self.run.layout.experiment,
             status=status,
-            exit_code=EXIT_CODES[status],
+            exit_code=int(ExitCode.of_status(status)),
             meta=SummaryMeta(
                 version.git_sha,
                 finished_at,
@@ -327,7 +326,7 @@ class StageExecution:
 
     def publish(self, ctx: StageContext, summary: StageSummary, started_at: str) -> None:
         """Phase 6: publish a successful run, or keep a failed one aside."""
-        if summary.status not in PUBLISHED:
+        if not ExitCode.of_status(summary.status).published:
             keep_failed_attempt(self.work, self.failed)
             kept = "; the previous outputs and aliases are unchanged" if self.final.exists() else ""
             print(
@@ -392,7 +391,7 @@ class StageExecution:
             argv=list(typed_argv()),
         )
 
-    def execute(self) -> int:
+    def execute(self) -> ExitCode:
         """All phases; the exit code (0 OK, 1 WARNING, 2 INCOMPLETE, 3 ERROR).
 
         Missing or invalid inputs: the ``missing_artifact:`` / ``invalid_artifact:`` lines
@@ -416,7 +415,7 @@ class StageExecution:
             for line in problems:
                 print(line, file=sys.stderr)
             print(f"{self.key}: refused (invalid inputs); nothing was written", file=sys.stderr)
-            return EXIT_CODES["INCOMPLETE"]
+            return ExitCode.INCOMPLETE
         started_at = utc_now()
         self._prepare_work()
         with deferred_fsync():  # nothing in .partial is visible yet: one sync before the swap
@@ -424,7 +423,7 @@ class StageExecution:
             self.timings["total_s"] = time.perf_counter() - t0
             summary = self.summarise(ctx, status, utc_now())
         self.publish(ctx, summary, started_at)
-        return summary.exit_code
+        return ExitCode(summary.exit_code)
 
     def _prepare_work(self) -> None:
         work = self.work
@@ -447,6 +446,7 @@ class StageExecution:
                 ctx = StageContext(
                     self.run, self.stage.ID, self.key, work, self.params, Progress(self.key, fd)
                 )
+                ctx.declared_outputs = tuple(o.alias for o in self.stage.OUTPUTS)
                 for item in self.resolved:
                     item.log_origin()
                 for line in self.legacy_warnings:  # each legacy file served: in the summary
@@ -548,11 +548,27 @@ def _input_records(
 def _artifact_index(
     layout: RunLayout, destination: Path, work: Path, ctx: StageContext
 ) -> dict[str, str]:
-    """alias -> its file (one file) or its folder (several), relative to the run root."""
+    """The summary's ``artifacts``: each alias -> its file (one file) or folder (several),
+    relative to the run root, and each file -> its path relative to the run root through its
+    alias, as in the plan's example (``"bulk_modes_dataset.csv":
+    "bulk_eigenmodes/bulk_modes_dataset.csv"``; a name two aliases share is keyed
+    ``<alias>/<name>``)."""
     by_alias: dict[str, list[Path]] = {}
     for alias, path, _ in ctx.outputs:
         by_alias.setdefault(alias, []).append(destination / path.relative_to(work))
-    return {
+    index = {
         alias: layout.relative(paths[0] if len(paths) == 1 else destination / alias)
         for alias, paths in sorted(by_alias.items())
     }
+    names = [
+        (alias, p.relative_to(destination / alias).as_posix())
+        for alias, ps in sorted(by_alias.items())
+        for p in ps
+    ]
+    counts: dict[str, int] = {}
+    for _, name in names:
+        counts[name] = counts.get(name, 0) + 1
+    for alias, name in names:
+        key = name if counts[name] == 1 and name not in index else f"{alias}/{name}"
+        index[key] = f"{alias}/{name}"
+    return index
