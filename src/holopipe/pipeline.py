@@ -220,7 +220,9 @@ def _assess(execution: StageExecution) -> StageState:
             return StageState(key, failed, 0.0, False, f"last run ended {failed}, kept in {kept}")
         return StageState(key, "NOT_RUN", 0.0, False, "never run")
     status, duration = record.status, record.duration_s
-    unpublished = publish_problem(run.layout.root, record.stage, record.summary_sha256)
+    unpublished = publish_problem(
+        run.layout.root, record.stage, record.summary_sha256, record.finished_at
+    )
     if unpublished is not None:
         return StageState(key, status, duration, False, unpublished)
     if failed:

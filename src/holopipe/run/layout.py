@@ -200,13 +200,17 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path)
 
 
-def publish_problem(root: Path, stage: str, summary_sha256: str) -> str | None:
+def publish_problem(
+    root: Path, stage: str, summary_sha256: str, finished_at: str = ""
+) -> str | None:
     """Why the stage folder ``root/stage`` is not the one its manifest record describes.
 
     ``None`` when its ``stage_summary.json`` is there with the recorded sha256 (an empty
     ``summary_sha256``, from a record written before it was recorded, checks presence
-    only). A kill between swapping the new folder in and recording it leaves a folder
-    whose summary differs, or no folder at all.
+    only). A kill between swapping the new folder in and recording it leaves no folder at
+    all, or a folder whose summary is a complete record of a later run than the manifest
+    knows. A summary that is missing, unreadable or edited by hand in place is not a
+    publication problem: the stage counts as failed (``gates.summary_problem`` says so).
     """
     folder = root / stage
     summary = folder / "stage_summary.json"
@@ -214,11 +218,22 @@ def publish_problem(root: Path, stage: str, summary_sha256: str) -> str | None:
     if not folder.is_dir():
         leftover = any((root / f".{stage}.{kind}").exists() for kind in ("old", "partial"))
         return f"{stage}/ {interrupted}" if leftover else f"{stage}/ is missing; rerun"
-    if not summary.is_file():
-        return f"{stage}/stage_summary.json is missing (the stage counts as failed); rerun"
-    if summary_sha256:
-        from holopipe.artifacts.io import sha256_file
+    if not summary.is_file() or not summary_sha256:
+        return None
+    from holopipe.artifacts.io import sha256_file
 
-        if sha256_file(summary) != summary_sha256:
-            return f"{stage}/ does not match run_manifest.json: {interrupted}"
+    if sha256_file(summary) != summary_sha256 and _is_later_run(summary, finished_at):
+        return f"{stage}/ does not match run_manifest.json: {interrupted}"
     return None
+
+
+def _is_later_run(summary: Path, finished_at: str) -> bool:
+    """The summary is a readable record of a run finished after ``finished_at`` (the
+    manifest record's; ISO 8601 UTC times compare as strings)."""
+    import json
+
+    try:
+        created = json.loads(summary.read_text(encoding="utf-8"))["meta"]["created_at"]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+        return False
+    return isinstance(created, str) and created > finished_at
