@@ -221,7 +221,10 @@ def _assess(execution: StageExecution) -> StageState:
         return StageState(key, "NOT_RUN", 0.0, False, "never run")
     status, duration = record.status, record.duration_s
     unpublished = publish_problem(
-        run.layout.root, record.stage, record.summary_sha256, record.finished_at
+        run.layout.root,
+        record.stage,
+        record.summary_sha256,
+        (record.finished_at, record.duration_s),
     )
     if unpublished is not None:
         return StageState(key, status, duration, False, unpublished)

@@ -157,7 +157,8 @@ def _publish_problem(layout: RunLayout, record: StageRecord | None) -> str | Non
     """An interrupted publication of the producer's folder (see ``publish_problem``)."""
     if record is None:
         return None
-    return publish_problem(layout.root, record.stage, record.summary_sha256, record.finished_at)
+    recorded_run = (record.finished_at, record.duration_s)
+    return publish_problem(layout.root, record.stage, record.summary_sha256, recorded_run)
 
 
 def summary_problem(layout: RunLayout, record: StageRecord | None) -> str | None:

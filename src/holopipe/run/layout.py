@@ -201,7 +201,7 @@ def _remove(path: Path) -> None:
 
 
 def publish_problem(
-    root: Path, stage: str, summary_sha256: str, finished_at: str = ""
+    root: Path, stage: str, summary_sha256: str, recorded_run: tuple[str, float] = ("", 0.0)
 ) -> str | None:
     """Why the stage folder ``root/stage`` is not the one its manifest record describes.
 
@@ -222,18 +222,20 @@ def publish_problem(
         return None
     from holopipe.artifacts.io import sha256_file
 
-    if sha256_file(summary) != summary_sha256 and _is_later_run(summary, finished_at):
+    if sha256_file(summary) != summary_sha256 and _is_other_run(summary, recorded_run):
         return f"{stage}/ does not match run_manifest.json: {interrupted}"
     return None
 
 
-def _is_later_run(summary: Path, finished_at: str) -> bool:
-    """The summary is a readable record of a run finished after ``finished_at`` (the
-    manifest record's; ISO 8601 UTC times compare as strings)."""
+def _is_other_run(summary: Path, recorded_run: tuple[str, float]) -> bool:
+    """The summary is a readable record of another run than the manifest's: its finish
+    time or its duration (recorded to the microsecond) differs from ``recorded_run``, the
+    record's ``(finished_at, duration_s)``. A hand edit keeps both."""
     import json
 
     try:
-        created = json.loads(summary.read_text(encoding="utf-8"))["meta"]["created_at"]
+        document = json.loads(summary.read_text(encoding="utf-8"))
+        seen = (document["meta"]["created_at"], float(document["timings"]["total_s"]))
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
         return False
-    return isinstance(created, str) and created > finished_at
+    return seen != (recorded_run[0], float(recorded_run[1]))
