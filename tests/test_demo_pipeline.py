@@ -45,6 +45,8 @@ def test_the_demo_ends_ok_with_every_stage_ok(demo_runs):
         assert done.stdout.strip().splitlines()[-1].startswith("demo: OK (exit 0)")
         stages = _stages(cwd)
         assert len(stages) >= 8
+        config = json.loads((cwd / "runs" / "demo" / "config.resolved.json").read_text())
+        assert config["strict"] is True  # OK below: no discipline finding in any stage
         for stage in stages:
             summary = _summary(cwd, stage)
             assert summary["status"] == "OK", (stage, summary["warnings"], summary["errors"])

@@ -53,6 +53,23 @@ def test_toy_run_succeeds_with_reasons_for_every_warning(toy_runs):
             )
 
 
+def test_plan_8_1_the_toy_run_is_strict_and_has_no_discipline_finding(toy_runs):
+    """The fast lane's "no writes outside run" gate: the toy run checks every stage under the
+    default ``strict`` and no stage leaves an undeclared file or writes outside the run."""
+    from holopipe.run.discipline import FINDING_PREFIXES
+
+    cwd, _, _ = toy_runs
+    for experiment in ("toy", "toy2"):
+        root = cwd / "runs" / experiment
+        assert json.loads((root / "config.resolved.json").read_text())["strict"] is True
+        for key in manifest(cwd, experiment)["stages"]:
+            summary = json.loads((root / key / "stage_summary.json").read_text())
+            lines = summary["warnings"] + summary["errors"] + summary["notes"]
+            assert not [line for line in lines if line.startswith(FINDING_PREFIXES)], key
+            assert not any(line.startswith("strict: false") for line in summary["notes"]), key
+    assert sorted(p.name for p in cwd.iterdir()) == ["runs"]  # nothing else in the cwd
+
+
 def test_every_artifact_is_valid(toy_runs):
     cwd, _, _ = toy_runs
     outputs = [o for record in manifest(cwd, "toy")["stages"].values() for o in record["outputs"]]

@@ -789,10 +789,12 @@ def _param_changes(execution: StageExecution, frozen: dict[str, Any] | None) -> 
     stage_id, config = execution.stage.ID, execution.run.config
     old = {
         "seed": (frozen or {}).get("seed"),
+        "strict": (frozen or {}).get("strict", True),
         "stages": {stage_id: (frozen or {}).get("stages", {}).get(stage_id, {})},
     }
     new = {
         "seed": config.get("seed"),
+        "strict": execution.run.strict,
         "stages": {stage_id: config.get("stages", {}).get(stage_id, {})},
     }
     lines = [line.strip() for line in config_diff(old, new)]

@@ -8,6 +8,7 @@ get ``tests/run`` on ``PYTHONPATH`` (see ``conftest.cli``).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -265,3 +266,44 @@ class WritesUndeclaredAlias(_Source):
 
     def side_effect(self, ctx) -> None:
         ctx.write("elsewhere", equations("sys_d3_0000", -12.0), "x.json")
+
+
+@attrs.define
+class LeakParams:
+    n_systems: int = 2
+    path: str = "outputs/leak.txt"
+    how: str = "write"
+    source: str = ""
+
+
+class Leaks(_Source):
+    """Writes outside its folder at ``path`` (relative to the cwd, or absolute): a new file
+    (``write``), a copy keeping an old file's mtime (``copy``), a symbolic link
+    (``symlink``) or an empty folder (``folder``)."""
+
+    SLUG = "leaks"
+    Params = LeakParams
+
+    def side_effect(self, ctx) -> None:
+        target = Path(ctx.params.path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if ctx.params.how == "write":
+            target.write_text("written outside the run\n")
+        elif ctx.params.how == "copy":
+            shutil.copy2(ctx.params.source, target)
+        elif ctx.params.how == "symlink":
+            target.symlink_to("somewhere")
+        else:
+            target.mkdir()
+
+
+class WritesCaches(_Source):
+    """Writes where caches go: a ``__pycache__`` and a ``.hypothesis`` folder in the cwd and
+    the config's ``caches`` folder ``my_cache``: none of it is a write outside the run."""
+
+    SLUG = "writes_caches"
+
+    def side_effect(self, ctx) -> None:
+        for path in ("__pycache__/mod.cpython-312.pyc", ".hypothesis/db", "my_cache/c.bin"):
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_bytes(b"cache")

@@ -108,3 +108,134 @@ def manifest_of(in_tmp: Path):
     from holopipe.run.manifest import ManifestStore
 
     return ManifestStore(RunLayout.create(in_tmp / "runs", "x")).load()
+
+
+# Sections 3.2, 7.1, 8.1 and 11: no writes outside the run, no unregistered output.
+LEAKS = ["holo_run_test_stages:Leaks", "holopipe.testing:Chain02"]
+
+
+def _leak_run(in_tmp: Path, runs: Path, **leak) -> tuple[int, dict, Path]:
+    """Run ``Leaks`` (with ``leak`` as its params) then Chain02; the code, Leaks' summary
+    and the run root."""
+    config = write_config(in_tmp / "c.json", LEAKS, stages={"01": leak})
+    code = run_pipeline(runs, "x", config, echo=lambda line: None)
+    root = runs.absolute() / "x"
+    folder = last_attempt_dir(RunLayout.create(runs, "x"), "01_leaks")
+    return code, load_json(folder / "stage_summary.json"), root
+
+
+def _ended_error_and_stopped(code: int, summary: dict, root: Path, leaked: str) -> None:
+    assert (code, summary["status"], summary["exit_code"]) == (3, "ERROR", 3)
+    assert f"file written outside the run: {leaked}" in summary["errors"]
+    assert any('opt out with "strict": false' in e for e in summary["errors"])
+    assert not (root / "02_chain_step").exists()  # the run stopped at the bug
+    assert not (root / "chain_01").exists()  # nothing of the stage was published
+
+
+@pytest.mark.parametrize("how", ["write", "copy", "symlink", "folder"])
+def test_plan_3_2_a_write_to_outputs_ends_error_by_default(in_tmp: Path, how: str):
+    old = in_tmp / "old.txt"
+    old.write_text("an old file\n")
+    os.utime(old, (1_000_000_000, 1_000_000_000))  # copy2 keeps this mtime: the ctime tells
+    path = "outputs/leak" if how == "folder" else "outputs/leak.txt"
+    code, summary, root = _leak_run(in_tmp, Path("runs"), path=path, how=how, source=str(old))
+    _ended_error_and_stopped(code, summary, root, path + ("/" if how == "folder" else ""))
+    assert load_json(root / "config.resolved.json")["strict"] is True  # the default, recorded
+
+
+def test_plan_3_2_an_absolute_write_beside_the_runs_root_ends_error(in_tmp: Path):
+    (in_tmp / "work").mkdir()
+    os.chdir(in_tmp / "work")  # the cwd is not the runs root's parent: both are watched
+    leaked = in_tmp / "elsewhere" / "leak.txt"
+    runs = in_tmp / "elsewhere" / "runs"
+    code, summary, root = _leak_run(in_tmp, runs, path=str(leaked))
+    _ended_error_and_stopped(code, summary, root, str(leaked))
+
+
+def test_plan_7_1_a_write_into_a_legacy_root_ends_error(in_tmp: Path, tmp_path_factory):
+    legacy = tmp_path_factory.mktemp("fase11_legacy")  # outside the cwd
+    (legacy / "outputs").mkdir()
+    (legacy / "outputs" / "frozen.csv").write_text("a,b\n")
+    config = write_config(
+        in_tmp / "c.json",
+        LEAKS,
+        stages={"01": {"path": str(legacy / "outputs" / "new.csv")}},
+        legacy={"roots": [str(legacy)]},
+    )
+    code = run_pipeline(Path("runs"), "x", config, echo=lambda line: None)
+    summary = load_json(in_tmp / "runs" / "x" / "01_leaks.failed" / "stage_summary.json")
+    _ended_error_and_stopped(code, summary, in_tmp / "runs" / "x", str(legacy / "outputs/new.csv"))
+    assert not any("frozen.csv" in e for e in summary["errors"])  # read or not, it is unchanged
+
+
+def test_plan_11_an_undeclared_file_in_the_stage_folder_ends_error_by_default(in_tmp: Path):
+    config = write_config(
+        in_tmp / "c.json", ["holo_run_test_stages:StrayFile", "holopipe.testing:Chain02"]
+    )
+    code = run_pipeline(Path("runs"), "x", config, echo=lambda line: None)
+    root = in_tmp / "runs" / "x"
+    summary = load_json(root / "01_stray_file.failed" / "stage_summary.json")
+    assert (code, summary["status"], summary["exit_code"]) == (3, "ERROR", 3)
+    assert "undeclared file in the stage dir: scratch.tmp" in summary["errors"]
+    assert not (root / "01_stray_file").exists() and not (root / "02_chain_step").exists()
+
+
+def test_plan_3_2_strict_false_is_the_explicit_recorded_opt_out(in_tmp: Path):
+    config = write_config(in_tmp / "c.json", LEAKS, strict=False)
+    assert run_pipeline(Path("runs"), "x", config, echo=lambda line: None) == 1  # went on
+    root = in_tmp / "runs" / "x"
+    leaks, step = summary_of(root, "01_leaks"), summary_of(root, "02_chain_step")
+    assert (leaks["status"], leaks["warnings"]) == (
+        "WARNING",
+        ["file written outside the run: outputs/leak.txt"],
+    )
+    assert step["status"] == "OK"
+    assert load_json(root / "config.resolved.json")["strict"] is False
+    for summary in (leaks, step):  # every stage of the run says it opted out
+        assert any(n.startswith("strict: false (config)") for n in summary["notes"])
+
+
+def test_plan_3_2_strict_is_part_of_the_fingerprint(in_tmp: Path):
+    config = write_config(in_tmp / "c.json", chain(2), strict=False)
+    assert run_pipeline(Path("runs"), "x", config, echo=lambda line: None) == 0
+    lines: list[str] = []
+    code = run_pipeline(Path("runs"), "x", overrides=["strict=true"], force=True, echo=lines.append)
+    assert code == 0
+    assert "01_chain_source: running (params changed)" in lines
+    assert "02_chain_step: running (params changed)" in lines
+    root = in_tmp / "runs" / "x"
+    assert not any(
+        n.startswith("strict: false") for n in summary_of(root, "02_chain_step")["notes"]
+    )
+    again: list[str] = []
+    assert run_pipeline(Path("runs"), "x", echo=again.append) == 0
+    assert sum("up to date" in line for line in again) == 2
+
+
+def test_caches_in_the_watched_places_are_not_outside_writes(in_tmp: Path):
+    config = write_config(
+        in_tmp / "c.json", ["holo_run_test_stages:WritesCaches"], caches=["my_cache"]
+    )
+    assert run_pipeline(Path("runs"), "x", config, echo=lambda line: None) == 0
+    summary = summary_of(in_tmp / "runs" / "x", "01_writes_caches")
+    assert (summary["status"], summary["warnings"], summary["errors"]) == ("OK", [], [])
+
+
+def test_plan_3_2_a_watch_stopped_at_its_bound_says_so(in_tmp: Path, monkeypatch):
+    from holopipe.run import discipline
+
+    for i in range(12):
+        (in_tmp / f"old_{i}.txt").write_text("here before the run\n")
+    monkeypatch.setattr(discipline, "MAX_WATCHED_ENTRIES", 5)  # the forked stage inherits it
+    config = write_config(in_tmp / "c.json", chain(1))
+    assert run_pipeline(Path("runs"), "x", config, echo=lambda line: None) == 1
+    summary = summary_of(in_tmp / "runs" / "x", "01_chain_source")
+    assert summary["status"] == "WARNING"  # nothing found against the stage, but not all seen
+    assert summary["warnings"] == [
+        f"outside-writes gate incomplete: stopped after 5 entries in {in_tmp.resolve()} "
+        "(list big folders in the config's caches)"
+    ]
+
+
+def summary_of(root: Path, key: str) -> dict:
+    return load_json(root / key / "stage_summary.json")

@@ -97,10 +97,15 @@ class RunConfig:
         metadata={"doc": "custom stage list ('pkg.module:Class'); default: the registered stages"},
     )
     strict: bool = attrs.field(
-        default=False, metadata={"doc": "undeclared files and outside writes are errors"}
+        default=True,
+        metadata={
+            "doc": "an undeclared file or a write outside the run ends the stage ERROR; "
+            "false (the explicit, recorded opt-out): a warning"
+        },
     )
     caches: list[str] = attrs.field(
-        factory=list, metadata={"doc": "folders stages may write outside the run"}
+        factory=list,
+        metadata={"doc": "folders stages may write in, inside the places the gate watches"},
     )
     executor: ExecutorConfig = attrs.field(
         factory=ExecutorConfig,

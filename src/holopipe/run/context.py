@@ -73,7 +73,8 @@ class RunContext:
 
     @property
     def strict(self) -> bool:
-        return bool(self.config.get("strict", False))
+        """Discipline findings fail the stage (the default; ``"strict": false`` opts out)."""
+        return bool(self.config.get("strict", True))
 
     @property
     def legacy_roots(self) -> tuple[Path, ...]:

@@ -6,8 +6,8 @@
   resolved (the orchestrator resolves once and hands the result to the gate).
 - :func:`same_content` is the one "is this file still the recorded one" test (stat, then
   sha256 when the stat changed) shared by the gate, ``holopipe status`` and ``run``.
-- :func:`writes_outside` is the "no writes outside the run" gate.
-- :func:`undeclared_files` enforces "no output without registering it".
+- The discipline rules checked after a stage ("no writes outside the run", "no output
+  without registering it") are in :mod:`holopipe.run.discipline`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from holopipe.artifacts.io import loads_json, sha256_file
 from holopipe.artifacts.records import FileRecord, RunManifest, StageRecord
 from holopipe.artifacts.registry import get_type
 from holopipe.artifacts.report import Finding
-from holopipe.run.layout import BOOKKEEPING_FILES, RunLayout, publish_problem
+from holopipe.run.layout import RunLayout, publish_problem
 from holopipe.run.publish import broken_aliases
 from holopipe.run.resolution import ResolvedInput, resolve_inputs
 
@@ -35,25 +35,7 @@ __all__ = [
     "invalid_artifact",
     "same_content",
     "summary_problem",
-    "undeclared_files",
-    "writes_outside",
 ]
-
-# Folders never watched by the outside-writes gate: VCS data and tool caches.
-IGNORED_DIRS = frozenset(
-    {
-        ".git",
-        ".nox",
-        ".venv",
-        "__pycache__",
-        ".pytest_cache",
-        ".hypothesis",
-        ".mypy_cache",
-        ".ruff_cache",
-    }
-)
-# A watch tree larger than this is not walked completely; the gate says so.
-MAX_WATCHED_ENTRIES = 50_000
 
 
 def invalid_artifact(path: str | os.PathLike, finding: Finding) -> str:
@@ -236,43 +218,3 @@ def _stat_matches(st: os.stat_result, entry: FileRecord) -> bool:
         entry.ctime_ns,
         entry.inode,
     )
-
-
-def writes_outside(watch_root: Path, since_ns: int, allowed: list[Path]) -> tuple[list[str], bool]:
-    """Files under ``watch_root`` created or modified since ``since_ns``, outside ``allowed``.
-
-    Returns the relative paths found and whether the walk was complete.
-    """
-    allowed_abs = [p.resolve() for p in allowed]
-    found: list[str] = []
-    seen = 0
-    for folder, dirs, files in os.walk(watch_root):
-        here = Path(folder).resolve()
-        dirs[:] = sorted(
-            d
-            for d in dirs
-            if d not in IGNORED_DIRS and not any((here / d) == a for a in allowed_abs)
-        )
-        for name in sorted(files):
-            seen += 1
-            if seen > MAX_WATCHED_ENTRIES:
-                return found, False
-            path = here / name
-            try:
-                if path.stat().st_mtime_ns >= since_ns:
-                    found.append(os.path.relpath(path, watch_root.resolve()))
-            except OSError:
-                continue
-    return found, True
-
-
-def undeclared_files(stage_dir: Path, declared: set[Path]) -> list[str]:
-    """Files in a stage dir that are neither declared outputs nor bookkeeping."""
-    bookkeeping = {stage_dir / b for b in BOOKKEEPING_FILES}
-    extra = []
-    for folder, _dirs, files in os.walk(stage_dir):
-        for name in files:
-            path = Path(folder) / name
-            if path not in declared and path not in bookkeeping:
-                extra.append(path.relative_to(stage_dir).as_posix())
-    return sorted(extra)

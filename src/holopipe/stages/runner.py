@@ -57,7 +57,15 @@ from holopipe.legacy.resolver import read_legacy_input
 from holopipe.run.capture import Progress, capture_output
 from holopipe.run.config import structure_section
 from holopipe.run.context import RunContext, StageContext
-from holopipe.run.gates import undeclared_files, writes_outside
+from holopipe.run.discipline import (
+    OUTSIDE,
+    PARTIAL,
+    UNDECLARED,
+    filesystem_now,
+    undeclared_files,
+    watched_places,
+    writes_outside,
+)
 from holopipe.run.layout import RunLayout
 from holopipe.run.manifest import file_record
 from holopipe.run.provenance import (
@@ -126,9 +134,14 @@ def input_hashes(layout: RunLayout, resolved: list[ResolvedInput]) -> list[tuple
 
 
 def stage_fingerprint(
-    stage: type[Stage], params: Any, seed: int, hashes: list[tuple[str, str, str]]
+    stage: type[Stage],
+    params: Any,
+    seed: int,
+    hashes: list[tuple[str, str, str]],
+    strict: bool = True,
 ) -> tuple[str, dict[str, str]]:
-    """sha256 over the stage code version, its resolved params and seed, and its input hashes."""
+    """sha256 over the stage code version, its resolved params, seed and ``strict`` (whether
+    a discipline finding fails the stage decides its status), and its input hashes."""
 
     def digest(obj: Any) -> str:
         return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()
@@ -136,7 +149,7 @@ def stage_fingerprint(
     code = [f"{stage.__module__}:{stage.__qualname__}", stage.VERSION]
     parts = {
         "code": digest([*code, code_version().holopipe_version]),
-        "params": digest({"params": converter.unstructure(params), "seed": seed}),
+        "params": digest({"params": converter.unstructure(params), "seed": seed, "strict": strict}),
         "inputs": digest(sorted(hashes)),
     }
     return digest(parts), parts
@@ -228,7 +241,7 @@ class StageExecution:
         if not self.problems:
             self.hashes = input_hashes(self.run.layout, self.resolved)
             self.fingerprint, self.fingerprint_parts = stage_fingerprint(
-                self.stage, self.params, self.run.seed, self.hashes
+                self.stage, self.params, self.run.seed, self.hashes, self.run.strict
             )
         self.is_resolved = True
         return self.problems
@@ -275,20 +288,27 @@ class StageExecution:
         return True
 
     def check_outputs(self, ctx: StageContext, ran: bool, start_ns: int) -> list[str]:
-        """Phase 4: the problems that make the stage ERROR; discipline findings are warnings
-        unless the run is strict."""
+        """Phase 4: the problems that make the stage ERROR. A discipline finding (an
+        undeclared file, a write outside the run) is one of them, a bug of the stage like a
+        ``ctx.write`` to an undeclared alias; with ``"strict": false`` (the explicit opt-out,
+        noted in the summary) it is a warning. A watch that could not be complete is a
+        warning either way: it found nothing against the stage."""
         t2 = time.perf_counter()
         problems = _output_problems(ctx, self.work)
         if ran and not ctx.incomplete_reason:  # INCOMPLETE already: no outputs expected
             for line in _missing_outputs(self.stage, ctx):  # the minimum is missing: exit 2
                 ctx.incomplete(line)
         self.timings["outputs_s"] = time.perf_counter() - t2
-        discipline = _discipline_findings(self.run, self.work, ctx, start_ns)
+        t3 = time.perf_counter()
+        discipline, partial = _discipline_findings(self.run, self.work, ctx, start_ns)
+        self.timings["discipline_s"] = time.perf_counter() - t3
         if self.run.strict:
-            problems += discipline
+            problems += discipline + ([DISCIPLINE_HINT] if discipline else [])
         else:
-            for message in discipline:
-                ctx.warn(message)
+            ctx.note(STRICT_OFF_NOTE)
+            partial = discipline + partial
+        for message in partial:
+            ctx.warn(message)
         for line in problems:
             ctx.error(line)
         return problems
@@ -451,7 +471,7 @@ class StageExecution:
                     item.log_origin()
                 for line in self.legacy_warnings:  # each legacy file served: in the summary
                     ctx.warn(line)
-                start_ns = time.time_ns()
+                start_ns = filesystem_now(work)
                 ran = self.run_stage(ctx)
                 try:
                     problems = self.check_outputs(ctx, ran, start_ns)
@@ -510,16 +530,41 @@ def _missing_outputs(stage: type[Stage], ctx: StageContext) -> list[str]:
 
 def _discipline_findings(
     run: RunContext, work: Path, ctx: StageContext, start_ns: int
-) -> list[str]:
-    """The plan's discipline rules: no undeclared file in the stage dir, no write outside."""
+) -> tuple[list[str], list[str]]:
+    """The plan's discipline rules (:mod:`holopipe.run.discipline`): the findings (an
+    undeclared file in the stage dir, a write outside the run) and the reasons the watch
+    was partial (the entry limit, nothing watchable)."""
     extra = undeclared_files(work, {path for _, path, _ in ctx.outputs})
-    caches = [Path(p) for p in run.config.get("caches", [])]
-    outside, complete = writes_outside(Path.cwd(), start_ns, [run.layout.runs_dir, *caches])
-    return (
-        [f"undeclared file in the stage dir: {e}" for e in extra]
-        + [f"file written outside the run: {o}" for o in outside]
-        + ([] if complete else ["outside-writes gate incomplete: watch tree too large"])
-    )
+    cwd = Path.cwd()
+    places = watched_places(cwd, run.layout.runs_dir, run.legacy_roots)
+    allowed = [run.layout.runs_dir, *map(Path, run.config.get("caches", []))]
+    job_files = run.executor.slurm.folder  # holopipe's executor writes its job files there
+    allowed += [Path(job_files)] if job_files else []
+    watch = writes_outside(places, start_ns, allowed, cwd)
+    findings = [UNDECLARED + e for e in extra] + [OUTSIDE + o for o in watch.found]
+    partial = []
+    if not watch.complete:
+        partial.append(
+            f"{PARTIAL} incomplete: stopped after {watch.entries} entries in "
+            f"{', '.join(map(str, watch.watched))} (list big folders in the config's caches)"
+        )
+    if not places:
+        partial.append(
+            f"{PARTIAL}: nothing watched (the current directory and the runs "
+            "root's parent are the home directory or the temp dir); run from a project folder"
+        )
+    return findings, partial
+
+
+#: The one line after the discipline findings of a strict run (the default).
+DISCIPLINE_HINT = (
+    "a stage writes only through ctx.write into its own folder (plan 3.2, 11); allow a "
+    'cache folder with the config\'s "caches", or opt out with "strict": false'
+)
+#: The note of every stage of a run that opted out of the discipline rules.
+STRICT_OFF_NOTE = (
+    "strict: false (config): undeclared files and writes outside the run are warnings, not errors"
+)
 
 
 def _input_records(
