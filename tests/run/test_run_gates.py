@@ -1,7 +1,7 @@
 """Gates: missing or corrupted artifacts stop the next stage with ``missing_artifact:`` /
 ``invalid_artifact:`` (exit 2); a stage never reads an input that failed validation; the
-"no writes outside the run" and "no undeclared files" rules are reported, and fail the
-stage in strict mode."""
+"no writes outside the run" and "no undeclared files" rules are reported: they fail the
+stage under ``strict`` (the default), they are warnings with ``"strict": false``."""
 
 from __future__ import annotations
 

@@ -141,11 +141,12 @@ def writes_outside(
 
     Examples
     --------
-    >>> import tempfile, time
-    >>> place = Path(tempfile.mkdtemp())
-    >>> start = filesystem_now(place)
-    >>> _ = (place / "leak.txt").write_text("x")
-    >>> writes_outside([place], start, [], cwd=place).found
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     place = Path(tmp)
+    ...     start = filesystem_now(place)
+    ...     _ = (place / "leak.txt").write_text("x")
+    ...     writes_outside([place], start, [], cwd=place).found
     ('leak.txt',)
     """
     limit = MAX_WATCHED_ENTRIES if limit is None else limit
