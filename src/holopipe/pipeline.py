@@ -33,7 +33,6 @@ from holopipe.artifacts.records import (
     StageSummary,
 )
 from holopipe.artifacts.structure import converter
-from holopipe.legacy.resolver import legacy_gate
 from holopipe.run.capture import PROGRESS_FD_ENV
 from holopipe.run.config import (
     CONFIG_FILE_KEY,
@@ -261,6 +260,16 @@ def _assess(execution: StageExecution) -> StageState:
     return StageState(key, status, duration, True, "up to date")
 
 
+def _legacy_gate(roots: tuple[Path, ...]) -> Callable[[str, Path], list[str]] | None:
+    """The gate's check of legacy-resolved files; a run without legacy roots has none (and
+    does not import the legacy package: start-up time)."""
+    if not roots:
+        return None
+    from holopipe.legacy.resolver import legacy_gate
+
+    return legacy_gate(roots)
+
+
 def _unchanged(path: str, entry: FileRecord) -> bool:
     try:
         return same_content(path, entry)
@@ -291,7 +300,7 @@ def assert_artifacts(runs_dir: Path, experiment: str, stage_id: str) -> list[str
     run = RunContext(layout, _frozen_config(layout) or {})
     needs = [(s.alias, s.schema, s.required) for s in matches[0].INPUTS]
     roots = run.legacy_roots
-    return check_inputs(layout, run.manifest.load(), needs, roots, legacy_check=legacy_gate(roots))
+    return check_inputs(layout, run.manifest.load(), needs, roots, legacy_check=_legacy_gate(roots))
 
 
 def check_run(runs_dir: Path, experiment: str) -> tuple[list[str], int]:
@@ -568,7 +577,7 @@ class _PipelineRun:
         by the stage itself as it reads them)."""
         problems = execution.resolve()
         checked = [r for r in execution.resolved if r.source != "cli"]
-        legacy = legacy_gate(self.run.legacy_roots)
+        legacy = _legacy_gate(self.run.legacy_roots)
         return problems + check_resolved(self.run.layout, checked, False, legacy)
 
     def execute(self, execution: StageExecution) -> bool:

@@ -92,15 +92,17 @@ class RunView:
 
         if schema not in PLOT_SCHEMAS:
             raise ValueError(f"{schema} is not in PLOT_SCHEMAS (the plot cache would miss it)")
-        kind = get_type(schema)
-        found = []
-        if self.manifest is not None:
-            for key in sorted(self.manifest.stages):
-                for record in self.manifest.stages[key].outputs:
-                    path = self.layout.root / record.path
-                    if record.schema == schema and kind.primary_of(path) is None:
-                        found.append((key, path, record))
-        return found[:MAX_ARTIFACTS_PER_TYPE], len(found)
+        stages = self.manifest.stages if self.manifest is not None else {}
+        recorded = [
+            (key, self.layout.root / record.path, record)
+            for key in sorted(stages)
+            for record in stages[key].outputs
+            if record.schema == schema
+        ]
+        if recorded:  # the type's module is imported only for a run that has its files
+            kind = get_type(schema)
+            recorded = [item for item in recorded if kind.primary_of(item[1]) is None]
+        return recorded[:MAX_ARTIFACTS_PER_TYPE], len(recorded)
 
     def read_all(self, schema: str) -> list[tuple[str, Any]]:
         """The valid artifacts of type ``schema`` the plots read (:meth:`plotted`; the rest

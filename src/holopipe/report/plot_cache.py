@@ -3,7 +3,7 @@
 Drawing the plots is most of a report's cost (matplotlib, scipy's Bessel zeros, reading every
 plotted artifact), and a no-op ``holopipe run`` rewrites the report only for its new verdict
 and times. The physics section is therefore written between two markers in ``report.html``,
-the first holding a key: a sha256 over the plot code, matplotlib's version, every file the
+the first holding a key: a sha256 over the plot code, the installed matplotlib, every file the
 plots read (its recorded sha256 and its current stat signature: size, mtime_ns, ctime_ns,
 inode, as the up-to-date check trusts them) and the stage metrics they show. The next report
 with the same key copies the section instead of drawing it again; any change draws anew.
@@ -20,9 +20,9 @@ True
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -48,11 +48,11 @@ def plots_key(view: Any, schemas: tuple[str, ...]) -> str:
     here = Path(__file__).parent
     for name in _PLOT_CODE:
         digest.update((here / name).read_bytes())
-    try:
-        digest.update(metadata.version("matplotlib").encode())
-    except metadata.PackageNotFoundError:
-        digest.update(b"no matplotlib")
-    facts: list[Any] = []
+    # Which matplotlib draws: its package file's place and stat signature (a reinstall or an
+    # upgrade rewrites it), found without importing matplotlib or reading its metadata.
+    spec = importlib.util.find_spec("matplotlib")
+    origin = spec.origin if spec is not None else None
+    facts: list[Any] = [origin, _stat_signature(Path(origin)) if origin else None]
     for schema in schemas:
         chosen, total = view.plotted(schema)
         facts.append([schema, total])
