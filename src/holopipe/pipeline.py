@@ -527,6 +527,9 @@ class _PipelineRun:
     on_progress: Callable[[str], None]
     outcomes: list[StageOutcome] = attrs.field(factory=list)
     worst: ExitCode = ExitCode.OK
+    #: The states of the stages found up to date (nothing after them changes them: the
+    #: closing report shows them as assessed).
+    up_to_date: dict[str, StageState] = attrs.field(factory=dict)
 
     def execution(self, stage: type[Stage]) -> StageExecution:
         declared = {s.alias for s in stage.INPUTS}
@@ -546,6 +549,7 @@ class _PipelineRun:
         state = _assess(execution)
         if state.up_to_date:
             # A skipped stage keeps the status and exit code of its last run (plan 4.1).
+            self.up_to_date[key] = state
             code = ExitCode.of_status(state.status)
             self.echo(f"{key}: up to date ({state.status}), skipped")
             self.outcomes.append(
@@ -666,7 +670,7 @@ def run_pipeline(
             pipeline.outcomes,
         )
         summary.write(layout.pipeline_summary_path)
-        _close_with_report(run, stages, pipeline.outcomes, echo)
+        _close_with_report(run, stages, pipeline, echo)
     worst = pipeline.worst
     echo(f"{experiment}: {worst.status} (exit {int(worst)}); {layout.pipeline_summary_path}")
     return worst
@@ -675,13 +679,13 @@ def run_pipeline(
 def _close_with_report(
     run: RunContext,
     stages: list[type[Stage]],
-    outcomes: list[StageOutcome],
+    pipeline: _PipelineRun,
     echo: Callable[[str], None],
 ) -> None:
     """The closing lines: failed checks per stage and group, then ``report.html``."""
     from holopipe.report import write_report
 
-    for outcome in outcomes:
+    for outcome in pipeline.outcomes:
         if outcome.action == "ran":
             path = run.layout.root / outcome.stage / "stage_summary.json"
             _, stage_summary = StageSummary.read_with_report(path)
@@ -689,7 +693,8 @@ def _close_with_report(
             if line:
                 echo(line)
     try:
-        report, left_out = write_report(run.layout, stages, [_state(run, s, {}) for s in stages])
+        states = [pipeline.up_to_date.get(s.key()) or _state(run, s, {}) for s in stages]
+        report, left_out = write_report(run.layout, stages, states)
     except Exception as exc:  # noqa: BLE001 - the run's results stand; the report is a view
         if os.environ.get("HOLOPIPE_DEBUG"):
             raise

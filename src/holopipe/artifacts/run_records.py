@@ -44,7 +44,7 @@ LOCK_SUFFIX = ".lock"
 
 def record_kind(path: str | os.PathLike) -> str | None:
     """What holopipe record ``path`` is by its name, or ``None`` if it is not one."""
-    path = Path(path)
+    path = path if isinstance(path, Path) else Path(path)  # asked of every file: no copy
     name = path.name
     if name in JSON_RECORDS:
         return JSON_RECORDS[name]
