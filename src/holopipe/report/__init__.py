@@ -9,7 +9,7 @@ show changed (:mod:`holopipe.report.plot_cache`): a no-op run rewrites the page,
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +19,11 @@ __all__ = ["REPORT_NAME", "write_report"]
 REPORT_NAME = "report.html"
 
 
-def write_report(
-    layout: Any, stages: Sequence[Any], states: Iterable[Any]
-) -> tuple[Path, list[str]]:
+def write_report(layout: Any, plans: Iterable[Any]) -> tuple[Path, list[str]]:
     """Write ``report.html`` for the run at ``layout``; returns its path and what was left out.
 
-    ``stages`` are the run's Stage classes, ``states`` their states (``holopipe status``).
+    ``plans`` are the run's stage plans (:func:`holopipe.pipeline.plan_run`, what
+    ``holopipe run --dry-run`` and ``holopipe dag`` show).
     """
     from holopipe.artifacts.io import atomic_write_bytes
     from holopipe.report.collect import PLOT_SCHEMAS, RunView, physics_plots
@@ -33,7 +32,7 @@ def write_report(
     from holopipe.report.plot_cache import cached_physics, physics_block, plots_key, read_previous
 
     view = RunView.load(layout)
-    graph = StageGraph.build(stages, states)
+    graph = StageGraph.build(plans)
     path = layout.root / REPORT_NAME
     key = plots_key(view, PLOT_SCHEMAS)
     cached = cached_physics(read_previous(path), key)

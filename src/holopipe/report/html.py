@@ -154,7 +154,7 @@ def render_page(view: RunView, graph: StageGraph, physics: str) -> str:
     stage_rows = "".join(
         f"<tr><td>{escape(n.key)}</td><td>{_status(n.status)}</td>"
         f"<td>{n.duration_s:.2f} s</td>"
-        f"<td>{'up to date' if n.up_to_date else escape(n.reason)}</td></tr>"
+        f"<td>{escape(n.verdict)}</td></tr>"
         for n in graph.nodes
     )
     packages = env.get("packages", {})
