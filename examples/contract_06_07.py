@@ -66,7 +66,8 @@ def main(work: Path) -> int:
 
     newer = closed_form_dataset().write(work / "newer" / "bulk_modes_dataset.csv")
     meta = EigenmodesDataset.meta_path(newer)
-    meta.write_text(meta.read_text().replace('"schema_version": "0.1"', '"schema_version": "9.0"'))
+    current = f'"schema_version": "{EigenmodesDataset.SCHEMA_VERSION}"'
+    meta.write_text(meta.read_text().replace(current, '"schema_version": "9.0"'))
     wrong = Dictionary.example().write(work / "wrong" / "bulk_modes_dataset.json")
     missing = closed_form_dataset().write(work / "missing" / "bulk_modes_dataset.csv")
     doc = json.loads(EigenmodesDataset.meta_path(missing).read_text())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -392,3 +393,48 @@ def test_many_bad_rows_are_summarised(tmp_path):
     report = EigenmodesDataset.validate_file(path)
     assert len(report.findings) == eigenmodes.MAX_FINDINGS_PER_CODE + 1
     assert report.findings[-1].location == "rows" and "7 more" in report.findings[-1].message
+
+
+# -- z_h (schema 0.2, plan section 10 F.13: metadata propagation) ----------------------------
+def _as_version_0_1(path: Path) -> Path:
+    """Rewrite a dataset as holopipe wrote it before z_h: no CSV column, no meta systems."""
+    lines = _lines(path)
+    at = COLUMNS.index("z_h")
+    _save(path, [",".join(c for i, c in enumerate(line.split(",")) if i != at) for line in lines])
+
+    def downgrade(text):
+        doc = json.loads(text)
+        doc["columns"] = [c for c in doc["columns"] if c != "z_h"]
+        del doc["systems"]
+        return json.dumps({**doc, "schema_version": "0.1"})
+
+    return _edit_meta(path, downgrade)
+
+
+def test_plan_10_F13_version_0_1_datasets_are_migrated_with_z_h_unknown(good):
+    report = EigenmodesDataset.validate_file(_as_version_0_1(good))
+    assert codes(report) == [("migrated", "meta.schema_version")] and report.exit_code == 1
+    back = EigenmodesDataset.read(good)
+    assert all(math.isnan(row.z_h) for row in back.rows)
+    assert [(s.system_id, s.family, s.d, s.z_h) for s in back.meta.systems] == [
+        ("ads_d3_hardwall-000000000000", "ads", 3, None)
+    ]
+
+
+def test_plan_10_F13_meta_systems_must_match_the_rows(good):
+    def thermal(text):
+        doc = json.loads(text)
+        doc["systems"][0]["z_h"] = 1.5
+        return json.dumps(doc)
+
+    assert _findings(_edit_meta(good, thermal)) == [("systems_mismatch", "meta.systems")]
+
+
+def test_plan_10_F13_one_z_h_per_system(good):
+    assert _findings(_set_cell(good, 3, "z_h", "2.0")) == [("systems_mismatch", "rows[3].z_h")]
+
+
+@pytest.mark.parametrize("value", ["0.0", "-1.0", "inf"])
+def test_z_h_must_be_positive_or_nan(good, value):
+    found = _findings(_set_cell(good, 3, "z_h", value))
+    assert ("bad_value", "rows[3].z_h") in found

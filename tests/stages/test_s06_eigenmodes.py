@@ -126,7 +126,7 @@ def read_rows(csv_path):
     for row in rows:
         for key in ("d", "mode_id", "n_grid"):
             row[key] = int(row[key])
-        for key in ("m2", "Delta", "M2", "z_uv", "z_ir"):
+        for key in ("m2", "Delta", "M2", "z_uv", "z_ir", "z_h"):
             row[key] = float(row[key])
     assert rows, "no rows: nothing would be checked"
     return rows
@@ -532,3 +532,30 @@ def test_a_mass_at_the_bf_bound_is_never_called_below_it(tmp_path, folder):
     assert abs(row["Delta"] - 1.5) < 1e-3
     assert row["quality"] == "ok" or "max_delta_error" in row["method"]
     assert not any("below the BF bound" in text for text in [*summary["warnings"], row["method"]])
+
+
+def test_plan_10_F13_family_d_and_z_h_reach_the_06_dataset(tmp_path, folder):
+    """Section 10 F.13 (metadata propagation): every row and the meta carry family, d and z_h
+    of its geometry (z_h empty, nan, at T = 0), including rows that were not solved."""
+    thermal = schwarzschild(folder, 2, 1.3)
+    cold = hard_wall(folder, 3, a=0.2)
+    z = np.geomspace(1e-4, 1.0, 300)
+    lifshitz = write_prediction(
+        folder, "lifshitz", 3, z, -np.log(z), 1 - z**4 * 0.5, z_h=1.19, params={"zeta": 2.0},
+        A_t=-2 * np.log(z),
+    )  # fmt: skip
+    _, summary, csv_path = run(tmp_path, folder, {"masses": {"2": [0.0], "3": [0.0]}})
+    rows = read_rows(csv_path)
+    expected = {
+        thermal: ("ads", 2, 1.3),
+        cold: ("deformed", 3, None),
+        lifshitz: ("lifshitz", 3, 1.19),
+    }
+    for row in rows:
+        family, d, z_h = expected[row["system_id"]]
+        assert (row["family"], row["d"]) == (family, d)
+        assert math.isnan(row["z_h"]) if z_h is None else row["z_h"] == z_h
+    assert {r["quality"] for r in rows if r["system_id"] == lifshitz} == {"not_applicable"}
+    meta = json.loads(EigenmodesDataset.meta_path(csv_path).read_text())
+    assert meta["schema_version"] == "0.2"
+    assert {s["system_id"]: (s["family"], s["d"], s["z_h"]) for s in meta["systems"]} == expected

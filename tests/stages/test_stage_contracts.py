@@ -48,7 +48,8 @@ def eigenmodes(folder: Path) -> Path:
 def newer_eigenmodes(folder: Path) -> Path:
     path = eigenmodes(folder)
     meta = EigenmodesDataset.meta_path(path)
-    meta.write_text(meta.read_text().replace('"schema_version": "0.1"', '"schema_version": "0.9"'))
+    current = f'"schema_version": "{EigenmodesDataset.SCHEMA_VERSION}"'
+    meta.write_text(meta.read_text().replace(current, '"schema_version": "0.9"'))
     return path
 
 
@@ -67,7 +68,10 @@ def dictionary_as_eigenmodes(folder: Path) -> Path:
 
 CASES_06_07 = [
     (newer_eigenmodes, "found EigenmodesDataset 0.9: newer_schema_version"),
-    (eigenmodes_missing_field, "found EigenmodesDataset 0.1: missing_key [meta.git_sha]"),
+    (
+        eigenmodes_missing_field,
+        f"found EigenmodesDataset {EigenmodesDataset.SCHEMA_VERSION}: missing_key [meta.git_sha]",
+    ),
     (dictionary_as_eigenmodes, "found Dictionary 0.2: wrong artifact type"),
 ]
 
@@ -80,7 +84,7 @@ def test_contract_06_07_mismatch_stops_at_the_gate(tmp_path, make, found):
     assert "Traceback" not in done.stderr
     lines = gate_lines(done.stderr)
     assert lines, done.stderr
-    expected = "input 'bulk_eigenmodes' expects EigenmodesDataset (versions 0.1)"
+    expected = "input 'bulk_eigenmodes' expects EigenmodesDataset (versions 0.1, 0.2)"
     assert all(str(path) in line and expected in line for line in lines)
     assert any(found in line for line in lines), lines
 

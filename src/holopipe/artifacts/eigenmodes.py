@@ -7,7 +7,10 @@ exactly) and rows sorted by ``(system_id, m2, mode_id, branch)`` (ties broken by
 columns), so the same dataset always gives the same bytes.
 
 ``m2`` is the bulk mass squared, an *input* of the bulk problem; ``M2`` are the boundary
-masses squared found by the solver (units L = 1). A negative ``Delta`` in a row whose quality
+masses squared found by the solver (units L = 1). Every row carries its system's family, d and
+``z_h`` (nan at T = 0), and the meta lists them once per system (``systems``), so the geometry
+metadata reach the consumers of the dataset (schema 0.2; a 0.1 file, without ``z_h``, is
+migrated on reading with ``z_h`` unknown). A negative ``Delta`` in a row whose quality
 is ``"ok"`` is a solver bug (PHYSICS.md), never data: the validator rejects it, while rows
 flagged with another quality are kept and counted in a warning.
 
@@ -41,8 +44,17 @@ from holopipe.artifacts.checks import check_d_against_name, check_family
 from holopipe.artifacts.io import JSONDecodeIssue, atomic_write_bytes, dumps_json, loads_json
 from holopipe.artifacts.report import ValidationReport
 from holopipe.artifacts.structure import check_structure, converter
+from holopipe.artifacts.versions import register_migration
 
-__all__ = ["COLUMNS", "QUALITIES", "UNITS", "EigenmodeRow", "EigenmodesDataset", "EigenmodesMeta"]
+__all__ = [
+    "COLUMNS",
+    "QUALITIES",
+    "UNITS",
+    "EigenmodeRow",
+    "EigenmodeSystem",
+    "EigenmodesDataset",
+    "EigenmodesMeta",
+]
 
 UNITS = "M2 are boundary masses squared in units L=1; m2 is the bulk mass squared input"
 
@@ -58,6 +70,11 @@ MAX_FINDINGS_PER_CODE = 20
 _INT = re.compile(r"^[+-]?[0-9]+$")
 
 
+def _nan_equal_key(value: Any) -> Any:
+    # z_h is nan for every T = 0 row: two such rows are equal, and a dataset equals its re-read.
+    return "nan" if isinstance(value, float) and math.isnan(value) else value
+
+
 @attrs.define
 class EigenmodeRow:
     """One eigenmode: the field (m2, Delta, branch), the mode, and how it was computed."""
@@ -65,6 +82,14 @@ class EigenmodeRow:
     system_id: str = attrs.field(metadata={"doc": "stable id of the geometry"})
     family: str = attrs.field(metadata={"doc": "ads | lifshitz | hvlf | deformed | unknown"})
     d: int = attrs.field(metadata={"doc": "boundary spacetime dimension (CFT_d)"})
+    z_h: float = attrs.field(
+        default=math.nan,
+        kw_only=True,
+        eq=_nan_equal_key,
+        metadata={
+            "doc": "horizon of the system's geometry; nan for T = 0 (or unknown: version 0.1)"
+        },
+    )
     m2: float = attrs.field(metadata={"doc": "bulk mass squared (input), units L = 1"})
     Delta: float = attrs.field(metadata={"doc": "scaling dimension read off the UV falloff"})
     branch: Literal["+", "-"] = attrs.field(
@@ -109,6 +134,48 @@ def _sorted_rows(rows: Iterable[EigenmodeRow]) -> list[EigenmodeRow]:
     return sorted(rows, key=_row_order)
 
 
+#: The last version whose CSV has no ``z_h`` column and whose meta has no ``systems``.
+_BEFORE_Z_H = "0.1"
+
+
+@register_migration("EigenmodesDataset", _BEFORE_Z_H, "0.2")
+def _add_z_h(doc: dict[str, Any]) -> dict[str, Any]:
+    """0.1 -> 0.2: the CSV gains ``z_h`` (read as nan: unknown) and the meta ``systems``
+    (filled in from the rows on reading)."""
+    doc = dict(doc)
+    columns = doc.get("columns")
+    if isinstance(columns, list) and "d" in columns:
+        at = columns.index("d") + 1
+        doc["columns"] = [*columns[:at], "z_h", *columns[at:]]
+    doc.setdefault("systems", [])
+    return doc
+
+
+@attrs.define
+class EigenmodeSystem:
+    """What the dataset knows of one system, whatever its rows say (meta ``systems``)."""
+
+    system_id: str = attrs.field(metadata={"doc": "stable id of the geometry"})
+    family: str = attrs.field(metadata={"doc": "ads | lifshitz | hvlf | deformed | unknown"})
+    d: int = attrs.field(metadata={"doc": "boundary spacetime dimension (CFT_d)"})
+    z_h: float | None = attrs.field(
+        default=None, metadata={"doc": "horizon; null for T = 0 (or unknown: version 0.1)"}
+    )
+
+    @classmethod
+    def of_row(cls, row: EigenmodeRow) -> EigenmodeSystem:
+        z_h = None if math.isnan(row.z_h) else row.z_h
+        return cls(system_id=row.system_id, family=row.family, d=row.d, z_h=z_h)
+
+
+def _systems_of(rows: Iterable[EigenmodeRow]) -> list[EigenmodeSystem]:
+    """One entry per system id of ``rows`` (the first row of each), sorted by id."""
+    first: dict[str, EigenmodeRow] = {}
+    for row in rows:
+        first.setdefault(row.system_id, row)
+    return [EigenmodeSystem.of_row(first[sid]) for sid in sorted(first)]
+
+
 @attrs.define
 class EigenmodesMeta:
     """The sidecar ``<stem>.meta.json`` (besides the schema header)."""
@@ -122,6 +189,10 @@ class EigenmodesMeta:
         factory=lambda: list(COLUMNS), metadata={"doc": "CSV header, in order"}
     )
     units: str = attrs.field(default=UNITS, metadata={"doc": "units note"})
+    systems: list[EigenmodeSystem] = attrs.field(
+        factory=list,
+        metadata={"doc": "family, d and z_h of every system in the rows, sorted by system_id"},
+    )
 
 
 class _CappedFindings:
@@ -150,7 +221,7 @@ class EigenmodesDataset(Artifact):
     """Eigenmodes of many systems: CSV rows plus a meta JSON sidecar."""
 
     SCHEMA_NAME: ClassVar[str] = "EigenmodesDataset"
-    SCHEMA_VERSION: ClassVar[str] = "0.1"
+    SCHEMA_VERSION: ClassVar[str] = "0.2"
     FORMAT: ClassVar[str] = "csv"
     CONTAINERS: ClassVar[tuple[str, ...]] = ("csv",)
     SUFFIXES: ClassVar[tuple[str, ...]] = (".csv",)
@@ -165,10 +236,10 @@ class EigenmodesDataset(Artifact):
     def from_rows(cls, rows: Iterable[EigenmodeRow], source_stage: str, git_sha: str) -> Self:
         """A dataset whose meta (row count, columns, units) is filled in from ``rows``."""
         rows = list(rows)
-        return cls(
-            rows=rows,
-            meta=EigenmodesMeta(source_stage=source_stage, git_sha=git_sha, n_rows=len(rows)),
+        meta = EigenmodesMeta(
+            source_stage=source_stage, git_sha=git_sha, n_rows=len(rows), systems=_systems_of(rows)
         )
+        return cls(rows=rows, meta=meta)
 
     @staticmethod
     def meta_path(path: str | Path) -> Path:
@@ -198,10 +269,15 @@ class EigenmodesDataset(Artifact):
 
     @classmethod
     def _load(cls, path: Path, report: ValidationReport) -> Self | None:
-        meta = cls._load_meta(cls.meta_path(path), report)
-        rows = _read_rows(path, report)
-        if meta is None or rows is None:
+        meta, declared = cls._load_meta(cls.meta_path(path), report)
+        if meta is None:
             return None
+        before_z_h = declared == _BEFORE_Z_H  # a migrated file: its CSV has no z_h column
+        rows = _read_rows(path, report, optional={"z_h"} if before_z_h else set())
+        if rows is None:
+            return None
+        if before_z_h:
+            meta.systems = _systems_of(rows)
         if rows != _sorted_rows(rows):
             report.warning(
                 "unsorted_rows",
@@ -212,21 +288,26 @@ class EigenmodesDataset(Artifact):
         return cls(rows=rows, meta=meta)
 
     @classmethod
-    def _load_meta(cls, meta_path: Path, report: ValidationReport) -> EigenmodesMeta | None:
+    def _load_meta(
+        cls, meta_path: Path, report: ValidationReport
+    ) -> tuple[EigenmodesMeta | None, Any]:
+        """The structured meta (or None, with the reason) and the version the file declared."""
         if not meta_path.is_file():
             report.error("missing_file", "<meta>", f"meta sidecar {meta_path.name} does not exist")
-            return None
+            return None, None
         try:
             doc = loads_json(meta_path.read_text(encoding="utf-8"))
         except UnicodeDecodeError:
             report.error("unreadable", "<meta>", f"{meta_path.name} is not UTF-8 text")
-            return None
+            return None, None
         except JSONDecodeIssue as exc:
             report.error("malformed_json", "<meta>", f"{meta_path.name}: {exc}")
-            return None
-        return structure_versioned(
+            return None, None
+        declared = doc.get("schema_version") if isinstance(doc, dict) else None
+        meta = structure_versioned(
             doc, cls.SCHEMA_NAME, cls.SCHEMA_VERSION, EigenmodesMeta, report, "meta", "<meta>"
         )
+        return meta, declared
 
     # -- checking -----------------------------------------------------------------------
     def _check_fields(self, report: ValidationReport) -> None:
@@ -263,6 +344,7 @@ class EigenmodesDataset(Artifact):
         for i, row in enumerate(self.rows):
             _check_row(row, f"rows[{i}]", capped)
         capped.close()
+        _check_systems(self.meta.systems, self.rows, report)
         flagged = Counter(row.quality for row in self.rows if row.quality != "ok")
         if flagged:
             detail = ", ".join(f"{n} {q!r}" for q, n in sorted(flagged.items()))
@@ -306,6 +388,7 @@ class EigenmodesDataset(Artifact):
         }
         meta = converter.unstructure(self.meta)
         meta["columns"] = ",".join(meta["columns"])
+        meta["systems"] = dumps_json(meta["systems"])  # attributes hold scalars and strings
         attrs_ = {"schema_name": self.SCHEMA_NAME, "schema_version": self.SCHEMA_VERSION, **meta}
         return xr.Dataset(data, coords={"row": np.arange(len(self.rows))}, attrs=attrs_)
 
@@ -388,8 +471,14 @@ def _parse_cell(text: str, column: str) -> tuple[Any, str | None]:
     return text, None
 
 
-def _read_rows(path: Path, report: ValidationReport) -> list[EigenmodeRow] | None:
-    """Parse the CSV, recording every structural problem; ``None`` when any row is unusable."""
+def _read_rows(
+    path: Path, report: ValidationReport, optional: set[str] = frozenset()
+) -> list[EigenmodeRow] | None:
+    """Parse the CSV, recording every structural problem; ``None`` when any row is unusable.
+
+    Columns in ``optional`` (those an older schema version did not have) may be missing: the
+    rows then get the field's default.
+    """
     try:
         with open(path, encoding="utf-8", newline="") as fh:
             text = fh.read()
@@ -409,7 +498,8 @@ def _read_rows(path: Path, report: ValidationReport) -> list[EigenmodeRow] | Non
         return None
     header, body = lines[0], lines[1:]
     ok = True
-    for column in COLUMNS:
+    present = tuple(c for c in COLUMNS if c in header or c not in optional)
+    for column in present:
         if column not in header:
             report.error("missing_column", column, "required column is missing")
             ok = False
@@ -420,11 +510,11 @@ def _read_rows(path: Path, report: ValidationReport) -> list[EigenmodeRow] | Non
     unknown = [c for c in header if c not in COLUMNS]
     for column in unknown:
         report.warning("unknown_column", column, "column not in the schema (ignored)")
-    if ok and [c for c in header if c in COLUMNS] != list(COLUMNS):
-        report.warning("column_order", "<header>", f"columns not in schema order {list(COLUMNS)}")
+    if ok and [c for c in header if c in COLUMNS] != list(present):
+        report.warning("column_order", "<header>", f"columns not in schema order {list(present)}")
     if not ok:
         return None
-    index = {c: header.index(c) for c in COLUMNS}
+    index = {c: header.index(c) for c in present}
     errors_before = len(report.errors)
     capped = _CappedFindings(report)
     rows = []
@@ -439,7 +529,7 @@ def _read_rows(path: Path, report: ValidationReport) -> list[EigenmodeRow] | Non
             )
             continue
         values, row_ok = {}, True
-        for column in COLUMNS:
+        for column in present:
             value, expected = _parse_cell(cells[index[column]], column)
             if expected is not None:
                 capped.add(
@@ -454,6 +544,37 @@ def _read_rows(path: Path, report: ValidationReport) -> list[EigenmodeRow] | Non
             rows.append(EigenmodeRow(**values))
     capped.close()
     return rows if len(report.errors) == errors_before else None
+
+
+def _check_systems(
+    systems: list[EigenmodeSystem], rows: list[EigenmodeRow], report: ValidationReport
+) -> None:
+    """meta ``systems`` lists each system of the rows once, as its first row has it, and every
+    row of a system carries the same z_h (family and d have their own row checks)."""
+    found = _systems_of(rows)
+    if systems != found:
+        declared = {s.system_id: s for s in systems}
+        for system in found:
+            if declared.get(system.system_id) != system:
+                report.error(
+                    "systems_mismatch",
+                    "meta.systems",
+                    f"the rows say {converter.unstructure(system)}, meta.systems "
+                    f"{converter.unstructure(declared.get(system.system_id))}",
+                )
+        for sid in sorted(set(declared) - {s.system_id for s in found}):
+            report.error("systems_mismatch", "meta.systems", f"{sid!r} has no rows")
+    first = {s.system_id: s.z_h for s in found}
+    capped = _CappedFindings(report)
+    for i, row in enumerate(rows):
+        if EigenmodeSystem.of_row(row).z_h != first[row.system_id]:
+            capped.add(
+                "error",
+                "systems_mismatch",
+                f"rows[{i}].z_h",
+                f"z_h = {row.z_h!r}, other rows of {row.system_id!r} say {first[row.system_id]!r}",
+            )
+    capped.close()
 
 
 def _check_row(row: EigenmodeRow, where: str, capped: _CappedFindings) -> None:
@@ -504,6 +625,13 @@ def _check_row(row: EigenmodeRow, where: str, capped: _CappedFindings) -> None:
             f"{where}.Delta",
             f"Delta = {row.Delta!r} < 0 in an 'ok' row: a solver bug (flag the row 'error'), "
             "never data",
+        )
+    if not (math.isnan(row.z_h) or (math.isfinite(row.z_h) and row.z_h > 0)):
+        capped.add(
+            "error",
+            "bad_value",
+            f"{where}.z_h",
+            f"z_h must be positive and finite (nan: T = 0), got {row.z_h!r}",
         )
     if row.mode_id < 0:
         capped.add(

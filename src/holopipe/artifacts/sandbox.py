@@ -9,7 +9,9 @@ File layout
 - root attributes: ``schema_name``, ``schema_version`` and the :class:`SandboxMeta`
   fields (``system_id``, ``system_name``, ``family``, ``d``, ``z_h`` (absent at T = 0),
   ``temperature``, ``params`` (a JSON string), ``category``, ``seed``, ``index``, ``theory``
-  (absent unless the data are those of a named real theory);
+  (absent unless the data are those of a named real theory), ``provenance`` (a JSON string,
+  only when not empty: e.g. the legacy origin of an imported universe and what its
+  conversion assumed);
 - group ``bulk_truth/`` (absent for boundary-only data; dimension and coordinate variable
   ``z_grid``): ``z_grid``, ``A_truth``, ``f_truth`` and optionally ``A_t_truth``,
   ``A_z_truth``, ``c_function``, ``R_truth``; attribute ``operators``, a JSON list of
@@ -110,6 +112,9 @@ class SandboxMeta:
     theory: str | None = attrs.field(
         default=None,
         metadata={"doc": "real theory whose boundary data these are (CFT table name), else null"},
+    )
+    provenance: dict[str, Any] = attrs.field(
+        factory=dict, metadata={"doc": "origin and assumptions (legacy imports); may be empty"}
     )
 
 
@@ -256,10 +261,11 @@ class SandboxGeometry(Artifact):
             meta_raw = _legacy_meta_raw(root, truth, boundary, path, report)
         else:
             meta_raw = {k: v for k, v in root.items() if k not in HEADER}
-            if "params" in meta_raw:
-                params = _parse_json_attr(meta_raw.pop("params"), "params", report)
-                if params is not None:
-                    meta_raw["params"] = params
+            for name in ("params", "provenance"):
+                if name in meta_raw:
+                    value = _parse_json_attr(meta_raw.pop(name), name, report)
+                    if value is not None:
+                        meta_raw[name] = value
         # A zero-temperature universe has no horizon: z_h is absent (or NaN in old files).
         z_h = meta_raw.get("z_h")
         if z_h is None or (isinstance(z_h, float) and math.isnan(z_h)):
@@ -470,6 +476,8 @@ class SandboxGeometry(Artifact):
             ds.setncattr("z_h", np.float64(meta.z_h))
         ds.setncattr("temperature", np.float64(meta.temperature))
         ds.setncattr("params", dumps_json(meta.params))
+        if meta.provenance:
+            ds.setncattr("provenance", dumps_json(meta.provenance))
         for name in ("seed", "index"):
             if getattr(meta, name) is not None:
                 ds.setncattr(name, np.int64(getattr(meta, name)))
@@ -500,6 +508,10 @@ class SandboxGeometry(Artifact):
 
         meta = {k: v for k, v in converter.unstructure(self.meta).items() if v is not None}
         meta["params"] = dumps_json(meta["params"])
+        if meta["provenance"]:
+            meta["provenance"] = dumps_json(meta["provenance"])
+        else:
+            del meta["provenance"]
         root = xr.Dataset(
             attrs={"schema_name": self.SCHEMA_NAME, "schema_version": self.SCHEMA_VERSION, **meta}
         )

@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from holopipe.cli import artifact_commands, golden_commands, run_commands
+from holopipe.cli import artifact_commands, golden_commands, legacy_commands, run_commands
 
 app = typer.Typer(
     name="holopipe",
@@ -26,6 +26,7 @@ app.command("run")(run_commands.run)
 app.command("stage")(run_commands.stage)
 app.command("status")(run_commands.status)
 app.command("assert-artifacts")(run_commands.assert_artifacts)
+app.command("import-legacy")(legacy_commands.import_legacy)
 app.command("validate")(artifact_commands.validate)
 app.add_typer(artifact_commands.schema_app, name="schema")
 app.command("docs")(artifact_commands.docs)

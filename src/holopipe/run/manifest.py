@@ -165,8 +165,16 @@ class ManifestStore:
         finally:
             os.close(fd)
 
-    def update(self, record: StageRecord, aliases: dict[str, str] | None = None) -> RunManifest:
+    def update(
+        self,
+        record: StageRecord,
+        aliases: dict[str, str] | None = None,
+        legacy_sources: list[dict[str, Any]] | None = None,
+    ) -> RunManifest:
         """Add or replace one stage record and aliases, under the lock, in one atomic write.
+
+        ``legacy_sources`` (entries with a ``via`` key) replace the earlier entries of the
+        same ``via`` and set the top-level ``resolved_from_legacy``.
 
         The cost in Python is that of the changed record: only it is unstructured and
         validated (the rest was validated when read), and the document is re-encoded by
@@ -192,17 +200,19 @@ class ManifestStore:
             if not report.ok:
                 raise ArtifactError(report)
             aliases = {**manifest.aliases, **(aliases or {})}
+            top: dict[str, Any] = {"aliases": aliases, "updated_at": now}
+            if legacy_sources:
+                replaced = {entry.get("via") for entry in legacy_sources}
+                kept = [e for e in manifest.legacy_sources if e.get("via") not in replaced]
+                top["legacy_sources"] = kept + list(legacy_sources)
+                top["resolved_from_legacy"] = True
             manifest = attrs.evolve(
-                manifest,
-                stages={**manifest.stages, record.stage: record},
-                aliases=aliases,
-                updated_at=now,
+                manifest, stages={**manifest.stages, record.stage: record}, **top
             )
             document = {
                 **document,
                 "stages": {**document["stages"], record.stage: raw_record},
-                "aliases": aliases,
-                "updated_at": now,
+                **converter.unstructure(top),
             }
             atomic_write_bytes(self.path, dumps_json(document, compact=True).encode("utf-8"))
             signature = _signature(self.path)

@@ -278,6 +278,13 @@ def _non_conformal_reason(prediction: GeometryPrediction) -> str | None:
     return None
 
 
+def _row(prediction: GeometryPrediction, **fields: object) -> EigenmodeRow:
+    """A row of ``prediction``'s system: its id, family, d and z_h (nan at T = 0) travel along."""
+    meta = prediction.meta
+    z_h = math.nan if meta.z_h is None else float(meta.z_h)
+    return EigenmodeRow(system_id=meta.system_id, family=meta.family, d=meta.d, z_h=z_h, **fields)
+
+
 def _placeholder_rows(
     prediction: GeometryPrediction,
     masses: list[float],
@@ -288,10 +295,8 @@ def _placeholder_rows(
     """One unsolved row per mass on the data's range (M2, Delta NaN), the reason in ``method``."""
     z = prediction.z
     return [
-        EigenmodeRow(
-            system_id=prediction.meta.system_id,
-            family=prediction.meta.family,
-            d=prediction.meta.d,
+        _row(
+            prediction,
             m2=float(m2),
             Delta=math.nan,
             branch="+",
@@ -415,10 +420,8 @@ def _error_result(
     meta = prediction.meta
     kind = "unphysical Delta" if isinstance(exc, UnphysicalDimensionError) else "solver refused"
     why = f"{kind}: {_one_line(exc)}"
-    row = EigenmodeRow(
-        system_id=meta.system_id,
-        family=meta.family,
-        d=meta.d,
+    row = _row(
+        prediction,
         m2=float(m2),
         Delta=math.nan,
         branch=branch,
@@ -445,7 +448,6 @@ def _branch_rows(
     params: EigenmodesParams,
 ) -> _BranchResult:
     """The rows of one (m2, branch) with its measured falloff: solved modes, or an error row."""
-    meta = prediction.meta
     try:
         delta = falloff.operator_dimension  # refuses negative / sub-unitarity exponents
         spectrum = solve_scalar_modes_on(
@@ -469,10 +471,8 @@ def _branch_rows(
     delta_deviation = abs(delta - spectrum.delta)
     qualities = _qualities(spectrum, falloff, delta_deviation, params)
     rows = [
-        EigenmodeRow(
-            system_id=meta.system_id,
-            family=meta.family,
-            d=meta.d,
+        _row(
+            prediction,
             m2=float(m2),
             Delta=delta,
             branch=branch,
