@@ -129,6 +129,8 @@ def test_thermal_lifshitz_curvature_depends_on_z(tmp_path, folder):
     assert s.R_std == pytest.approx(exact.std(), rel=1e-3)
     assert s.verdict == "z_dependent_curvature"
     assert s.R_expected is None  # R is not constant at T > 0
+    # In the UV the horizon's correction vanishes: R -> the zero-temperature law.
+    assert s.R_uv == pytest.approx(-2 * zeta**2 - 2 * (d - 1) * zeta - d * (d - 1), rel=1e-6)
     assert s.params == {"zeta": zeta, "z_h": z_h}
     assert code == 0
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 
+import attrs
 import pytest
 
 from holopipe.artifacts.analysis import BulkAnalysis
@@ -191,6 +192,33 @@ def test_too_few_lifshitz_systems_is_not_evaluated_never_a_pass(tmp_path, system
     assert any("not evaluated" in n for n in summary["notes"])
     assert not any("not evaluated" in w for w in summary["warnings"])
     assert summary["metrics"]["n_checks_passed"] == 0
+
+
+def test_thermal_lifshitz_systems_are_checked_on_their_uv_curvature(tmp_path, folder):
+    # Only T > 0 Lifshitz geometries (as stage 01 draws them): their mean R is off the law,
+    # R in the UV follows it.
+    for zeta in (1.3, 1.7, 2.2):
+        write_prediction(folder, "lifshitz", 3, 1.0, zeta=zeta)
+    code, summary, analysis = run_chain(tmp_path, folder)
+    (check,) = analysis.checks
+    assert check.evaluated and check.passed is True, check.message
+    assert "thermal system(s), R in the UV" in check.message
+    assert check.fitted_coefficients == pytest.approx([-6, -4, -2], abs=1e-4)
+    assert code == 0 and summary["metrics"]["n_checks_passed"] == 1
+
+
+def test_a_wrong_uv_curvature_fails_the_check(tmp_path):
+    items = [
+        attrs.evolve(
+            system(f"lifshitz_d3_{i}", "lifshitz", 3, {"zeta": z, "z_h": 1.0}, 0.0),
+            R_uv=lifshitz_r(z, 3) + 0.3 * z,
+        )
+        for i, z in enumerate((1.3, 1.7, 2.2))
+    ]
+    code, summary, analysis = run_05(tmp_path, equations(*items))
+    (check,) = analysis.checks
+    assert check.evaluated and check.passed is False
+    assert code == 1 and any("failed" in w for w in summary["warnings"])
 
 
 def test_without_lifshitz_the_check_is_recorded_as_not_evaluated(tmp_path):

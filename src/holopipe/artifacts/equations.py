@@ -58,6 +58,13 @@ class SystemEquations:
     R_expected: float | None = attrs.field(
         default=None, metadata={"doc": "-d(d+1) for Einstein spaces"}
     )
+    R_uv: float | None = attrs.field(
+        default=None,
+        metadata={
+            "doc": "mean R over the first decade of the grid (z <= 10 z_min): the UV limit, "
+            "where a horizon's corrections vanish (optional, added without a version bump)"
+        },
+    )
 
 
 @attrs.define

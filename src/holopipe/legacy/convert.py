@@ -42,7 +42,7 @@ import attrs
 import numpy as np
 
 from holopipe.artifacts.checks import name_d_token
-from holopipe.artifacts.eigenmodes import EigenmodeRow, EigenmodesDataset, EigenmodesMeta
+from holopipe.artifacts.eigenmodes import EigenmodeRow, EigenmodesDataset
 from holopipe.artifacts.identity import system_id as make_system_id
 from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction
 from holopipe.artifacts.report import Finding
@@ -558,13 +558,8 @@ def convert_eigenmodes(doc: Any, rel: str, sha256: str, index: SandboxIndex) -> 
     if not rows:
         out.add("not_converted", "systems", "no convertible rows", "error")
         return out
-    dataset = EigenmodesDataset(
-        rows=rows,
-        meta=EigenmodesMeta(
-            source_stage="06_build_bulk_eigenmodes_dataset (legacy)",
-            git_sha="unknown (legacy)",
-            n_rows=len(rows),
-        ),
+    dataset = EigenmodesDataset.from_rows(
+        rows, source_stage="06_build_bulk_eigenmodes_dataset (legacy)", git_sha="unknown (legacy)"
     )
     check = dataset.validate()
     if not check.ok:

@@ -35,6 +35,7 @@ __all__ = [
     "fit_polynomial_trend",
     "information_criteria",
     "lifshitz_ricci_scalar",
+    "uv_mean",
 ]
 
 
@@ -230,6 +231,25 @@ class TrendCheck:
     max_relative_deviation: float | None
     tolerance: float
     message: str
+
+
+def uv_mean(z: ArrayLike, values: ArrayLike, *, decades: float = 1.0) -> float:
+    """Mean of ``values`` over the first ``decades`` decades of the grid ``z`` (the UV).
+
+    Near the boundary a thermal geometry approaches its zero-temperature form: corrections
+    go as ``(z / z_h)^n`` with ``n >= d``, so on ``z <= 10 z_min`` with ``z_min = 1e-3`` they
+    are below ``1e-6`` for ``z_h ~ 1``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> z = np.geomspace(1e-3, 1.0, 301)
+    >>> round(uv_mean(z, -12.0 - 2.0 * z**3), 6)
+    -12.0
+    """
+    zs, vs = _finite_pair(z, values, ("z", "values"))
+    inside = zs <= zs.min() * 10.0**decades
+    return float(np.mean(vs[inside]))
 
 
 def check_lifshitz_ricci_trend(

@@ -41,7 +41,7 @@ from holopipe.artifacts.equations import BulkEquations, CurvatureModelComparison
 from holopipe.artifacts.prediction import GeometryPrediction
 from holopipe.run.context import StageContext
 from holopipe.run.provenance import code_version
-from holopipe.science.analysis import compare_constant_vs_z, fit_polynomial_trend
+from holopipe.science.analysis import compare_constant_vs_z, fit_polynomial_trend, uv_mean
 from holopipe.science.geometry import (
     FamilyParams,
     einstein_residuals,
@@ -210,6 +210,7 @@ def discover_equations(
         equations=equations,
         params=system_params(geometry),
         R_expected=R_expected,
+        R_uv=uv_mean(arrays.z, R),
     )
     return system, finding
 
@@ -218,7 +219,7 @@ class DiscoverBulkEquations(Stage):
     """R, Einstein residuals and the curvature model comparison of every prediction."""
 
     ID, SLUG = "03", "discover_bulk_equations"
-    VERSION = "1"
+    VERSION = "2"  # 2: R_uv
     INPUTS = (InputSpec("predictions", "GeometryPrediction"),)
     OUTPUTS = (OutputSpec("bulk_equations", "BulkEquations"),)
     Params = Params

@@ -14,10 +14,13 @@ min(``max_degree``, distinct values - 1) in the parameter
 (:func:`holopipe.science.analysis.fit_polynomial_trend`); fewer than two distinct values
 is recorded as not evaluated.
 
-Check: for each d with Lifshitz systems, the zero-temperature mean R against zeta follows
--2 zeta^2 - 2(d-1) zeta - d(d-1) (:func:`holopipe.science.analysis.check_lifshitz_ricci_trend`,
-which needs three distinct zeta). With too few, or no Lifshitz system at all, the check
-is recorded as not evaluated, never as a pass.
+Check: for each d with Lifshitz systems, R against zeta follows -2 zeta^2 - 2(d-1) zeta - d(d-1)
+(:func:`holopipe.science.analysis.check_lifshitz_ricci_trend`, which needs three distinct zeta):
+the mean R of the zero-temperature systems when there are any, else the UV value ``R_uv`` of
+the thermal ones (stage 03: R on the first decade of the grid, where the horizon's correction
+``-(d-1)(zeta-1)(z/z_h)^(d+zeta-1)`` vanishes; at T > 0 R is not constant, so its mean does not
+follow the law). With too few, or no Lifshitz system at all, the check is recorded as not
+evaluated, never as a pass.
 
 Status policy: a failed check, or nothing evaluated at all, is a warning (exit 1): the
 analysis is descriptive and 06 does not depend on it, so it does not stop the pipeline. A
@@ -159,17 +162,23 @@ def _lifshitz_checks(
         ]
     checks = []
     for d in dims:
-        systems = [s for s in groups[("lifshitz", d)] if not _thermal(s) and "zeta" in s.params]
+        with_zeta = [s for s in groups[("lifshitz", d)] if "zeta" in s.params]
+        systems = [s for s in with_zeta if not _thermal(s)]
+        curvature, where = [s.R_mean for s in systems], "zero-temperature system(s), mean R"
+        if not systems:
+            systems = [s for s in with_zeta if s.R_uv is not None]
+            curvature, where = [s.R_uv for s in systems], "thermal system(s), R in the UV"
         ids = [s.system_id for s in systems]
         if not systems:
             message = (
                 f"{len(groups[('lifshitz', d)])} lifshitz systems, none at zero temperature "
-                "with zeta: at T > 0 R is not constant and the formula does not apply"
+                "and none with a UV curvature: at T > 0 R is not constant and its mean does "
+                "not follow the formula"
             )
             checks.append(AnalyticCheck(LIFSHITZ_CHECK, "lifshitz", d, False, None, rtol, message))
             continue
         result = check_lifshitz_ricci_trend(
-            [s.params["zeta"] for s in systems], [s.R_mean for s in systems], d, rtol=rtol
+            [s.params["zeta"] for s in systems], curvature, d, rtol=rtol
         )
         checks.append(
             AnalyticCheck(
@@ -179,7 +188,7 @@ def _lifshitz_checks(
                 result.evaluated,
                 result.passed,
                 rtol,
-                f"{len(systems)} zero-temperature system(s): {result.message}",
+                f"{len(systems)} {where}: {result.message}",
                 ids,
                 list(result.expected_coefficients),
                 list(result.fit.coefficients) if result.fit else [],
@@ -242,7 +251,7 @@ class AnalyzeBulkEquations(Stage):
     """Per (family, d) trends against the family parameters, and the analytic checks."""
 
     ID, SLUG = "05", "analyze_bulk_equations"
-    VERSION = "1"
+    VERSION = "2"  # 2: the Lifshitz check uses R_uv at T > 0
     INPUTS = (
         InputSpec("bulk_equations", "BulkEquations"),
         InputSpec("geometry_contracts", "GeometryContracts", required=False),
