@@ -1,13 +1,19 @@
 """Developer and CI sessions. ``nox -s tests`` is the fast lane (the README's test command).
 
-- ``tests``: unit tests, doctests, the layer contract and the toy end-to-end run (fast lane)
+- ``tests``: unit tests, doctests, the layer contract and the toy end-to-end run (fast lane,
+  one interpreter: Python 3.11)
+- ``tests_all_pythons``: the same suite on every supported Python that is installed (3.11,
+  3.12, 3.13; nightly lane)
 - ``lint``: ruff
 - ``smoke``: the toy pipeline 01 -> 06 from the command line, then every gate
-- ``nightly``: the slow tests (``-m slow``), then ``smoke`` and ``golden``
+- ``nightly``: the slow tests (``-m slow``), then ``smoke``, ``golden`` and ``tests_all_pythons``
 - ``golden``: the golden runs 01 -> 09 (configs/golden/) and ``holopipe golden check`` on each
 - ``bench``: the benchmarks in ``benchmarks/``
 """
 
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import nox
@@ -15,13 +21,53 @@ import nox
 nox.options.sessions = ["lint", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 
+#: The fast lane's interpreter.
 PYTHON = "3.11"
+#: Every Python the package supports (pyproject's classifiers and the README say the same).
+SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13")
+
+
+def _runnable(name: str) -> bool:
+    exe = shutil.which(name)
+    done = exe and subprocess.run([exe, "-c", ""], capture_output=True, check=False)
+    return bool(done) and done.returncode == 0
+
+
+def _installed_pythons(versions: tuple[str, ...]) -> list[str]:
+    """The versions whose ``pythonX.Y`` runs, after exposing pyenv's installs on PATH.
+
+    pyenv's shims only run the globally selected versions; the others are linked into
+    ``.nox/_pythons`` (put first on PATH) so that nox finds them by version.
+    """
+    links = Path(".nox") / "_pythons"
+    versions_dir = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    for version in versions:
+        if _runnable(f"python{version}"):
+            continue
+        found = sorted(versions_dir.glob(f"{version}.*/bin/python{version}"))
+        if found:
+            links.mkdir(parents=True, exist_ok=True)
+            link = links / f"python{version}"
+            link.unlink(missing_ok=True)
+            link.symlink_to(found[-1])
+    if links.is_dir():
+        os.environ["PATH"] = f"{links.resolve()}{os.pathsep}{os.environ.get('PATH', '')}"
+    return [v for v in versions if _runnable(f"python{v}")]
+
+
 #: The committed golden runs (configs/golden/NAME.json, references tests/golden/NAME.json).
 GOLDEN_RUNS = sorted(p.stem for p in Path("configs/golden").glob("*.json"))
 
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
+    session.install("-e", ".[test]")
+    session.run("pytest", "-m", "not slow", "-p", "no:cacheprovider", *session.posargs)
+
+
+@nox.session(python=_installed_pythons(SUPPORTED_PYTHONS))
+def tests_all_pythons(session: nox.Session) -> None:
+    """The fast-lane suite on each supported Python that is installed (nightly lane)."""
     session.install("-e", ".[test]")
     session.run("pytest", "-m", "not slow", "-p", "no:cacheprovider", *session.posargs)
 
@@ -56,11 +102,12 @@ def smoke(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def nightly(session: nox.Session) -> None:
-    """Slow tests, then the smoke run and the golden runs."""
+    """Slow tests, then the smoke run, the golden runs and the suite on every supported Python."""
     session.install("-e", ".[test]")
     session.run("pytest", "-m", "slow", "-p", "no:cacheprovider", *session.posargs)
     session.notify("smoke")
     session.notify("golden")
+    session.notify("tests_all_pythons")
 
 
 @nox.session(python=PYTHON)

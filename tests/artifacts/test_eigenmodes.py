@@ -137,6 +137,20 @@ def test_flagged_rows_may_hold_negative_delta_and_nan(tmp_path):
     assert all(f.severity == "warning" for f in report.findings)
 
 
+@pytest.mark.parametrize("quality", ["not_applicable", "unstable"])
+def test_physics_outcome_rows_are_not_findings(tmp_path, quality):
+    # Stage 06 writes NaN outputs for a system its solver does not apply to: valid, no noise.
+    ds = EigenmodesDataset.example()
+    ds.rows[0] = attrs.evolve(
+        ds.rows[0], M2=float("nan"), Delta=float("nan"), quality="not_applicable"
+    )
+    report = EigenmodesDataset.validate_file(ds.write(tmp_path / "outcome.csv"))
+    assert report.findings == [] and report.exit_code == 0
+    ds.rows[0] = attrs.evolve(ds.rows[0], m2=float("nan"))
+    report = EigenmodesDataset.validate(ds)
+    assert ("nonfinite", "rows[0].m2") in codes(report)  # its inputs must still be finite
+
+
 def test_invalid_write_raises_and_leaves_old_files(tmp_path):
     path = EigenmodesDataset.example().write(tmp_path / "m.csv")
     before = [p.read_bytes() for p in EigenmodesDataset.files(path)]

@@ -128,7 +128,7 @@ def test_detect_type_of_random_instances(obj, tmp_path_factory):
     assert registry.detect_type(path) is type(obj)
 
 
-def test_detect_legacy_prediction_by_suffix(tmp_path):
+def test_detect_legacy_prediction_by_content(tmp_path):
     path = tmp_path / "ads_d3_000_geometry.npz"
     np.savez(path, z=np.linspace(0.1, 1, 5), A_pred=np.zeros(5, dtype=np.float32))
     assert registry.detect_type(path) is GeometryPrediction

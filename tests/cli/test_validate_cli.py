@@ -261,18 +261,23 @@ def test_several_paths_worst_exit_code_wins(tmp_path, good, warn_only):
 
 
 def test_schema_option_forces_a_type(tmp_path):
-    # A prediction under a name no type claims is not detected...
+    # Detection is by content: a prediction (even a legacy one) under any name is found...
     path = tmp_path / "prediction.bin"
     path.write_bytes(GeometryPrediction.example().write(tmp_path / "g_geometry.npz").read_bytes())
     legacy = tmp_path / "legacy.bin"
     np.savez(tmp_path / "legacy.npz", z=np.linspace(0.1, 1.0, 5), A_pred=np.zeros(5))
     (tmp_path / "legacy.npz").rename(legacy)
-    assert invoke("validate", legacy).exit_code == 2
-    assert "unknown_schema" in invoke("validate", legacy).stdout
-    # ... but validated as the named type with --schema.
-    result = invoke("validate", "--schema", "GeometryPrediction", legacy)
+    assert f"{legacy}: error missing_key [A]" in invoke("validate", legacy).stdout
+    assert invoke("validate", path).exit_code == 0
+    # ... an NPZ of someone else's arrays is not ours, whatever its name ...
+    other = tmp_path / "other_geometry.npz"
+    np.savez(other, weights=np.zeros(3))
+    assert invoke("validate", other).exit_code == 2
+    assert "unknown_schema" in invoke("validate", other).stdout
+    # ... but is validated as the named type with --schema.
+    result = invoke("validate", "--schema", "GeometryPrediction", other)
     assert result.exit_code == 2
-    assert f"{legacy}: error missing_key [A]" in result.stdout
+    assert f"{other}: error missing_key [A]" in result.stdout
     assert invoke("validate", "--schema", "GeometryPrediction", path).exit_code == 0
     # Forcing the wrong type reports against that type.
     wrong = invoke("validate", "--json", "--schema", "StageSummary", path)

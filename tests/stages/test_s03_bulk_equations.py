@@ -72,13 +72,6 @@ def run(tmp_path, folder, stage_params=None, jobs=1, experiment="t", seed=1):
     return code, summary, systems
 
 
-@pytest.fixture
-def folder(tmp_path):
-    path = tmp_path / "predictions"
-    path.mkdir()
-    return path
-
-
 def test_ads_schwarzschild_is_einstein_for_every_d_and_z_h(tmp_path, folder):
     ids = {
         (d, z_h): write_prediction(folder, "ads", d, z_h)

@@ -26,7 +26,7 @@ from holopipe.run.layout import RunLayout
 from holopipe.run.publish import last_attempt_dir
 from holopipe.science.contracts import CONTRACT_NAMES, ContractResult
 from holopipe.science.geometry import FamilyParams, metric_functions, temperature, uv_grid
-from holopipe.stages import s04_contracts
+from holopipe.stages import geometry_contracts
 
 STAGE = "holopipe.stages.s04_contracts:GeometryPhysicsContracts"
 STAGE_DIR = "04_geometry_physics_contracts"
@@ -72,13 +72,6 @@ def run(tmp_path, folder, stage_params=None, experiment="t"):
 
 def contracts(system):
     return {c.name: c for c in system.contracts}
-
-
-@pytest.fixture
-def folder(tmp_path):
-    path = tmp_path / "predictions"
-    path.mkdir()
-    return path
 
 
 def test_exact_ads_passes_every_contract_for_every_z_h(tmp_path, folder):
@@ -173,7 +166,7 @@ def test_zero_evaluated_contracts_is_incomplete(tmp_path, folder, monkeypatch):
     def nothing_evaluated(*args, **kwargs):
         return [ContractResult(n, False, None, None, 0.0, "starved") for n in CONTRACT_NAMES]
 
-    monkeypatch.setattr(s04_contracts, "evaluate_contracts", nothing_evaluated)
+    monkeypatch.setattr(geometry_contracts, "evaluate_contracts", nothing_evaluated)
     write_prediction(folder, "ads", 3, 1.0)
     code, summary, systems = run(tmp_path, folder)
     assert code == 2 and summary["status"] == "INCOMPLETE"

@@ -101,13 +101,6 @@ def equations(*systems):
     return BulkEquations(source_stage="test", git_sha="test", systems=list(systems))
 
 
-@pytest.fixture
-def folder(tmp_path):
-    path = tmp_path / "predictions"
-    path.mkdir()
-    return path
-
-
 def test_lifshitz_curvature_follows_the_analytic_trend_in_zeta(tmp_path, folder):
     zetas = (1.0, 1.5, 2.0, 3.0)
     for d in (3, 4):

@@ -144,13 +144,6 @@ def _work_in_tmp(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
 
 
-@pytest.fixture
-def folder(tmp_path):
-    path = tmp_path / "predictions"
-    path.mkdir()
-    return path
-
-
 # ------------------------------------------------------------------ hard wall in pure AdS
 
 

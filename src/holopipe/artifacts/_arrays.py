@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import zipfile
-from pathlib import Path
-
 import attrs
 import numpy as np
-
-from holopipe.artifacts.report import ValidationReport
 
 __all__ = [
     "array_dicts_equal",
     "array_field",
     "as_float_arrays",
     "optional_array_field",
-    "read_npz_members",
 ]
 
 
@@ -60,42 +54,3 @@ def optional_array_field(doc: str) -> np.ndarray | None:
         eq=attrs.cmp_using(eq=_arrays_equal),
         metadata={"doc": doc},
     )
-
-
-def read_npz_members(path: Path, report: ValidationReport) -> dict[str, np.ndarray] | None:
-    """Every member of an NPZ file, loaded with ``allow_pickle=False``.
-
-    A member stored as an object array (which would need pickle) is reported and skipped,
-    never loaded. ``None`` when the file is not a readable NPZ at all.
-    """
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except (zipfile.BadZipFile, EOFError, ValueError, OSError) as exc:
-        report.error("unreadable", "<file>", f"not a readable NPZ archive (truncated?): {exc}")
-        return None
-    members: dict[str, np.ndarray] = {}
-    with archive:
-        for key in sorted(archive.files):
-            try:
-                value = archive[key]
-            except ValueError as exc:
-                # numpy refuses object arrays with a ValueError naming allow_pickle; any other
-                # ValueError is a corrupt .npy header or short data, not an object array.
-                if "allow_pickle" in str(exc):
-                    report.error(
-                        "object_array",
-                        key,
-                        "stored as an object array, which needs pickle: "
-                        "not loaded (never unpickled)",
-                    )
-                else:
-                    report.error("unreadable", key, f"member cannot be read (corrupt .npy?): {exc}")
-            except (zipfile.BadZipFile, EOFError, OSError) as exc:
-                report.error("unreadable", key, f"member cannot be read (truncated?): {exc}")
-            else:
-                # numpy returns the raw bytes of a member that is not a .npy file.
-                if isinstance(value, np.ndarray):
-                    members[key] = value
-                else:
-                    report.error("wrong_type", key, "member is not a .npy array (raw bytes)")
-    return members

@@ -19,37 +19,15 @@ from typing import Any, ClassVar, Self
 
 from holopipe.artifacts.io import JSONDecodeIssue, atomic_write_bytes, dumps_json, loads_json
 from holopipe.artifacts.report import ArtifactError, ValidationReport
+from holopipe.artifacts.safety import UnsafeFile, file_problem, read_text_bounded
+from holopipe.artifacts.sniff import Sniffed, sniff
 from holopipe.artifacts.structure import check_structure, converter, structure_checked
 from holopipe.artifacts.versions import upgrade_document
 
-__all__ = ["HEADER", "Artifact", "JSONArtifact", "sniff_format", "structure_versioned"]
+__all__ = ["HEADER", "Artifact", "JSONArtifact", "structure_versioned"]
 
 #: The keys every versioned document (a JSON artifact, an embedded meta) starts with.
 HEADER = ("schema_name", "schema_version")
-
-_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
-_ZIP_MAGIC = b"PK\x03\x04"
-
-
-def sniff_format(path: str | os.PathLike) -> str | None:
-    """Guess a file's container format from its first bytes: hdf5, zip, json, csv or None."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(512)
-    except OSError:
-        return None
-    if head.startswith(_HDF5_MAGIC):
-        return "hdf5"
-    if head.startswith(_ZIP_MAGIC):
-        return "zip"
-    if head.startswith(b"\x80"):
-        return "pickle"
-    text = head.lstrip()
-    if text[:1] in (b"{", b"["):
-        return "json"
-    if b"," in head.split(b"\n", 1)[0]:
-        return "csv"
-    return None
 
 
 def structure_versioned(
@@ -113,7 +91,7 @@ class Artifact:
     FORMAT: ClassVar[str]
     #: File name endings this type is written with; the first is the default.
     SUFFIXES: ClassVar[tuple[str, ...]]
-    #: Container formats (as :func:`sniff_format` names them) this type can hold.
+    #: Container formats (as :func:`~holopipe.artifacts.sniff.sniff` names them) this type can hold.
     CONTAINERS: ClassVar[tuple[str, ...]]
     #: Whether ``_load`` already ran the structural checks of ``_check_fields`` (then
     #: :meth:`read_with_report` does not walk the object a second time).
@@ -140,20 +118,32 @@ class Artifact:
     # -- shared behaviour ---------------------------------------------------------------
     @classmethod
     def guess_can_open(cls, path: str | os.PathLike) -> bool:
-        """Whether ``path`` looks like this type (container format and declared schema)."""
+        """Whether ``path`` is this type, judged by its content (as sniffed once per file).
+
+        The container format must be one of :attr:`CONTAINERS`; then a declared schema
+        decides; without one, the content must match (:meth:`matches_content`). Only a
+        damaged file (its structure unreadable) is judged by its name ending.
+        """
         path = Path(path)
-        container = sniff_format(path)
-        if container not in cls.CONTAINERS:
+        found = sniff(path)
+        if found.container not in cls.CONTAINERS:
             return False
-        declared = cls._declared_schema(path)
+        declared = cls._declared_schema(path, found)
         if declared is not None:
             return declared == cls.SCHEMA_NAME
-        return path.name.endswith(cls.SUFFIXES)
+        if found.damaged:
+            return path.name.endswith(cls.SUFFIXES)
+        return cls.matches_content(found)
 
     @classmethod
-    def _declared_schema(cls, path: Path) -> str | None:
-        """The schema name a file declares, when its format lets us peek cheaply."""
-        return None
+    def _declared_schema(cls, path: Path, found: Sniffed) -> str | None:
+        """The schema name the file declares (by default, as sniffed from the file itself)."""
+        return found.declared_schema
+
+    @classmethod
+    def matches_content(cls, found: Sniffed) -> bool:
+        """Whether a file that declares no schema has this type's shape (e.g. its columns)."""
+        return False
 
     @classmethod
     def read_with_report(cls, path: str | os.PathLike) -> tuple[ValidationReport, Self | None]:
@@ -175,11 +165,18 @@ class Artifact:
         """
         path = Path(path)
         report = ValidationReport(str(path), cls.SCHEMA_NAME)
-        if not path.is_file():
-            report.error("missing_file", "<file>", "file does not exist")
+        problem = file_problem(path)
+        if problem is not None:
+            report.error(problem[0], "<file>", problem[1])
             return report, None
         try:
             obj = cls._load(path, report)
+        except UnsafeFile as exc:
+            exc.record(report)
+            return report, None
+        except RecursionError:
+            report.error("too_deep", "<file>", "nested too deeply to be checked")
+            return report, None
         except (OSError, ValueError, KeyError, EOFError, RuntimeError) as exc:
             report.error("unreadable", "<file>", f"cannot read: {exc}")
             return report, None
@@ -252,17 +249,10 @@ class JSONArtifact(Artifact):
     LOAD_CHECKS_FIELDS = True
 
     @classmethod
-    def _declared_schema(cls, path: Path) -> str | None:
-        try:
-            doc = loads_json(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, JSONDecodeIssue):
-            return None
-        return doc.get("schema_name") if isinstance(doc, dict) else None
-
-    @classmethod
     def guess_can_open(cls, path: str | os.PathLike) -> bool:
         """A JSON artifact always declares its schema: the name must match, whatever the suffix."""
-        return sniff_format(path) == "json" and cls._declared_schema(Path(path)) == cls.SCHEMA_NAME
+        found = sniff(path)
+        return found.container == "json" and found.declared_schema == cls.SCHEMA_NAME
 
     @classmethod
     def from_document(cls, doc: Any, report: ValidationReport) -> Self | None:
@@ -272,7 +262,7 @@ class JSONArtifact(Artifact):
     @classmethod
     def _load(cls, path: Path, report: ValidationReport) -> Self | None:
         try:
-            doc = loads_json(path.read_text(encoding="utf-8"))
+            doc = loads_json(read_text_bounded(path))
         except UnicodeDecodeError:
             report.error("unreadable", "<file>", "not UTF-8 text")
             return None

@@ -38,7 +38,7 @@ from typing import Any, ClassVar, Literal, Self
 import attrs
 import numpy as np
 
-from holopipe.artifacts._arrays import array_dicts_equal, as_float_arrays, read_npz_members
+from holopipe.artifacts._arrays import array_dicts_equal, as_float_arrays
 from holopipe.artifacts.base import JSONArtifact
 from holopipe.artifacts.checks import check_d_against_name, check_finite
 from holopipe.artifacts.io import (
@@ -49,6 +49,7 @@ from holopipe.artifacts.io import (
     npz_bytes,
 )
 from holopipe.artifacts.report import ValidationReport
+from holopipe.artifacts.safety import UnsafeFile, read_npz_members, read_text_bounded
 from holopipe.artifacts.versions import register_migration
 
 __all__ = [
@@ -220,8 +221,8 @@ class Dictionary(JSONArtifact):
     def files(cls, path: str | Path) -> list[Path]:
         path = Path(path)
         try:
-            doc = loads_json(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, JSONDecodeIssue):
+            doc = loads_json(read_text_bounded(path))
+        except (OSError, UnicodeDecodeError, JSONDecodeIssue, UnsafeFile):
             return [path]
         sidecar = doc.get("arrays_file") if isinstance(doc, dict) else None
         return [path, path.parent / sidecar] if isinstance(sidecar, str) else [path]

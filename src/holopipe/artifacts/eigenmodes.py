@@ -43,6 +43,8 @@ from holopipe.artifacts.base import Artifact, structure_versioned
 from holopipe.artifacts.checks import check_d_against_name, check_family
 from holopipe.artifacts.io import JSONDecodeIssue, atomic_write_bytes, dumps_json, loads_json
 from holopipe.artifacts.report import ValidationReport
+from holopipe.artifacts.safety import UnsafeFile, read_text_bounded
+from holopipe.artifacts.sniff import Sniffed, sniff
 from holopipe.artifacts.structure import check_structure, converter
 from holopipe.artifacts.versions import register_migration
 
@@ -112,6 +114,10 @@ _TYPES: dict[str, Any] = typing.get_type_hints(EigenmodeRow)
 
 
 _ORDER = ("system_id", "m2", "mode_id", "branch")
+#: Qualities that are physics outcomes, not failures: the solver does not apply to that
+#: geometry (``not_applicable``, outputs NaN) or the mode is below zero (``unstable``).
+#: Such rows are not data and not problems either: no finding.
+_OUTCOMES = ("not_applicable", "unstable")
 _ORDER_ALL = _ORDER + tuple(c for c in COLUMNS if c not in _ORDER)
 
 
@@ -260,12 +266,18 @@ class EigenmodesDataset(Artifact):
 
     # -- reading ------------------------------------------------------------------------
     @classmethod
-    def _declared_schema(cls, path: Path) -> str | None:
-        try:
-            doc = loads_json(cls.meta_path(path).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, JSONDecodeIssue):
-            return None
-        return doc.get("schema_name") if isinstance(doc, dict) else None
+    def _declared_schema(cls, path: Path, found: Sniffed) -> str | None:
+        """A CSV declares nothing: its meta sidecar does."""
+        meta = cls.meta_path(path)
+        if meta.is_file():
+            return sniff(meta).declared_schema
+        return None
+
+    @classmethod
+    def matches_content(cls, found: Sniffed) -> bool:
+        """A CSV without its meta sidecar is ours if at least half of its columns are ours."""
+        header = set(found.signature)
+        return len(header & set(COLUMNS)) * 2 >= len(COLUMNS)
 
     @classmethod
     def _load(cls, path: Path, report: ValidationReport) -> Self | None:
@@ -296,7 +308,10 @@ class EigenmodesDataset(Artifact):
             report.error("missing_file", "<meta>", f"meta sidecar {meta_path.name} does not exist")
             return None, None
         try:
-            doc = loads_json(meta_path.read_text(encoding="utf-8"))
+            doc = loads_json(read_text_bounded(meta_path))
+        except UnsafeFile as exc:
+            exc.record(report, "<meta>")
+            return None
         except UnicodeDecodeError:
             report.error("unreadable", "<meta>", f"{meta_path.name} is not UTF-8 text")
             return None, None
@@ -345,7 +360,7 @@ class EigenmodesDataset(Artifact):
             _check_row(row, f"rows[{i}]", capped)
         capped.close()
         _check_systems(self.meta.systems, self.rows, report)
-        flagged = Counter(row.quality for row in self.rows if row.quality != "ok")
+        flagged = Counter(row.quality for row in self.rows if row.quality not in ("ok", *_OUTCOMES))
         if flagged:
             detail = ", ".join(f"{n} {q!r}" for q, n in sorted(flagged.items()))
             report.warning(
@@ -480,8 +495,7 @@ def _read_rows(
     rows then get the field's default.
     """
     try:
-        with open(path, encoding="utf-8", newline="") as fh:
-            text = fh.read()
+        text = read_text_bounded(path)
     except UnicodeDecodeError:
         report.error("unreadable", "<file>", "not UTF-8 text")
         return None
@@ -610,6 +624,9 @@ def _check_row(row: EigenmodeRow, where: str, capped: _CappedFindings) -> None:
                 "error", "nonfinite", f"{where}.{column}", f"non-finite {getattr(row, column)!r}"
             )
     for column in ("Delta", "M2"):
+        # A row that is a physics outcome may lack outputs: NaN is its value, not a problem.
+        if row.quality in _OUTCOMES:
+            break
         if not math.isfinite(getattr(row, column)):
             severity = "error" if ok_row else "warning"
             capped.add(

@@ -169,12 +169,30 @@ def _reject_constant(token: str) -> float:
 
 
 def loads_json(text: str) -> Any:
-    """Parse strict JSON: bare ``NaN``/``Infinity`` tokens are errors, not floats."""
+    """Parse strict JSON: bare ``NaN``/``Infinity`` tokens are errors, not floats.
+
+    Every failure is a :class:`JSONDecodeIssue` naming the line and the problem, a document
+    nested deeper than the parser can follow included (never a ``RecursionError``).
+
+    Examples
+    --------
+    >>> loads_json('{"a": [1, 2]}')
+    {'a': [1, 2]}
+    >>> loads_json('{"a": NaN}')
+    Traceback (most recent call last):
+    ...
+    holopipe.artifacts.io.JSONDecodeIssue: bare NaN token (not valid JSON; write null or a number)
+    """
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} column {exc.colno}"
         raise JSONDecodeIssue(f"malformed JSON at {where}: {exc.msg}") from None
+    except RecursionError:
+        # The parser recurses once per level: a hostile document nested 100 000 deep.
+        raise JSONDecodeIssue(
+            "malformed JSON: nested too deeply (more levels than the parser allows)"
+        ) from None
 
 
 def npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:

@@ -33,7 +33,7 @@ from typing import Any, ClassVar, Self
 import attrs
 import numpy as np
 
-from holopipe.artifacts._arrays import array_field, optional_array_field, read_npz_members
+from holopipe.artifacts._arrays import array_field, optional_array_field
 from holopipe.artifacts.base import Artifact, structure_versioned
 from holopipe.artifacts.checks import (
     check_d_against_name,
@@ -45,6 +45,8 @@ from holopipe.artifacts.checks import (
 )
 from holopipe.artifacts.io import atomic_write_bytes, dumps_json, npz_bytes
 from holopipe.artifacts.report import ValidationReport
+from holopipe.artifacts.safety import read_npz_members
+from holopipe.artifacts.sniff import Sniffed
 from holopipe.artifacts.structure import check_structure, converter
 
 __all__ = ["GeometryMeta", "GeometryPrediction", "MeasuredDimension"]
@@ -123,14 +125,11 @@ class GeometryPrediction(Artifact):
         return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
 
     @classmethod
-    def _declared_schema(cls, path: Path) -> str | None:
-        try:
-            with np.load(path, allow_pickle=False) as archive:
-                if "meta_json" not in archive.files:
-                    return None
-                return json.loads(str(archive["meta_json"])).get("schema_name")
-        except Exception:  # noqa: BLE001 - a peek; any failure means "not declared"
-            return None
+    def matches_content(cls, found: Sniffed) -> bool:
+        """An NPZ without ``meta_json`` is ours if it has a ``z`` and an ``A`` (or the legacy
+        ``A_pred``) member."""
+        names = set(found.signature)
+        return "z.npy" in names and bool({"A.npy", "A_pred.npy"} & names)
 
     @classmethod
     def _load(cls, path: Path, report: ValidationReport) -> Self | None:

@@ -24,10 +24,13 @@ from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any
 
-from holopipe.artifacts.base import Artifact, JSONArtifact, sniff_format
-from holopipe.artifacts.io import JSONDecodeIssue, loads_json
+from holopipe.artifacts.base import Artifact, JSONArtifact
 from holopipe.artifacts.report import ValidationReport
+from holopipe.artifacts.run_records import record_kind, validate_record
+from holopipe.artifacts.safety import file_problem
+from holopipe.artifacts.sniff import sniff
 from holopipe.artifacts.versions import parse_version
+from holopipe.artifacts.walk import DEFAULT_MAX_DEPTH, walk_folder
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -204,15 +207,41 @@ def validate_path(path: str | os.PathLike, schema: str | None = None) -> Validat
     """Validate a file as ``schema`` or as its detected type; never raises on bad content.
 
     A sidecar file (e.g. ``bulk_modes_dataset.meta.json``) is validated together with the
-    artifact it belongs to.
+    artifact it belongs to; holopipe's own run records (:mod:`~holopipe.artifacts.run_records`)
+    are recognised by name. A FIFO, socket or device is a finding and is never opened; a
+    name that is not valid UTF-8 is a warning (shown with ``\\x`` escapes).
     """
     path = Path(path)
+    report = _validate_path(path, schema)
+    shown = _shown(path)
+    if shown != os.fspath(path):
+        report.path = report.path.replace(os.fspath(path), shown)
+        report.warning(
+            "undecodable_name", "<file>", "the file name is not valid UTF-8 (shown escaped)"
+        )
+    return report
+
+
+def _shown(path: Path) -> str:
+    """``path`` as text that can be printed: bytes that are not UTF-8 as ``\\xNN``."""
+    text = os.fspath(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+    return text
+
+
+def _validate_path(path: Path, schema: str | None) -> ValidationReport:
     if schema is not None:
         return get_type(schema).validate_file(path)
-    if not path.exists():
+    problem = file_problem(path)
+    if problem is not None:
         report = ValidationReport(str(path))
-        report.error("missing_file", "<file>", "file does not exist")
+        report.error(problem[0], "<file>", problem[1])
         return report
+    if record_kind(path) is not None:
+        return validate_record(path)
     owner = _sidecar_owner(path)
     if owner is not None:
         cls, primary = owner
@@ -220,60 +249,65 @@ def validate_path(path: str | os.PathLike, schema: str | None = None) -> Validat
         report.path = f"{path} (with {primary.name})"
         return report
     cls = detect_type(path)
-    if cls is None:
-        report = ValidationReport(str(path))
-        problem = _unparsable_json(path)
-        if problem:
-            report.error("malformed_json", "<file>", problem)
-        else:
-            report.error(
-                "unknown_schema",
-                "<file>",
-                "no artifact type recognises this file; name one with --schema",
-            )
-        return report
-    return cls.validate_file(path)
+    if cls is not None:
+        return cls.validate_file(path)
+    report = ValidationReport(str(path))
+    found = sniff(path)
+    if found.problem is not None:
+        report.error(found.problem[0], "<file>", found.problem[1])
+    elif found.json_error:
+        report.error("malformed_json", "<file>", found.json_error)
+    elif found.container == "pickle":
+        report.error(
+            "unknown_schema",
+            "<file>",
+            "a Python pickle: never unpickled; no artifact type is stored as one "
+            "(name one with --schema to check the file as that type)",
+        )
+    else:
+        report.error(
+            "unknown_schema",
+            "<file>",
+            "no artifact type recognises this file; name one with --schema",
+        )
+    return report
 
 
 def validate_paths(
-    paths: list[str | os.PathLike], schema: str | None = None
+    paths: list[str | os.PathLike],
+    schema: str | None = None,
+    *,
+    recursive: bool = True,
+    max_depth: int = DEFAULT_MAX_DEPTH,
 ) -> list[ValidationReport]:
-    """:func:`validate_path` for each path; a folder stands for the files directly in it.
+    """:func:`validate_path` for each path; a folder stands for the files under it.
 
-    A folder's files are taken in sorted order, hidden files left out, and a sidecar is not
-    reported twice when the artifact it belongs to is in the same folder.
+    A folder is searched to ``max_depth`` levels (only its own files when not
+    ``recursive``), in sorted order, hidden entries left out, never following a directory
+    link out of it (:func:`~holopipe.artifacts.walk.walk_folder`); every entry it skips is
+    a warning. A sidecar is not reported twice when the artifact it belongs to is there too.
     """
     reports = []
     for given in map(Path, paths):
         if not given.is_dir():
             reports.append(validate_path(given, schema))
             continue
-        files = sorted(p for p in given.iterdir() if p.is_file() and not p.name.startswith("."))
+        files, skipped = walk_folder(given, max_depth if recursive else 0)
         if not files:
-            report = ValidationReport(str(given))
+            report = ValidationReport(_shown(given))
             report.error("missing_file", "<folder>", "no file to validate in this folder")
             reports.append(report)
-        owners = {p: _sidecar_owner(p) for p in files}
+        for entry in skipped:
+            report = ValidationReport(_shown(entry.path))
+            report.warning(entry.code, "<entry>", entry.message)
+            reports.append(report)
         members = set(files)
         for path in files:
-            owner = owners[path]
+            owner = _sidecar_owner(path)
             if owner is not None and owner[1] in members:
                 continue  # validated with its main file
             reports.append(validate_path(path, schema))
     return reports
-
-
-def _unparsable_json(path: Path) -> str | None:
-    """Why a file that looks like JSON cannot be parsed (the reason no type claimed it)."""
-    if sniff_format(path) != "json":
-        return None
-    try:
-        loads_json(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        return "not UTF-8 text"
-    except JSONDecodeIssue as exc:
-        return str(exc)
-    return None
 
 
 def json_schema(name: str) -> dict[str, Any]:

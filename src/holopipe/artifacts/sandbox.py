@@ -71,6 +71,14 @@ from holopipe.artifacts.checks import (
 )
 from holopipe.artifacts.io import JSONDecodeIssue, atomic_write_bytes, dumps_json, loads_json
 from holopipe.artifacts.report import ValidationReport
+from holopipe.artifacts.safety import (
+    MAX_ARRAY_BYTES_ENV,
+    UnsafeFile,
+    max_array_bytes,
+    netcdf_declared_bytes,
+    open_netcdf,
+)
+from holopipe.artifacts.sniff import Sniffed
 from holopipe.artifacts.structure import check_structure, converter, structure_checked
 from holopipe.artifacts.versions import register_migration, upgrade_document
 
@@ -183,30 +191,34 @@ class SandboxGeometry(Artifact):
 
     # -- reading ------------------------------------------------------------------------
     @classmethod
-    def _declared_schema(cls, path: Path) -> str | None:
-        import netCDF4
-
-        try:
-            with netCDF4.Dataset(path, "r") as ds:
-                return str(ds.getncattr("schema_name")) if "schema_name" in ds.ncattrs() else None
-        except (OSError, RuntimeError):
-            return None
+    def matches_content(cls, found: Sniffed) -> bool:
+        """A netCDF4/HDF5 file without ``schema_name`` is ours (legacy) if it has our groups."""
+        return bool({"bulk_truth", "boundary"} & set(found.signature))
 
     @classmethod
     def _load(cls, path: Path, report: ValidationReport) -> Self | None:
-        import netCDF4
-
         try:
-            ds = netCDF4.Dataset(path, "r")
+            ds = open_netcdf(path)
+        except UnsafeFile:
+            raise
         except OSError as exc:
             report.error(
                 "unreadable", "<file>", f"not a readable netCDF4/HDF5 file (truncated?): {exc}"
             )
             return None
         try:
+            if _declares_too_much(ds, report):
+                return None
             ds.set_auto_mask(False)
             return cls._load_dataset(ds, path, report)
         except RuntimeError as exc:
+            report.error("unreadable", "<file>", f"netCDF read failed (damaged file?): {exc}")
+            return None
+        except AttributeError as exc:
+            # netCDF4 reports an attribute the HDF5 library cannot read as AttributeError
+            # ("NetCDF: Can't open HDF5 attribute"): damage, not a bug of ours.
+            if not str(exc).startswith("NetCDF:"):
+                raise
             report.error("unreadable", "<file>", f"netCDF read failed (damaged file?): {exc}")
             return None
         finally:
@@ -602,6 +614,27 @@ def _parse_json_attr(text: Any, where: str, report: ValidationReport) -> Any:
     except JSONDecodeIssue as exc:
         report.error("malformed_json", where, str(exc))
         return None
+
+
+def _declares_too_much(ds: Any, report: ValidationReport) -> bool:
+    """Whether the variables declare more bytes than the limit (then nothing is read).
+
+    A 34 KB HDF5 file can declare a 2e9-element dataset (chunks never written read as the
+    fill value): the declared sizes are checked before any variable is read.
+    """
+    limit = max_array_bytes()
+    declared = netcdf_declared_bytes(ds)
+    total = sum(size for _, size, _ in declared)
+    if total <= limit:
+        return False
+    where, size, description = declared[0]
+    report.error(
+        "too_large",
+        where,
+        f"declares {description} = {size} bytes ({total} bytes in all variables), over the "
+        f"limit of {limit} bytes per file ({MAX_ARRAY_BYTES_ENV})",
+    )
+    return True
 
 
 def _check_d_sources(ds: Any, report: ValidationReport) -> None:

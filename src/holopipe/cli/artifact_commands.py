@@ -22,17 +22,32 @@ def validate(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON report per file.")
     ] = False,
+    recursive: Annotated[
+        bool, typer.Option(help="Search folders' sub-folders too (to --max-depth levels).")
+    ] = True,
+    max_depth: Annotated[
+        int, typer.Option(min=1, help="How many levels of sub-folders a folder is searched.")
+    ] = 32,
 ) -> None:
-    """Validate artifact files (a folder: the files in it): one line per finding.
+    """Validate artifact files (a folder: every file under it): one line per finding.
+
+    Files are recognised by content, not name. A folder is searched recursively without
+    following links out of it; links that dangle, loop or lead outside, and FIFOs, sockets
+    and devices are reported (warnings) and never opened. holopipe's own run records
+    (config.resolved.json, cmd.txt, meta_env.json, logs, locks) are recognised. A file may
+    hold or declare at most HOLOPIPE_MAX_ARRAY_BYTES bytes (default 256 MiB): more is the
+    finding too_large.
 
     Exit code 0 when every file is valid, 1 when there are only warnings, 2 when a file is
     invalid or missing, 3 on an internal error.
     """
     from holopipe.artifacts.registry import UnknownSchemaError, validate_paths
+    from holopipe.artifacts.safety import max_array_bytes
 
     try:
-        reports = validate_paths(paths, schema)
-    except UnknownSchemaError as exc:
+        max_array_bytes()
+        reports = validate_paths(paths, schema, recursive=recursive, max_depth=max_depth)
+    except (UnknownSchemaError, ValueError) as exc:
         typer.echo(f"holopipe validate: {exc}", err=True)
         raise typer.Exit(2) from None
     if as_json:

@@ -24,8 +24,9 @@ from holopipe.run.config import structure_section
 from holopipe.run.executors import ExecutorConfig, ItemResult, SerialExecutor, make_executor
 from holopipe.run.layout import RunLayout
 from holopipe.run.manifest import ManifestStore
+from holopipe.run.provenance import code_version
 
-__all__ = ["RunContext", "StageContext", "system_seed"]
+__all__ = ["Provenance", "RunContext", "StageContext", "system_seed"]
 
 
 def system_seed(seed: int, stage_id: str, system_id: str) -> int:
@@ -77,6 +78,24 @@ class RunContext:
         return tuple(Path(r) for r in self.config.get("legacy", {}).get("roots", []))
 
 
+@attrs.frozen
+class Provenance:
+    """Who wrote an artifact: the stage (its key) and the code version (git sha)."""
+
+    source_stage: str
+    git_sha: str
+
+    def as_fields(self) -> dict[str, str]:
+        """``{"source_stage": ..., "git_sha": ...}``, the meta fields every artifact has.
+
+        Examples
+        --------
+        >>> Provenance("06_build_bulk_eigenmodes_dataset", "abc1234").as_fields()["git_sha"]
+        'abc1234'
+        """
+        return {"source_stage": self.source_stage, "git_sha": self.git_sha}
+
+
 @attrs.define
 class StageContext:
     """What a stage's ``run(ctx, inputs)`` works with."""
@@ -103,6 +122,11 @@ class StageContext:
     @property
     def seed(self) -> int:
         return self.run.seed
+
+    @property
+    def provenance(self) -> Provenance:
+        """What this stage stamps on its artifacts (``**ctx.provenance.as_fields()``)."""
+        return Provenance(source_stage=self.stage_key, git_sha=code_version().git_sha)
 
     def rng(self, system_id: str) -> np.random.Generator:
         """The random stream of one system in this stage (see :func:`system_seed`)."""

@@ -356,7 +356,7 @@ def check_einstein(
     if problem:
         return _not_evaluated(name, tolerance, problem)
     ricci = mixed_ricci(z, A_t, A_x, A_z, f, d, stencil=stencil)
-    scalar = ricci.tt + (d - 1) * ricci.xx + ricci.zz
+    scalar = ricci.trace(d)
     value = float(np.max(np.abs(scalar + d * (d + 1))) / (d * (d + 1)))
     components = float(max(np.max(np.abs(c + d)) for c in ricci) / d)
     passed = value < tolerance and components < tolerance

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -56,6 +57,7 @@ __all__ = [
     "MetricFunctions",
     "MixedComponents",
     "c_function",
+    "constant_ricci_scalar",
     "einstein_residuals",
     "exact_mixed_ricci",
     "exact_ricci_scalar",
@@ -182,6 +184,17 @@ class MixedComponents(NamedTuple):
     tt: np.ndarray
     xx: np.ndarray
     zz: np.ndarray
+
+    def trace(self, d: int) -> np.ndarray:
+        """``T^t_t + (d-1) T^x_x + T^z_z`` (d-1 boundary space directions): for the Ricci
+        components, the Ricci scalar R. The one place this sum is written.
+
+        Examples
+        --------
+        >>> MixedComponents(-4.0, -4.0, -4.0).trace(4)
+        -20.0
+        """
+        return self.tt + (d - 1) * self.xx + self.zz
 
 
 class HorizonData(NamedTuple):
@@ -383,8 +396,7 @@ def ricci_scalar(
     >>> bool(np.allclose(ricci_scalar(z, m.A_t, m.A_x, m.A_z, m.f, d=2), -6))
     True
     """
-    r = mixed_ricci(z, A_t, A_x, A_z, f, d, stencil=stencil)
-    return r.tt + (d - 1) * r.xx + r.zz
+    return mixed_ricci(z, A_t, A_x, A_z, f, d, stencil=stencil).trace(d)
 
 
 def einstein_residuals(
@@ -514,8 +526,48 @@ def exact_ricci_scalar(params: FamilyParams, z: ArrayLike) -> np.ndarray:
     >>> exact_ricci_scalar(FamilyParams("ads", 4, 2.0), np.array([0.1, 1.9])).tolist()
     [-20.0, -20.0]
     """
-    r = exact_mixed_ricci(params, z)
-    return r.tt + (params.d - 1) * r.xx + r.zz
+    return exact_mixed_ricci(params, z).trace(params.d)
+
+
+#: Relative spread of the closed-form R over the probe points still read as "constant".
+_CONSTANT_R_SPREAD = 1e-9
+#: Where the closed form is probed, as fractions of the horizon (or of z = 1 at T = 0).
+_CONSTANT_R_PROBES = (0.05, 0.3, 0.6, 0.95)
+
+
+def constant_ricci_scalar(
+    family: str, d: int, z_h: float | None, params: Mapping[str, float]
+) -> float | None:
+    """The Ricci scalar a family's closed form gives when it is the same at every z, else None.
+
+    Decided by the closed form itself (:func:`exact_ricci_scalar` at a few z across the
+    geometry), never by the family's name: AdS-Schwarzschild is constant, -d(d+1), for every
+    z_h; Lifshitz only at zero temperature, ``-d(d+1) - 2(zeta-1)(zeta+d)``; deformed and
+    hyperscaling-violating geometries are not (unless their parameters make them AdS or
+    Lifshitz). ``params`` are the family parameters (zeta, theta, a; other keys are ignored);
+    parameters the family refuses, or an unknown family, give None (no expectation to offer).
+
+    Examples
+    --------
+    >>> constant_ricci_scalar("ads", 3, 1.2, {})
+    -12.0
+    >>> constant_ricci_scalar("lifshitz", 3, None, {"zeta": 2.0})
+    -22.0
+    >>> constant_ricci_scalar("lifshitz", 3, 1.0, {"zeta": 2.0}) is None
+    True
+    """
+    shape = {name: float(params[name]) for name in ("zeta", "theta", "a") if name in params}
+    try:
+        family_params = FamilyParams(family, d, z_h, **shape)
+    except (TypeError, ValueError):
+        return None
+    end = 1.0 if family_params.z_h is None else family_params.z_h
+    R = exact_ricci_scalar(family_params, end * np.array(_CONSTANT_R_PROBES))
+    if not np.all(np.isfinite(R)):
+        return None
+    if np.ptp(R) > _CONSTANT_R_SPREAD * max(1.0, float(np.max(np.abs(R)))):
+        return None
+    return float(np.mean(R))
 
 
 def locate_horizon(z: ArrayLike, f: ArrayLike, *, stencil: int = DEFAULT_STENCIL) -> float | None:

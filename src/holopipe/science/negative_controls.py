@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -52,8 +52,6 @@ __all__ = [
     "effective_dimension",
     "massive_propagator",
 ]
-
-BROKEN_KINDS = ("negative_f", "wrong_uv_slope", "nan", "noise", "clipped_f", "wrong_temperature")
 
 
 def _positive_grid(r: ArrayLike, label: str) -> np.ndarray:
@@ -221,45 +219,100 @@ def broken_geometry(
     >>> bool(np.isnan(np.stack([g.A_t, g.A_x, g.A_z, g.f])).sum() == 1)
     True
     """
-    if kind not in BROKEN_KINDS:
+    defect = _DEFECTS.get(kind)
+    if defect is None:
         raise ValueError(f"kind must be one of {BROKEN_KINDS}, got {kind!r}")
     params = FamilyParams("ads", d, z_h)
-    T = temperature(params)
-    z_max = 1.5 * z_h if kind == "clipped_f" else z_h
-    z = uv_grid(1e-3 * z_h, z_max, n)
-    A_t, A_x, A_z, f = (np.array(a) for a in metric_functions(params, z))
-    if kind == "negative_f":
-        centre = rng.uniform(0.3, 0.7) * z_h
-        depth = np.interp(centre, z, f) + rng.uniform(0.05, 0.5)
-        f = f - depth * np.exp(-(((z - centre) / (0.05 * z_h)) ** 2))
-        description = f"f pushed below zero around z = {centre:.4g} inside the horizon"
-        expected = ("regularity",)
-    elif kind == "wrong_uv_slope":
-        alpha = rng.choice([rng.uniform(0.5, 0.9), rng.uniform(1.1, 1.5)])
-        A_t = A_x = A_z = -alpha * np.log(z)
-        description = f"A = -{alpha:.4g} ln z instead of -ln z"
-        expected = ("uv_asymptotics", "einstein")
-    elif kind == "nan":
-        profiles = [A_t, A_x, A_z, f]
-        profiles[int(rng.integers(4))][int(rng.integers(n))] = np.nan
-        A_t, A_x, A_z, f = profiles
-        description = "one NaN in the metric functions"
-        expected = ("regularity",)
-    elif kind == "noise":
-        A_t = A_t + noise_level * rng.standard_normal(n)
-        A_x = A_z = A_t.copy()
-        description = f"Gaussian noise of standard deviation {noise_level:g} added to A"
-        expected = ("einstein",)
-    elif kind == "clipped_f":
-        f = np.maximum(f, 0.0)
-        description = "f clipped to 0 past the horizon (the legacy bug)"
-        expected = ("einstein",)
-    else:
-        factor = rng.choice([rng.uniform(0.5, 0.95), rng.uniform(1.05, 1.5)])
-        description = f"boundary T claimed {factor:.4g} times the horizon temperature"
-        T = T * factor
-        expected = ("temperature",)
-    return BrokenGeometry(kind, description, z, A_t, A_x, A_z, f, d, "ads", T, z_h, expected)
+    z = uv_grid(1e-3 * z_h, defect.z_max_factor * z_h, n)
+    exact = _Profiles(*(np.array(a) for a in metric_functions(params, z)), T=temperature(params))
+    broken, description = defect.apply(exact, _DefectSite(z, z_h, n, noise_level, rng))
+    return BrokenGeometry(
+        kind, description, z, *broken.metric, d, "ads", broken.T, z_h, defect.expected_failures
+    )
+
+
+@dataclass(frozen=True)
+class _Profiles:
+    """The metric functions of a geometry and the temperature it claims."""
+
+    A_t: np.ndarray
+    A_x: np.ndarray
+    A_z: np.ndarray
+    f: np.ndarray
+    T: float
+
+    @property
+    def metric(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        return self.A_t, self.A_x, self.A_z, self.f
+
+
+@dataclass(frozen=True)
+class _DefectSite:
+    """Where a defect is applied: the grid, the horizon, and the source of random choices."""
+
+    z: np.ndarray
+    z_h: float
+    n: int
+    noise_level: float
+    rng: np.random.Generator
+
+
+def _negative_f(g: _Profiles, at: _DefectSite) -> tuple[_Profiles, str]:
+    centre = at.rng.uniform(0.3, 0.7) * at.z_h
+    depth = np.interp(centre, at.z, g.f) + at.rng.uniform(0.05, 0.5)
+    f = g.f - depth * np.exp(-(((at.z - centre) / (0.05 * at.z_h)) ** 2))
+    return replace(g, f=f), f"f pushed below zero around z = {centre:.4g} inside the horizon"
+
+
+def _wrong_uv_slope(g: _Profiles, at: _DefectSite) -> tuple[_Profiles, str]:
+    alpha = at.rng.choice([at.rng.uniform(0.5, 0.9), at.rng.uniform(1.1, 1.5)])
+    A = -alpha * np.log(at.z)
+    return replace(g, A_t=A, A_x=A, A_z=A), f"A = -{alpha:.4g} ln z instead of -ln z"
+
+
+def _one_nan(g: _Profiles, at: _DefectSite) -> tuple[_Profiles, str]:
+    profiles = list(g.metric)
+    profiles[int(at.rng.integers(4))][int(at.rng.integers(at.n))] = np.nan
+    A_t, A_x, A_z, f = profiles
+    return replace(g, A_t=A_t, A_x=A_x, A_z=A_z, f=f), "one NaN in the metric functions"
+
+
+def _noise(g: _Profiles, at: _DefectSite) -> tuple[_Profiles, str]:
+    A_t = g.A_t + at.noise_level * at.rng.standard_normal(at.n)
+    noisy = replace(g, A_t=A_t, A_x=A_t.copy(), A_z=A_t.copy())
+    return noisy, f"Gaussian noise of standard deviation {at.noise_level:g} added to A"
+
+
+def _clipped_f(g: _Profiles, at: _DefectSite) -> tuple[_Profiles, str]:
+    return replace(g, f=np.maximum(g.f, 0.0)), "f clipped to 0 past the horizon (the legacy bug)"
+
+
+def _wrong_temperature(g: _Profiles, at: _DefectSite) -> tuple[_Profiles, str]:
+    factor = at.rng.choice([at.rng.uniform(0.5, 0.95), at.rng.uniform(1.05, 1.5)])
+    description = f"boundary T claimed {factor:.4g} times the horizon temperature"
+    return replace(g, T=g.T * factor), description
+
+
+@dataclass(frozen=True)
+class _Defect:
+    """One kind of broken geometry: how to break an exact one, and what 04 must then fail."""
+
+    apply: Callable[[_Profiles, _DefectSite], tuple[_Profiles, str]]
+    expected_failures: tuple[str, ...]
+    z_max_factor: float = 1.0  # the grid ends at z_max_factor * z_h
+
+
+#: The declared defect kinds (their order is BROKEN_KINDS's).
+_DEFECTS: dict[str, _Defect] = {
+    "negative_f": _Defect(_negative_f, ("regularity",)),
+    "wrong_uv_slope": _Defect(_wrong_uv_slope, ("uv_asymptotics", "einstein")),
+    "nan": _Defect(_one_nan, ("regularity",)),
+    "noise": _Defect(_noise, ("einstein",)),
+    "clipped_f": _Defect(_clipped_f, ("einstein",), z_max_factor=1.5),
+    "wrong_temperature": _Defect(_wrong_temperature, ("temperature",)),
+}
+#: The kinds of broken geometry :func:`broken_geometry` makes (the keys of its defect table).
+BROKEN_KINDS: tuple[str, ...] = tuple(_DEFECTS)
 
 
 def broken_geometries(

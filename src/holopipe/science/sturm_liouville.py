@@ -60,7 +60,8 @@ an extrapolated spline: B0 sets the imposed exponent, and an error dB0 shifts it
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -72,6 +73,7 @@ __all__ = [
     "HORIZON_F_TOL",
     "UV_SLOPE_TOL",
     "ConformalGeometry",
+    "ScalarProblem",
     "ScalarSpectrum",
     "bf_bound",
     "delta_minus",
@@ -484,20 +486,138 @@ def _power_integral(a: np.ndarray, b: np.ndarray, s: float) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class _Setup:
+class ScalarProblem:
+    """A validated scalar eigenproblem: what :func:`solve_scalar_modes_on` solves.
+
+    Built from the arguments of :func:`solve_scalar_modes_on` (see there), checked on
+    construction (ValueError naming the offending argument), with the defaults resolved
+    (``z_ir``, ``n_grid``) and the UV exponent it imposes derived: ``m2_uv`` (the mass that
+    sets the exponents, ``m2 e^{2 B0} / f0``), ``delta`` (Delta_+ or Delta_-) and the power
+    ``s = 2 delta - d + 1`` of the transformed problem. A frozen dataclass, not attrs: the
+    science layer depends on numpy and scipy only.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> geo = ConformalGeometry.from_callables(lambda z: -np.log(z), lambda z: 1 + 0 * z, d=3)
+    >>> ScalarProblem(geo, -2.0, n_modes=2, z_ir=1.0, quantization="alternative").delta
+    1.0
+    >>> ScalarProblem(geo, -2.0, n_modes=2, z_ir=1.0, k=1.0, eigenproblem="screening")
+    Traceback (most recent call last):
+    ...
+    ValueError: k: the screening problem has w = 0 and -k^2 as eigenvalue; pass k = 0
+    """
+
     geometry: ConformalGeometry
     m2: float
-    m2_uv: float
-    delta: float
-    s: float
-    eigenproblem: str
-    bc_ir: str
-    k: float
-    z_uv: float
-    z_ir: float
+    n_modes: int
+    z_uv: float | None = None
+    z_ir: float | None = None
+    bc_ir: BoundaryIR = "dirichlet"
+    k: float = 0.0
+    eigenproblem: Eigenproblem = "normal"
+    quantization: Quantization = "standard"
+    n_grid: int | None = None
+    m2_uv: float = field(init=False)
+    delta: float = field(init=False)
+    s: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        set_ = partial(object.__setattr__, self)
+        set_("m2", float(self.m2))
+        set_("m2_uv", self._uv_mass())
+        set_("delta", self._imposed_exponent())
+        self._check_choices()
+        set_("n_modes", self._checked_n_modes())
+        set_("z_uv", 0.0 if self.z_uv is None else float(self.z_uv))
+        set_("z_ir", self._checked_z_ir())
+        set_("n_grid", self._checked_n_grid())
+        set_("s", 2 * self.delta - self.geometry.d + 1)
+
+    def _uv_mass(self) -> float:
+        d = self.geometry.d
+        nu(d, self.m2)  # BF bound of the input mass
+        m2_uv = self.geometry.uv_mass(self.m2)
+        if m2_uv < bf_bound(d):  # only the geometry's UV radius can take an allowed m2 below it
+            raise ValueError(
+                f"m2: the UV mass m2 e^(2 B0) / f0 = {m2_uv!r} of this geometry (m2 = "
+                f"{self.m2!r}) is below the BF bound {bf_bound(d)}; B0, f0 = "
+                f"{self.geometry.uv_limits()}"
+            )
+        return m2_uv
+
+    def _imposed_exponent(self) -> float:
+        d, nu_uv = self.geometry.d, nu(self.geometry.d, self.m2_uv)
+        if self.quantization == "standard":
+            return d / 2.0 + nu_uv
+        if self.quantization == "alternative":
+            if not 0.0 < nu_uv < 1.0:
+                raise ValueError(
+                    f"quantization: 'alternative' needs 0 < nu < 1, got nu = {nu_uv:.6g}"
+                )
+            return d / 2.0 - nu_uv
+        raise ValueError(
+            f"quantization: expected 'standard' or 'alternative', got {self.quantization!r}"
+        )
+
+    def _check_choices(self) -> None:
+        if self.eigenproblem not in ("normal", "screening"):
+            raise ValueError(
+                f"eigenproblem: expected 'normal' or 'screening', got {self.eigenproblem!r}"
+            )
+        if self.bc_ir not in ("dirichlet", "neumann", "horizon"):
+            raise ValueError(
+                f"bc_ir: expected 'dirichlet', 'neumann' or 'horizon', got {self.bc_ir!r}"
+            )
+        if self.eigenproblem == "screening" and self.k != 0.0:
+            raise ValueError(
+                "k: the screening problem has w = 0 and -k^2 as eigenvalue; pass k = 0"
+            )
+        if not np.isfinite(self.k):
+            raise ValueError(f"k: must be finite, got {self.k!r}")
+
+    def _checked_n_modes(self) -> int:
+        if int(self.n_modes) != self.n_modes or self.n_modes < 1:
+            raise ValueError(f"n_modes: must be a positive integer, got {self.n_modes!r}")
+        return int(self.n_modes)
+
+    def _checked_z_ir(self) -> float:
+        geometry, z_ir = self.geometry, self.z_ir
+        if z_ir is None:
+            if not np.isfinite(geometry.z_max):
+                raise ValueError("z_ir: required for a geometry given by callables")
+            z_ir = geometry.horizon() if self.bc_ir == "horizon" else geometry.z_max
+        z_ir = float(z_ir)
+        if not (0.0 <= self.z_uv < z_ir):
+            raise ValueError(f"z_uv: need 0 <= z_uv < z_ir, got z_uv = {self.z_uv}, z_ir = {z_ir}")
+        if z_ir > geometry.z_reach:
+            raise ValueError(f"z_ir: {z_ir} lies beyond the data (which end at {geometry.z_max})")
+        f_ir = float(geometry.blackening(np.array([z_ir]))[0])
+        if self.bc_ir == "horizon":
+            if abs(f_ir) > HORIZON_F_TOL:
+                raise ValueError(
+                    f"z_ir: f(z_ir) = {f_ir:.3g} is not a horizon (|f| <= {HORIZON_F_TOL})"
+                )
+            if self.eigenproblem == "normal":
+                raise ValueError(
+                    "eigenproblem: normal modes are not a discrete Hermitian problem at a "
+                    "horizon (continuum / quasinormal modes); use eigenproblem='screening'"
+                )
+        elif f_ir <= HORIZON_F_TOL:
+            raise ValueError(
+                f"bc_ir: f(z_ir) = {f_ir:.3g}; a wall must lie before the horizon (or use "
+                "'horizon')"
+            )
+        return z_ir
+
+    def _checked_n_grid(self) -> int:
+        n_grid = _default_n_grid(self.n_modes) if self.n_grid is None else int(self.n_grid)
+        if n_grid % 4 or n_grid < 16 * self.n_modes:
+            raise ValueError(f"n_grid: must be a multiple of 4 and >= 16 n_modes, got {n_grid}")
+        return n_grid
 
 
-def _discretise(setup: _Setup, n_cells: int) -> tuple[np.ndarray, ...]:
+def _discretise(setup: ScalarProblem, n_cells: int) -> tuple[np.ndarray, ...]:
     """Symmetric tridiagonal stiffness (diag, off) and diagonal weight for chi on n_cells cells."""
     geo, d, s, delta = setup.geometry, setup.geometry.d, setup.s, setup.delta
     faces = np.linspace(setup.z_uv, setup.z_ir, n_cells + 1)
@@ -539,7 +659,7 @@ def _discretise(setup: _Setup, n_cells: int) -> tuple[np.ndarray, ...]:
 
 
 def _lowest_modes(
-    setup: _Setup, n_cells: int, n_modes: int, vectors: bool
+    setup: ScalarProblem, n_cells: int, n_modes: int, vectors: bool
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     from scipy.linalg import eigh_tridiagonal
 
@@ -631,71 +751,18 @@ def solve_scalar_modes_on(
     >>> np.round(np.sqrt(spec.M2), 5)  # zeros of J_1
     array([3.83171, 7.01559])
     """
-    d = geometry.d
-    m2 = float(m2)
-    nu(d, m2)  # BF bound of the input mass
-    m2_uv = geometry.uv_mass(m2)
-    if m2_uv < bf_bound(d):  # only the geometry's UV radius can take an allowed m2 below it
-        raise ValueError(
-            f"m2: the UV mass m2 e^(2 B0) / f0 = {m2_uv!r} of this geometry (m2 = {m2!r}) is "
-            f"below the BF bound {bf_bound(d)}; B0, f0 = {geometry.uv_limits()}"
-        )
-    nu_uv = nu(d, m2_uv)
-    if quantization == "standard":
-        delta = d / 2.0 + nu_uv
-    elif quantization == "alternative":
-        if not 0.0 < nu_uv < 1.0:
-            raise ValueError(f"quantization: 'alternative' needs 0 < nu < 1, got nu = {nu_uv:.6g}")
-        delta = d / 2.0 - nu_uv
-    else:
-        raise ValueError(
-            f"quantization: expected 'standard' or 'alternative', got {quantization!r}"
-        )
-    if eigenproblem not in ("normal", "screening"):
-        raise ValueError(f"eigenproblem: expected 'normal' or 'screening', got {eigenproblem!r}")
-    if bc_ir not in ("dirichlet", "neumann", "horizon"):
-        raise ValueError(f"bc_ir: expected 'dirichlet', 'neumann' or 'horizon', got {bc_ir!r}")
-    if eigenproblem == "screening" and k != 0.0:
-        raise ValueError("k: the screening problem has w = 0 and -k^2 as eigenvalue; pass k = 0")
-    if not np.isfinite(k):
-        raise ValueError(f"k: must be finite, got {k!r}")
-    if int(n_modes) != n_modes or n_modes < 1:
-        raise ValueError(f"n_modes: must be a positive integer, got {n_modes!r}")
-    n_modes = int(n_modes)
-
-    z_uv = 0.0 if z_uv is None else float(z_uv)
-    if z_ir is None:
-        if not np.isfinite(geometry.z_max):
-            raise ValueError("z_ir: required for a geometry given by callables")
-        z_ir = geometry.horizon() if bc_ir == "horizon" else geometry.z_max
-    z_ir = float(z_ir)
-    if not (0.0 <= z_uv < z_ir):
-        raise ValueError(f"z_uv: need 0 <= z_uv < z_ir, got z_uv = {z_uv}, z_ir = {z_ir}")
-    if z_ir > geometry.z_reach:
-        raise ValueError(f"z_ir: {z_ir} lies beyond the data (which end at {geometry.z_max})")
-    f_ir = float(geometry.blackening(np.array([z_ir]))[0])
-    if bc_ir == "horizon":
-        if abs(f_ir) > HORIZON_F_TOL:
-            raise ValueError(
-                f"z_ir: f(z_ir) = {f_ir:.3g} is not a horizon (|f| <= {HORIZON_F_TOL})"
-            )
-        if eigenproblem == "normal":
-            raise ValueError(
-                "eigenproblem: normal modes are not a discrete Hermitian problem at a horizon "
-                "(continuum / quasinormal modes); use eigenproblem='screening'"
-            )
-    elif f_ir <= HORIZON_F_TOL:
-        raise ValueError(
-            f"bc_ir: f(z_ir) = {f_ir:.3g}; a wall must lie before the horizon (or use 'horizon')"
-        )
-
-    n_grid = _default_n_grid(n_modes) if n_grid is None else int(n_grid)
-    if n_grid % 4 or n_grid < 16 * n_modes:
-        raise ValueError(f"n_grid: must be a multiple of 4 and >= 16 n_modes, got {n_grid}")
-
-    setup = _Setup(
-        geometry, m2, m2_uv, delta, 2 * delta - d + 1, eigenproblem, bc_ir, k, z_uv, z_ir
+    setup = ScalarProblem(
+        geometry, m2, n_modes, z_uv, z_ir, bc_ir, k, eigenproblem, quantization, n_grid
     )
+    return _solve(setup, return_eigenvectors)
+
+
+def _solve(setup: ScalarProblem, return_eigenvectors: bool) -> ScalarSpectrum:
+    """The spectrum of a validated problem: three grids, Richardson, error estimate."""
+    n_grid, n_modes, z_uv, z_ir, k = (
+        setup.n_grid, setup.n_modes, setup.z_uv, setup.z_ir, setup.k
+    )  # fmt: skip
+    eigenproblem, bc_ir = setup.eigenproblem, setup.bc_ir
     coarsest, _, _ = _lowest_modes(setup, n_grid // 4, n_modes, vectors=False)
     coarse, _, _ = _lowest_modes(setup, n_grid // 2, n_modes, vectors=False)
     fine, psi, centres = _lowest_modes(setup, n_grid, n_modes, vectors=return_eigenvectors)
@@ -719,10 +786,10 @@ def solve_scalar_modes_on(
     return ScalarSpectrum(
         M2=frozen(extrapolated + shift),
         M2_error=frozen(error),
-        m2=m2,
-        d=d,
-        delta=delta,
-        quantization=quantization,
+        m2=setup.m2,
+        d=setup.geometry.d,
+        delta=setup.delta,
+        quantization=setup.quantization,
         eigenproblem=eigenproblem,
         k=float(k),
         bc_uv=bc_uv,
@@ -732,7 +799,7 @@ def solve_scalar_modes_on(
         z_ir=z_ir,
         n_grid=n_grid,
         method="cell-centred FV for chi = psi z^-delta, eigh_tridiagonal, Richardson (N/2, N)",
-        geometry_source=geometry.source,
+        geometry_source=setup.geometry.source,
         z=frozen(centres) if return_eigenvectors else None,
         eigenvectors=frozen(psi) if psi is not None else None,
     )

@@ -11,15 +11,21 @@ from the theory's reference table, which makes the run a round trip).
 
 from __future__ import annotations
 
+import attrs
+
 from holopipe.artifacts.sandbox import SandboxGeometry
 from holopipe.artifacts.sandbox_index import SandboxEntry, SandboxIndex
 from holopipe.data.sandbox import SandboxSpec, UniversePlan, generate_universe, plan_universes
 from holopipe.data.theory import TheoryDataError, theory_universe
 from holopipe.run.context import StageContext
-from holopipe.run.provenance import code_version
 from holopipe.stages.base import OutputSpec, Stage, StageInputs
 
-__all__ = ["GenerateSandboxGeometries"]
+__all__ = ["GenerateSandboxGeometries", "SandboxParams"]
+
+
+@attrs.define
+class SandboxParams(SandboxSpec):
+    """Config section ``stages.01``: what universes to draw (:class:`SandboxSpec`)."""
 
 
 class GenerateSandboxGeometries(Stage):
@@ -31,10 +37,10 @@ class GenerateSandboxGeometries(Stage):
         OutputSpec("sandbox", "SandboxGeometry"),
         OutputSpec("sandbox_index", "SandboxIndex"),
     )
-    Params = SandboxSpec
+    Params = SandboxParams
 
     def run(self, ctx: StageContext, inputs: StageInputs) -> None:
-        spec: SandboxSpec = ctx.params
+        spec: SandboxParams = ctx.params
         plans = plan_universes(spec, ctx.seed)
 
         def generate(plan: UniversePlan) -> SandboxGeometry:
@@ -74,8 +80,7 @@ class GenerateSandboxGeometries(Stage):
             ctx.incomplete(theory_problem or "no sandbox universe could be generated")
             return
         index = SandboxIndex(
-            source_stage=self.key(),
-            git_sha=code_version().git_sha,
+            **ctx.provenance.as_fields(),
             seed=ctx.seed,
             systems=entries,
         )

@@ -38,7 +38,6 @@ from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction, Meas
 from holopipe.artifacts.sandbox import SandboxGeometry
 from holopipe.data.sandbox import TruthComparison, compare_with_truth, radial_grid
 from holopipe.run.context import StageContext
-from holopipe.run.provenance import code_version
 from holopipe.science.dimensions import METHOD as DIMENSION_METHOD
 from holopipe.science.dimensions import measure_dimension
 from holopipe.science.geometry import FAMILIES, FamilyParams, metric_functions
@@ -49,8 +48,9 @@ from holopipe.science.reconstruction import (
     reconstruct_warp_factor,
 )
 from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
+from holopipe.stages.param_checks import int_at_least, positive_finite
 
-__all__ = ["EmergentGeometryEngine", "EngineParams"]
+__all__ = ["EmergentGeometryEngine", "ReconstructionParams"]
 
 
 def _candidate_families(_: Any, attribute: attrs.Attribute, value: list[str]) -> None:
@@ -61,18 +61,8 @@ def _candidate_families(_: Any, attribute: attrs.Attribute, value: list[str]) ->
         )
 
 
-def _positive(_: Any, attribute: attrs.Attribute, value: float) -> None:
-    if isinstance(value, bool) or not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{attribute.name}: must be finite and > 0, got {value!r}")
-
-
-def _at_least_16(_: Any, attribute: attrs.Attribute, value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 16:
-        raise ValueError(f"{attribute.name}: must be an integer >= 16, got {value!r}")
-
-
 @attrs.define
-class EngineParams:
+class ReconstructionParams:
     """Config section ``stages.02``."""
 
     families: list[str] = attrs.field(
@@ -81,34 +71,34 @@ class EngineParams:
         metadata={"doc": "candidate families of the thermal template fit"},
     )
     z_min: float = attrs.field(
-        default=1e-3, validator=_positive, metadata={"doc": "first point of the thermal grid"}
+        default=1e-3, validator=positive_finite, metadata={"doc": "first point of the thermal grid"}
     )
     n_z: int = attrs.field(
-        default=200, validator=_at_least_16, metadata={"doc": "points of the thermal grid"}
+        default=200, validator=int_at_least(16), metadata={"doc": "points of the thermal grid"}
     )
     uv_tolerance: float = attrs.field(
         default=1e-6,
-        validator=_positive,
+        validator=positive_finite,
         metadata={"doc": "largest UV residual of ln G2 read as a conformal power law"},
     )
     family_tolerance: float = attrs.field(
         default=1e-6,
-        validator=_positive,
+        validator=positive_finite,
         metadata={"doc": "T > 0: RMS of ln G2 within which the simpler family is preferred"},
     )
     zero_temperature_tolerance: float = attrs.field(
         default=1e-4,
-        validator=_positive,
+        validator=positive_finite,
         metadata={"doc": "T = 0: RMS of A within which ads is preferred to deformed"},
     )
     max_abs_A_error: float = attrs.field(
         default=5e-4,
-        validator=_positive,
+        validator=positive_finite,
         metadata={"doc": "truth check (summary only): larger |A_rec - A_true| is a WARNING"},
     )
     dimension_window_decades: float = attrs.field(
         default=1.0,
-        validator=_positive,
+        validator=positive_finite,
         metadata={"doc": "UV window of the dimension fits: decades of x above the smallest"},
     )
     dimension_corrections: int = attrs.field(
@@ -153,7 +143,7 @@ def _finite_or_none(value: float | None) -> float | None:
 
 
 def _measured_dimensions(
-    system: BoundarySystem, conformal: list[str], params: EngineParams
+    system: BoundarySystem, conformal: list[str], params: ReconstructionParams
 ) -> list[MeasuredDimension]:
     """Delta with its uncertainty for each operator whose UV is a conformal power law."""
     method = (
@@ -172,13 +162,43 @@ def _measured_dimensions(
     return measured
 
 
-def _reconstruct(system: BoundarySystem, params: EngineParams) -> dict[str, Any]:
-    """Prediction arrays and meta fields of one system, from its boundary data."""
+@attrs.frozen
+class Reconstruction:
+    """The prediction of one system: its arrays, its family and how it was found."""
+
+    z: np.ndarray
+    A: np.ndarray
+    A_t: np.ndarray | None
+    f: np.ndarray
+    family: str
+    params: dict[str, float]
+    z_h: float | None
+    provenance: dict[str, Any]
+    operators: list[MeasuredDimension]
+
+    def prediction(self, system: BoundarySystem, stamp: dict[str, str]) -> GeometryPrediction:
+        """The GeometryPrediction of ``system`` (``stamp``: source_stage and git_sha)."""
+        meta = GeometryMeta(
+            system_id=system.system_id,
+            family=self.family,
+            d=system.d,
+            z_h=self.z_h,
+            system_name=system.system_name,
+            temperature=system.temperature,
+            params=self.params,
+            provenance=self.provenance,
+            operators=self.operators,
+            **stamp,
+        )
+        return GeometryPrediction(z=self.z, A=self.A, f=self.f, A_t=self.A_t, meta=meta)
+
+
+def _reconstruct(system: BoundarySystem, params: ReconstructionParams) -> Reconstruction:
+    """The prediction of one system, from its boundary data only."""
     operator = sorted(system.G2)[0]
-    x, g2 = system.x, system.G2[operator]
     uv = {
         name: estimate_uv_dimension(
-            x,
+            system.x,
             system.G2[name],
             window_decades=params.dimension_window_decades,
             tolerance=params.uv_tolerance,
@@ -206,31 +226,56 @@ def _reconstruct(system: BoundarySystem, params: EngineParams) -> dict[str, Any]
                 f"{uv[operator].max_residual:.2e} > {params.uv_tolerance:.1e}); the T = 0 Abel "
                 "inversion needs an asymptotically AdS geometry"
             )
-        rec = reconstruct_warp_factor(x, g2, dimensions[operator])
-        fit = fit_zero_temperature_family(rec.z, rec.A, tolerance=params.zero_temperature_tolerance)
-        provenance |= {
-            "method": "abel_inversion",
-            "delta": dimensions[operator],
-            "probed_range": list(rec.probed_range),
-            "family_choice": "least squares of A(z) against -ln z (ads) and -ln z + a z^2 "
-            "(deformed); ads unless deformed lowers the RMS by more than the tolerance",
-            "tolerance": params.zero_temperature_tolerance,
-            "residuals": dict(fit.residuals),
-        }
-        return {
-            "z": rec.z,
-            "A": rec.A,
-            "A_t": None,
-            "f": np.ones_like(rec.z),
-            "family": fit.family,
-            "params": dict(fit.params),
-            "z_h": None,
-            "provenance": provenance,
-            "operators": operators,
-        }
+        return _zero_temperature(
+            system, operator, dimensions[operator], params, provenance, operators
+        )
+    return _thermal(system, operator, params, provenance, operators)
+
+
+def _zero_temperature(
+    system: BoundarySystem,
+    operator: str,
+    delta: float,
+    params: ReconstructionParams,
+    provenance: dict[str, Any],
+    operators: list[MeasuredDimension],
+) -> Reconstruction:
+    """T = 0: Abel inversion of G2 for A(z), then the family by least squares on A."""
+    rec = reconstruct_warp_factor(system.x, system.G2[operator], delta)
+    fit = fit_zero_temperature_family(rec.z, rec.A, tolerance=params.zero_temperature_tolerance)
+    provenance = provenance | {
+        "method": "abel_inversion",
+        "delta": delta,
+        "probed_range": list(rec.probed_range),
+        "family_choice": "least squares of A(z) against -ln z (ads) and -ln z + a z^2 "
+        "(deformed); ads unless deformed lowers the RMS by more than the tolerance",
+        "tolerance": params.zero_temperature_tolerance,
+        "residuals": dict(fit.residuals),
+    }
+    return Reconstruction(
+        z=rec.z,
+        A=rec.A,
+        A_t=None,
+        f=np.ones_like(rec.z),
+        family=fit.family,
+        params=dict(fit.params),
+        z_h=None,
+        provenance=provenance,
+        operators=operators,
+    )
+
+
+def _thermal(
+    system: BoundarySystem,
+    operator: str,
+    params: ReconstructionParams,
+    provenance: dict[str, Any],
+    operators: list[MeasuredDimension],
+) -> Reconstruction:
+    """T > 0: z_h from T, the family by least squares of ln G2 against the templates."""
     fit = fit_thermal_geometry(
-        x,
-        g2,
+        system.x,
+        system.G2[operator],
         None,
         system.temperature,
         system.d,
@@ -240,7 +285,7 @@ def _reconstruct(system: BoundarySystem, params: EngineParams) -> dict[str, Any]
     geometry = FamilyParams(fit.family, system.d, fit.z_h, **fit.params)
     z = radial_grid(params.z_min, params.n_z, z_h=fit.z_h)
     metric = metric_functions(geometry, z)
-    provenance |= {
+    provenance = provenance | {
         "method": "thermal_template_fit",
         "delta": fit.delta,
         "family_choice": "least squares of ln G2 against each family template (z_h from T, "
@@ -257,17 +302,17 @@ def _reconstruct(system: BoundarySystem, params: EngineParams) -> dict[str, Any]
             for c in fit.candidates
         },
     }
-    return {
-        "z": z,
-        "A": metric.A_x,
-        "A_t": None if np.array_equal(metric.A_t, metric.A_x) else metric.A_t,
-        "f": metric.f,
-        "family": fit.family,
-        "params": dict(fit.params),
-        "z_h": fit.z_h,
-        "provenance": provenance,
-        "operators": operators,
-    }
+    return Reconstruction(
+        z=z,
+        A=metric.A_x,
+        A_t=None if np.array_equal(metric.A_t, metric.A_x) else metric.A_t,
+        f=metric.f,
+        family=fit.family,
+        params=dict(fit.params),
+        z_h=fit.z_h,
+        provenance=provenance,
+        operators=operators,
+    )
 
 
 def _report(ctx: StageContext, name: str, comparison: TruthComparison) -> list[str]:
@@ -296,31 +341,15 @@ class EmergentGeometryEngine(Stage):
     VERSION = "1"
     INPUTS = (InputSpec("sandbox", "SandboxGeometry"),)
     OUTPUTS = (OutputSpec("predictions", "GeometryPrediction"),)
-    Params = EngineParams
+    Params = ReconstructionParams
 
     def run(self, ctx: StageContext, inputs: StageInputs) -> None:
-        params: EngineParams = ctx.params
+        params: ReconstructionParams = ctx.params
         universes: list[SandboxGeometry] = inputs["sandbox"]
-        git_sha = code_version().git_sha
+        stamp = ctx.provenance.as_fields()
 
         def work(system: BoundarySystem) -> GeometryPrediction:
-            fields = _reconstruct(system, params)
-            meta = GeometryMeta(
-                system_id=system.system_id,
-                family=fields["family"],
-                d=system.d,
-                z_h=fields["z_h"],
-                source_stage=self.key(),
-                git_sha=git_sha,
-                system_name=system.system_name,
-                temperature=system.temperature,
-                params=fields["params"],
-                provenance=fields["provenance"],
-                operators=fields["operators"],
-            )
-            return GeometryPrediction(
-                z=fields["z"], A=fields["A"], f=fields["f"], A_t=fields["A_t"], meta=meta
-            )
+            return _reconstruct(system, params).prediction(system, stamp)
 
         # The work sees boundary data only; the universes (with their truth) stay here.
         systems = [_boundary_system(u) for u in universes]

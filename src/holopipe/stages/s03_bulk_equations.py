@@ -26,13 +26,11 @@ Examples
 --------
 >>> DiscoverBulkEquations.key()
 '03_discover_bulk_equations'
->>> Params().criterion
+>>> BulkEquationsParams().criterion
 'bic'
 """
 
 from __future__ import annotations
-
-from typing import NamedTuple
 
 import attrs
 import numpy as np
@@ -40,23 +38,29 @@ import numpy as np
 from holopipe.artifacts.equations import BulkEquations, CurvatureModelComparison, SystemEquations
 from holopipe.artifacts.prediction import GeometryPrediction
 from holopipe.run.context import StageContext
-from holopipe.run.provenance import code_version
-from holopipe.science.analysis import compare_constant_vs_z, fit_polynomial_trend, uv_mean
-from holopipe.science.geometry import (
-    FamilyParams,
-    einstein_residuals,
-    exact_ricci_scalar,
-    ricci_scalar,
+from holopipe.science.analysis import (
+    ModelComparison,
+    compare_constant_vs_z,
+    fit_polynomial_trend,
+    uv_mean,
 )
+from holopipe.science.geometry import constant_ricci_scalar, einstein_residuals, ricci_scalar
 from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
+from holopipe.stages.geometry_contracts import geometry_arrays
 
-__all__ = ["DiscoverBulkEquations", "GeometryArrays", "Params", "geometry_arrays", "system_params"]
+__all__ = [
+    "BulkEquationsParams",
+    "DiscoverBulkEquations",
+    "EquationsResult",
+    "discover_equations",
+    "system_params",
+]
 
 OUTPUT_FILE = "bulk_equations.json"
 
 
 @attrs.define
-class Params:
+class BulkEquationsParams:
     """Config section ``stages.03``."""
 
     model_degree: int = attrs.field(
@@ -86,55 +90,12 @@ class Params:
     )
 
 
-class GeometryArrays(NamedTuple):
-    """The metric functions of a prediction in the general diagonal ansatz."""
-
-    z: np.ndarray
-    A_t: np.ndarray
-    A_x: np.ndarray
-    A_z: np.ndarray
-    f: np.ndarray
-
-
-def geometry_arrays(geometry: GeometryPrediction) -> GeometryArrays:
-    """z, A_t, A_x, A_z, f of a prediction: A is A_x, and A_t, A_z default to A
-    (the conformal ansatz) when the prediction does not store them."""
-    A = geometry.A
-    A_t = A if geometry.A_t is None else geometry.A_t
-    A_z = A if geometry.A_z is None else geometry.A_z
-    return GeometryArrays(geometry.z, A_t, A, A_z, geometry.f)
-
-
 def system_params(geometry: GeometryPrediction) -> dict[str, float]:
     """Family parameters from the meta (never from names), with ``z_h`` when thermal."""
     params = {key: float(value) for key, value in geometry.meta.params.items()}
     if geometry.meta.z_h is not None:
         params["z_h"] = float(geometry.meta.z_h)
     return params
-
-
-def _constant_curvature(family: FamilyParams) -> float:
-    """The closed-form R of a zero-temperature family whose R is constant."""
-    return float(exact_ricci_scalar(family, np.ones(1))[0])
-
-
-def _expected_constant_curvature(geometry: GeometryPrediction) -> float | None:
-    """Closed-form R of the claimed family where it is a constant, else None.
-
-    AdS-Schwarzschild has the Einstein value for every z_h; Lifshitz is constant only at
-    zero temperature.
-    """
-    meta = geometry.meta
-    if meta.family == "ads":
-        return _constant_curvature(FamilyParams("ads", meta.d, None))
-    if meta.family == "lifshitz" and meta.z_h is None and "zeta" in meta.params:
-        try:
-            return _constant_curvature(
-                FamilyParams("lifshitz", meta.d, None, zeta=meta.params["zeta"])
-            )
-        except ValueError:  # an invalid zeta in the meta: no expectation to offer
-            return None
-    return None
 
 
 def _polynomial_text(coefficients: tuple[float, ...]) -> str:
@@ -145,9 +106,52 @@ def _polynomial_text(coefficients: tuple[float, ...]) -> str:
     return " ".join(terms)
 
 
+@attrs.frozen
+class EquationsResult:
+    """What one system contributes: its equations, and a physics finding worth a warning."""
+
+    system: SystemEquations
+    finding: str | None = None
+
+
+@attrs.frozen
+class _Verdict:
+    verdict: str
+    equations: list[str]
+
+
+def _verdict(
+    z: np.ndarray, R: np.ndarray, max_residual: float, d: int, params: BulkEquationsParams
+) -> tuple[_Verdict, ModelComparison]:
+    """einstein, constant or z-dependent curvature, from the arrays (never the family name)."""
+    comparison = compare_constant_vs_z(
+        z, R, degree=params.model_degree, relative_floor=params.relative_floor,
+        criterion=params.criterion,
+    )  # fmt: skip
+    if max_residual / d < params.einstein_tolerance:
+        einstein_value = constant_ricci_scalar("ads", d, None, {})
+        equations = [
+            f"R_mn = -{d} g_mn (max |E^m_n| = {max_residual:.3e})",
+            f"R = {comparison.mean:.8g} (Einstein value {einstein_value:g})",
+        ]
+        return _Verdict("einstein", equations), comparison
+    if comparison.constant_preferred:
+        equations = [
+            f"R = {comparison.mean:.8g} +- {comparison.std:.2e} (constant, by {params.criterion})"
+        ]
+        return _Verdict("constant_curvature", equations), comparison
+    fit = fit_polynomial_trend(z, R, degree=params.model_degree)
+    equations = [
+        f"R(z) = {_polynomial_text(fit.coefficients)} "
+        f"(least squares in z, rms residual {fit.residual_rms:.2e}; "
+        f"preferred by {params.criterion})"
+    ]
+    return _Verdict("z_dependent_curvature", equations), comparison
+
+
 def discover_equations(
-    geometry: GeometryPrediction, params: Params
-) -> tuple[SystemEquations, str | None]:
+    geometry: GeometryPrediction, params: BulkEquationsParams
+) -> EquationsResult:
     """The bulk equations of one geometry, and a physics finding worth a warning (or None)."""
     meta = geometry.meta
     d = meta.d
@@ -156,37 +160,10 @@ def discover_equations(
     residuals = einstein_residuals(*arrays, d=d)
     if not (np.all(np.isfinite(R)) and all(np.all(np.isfinite(c)) for c in residuals)):
         raise ValueError("the curvature is not finite on the stored grid")
-    comparison = compare_constant_vs_z(
-        arrays.z,
-        R,
-        degree=params.model_degree,
-        relative_floor=params.relative_floor,
-        criterion=params.criterion,
-    )
     max_residual = float(max(np.max(np.abs(c)) for c in residuals))
-    R_expected = _expected_constant_curvature(geometry)
-    if max_residual / d < params.einstein_tolerance:
-        verdict = "einstein"
-        einstein_value = _constant_curvature(FamilyParams("ads", d, None))
-        equations = [
-            f"R_mn = -{d} g_mn (max |E^m_n| = {max_residual:.3e})",
-            f"R = {comparison.mean:.8g} (Einstein value {einstein_value:g})",
-        ]
-    elif comparison.constant_preferred:
-        verdict = "constant_curvature"
-        equations = [
-            f"R = {comparison.mean:.8g} +- {comparison.std:.2e} (constant, by {params.criterion})"
-        ]
-    else:
-        verdict = "z_dependent_curvature"
-        fit = fit_polynomial_trend(arrays.z, R, degree=params.model_degree)
-        equations = [
-            f"R(z) = {_polynomial_text(fit.coefficients)} "
-            f"(least squares in z, rms residual {fit.residual_rms:.2e}; "
-            f"preferred by {params.criterion})"
-        ]
+    found, comparison = _verdict(arrays.z, R, max_residual, d, params)
     finding = None
-    if meta.family == "ads" and verdict != "einstein":
+    if meta.family == "ads" and found.verdict != "einstein":
         finding = (
             f"{meta.system_id}: family ads but not Einstein "
             f"(max |E^m_n| / d = {max_residual / d:.3e})"
@@ -206,13 +183,15 @@ def discover_equations(
             bic_z_dependent=comparison.bic_z,
             preferred="constant" if comparison.constant_preferred else "z_dependent",
         ),
-        verdict=verdict,
-        equations=equations,
+        verdict=found.verdict,
+        equations=found.equations,
         params=system_params(geometry),
-        R_expected=R_expected,
+        # The closed-form R of the claimed family where it is a constant (ads for every z_h,
+        # lifshitz at T = 0), decided by science.geometry, not by the name.
+        R_expected=constant_ricci_scalar(meta.family, d, meta.z_h, meta.params),
         R_uv=uv_mean(arrays.z, R),
     )
-    return system, finding
+    return EquationsResult(system, finding)
 
 
 class DiscoverBulkEquations(Stage):
@@ -222,10 +201,10 @@ class DiscoverBulkEquations(Stage):
     VERSION = "2"  # 2: R_uv
     INPUTS = (InputSpec("predictions", "GeometryPrediction"),)
     OUTPUTS = (OutputSpec("bulk_equations", "BulkEquations"),)
-    Params = Params
+    Params = BulkEquationsParams
 
     def run(self, ctx: StageContext, inputs: StageInputs) -> None:
-        params: Params = ctx.params
+        params: BulkEquationsParams = ctx.params
         geometries = inputs["predictions"]
         results = ctx.map(
             lambda g: discover_equations(g, params), geometries, key=lambda g: g.meta.system_id
@@ -234,16 +213,14 @@ class DiscoverBulkEquations(Stage):
         for result in results:
             if not result.ok:
                 continue
-            system, finding = result.value
-            systems.append(system)
-            if finding:
-                ctx.warn(finding)
+            found: EquationsResult = result.value
+            systems.append(found.system)
+            if found.finding:
+                ctx.warn(found.finding)
         if not systems:
             ctx.incomplete("no geometry could be analysed: nothing to write")
             return
-        artifact = BulkEquations(
-            source_stage=self.key(), git_sha=code_version().git_sha, systems=systems
-        )
+        artifact = BulkEquations(systems=systems, **ctx.provenance.as_fields())
         ctx.write("bulk_equations", artifact, OUTPUT_FILE)
         ctx.rows = len(systems)
         ctx.metrics["n_systems"] = float(len(systems))

@@ -24,106 +24,27 @@ Examples
 --------
 >>> GeometryPhysicsContracts.key()
 '04_geometry_physics_contracts'
->>> Params().tolerances().einstein
+>>> ContractsParams().tolerances().einstein
 0.01
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
-
 import attrs
 
-from holopipe.artifacts.checks import name_d_token
-from holopipe.artifacts.contracts import ContractOutcome, GeometryContracts, SystemContracts
-from holopipe.artifacts.prediction import GeometryPrediction
+from holopipe.artifacts.contracts import GeometryContracts, SystemContracts
 from holopipe.run.context import StageContext
-from holopipe.run.provenance import code_version
-from holopipe.science.contracts import ContractResult, ContractTolerances, evaluate_contracts
 from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
-from holopipe.stages.s03_bulk_equations import geometry_arrays
+from holopipe.stages.geometry_contracts import ContractParams, prediction_contracts
 
-__all__ = [
-    "ContractParams",
-    "GeometryPhysicsContracts",
-    "Params",
-    "contract_outcomes",
-    "prediction_contracts",
-]
+__all__ = ["DATA_CONTRACTS", "ContractsParams", "GeometryPhysicsContracts", "failure_findings"]
 
 OUTPUT_FILE = "geometry_contracts.json"
-_DEFAULTS = ContractTolerances()
-
-
-def _tolerance(default: float, doc: str) -> attrs.Attribute:
-    return attrs.field(default=default, validator=attrs.validators.gt(0.0), metadata={"doc": doc})
 
 
 @attrs.define
-class ContractParams:
-    """Contract tolerances (defaults from PHYSICS.md); shared by stages 04 and 04c so that
-    the negative controls measure the contracts as configured."""
-
-    f_boundary_tolerance: float = _tolerance(
-        _DEFAULTS.f_boundary, "regularity: |f(z_0) - 1| allowed"
-    )
-    horizon_tolerance: float = _tolerance(
-        _DEFAULTS.horizon, "horizon: |f(z_h)| allowed; z_h f'(z_h) must be below minus this"
-    )
-    temperature_tolerance: float = _tolerance(
-        _DEFAULTS.temperature, "temperature: relative difference allowed"
-    )
-    uv_slope_tolerance: float = _tolerance(
-        _DEFAULTS.uv_slope, "UV asymptotics: |dA/d ln z + 1| allowed on the first decade"
-    )
-    einstein_tolerance: float = _tolerance(
-        _DEFAULTS.einstein, "Einstein: |R + d(d+1)| / (d(d+1)) and |E^m_m| / d allowed"
-    )
-    null_energy_tolerance: float = _tolerance(
-        _DEFAULTS.null_energy, "null energy: largest e^(-2A_z) (A'' - A'^2) allowed"
-    )
-
-    def tolerances(self) -> ContractTolerances:
-        return ContractTolerances(
-            f_boundary=self.f_boundary_tolerance,
-            horizon=self.horizon_tolerance,
-            temperature=self.temperature_tolerance,
-            uv_slope=self.uv_slope_tolerance,
-            einstein=self.einstein_tolerance,
-            null_energy=self.null_energy_tolerance,
-        )
-
-
-@attrs.define
-class Params(ContractParams):
+class ContractsParams(ContractParams):
     """Config section ``stages.04``: the contract tolerances."""
-
-
-def contract_outcomes(results: Sequence[ContractResult]) -> list[ContractOutcome]:
-    """Science contract results as artifact records (same fields, same meaning)."""
-    return [
-        ContractOutcome(r.name, r.evaluated, r.passed, r.tolerance, r.message, r.value)
-        for r in results
-    ]
-
-
-def prediction_contracts(
-    geometry: GeometryPrediction, path: Path, tolerances: ContractTolerances
-) -> SystemContracts:
-    """Every contract of one prediction; d, family, T and z_h come from its own meta."""
-    meta = geometry.meta
-    results = evaluate_contracts(
-        *geometry_arrays(geometry),
-        d=meta.d,
-        family=meta.family,
-        T=meta.temperature,
-        z_h=meta.z_h,
-        name_d=name_d_token(path.name.split(".", 1)[0]),
-        attrs_d=name_d_token(meta.system_name or meta.system_id),
-        tolerances=tolerances,
-    )
-    return SystemContracts(meta.system_id, meta.family, meta.d, contract_outcomes(results))
 
 
 #: Contracts on metadata agreeing with itself: a failure is a data problem (a warning),
@@ -151,7 +72,7 @@ class GeometryPhysicsContracts(Stage):
     VERSION = "1"
     INPUTS = (InputSpec("predictions", "GeometryPrediction"),)
     OUTPUTS = (OutputSpec("geometry_contracts", "GeometryContracts"),)
-    Params = Params
+    Params = ContractsParams
 
     def run(self, ctx: StageContext, inputs: StageInputs) -> None:
         tolerances = ctx.params.tolerances()
@@ -165,9 +86,7 @@ class GeometryPhysicsContracts(Stage):
         if not systems:
             ctx.incomplete("no prediction could be checked: zero contracts evaluated")
             return
-        artifact = GeometryContracts(
-            source_stage=self.key(), git_sha=code_version().git_sha, systems=systems
-        )
+        artifact = GeometryContracts(systems=systems, **ctx.provenance.as_fields())
         ctx.write("geometry_contracts", artifact, OUTPUT_FILE)
         ctx.rows = sum(len(s.contracts) for s in systems)
         summary = artifact.summary()

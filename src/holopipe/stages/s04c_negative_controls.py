@@ -10,7 +10,7 @@ Controls, generated here (no inputs), for every d of ``d_values``:
 - broken AdS-Schwarzschild geometries (``broken_kinds``: negative f inside the horizon, wrong
   UV slope, NaN, noise, f clipped past the horizon, wrong temperature), their random
   defects drawn from ``ctx.rng(system_id)``: negative controls, fed through the very contract
-  evaluation of stage 04 (:func:`~holopipe.stages.s04_contracts.prediction_contracts`,
+  evaluation of stage 04 (:func:`~holopipe.stages.geometry_contracts.prediction_contracts`,
   with this stage's tolerances);
 - exact AdS (T = 0) and AdS-Schwarzschild for each z_h of ``z_h_values``: positive
   controls, which must pass every evaluated contract.
@@ -34,13 +34,12 @@ Examples
 --------
 >>> NegativeControls.key()
 '04c_negative_controls'
->>> Params().min_coverage
+>>> NegativeControlsParams().min_coverage
 0.7
 """
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import attrs
@@ -51,7 +50,6 @@ from holopipe.artifacts.identity import system_id
 from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction
 from holopipe.artifacts.sandbox import BoundaryData
 from holopipe.run.context import StageContext
-from holopipe.run.provenance import code_version
 from holopipe.science.contracts import ContractTolerances
 from holopipe.science.geometry import FamilyParams, metric_functions, temperature, uv_grid
 from holopipe.science.negative_controls import (
@@ -64,20 +62,18 @@ from holopipe.science.negative_controls import (
     massive_propagator,
 )
 from holopipe.stages.base import OutputSpec, Stage, StageInputs
-from holopipe.stages.s04_contracts import ContractParams, prediction_contracts
+from holopipe.stages.geometry_contracts import ContractParams, prediction_contracts
+from holopipe.stages.param_checks import positive_finite_each
 
-__all__ = ["Control", "NegativeControls", "Params"]
+__all__ = ["Control", "ControlResult", "NegativeControls", "NegativeControlsParams", "run_control"]
 
 OUTPUT_FILE = "negative_controls.json"
 _UV_FRACTION = 1e-3  # geometry grids start at 1e-3 z_h (1e-3 at T = 0), as in the broken ones
 
 
-def _positive_floats(instance: object, attribute: attrs.Attribute, values: list[float]) -> None:
-    if not all(isinstance(v, int | float) and math.isfinite(v) and v > 0 for v in values):
-        raise ValueError(f"'{attribute.name}' must hold finite numbers > 0, got {values!r}")
-
-
-def _above_r_min(instance: Params, attribute: attrs.Attribute, value: float) -> None:
+def _above_r_min(
+    instance: NegativeControlsParams, attribute: attrs.Attribute, value: float
+) -> None:
     if not value > instance.r_min:
         raise ValueError(
             f"'{attribute.name}' must exceed r_min = {instance.r_min!r}, got {value!r}"
@@ -88,7 +84,7 @@ _NON_EMPTY = attrs.validators.min_len(1)
 
 
 @attrs.define
-class Params(ContractParams):
+class NegativeControlsParams(ContractParams):
     """Config section ``stages.04c`` (the contract tolerances of stage 04, plus these)."""
 
     d_values: list[int] = attrs.field(
@@ -101,7 +97,7 @@ class Params(ContractParams):
     )
     masses: list[float] = attrs.field(
         factory=lambda: [0.5, 1.0, 2.0],
-        validator=_positive_floats,
+        validator=positive_finite_each,
         metadata={
             "doc": "masses m > 0 of the propagator negative controls "
             "(m = 0 is always added as a positive control)"
@@ -138,7 +134,7 @@ class Params(ContractParams):
     )
     z_h_values: list[float] = attrs.field(
         factory=lambda: [0.5, 1.0, 2.0],
-        validator=_positive_floats,
+        validator=positive_finite_each,
         metadata={
             "doc": "horizons of the AdS-Schwarzschild positive controls "
             "(exact AdS at T = 0 is always added)"
@@ -178,11 +174,7 @@ class Control:
     z_h: float | None = None
 
 
-def _control_id(name: str, defining: dict) -> str:
-    return system_id(defining, name=name)
-
-
-def _controls(params: Params) -> list[Control]:
+def _controls(params: NegativeControlsParams) -> list[Control]:
     controls = []
     for d in params.d_values:
         grid = {"r_min": params.r_min, "r_max": params.r_max, "n_r": params.n_r}
@@ -197,7 +189,7 @@ def _controls(params: Params) -> list[Control]:
             }
             controls.append(
                 Control(
-                    _control_id(name, defining), "massive_propagator", d, mass == 0.0, mass=mass
+                    system_id(defining, name=name), "massive_propagator", d, mass == 0.0, mass=mass
                 )
             )
         for z_h in [None, *params.z_h_values]:
@@ -209,7 +201,7 @@ def _controls(params: Params) -> list[Control]:
                 "z_h": z_h,
                 "n": params.n_grid,
             }
-            controls.append(Control(_control_id(name, defining), "exact_ads", d, True, z_h=z_h))
+            controls.append(Control(system_id(defining, name=name), "exact_ads", d, True, z_h=z_h))
         for kind in params.broken_kinds:
             name = f"control_d{d}_broken_{kind}"
             defining = {
@@ -217,7 +209,7 @@ def _controls(params: Params) -> list[Control]:
                 "n": params.n_grid, "noise_level": params.noise_level,
             }  # fmt: skip
             controls.append(
-                Control(_control_id(name, defining), kind, d, False, z_h=params.broken_z_h)
+                Control(system_id(defining, name=name), kind, d, False, z_h=params.broken_z_h)
             )
     return controls
 
@@ -260,7 +252,7 @@ def _exact_ads(control: Control, n: int) -> BrokenGeometry:
 
 
 def _propagator_result(
-    control: Control, params: Params
+    control: Control, params: NegativeControlsParams
 ) -> tuple[list[ContractOutcome], ControlOutcome]:
     r = np.geomspace(params.r_min, params.r_max, params.n_r)
     boundary = BoundaryData(
@@ -292,9 +284,19 @@ def _geometry_result(
     return checked.contracts, outcome, missed
 
 
+@attrs.frozen
+class ControlResult:
+    """What one control contributes: its checks, its outcome, and the contracts expected to
+    catch it that did not."""
+
+    system: SystemContracts
+    outcome: ControlOutcome
+    missed: list[str] = attrs.field(factory=list)
+
+
 def run_control(
-    control: Control, params: Params, rng: np.random.Generator
-) -> tuple[SystemContracts, ControlOutcome, list[str]]:
+    control: Control, params: NegativeControlsParams, rng: np.random.Generator
+) -> ControlResult:
     """Run one control: its checks, its outcome, and the expected contracts that missed it."""
     missed: list[str] = []
     if control.kind == "massive_propagator":
@@ -323,7 +325,7 @@ def run_control(
         role=role,
         expected_pass=control.expected_pass,
     )
-    return system, outcome, missed
+    return ControlResult(system, outcome, missed)
 
 
 class NegativeControls(Stage):
@@ -333,10 +335,10 @@ class NegativeControls(Stage):
     VERSION = "1"
     INPUTS = ()
     OUTPUTS = (OutputSpec("negative_controls", "GeometryContracts"),)
-    Params = Params
+    Params = NegativeControlsParams
 
     def run(self, ctx: StageContext, inputs: StageInputs) -> None:
-        params: Params = ctx.params
+        params: NegativeControlsParams = ctx.params
         controls = {c.system_id: c for c in _controls(params)}
         results = ctx.map(
             lambda c: run_control(c, params, ctx.rng(c.system_id)),
@@ -346,7 +348,7 @@ class NegativeControls(Stage):
         done = [r for r in results if r.ok]
         # A control whose run raised could not be evaluated: it counts against the coverage.
         outcomes = {
-            r.key: r.value[1] if r.ok else ControlOutcome(r.key, False, None) for r in results
+            r.key: r.value.outcome if r.ok else ControlOutcome(r.key, False, None) for r in results
         }
         negative = [o for key, o in outcomes.items() if not controls[key].expected_pass]
         positive = [o for key, o in outcomes.items() if controls[key].expected_pass]
@@ -367,10 +369,8 @@ class NegativeControls(Stage):
         if statistics.false_positive_rate is not None:
             ctx.metrics["false_positive_rate"] = float(statistics.false_positive_rate)
         if done:
-            systems = [r.value[0] for r in done]
-            artifact = GeometryContracts(
-                source_stage=self.key(), git_sha=code_version().git_sha, systems=systems
-            )
+            systems = [r.value.system for r in done]
+            artifact = GeometryContracts(systems=systems, **ctx.provenance.as_fields())
             ctx.write("negative_controls", artifact, OUTPUT_FILE)
             ctx.rows = len(systems)
         if statistics.verdict == "INCOMPLETE":
@@ -386,8 +386,9 @@ class NegativeControls(Stage):
                 ctx.error(
                     f"positive control {outcome.name} {state}: the checks reject a valid case"
                 )
-        for system, _, missed in (r.value for r in done):
-            if missed:
+        for found in (r.value for r in done):
+            if found.missed:
                 ctx.error(
-                    f"{system.system_id}: not caught by {', '.join(missed)}, which must catch it"
+                    f"{found.system.system_id}: not caught by {', '.join(found.missed)}, "
+                    "which must catch it"
                 )

@@ -51,11 +51,10 @@ from holopipe.artifacts.contracts import (
 )
 from holopipe.artifacts.equations import BulkEquations, SystemEquations
 from holopipe.run.context import StageContext
-from holopipe.run.provenance import code_version
 from holopipe.science.analysis import check_lifshitz_ricci_trend, fit_polynomial_trend
 from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
 
-__all__ = ["AnalyzeBulkEquations", "Params", "analyse"]
+__all__ = ["AnalyzeBulkEquations", "AnalysisParams", "analyse"]
 
 OUTPUT_FILE = "bulk_analysis.json"
 LIFSHITZ_CHECK = "lifshitz_ricci_vs_zeta"
@@ -63,7 +62,7 @@ _EQUATION_QUANTITIES = ("R_mean", "max_abs_einstein_residual")
 
 
 @attrs.define
-class Params:
+class AnalysisParams:
     """Config section ``stages.05``."""
 
     max_degree: int = attrs.field(
@@ -203,7 +202,7 @@ def _contract_counts(systems: Iterable[SystemContracts]) -> dict[str, ContractCo
 
 
 def analyse(
-    equations: list[SystemEquations], contracts: list[SystemContracts], params: Params
+    equations: list[SystemEquations], contracts: list[SystemContracts], params: AnalysisParams
 ) -> tuple[list[FamilyGroup], list[ParameterTrend], list[AnalyticCheck]]:
     """Groups, trends and checks of the systems (one system id each)."""
     by_group: dict[tuple[str, int], list[SystemEquations]] = defaultdict(list)
@@ -257,10 +256,10 @@ class AnalyzeBulkEquations(Stage):
         InputSpec("geometry_contracts", "GeometryContracts", required=False),
     )
     OUTPUTS = (OutputSpec("bulk_analysis", "BulkAnalysis"),)
-    Params = Params
+    Params = AnalysisParams
 
     def run(self, ctx: StageContext, inputs: StageInputs) -> None:
-        params: Params = ctx.params
+        params: AnalysisParams = ctx.params
         equation_files: list[BulkEquations] = inputs["bulk_equations"]
         contract_files: list[GeometryContracts] = inputs.get("geometry_contracts", [])
         equations = _unique_by_id(
@@ -279,7 +278,7 @@ class AnalyzeBulkEquations(Stage):
             ["geometry_contracts"] if "geometry_contracts" in inputs else []
         )
         artifact = BulkAnalysis(
-            source_stage=self.key(), git_sha=code_version().git_sha, inputs=used,
+            inputs=used, **ctx.provenance.as_fields(),
             groups=groups, trends=trends, checks=checks,
         )  # fmt: skip
         ctx.write("bulk_analysis", artifact, OUTPUT_FILE)

@@ -74,7 +74,6 @@ import numpy as np
 from holopipe.artifacts.eigenmodes import QUALITIES, EigenmodeRow, EigenmodesDataset
 from holopipe.artifacts.prediction import GeometryPrediction
 from holopipe.run.context import StageContext
-from holopipe.run.provenance import code_version
 from holopipe.science.sturm_liouville import (
     ConformalGeometry,
     ScalarSpectrum,
@@ -84,6 +83,7 @@ from holopipe.science.sturm_liouville import (
 )
 from holopipe.science.uv_falloff import UnphysicalDimensionError, UVFalloff, deltas_from_uv_falloff
 from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
+from holopipe.stages.param_checks import optional_positive_finite, positive_finite
 
 __all__ = ["BuildBulkEigenmodesDataset", "EigenmodesParams", "SystemModes", "system_modes"]
 
@@ -153,24 +153,12 @@ def _check_masses(
                 )
 
 
-def _check_positive_or_none(
-    instance: object, attribute: attrs.Attribute, value: float | None
-) -> None:
-    if value is not None and not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{attribute.name}: must be positive and finite (or null), got {value!r}")
-
-
 def _check_n_grid(instance: EigenmodesParams, attribute: attrs.Attribute, value: int) -> None:
     minimum = 16 * instance.n_modes
     if value % 4 or value < minimum:
         raise ValueError(
             f"{attribute.name}: must be a multiple of 4 and >= 16 n_modes = {minimum}, got {value}"
         )
-
-
-def _check_tolerance(instance: object, attribute: attrs.Attribute, value: float) -> None:
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{attribute.name}: must be positive and finite, got {value!r}")
 
 
 @attrs.define
@@ -194,7 +182,7 @@ class EigenmodesParams:
     )
     wall_z_ir: float | None = attrs.field(
         default=None,
-        validator=_check_positive_or_none,
+        validator=optional_positive_finite,
         metadata={"doc": "hard-wall position of T = 0 systems; null: the end of each stored grid"},
     )
     thermal_ir: Literal["horizon", "wall"] = attrs.field(
@@ -217,7 +205,7 @@ class EigenmodesParams:
     )
     max_rel_error_estimate: float = attrs.field(
         default=1e-5,
-        validator=_check_tolerance,
+        validator=positive_finite,
         metadata={
             "doc": "rows whose estimated |dM2| / max(|M2|, z_ir^-2) exceeds this are "
             "'inaccurate' (the estimate is conservative by >= 16: M_n stays within ~1e-6)"
@@ -225,7 +213,7 @@ class EigenmodesParams:
     )
     max_delta_error: float = attrs.field(
         default=1e-5,
-        validator=_check_tolerance,
+        validator=positive_finite,
         metadata={
             "doc": "rows whose measured Delta (UV falloff of the data) and the exponent the "
             "solver imposed (from the fitted UV limit) differ by more than this are 'inaccurate'"
@@ -530,14 +518,19 @@ def system_modes(prediction: GeometryPrediction, params: EigenmodesParams) -> Sy
     results = [
         result for m2 in masses for result in _mass_rows(prediction, geometry, interval, m2, params)
     ]
-    warnings += [r.warning for r in results if r.warning is not None]
+    return _collected(meta.system_id, results, warnings)
+
+
+def _collected(system_id: str, results: list[_BranchResult], warnings: list[str]) -> SystemModes:
+    """The rows of one system's (m2, branch) results, their warnings and the system's status."""
+    warnings = warnings + [r.warning for r in results if r.warning is not None]
     rows = [row for r in results for row in r.rows]
     worst_error = max(r.rel_error_estimate for r in results)
     worst_delta = max(r.delta_deviation for r in results)
     inaccurate = sum(row.quality == "inaccurate" for row in rows)
     if inaccurate:
         warnings.append(
-            f"{meta.system_id}: {inaccurate} rows 'inaccurate' (estimated relative error of M2 up "
+            f"{system_id}: {inaccurate} rows 'inaccurate' (estimated relative error of M2 up "
             f"to {worst_error:.2g}, Delta deviation up to {worst_delta:.2g})"
         )
     problems = [
@@ -549,7 +542,7 @@ def system_modes(prediction: GeometryPrediction, params: EigenmodesParams) -> Sy
         if count
     ]
     return SystemModes(
-        meta.system_id,
+        system_id,
         rows,
         "WARNING" if problems else "OK",
         f"{' and '.join(problems)} (see warnings)" if problems else None,
@@ -620,9 +613,7 @@ class BuildBulkEigenmodesDataset(Stage):
                 "not data): " + ", ".join(f"{sid} m2={m2} branch {b}" for sid, m2, b in unstable)
             )
 
-        dataset = EigenmodesDataset.from_rows(
-            rows, source_stage=self.key(), git_sha=code_version().git_sha
-        )
+        dataset = EigenmodesDataset.from_rows(rows, **ctx.provenance.as_fields())
         ctx.write("bulk_eigenmodes", dataset, OUTPUT_FILE)
         ctx.rows = len(rows)
         counts = {q: sum(row.quality == q for row in rows) for q in QUALITIES}

@@ -1,0 +1,84 @@
+"""holopipe's own run records that are not artifact types, as ``holopipe validate`` knows them.
+
+A run folder holds, beside its artifacts, records written by the run machinery: the frozen
+configuration, each stage's command line, environment and logs, lock files, and the
+``.alias_of`` marker of an alias copied where symbolic links are not allowed. They are
+recognised by name (and checked for what they must be: a JSON object, UTF-8 text), so
+that validating a good run reports them as valid instead of ``unknown_schema``. The names
+are those of :mod:`holopipe.run.layout` (a test keeps the two lists in step).
+
+Examples
+--------
+>>> from pathlib import Path
+>>> record_kind(Path("runs/toy/02_emergent_geometry_engine/cmd.txt"))
+'command line'
+>>> record_kind(Path("runs/toy/predictions/ads_geometry.npz")) is None
+True
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from holopipe.artifacts.io import JSONDecodeIssue, loads_json
+from holopipe.artifacts.report import ValidationReport
+from holopipe.artifacts.safety import UnsafeFile, read_text_bounded
+
+__all__ = ["JSON_RECORDS", "LOCK_SUFFIX", "TEXT_RECORDS", "record_kind", "validate_record"]
+
+#: Records that must be one JSON object, by file name.
+JSON_RECORDS = {
+    "config.resolved.json": "run configuration",
+    "meta_env.json": "stage environment",
+}
+#: Records that must be UTF-8 text, by file name.
+TEXT_RECORDS = {
+    "cmd.txt": "command line",
+    ".alias_of": "alias marker",
+}
+#: Lock files (content irrelevant): ``.lock`` and ``<file>.lock``.
+LOCK_SUFFIX = ".lock"
+
+
+def record_kind(path: str | os.PathLike) -> str | None:
+    """What holopipe record ``path`` is by its name, or ``None`` if it is not one."""
+    path = Path(path)
+    name = path.name
+    if name in JSON_RECORDS:
+        return JSON_RECORDS[name]
+    if name in TEXT_RECORDS:
+        return TEXT_RECORDS[name]
+    if name.endswith(LOCK_SUFFIX):
+        return "lock file"
+    if path.parent.name == "logs" and name.endswith(".log"):
+        return "stage log"
+    return None
+
+
+def validate_record(path: str | os.PathLike) -> ValidationReport:
+    """Check a record for what it must be; ``schema`` names the kind (``holopipe record: ...``)."""
+    path = Path(path)
+    kind = record_kind(path)
+    report = ValidationReport(str(path), f"holopipe record: {kind}")
+    if path.name in JSON_RECORDS or path.name in TEXT_RECORDS:
+        try:
+            text = read_text_bounded(path)
+        except UnsafeFile as exc:
+            exc.record(report)
+            return report
+        except UnicodeDecodeError:
+            report.error("unreadable", "<file>", "not UTF-8 text")
+            return report
+        except OSError as exc:
+            report.error("unreadable", "<file>", f"cannot read: {exc}")
+            return report
+        if path.name in JSON_RECORDS:
+            try:
+                doc = loads_json(text)
+            except JSONDecodeIssue as exc:
+                report.error("malformed_json", "<file>", str(exc))
+                return report
+            if not isinstance(doc, dict):
+                report.error("wrong_type", "<root>", "expected a JSON object")
+    return report

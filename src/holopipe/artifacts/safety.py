@@ -1,0 +1,425 @@
+"""Reading untrusted files safely: regular files only, never blocking, in bounded memory.
+
+A file handed to ``holopipe validate``, to an artifact reader or to the legacy importer may
+be hostile: a FIFO that blocks the first ``open`` forever, a 34 KB HDF5 file whose dataset
+declares 2e9 elements, an NPZ member whose header claims 1e11 float64, a zip with millions
+of members. Every reader goes through these helpers, which turn each case into an
+:class:`UnsafeFile` (an ``OSError`` carrying a finding code) before anything large is
+allocated:
+
+- :func:`file_problem` and :func:`open_regular`: only regular files are opened, and with
+  ``O_NONBLOCK``, so a FIFO swapped in after the check cannot block either;
+- :func:`max_array_bytes`: the limit on the bytes one file may hold or declare, from the
+  setting ``HOLOPIPE_MAX_ARRAY_BYTES`` (default :data:`DEFAULT_MAX_ARRAY_BYTES`, 256 MiB);
+- :func:`read_bytes_bounded` / :func:`read_text_bounded`: whole-file reads under the limit;
+- :func:`read_npy_header`, :func:`read_npz_members`: NPZ members checked member by member
+  (declared shape and dtype) before their data are read, never unpickled;
+- :func:`netcdf_declared_bytes`: the bytes a netCDF4/HDF5 file's variables declare, to
+  compare with the limit before reading any of them.
+
+Examples
+--------
+>>> import os, tempfile
+>>> folder = tempfile.mkdtemp()
+>>> fifo = os.path.join(folder, "pipe")
+>>> os.mkfifo(fifo)
+>>> file_problem(fifo)
+('not_regular_file', 'a FIFO (named pipe), not a regular file: not read')
+>>> with open(os.path.join(folder, "x.json"), "w") as fh:
+...     _ = fh.write('{"a": 1}')
+>>> read_text_bounded(os.path.join(folder, "x.json"), limit=100)
+'{"a": 1}'
+>>> read_text_bounded(os.path.join(folder, "x.json"), limit=4)
+Traceback (most recent call last):
+...
+holopipe.artifacts.safety.UnsafeFile: 8 bytes, over the limit of 4 bytes (HOLOPIPE_MAX_ARRAY_BYTES)
+"""
+
+from __future__ import annotations
+
+import fcntl
+import math
+import os
+import stat
+import struct
+import zipfile
+from typing import IO, Any
+
+import numpy as np
+
+from holopipe.artifacts.report import ValidationReport
+
+__all__ = [
+    "DEFAULT_MAX_ARRAY_BYTES",
+    "MAX_ARRAY_BYTES_ENV",
+    "MAX_ZIP_MEMBERS",
+    "NpyHeader",
+    "UnsafeFile",
+    "file_problem",
+    "max_array_bytes",
+    "netcdf_declared_bytes",
+    "open_netcdf",
+    "open_regular",
+    "read_all_bounded",
+    "read_bytes_bounded",
+    "read_npy_header",
+    "read_npz_members",
+    "read_text_bounded",
+    "zip_member_count",
+]
+
+#: The setting that bounds the bytes one file may hold or declare (an integer, in bytes).
+MAX_ARRAY_BYTES_ENV = "HOLOPIPE_MAX_ARRAY_BYTES"
+#: Its default: 256 MiB, far above any artifact holopipe writes, far below the machine.
+DEFAULT_MAX_ARRAY_BYTES = 256 * 1024**2
+#: More members than this in one zip (NPZ) is ``too_large``: the member table alone would
+#: cost memory in proportion.
+MAX_ZIP_MEMBERS = 4096
+
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+class UnsafeFile(OSError):
+    """A file refused before it is read; ``code`` is the finding code, ``message`` why.
+
+    Codes: ``missing_file``, ``dangling_link``, ``not_regular_file``, ``too_large``,
+    ``unreadable``.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+    def record(self, report: ValidationReport, location: str = "<file>") -> None:
+        """Add this refusal to ``report`` as an error at ``location``."""
+        report.error(self.code, location, self.message)
+
+
+def max_array_bytes() -> int:
+    """The limit on the bytes one file may hold or declare: ``HOLOPIPE_MAX_ARRAY_BYTES``.
+
+    Raises
+    ------
+    ValueError
+        The setting is not a positive whole number of bytes (``2e8`` is accepted).
+
+    Examples
+    --------
+    >>> max_array_bytes() == DEFAULT_MAX_ARRAY_BYTES or MAX_ARRAY_BYTES_ENV in os.environ
+    True
+    """
+    raw = os.environ.get(MAX_ARRAY_BYTES_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MAX_ARRAY_BYTES
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 1 or value != int(value):
+        raise ValueError(
+            f"{MAX_ARRAY_BYTES_ENV}={raw!r}: expected a positive whole number of bytes"
+        )
+    return int(value)
+
+
+def _kind(mode: int) -> str:
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def file_problem(path: str | os.PathLike) -> tuple[str, str] | None:
+    """Why ``path`` must not be opened as a file (code, message), or ``None`` if it is one.
+
+    Links are followed (a link to a regular file is fine); nothing is opened.
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            return "dangling_link", f"symbolic link to {os.readlink(path)!r}, which does not exist"
+        return "missing_file", "file does not exist"
+    except OSError as exc:
+        reason = "symbolic link loop" if exc.errno == 40 else exc.strerror
+        return "unreadable", f"cannot be examined: {reason}"
+    if stat.S_ISREG(st.st_mode):
+        return None
+    return "not_regular_file", f"{_kind(st.st_mode)}, not a regular file: not read"
+
+
+def open_regular(path: str | os.PathLike) -> IO[bytes]:
+    """Open a regular file for binary reading; anything else is an :class:`UnsafeFile`.
+
+    The file is opened with ``O_NONBLOCK`` and checked again on the open descriptor, so a
+    FIFO put in its place after :func:`file_problem` cannot block the open.
+    """
+    problem = file_problem(path)
+    if problem is not None:
+        raise UnsafeFile(*problem)
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise UnsafeFile("unreadable", f"cannot be opened: {exc.strerror}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise UnsafeFile("not_regular_file", f"{_kind(mode)}, not a regular file: not read")
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _too_large(size: int, limit: int) -> UnsafeFile:
+    return UnsafeFile(
+        "too_large", f"{size} bytes, over the limit of {limit} bytes ({MAX_ARRAY_BYTES_ENV})"
+    )
+
+
+def read_all_bounded(fh: IO[bytes], limit: int | None = None) -> bytes:
+    """All bytes of an open file (from the start), refused when over ``limit``."""
+    limit = max_array_bytes() if limit is None else limit
+    size = os.fstat(fh.fileno()).st_size
+    if size > limit:
+        raise _too_large(size, limit)
+    fh.seek(0)
+    data = fh.read(limit + 1)
+    if len(data) > limit:  # it grew while we read
+        raise _too_large(len(data), limit)
+    return data
+
+
+def read_bytes_bounded(path: str | os.PathLike, limit: int | None = None) -> bytes:
+    """The bytes of a regular file no larger than ``limit`` (default :func:`max_array_bytes`)."""
+    with open_regular(path) as fh:
+        return read_all_bounded(fh, limit)
+
+
+def read_text_bounded(path: str | os.PathLike, limit: int | None = None) -> str:
+    """:func:`read_bytes_bounded` decoded as UTF-8 (``UnicodeDecodeError`` when it is not)."""
+    return read_bytes_bounded(path, limit).decode("utf-8")
+
+
+class NpyHeader:
+    """What a ``.npy`` header declares: shape, dtype and memory order."""
+
+    __slots__ = ("dtype", "fortran_order", "shape")
+
+    def __init__(self, shape: tuple[int, ...], dtype: np.dtype, fortran_order: bool) -> None:
+        self.shape = shape
+        self.dtype = dtype
+        self.fortran_order = fortran_order
+
+    @property
+    def count(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes the data would take (exact integers: no overflow for absurd shapes)."""
+        return self.count * self.dtype.itemsize
+
+    def describe(self) -> str:
+        return f"shape {self.shape} {self.dtype}"
+
+
+class NotNpy(ValueError):
+    """The stream does not start with the ``.npy`` magic string."""
+
+
+class CorruptNpy(ValueError):
+    """The ``.npy`` header cannot be parsed."""
+
+
+def read_npy_header(fh: IO[bytes]) -> NpyHeader:
+    """Parse a ``.npy`` header from ``fh`` (left at the start of the data).
+
+    numpy's parser raises a different exception for the same damage on each Python
+    (``ValueError``, ``SyntaxError``, ``tokenize.TokenError`` on 3.12+, ...): every failure
+    becomes :class:`CorruptNpy`; a stream that is not ``.npy`` at all is :class:`NotNpy`.
+    """
+    magic = fh.read(6)
+    if magic != b"\x93NUMPY":
+        raise NotNpy("not a .npy array")
+    fmt = np.lib.format
+    try:
+        version = (fh.read(1)[0], fh.read(1)[0])
+        if version == (1, 0):
+            shape, fortran_order, dtype = fmt.read_array_header_1_0(fh)
+        elif version == (2, 0):
+            shape, fortran_order, dtype = fmt.read_array_header_2_0(fh)
+        else:
+            shape, fortran_order, dtype = fmt._read_array_header(fh, version)
+    except Exception as exc:  # noqa: BLE001 - any parser failure is damage, see the docstring
+        raise CorruptNpy(f"corrupt .npy header ({type(exc).__name__}: {exc})") from None
+    if not all(isinstance(n, int) and n >= 0 for n in shape):
+        raise CorruptNpy(f"corrupt .npy header (shape {shape!r})")
+    return NpyHeader(tuple(shape), np.dtype(dtype), bool(fortran_order))
+
+
+def zip_member_count(fh: IO[bytes]) -> int | None:
+    """Members a zip declares in its end record, read without parsing the member table.
+
+    ``None`` when no end record is found (not a zip, or damaged); a zip64 archive reports
+    its 64-bit count.
+    """
+    size = fh.seek(0, os.SEEK_END)
+    tail_len = min(size, 22 + 65535)
+    fh.seek(size - tail_len)
+    tail = fh.read(tail_len)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < 22:
+        return None
+    count = struct.unpack("<H", tail[at + 10 : at + 12])[0]
+    if count == 0xFFFF:
+        locator = tail.rfind(b"PK\x06\x07", 0, at)
+        if locator < 0:
+            return None
+        offset = struct.unpack("<Q", tail[locator + 8 : locator + 16])[0]
+        fh.seek(offset)
+        record = fh.read(56)
+        if record[:4] != b"PK\x06\x06" or len(record) < 56:
+            return None
+        count = struct.unpack("<Q", record[32:40])[0]
+    fh.seek(0)
+    return count
+
+
+def _read_data(member: IO[bytes], header: NpyHeader) -> np.ndarray:
+    """The array data after a parsed header, read straight into a preallocated array."""
+    flat = np.empty(header.count, dtype=header.dtype)
+    view = memoryview(flat.view(np.uint8))
+    done = 0
+    while done < header.nbytes:
+        got = member.readinto(view[done:])
+        if not got:
+            raise EOFError(f"data cut short: {done} of {header.nbytes} bytes")
+        done += got
+    member.read(1)  # reach the end of the member: the zip CRC is checked there
+    order = "F" if header.fortran_order else "C"
+    return flat.reshape(header.shape, order=order)
+
+
+def read_npz_members(
+    path: str | os.PathLike, report: ValidationReport, limit: int | None = None
+) -> dict[str, np.ndarray] | None:
+    """Every member of an NPZ file as an array, never unpickled, in bounded memory.
+
+    Each member's header is read and checked first: an object array (which would need
+    pickle) is ``object_array``; a corrupt header ``unreadable``; a member that is not
+    ``.npy`` ``wrong_type``; declared data beyond what is left of ``limit`` (default
+    :func:`max_array_bytes`, for the whole file) ``too_large``. Such members are skipped.
+    ``None`` when the file is not a readable zip at all.
+    """
+    limit = max_array_bytes() if limit is None else limit
+    try:
+        fh = open_regular(path)
+    except UnsafeFile as exc:
+        exc.record(report)
+        return None
+    with fh:
+        try:
+            count = zip_member_count(fh)
+            if count is not None and count > MAX_ZIP_MEMBERS:
+                report.error(
+                    "too_large", "<file>", f"declares {count} members, over {MAX_ZIP_MEMBERS}"
+                )
+                return None
+            archive = zipfile.ZipFile(fh)
+        except (zipfile.BadZipFile, EOFError, ValueError, OSError, NotImplementedError) as exc:
+            report.error("unreadable", "<file>", f"not a readable NPZ archive (truncated?): {exc}")
+            return None
+        members: dict[str, np.ndarray] = {}
+        budget = limit
+        with archive:
+            for info in sorted(archive.infolist(), key=lambda i: i.filename):
+                key = info.filename.removesuffix(".npy")
+                value = _read_member(archive, info, key, budget, limit, report)
+                if value is not None:
+                    members[key] = value
+                    budget -= value.nbytes
+    return members
+
+
+def _read_member(
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    key: str,
+    budget: int,
+    limit: int,
+    report: ValidationReport,
+) -> np.ndarray | None:
+    try:
+        with archive.open(info) as member:
+            header = read_npy_header(member)
+            if header.dtype.hasobject:
+                report.error(
+                    "object_array",
+                    key,
+                    "stored as an object array, which needs pickle: not loaded (never unpickled)",
+                )
+                return None
+            if header.nbytes > budget:
+                report.error(
+                    "too_large",
+                    key,
+                    f"declares {header.describe()} = {header.nbytes} bytes, over the limit of "
+                    f"{limit} bytes per file ({MAX_ARRAY_BYTES_ENV})",
+                )
+                return None
+            return _read_data(member, header)
+    except NotNpy:
+        report.error("wrong_type", key, "member is not a .npy array (raw bytes)")
+    except CorruptNpy as exc:
+        report.error("unreadable", key, f"member cannot be read: {exc}")
+    except (ValueError, TypeError) as exc:
+        report.error("unreadable", key, f"member cannot be read (corrupt .npy?): {exc}")
+    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as exc:
+        report.error("unreadable", key, f"member cannot be read (truncated?): {exc}")
+    return None
+
+
+def netcdf_declared_bytes(ds: Any) -> list[tuple[str, int, str]]:
+    """Every variable of an open netCDF4 dataset (all groups) with the bytes it declares.
+
+    Only metadata is read (dimensions, dtype): ``(path, bytes, description)``, largest
+    first. A variable-length type counts 16 bytes per element (its table of pointers).
+    """
+    found = []
+    groups = [("", ds)]
+    while groups:
+        prefix, group = groups.pop()
+        for name, var in group.variables.items():
+            dtype = var.dtype
+            itemsize = dtype.itemsize if isinstance(dtype, np.dtype) else 16
+            shape = tuple(int(n) for n in var.shape)
+            found.append((f"{prefix}{name}", math.prod(shape) * itemsize, f"shape {shape} {dtype}"))
+        groups.extend((f"{prefix}{name}/", child) for name, child in group.groups.items())
+    return sorted(found, key=lambda item: -item[1])
+
+
+def open_netcdf(path: str | os.PathLike) -> Any:
+    """Open a netCDF4/HDF5 file read-only, after the regular-file check of :func:`open_regular`.
+
+    A name that is not valid UTF-8 cannot be handed to the C library: such a file is opened
+    through its descriptor (``/proc/self/fd``) instead. The caller closes the dataset.
+    """
+    import netCDF4
+
+    with open_regular(path) as fh:
+        name = os.fspath(path)
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            name = f"/proc/self/fd/{fh.fileno()}"
+        return netCDF4.Dataset(name, "r")
