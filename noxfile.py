@@ -62,6 +62,8 @@ GOLDEN_RUNS = sorted(p.stem for p in Path("configs/golden").glob("*.json"))
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     session.install("-e", ".[test]")
+    # The plan's section 8.1 (py_compile of the entry points): every module compiles.
+    session.run("python", "-m", "compileall", "-q", "src")
     session.run("pytest", "-m", "not slow", "-p", "no:cacheprovider", *session.posargs)
 
 
@@ -126,11 +128,12 @@ def golden(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    session.install("-e", ".")
+    session.install("-e", ".[report]")
     for script in (
         "bench_startup.py",
         "bench_orchestrator.py",
         "bench_sturm_liouville.py",
         "bench_stage06.py",
+        "bench_report.py",
     ):
         session.run("python", f"benchmarks/{script}")

@@ -29,6 +29,7 @@ from holopipe.run.golden import (
     Difference,
     GoldenError,
     GoldenReference,
+    Snapshot,
     compare,
     exit_code,
     snapshot,
@@ -83,11 +84,14 @@ def _runs_root(runs_dir: Path | None) -> Iterator[Path]:
         yield Path(scratch)
 
 
-def _run(
-    name: str, config: Path, runs_root: Path, jobs: int, echo: Callable[[str], None]
-) -> tuple[Path, int]:
-    code = run_pipeline(runs_root, name, config, jobs=jobs, echo=echo)
-    return runs_root / name, code
+def _run_and_snapshot(
+    name: str, runs_dir: Path | None, configs_dir: Path, jobs: int, echo: Callable[[str], None]
+) -> tuple[Path, int, Snapshot]:
+    """(config, the run's exit code, what the run shows) of golden experiment ``name``."""
+    config = _config_path(name, configs_dir)
+    with _runs_root(runs_dir) as root:
+        code = run_pipeline(root, name, config, jobs=jobs, echo=echo)
+        return config, code, snapshot(root / name)
 
 
 def check_golden(
@@ -106,12 +110,10 @@ def check_golden(
     GoldenError
         Unknown name, missing or malformed reference, or a run without a manifest.
     """
-    config = _config_path(name, configs_dir)
+    _config_path(name, configs_dir)  # an unknown name is refused before the reference
     reference = GoldenReference.read(references_dir / f"{name}.json")
-    with _runs_root(runs_dir) as root:
-        run_dir, code = _run(name, config, root, jobs, echo)
-        differences = compare(reference, snapshot(run_dir))
-    return GoldenCheck(name, code, differences)
+    _, code, seen = _run_and_snapshot(name, runs_dir, configs_dir, jobs, echo)
+    return GoldenCheck(name, code, compare(reference, seen))
 
 
 def update_golden(
@@ -127,14 +129,11 @@ def update_golden(
 
     The tolerance rules of an existing, readable reference are kept.
     """
-    config = _config_path(name, configs_dir)
     target = references_dir / f"{name}.json"
     tolerances = None
     if target.exists():
         tolerances = GoldenReference.read(target).tolerances
-    with _runs_root(runs_dir) as root:
-        run_dir, code = _run(name, config, root, jobs, echo)
-        seen = snapshot(run_dir)
+    config, code, seen = _run_and_snapshot(name, runs_dir, configs_dir, jobs, echo)
     reference = GoldenReference(name, config.as_posix(), seen.artifacts, seen.metrics)
     if tolerances is not None:
         reference.tolerances = tolerances

@@ -25,49 +25,63 @@ from typing import Any
 
 import attrs
 
-from holopipe.artifacts.io import loads_json
+from holopipe.artifacts.exit_codes import ExitCode
 from holopipe.artifacts.records import (
-    EXIT_CODES,
     FileRecord,
     PipelineSummary,
     StageOutcome,
     StageSummary,
-    status_of,
 )
 from holopipe.artifacts.structure import converter
+from holopipe.legacy.resolver import legacy_gate
 from holopipe.run.capture import PROGRESS_FD_ENV
 from holopipe.run.config import (
+    CONFIG_FILE_KEY,
     ConfigError,
     RunConfig,
     apply_overrides,
+    config_diff,
+    config_file_record,
     freeze_config,
     load_config_file,
+    lost_config_error,
+    read_frozen_config,
     structure_section,
 )
 from holopipe.run.context import RunContext
-from holopipe.run.gates import check_inputs, check_resolved, same_content, summary_problem
-from holopipe.run.layout import RunLayout
+from holopipe.run.gates import (
+    check_inputs,
+    check_resolved,
+    gate_verdict,
+    same_content,
+    summary_problem,
+)
+from holopipe.run.layout import RunLayout, publish_problem
 from holopipe.run.locking import ExperimentLock
-from holopipe.run.provenance import code_version, environment_info, utc_now
-from holopipe.run.publish import failed_attempt_dir
+from holopipe.run.manifest import ManifestStore, rebuild_records
+from holopipe.run.provenance import code_version, environment_info, typed_argv, utc_now
+from holopipe.run.publish import broken_aliases, failed_attempt_dir, repair_aliases
 from holopipe.run.resolution import InputError, check_input_aliases
+from holopipe.run.storage import EXIT_STORAGE_REFUSED, StorageError
 from holopipe.stages.base import Stage
 from holopipe.stages.registry import pipeline_stages
 from holopipe.stages.runner import StageExecution
 
 __all__ = [
     "DEFAULT_CONFIG",
+    "StagePlan",
     "StageState",
     "assert_artifacts",
+    "check_run",
+    "plan_run",
     "resolve_config",
     "run_pipeline",
+    "repair_manifest",
     "run_stage",
     "stage_classes",
     "stage_states",
 ]
 
-#: Exit code of a stage process stopped by Ctrl-C (128 + SIGINT, the shell convention).
-EXIT_INTERRUPTED = 130
 
 #: The built-in config used when no ``--config`` is given (``holopipe run --experiment demo``).
 DEFAULT_CONFIG: dict[str, Any] = {"seed": 20261128}
@@ -88,7 +102,7 @@ def resolve_config(
     if config_path:
         raw, source = load_config_file(config_path), str(config_path)
     elif base is not None:
-        raw = {k: v for k, v in base.items() if k != "overrides"}
+        raw = {k: v for k, v in base.items() if k not in ("overrides", CONFIG_FILE_KEY)}
         source = "the run's frozen config"
     else:
         raw, source = dict(DEFAULT_CONFIG), "built-in default config"
@@ -113,14 +127,16 @@ def resolve_config(
         for s in stages
     }
     resolved["overrides"] = overrides
+    if config_path:  # which file it came from (a record, not a setting: never compared)
+        resolved[CONFIG_FILE_KEY] = config_file_record(config_path)
+    elif base is not None and CONFIG_FILE_KEY in base:
+        resolved[CONFIG_FILE_KEY] = base[CONFIG_FILE_KEY]
     return resolved, stages
 
 
 def _frozen_config(layout: RunLayout) -> dict[str, Any] | None:
     """The config frozen in an existing run, or ``None``."""
-    if not layout.config_path.exists():
-        return None
-    return loads_json(layout.config_path.read_text(encoding="utf-8"))
+    return read_frozen_config(layout.config_path)
 
 
 def _frozen_or_new_config(
@@ -135,7 +151,14 @@ def _frozen_or_new_config(
 
     ``check(stages)`` runs before anything is frozen (it raises to refuse the command).
     """
-    frozen = _frozen_config(layout)
+    try:
+        frozen = _frozen_config(layout)
+    except ConfigError:
+        if not (config_path and force):
+            raise
+        frozen = None  # corrupt, replaced by the given config (kept numbered)
+    if frozen is None and config_path is None and layout.has_runs():
+        raise lost_config_error(layout.config_path, layout.numbered_configs())
     if frozen is not None and not (config_path or overrides or seed is not None):
         stages = pipeline_stages(frozen.get("pipeline", []), frozen.get("impl", {}))
         check(stages)
@@ -197,6 +220,14 @@ def _assess(execution: StageExecution) -> StageState:
             return StageState(key, failed, 0.0, False, f"last run ended {failed}, kept in {kept}")
         return StageState(key, "NOT_RUN", 0.0, False, "never run")
     status, duration = record.status, record.duration_s
+    unpublished = publish_problem(
+        run.layout.root,
+        record.stage,
+        record.summary_sha256,
+        (record.finished_at, record.duration_s),
+    )
+    if unpublished is not None:
+        return StageState(key, status, duration, False, unpublished)
     if failed:
         kept = f"{failed_attempt_dir(run.layout, key).name}/"
         reason = f"last run ended {failed}, kept in {kept}; published: its last {status} run"
@@ -209,10 +240,16 @@ def _assess(execution: StageExecution) -> StageState:
     broken = summary_problem(run.layout, record)
     if broken is not None:
         return StageState(key, "FAILED", duration, False, f"failed: {broken}")
+    aliases = broken_aliases(run.layout, manifest.aliases, key)
+    if aliases:
+        reason = f"alias {aliases[0]}/ deleted or retargeted (holopipe run repairs it)"
+        return StageState(key, status, duration, False, reason)
     if execution.resolve():
         return StageState(key, status, duration, False, "inputs missing")
     parts = execution.fingerprint_parts
     changed = [name for name, value in parts.items() if record.fingerprint_parts.get(name) != value]
+    if not record.fingerprint:
+        return StageState(key, status, duration, False, "no fingerprint (manifest rebuilt)")
     if changed:
         return StageState(key, status, duration, False, f"{', '.join(changed)} changed")
     root = os.fspath(run.layout.root)
@@ -253,13 +290,64 @@ def assert_artifacts(runs_dir: Path, experiment: str, stage_id: str) -> list[str
         raise ConfigError(f"no stage {stage_id} in experiment {experiment}")
     run = RunContext(layout, _frozen_config(layout) or {})
     needs = [(s.alias, s.schema, s.required) for s in matches[0].INPUTS]
-    return check_inputs(layout, run.manifest.load(), needs, run.legacy_roots)
+    roots = run.legacy_roots
+    return check_inputs(layout, run.manifest.load(), needs, roots, legacy_check=legacy_gate(roots))
+
+
+def check_run(runs_dir: Path, experiment: str) -> tuple[list[str], int]:
+    """``holopipe check-run`` (the legacy ``00_validate_io_contracts``): the IO contracts of
+    a whole run. Every stage's declared inputs and outputs: present, with the recorded
+    sha256, valid for their schema, from a producer that ended OK or WARNING.
+
+    Returns the problem lines and the number of files checked; a run with no recorded
+    output raises :class:`ConfigError` (nothing checked is not a pass).
+    """
+    layout = RunLayout.create(runs_dir, experiment)
+    if not layout.config_path.exists() and not layout.has_runs():
+        raise ConfigError(f"no run {experiment!r} under {runs_dir} (no {layout.config_path.name})")
+    stages = stage_classes(layout)
+    run = RunContext(layout, _frozen_config(layout) or {})
+    manifest = run.manifest.load()
+    recorded = [manifest.stages[s.key()] for s in stages if manifest and s.key() in manifest.stages]
+    checked = sum(len(record.outputs) for record in recorded)
+    if not checked:
+        raise ConfigError(f"run {experiment!r} has no recorded output: nothing to check")
+    problems: list[str] = []
+    for stage in stages:
+        ran = manifest is not None and stage.key() in manifest.stages
+        needs = [(s.alias, s.schema, s.required) for s in stage.INPUTS]
+        needs += [(o.alias, o.schema, o.required) for o in stage.OUTPUTS] if ran else []
+        for line in check_inputs(layout, manifest, needs, run.legacy_roots):
+            if line not in problems:
+                problems.append(line)
+    return problems, checked
+
+
+def repair_manifest(runs_dir: Path, experiment: str) -> list[str]:
+    """``holopipe repair-manifest``: rebuild ``run_manifest.json`` from the stage folders.
+
+    For a manifest that is unreadable or breaks its rules (see
+    :func:`holopipe.run.manifest.rebuild_records`); returns one line per stage recorded or
+    skipped. The rebuilt records have no fingerprint, so the next run reruns each once.
+    """
+    layout = RunLayout.create(runs_dir, experiment)
+    if not layout.root.is_dir():
+        raise ConfigError(f"no run {experiment!r} under {runs_dir}")
+    with ExperimentLock.of_run(layout):
+        stages = stage_classes(layout)
+        outputs = {s.key(): [(o.alias, o.schema) for o in s.OUTPUTS] for s in stages}
+        records, aliases, skipped = rebuild_records(layout, outputs)
+        kept = ManifestStore(layout).replace(records, aliases)
+    lines = [f"{r.stage}: {r.status}, {len(r.outputs)} outputs recorded" for r in records]
+    if kept is not None:
+        lines.append(f"the previous manifest is kept as {kept}")
+    return lines + skipped
 
 
 def stage_states(runs_dir: Path, experiment: str) -> list[StageState]:
     """``holopipe status``: every stage of the run with its status and freshness."""
     layout = RunLayout.create(runs_dir, experiment)
-    if not layout.config_path.exists():
+    if not layout.config_path.exists() and not layout.has_runs():
         raise ConfigError(f"no run {experiment!r} under {runs_dir} (no {layout.config_path.name})")
     config, stages = _frozen_or_new_config(layout, None, [], None, False)
     run = RunContext(layout, config)
@@ -283,14 +371,17 @@ def _stage_child(
         os.close(lock_fd)  # only the orchestrator holds the experiment lock
     os.environ[PROGRESS_FD_ENV] = str(progress_fd)
     sys.argv = argv
-    code = EXIT_CODES["ERROR"]
+    code = ExitCode.ERROR
     try:
         code = execution.execute()
+    except StorageError as exc:  # said here; the orchestrator reports the stage INCOMPLETE
+        print(f"holopipe: {exc}", file=sys.stderr)
+        code = EXIT_STORAGE_REFUSED
     except KeyboardInterrupt:  # Ctrl-C: the orchestrator reports it; the next run resumes
-        code = EXIT_INTERRUPTED
+        code = ExitCode.INTERRUPTED
     except (ConfigError, InputError) as exc:  # bad input found in the stage process
         print(f"holopipe: {exc}", file=sys.stderr)
-        code = EXIT_CODES["INCOMPLETE"]
+        code = ExitCode.INCOMPLETE
     except BaseException:  # noqa: BLE001 - whatever escapes, the exit code must say ERROR
         traceback.print_exc()
     finally:
@@ -304,6 +395,7 @@ def _run_in_child(
     The execution arrives resolved and fingerprinted (inherited, not recomputed)."""
     code_version()  # computed once, before the first fork: inherited by every stage
     environment_info()
+    typed_argv()  # the user's command line, before the child replaces sys.argv
     read_fd, write_fd = os.pipe()
     stage = execution.stage
     argv = [sys.argv[0], "stage", stage.ID, "--experiment", execution.run.layout.experiment]
@@ -321,24 +413,26 @@ def _run_in_child(
     reader.start()
     child.join()
     reader.join(timeout=1)
-    if child.exitcode is None or child.exitcode < 0:
-        return EXIT_CODES["ERROR"]
-    return child.exitcode
+    if child.exitcode is None:
+        return ExitCode.ERROR
+    if child.exitcode == EXIT_STORAGE_REFUSED:  # not an exit code of holopipe's: see execute
+        return EXIT_STORAGE_REFUSED
+    return ExitCode.from_code(child.exitcode)  # killed by a signal (< 0): ERROR
 
 
-def _summary_path(execution: StageExecution, code: int) -> Path:
+def _summary_path(execution: StageExecution, code: ExitCode) -> Path:
     """Where the stage process that ended with ``code`` left its summary."""
-    folder = execution.final if code in (0, 1) else execution.failed
+    folder = execution.final if code.published else execution.failed
     return folder / "stage_summary.json"
 
 
-def _completed(execution: StageExecution, code: int, since_ns: int) -> bool:
+def _completed(execution: StageExecution, code: ExitCode, since_ns: int) -> bool:
     """Whether the stage process left the summary of this run (written after ``since_ns``),
     or refused its inputs (exit 2, nothing written: it said why on stderr)."""
     try:
         return os.stat(_summary_path(execution, code)).st_mtime_ns >= since_ns
     except OSError:
-        return code == EXIT_CODES["INCOMPLETE"]
+        return code is ExitCode.INCOMPLETE
 
 
 def _reasons(path: Path, most: int = 3) -> list[str]:
@@ -355,7 +449,13 @@ def _reasons(path: Path, most: int = 3) -> list[str]:
 
 #: What a command writes into an experiment folder before any stage has run.
 _BOOKKEEPING_ONLY = frozenset(
-    {"config.resolved.json", ".lock", "pipeline_summary.json", "run_manifest.json.lock"}
+    {
+        "config.resolved.json",
+        ".lock",
+        "pipeline_summary.json",
+        "run_manifest.json.lock",
+        "report.html",
+    }
 )
 
 
@@ -394,13 +494,16 @@ def run_stage(
     again). An ``--input`` alias the stage does not declare raises ``InputError``.
     """
     layout = RunLayout.create(runs_dir, experiment)
-    with _no_trace_if_refused(layout), ExperimentLock(layout.lock_path, experiment):
+    with _no_trace_if_refused(layout), ExperimentLock.of_run(layout) as lock:
+        for line in lock.repairs:
+            print(f"holopipe: {line}", file=sys.stderr)
         config, stages = _frozen_or_new_config(layout, config_path, list(overrides), seed, force)
         matches = [s for s in stages if s.ID == stage_id]
         if not matches:
             raise ConfigError(f"no stage {stage_id} (stages: {', '.join(s.ID for s in stages)})")
         run = RunContext(layout, config, jobs, executor)
         run.executor  # noqa: B018 - a bad executor setting is refused before anything runs
+        run.manifest.load()  # so is a corrupt manifest (ManifestError), before the stage starts
         return StageExecution(run, matches[0], cli_inputs or {}).execute()
 
 
@@ -414,7 +517,7 @@ class _PipelineRun:
     echo: Callable[[str], None]
     on_progress: Callable[[str], None]
     outcomes: list[StageOutcome] = attrs.field(factory=list)
-    worst: int = 0
+    worst: ExitCode = ExitCode.OK
 
     def execution(self, stage: type[Stage]) -> StageExecution:
         declared = {s.alias for s in stage.INPUTS}
@@ -425,57 +528,78 @@ class _PipelineRun:
         """Skip, gate or run one stage; ``False`` when the pipeline must stop."""
         execution = self.execution(stage)
         key = stage.key()
+        manifest = self.run.manifest.load()
+        if manifest is not None:  # aliases are a view of the manifest: repaired, not rerun
+            for alias in repair_aliases(self.run.layout, manifest.aliases, key):
+                self.echo(f"{key}: alias {alias}/ repaired from run_manifest.json")
         # Up to date (same fingerprint, outputs and inputs with the recorded content):
         # nothing runs, so its inputs need no gate; a stage about to run gets the gate.
         state = _assess(execution)
         if state.up_to_date:
+            # A skipped stage keeps the status and exit code of its last run (plan 4.1).
+            code = ExitCode.of_status(state.status)
             self.echo(f"{key}: up to date ({state.status}), skipped")
             self.outcomes.append(
-                StageOutcome(key, "SKIPPED", 0, "up_to_date", reason="fingerprint unchanged")
+                StageOutcome(
+                    key, state.status, int(code), "up_to_date", reason="fingerprint unchanged"
+                )
             )
+            self.worst = max(self.worst, code)
             return True
         problems = self.gate(execution)
         if problems:
             for line in problems:
                 print(line, file=sys.stderr)
-            self.echo(f"{key}: INCOMPLETE (gate: {len(problems)} missing or invalid artifacts)")
+            self.echo(f"{key}: INCOMPLETE (gate: {gate_verdict(problems)})")
+            code = ExitCode.INCOMPLETE
             self.outcomes.append(
-                StageOutcome(key, "INCOMPLETE", 2, "gate_failed", reason=problems[0])
+                StageOutcome(key, code.status, int(code), "gate_failed", reason=problems[0])
             )
-            self.worst = max(self.worst, 2)
+            self.worst = max(self.worst, code)
             return False
         self.echo(f"{key}: running ({state.reason})")
-        return self.execute(execution)
+        done = self.execute(execution)
+        if done and "interrupted while publishing" in state.reason:
+            self.echo(f"{key}: repaired (the interrupted publication is replaced by this run)")
+        return done
 
     def gate(self, execution: StageExecution) -> list[str]:
         """The gate on the inputs resolved once by :func:`_assess` (CLI inputs are validated
         by the stage itself as it reads them)."""
         problems = execution.resolve()
         checked = [r for r in execution.resolved if r.source != "cli"]
-        return problems + check_resolved(self.run.layout, checked, revalidate=False)
+        legacy = legacy_gate(self.run.legacy_roots)
+        return problems + check_resolved(self.run.layout, checked, False, legacy)
 
     def execute(self, execution: StageExecution) -> bool:
         key = execution.key
         t0, since_ns = time.perf_counter(), time.time_ns()
         code = _run_in_child(execution, self.lock_fd, self.on_progress)
-        if code == EXIT_INTERRUPTED:
+        if code is ExitCode.INTERRUPTED:
             raise KeyboardInterrupt
+        if code == EXIT_STORAGE_REFUSED:  # the stage process said which write failed
+            self.echo(f"{key}: INCOMPLETE (the storage refused a write; nothing was published)")
+            reason = "the storage refused a write"
+            code = ExitCode.INCOMPLETE
+            self.outcomes.append(StageOutcome(key, code.status, int(code), "ran", reason=reason))
+            self.worst = max(self.worst, code)
+            return False
         if not _completed(execution, code, since_ns):  # no stage_summary.json: the stage failed
             print(
                 f"{key}: the stage process ended (exit {code}) "
                 "without writing its stage_summary.json",
                 file=sys.stderr,
             )
-            code = EXIT_CODES["ERROR"]
-        status = status_of(code)
+            code = ExitCode.ERROR
+        status = code.status
         duration = time.perf_counter() - t0
         self.echo(f"{key}: {status} in {duration:.2f} s")
         if code:
             for line in _reasons(_summary_path(execution, code)):
                 self.echo(f"    {line}")
-        self.outcomes.append(StageOutcome(key, status, code, "ran", round(duration, 6)))
+        self.outcomes.append(StageOutcome(key, status, int(code), "ran", round(duration, 6)))
         self.worst = max(self.worst, code)
-        return code < 2
+        return code.published
 
 
 def run_pipeline(
@@ -501,7 +625,9 @@ def run_pipeline(
     cli_inputs = dict(cli_inputs or {})
     layout = RunLayout.create(runs_dir, experiment)
     started_at = utc_now()
-    with _no_trace_if_refused(layout), ExperimentLock(layout.lock_path, experiment) as lock:
+    with _no_trace_if_refused(layout), ExperimentLock.of_run(layout) as lock:
+        for line in lock.repairs:
+            echo(f"{experiment}: {line}")
         selected: list[type[Stage]] = []
 
         def check(stages: list[type[Stage]]) -> None:
@@ -509,7 +635,9 @@ def run_pipeline(
             declared = [s.alias for stage in selected for s in stage.INPUTS]
             check_input_aliases(cli_inputs, declared, "the selected stages")
 
-        config, _ = _frozen_or_new_config(layout, config_path, list(overrides), seed, force, check)
+        config, stages = _frozen_or_new_config(
+            layout, config_path, list(overrides), seed, force, check
+        )
         run = RunContext(layout, config, jobs, executor)
         run.executor  # noqa: B018 - a bad executor setting is refused before anything runs
         pipeline = _PipelineRun(run, cli_inputs, lock.fd, echo, on_progress)
@@ -521,9 +649,153 @@ def run_pipeline(
                 ]
                 break
         summary = PipelineSummary(
-            experiment, pipeline.worst, started_at, utc_now(), list(sys.argv), pipeline.outcomes
+            experiment,
+            int(pipeline.worst),
+            started_at,
+            utc_now(),
+            list(sys.argv),
+            pipeline.outcomes,
         )
         summary.write(layout.pipeline_summary_path)
+        _close_with_report(run, stages, pipeline.outcomes, echo)
     worst = pipeline.worst
-    echo(f"{experiment}: {status_of(worst)} (exit {worst}); {layout.pipeline_summary_path}")
+    echo(f"{experiment}: {worst.status} (exit {int(worst)}); {layout.pipeline_summary_path}")
     return worst
+
+
+def _close_with_report(
+    run: RunContext,
+    stages: list[type[Stage]],
+    outcomes: list[StageOutcome],
+    echo: Callable[[str], None],
+) -> None:
+    """The closing lines: failed checks per stage and group, then ``report.html``."""
+    from holopipe.report import write_report
+
+    for outcome in outcomes:
+        if outcome.action == "ran":
+            path = run.layout.root / outcome.stage / "stage_summary.json"
+            _, stage_summary = StageSummary.read_with_report(path)
+            line = stage_summary.failed_checks_line() if stage_summary else None
+            if line:
+                echo(line)
+    try:
+        report, left_out = write_report(run.layout, stages, [_state(run, s, {}) for s in stages])
+    except Exception as exc:  # noqa: BLE001 - the run's results stand; the report is a view
+        if os.environ.get("HOLOPIPE_DEBUG"):
+            raise
+        again = f"holopipe report -e {run.layout.experiment}"
+        echo(f"report: not written ({type(exc).__name__}: {exc}); try {again}")
+        return
+    echo(f"report: {report}")
+    for line in left_out:
+        echo(f"report: left out {line}")
+
+
+@attrs.frozen
+class StagePlan:
+    """What ``holopipe run`` would do with one stage, and exactly why.
+
+    ``reasons`` is empty when the stage is up to date; otherwise each names a cause:
+    ``never run``, ``params changed: stages.03.n_grid: 400 -> 800``, ``input content
+    changed: 02_.../predictions/a.npz``, ``code version changed``, ``output ... missing or
+    modified``, ``upstream 03_... would run (input bulk_equations)``, ...
+    """
+
+    stage: str
+    would_run: bool
+    reasons: tuple[str, ...] = ()
+
+
+def plan_run(
+    runs_dir: Path,
+    experiment: str,
+    config_path: Path | None = None,
+    overrides: list[str] = (),
+    seed: int | None = None,
+    first: str | None = None,
+    last: str | None = None,
+    cli_inputs: dict[str, Path] | None = None,
+) -> list[StagePlan]:
+    """``holopipe run --dry-run``: per stage, whether it would run and why; writes nothing.
+
+    The same decision as :func:`run_pipeline` (content-based: a touched but unchanged file
+    is not a reason). A stage downstream of one that would run is listed as would-run with
+    the upstream stage as its reason: its inputs may change. A config that differs from the
+    frozen one is planned as if ``--force`` were given.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     plans = plan_run(Path(tmp), "new")
+    >>> plans[0].would_run, plans[0].reasons
+    (True, ('never run',))
+    """
+    cli_inputs = dict(cli_inputs or {})
+    layout = RunLayout.create(runs_dir, experiment)
+    frozen = _frozen_config(layout)
+    if frozen is not None and not (config_path or overrides or seed is not None):
+        config, stages = frozen, pipeline_stages(frozen.get("pipeline", []), frozen.get("impl", {}))
+    else:
+        config, stages = resolve_config(config_path, list(overrides), seed, base=frozen)
+    selected = _select(stages, first, last)
+    check_input_aliases(cli_inputs, [s.alias for st in selected for s in st.INPUTS], "the stages")
+    run = RunContext(layout, config)
+    rerun: dict[str, str] = {}  # alias -> the stage that would rewrite it
+    plans = []
+    for stage in selected:
+        given = {a: p for a, p in cli_inputs.items() if a in {s.alias for s in stage.INPUTS}}
+        execution = StageExecution(run, stage, given)
+        state = _assess(execution)
+        reasons = [] if state.up_to_date else _why(execution, state, frozen)
+        reasons += [
+            f"upstream {rerun[s.alias]} would run (input {s.alias})"
+            for s in stage.INPUTS
+            if s.alias in rerun and s.alias not in given
+        ]
+        if reasons:
+            rerun.update({o.alias: stage.key() for o in stage.OUTPUTS})
+        plans.append(StagePlan(stage.key(), bool(reasons), tuple(dict.fromkeys(reasons))))
+    return plans
+
+
+def _why(execution: StageExecution, state: StageState, frozen: dict[str, Any] | None) -> list[str]:
+    """The precise causes behind a stale state (which params, which input files)."""
+    manifest = execution.run.manifest.load()
+    record = manifest.stages.get(execution.key) if manifest else None
+    if record is None or not state.reason.endswith(" changed") or not execution.is_resolved:
+        return [state.reason]
+    parts, old = execution.fingerprint_parts, record.fingerprint_parts
+    reasons = []
+    if parts["code"] != old.get("code"):
+        reasons.append("code version changed (stage class, its VERSION or holopipe's version)")
+    if parts["params"] != old.get("params"):
+        reasons += _param_changes(execution, frozen)
+    if parts["inputs"] != old.get("inputs"):
+        before = {entry.path: entry.sha256 for entry in record.inputs}
+        now = {path: sha for _, path, sha in execution.hashes}
+        changed = sorted(p for p in set(before) | set(now) if before.get(p) != now.get(p))
+        reasons += [
+            f"input content changed: {p}"
+            if p in before and p in now
+            else f"input {'added' if p in now else 'removed'}: {p}"
+            for p in changed
+        ] or ["input content changed"]
+    return reasons or [state.reason]
+
+
+def _param_changes(execution: StageExecution, frozen: dict[str, Any] | None) -> list[str]:
+    stage_id, config = execution.stage.ID, execution.run.config
+    old = {
+        "seed": (frozen or {}).get("seed"),
+        "stages": {stage_id: (frozen or {}).get("stages", {}).get(stage_id, {})},
+    }
+    new = {
+        "seed": config.get("seed"),
+        "stages": {stage_id: config.get("stages", {}).get(stage_id, {})},
+    }
+    lines = [line.strip() for line in config_diff(old, new)]
+    if lines:
+        return [f"params changed: {line}" for line in lines]
+    return ["params changed (the frozen config already holds them: changed with --force)"]

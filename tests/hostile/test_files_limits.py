@@ -36,7 +36,11 @@ try:
     main()
 except SystemExit as exc:
     code = exc.code
-print("MAXRSS_KB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+# VmHWM: this interpreter's own peak. ru_maxrss would also count the pages of the (large)
+# pytest process that forked it, which Linux carries across exec.
+with open("/proc/self/status") as status:
+    peak_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+print("MAXRSS_KB", peak_kb, file=sys.stderr)
 sys.exit(code)
 """
 

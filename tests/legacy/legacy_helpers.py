@@ -8,6 +8,8 @@ import shutil
 import stat
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 # The real legacy samples live beside the project (read-only); $HOLOPIPE_LEGACY_SAMPLES wins.
 _CANDIDATES = [
@@ -64,3 +66,12 @@ def copy_tree(source: Path, target: Path) -> Path:
         for name in dirnames + filenames:
             os.chmod(os.path.join(dirpath, name), 0o755 if name in dirnames else 0o644)
     return target
+
+
+@pytest.fixture(scope="session")
+def samples() -> Path:
+    """The real legacy samples (read-only); the test is skipped where they are absent."""
+    root = samples_root()
+    if root is None:
+        pytest.skip("legacy samples not found (set HOLOPIPE_LEGACY_SAMPLES)")
+    return root

@@ -6,6 +6,7 @@ import json
 import os
 import re
 
+import legacy_helpers
 import netCDF4
 import numpy as np
 import pytest
@@ -16,6 +17,8 @@ from holopipe.artifacts import GeometryPrediction, SandboxGeometry
 from holopipe.artifacts.records import RunManifest
 from holopipe.cli.app import app
 from holopipe.legacy import ImportRefused, import_legacy
+
+samples = legacy_helpers.samples  # the session fixture of the real samples
 
 
 def _run_state(run_root):

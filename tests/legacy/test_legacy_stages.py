@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 
+import legacy_helpers
+
 from holopipe.artifacts.records import RunManifest
 from holopipe.legacy import import_legacy
 from holopipe.pipeline import run_pipeline
 from holopipe.run.layout import RunLayout
 from holopipe.run.publish import last_attempt_dir
+
+samples = legacy_helpers.samples  # the session fixture of the real samples
 
 
 def _summary(runs, key):

@@ -247,3 +247,21 @@ def _make_sleepy(n: int) -> list[type[Stage]]:
 
 SLEEPY = _make_sleepy(5)
 globals().update({cls.__name__: cls for cls in SLEEPY})
+
+
+class ProducesNothing(_Source):
+    """Declares chain_01 and writes nothing: the minimum is missing (INCOMPLETE)."""
+
+    SLUG = "produces_nothing"
+
+    def run(self, ctx, inputs) -> None:
+        pass
+
+
+class WritesUndeclaredAlias(_Source):
+    """Writes to an alias it does not declare: refused (a stage bug, ERROR)."""
+
+    SLUG = "writes_undeclared"
+
+    def side_effect(self, ctx) -> None:
+        ctx.write("elsewhere", equations("sys_d3_0000", -12.0), "x.json")

@@ -29,7 +29,7 @@ def test_second_run_of_the_same_experiment_is_refused_naming_the_holder(tmp_path
     config = write_config(tmp_path / "c.json", sleepy(3), stages=SLOW)
     first = cli_popen("run", "-e", "x", "--config", config, cwd=tmp_path)
     try:
-        _wait_for_lock_holder(tmp_path / "runs" / "x" / ".lock", first.pid)
+        _wait_for_lock_holder(tmp_path / "runs" / "x" / ".lock.holder", first.pid)
         second = cli("run", "-e", "x", "--config", config, cwd=tmp_path)
         still_running = first.poll() is None
         assert second.returncode == 2
@@ -50,10 +50,12 @@ def test_stale_lock_of_a_dead_process_is_taken_over(tmp_path: Path):
     config = write_config(tmp_path / "c.json", sleepy(1))
     lock = tmp_path / "runs" / "x" / ".lock"
     lock.parent.mkdir(parents=True)
-    lock.write_text(json.dumps({"pid": 999999, "host": "gone", "command": "holopipe run"}))
+    lock.touch()
+    holder = lock.with_name(".lock.holder")
+    holder.write_text(json.dumps({"pid": 999999, "host": "gone", "command": "holopipe run"}))
     done = cli("run", "-e", "x", "--config", config, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert json.loads(lock.read_text())["pid"] != 999999
+    assert not holder.exists()  # the new holder replaced the stale record and removed it
 
 
 def test_two_experiments_run_concurrently_without_interference(tmp_path: Path):

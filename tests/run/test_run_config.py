@@ -81,8 +81,11 @@ def test_input_from_a_legacy_root_warns_and_is_recorded(in_tmp: Path):
         in_tmp / "c.json", ["holo_run_test_stages:BulkConsumer"], legacy={"roots": [str(legacy)]}
     )
     done = cli("run", "-e", "x", "--config", config, cwd=in_tmp)
-    assert done.returncode == 0, done.stdout + done.stderr
+    # Section P0.3: a legacy fallback is recorded and warned, in the summary too (WARNING).
+    assert done.returncode == 1, done.stdout + done.stderr
     root = in_tmp / "runs" / "x"
+    summary = load_json(root / "02_bulk_consumer" / "stage_summary.json")
+    assert summary["warnings"] == ["resolved_from_legacy: sys_d3_0000.json read as BulkEquations"]
     [entry] = manifest(root)["stages"]["02_bulk_consumer"]["inputs"]
     assert entry["resolved_from_legacy"] is True
     assert entry["path"] == str(legacy / "bulk_equations" / "sys_d3_0000.json")

@@ -97,10 +97,23 @@ def output_hashes(root: Path) -> dict[str, str]:
 
 
 def test_toy_run_with_dask_gives_the_serial_artifacts(tmp_path):
-    serial = cli("run", "-e", "serial", "--config", TOY, "--executor", "serial", cwd=tmp_path)
+    # Generous time bounds: a LocalCluster starts per stage, and CI machines may be loaded.
+    serial = cli(
+        "run", "-e", "serial", "--config", TOY, "--executor", "serial", cwd=tmp_path, timeout=600
+    )
     assert serial.returncode == 0, serial.stdout + serial.stderr
     dask = cli(
-        "run", "-e", "dask", "--config", TOY, "--executor", "dask", "--jobs", "2", cwd=tmp_path
+        "run",
+        "-e",
+        "dask",
+        "--config",
+        TOY,
+        "--executor",
+        "dask",
+        "--jobs",
+        "2",
+        cwd=tmp_path,
+        timeout=600,
     )
     assert dask.returncode == 0, dask.stdout + dask.stderr
     expected = output_hashes(tmp_path / "runs" / "serial")
@@ -108,7 +121,7 @@ def test_toy_run_with_dask_gives_the_serial_artifacts(tmp_path):
     assert output_hashes(tmp_path / "runs" / "dask") == expected
     assert not (tmp_path / "runs" / "dask" / ".executor").exists()
     # The executor is how, not what: switching it reruns nothing and is not a config change.
-    again = cli("run", "-e", "dask", "--executor", "serial", cwd=tmp_path)
+    again = cli("run", "-e", "dask", "--executor", "serial", cwd=tmp_path, timeout=600)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "running" not in again.stdout
 
@@ -139,7 +152,7 @@ def test_a_killed_dask_worker_fails_only_its_items_and_the_rerun_finishes(tmp_pa
     env = {"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"}
     os.environ.update(env)
     try:
-        first = cli("run", "-e", "k", "--config", config, "--jobs", "2", cwd=tmp_path)
+        first = cli("run", "-e", "k", "--config", config, "--jobs", "2", cwd=tmp_path, timeout=600)
     finally:
         for key in env:
             os.environ.pop(key)
@@ -157,7 +170,7 @@ def test_a_killed_dask_worker_fails_only_its_items_and_the_rerun_finishes(tmp_pa
     assert len(record["outputs"]) == 8 - len(failed)
 
     marker.unlink()  # the node is back
-    second = cli("run", "-e", "k", "--jobs", "2", cwd=tmp_path)
+    second = cli("run", "-e", "k", "--jobs", "2", cwd=tmp_path, timeout=600)
     assert second.returncode == 0, second.stdout + second.stderr
     assert f"{len(failed)} systems lost to the executor in the last run" in second.stdout
     record = manifest(root)["stages"]["01_worker_killer"]
@@ -181,7 +194,9 @@ def test_toy_run_on_a_real_single_node_slurm_gives_the_serial_artifacts(tmp_path
     reason = _slurm_available()
     if reason:
         pytest.skip(reason)
-    serial = cli("run", "-e", "serial", "--config", TOY, "--executor", "serial", cwd=tmp_path)
+    serial = cli(
+        "run", "-e", "serial", "--config", TOY, "--executor", "serial", cwd=tmp_path, timeout=600
+    )
     assert serial.returncode == 0, serial.stdout + serial.stderr
     slurm = cli(
         "run",

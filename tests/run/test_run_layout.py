@@ -95,6 +95,7 @@ def test_progress_goes_to_the_orchestrator_pipe(monkeypatch):
 
 def test_progress_draws_on_a_terminal_and_is_silent_otherwise(monkeypatch):
     monkeypatch.delenv(PROGRESS_FD_ENV, raising=False)
+    monkeypatch.delenv("CI", raising=False)
     primary, secondary = os.openpty()
     Progress("06_stage", terminal_fd=secondary).update(2, 2)
     assert os.read(primary, 100).decode().replace("\r\n", "\n") == "\r06_stage: 2/2 systems\n"

@@ -51,9 +51,9 @@ def test_every_stage_dir_has_the_observability_files(run):
             assert [(r.system_id, r.status) for r in s.systems] == [
                 (f"sys_d3_{i:04d}", "OK") for i in range(3)
             ]
-        assert s.counts.outputs_rows == 3 and s.artifacts == {
-            f"chain_{key[:2]}": f"{key}/chain_{key[:2]}"
-        }
+        alias = f"chain_{key[:2]}"
+        files = {f"sys_d3_{i:04d}.json": f"{alias}/sys_d3_{i:04d}.json" for i in range(3)}
+        assert s.counts.outputs_rows == 3 and s.artifacts == {alias: f"{key}/{alias}", **files}
         assert s.timings["total_s"] > 0
     # the orchestrator's consolidated summary
     pipeline = load_json(root / "pipeline_summary.json")
@@ -72,7 +72,7 @@ def test_meta_env_records_the_environment(run):
     assert env["holopipe_version"] == holopipe.__version__
     assert re.fullmatch(r"[0-9a-f]{64}", env["packages_sha256"])
     assert env["packages_count"] > 5
-    assert "gpu" in env
+    assert isinstance(env["gpus"], list) and env["gpu_source"]
 
 
 def test_output_is_captured_at_the_file_descriptor_level(run):

@@ -44,14 +44,13 @@ def test_second_run_with_nothing_changed_reruns_no_stage(chain_run: Path, in_tmp
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
         *(f"{key}: up to date (OK), skipped" for key in KEYS),
+        "report: runs/x/report.html",
         "x: OK (exit 0); runs/x/pipeline_summary.json",
     ]
     assert {key: file_stats(chain_run / key) for key in KEYS} == before  # same inodes and mtimes
     assert (chain_run / "run_manifest.json").read_bytes() == manifest_before
     outcome = load_json(chain_run / "pipeline_summary.json")
-    assert [(s["status"], s["action"]) for s in outcome["stages"]] == [
-        ("SKIPPED", "up_to_date")
-    ] * 4
+    assert [(s["status"], s["action"]) for s in outcome["stages"]] == [("OK", "up_to_date")] * 4
     # the same config given again is no change either
     done = cli("run", "--experiment", "x", "--config", in_tmp / "c.json", cwd=in_tmp)
     assert done.returncode == 0 and "running" not in done.stdout

@@ -23,6 +23,7 @@ __all__ = [
     "ContractsSummary",
     "Dictionary",
     "EigenmodesDataset",
+    "ExitCode",
     "Finding",
     "GeometryContracts",
     "GeometryPrediction",
@@ -50,6 +51,7 @@ _WHERE = {
     "Artifact": "base",
     "JSONArtifact": "base",
     "ArtifactError": "report",
+    "ExitCode": "exit_codes",
     "Finding": "report",
     "ValidationReport": "report",
     "BulkAnalysis": "analysis",
@@ -97,6 +99,7 @@ if TYPE_CHECKING:
     from holopipe.artifacts.dictionary import Dictionary
     from holopipe.artifacts.eigenmodes import EigenmodesDataset
     from holopipe.artifacts.equations import BulkEquations
+    from holopipe.artifacts.exit_codes import ExitCode
     from holopipe.artifacts.identity import system_id
     from holopipe.artifacts.prediction import GeometryPrediction
     from holopipe.artifacts.real_data import RealDataContracts

@@ -186,9 +186,6 @@ class Artifact:
             obj._check(report)
         return report, obj
 
-    #: Kept for the callers outside this package that have not switched yet.
-    _read_with_report = read_with_report
-
     @classmethod
     def read(cls, path: str | os.PathLike) -> Self:
         """Read and validate ``path``; raise :class:`ArtifactError` listing every error."""

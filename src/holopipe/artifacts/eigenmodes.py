@@ -390,7 +390,8 @@ class EigenmodesDataset(Artifact):
 
     # -- views --------------------------------------------------------------------------
     def to_xarray(self):
-        """An ``xarray.Dataset`` with one variable per column on the ``row`` dimension."""
+        """An ``xarray.Dataset`` with one variable per column on the ``row`` dimension, CF
+        ``long_name`` on each (and ``units`` on the numeric ones)."""
         import numpy as np
         import xarray as xr
 
@@ -405,7 +406,10 @@ class EigenmodesDataset(Artifact):
         meta["columns"] = ",".join(meta["columns"])
         meta["systems"] = dumps_json(meta["systems"])  # attributes hold scalars and strings
         attrs_ = {"schema_name": self.SCHEMA_NAME, "schema_version": self.SCHEMA_VERSION, **meta}
-        return xr.Dataset(data, coords={"row": np.arange(len(self.rows))}, attrs=attrs_)
+        from holopipe.artifacts.cf import field_docs, with_cf_attributes
+
+        ds = xr.Dataset(data, coords={"row": np.arange(len(self.rows))}, attrs=attrs_)
+        return with_cf_attributes(ds, field_docs(EigenmodeRow))
 
     @classmethod
     def example(cls) -> Self:

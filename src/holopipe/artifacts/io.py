@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import errno
+import fnmatch
 import io
 import json
 import math
 import os
+import signal
 import tempfile
 import zipfile
 from collections.abc import Iterator, Mapping
@@ -38,6 +41,28 @@ __all__ = [
 
 # The zip format cannot store dates before 1980; a fixed date keeps NPZ bytes stable.
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+#: Fault injection for the crash-consistency tests: ``enospc:<glob>`` makes every
+#: :func:`atomic_write` whose target path matches the ``fnmatch`` pattern fail with ENOSPC
+#: after its bytes went to the temporary file (as a disk filling up mid-write would);
+#: ``kill:<glob>`` SIGKILLs the process just before that write's rename.
+INJECT_FAULT_ENV = "HOLOPIPE_INJECT_FAULT"
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
+def _injected_fault(target: Path) -> OSError | None:
+    spec = os.environ.get(INJECT_FAULT_ENV)
+    if not spec:
+        return None
+    kind, _, pattern = spec.partition(":")
+    if not fnmatch.fnmatchcase(target.as_posix(), pattern):
+        return None
+    if kind == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return (
+        OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target)) if kind == "enospc" else None
+    )
 
 
 # True inside deferred_fsync(): the caller makes the whole batch durable at once.
@@ -83,13 +108,19 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]
         with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as fh:
             yield fh
             fh.flush()
+            fault = _injected_fault(target)
+            if fault is not None:
+                raise fault
             if not _FSYNC_DEFERRED.get():
                 os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.errno in _NO_SPACE and exc.filename is None:
+            # A write to an open file names no path: name the file being written.
+            raise OSError(exc.errno, exc.strerror, str(target)) from exc
         raise
     if not _FSYNC_DEFERRED.get():
         _fsync_dir(target.parent)

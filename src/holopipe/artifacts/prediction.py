@@ -212,7 +212,8 @@ class GeometryPrediction(Artifact):
         atomic_write_bytes(path, npz_bytes(arrays))
 
     def to_xarray(self):
-        """An ``xarray.Dataset`` on the ``z`` coordinate; meta in ``attrs``."""
+        """An ``xarray.Dataset`` on the ``z`` coordinate; meta in ``attrs``; CF ``units`` and
+        ``long_name`` on every variable (:mod:`holopipe.artifacts.cf`)."""
         import xarray as xr
 
         data = {n: ("z", a) for n, a in self.arrays().items() if n != "z"}
@@ -221,7 +222,7 @@ class GeometryPrediction(Artifact):
             for k, v in converter.unstructure(self.meta).items()
             if v is not None
         }
-        return xr.Dataset(
+        ds = xr.Dataset(
             data,
             coords={"z": self.z},
             attrs={
@@ -230,6 +231,9 @@ class GeometryPrediction(Artifact):
                 **attrs_,
             },
         )
+        from holopipe.artifacts.cf import field_docs, with_cf_attributes
+
+        return with_cf_attributes(ds, field_docs(type(self)))
 
     @classmethod
     def example(cls) -> Self:

@@ -21,12 +21,14 @@ from typing import Any, ClassVar, Literal, Self
 import attrs
 
 from holopipe.artifacts.base import JSONArtifact
+from holopipe.artifacts.exit_codes import ExitCode
 from holopipe.artifacts.report import ValidationReport
 
 __all__ = [
     "EXIT_CODES",
     "Counts",
     "FileRecord",
+    "MetricCheck",
     "RunManifest",
     "StageRecord",
     "PipelineSummary",
@@ -39,8 +41,10 @@ __all__ = [
 
 Status = Literal["OK", "WARNING", "INCOMPLETE", "ERROR"]
 
-#: The plan's exit-code contract (section 2.1).
-EXIT_CODES: dict[str, int] = {"OK": 0, "WARNING": 1, "INCOMPLETE": 2, "ERROR": 3}
+#: Status word -> exit code, the plan's contract (section 2.1); see :class:`ExitCode`.
+EXIT_CODES: dict[str, int] = {
+    code.name: int(code) for code in ExitCode if code is not ExitCode.INTERRUPTED
+}
 
 
 def status_of(exit_code: int) -> str:
@@ -51,7 +55,8 @@ def status_of(exit_code: int) -> str:
     >>> status_of(1), status_of(-9)
     ('WARNING', 'ERROR')
     """
-    return next((s for s, code in EXIT_CODES.items() if code == exit_code), "ERROR")
+    code = ExitCode.from_code(exit_code)
+    return "ERROR" if code is ExitCode.INTERRUPTED else code.status
 
 
 @attrs.define
@@ -79,6 +84,35 @@ class SystemStatus:
 
 
 @attrs.define
+class MetricCheck:
+    """A metric that a status depends on, with the tolerance it was held to and the outcome.
+
+    Examples
+    --------
+    >>> MetricCheck("ads_d3_000.z_h_rel_error", 2e-9, 1e-6, True).words()
+    'ads_d3_000.z_h_rel_error = 2e-09 (tolerance 1e-06): pass'
+    """
+
+    name: str = attrs.field(metadata={"doc": "metric name, e.g. <system>.<quantity>"})
+    value: float | None = attrs.field(metadata={"doc": "null when it could not be computed"})
+    tolerance: float = attrs.field(metadata={"doc": "the threshold the value is held to"})
+    passed: bool
+    expected_failure: bool = attrs.field(
+        default=False,
+        metadata={"doc": "a failure that is a physics result (e.g. deformed null_energy)"},
+    )
+    group: str = attrs.field(default="", metadata={"doc": "what it is grouped by, e.g. family"})
+
+    def words(self) -> str:
+        """One line: name, value, tolerance, outcome."""
+        outcome = (
+            "pass" if self.passed else ("fail (expected)" if self.expected_failure else "FAIL")
+        )
+        value = "not computed" if self.value is None else f"{self.value:.3g}"
+        return f"{self.name} = {value} (tolerance {self.tolerance:.3g}): {outcome}"
+
+
+@attrs.define
 class StageSummary(JSONArtifact):
     """Machine-readable outcome of one stage run (``stage_summary.json``)."""
 
@@ -99,11 +133,53 @@ class StageSummary(JSONArtifact):
         metadata={"doc": "findings that leave the status as is (physics results, not applicable)"},
     )
     artifacts: dict[str, str] = attrs.field(
-        factory=dict, metadata={"doc": "name -> path relative to the run root"}
+        factory=dict,
+        metadata={
+            "doc": "alias -> its file or folder relative to the run root; file name -> "
+            "<alias>/<file> (relative to the run root through the alias)"
+        },
     )
     systems: list[SystemStatus] = attrs.field(factory=list)
     timings: dict[str, float] = attrs.field(factory=dict, metadata={"doc": "seconds"})
     metrics: dict[str, float] = attrs.field(factory=dict)
+    checks: list[MetricCheck] = attrs.field(
+        factory=list,
+        metadata={"doc": "metrics a status depends on, each with its tolerance and pass/fail"},
+    )
+
+    def failed_checks_line(self) -> str | None:
+        """The failed checks in one line, grouped; ``None`` when every check passed.
+
+        Examples
+        --------
+        >>> s = StageSummary.example()
+        >>> s.checks = [
+        ...     MetricCheck("a.null_energy", 0.7, 1e-6, False, True, "deformed"),
+        ...     MetricCheck("b.null_energy", 0.1, 1e-6, False, True, "deformed"),
+        ...     MetricCheck("c.horizon", 0.0, 1e-6, True, False, "ads"),
+        ... ]
+        >>> s.failed_checks_line()
+        '06: 2 checks failed, expected for: deformed null_energy (2)'
+        """
+        failed = [c for c in self.checks if not c.passed]
+        if not failed:
+            return None
+
+        def grouped(checks: list[MetricCheck]) -> str:
+            counts: dict[str, int] = {}
+            for c in checks:
+                what = f"{c.group} {c.name.rsplit('.', 1)[-1]}".strip()
+                counts[what] = counts.get(what, 0) + 1
+            return ", ".join(f"{what} ({n})" for what, n in sorted(counts.items()))
+
+        expected = [c for c in failed if c.expected_failure]
+        unexpected = [c for c in failed if not c.expected_failure]
+        parts = [f"{self.stage.split('_', 1)[0]}: {len(failed)} checks failed"]
+        if expected:
+            parts.append(f"expected for: {grouped(expected)}")
+        if unexpected:
+            parts.append(f"NOT expected: {grouped(unexpected)}")
+        return ", ".join(parts[:2]) + ("; " + parts[2] if len(parts) > 2 else "")
 
     def _check(self, report: ValidationReport) -> None:
         expected = EXIT_CODES.get(self.status)
@@ -183,6 +259,14 @@ class StageRecord:
         default=0,
         metadata={"doc": "systems whose worker or job died: the stage is rerun to finish them"},
     )
+    argv: list[str] = attrs.field(
+        factory=list,
+        metadata={"doc": "the command line as typed (command: the stage's own rerun command)"},
+    )
+    summary_sha256: str = attrs.field(
+        default="",
+        metadata={"doc": "sha256 of the stage folder's stage_summary.json (publication check)"},
+    )
 
 
 @attrs.define
@@ -252,7 +336,9 @@ class StageOutcome:
     """One stage's line in the pipeline summary."""
 
     stage: str
-    status: Literal["OK", "WARNING", "INCOMPLETE", "ERROR", "SKIPPED", "NOT_RUN"]
+    status: Literal["OK", "WARNING", "INCOMPLETE", "ERROR", "SKIPPED", "NOT_RUN"] = attrs.field(
+        metadata={"doc": "an up-to-date stage keeps the status of its last run (SKIPPED: older)"}
+    )
     exit_code: int
     action: Literal["ran", "up_to_date", "gate_failed", "not_reached"]
     duration_s: float = 0.0
@@ -275,10 +361,13 @@ class PipelineSummary(JSONArtifact):
     stages: list[StageOutcome]
 
     def _check(self, report: ValidationReport) -> None:
-        ran = [s.exit_code for s in self.stages if s.action in ("ran", "gate_failed")]
+        # Skipped (up-to-date) stages keep their last exit code and count too (plan 4.1).
+        ran = [s.exit_code for s in self.stages if s.action != "not_reached"]
         if max(ran, default=0) != self.exit_code:
             report.error(
-                "status_mismatch", "exit_code", "must be the worst exit code of the stages that ran"
+                "status_mismatch",
+                "exit_code",
+                "must be the worst exit code of the stages that ran or were up to date",
             )
 
     @classmethod

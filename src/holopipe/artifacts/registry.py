@@ -134,7 +134,18 @@ def available_types() -> dict[str, type[Artifact]]:
 
 
 def register(cls: type[Artifact]) -> type[Artifact]:
-    """Register a type at run time (a class decorator); entry points are preferred."""
+    """Register a type at run time (a class decorator); entry points are preferred.
+
+    A type without a ``SCHEMA_NAME`` or ``SCHEMA_VERSION`` string is refused here, with a
+    ``TypeError`` naming what is missing, instead of failing later when a file is read.
+    """
+    for attribute in ("SCHEMA_NAME", "SCHEMA_VERSION"):
+        value = getattr(cls, attribute, None)
+        if not isinstance(value, str) or not value:
+            raise TypeError(
+                f"cannot register {cls.__module__}.{cls.__qualname__}: it declares no "
+                f"{attribute} (a non-empty string class attribute, e.g. {attribute} = '0.1')"
+            )
     _registered[cls.SCHEMA_NAME] = cls
     return cls
 

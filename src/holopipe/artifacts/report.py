@@ -21,6 +21,8 @@ from typing import Literal
 
 import attrs
 
+from holopipe.artifacts.exit_codes import ExitCode
+
 __all__ = ["ArtifactError", "Finding", "Severity", "ValidationReport"]
 
 Severity = Literal["error", "warning"]
@@ -86,8 +88,8 @@ class ValidationReport:
     def exit_code(self) -> int:
         """0 valid, 1 warnings only, 2 invalid (the plan's exit-code contract)."""
         if self.errors:
-            return 2
-        return 1 if self.warnings else 0
+            return int(ExitCode.INCOMPLETE)
+        return int(ExitCode.WARNING if self.warnings else ExitCode.OK)
 
     def lines(self) -> list[str]:
         """One line per finding: ``path: severity code [location]: message``."""

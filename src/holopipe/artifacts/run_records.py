@@ -36,6 +36,7 @@ JSON_RECORDS = {
 TEXT_RECORDS = {
     "cmd.txt": "command line",
     ".alias_of": "alias marker",
+    "report.html": "run report",
 }
 #: Lock files (content irrelevant): ``.lock`` and ``<file>.lock``.
 LOCK_SUFFIX = ".lock"

@@ -515,7 +515,7 @@ class SandboxGeometry(Artifact):
     # -- views --------------------------------------------------------------------------
     def to_xarray(self):
         """An ``xarray.DataTree``: children ``boundary`` and (if any) ``bulk_truth``, meta in
-        root attrs."""
+        root attrs, CF ``units`` and ``long_name`` on every variable."""
         import xarray as xr
 
         meta = {k: v for k, v in converter.unstructure(self.meta).items() if v is not None}
@@ -542,7 +542,30 @@ class SandboxGeometry(Artifact):
             coords={"x_grid": self.boundary.x_grid},
             attrs={"exact": int(self.boundary.exact), "method": self.boundary.method},
         )
+        from holopipe.artifacts.cf import field_docs, with_cf_attributes
+
+        for child in children.values():
+            with_cf_attributes(child, field_docs(BulkTruth))
+        with_cf_attributes(boundary, field_docs(BoundaryData))
         return xr.DataTree.from_dict({"/": root, **children, "boundary": boundary})
+
+    def to_flat_xarray(self):
+        """One ``xarray.Dataset``: the ``bulk_truth`` variables (if any) on ``z_grid`` and the
+        ``boundary`` ones on ``x_grid`` (the names do not collide), meta in ``attrs``; what
+        ``xr.open_dataset(path, engine="holopipe")`` returns."""
+        import xarray as xr
+
+        tree = self.to_xarray()
+        boundary = tree["boundary"].to_dataset()
+        parts = [tree["bulk_truth"].to_dataset()] if "bulk_truth" in tree.children else []
+        ds = xr.merge([*parts, boundary], combine_attrs="override")  # keeps variable attrs
+        ds.attrs = {
+            **tree.attrs,
+            **({"operators": parts[0].attrs["operators"]} if parts else {}),
+            "boundary_exact": boundary.attrs["exact"],
+            "boundary_method": boundary.attrs["method"],
+        }
+        return ds
 
     @classmethod
     def example(cls) -> Self:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 import functools
 import math
+import sys
 import types
 import typing
 from typing import Any, Literal
@@ -33,6 +34,10 @@ converter = cattrs.Converter(forbid_extra_keys=False)
 @functools.cache
 def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
+
+
+#: Integer fields hold 64-bit quantities (counts, dimensions, indices).
+INT_LIMIT = 2**63
 
 
 def type_name(tp: Any) -> str:
@@ -162,7 +167,8 @@ def _build_checker(tp: Any) -> _Checker:  # noqa: C901 - one branch per kind of 
                 if not math.isfinite(value):
                     report.error("nonfinite", where, f"non-finite number {value!r}")
             elif kind is int:
-                return
+                if abs(value) > sys.float_info.max:
+                    report.error("out_of_range", where, "integer too large for a number field")
             elif isinstance(value, bool) or not isinstance(value, (int, float)):
                 report.error("wrong_type", where, f"expected a number, got {_describe(value)}")
             elif not math.isfinite(value):
@@ -174,6 +180,9 @@ def _build_checker(tp: Any) -> _Checker:  # noqa: C901 - one branch per kind of 
         def check_int(value: Any, where: str, report: ValidationReport, unknown: str) -> None:
             if isinstance(value, bool) or not isinstance(value, int):
                 report.error("wrong_type", where, f"expected an integer, got {_describe(value)}")
+            elif not -INT_LIMIT <= value < INT_LIMIT:
+                # JSON allows any integer; every integer field of ours is a 64-bit quantity.
+                report.error("out_of_range", where, "integer outside the 64-bit range")
 
         return check_int
     if tp is bool:

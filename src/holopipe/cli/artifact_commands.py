@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from holopipe.artifacts.exit_codes import ExitCode
+
 schema_app = typer.Typer(help="List, show and export the artifact schemas.", no_args_is_help=True)
 
 
@@ -49,7 +51,7 @@ def validate(
         reports = validate_paths(paths, schema, recursive=recursive, max_depth=max_depth)
     except (UnknownSchemaError, ValueError) as exc:
         typer.echo(f"holopipe validate: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise typer.Exit(ExitCode.INCOMPLETE) from None
     if as_json:
         typer.echo(json.dumps([r.to_dict() for r in reports], indent=2))
     else:
@@ -80,7 +82,7 @@ def schema_show(name: Annotated[str, typer.Argument(help="Artifact type name.")]
         cls = get_type(name)
     except UnknownSchemaError as exc:
         typer.echo(f"holopipe schema show: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise typer.Exit(ExitCode.INCOMPLETE) from None
     typer.echo(describe_type(cls))
 
 
@@ -95,7 +97,7 @@ def schema_json(
         typer.echo(json.dumps(json_schema(name), indent=2, sort_keys=True))
     except UnknownSchemaError as exc:
         typer.echo(f"holopipe schema json-schema: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise typer.Exit(ExitCode.INCOMPLETE) from None
 
 
 def docs(
@@ -110,9 +112,19 @@ def docs(
 
     text = artifact_api_markdown()
     if check:
-        if output is None or not output.exists() or output.read_text(encoding="utf-8") != text:
-            typer.echo(f"{output} is stale: run holopipe docs --output {output}", err=True)
+        if output is None:
+            typer.echo(
+                "holopipe: docs --check compares a file: give it with --output, "
+                "e.g. holopipe docs --check --output docs/ARTIFACT_API.md",
+                err=True,
+            )
+            raise typer.Exit(2)
+        if not output.is_file():
+            typer.echo(f"{output} does not exist: run holopipe docs --output {output}", err=True)
             raise typer.Exit(1)
+        if output.read_text(encoding="utf-8", errors="replace") != text:
+            typer.echo(f"{output} is stale: run holopipe docs --output {output}", err=True)
+            raise typer.Exit(ExitCode.WARNING)
         typer.echo(f"{output} is up to date")
     elif output is not None:
         atomic_write_bytes(output, text.encode("utf-8"))

@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from holopipe.artifacts.exit_codes import ExitCode
+
 RunsDir = Annotated[
     Path | None,
     typer.Option(
@@ -24,7 +26,12 @@ ConfigFile = Annotated[
     Path | None, typer.Option("--config", help="JSON config file [default: built-in config].")
 ]
 Overrides = Annotated[
-    list[str] | None, typer.Option("--set", help="Override a config value: section.key=value.")
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="KEY=VALUE",
+        help="Override a config value: section.key=value (repeat for more).",
+    ),
 ]
 Seed = Annotated[int | None, typer.Option("--seed", help="Seed of every random stream (recorded).")]
 Jobs = Annotated[
@@ -40,7 +47,12 @@ ExecutorName = Annotated[
     ),
 ]
 Inputs = Annotated[
-    list[str] | None, typer.Option("--input", help="Explicit input: alias=path (file or folder).")
+    list[str] | None,
+    typer.Option(
+        "--input",
+        metavar="ALIAS=PATH",
+        help="Explicit input: alias=path, a file or folder (repeat for more).",
+    ),
 ]
 Force = Annotated[
     bool, typer.Option("--force", help="Accept a changed config (the affected stages rerun).")
@@ -59,7 +71,7 @@ def _inputs(items: list[str] | None) -> dict[str, Path]:
 
 def _usage(message: str) -> typer.Exit:
     typer.echo(f"holopipe: {message}", err=True)
-    return typer.Exit(2)
+    return typer.Exit(ExitCode.INCOMPLETE)
 
 
 def _progress_printer():
@@ -81,19 +93,34 @@ def _guard(fn):
     from holopipe.run.config import ConfigError
     from holopipe.run.layout import LayoutError
     from holopipe.run.locking import LockHeldError
+    from holopipe.run.manifest import ManifestError
     from holopipe.run.resolution import InputError
+    from holopipe.run.storage import StorageError, storage_error
     from holopipe.stages.registry import StageLoadError
 
     try:
         return fn()
-    except (ConfigError, InputError, LayoutError, LockHeldError, StageLoadError) as exc:
+    except (
+        ConfigError,
+        InputError,
+        LayoutError,
+        LockHeldError,
+        ManifestError,
+        StageLoadError,
+        StorageError,
+    ) as exc:
         raise _usage(str(exc)) from None
+    except OSError as exc:  # a full disk, a read-only runs root: the user's to fix
+        refused = storage_error(exc)
+        if refused is None:
+            raise
+        raise _usage(str(refused)) from None
     except KeyboardInterrupt:
         typer.echo(
             "holopipe: interrupted; finished stages are kept, run the same command to resume",
             err=True,
         )
-        raise typer.Exit(130) from None
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
 
 
 def run(
@@ -108,13 +135,31 @@ def run(
     executor: ExecutorName = None,
     input_: Inputs = None,
     runs_dir: RunsDir = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Say which stages would run and exactly why; write nothing."
+        ),
+    ] = False,
 ) -> None:
     """Run the pipeline: stages in order, gates between them, up-to-date stages skipped.
 
     Exits with the worst stage exit code: 0 OK, 1 WARNING, 2 INCOMPLETE, 3 ERROR.
     """
-    from holopipe.pipeline import run_pipeline
+    from holopipe.pipeline import plan_run, run_pipeline
     from holopipe.run.layout import default_runs_dir
+
+    if dry_run:
+        plans = _guard(
+            lambda: plan_run(
+                default_runs_dir(runs_dir), experiment, config, set_ or [], seed, from_, to,
+                _inputs(input_),
+            )
+        )  # fmt: skip
+        for plan in plans:
+            verdict = "would run: " + "; ".join(plan.reasons) if plan.would_run else "up to date"
+            typer.echo(f"{plan.stage}: {verdict}")
+        raise typer.Exit(ExitCode.OK)
 
     code = _guard(
         lambda: run_pipeline(
@@ -142,13 +187,18 @@ def stage(
     config: ConfigFile = None,
     set_: Overrides = None,
     seed: Seed = None,
-    force: Force = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Accept a changed config (it is frozen anew).")
+    ] = False,
     jobs: Jobs = 1,
     executor: ExecutorName = None,
     input_: Inputs = None,
     runs_dir: RunsDir = None,
 ) -> None:
-    """Run one stage of an experiment (always runs; uses the run's frozen config)."""
+    """Run one stage of an experiment (always runs, up to date or not).
+
+    The run's frozen config is used; --config, --set and --seed change it only with --force.
+    """
     from holopipe.pipeline import run_stage
     from holopipe.run.layout import default_runs_dir
 
@@ -166,9 +216,7 @@ def stage(
             executor,
         )
     )
-    from holopipe.artifacts.records import status_of
-
-    typer.echo(f"{stage_id}: {status_of(code)} (exit {code})")
+    typer.echo(f"{stage_id}: {ExitCode.from_code(code).status} (exit {int(code)})")
     raise typer.Exit(code)
 
 
@@ -203,4 +251,36 @@ def assert_artifacts(
         typer.echo(line, err=True)
     if not problems:
         typer.echo(f"{for_stage}: all required artifacts present and valid")
-    raise typer.Exit(2 if problems else 0)
+    raise typer.Exit(ExitCode.INCOMPLETE if problems else ExitCode.OK)
+
+
+def repair_manifest(experiment: Experiment, runs_dir: RunsDir = None) -> None:
+    """Rebuild a corrupt run_manifest.json from the stage folders' own records.
+
+    Each stage folder with a readable stage_summary.json is recorded with its status and
+    its output files (hashed now); the old file is kept as run_manifest.json.corrupt. The
+    rebuilt stages carry no fingerprint: the next ``holopipe run`` reruns each once.
+    """
+    from holopipe.pipeline import repair_manifest as rebuild
+    from holopipe.run.layout import default_runs_dir
+
+    for line in _guard(lambda: rebuild(default_runs_dir(runs_dir), experiment)):
+        typer.echo(line)
+
+
+def check_run(experiment: Experiment, runs_dir: RunsDir = None) -> None:
+    """Validate the IO contracts of a whole run (the legacy 00_validate_io_contracts).
+
+    Every stage's declared inputs and outputs: present, intact (sha256 against the
+    manifest), valid for their schema. One ``missing_artifact:`` / ``invalid_artifact:``
+    line per problem and exit 2; exit 0 when every file checked holds.
+    """
+    from holopipe.pipeline import check_run as check
+    from holopipe.run.layout import default_runs_dir
+
+    problems, checked = _guard(lambda: check(default_runs_dir(runs_dir), experiment))
+    for line in problems:
+        typer.echo(line, err=True)
+    verdict = f"{len(problems)} problems" if problems else "all valid"
+    typer.echo(f"{experiment}: {checked} recorded files checked, {verdict}")
+    raise typer.Exit(ExitCode.INCOMPLETE if problems else ExitCode.OK)

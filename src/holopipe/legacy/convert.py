@@ -8,7 +8,7 @@
 - :func:`convert_eigenmodes`: a ``bulk_modes`` JSON (``systems[{geometry_name, d, family,
   Delta_bulk_uv[], lambda_sl_bulk[]}]``) -> :class:`EigenmodesDataset`.
 
-Reconciliation rule for a sandbox (documented in the README and LEGACY.md):
+Reconciliation rule for a sandbox (also in the README):
 
 1. ``d``, ``family``, ``z_h``, ``theta``, ``z_dyn``, ``deformation``: the root attribute
    wins. The same quantity stated elsewhere (group attributes ``bulk_truth.*``,
@@ -539,6 +539,7 @@ def convert_eigenmodes(doc: Any, rel: str, sha256: str, index: SandboxIndex) -> 
                     z_ir=float(smeta.z_h),
                     n_grid=len(sandbox.truth.z_grid),
                     method=method,
+                    z_h=float(smeta.z_h),
                 )
             )
     if negative:

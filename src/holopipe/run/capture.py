@@ -73,7 +73,9 @@ class Progress:
         self.label = label
         pipe = os.environ.get(PROGRESS_FD_ENV)
         self._pipe_fd = int(pipe) if pipe else None
-        self._tty_fd = terminal_fd if terminal_fd is not None and os.isatty(terminal_fd) else None
+        on_terminal = terminal_fd is not None and os.isatty(terminal_fd)
+        # CI consoles are often pseudo-terminals that keep every redraw: stay quiet there.
+        self._tty_fd = terminal_fd if on_terminal and not os.environ.get("CI") else None
         self._last = 0.0
 
     def update(self, done: int, total: int) -> None:

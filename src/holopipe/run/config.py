@@ -35,14 +35,18 @@ from holopipe.artifacts.structure import check_structure, converter
 from holopipe.run.executors import ExecutorConfig
 
 __all__ = [
+    "CONFIG_FILE_KEY",
     "ConfigError",
     "ConfigMismatchError",
     "LegacyConfig",
     "RunConfig",
     "apply_overrides",
     "config_diff",
+    "config_file_record",
     "freeze_config",
     "load_config_file",
+    "lost_config_error",
+    "read_frozen_config",
     "structure_section",
 ]
 
@@ -53,6 +57,15 @@ class ConfigError(ValueError):
 
 class ConfigMismatchError(ConfigError):
     """The resolved config differs from the one frozen in the run."""
+
+
+#: Seeds are 63-bit: every random generator of the stages (numpy, the sandbox) accepts them.
+SEED_LIMIT = 2**63
+
+
+def _check_seed(value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < SEED_LIMIT:
+        raise ValueError(f"seed: must be an integer in [0, 2**63), got {value!r}")
 
 
 @attrs.define
@@ -69,7 +82,8 @@ class RunConfig:
     """Top level of a config file. Stage sections are structured by each stage's Params."""
 
     seed: int = attrs.field(
-        metadata={"doc": "seeds every random stream (with stage and system_id)"}
+        validator=lambda _self, _attr, value: _check_seed(value),
+        metadata={"doc": "seeds every random stream (with stage and system_id); 0 <= seed < 2**63"},
     )
     stages: dict[str, dict[str, Any]] = attrs.field(
         factory=dict, metadata={"doc": "stage id -> params"}
@@ -147,10 +161,13 @@ def structure_section(cls: type, raw: Any, where: str, source: str) -> Any:
         attrs.validate(value)
     except cattrs.ClassValidationError as exc:
         raise ConfigError(
-            f"invalid config {source}: {where}: {'; '.join(_leaf_messages(exc))}"
+            f"invalid config {source}: {where + ': ' if where else ''}"
+            f"{'; '.join(_leaf_messages(exc))}"
         ) from None
     except (ValueError, TypeError) as exc:
-        raise ConfigError(f"invalid config {source}: {where}: {exc}") from None
+        raise ConfigError(
+            f"invalid config {source}: {where + ': ' if where else ''}{exc}"
+        ) from None
     return value
 
 
@@ -183,7 +200,58 @@ def config_diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 
 
 #: Top-level keys a later run may change without ``--force``.
-UNFROZEN_KEYS = frozenset({"overrides", "executor"})
+UNFROZEN_KEYS = frozenset({"overrides", "executor", "config_file"})
+#: Key of ``config.resolved.json`` naming the ``--config`` file it came from.
+CONFIG_FILE_KEY = "config_file"
+
+
+def config_file_record(path: str | os.PathLike) -> dict[str, str]:
+    """``{"path": <absolute path>, "sha256": <of its bytes>}`` of a ``--config`` file."""
+    import hashlib
+
+    path = Path(path)
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        digest = "unknown"
+    return {"path": str(path.absolute()), "sha256": digest}
+
+
+def read_frozen_config(path: Path) -> dict[str, Any] | None:
+    """The config frozen in a run (``config.resolved.json``), or ``None`` if there is none.
+
+    A file that is not a readable JSON object raises :class:`ConfigError` naming it and the
+    way out.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        problem = getattr(exc, "strerror", None) or str(exc)
+        raise ConfigError(f"{path}: cannot read: {problem}") from None
+    try:
+        frozen = loads_json(text)
+    except JSONDecodeIssue as exc:
+        frozen, problem = None, str(exc)
+    else:
+        problem = "the top level must be a JSON object"
+    if not isinstance(frozen, dict):
+        raise ConfigError(
+            f"{path}: corrupt frozen config ({problem}); restore it from a backup or a "
+            "numbered config.resolved.<n>.json, or replace it with --config FILE --force"
+        )
+    return frozen
+
+
+def lost_config_error(config_path: Path, numbered: list[Path]) -> ConfigError:
+    """The refusal for a run that has stages but no frozen config (never the default one)."""
+    found = ", ".join(p.name for p in numbered) or "no numbered config"
+    restore = f"restore the latest with: mv {numbered[-1]} {config_path}; or " if numbered else ""
+    return ConfigError(
+        f"{config_path} is missing in a run that has stages (an interrupted config switch?); "
+        f"found {found}: {restore}give the config with --config FILE --force"
+    )
 
 
 def freeze_config(path: Path, resolved: dict[str, Any], force: bool = False) -> bool:
@@ -191,10 +259,21 @@ def freeze_config(path: Path, resolved: dict[str, Any], force: bool = False) -> 
 
     The comparison ignores the ``overrides`` record (how a value was set is not a
     difference in the value). Returns True when the file was (re)written. A forced change
-    keeps the previous config as ``config.resolved.<n>.json``.
+    keeps the previous config as ``config.resolved.<n>.json``: that copy is written first
+    and the new config then replaces the old one in one rename, so a kill at any point
+    leaves a frozen config (the old or the new), never none.
     """
-    if path.exists():
-        frozen = loads_json(path.read_text(encoding="utf-8"))
+    try:
+        frozen_bytes = path.read_bytes()
+    except FileNotFoundError:
+        frozen_bytes = None
+    if frozen_bytes is not None:
+        try:
+            frozen = read_frozen_config(path)
+        except ConfigError:
+            if not force:
+                raise
+            frozen = {}  # corrupt: replaced by the given config, and kept numbered
         # How a value was set (overrides) and how items are run (executor: results are
         # identical whatever it is) are not differences in what the run computes.
         strip = lambda c: {k: v for k, v in c.items() if k not in UNFROZEN_KEYS}  # noqa: E731
@@ -208,9 +287,21 @@ def freeze_config(path: Path, resolved: dict[str, Any], force: bool = False) -> 
                 + "\nuse a new --experiment name, or --force to replace the frozen config "
                 "(the stages it affects will rerun)"
             )
-        n = 1
-        while path.with_name(f"config.resolved.{n}.json").exists():
-            n += 1
-        os.replace(path, path.with_name(f"config.resolved.{n}.json"))
+        _keep_numbered_copy(path, frozen_bytes)
     atomic_write_bytes(path, dumps_json(resolved).encode("utf-8"))
     return True
+
+
+def _keep_numbered_copy(path: Path, content: bytes) -> None:
+    """``config.resolved.<n>.json`` with ``content``; the last copy is reused when it is
+    already that content (a switch interrupted after the copy)."""
+    numbers = [
+        int(p.name.split(".")[2])
+        for p in path.parent.glob("config.resolved.*.json")
+        if p.name.split(".")[2].isdigit()
+    ]
+    last = max(numbers, default=0)
+    latest = path.with_name(f"config.resolved.{last}.json")
+    if last and latest.read_bytes() == content:
+        return
+    atomic_write_bytes(path.with_name(f"config.resolved.{last + 1}.json"), content)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import attrs
 import numpy as np
 
 from holopipe.artifacts.base import Artifact
+from holopipe.artifacts.records import MetricCheck
 from holopipe.artifacts.registry import detect_type
 from holopipe.run.capture import Progress
 from holopipe.run.config import structure_section
@@ -25,6 +27,7 @@ from holopipe.run.executors import ExecutorConfig, ItemResult, SerialExecutor, m
 from holopipe.run.layout import RunLayout
 from holopipe.run.manifest import ManifestStore
 from holopipe.run.provenance import code_version
+from holopipe.run.storage import disk_refusal
 
 __all__ = ["Provenance", "RunContext", "StageContext", "system_seed"]
 
@@ -111,13 +114,20 @@ class StageContext:
     notes: list[str] = attrs.field(factory=list)
     systems: dict[str, tuple[str, str | None]] = attrs.field(factory=dict)
     metrics: dict[str, float] = attrs.field(factory=dict)
+    checks: list[MetricCheck] = attrs.field(factory=list)
     outputs: list[tuple[str, Path, str]] = attrs.field(factory=list)
     rows: int = 0
     incomplete_reason: str | None = None
     lost: list[str] = attrs.field(
         factory=list, metadata={"doc": "systems whose worker or job died (see ItemResult.lost)"}
     )
+    storage_refusal: OSError | None = attrs.field(
+        default=None, metadata={"doc": "a write the storage refused (the stage is not published)"}
+    )
     log: logging.Logger = attrs.field(factory=lambda: logging.getLogger("holopipe.stage"))
+    #: The aliases the stage declares in OUTPUTS; ``ctx.write`` refuses any other (empty:
+    #: a context built outside the runner, nothing checked).
+    declared_outputs: tuple[str, ...] = ()
 
     @property
     def seed(self) -> int:
@@ -134,8 +144,18 @@ class StageContext:
 
     def write(self, alias: str, artifact: Artifact, filename: str) -> Path:
         """Write ``artifact`` as ``<alias>/<filename>`` in the stage dir and register it."""
+        if self.declared_outputs and alias not in self.declared_outputs:
+            raise ValueError(
+                f"ctx.write({alias!r}, ...): {alias!r} is not a declared output of "
+                f"{self.stage_key} (its OUTPUTS: {', '.join(self.declared_outputs)})"
+            )
         path = self.workdir / alias / filename
-        artifact.write(path)
+        try:
+            artifact.write(path)
+        except OSError as exc:
+            if disk_refusal(exc) is not None:
+                self.storage_refusal = exc
+            raise
         for part in type(artifact).files(path):
             # A sidecar of its own type (e.g. contracts_summary.json) is recorded under the
             # schema it declares; a member of this artifact (an arrays NPZ) under this one's.
@@ -176,6 +196,36 @@ class StageContext:
                     "system %s failed: %s\n%s", result.key, result.error, result.traceback
                 )
         return results
+
+    def check(
+        self,
+        name: str,
+        value: float | None,
+        tolerance: float,
+        passed: bool,
+        expected_failure: bool = False,
+        group: str = "",
+    ) -> bool:
+        """Record a metric the status depends on, with its tolerance and outcome.
+
+        The value also goes into ``metrics``; returns ``passed``. ``expected_failure`` marks
+        a failure that is a physics result rather than a problem; ``group`` (e.g. the family)
+        groups failures in the terminal's closing lines.
+        """
+        number = None if value is None or not math.isfinite(value) else float(value)
+        if number is not None:
+            self.metrics[name] = number
+        self.checks.append(
+            MetricCheck(
+                name,
+                number,
+                float(tolerance),
+                bool(passed),
+                bool(expected_failure and not passed),
+                group,
+            )
+        )
+        return bool(passed)
 
     def note(self, message: str) -> None:
         """Record a finding that does not change the status: a result, not a problem."""

@@ -17,16 +17,21 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
-from holopipe.artifacts.io import sha256_file
-from holopipe.artifacts.records import FileRecord, RunManifest, StageRecord, StageSummary
+from holopipe.artifacts.io import loads_json, sha256_file
+from holopipe.artifacts.records import FileRecord, RunManifest, StageRecord
 from holopipe.artifacts.registry import get_type
 from holopipe.artifacts.report import Finding
-from holopipe.run.layout import BOOKKEEPING_FILES, RunLayout
+from holopipe.run.layout import BOOKKEEPING_FILES, RunLayout, publish_problem
+from holopipe.run.publish import broken_aliases
 from holopipe.run.resolution import ResolvedInput, resolve_inputs
+
+#: ``(schema, path) -> gate lines`` for a file resolved from a legacy root.
+LegacyCheck = Callable[[str, Path], list[str]]
 
 __all__ = [
     "check_inputs",
     "check_resolved",
+    "gate_verdict",
     "invalid_artifact",
     "same_content",
     "summary_problem",
@@ -63,12 +68,33 @@ def invalid_artifact(path: str | os.PathLike, finding: Finding) -> str:
     return f"invalid_artifact: {where}: {finding.code} [{finding.location}]: {finding.message}"
 
 
+def gate_verdict(problems: list[str]) -> str:
+    """``"2 artifacts missing or invalid (5 findings)"``: artifacts counted once each, however
+    many findings a file has (the lines start ``missing_artifact: PATH`` or
+    ``invalid_artifact: PATH: ...``).
+
+    Examples
+    --------
+    >>> gate_verdict(["invalid_artifact: a.npz: x [A]: bad", "invalid_artifact: a.npz: y [f]: bad",
+    ...               "missing_artifact: b/ (no stage of this run produced B)"])
+    '2 artifacts missing or invalid (3 findings)'
+    """
+    artifacts = set()
+    for line in problems:
+        rest = line.split(": ", 1)[1] if ": " in line else line
+        artifacts.add(rest.split(": ", 1)[0].split(" (", 1)[0])
+    noun = "artifact" if len(artifacts) == 1 else "artifacts"
+    found = "finding" if len(problems) == 1 else "findings"
+    return f"{len(artifacts)} {noun} missing or invalid ({len(problems)} {found})"
+
+
 def check_inputs(
     layout: RunLayout,
     manifest: RunManifest | None,
     inputs: list[tuple[str, str, bool]],
     legacy_roots: tuple[Path, ...] = (),
     revalidate: bool = True,
+    legacy_check: LegacyCheck | None = None,
 ) -> list[str]:
     """Problems with the inputs ``(alias, schema, required)`` of a stage; empty when all is well.
 
@@ -76,11 +102,14 @@ def check_inputs(
     configured legacy roots); what it finds is checked by :func:`check_resolved`.
     """
     resolved, problems = resolve_inputs(layout, manifest, inputs, None, legacy_roots)
-    return problems + check_resolved(layout, resolved, revalidate)
+    return problems + check_resolved(layout, resolved, revalidate, legacy_check)
 
 
 def check_resolved(
-    layout: RunLayout, resolved: list[ResolvedInput], revalidate: bool = True
+    layout: RunLayout,
+    resolved: list[ResolvedInput],
+    revalidate: bool = True,
+    legacy_check: LegacyCheck | None = None,
 ) -> list[str]:
     """Existence, integrity and schema of inputs already resolved.
 
@@ -88,11 +117,15 @@ def check_resolved(
     file (sidecars included) must still hold its recorded bytes. With ``revalidate=False``
     (the orchestrator) such a file is not schema-checked again: it is byte for byte the
     output its producer validated before publishing it, and the stage validates it again
-    as it reads it. Files from a legacy root or the command line are always schema-checked.
+    as it reads it. Files from a legacy root or the command line are always schema-checked;
+    ``legacy_check(schema, path)`` (the legacy importer's conversions, given by the caller:
+    this layer knows no legacy formats) replaces the schema check for legacy files.
     """
     problems: list[str] = []
     for item in resolved:
-        if item.source != "manifest":
+        if item.source == "legacy" and legacy_check is not None:
+            problems += [line for path in item.paths for line in legacy_check(item.schema, path)]
+        elif item.source != "manifest":
             problems += _schema_problems(item.schema, item.paths, os.fspath)
         elif item.producer_status not in ("OK", "WARNING"):
             problems.append(
@@ -103,14 +136,29 @@ def check_resolved(
             problems.append(
                 f"missing_artifact: {item.alias}/ ({item.producer} recorded no {item.schema})"
             )
+        elif (unpublished := _publish_problem(layout, item.producer_record)) is not None:
+            problems.append(f"invalid_artifact: {item.alias}/ ({unpublished})")
         elif (failed := summary_problem(layout, item.producer_record)) is not None:
             problems.append(f"missing_artifact: {item.alias}/ ({failed})")
+        elif item.alias in broken_aliases(layout, {item.alias: _alias_target(item)}, item.producer):
+            problems.append(
+                f"missing_artifact: {item.alias}/ (the alias is deleted or retargeted: "
+                f"holopipe run -e {layout.experiment} repairs it from run_manifest.json)"
+            )
         else:
             damaged = [p for p in map(lambda e: _integrity(layout, e), item.records) if p]
             problems += damaged
             if revalidate and not damaged:
                 problems += _schema_problems(item.schema, item.paths, layout.relative)
     return problems
+
+
+def _publish_problem(layout: RunLayout, record: StageRecord | None) -> str | None:
+    """An interrupted publication of the producer's folder (see ``publish_problem``)."""
+    if record is None:
+        return None
+    recorded_run = (record.finished_at, record.duration_s)
+    return publish_problem(layout.root, record.stage, record.summary_sha256, recorded_run)
 
 
 def summary_problem(layout: RunLayout, record: StageRecord | None) -> str | None:
@@ -127,16 +175,21 @@ def summary_problem(layout: RunLayout, record: StageRecord | None) -> str | None
     where = layout.relative(path)
     if not path.is_file():
         return f"{where} is missing: {recovery}"
-    report, summary = StageSummary.read_with_report(path)
-    if summary is None or not report.ok:
-        first = report.errors[0] if report.errors else None
-        why = f"{first.code} [{first.location}]: {first.message}" if first else "unreadable"
+    try:  # a plain read, not a full validation: this runs for every stage of every no-op run
+        document = loads_json(path.read_text(encoding="utf-8"))
+        meta = document["meta"]
+        seen = (document["stage"], document["status"], document["exit_code"], meta["created_at"])
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        why = f"{type(exc).__name__}: {exc}" if not isinstance(exc, KeyError) else f"no {exc}"
         return f"{where} is unreadable ({why}): {recovery}"
-    seen = (summary.stage, summary.status, summary.exit_code, summary.meta.created_at)
     recorded = (record.stage, record.status, record.exit_code, record.finished_at)
     if seen != recorded:
-        return f"{where} does not match run_manifest.json (status {summary.status}): {recovery}"
+        return f"{where} does not match run_manifest.json (status {seen[1]}): {recovery}"
     return None
+
+
+def _alias_target(item: ResolvedInput) -> str:
+    return f"{item.producer}/{item.alias}"
 
 
 def _integrity(layout: RunLayout, entry: FileRecord) -> str | None:

@@ -26,6 +26,7 @@ __all__ = [
     "RunLayout",
     "default_runs_dir",
     "make_alias",
+    "publish_problem",
     "stage_key",
 ]
 
@@ -45,6 +46,13 @@ BOOKKEEPING_FILES = (
 _EXPERIMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _STAGE_ID = re.compile(r"^\d{2}[a-z]?$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+# What an interrupted command can leave in a run root: the temporary file of an atomic
+# write (``.<name>.<8 random chars>.tmp``, tempfile.mkstemp), a stage's work folder or the
+# previous folder it was swapping out, and the staging link of an alias.
+_TEMP_FILE = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")
+_STAGE_WORK = re.compile(r"^\.(\d{2}[a-z]?_[a-z0-9_]+(?:\.failed)?)\.(partial|old)$")
+_STAGE_KEY = re.compile(r"^\d{2}[a-z]?_[a-z0-9_]+$")
+_ALIAS_STAGING = re.compile(r"^\..+\.alias-tmp$")
 
 
 class LayoutError(ValueError):
@@ -108,6 +116,48 @@ class RunLayout:
     def stage_dir(self, stage_id: str, slug: str) -> Path:
         return self.root / stage_key(stage_id, slug)
 
+    def numbered_configs(self) -> list[Path]:
+        """The configs a forced change replaced (``config.resolved.<n>.json``), oldest first."""
+        found = []
+        for path in self.root.glob("config.resolved.*.json"):
+            number = path.name.split(".")[2]
+            if number.isdigit():
+                found.append((int(number), path))
+        return [path for _, path in sorted(found)]
+
+    def has_runs(self) -> bool:
+        """Whether a stage has run here (a stage folder, or a config a forced change
+        replaced). A run made only by ``import-legacy`` has a manifest and no config yet."""
+        if self.numbered_configs():
+            return True
+        return self.root.is_dir() and any(
+            _STAGE_KEY.match(p.name) and p.is_dir() for p in self.root.iterdir()
+        )
+
+    def remove_leftovers(self) -> list[str]:
+        """Undo what an interrupted command left in the run root; one line per repair.
+
+        Called by whoever takes the experiment lock, so no other writer is at work:
+        temporary files of atomic writes and alias staging links are removed, a stage's
+        ``.partial`` work folder is removed, and the ``.old`` folder a stage was swapping
+        out is removed, or put back when the kill came before the new folder took its
+        place (the manifest still records the old one).
+        """
+        if not self.root.is_dir():
+            return []
+        lines = []
+        for path in sorted(self.root.iterdir()):
+            name = path.name
+            work = _STAGE_WORK.match(name)
+            final = self.root / work.group(1) if work else None
+            if work and work.group(2) == "old" and not final.exists() and path.is_dir():
+                os.replace(path, final)
+                lines.append(f"restored {final.name}/ (a publication was interrupted)")
+            elif work or _ALIAS_STAGING.match(name) or (_TEMP_FILE.match(name) and path.is_file()):
+                _remove(path)
+                lines.append(f"removed {name} (left by an interrupted command)")
+        return lines
+
     def relative(self, path: str | os.PathLike) -> str:
         """``path`` relative to the run root, as a POSIX string."""
         text, prefix = os.fspath(path), os.path.join(os.fspath(self.root), "")
@@ -148,3 +198,44 @@ def _remove(path: Path) -> None:
         path.unlink()
     elif path.is_dir():
         shutil.rmtree(path)
+
+
+def publish_problem(
+    root: Path, stage: str, summary_sha256: str, recorded_run: tuple[str, float] = ("", 0.0)
+) -> str | None:
+    """Why the stage folder ``root/stage`` is not the one its manifest record describes.
+
+    ``None`` when its ``stage_summary.json`` is there with the recorded sha256 (an empty
+    ``summary_sha256``, from a record written before it was recorded, checks presence
+    only). A kill between swapping the new folder in and recording it leaves no folder at
+    all, or a folder whose summary is a complete record of a later run than the manifest
+    knows. A summary that is missing, unreadable or edited by hand in place is not a
+    publication problem: the stage counts as failed (``gates.summary_problem`` says so).
+    """
+    folder = root / stage
+    summary = folder / "stage_summary.json"
+    interrupted = "interrupted while publishing; rerun"
+    if not folder.is_dir():
+        leftover = any((root / f".{stage}.{kind}").exists() for kind in ("old", "partial"))
+        return f"{stage}/ {interrupted}" if leftover else f"{stage}/ is missing; rerun"
+    if not summary.is_file() or not summary_sha256:
+        return None
+    from holopipe.artifacts.io import sha256_file
+
+    if sha256_file(summary) != summary_sha256 and _is_other_run(summary, recorded_run):
+        return f"{stage}/ does not match run_manifest.json: {interrupted}"
+    return None
+
+
+def _is_other_run(summary: Path, recorded_run: tuple[str, float]) -> bool:
+    """The summary is a readable record of another run than the manifest's: its finish
+    time or its duration (recorded to the microsecond) differs from ``recorded_run``, the
+    record's ``(finished_at, duration_s)``. A hand edit keeps both."""
+    import json
+
+    try:
+        document = json.loads(summary.read_text(encoding="utf-8"))
+        seen = (document["meta"]["created_at"], float(document["timings"]["total_s"]))
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+        return False
+    return seen != (recorded_run[0], float(recorded_run[1]))

@@ -1,20 +1,32 @@
 """One writer per experiment: an advisory lock on ``runs/<experiment>/.lock``.
 
 The lock is an ``flock`` held for the life of the process, so the kernel releases it when
-the holder dies (even by SIGKILL): a stale lock can always be taken over. The file also
-records who holds it, for the refusal message.
+the holder dies (even by SIGKILL): a stale lock can always be taken over. Who holds it is
+written to ``.lock.holder`` by an atomic rename, for the refusal message: a reader sees
+the previous holder's record or the new one, never an empty file. Whoever takes the lock
+of a run first removes what an interrupted command left in it
+(:meth:`~holopipe.run.layout.RunLayout.remove_leftovers`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
 import socket
 import sys
+import time
 from pathlib import Path
 
+from holopipe.artifacts.io import atomic_write_bytes
+from holopipe.run.layout import RunLayout
+
 __all__ = ["ExperimentLock", "LockHeldError"]
+
+# How long a refused process waits for the holder to name itself (it writes its record
+# just after taking the lock).
+_HOLDER_WAIT_S = 1.0
 
 
 class LockHeldError(RuntimeError):
@@ -28,14 +40,27 @@ class ExperimentLock:
     --------
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / ".lock"
-    >>> with ExperimentLock(path, "demo"):
-    ...     pass
+    >>> with ExperimentLock(path, "demo") as lock:
+    ...     json.loads(lock.holder_path.read_text())["pid"] == os.getpid()
+    True
     """
 
-    def __init__(self, path: Path, experiment: str):
+    def __init__(self, path: Path, experiment: str, layout: RunLayout | None = None):
         self.path = Path(path)
         self.experiment = experiment
+        self.layout = layout
+        #: What :meth:`~holopipe.run.layout.RunLayout.remove_leftovers` repaired on taking it.
+        self.repairs: list[str] = []
         self._fd: int | None = None
+
+    @classmethod
+    def of_run(cls, layout: RunLayout) -> ExperimentLock:
+        """The lock of a run; taking it also removes an interrupted command's leftovers."""
+        return cls(layout.lock_path, layout.experiment, layout)
+
+    @property
+    def holder_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".holder")
 
     def acquire(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -43,19 +68,30 @@ class ExperimentLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = _read_holder(fd)
             os.close(fd)
+            holder = _read_holder(self.holder_path)
             raise LockHeldError(
                 f"experiment {self.experiment!r} is locked by pid {holder.get('pid', '?')} on "
                 f"{holder.get('host', '?')} ({holder.get('command', '?')}); wait for it to finish"
             ) from None
-        os.ftruncate(fd, 0)
-        record = {"pid": os.getpid(), "host": socket.gethostname(), "command": " ".join(sys.argv)}
-        os.write(fd, json.dumps(record).encode())
         self._fd = fd
+        try:
+            record = {
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "command": " ".join(sys.argv),
+            }
+            atomic_write_bytes(self.holder_path, json.dumps(record).encode())
+            if self.layout is not None:
+                self.repairs = self.layout.remove_leftovers()
+        except BaseException:
+            self.release()
+            raise
 
     def release(self) -> None:
         if self._fd is not None:
+            with contextlib.suppress(OSError):
+                self.holder_path.unlink()
             os.close(self._fd)
             self._fd = None
 
@@ -72,9 +108,30 @@ class ExperimentLock:
         self.release()
 
 
-def _read_holder(fd: int) -> dict:
+def _alive(holder: dict) -> bool:
+    """Whether the recorded holder may still hold the lock (another host: assume so)."""
+    if holder.get("host") != socket.gethostname():
+        return bool(holder)
     try:
-        os.lseek(fd, 0, os.SEEK_SET)
-        return json.loads(os.read(fd, 4096).decode() or "{}")
-    except (OSError, ValueError):
-        return {}
+        os.kill(int(holder.get("pid", -1)), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, ValueError, TypeError, OverflowError):
+        return True
+    return True
+
+
+def _read_holder(path: Path) -> dict:
+    """The holder's record; a missing or stale one (the new holder has not written its
+    own yet) is read again for a moment."""
+    deadline = time.monotonic() + _HOLDER_WAIT_S
+    while True:
+        try:
+            holder = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            holder = {}
+        if not isinstance(holder, dict):
+            holder = {}
+        if _alive(holder) or time.monotonic() > deadline:
+            return holder
+        time.sleep(0.01)

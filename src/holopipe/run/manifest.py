@@ -24,7 +24,23 @@ from holopipe.artifacts.structure import check_structure, converter, structure_c
 from holopipe.run.layout import RunLayout
 from holopipe.run.provenance import code_version, utc_now
 
-__all__ = ["ManifestStore", "file_record"]
+__all__ = ["ManifestError", "ManifestStore", "file_record", "rebuild_records"]
+
+
+class ManifestError(ValueError):
+    """``run_manifest.json`` is unreadable or breaks its rules; the message says how to
+    rebuild it (``holopipe repair-manifest``)."""
+
+    def __init__(self, report: ValidationReport, experiment: str):
+        first = report.errors[0] if report.errors else None
+        finding = f"{first.code} [{first.location}]: {first.message}" if first else "invalid"
+        more = f" (+{len(report.errors) - 1} more)" if len(report.errors) > 1 else ""
+        super().__init__(
+            f"{report.path}: corrupt run manifest: {finding}{more}; rebuild it from the stage "
+            f"folders with: holopipe repair-manifest -e {experiment} (the corrupt file is kept "
+            "beside it; the rebuilt stages rerun once)"
+        )
+        self.report = report
 
 
 def file_record(
@@ -110,6 +126,16 @@ def _reuse_unchanged_records(
     return manifest
 
 
+def _config_sha256(layout: RunLayout) -> str | None:
+    """sha256 of the run's ``config.resolved.json`` (``None`` when there is none)."""
+    from holopipe.artifacts.io import sha256_file
+
+    try:
+        return sha256_file(layout.config_path)
+    except OSError:
+        return None
+
+
 class ManifestStore:
     """The manifest of one run."""
 
@@ -131,9 +157,9 @@ class ManifestStore:
         report = ValidationReport(str(self.path), RunManifest.SCHEMA_NAME)
         try:
             document = loads_json(self.path.read_text(encoding="utf-8"))
-        except ValueError as exc:
+        except (ValueError, UnicodeDecodeError) as exc:
             report.error("malformed_json", "<file>", str(exc))
-            raise ArtifactError(report) from None
+            raise ManifestError(report, self.layout.experiment) from None
         manifest = None
         if cached is not None:
             manifest = _reuse_unchanged_records(cached[1], cached[2], document, report)
@@ -142,7 +168,7 @@ class ManifestStore:
             if manifest is not None:
                 manifest._check(report)
         if manifest is None or not report.ok:
-            raise ArtifactError(report)
+            raise ManifestError(report, self.layout.experiment)
         _LOADED[key] = (signature, manifest, document)  # a newer file has a new signature
         return manifest, document
 
@@ -164,6 +190,34 @@ class ManifestStore:
             yield
         finally:
             os.close(fd)
+
+    def replace(self, records: list[StageRecord], aliases: dict[str, str]) -> Path | None:
+        """Write a new manifest of ``records`` (see :func:`rebuild_records`); the file it
+        replaces is kept as ``run_manifest.json.corrupt[.<n>]``, whose path is returned."""
+        with self._locked():
+            kept = None
+            if self.path.exists():
+                kept = self.path.with_name(self.path.name + ".corrupt")
+                n = 1
+                while kept.exists():
+                    kept, n = self.path.with_name(f"{self.path.name}.corrupt.{n}"), n + 1
+                os.link(self.path, kept)
+            now = utc_now()
+            manifest = RunManifest(
+                experiment=self.layout.experiment,
+                created_at=now,
+                updated_at=now,
+                holopipe_version=code_version().holopipe_version,
+                stages={r.stage: r for r in records},
+                aliases=aliases,
+                config_sha256=_config_sha256(self.layout),
+            )
+            report = ValidationReport(str(self.path), RunManifest.SCHEMA_NAME)
+            manifest._check(report)
+            if not report.ok:
+                raise ArtifactError(report)
+            atomic_write_bytes(self.path, dumps_json(manifest.to_document(), compact=True).encode())
+            return kept
 
     def update(
         self,
@@ -201,6 +255,9 @@ class ManifestStore:
                 raise ArtifactError(report)
             aliases = {**manifest.aliases, **(aliases or {})}
             top: dict[str, Any] = {"aliases": aliases, "updated_at": now}
+            config_sha256 = _config_sha256(self.layout)
+            if config_sha256 is not None:  # the config the recorded stage ran with
+                top["config_sha256"] = config_sha256
             if legacy_sources:
                 replaced = {entry.get("via") for entry in legacy_sources}
                 kept = [e for e in manifest.legacy_sources if e.get("via") not in replaced]
@@ -219,3 +276,53 @@ class ManifestStore:
             if signature is not None:
                 _LOADED[str(self.path.absolute())] = (signature, manifest, document)
             return manifest
+
+
+def rebuild_records(
+    layout: RunLayout, stage_outputs: dict[str, list[tuple[str, str]]]
+) -> tuple[list[StageRecord], dict[str, str], list[str]]:
+    """Stage records rebuilt from the stage folders' own files, for a lost manifest.
+
+    ``stage_outputs`` maps each stage key of the run to its declared ``(alias, schema)``
+    outputs. A folder counts only with a readable ``stage_summary.json`` (its status,
+    exit code, git sha and time); its outputs are the files under its alias folders, hashed
+    now. The fingerprint is unknown (empty), so the next run reruns each stage once.
+    Returns the records, the aliases and one line per stage skipped and why.
+    """
+    from holopipe.artifacts.io import sha256_file
+    from holopipe.artifacts.records import StageSummary
+    from holopipe.artifacts.registry import detect_type
+
+    records, aliases, skipped = [], {}, []
+    for key, outputs in stage_outputs.items():
+        folder = layout.root / key
+        report, summary = StageSummary.read_with_report(folder / "stage_summary.json")
+        if summary is None:
+            if folder.exists():
+                skipped.append(f"{key}: no readable stage_summary.json (it will rerun)")
+            continue
+        files = []
+        for alias, schema in outputs:
+            for path in sorted((folder / alias).rglob("*")) if (folder / alias).is_dir() else []:
+                if path.is_file() and not path.is_symlink():
+                    found = detect_type(path)
+                    files.append(
+                        file_record(layout, alias, path, found.SCHEMA_NAME if found else schema)
+                    )
+            if summary.status in ("OK", "WARNING") and (folder / alias).is_dir():
+                aliases[alias] = f"{key}/{alias}"
+        records.append(
+            StageRecord(
+                stage=key,
+                status=summary.status,
+                exit_code=summary.exit_code,
+                command=["holopipe", "repair-manifest", "-e", layout.experiment],
+                git_sha=summary.meta.git_sha,
+                started_at=summary.meta.created_at,
+                finished_at=summary.meta.created_at,
+                fingerprint="",
+                outputs=files,
+                summary_sha256=sha256_file(folder / "stage_summary.json"),
+            )
+        )
+    return records, aliases, skipped

@@ -22,16 +22,19 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-from holopipe.run.layout import RunLayout, make_alias
+from holopipe.run.layout import ALIAS_MARKER, RunLayout, make_alias
 
 __all__ = [
     "FAILED_SUFFIX",
+    "broken_aliases",
     "failed_attempt_dir",
     "forget_failed_attempt",
     "keep_failed_attempt",
     "last_attempt_dir",
     "partial_dir",
     "publish_aliases",
+    "repair_aliases",
+    "swap_back",
     "swap_into_place",
 ]
 
@@ -56,16 +59,31 @@ def last_attempt_dir(layout: RunLayout, key: str) -> Path:
     return failed if failed.is_dir() else layout.root / key
 
 
-def swap_into_place(work: Path, final: Path) -> None:
-    """Replace ``final`` by ``work`` (the old dir is renamed away first, then removed)."""
+def swap_into_place(work: Path, final: Path, keep_old: bool = False) -> Path | None:
+    """Replace ``final`` by ``work``: the old dir is renamed away first, then removed, or,
+    with ``keep_old``, returned (kept until the new one is recorded, see :func:`swap_back`).
+
+    A kill between the two renames leaves ``.<name>.old`` and no ``final``: the next holder
+    of the experiment lock puts it back (``RunLayout.remove_leftovers``).
+    """
     old = final.with_name(f".{final.name}.old")
     if old.exists():
         shutil.rmtree(old)
     if final.exists():
         os.replace(final, old)
     os.replace(work, final)
+    if keep_old:
+        return old if old.exists() else None
     if old.exists():
         shutil.rmtree(old)
+    return None
+
+
+def swap_back(work: Path, final: Path, previous: Path | None) -> None:
+    """Undo :func:`swap_into_place` (``keep_old``) when the new folder cannot be recorded."""
+    os.replace(final, work)
+    if previous is not None:
+        os.replace(previous, final)
 
 
 def keep_failed_attempt(work: Path, failed: Path) -> None:
@@ -89,3 +107,36 @@ def publish_aliases(
             make_alias(layout.root, alias, final / alias)
             published[alias] = f"{key}/{alias}"
     return published
+
+
+def broken_aliases(layout: RunLayout, aliases: dict[str, str], key: str) -> list[str]:
+    """The aliases the manifest points at stage ``key`` whose link is deleted or points
+    elsewhere (a real-folder alias must carry the ``.alias_of`` marker naming its target)."""
+    broken = []
+    for alias, target in sorted(aliases.items()):
+        if target.split("/", 1)[0] != key:
+            continue
+        link = layout.root / alias
+        expected = os.path.relpath(layout.root / target, layout.root)
+        if link.is_symlink():
+            intact = os.readlink(link) == expected and link.is_dir()
+        elif link.is_dir():
+            marker = link / ALIAS_MARKER
+            intact = marker.is_file() and marker.read_text(encoding="utf-8").strip() == expected
+        else:
+            intact = False
+        if not intact:
+            broken.append(alias)
+    return broken
+
+
+def repair_aliases(layout: RunLayout, aliases: dict[str, str], key: str) -> list[str]:
+    """Point the broken aliases of stage ``key`` at their manifest targets again; the
+    aliases repaired (a target folder that is gone is left to the stage's rerun)."""
+    repaired = []
+    for alias in broken_aliases(layout, aliases, key):
+        target = layout.root / aliases[alias]
+        if target.is_dir():
+            make_alias(layout.root, alias, target)
+            repaired.append(alias)
+    return repaired

@@ -41,9 +41,9 @@ from typing import Any
 
 import attrs
 
+from holopipe.artifacts.exit_codes import ExitCode
 from holopipe.artifacts.io import atomic_write_bytes, deferred_fsync, dumps_json, sha256_file
 from holopipe.artifacts.records import (
-    EXIT_CODES,
     Counts,
     FileRecord,
     StageRecord,
@@ -53,19 +53,27 @@ from holopipe.artifacts.records import (
 )
 from holopipe.artifacts.registry import get_type
 from holopipe.artifacts.structure import converter
+from holopipe.legacy.resolver import read_legacy_input
 from holopipe.run.capture import Progress, capture_output
 from holopipe.run.config import structure_section
 from holopipe.run.context import RunContext, StageContext
 from holopipe.run.gates import undeclared_files, writes_outside
 from holopipe.run.layout import RunLayout
 from holopipe.run.manifest import file_record
-from holopipe.run.provenance import code_version, environment_info, utc_now
+from holopipe.run.provenance import (
+    code_version,
+    environment_info,
+    stage_code_info,
+    typed_argv,
+    utc_now,
+)
 from holopipe.run.publish import (
     failed_attempt_dir,
     forget_failed_attempt,
     keep_failed_attempt,
     partial_dir,
     publish_aliases,
+    swap_back,
     swap_into_place,
 )
 from holopipe.run.resolution import (
@@ -74,6 +82,7 @@ from holopipe.run.resolution import (
     resolve_inputs,
     sidecars_of,
 )
+from holopipe.run.storage import disk_refusal
 from holopipe.stages.base import LoadedInput, Stage, StageInputs
 from holopipe.stages.input_gate import read_input
 
@@ -85,9 +94,6 @@ __all__ = [
     "stage_fingerprint",
     "stage_params",
 ]
-
-#: The statuses whose outputs are published (aliases, manifest); the others are kept aside.
-PUBLISHED = ("OK", "WARNING")
 
 
 def stage_params(stage: type[Stage], config: dict[str, Any]) -> Any:
@@ -109,10 +115,11 @@ def input_hashes(layout: RunLayout, resolved: list[ResolvedInput]) -> list[tuple
     recorded sha256 (the gate checks the files still hold it), the others are hashed."""
     rows = []
     for item in resolved:
-        known = {layout.root / e.path: e.sha256 for e in item.records}
+        known = {e.path: e.sha256 for e in item.records}  # run-relative strings: no Path objects
         for path in item.paths:
             if item.source == "manifest":
-                rows.append((item.alias, layout.relative(path), known[path]))
+                rel = layout.relative(path)
+                rows.append((item.alias, rel, known[rel]))
             else:
                 rows.append((item.alias, str(path), sha256_file(path)))
     return rows
@@ -188,6 +195,7 @@ class StageExecution:
     counts: Counts = attrs.field(factory=Counts)
     timings: dict[str, float] = attrs.field(factory=dict)
     is_resolved: bool = False
+    legacy_warnings: list[str] = attrs.field(factory=list)
 
     @property
     def key(self) -> str:
@@ -234,8 +242,15 @@ class StageExecution:
         for item in self.resolved:
             self.loaded[item.alias] = []
             for path in item.paths:
+                if item.resolved_from_legacy:
+                    served = read_legacy_input(item.schema, path, self.run.legacy_roots)
+                    self.legacy_warnings += served.warnings
+                    if served.skipped:
+                        continue
+                    obj, lines = served.artifact, served.gate_lines()
+                else:
+                    obj, lines = read_input(specs[item.alias], path)  # declared types, versions
                 self.counts.inputs_total += 1
-                obj, lines = read_input(specs[item.alias], path)  # declared types and versions
                 if obj is None:
                     self.counts.inputs_failed += 1
                     problems += lines
@@ -250,7 +265,9 @@ class StageExecution:
         t1 = time.perf_counter()
         try:
             self.stage().run(ctx, StageInputs(self.loaded))
-        except (Exception, SystemExit):  # noqa: BLE001 - any crash (sys.exit too) is ERROR
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - any crash (sys.exit too) is ERROR
+            if disk_refusal(exc) is not None:
+                raise  # the storage's refusal, not the stage's fault: nothing is published
             traceback.print_exc()
             return False
         finally:
@@ -262,8 +279,9 @@ class StageExecution:
         unless the run is strict."""
         t2 = time.perf_counter()
         problems = _output_problems(ctx, self.work)
-        if ran and not ctx.incomplete_reason:  # INCOMPLETE: no outputs expected
-            problems += _missing_outputs(self.stage, ctx)
+        if ran and not ctx.incomplete_reason:  # INCOMPLETE already: no outputs expected
+            for line in _missing_outputs(self.stage, ctx):  # the minimum is missing: exit 2
+                ctx.incomplete(line)
         self.timings["outputs_s"] = time.perf_counter() - t2
         discipline = _discipline_findings(self.run, self.work, ctx, start_ns)
         if self.run.strict:
@@ -278,12 +296,12 @@ class StageExecution:
     def summarise(self, ctx: StageContext, status: str, finished_at: str) -> StageSummary:
         """Phase 5: ``stage_summary.json`` (written into the work folder)."""
         version = code_version()
-        destination = self.final if status in PUBLISHED else self.failed
+        destination = self.final if ExitCode.of_status(status).published else self.failed
         summary = StageSummary(
             stage=self.key,
             experiment=self.run.layout.experiment,
             status=status,
-            exit_code=EXIT_CODES[status],
+            exit_code=int(ExitCode.of_status(status)),
             meta=SummaryMeta(
                 version.git_sha,
                 finished_at,
@@ -299,13 +317,16 @@ class StageExecution:
             systems=[SystemStatus(sid, s, e) for sid, (s, e) in sorted(ctx.systems.items())],
             timings={k: round(v, 6) for k, v in self.timings.items()},
             metrics=ctx.metrics,
+            checks=ctx.checks,
         )
+        if ctx.storage_refusal is not None:  # the stage caught it, but its output is incomplete
+            raise ctx.storage_refusal
         summary.write(self.work / "stage_summary.json")
         return summary
 
     def publish(self, ctx: StageContext, summary: StageSummary, started_at: str) -> None:
         """Phase 6: publish a successful run, or keep a failed one aside."""
-        if summary.status not in PUBLISHED:
+        if not ExitCode.of_status(summary.status).published:
             keep_failed_attempt(self.work, self.failed)
             kept = "; the previous outputs and aliases are unchanged" if self.final.exists() else ""
             print(
@@ -314,16 +335,38 @@ class StageExecution:
                 file=sys.stderr,
             )
             return
-        swap_into_place(self.work, self.final)
-        forget_failed_attempt(self.failed)
         layout, final = self.run.layout, self.final
-        outputs = [
-            file_record(layout, alias, final / p.relative_to(self.work), schema)
-            for alias, p, schema in ctx.outputs
-        ]
-        aliases = publish_aliases(layout, self.key, final, [o.alias for o in self.stage.OUTPUTS])
-        record = self._record(summary, started_at, outputs)
-        self.run.manifest.update(attrs.evolve(record, lost_systems=len(ctx.lost)), aliases)
+        previous = swap_into_place(self.work, final, keep_old=True)
+        try:
+            outputs = [
+                file_record(layout, alias, final / p.relative_to(self.work), schema)
+                for alias, p, schema in ctx.outputs
+            ]
+            declared = [o.alias for o in self.stage.OUTPUTS]
+            aliases = publish_aliases(layout, self.key, final, declared)
+            record = self._record(summary, started_at, outputs)
+            self.run.manifest.update(
+                attrs.evolve(record, lost_systems=len(ctx.lost)), aliases, self._legacy_sources()
+            )
+        except BaseException as exc:
+            if disk_refusal(exc) is not None:  # the old folder stays the recorded one
+                swap_back(self.work, final, previous)
+            raise
+        if previous is not None:
+            shutil.rmtree(previous)
+        forget_failed_attempt(self.failed)
+
+    def _legacy_sources(self) -> list[dict[str, Any]] | None:
+        """The manifest's top-level ``legacy_sources`` entries of this run's legacy inputs."""
+        known = {path: sha for _, path, sha in self.hashes}
+        sources = [
+            {"via": f"stage {self.key}", "alias": item.alias, "schema": item.schema,
+             "path": str(path), "sha256": known.get(str(path), "")}
+            for item in self.resolved
+            if item.source == "legacy"
+            for path in item.paths
+        ]  # fmt: skip
+        return sources or None
 
     def _record(
         self, summary: StageSummary, started_at: str, outputs: list[FileRecord]
@@ -344,21 +387,35 @@ class StageExecution:
             duration_s=summary.timings["total_s"],
             inputs=_input_records(self.run.layout, self.resolved, self.hashes),
             outputs=outputs,
+            summary_sha256=sha256_file(self.final / "stage_summary.json"),
+            argv=list(typed_argv()),
         )
 
-    def execute(self) -> int:
+    def execute(self) -> ExitCode:
         """All phases; the exit code (0 OK, 1 WARNING, 2 INCOMPLETE, 3 ERROR).
 
         Missing or invalid inputs: the ``missing_artifact:`` / ``invalid_artifact:`` lines
-        go to stderr and the exit code is 2, with nothing written.
+        go to stderr and the exit code is 2, with nothing written. A write the storage
+        refuses (full disk, read-only) raises :class:`~holopipe.run.storage.StorageError`
+        after removing the unpublished work folder: the previous outputs stay as they were.
         """
+        try:
+            return self._execute()
+        except BaseException as exc:
+            refused = disk_refusal(exc, self.work)
+            if refused is None:
+                raise
+            shutil.rmtree(self.work, ignore_errors=True)
+            raise refused from None
+
+    def _execute(self) -> int:
         t0 = time.perf_counter()
         problems = self.resolve() or self.load_inputs()
         if problems:
             for line in problems:
                 print(line, file=sys.stderr)
             print(f"{self.key}: refused (invalid inputs); nothing was written", file=sys.stderr)
-            return EXIT_CODES["INCOMPLETE"]
+            return ExitCode.INCOMPLETE
         started_at = utc_now()
         self._prepare_work()
         with deferred_fsync():  # nothing in .partial is visible yet: one sync before the swap
@@ -366,7 +423,7 @@ class StageExecution:
             self.timings["total_s"] = time.perf_counter() - t0
             summary = self.summarise(ctx, status, utc_now())
         self.publish(ctx, summary, started_at)
-        return summary.exit_code
+        return ExitCode(summary.exit_code)
 
     def _prepare_work(self) -> None:
         work = self.work
@@ -374,7 +431,12 @@ class StageExecution:
             shutil.rmtree(work)
         (work / "logs").mkdir(parents=True)
         atomic_write_bytes(work / "cmd.txt", _rerun_command(self.run, self.stage, self.cli_inputs))
-        atomic_write_bytes(work / "meta_env.json", dumps_json(environment_info()).encode())
+        meta = {
+            **environment_info(),
+            "stage_code": stage_code_info(self.stage.__module__),
+            "argv": list(typed_argv()),
+        }
+        atomic_write_bytes(work / "meta_env.json", dumps_json(meta).encode())
 
     def _run_captured(self) -> tuple[StageContext, str]:
         """Phases 3 and 4 with the output captured; the context and the status."""
@@ -384,8 +446,11 @@ class StageExecution:
                 ctx = StageContext(
                     self.run, self.stage.ID, self.key, work, self.params, Progress(self.key, fd)
                 )
+                ctx.declared_outputs = tuple(o.alias for o in self.stage.OUTPUTS)
                 for item in self.resolved:
                     item.log_origin()
+                for line in self.legacy_warnings:  # each legacy file served: in the summary
+                    ctx.warn(line)
                 start_ns = time.time_ns()
                 ran = self.run_stage(ctx)
                 try:
@@ -483,11 +548,27 @@ def _input_records(
 def _artifact_index(
     layout: RunLayout, destination: Path, work: Path, ctx: StageContext
 ) -> dict[str, str]:
-    """alias -> its file (one file) or its folder (several), relative to the run root."""
+    """The summary's ``artifacts``: each alias -> its file (one file) or folder (several),
+    relative to the run root, and each file -> its path relative to the run root through its
+    alias, as in the plan's example (``"bulk_modes_dataset.csv":
+    "bulk_eigenmodes/bulk_modes_dataset.csv"``; a name two aliases share is keyed
+    ``<alias>/<name>``)."""
     by_alias: dict[str, list[Path]] = {}
     for alias, path, _ in ctx.outputs:
         by_alias.setdefault(alias, []).append(destination / path.relative_to(work))
-    return {
+    index = {
         alias: layout.relative(paths[0] if len(paths) == 1 else destination / alias)
         for alias, paths in sorted(by_alias.items())
     }
+    names = [
+        (alias, p.relative_to(destination / alias).as_posix())
+        for alias, ps in sorted(by_alias.items())
+        for p in ps
+    ]
+    counts: dict[str, int] = {}
+    for _, name in names:
+        counts[name] = counts.get(name, 0) + 1
+    for alias, name in names:
+        key = name if counts[name] == 1 and name not in index else f"{alias}/{name}"
+        index[key] = f"{alias}/{name}"
+    return index

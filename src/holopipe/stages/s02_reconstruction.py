@@ -48,7 +48,7 @@ from holopipe.science.reconstruction import (
     reconstruct_warp_factor,
 )
 from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
-from holopipe.stages.param_checks import int_at_least, positive_finite
+from holopipe.stages.validators import int_at_least, positive_finite
 
 __all__ = ["EmergentGeometryEngine", "ReconstructionParams"]
 
@@ -326,8 +326,10 @@ def _report(ctx: StageContext, name: str, comparison: TruthComparison) -> list[s
         "family_correct": float(comparison.family_correct),
     }
     for key, value in values.items():
-        if value is not None and math.isfinite(value):
+        if key != "family_correct" and value is not None and math.isfinite(value):
             ctx.metrics[f"{name}.{key}"] = float(value)
+    # The one value the status depends on: a wrong family makes the stage WARNING.
+    ctx.check(f"{name}.family_correct", values["family_correct"], 1.0, comparison.family_correct)
     reasons = []
     if not comparison.family_correct:
         reasons.append("family not identified")

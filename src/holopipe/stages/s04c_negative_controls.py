@@ -56,6 +56,7 @@ from holopipe.science.negative_controls import (
     BROKEN_KINDS,
     BrokenGeometry,
     ControlOutcome,
+    ControlStatistics,
     broken_geometry,
     conformality_test,
     control_statistics,
@@ -63,7 +64,7 @@ from holopipe.science.negative_controls import (
 )
 from holopipe.stages.base import OutputSpec, Stage, StageInputs
 from holopipe.stages.geometry_contracts import ContractParams, prediction_contracts
-from holopipe.stages.param_checks import positive_finite_each
+from holopipe.stages.validators import positive_finite_each
 
 __all__ = ["Control", "ControlResult", "NegativeControls", "NegativeControlsParams", "run_control"]
 
@@ -328,6 +329,18 @@ def run_control(
     return ControlResult(system, outcome, missed)
 
 
+def _record_checks(
+    ctx: StageContext, statistics: ControlStatistics, params: NegativeControlsParams
+) -> None:
+    """Coverage and false-positive rate with their thresholds, in the stage summary."""
+    coverage_ok = statistics.coverage >= params.min_coverage
+    ctx.check("coverage", statistics.coverage, params.min_coverage, coverage_ok)
+    rate = statistics.false_positive_rate
+    if rate is not None:
+        limit = params.max_false_positive_rate
+        ctx.check("false_positive_rate", rate, limit, rate <= limit)
+
+
 class NegativeControls(Stage):
     """Negative and positive controls of the checks (see the module docstring)."""
 
@@ -366,8 +379,7 @@ class NegativeControls(Stage):
             n_positive_controls=float(len(positive)),
             n_positive_passed=float(len(positive_passed)),
         )
-        if statistics.false_positive_rate is not None:
-            ctx.metrics["false_positive_rate"] = float(statistics.false_positive_rate)
+        _record_checks(ctx, statistics, params)
         if done:
             systems = [r.value.system for r in done]
             artifact = GeometryContracts(systems=systems, **ctx.provenance.as_fields())

@@ -83,7 +83,7 @@ from holopipe.science.sturm_liouville import (
 )
 from holopipe.science.uv_falloff import UnphysicalDimensionError, UVFalloff, deltas_from_uv_falloff
 from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
-from holopipe.stages.param_checks import optional_positive_finite, positive_finite
+from holopipe.stages.validators import optional_positive_finite, positive_finite
 
 __all__ = ["BuildBulkEigenmodesDataset", "EigenmodesParams", "SystemModes", "system_modes"]
 

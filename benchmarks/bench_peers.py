@@ -1,0 +1,191 @@
+"""holopipe against DVC, Snakemake and bare commands on the same trivial 9-stage chain.
+
+    python benchmarks/bench_peers.py [--systems 1000] [--repeat 3] [--tools holopipe,dvc,...]
+
+Each stage reads every system file of the previous stage and writes one small JSON file per
+system (holopipe: the ``holopipe.testing`` Chain stages; the peers: ``peer_stage.py``, the
+same work as a plain script). Per tool, in a fresh temporary directory:
+
+- full run (first run of the 9 stages),
+- no-op rerun (nothing changed: every stage skipped),
+- a parameter of stage 5 changed: stages 5-9 rerun,
+- peak memory of the largest single process during the full run (``RUSAGE_CHILDREN``).
+
+Medians over ``--repeat`` runs (each a fresh directory). DVC and Snakemake are found on
+``PATH`` or given with ``--dvc`` / ``--snakemake``; a tool that is not installed is reported
+as missing, not timed. The figures belong in the notes of the scale-out issue, not in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+STAGES = 9
+
+PEER_STAGE = """\
+import json, os, sys
+n, src, dst, offset = int(sys.argv[2]), sys.argv[3], sys.argv[4], float(sys.argv[5])
+os.makedirs(dst, exist_ok=True)
+if src == "-":
+    values = {f"sys_d3_{i:06d}": -12.0 for i in range(n)}
+else:
+    values = {}
+    for name in sorted(n for n in os.listdir(src) if n.endswith(".json")):
+        with open(os.path.join(src, name)) as fh:
+            values[name[:-5]] = json.load(fh)["R_mean"]
+for sid, value in values.items():
+    with open(os.path.join(dst, sid + ".json"), "w") as fh:
+        json.dump({"system_id": sid, "R_mean": value + 1.0 + offset}, fh)
+"""
+
+
+def _stage_cmd(k: int, n: int, offset: str) -> str:
+    src = "-" if k == 1 else f"s{k - 1:02d}"
+    return f"{sys.executable} peer_stage.py {k} {n} {src} s{k:02d} {offset}"
+
+
+def setup_holopipe(cwd: Path, n: int) -> dict[str, list[str]]:
+    config = {
+        "seed": 1,
+        "pipeline": [f"holopipe.testing:Chain{i:02d}" for i in range(1, STAGES + 1)],
+        "stages": {"01": {"n_systems": n}},
+        "executor": {"name": "serial"},
+    }
+    (cwd / "config.json").write_text(json.dumps(config))
+    run = [sys.executable, "-m", "holopipe", "run", "-e", "bench"]
+    return {
+        "full": [*run, "--config", "config.json"],
+        "noop": run,
+        "change": [*run, "--set", "stages.05.offset=1.0", "--force"],
+    }
+
+
+def setup_snakemake(cwd: Path, n: int, exe: str) -> dict[str, list[str]]:
+    (cwd / "peer_stage.py").write_text(PEER_STAGE)
+    rules = [f'rule all:\n    input: "s{STAGES:02d}"\n']
+    for k in range(1, STAGES + 1):
+        dep = f'    input: "s{k - 1:02d}"\n' if k > 1 else ""
+        rules.append(
+            f"rule s{k:02d}:\n{dep}"
+            f'    output: directory("s{k:02d}")\n'
+            f'    params: offset=config.get("offset{k:02d}", 0.0)\n'
+            f'    shell: "{_stage_cmd(k, n, "{params.offset}")}"\n'
+        )
+    (cwd / "Snakefile").write_text("\n".join(rules))
+    base = [exe, "--cores", "1", "--quiet", "all"]
+    return {
+        "full": base,
+        "noop": base,
+        "change": [*base, "--config", "offset05=1.0"],
+    }
+
+
+def setup_dvc(cwd: Path, n: int, exe: str) -> dict[str, list[str]]:
+    (cwd / "peer_stage.py").write_text(PEER_STAGE)
+    subprocess.run([exe, "init", "--no-scm", "-q"], cwd=cwd, check=True)
+    params = {f"s{k:02d}": {"offset": 0.0} for k in range(1, STAGES + 1)}
+    (cwd / "params.yaml").write_text(json.dumps(params))
+    lines = ["stages:"]
+    for k in range(1, STAGES + 1):
+        lines += [
+            f"  s{k:02d}:",
+            f"    cmd: {_stage_cmd(k, n, '${s' + f'{k:02d}' + '.offset}')}",
+            "    deps: [peer_stage.py" + (f", s{k - 1:02d}]" if k > 1 else "]"),
+            f"    params: [s{k:02d}.offset]",
+            f"    outs: [s{k:02d}]",
+        ]
+    (cwd / "dvc.yaml").write_text("\n".join(lines) + "\n")
+    change = (
+        "import json; p = json.load(open('params.yaml')); p['s05']['offset'] = 1.0; "
+        "json.dump(p, open('params.yaml', 'w'))"
+    )
+    return {
+        "full": [exe, "repro", "-q"],
+        "noop": [exe, "repro", "-q"],
+        "change": ["sh", "-c", f'{sys.executable} -c "{change}" && {exe} repro -q'],
+    }
+
+
+def setup_bare(cwd: Path, n: int) -> dict[str, list[str]]:
+    (cwd / "peer_stage.py").write_text(PEER_STAGE)
+    full = " && ".join(_stage_cmd(k, n, "0.0") for k in range(1, STAGES + 1))
+    change = " && ".join(_stage_cmd(k, n, "1.0" if k == 5 else "0.0") for k in range(5, STAGES + 1))
+    return {"full": ["sh", "-c", full], "change": ["sh", "-c", change]}
+
+
+#: Runs a command and prints the peak RSS (KiB) of its largest process, as the last line.
+PEAK_WRAPPER = (
+    "import resource, subprocess, sys; "
+    "code = subprocess.call(sys.argv[1:]); "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+    "sys.exit(code)"
+)
+
+
+def _timed(cmd: list[str], cwd: Path) -> tuple[float, float]:
+    """Wall seconds and the peak RSS (MiB) of the largest process of this command."""
+    env = dict(os.environ, CI="1")
+    t0 = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK_WRAPPER, *cmd], cwd=cwd, env=env, capture_output=True, text=True
+    )
+    wall = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    return wall, int(done.stderr.strip().splitlines()[-1]) / 1024
+
+
+def measure(tool: str, n: int, repeat: int, exe: str | None) -> dict[str, float]:
+    figures: dict[str, list[float]] = {"full": [], "noop": [], "change": [], "peak_mib": []}
+    for _ in range(repeat):
+        with tempfile.TemporaryDirectory(prefix=f"bench-{tool}-") as tmp:
+            cwd = Path(tmp)
+            if tool == "holopipe":
+                cmds = setup_holopipe(cwd, n)
+            elif tool == "snakemake":
+                cmds = setup_snakemake(cwd, n, exe or "snakemake")
+            elif tool == "dvc":
+                cmds = setup_dvc(cwd, n, exe or "dvc")
+            else:
+                cmds = setup_bare(cwd, n)
+            wall, peak = _timed(cmds["full"], cwd)
+            figures["full"].append(wall)
+            figures["peak_mib"].append(peak)
+            if "noop" in cmds:
+                figures["noop"].append(_timed(cmds["noop"], cwd)[0])
+            figures["change"].append(_timed(cmds["change"], cwd)[0])
+    return {k: statistics.median(v) for k, v in figures.items() if v}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--systems", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--tools", default="holopipe,dvc,snakemake,bare")
+    parser.add_argument("--dvc", default=shutil.which("dvc"))
+    parser.add_argument("--snakemake", default=shutil.which("snakemake"))
+    args = parser.parse_args(argv)
+    print(f"9 stages x {args.systems} systems, median of {args.repeat} fresh runs")
+    print(f"{'tool':<10} {'full s':>9} {'no-op s':>9} {'5-9 s':>9} {'peak MiB':>9}")
+    for tool in args.tools.split(","):
+        exe = {"dvc": args.dvc, "snakemake": args.snakemake}.get(tool)
+        if tool in ("dvc", "snakemake") and not exe:
+            print(f"{tool:<10} not installed (pip install {tool})")
+            continue
+        m = measure(tool, args.systems, args.repeat, exe)
+        noop = f"{m['noop']:9.2f}" if "noop" in m else f"{'-':>9}"
+        print(f"{tool:<10} {m['full']:9.2f} {noop} {m['change']:9.2f} {m['peak_mib']:9.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

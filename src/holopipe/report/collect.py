@@ -1,0 +1,293 @@
+"""What a report shows, gathered from a run's records and artifacts (read and validated).
+
+:class:`RunView` reads the manifest, the frozen config, the pipeline and stage summaries and
+``meta_env.json``; :func:`physics_plots` reads the artifacts the stages recorded (by schema,
+from the manifest: nothing is globbed) and draws the plots of the stages that ran.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from holopipe.artifacts.io import loads_json
+from holopipe.artifacts.records import PipelineSummary, RunManifest, StageSummary
+from holopipe.run.layout import RunLayout
+
+__all__ = ["MAX_ARTIFACTS_PER_TYPE", "Plot", "RunView", "physics_plots"]
+
+#: Files of one type read for the plots: bounds the report's time on runs of many systems.
+MAX_ARTIFACTS_PER_TYPE = 100
+#: Curves per family in the geometry plots (more would be unreadable).
+MAX_CURVES = 8
+
+
+@attrs.frozen
+class Plot:
+    """One figure of the report: an id (``plot-<name>``), a caption and its SVG."""
+
+    name: str
+    caption: str
+    svg: str
+
+
+@attrs.define
+class RunView:
+    """The records of one run that the report puts in words."""
+
+    layout: RunLayout
+    manifest: RunManifest | None
+    config: dict[str, Any]
+    pipeline: PipelineSummary | None
+    summaries: dict[str, StageSummary]
+    environment: dict[str, Any]
+    problems: list[str] = attrs.field(
+        factory=list, metadata={"doc": "records that could not be read"}
+    )
+    left_out: list[str] = attrs.field(factory=list, metadata={"doc": "what the plots leave out"})
+
+    @classmethod
+    def load(cls, layout: RunLayout) -> RunView:
+        problems: list[str] = []
+
+        def read(kind: Any, path: Path) -> Any:
+            if not path.is_file():
+                return None
+            report, value = kind.read_with_report(path)
+            if value is None:
+                problems.append(f"{layout.relative(path)}: {'; '.join(report.lines()[:1])}")
+            return value
+
+        manifest = read(RunManifest, layout.manifest_path)
+        config: dict[str, Any] = {}
+        if layout.config_path.is_file():
+            try:
+                config = loads_json(layout.config_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError, UnicodeDecodeError) as exc:
+                problems.append(f"{layout.config_path.name}: unreadable: {exc}")
+        summaries, environment = {}, {}
+        for key in sorted(manifest.stages if manifest else ()):
+            summary = read(StageSummary, layout.root / key / "stage_summary.json")
+            if summary is not None:
+                summaries[key] = summary
+            env_path = layout.root / key / "meta_env.json"
+            if env_path.is_file():
+                try:
+                    environment = loads_json(env_path.read_text(encoding="utf-8"))
+                except (OSError, ValueError, UnicodeDecodeError) as exc:
+                    problems.append(f"{layout.relative(env_path)}: unreadable: {exc}")
+        pipeline = read(PipelineSummary, layout.pipeline_summary_path)
+        return cls(layout, manifest, config, pipeline, summaries, environment, problems)
+
+    def outputs(self, schema: str) -> Iterator[tuple[str, Path]]:
+        """``(stage key, absolute path)`` of every recorded output of type ``schema``."""
+        if self.manifest is None:
+            return
+        for key in sorted(self.manifest.stages):
+            for record in self.manifest.stages[key].outputs:
+                if record.schema == schema:
+                    yield key, self.layout.root / record.path
+
+    def read_all(self, schema: str) -> list[tuple[str, Any]]:
+        """The valid artifacts of type ``schema``, at most :data:`MAX_ARTIFACTS_PER_TYPE` in
+        sorted order (the rest is said in ``left_out``; an invalid one in ``problems``)."""
+        from holopipe.artifacts.registry import get_type
+
+        kind = get_type(schema)
+        paths = [(k, p) for k, p in self.outputs(schema) if kind.primary_of(p) is None]
+        if len(paths) > MAX_ARTIFACTS_PER_TYPE:
+            note = f"{schema}: plotted the first {MAX_ARTIFACTS_PER_TYPE} of {len(paths)} files"
+            if note not in self.left_out:
+                self.left_out.append(note)
+            paths = paths[:MAX_ARTIFACTS_PER_TYPE]
+        found = []
+        for key, path in paths:
+            report, artifact = kind.read_with_report(path)
+            if artifact is None:
+                self.problems.append(
+                    f"{self.layout.relative(path)}: {'; '.join(report.lines()[:1])}"
+                )
+            else:
+                found.append((key, artifact))
+        return found
+
+    def config_text(self) -> str:
+        return json.dumps(self.config, indent=2, sort_keys=True)
+
+
+def _geometry(view: RunView) -> list[Plot]:
+    from holopipe.report import plots
+
+    truth = {s.meta.system_id: s.truth for _, s in view.read_all("SandboxGeometry")}
+    by_family: dict[str, list[plots.GeometryCurves]] = defaultdict(list)
+    for _, g in view.read_all("GeometryPrediction"):
+        t = truth.get(g.meta.system_id)
+        by_family[g.meta.family].append(
+            plots.GeometryCurves(
+                g.meta.system_name or g.meta.system_id,
+                g.z,
+                g.A,
+                g.f,
+                None if t is None else t.z_grid,
+                None if t is None else t.A_truth,
+                None if t is None else t.f_truth,
+            )
+        )
+    found = []
+    for family, systems in sorted(by_family.items()):
+        shown = f", the first {MAX_CURVES} of {len(systems)}" if len(systems) > MAX_CURVES else ""
+        caption = (
+            f"{family}: reconstructed A(z) and f(z) (stage 02{shown}), truth dashed (stage 01)"
+        )
+        svg = plots.geometry_plot(family, systems[:MAX_CURVES])
+        found.append(Plot(f"geometry-{family}", caption, svg))
+    return found
+
+
+def _curvature(view: RunView) -> list[Plot]:
+    from holopipe.report import plots
+
+    rows = [
+        (s.system_id.rsplit("-", 1)[0], s.d, s.R_mean, s.R_std)
+        for _, eq in view.read_all("BulkEquations")
+        for s in eq.systems
+        if s.family == "ads"
+    ]
+    svg = plots.curvature_plot(rows)
+    caption = "stage 03: Ricci scalar of AdS systems vs the exact -d(d+1)"
+    return [Plot("curvature-ads", caption, svg)] if svg else []
+
+
+def _contracts(view: RunView) -> list[Plot]:
+    from holopipe.report import plots
+
+    found = []
+    for key, artifact in view.read_all("GeometryContracts"):
+        outcomes = [
+            (
+                s.family if s.role == "prediction" else s.role,
+                c.name,
+                c.passed if c.evaluated else None,
+            )
+            for s in artifact.systems
+            for c in s.contracts
+        ]
+        title = f"{key.split('_', 1)[0]} contracts"
+        svg = plots.contracts_plot(title, outcomes)
+        if svg:
+            found.append(
+                Plot(
+                    f"contracts-{key.split('_', 1)[0]}",
+                    f"{key}: pass/fail per family and contract",
+                    svg,
+                )
+            )
+    return found
+
+
+def _spectra(view: RunView) -> list[Plot]:
+    from holopipe.report import plots
+
+    rows = [
+        r
+        for _, ds in view.read_all("EigenmodesDataset")
+        for r in ds.rows
+        if r.family == "ads" and r.quality == "ok" and r.bc_ir.startswith("wall")
+    ]
+    svg = plots.spectra_plot(rows)
+    caption = "stage 06: hard-wall AdS masses M_n z_IR vs the Bessel zeros j_{±nu,n}"
+    return [Plot("spectra-hard-wall", caption, svg)] if svg else []
+
+
+def _negative_controls(view: RunView) -> list[Plot]:
+    from holopipe.report import plots
+
+    found = []
+    for key, artifact in view.read_all("GeometryContracts"):
+        controls = [
+            (
+                s.system_id.rsplit("-", 1)[0],
+                bool(s.expected_pass),
+                all(c.passed for c in s.contracts if c.evaluated),
+            )
+            for s in artifact.systems
+            if s.role in ("positive_control", "negative_control")
+        ]
+        metrics = view.summaries[key].metrics if key in view.summaries else {}
+        svg = plots.negative_controls_plot(
+            controls, metrics.get("coverage"), metrics.get("false_positive_rate")
+        )
+        if svg:
+            found.append(
+                Plot("negative-controls", f"{key}: controls, coverage and false-positive rate", svg)
+            )
+    return found
+
+
+def _dictionary(view: RunView) -> list[Plot]:
+    from holopipe.report import plots
+
+    found = []
+    for key, dictionary in view.read_all("Dictionary"):
+        svg = plots.dictionary_plot(dictionary.fits, dictionary.entries)
+        if svg:
+            caption = f"{key}: m^2 vs Delta per d, both models and the AdS relation"
+            found.append(Plot("dictionary-fit", caption, svg))
+    return found
+
+
+def _atlas(view: RunView) -> list[Plot]:
+    from holopipe.report import plots
+
+    found = []
+    for key, atlas in view.read_all("HolographicAtlas"):
+        rows = [
+            (s.family, s.system_name or s.system_id.rsplit("-", 1)[0], s.alpha_uv, s.alpha_uv_err)
+            for s in atlas.systems
+        ]
+        svg = plots.atlas_plot(rows, atlas.tolerance)
+        if svg:
+            caption = f"{key}: alpha_UV per family vs the AdS value 1 (band: dictionary applies)"
+            found.append(Plot("atlas-alpha-uv", caption, svg))
+    return found
+
+
+def _pulls(view: RunView) -> list[Plot]:
+    from holopipe.report import plots
+
+    found = []
+    for key, contracts in view.read_all("RealDataContracts"):
+        pulls = [
+            (f"{c.theory} {c.operator} ({c.system_id.rsplit('-', 1)[0]})", c.pull)
+            for c in contracts.comparisons
+            if c.pull is not None
+        ]
+        svg = plots.pulls_plot(pulls)
+        if svg:
+            caption = f"{key}: pull per operator against the cited reference, 3-sigma band"
+            found.append(Plot("pulls", caption, svg))
+    return found
+
+
+#: The plot builders, in report order; each reads what it needs and returns no plot when the
+#: stage that produces its data did not run.
+PLOT_BUILDERS: tuple[Callable[[RunView], list[Plot]], ...] = (
+    _geometry,
+    _curvature,
+    _contracts,
+    _spectra,
+    _dictionary,
+    _atlas,
+    _pulls,
+    _negative_controls,
+)
+
+
+def physics_plots(view: RunView) -> list[Plot]:
+    """Every plot whose data the run has, in report order."""
+    return [plot for build in PLOT_BUILDERS for plot in build(view)]
