@@ -192,10 +192,11 @@ def test_too_short_grid_is_a_warning_and_nothing_measurable_is_incomplete(tmp_pa
 
 
 def test_applicability_and_closed_form_are_checks_with_their_tolerances(tmp_path):
-    """|alpha - 1| against 0.02 (PHYSICS.md): theta/(d-1) for hvlf and zeta - 1 (alpha_t) for
-    Lifshitz fail as expected, their families are not AdS; an ads-labelled geometry with
-    A = -0.9 ln z fails both checks, and that is not expected."""
-    d, zeta, theta = HVLF[0]
+    """max |alpha - 1| against 0.02 (PHYSICS.md): for hvlf alpha_UV = 1 - theta/(d-1) and
+    alpha_t = zeta - theta/(d-1), for Lifshitz alpha_t = zeta; both fail as expected, their
+    families are not AdS; an ads-labelled geometry with A = -0.9 ln z fails both checks, and
+    that is not expected."""
+    d, zeta, theta = 3, 2.0, 0.5  # |alpha_UV - 1| = 0.25 < |alpha_t - 1| = 0.75: the max
     wrong = attrs.evolve(prediction("ads", 3, tag="9"), A=-0.9 * np.log(Z))
     preds = [
         prediction("ads", 3, z_h=1.0),
@@ -213,7 +214,8 @@ def test_applicability_and_closed_form_are_checks_with_their_tolerances(tmp_path
     ads = check("ads_d3_0", "alpha_uv_minus_1")
     assert ads["passed"] and ads["value"] < 1e-6 and ads["tolerance"] == 0.02
     hvlf = check(f"hvlf_d{d}_1", "alpha_uv_minus_1")
-    assert hvlf["value"] == pytest.approx(theta / (d - 1), abs=1e-3)
+    shift = theta / (d - 1)
+    assert hvlf["value"] == pytest.approx(max(shift, abs(zeta - shift - 1)), abs=1e-3)
     assert not hvlf["passed"] and hvlf["expected_failure"] and hvlf["group"] == "hvlf"
     lifshitz = check("lifshitz_d3_2", "alpha_uv_minus_1")
     assert lifshitz["value"] == pytest.approx(2.0 - 1, abs=1e-6)  # alpha_t = zeta = 2
