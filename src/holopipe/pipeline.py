@@ -207,9 +207,14 @@ def _failed_attempt(layout: RunLayout, key: str) -> str | None:
     return summary.status if summary is not None else "ERROR"
 
 
-def _assess(execution: StageExecution) -> StageState:
+def _assess(execution: StageExecution, verified: set[tuple] | None = None) -> StageState:
     """Up to date or why not: the one decision ``run`` and ``status`` share. Resolves and
-    fingerprints the execution's inputs (once) on the way."""
+    fingerprints the execution's inputs (once) on the way.
+
+    ``verified`` holds the file entries (:func:`_entry_key`) already found unchanged by
+    this command: a stage's input is its producer's output, checked once, not twice.
+    Entries found unchanged are added to it.
+    """
     run, key = execution.run, execution.key
     manifest = run.manifest.load()
     record = manifest.stages.get(key) if manifest else None
@@ -253,12 +258,25 @@ def _assess(execution: StageExecution) -> StageState:
     if changed:
         return StageState(key, status, duration, False, f"{', '.join(changed)} changed")
     root = os.fspath(run.layout.root)
+    seen: set[tuple] = set() if verified is None else verified
+    found = []
     for kind, entries in (("output", record.outputs), ("input", record.inputs)):
         for entry in entries:
+            entry_key = _entry_key(entry)
+            if entry_key in seen:
+                continue
             if not _unchanged(os.path.join(root, entry.path), entry):
                 reason = f"{kind} {entry.path} missing or modified"
                 return StageState(key, status, duration, False, reason)
+            found.append(entry_key)
+    seen.update(found)  # only a stage found up to date vouches for its files
     return StageState(key, status, duration, True, "up to date")
+
+
+def _entry_key(entry: FileRecord) -> tuple:
+    """What makes two manifest entries the same file with the same content: the run-relative
+    path, sha256 and stat signature (an input entry repeats its producer's output entry)."""
+    return (entry.path, entry.sha256, entry.size, entry.mtime_ns, entry.ctime_ns, entry.inode)
 
 
 def _unchanged(path: str, entry: FileRecord) -> bool:
@@ -268,8 +286,13 @@ def _unchanged(path: str, entry: FileRecord) -> bool:
         return False
 
 
-def _state(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Path]) -> StageState:
-    return _assess(StageExecution(run, stage, cli_inputs))
+def _state(
+    run: RunContext,
+    stage: type[Stage],
+    cli_inputs: dict[str, Path],
+    verified: set[tuple] | None = None,
+) -> StageState:
+    return _assess(StageExecution(run, stage, cli_inputs), verified)
 
 
 def stage_classes(layout: RunLayout) -> list[type[Stage]]:
@@ -351,7 +374,8 @@ def stage_states(runs_dir: Path, experiment: str) -> list[StageState]:
         raise ConfigError(f"no run {experiment!r} under {runs_dir} (no {layout.config_path.name})")
     config, stages = _frozen_or_new_config(layout, None, [], None, False)
     run = RunContext(layout, config)
-    return [_state(run, s, {}) for s in stages]
+    verified: set[tuple] = set()
+    return [_state(run, s, {}, verified) for s in stages]
 
 
 def _die_with_parent() -> None:
@@ -518,6 +542,12 @@ class _PipelineRun:
     on_progress: Callable[[str], None]
     outcomes: list[StageOutcome] = attrs.field(factory=list)
     worst: ExitCode = ExitCode.OK
+    #: The states assessed before any stage ran in this command: still true at its end
+    #: (a stage's state depends on its own record and files and on those upstream of it).
+    states: dict[str, StageState] = attrs.field(factory=dict)
+    #: File entries found unchanged by this command (see :func:`_assess`).
+    verified: set[tuple] = attrs.field(factory=set)
+    ran: bool = False
 
     def execution(self, stage: type[Stage]) -> StageExecution:
         declared = {s.alias for s in stage.INPUTS}
@@ -534,7 +564,9 @@ class _PipelineRun:
                 self.echo(f"{key}: alias {alias}/ repaired from run_manifest.json")
         # Up to date (same fingerprint, outputs and inputs with the recorded content):
         # nothing runs, so its inputs need no gate; a stage about to run gets the gate.
-        state = _assess(execution)
+        state = _assess(execution, self.verified)
+        if not self.ran and not execution.cli_inputs:
+            self.states[key] = state
         if state.up_to_date:
             # A skipped stage keeps the status and exit code of its last run (plan 4.1).
             code = ExitCode.of_status(state.status)
@@ -558,6 +590,8 @@ class _PipelineRun:
             self.worst = max(self.worst, code)
             return False
         self.echo(f"{key}: running ({state.reason})")
+        self.ran = True
+        self.states.pop(key, None)
         done = self.execute(execution)
         if done and "interrupted while publishing" in state.reason:
             self.echo(f"{key}: repaired (the interrupted publication is replaced by this run)")
@@ -657,7 +691,7 @@ def run_pipeline(
             pipeline.outcomes,
         )
         summary.write(layout.pipeline_summary_path)
-        _close_with_report(run, stages, pipeline.outcomes, echo)
+        _close_with_report(run, stages, pipeline, echo)
     worst = pipeline.worst
     echo(f"{experiment}: {worst.status} (exit {int(worst)}); {layout.pipeline_summary_path}")
     return worst
@@ -666,13 +700,17 @@ def run_pipeline(
 def _close_with_report(
     run: RunContext,
     stages: list[type[Stage]],
-    outcomes: list[StageOutcome],
+    pipeline: _PipelineRun,
     echo: Callable[[str], None],
 ) -> None:
-    """The closing lines: failed checks per stage and group, then ``report.html``."""
-    from holopipe.report import write_report
+    """The closing lines: failed checks per stage and group, then ``report.html``.
 
-    for outcome in outcomes:
+    A report that already shows the run as it is now (same manifest, config, states and
+    exit code: a rerun that changed nothing) is kept, not drawn again.
+    """
+    from holopipe.report import report_key_of, write_report
+
+    for outcome in pipeline.outcomes:
         if outcome.action == "ran":
             path = run.layout.root / outcome.stage / "stage_summary.json"
             _, stage_summary = StageSummary.read_with_report(path)
@@ -680,7 +718,15 @@ def _close_with_report(
             if line:
                 echo(line)
     try:
-        report, left_out = write_report(run.layout, stages, [_state(run, s, {}) for s in stages])
+        states = [
+            pipeline.states.get(s.key()) or _state(run, s, {}, pipeline.verified) for s in stages
+        ]
+        key = _report_key(run.layout, states, pipeline.worst)
+        existing = run.layout.root / "report.html"
+        if not pipeline.ran and report_key_of(existing) == key:
+            echo(f"report: {existing}")
+            return
+        report, left_out = write_report(run.layout, stages, states, key)
     except Exception as exc:  # noqa: BLE001 - the run's results stand; the report is a view
         if os.environ.get("HOLOPIPE_DEBUG"):
             raise
@@ -690,6 +736,32 @@ def _close_with_report(
     echo(f"report: {report}")
     for line in left_out:
         echo(f"report: left out {line}")
+
+
+def _report_key(layout: RunLayout, states: list[StageState], worst: ExitCode) -> str:
+    """What ``report.html`` shows, in one sha256: the manifest and frozen config (their
+    bytes), every stage's state, the run's exit code, holopipe's version and whether plots
+    can be drawn. Only the time of the last ``holopipe run`` is left out."""
+    import hashlib
+    import importlib.util
+    import json
+
+    def digest(path: Path) -> str:
+        try:
+            return hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            return ""
+
+    version = code_version()
+    parts = {
+        "manifest": digest(layout.manifest_path),
+        "config": digest(layout.config_path),
+        "states": [attrs.astuple(state) for state in states],
+        "exit_code": int(worst),
+        "code": [version.holopipe_version, version.git_sha, version.git_dirty],
+        "plots": importlib.util.find_spec("matplotlib") is not None,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
 @attrs.frozen
@@ -744,10 +816,11 @@ def plan_run(
     run = RunContext(layout, config)
     rerun: dict[str, str] = {}  # alias -> the stage that would rewrite it
     plans = []
+    verified: set[tuple] = set()
     for stage in selected:
         given = {a: p for a, p in cli_inputs.items() if a in {s.alias for s in stage.INPUTS}}
         execution = StageExecution(run, stage, given)
-        state = _assess(execution)
+        state = _assess(execution, verified)
         reasons = [] if state.up_to_date else _why(execution, state, frozen)
         reasons += [
             f"upstream {rerun[s.alias]} would run (input {s.alias})"

@@ -12,18 +12,48 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["REPORT_NAME", "write_report"]
+__all__ = ["REPORT_NAME", "report_key_of", "write_report"]
 
 #: The report's file name in the run folder.
 REPORT_NAME = "report.html"
 
+# The last line of a report written with a key (an HTML comment after </html>).
+_KEY_LINE = "<!-- holopipe report key {key} -->\n"
+
+
+def report_key_of(path: Path) -> str | None:
+    """The key ``report.html`` at ``path`` was written with, or ``None`` (none, no file).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> report = Path(tempfile.mkdtemp()) / REPORT_NAME
+    >>> _ = report.write_text("<html></html>\\n" + _KEY_LINE.format(key="abc"))
+    >>> report_key_of(report), report_key_of(report.with_name("none.html"))
+    ('abc', None)
+    """
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, 2)
+            fh.seek(max(0, fh.tell() - 200))
+            tail = fh.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+    head, _, rest = _KEY_LINE.partition("{key}")
+    start = tail.rfind(head)
+    if start < 0 or not tail.endswith(rest):
+        return None
+    return tail[start + len(head) : len(tail) - len(rest)]
+
 
 def write_report(
-    layout: Any, stages: Sequence[Any], states: Iterable[Any]
+    layout: Any, stages: Sequence[Any], states: Iterable[Any], key: str | None = None
 ) -> tuple[Path, list[str]]:
     """Write ``report.html`` for the run at ``layout``; returns its path and what was left out.
 
     ``stages`` are the run's Stage classes, ``states`` their states (``holopipe status``).
+    ``key`` (what the page shows, hashed by the caller) is written as its last line, an HTML
+    comment: :func:`report_key_of` reads it back.
     """
     from holopipe.artifacts.io import atomic_write_bytes
     from holopipe.report.collect import RunView, physics_plots
@@ -40,5 +70,8 @@ def write_report(
         plots, left_out = [], [f"physics plots: {exc}"]
     left_out += view.left_out
     path = layout.root / REPORT_NAME
-    atomic_write_bytes(path, render_page(view, graph, plots, left_out).encode("utf-8"))
+    page = render_page(view, graph, plots, left_out)
+    if key is not None:
+        page += _KEY_LINE.format(key=key)
+    atomic_write_bytes(path, page.encode("utf-8"))
     return path, left_out

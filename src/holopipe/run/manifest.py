@@ -50,11 +50,18 @@ def file_record(
     schema: str | None,
     resolved_from_legacy: bool = False,
     sha256: str | None = None,
+    hashed_size: int | None = None,
 ) -> FileRecord:
-    """A manifest entry for ``path`` with its size and sha256 (hashed unless given)."""
+    """A manifest entry for ``path`` with its size and sha256 (hashed unless given).
+
+    ``hashed_size`` is the size of the bytes ``sha256`` was taken of: a file of another
+    size now is hashed again.
+    """
     from holopipe.artifacts.io import sha256_file
 
     st = os.stat(path)
+    if hashed_size is not None and hashed_size != st.st_size:
+        sha256 = None
     return FileRecord(
         name=name,
         path=layout.relative(path),
