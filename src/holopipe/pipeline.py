@@ -30,6 +30,7 @@ from holopipe.artifacts.records import (
     FileRecord,
     PipelineSummary,
     StageOutcome,
+    StageRecord,
     StageSummary,
 )
 from holopipe.artifacts.structure import converter
@@ -257,20 +258,28 @@ def _assess(execution: StageExecution, verified: set[tuple] | None = None) -> St
         return StageState(key, status, duration, False, "no fingerprint (manifest rebuilt)")
     if changed:
         return StageState(key, status, duration, False, f"{', '.join(changed)} changed")
-    root = os.fspath(run.layout.root)
-    seen: set[tuple] = set() if verified is None else verified
+    changed = _changed_file(run.layout, record, set() if verified is None else verified)
+    if changed is not None:
+        return StageState(key, status, duration, False, f"{changed} missing or modified")
+    return StageState(key, status, duration, True, "up to date")
+
+
+def _changed_file(layout: RunLayout, record: StageRecord, verified: set[tuple]) -> str | None:
+    """``"output PATH"`` or ``"input PATH"``: the first recorded file that no longer holds
+    its recorded bytes, or ``None``; the entries of a record found unchanged join
+    ``verified`` (and those already in it are not checked again)."""
+    root = os.fspath(layout.root)
     found = []
     for kind, entries in (("output", record.outputs), ("input", record.inputs)):
         for entry in entries:
             entry_key = _entry_key(entry)
-            if entry_key in seen:
+            if entry_key in verified:
                 continue
             if not _unchanged(os.path.join(root, entry.path), entry):
-                reason = f"{kind} {entry.path} missing or modified"
-                return StageState(key, status, duration, False, reason)
+                return f"{kind} {entry.path}"
             found.append(entry_key)
-    seen.update(found)  # only a stage found up to date vouches for its files
-    return StageState(key, status, duration, True, "up to date")
+    verified.update(found)  # only a stage found up to date vouches for its files
+    return None
 
 
 def _entry_key(entry: FileRecord) -> tuple:
