@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from holopipe.artifacts.records import RunManifest
+
 
 def holopipe(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
@@ -32,7 +34,7 @@ def demo_runs(tmp_path_factory):
 
 
 def _stages(cwd: Path) -> dict:
-    return json.loads((cwd / "runs" / "demo" / "run_manifest.json").read_text())["stages"]
+    return RunManifest.read_document(cwd / "runs" / "demo" / "run_manifest.json")["stages"]
 
 
 def _summary(cwd: Path, stage: str) -> dict:

@@ -25,7 +25,14 @@ from holopipe.artifacts.io import JSONDecodeIssue, loads_json
 from holopipe.artifacts.report import ValidationReport
 from holopipe.artifacts.safety import UnsafeFile, read_text_bounded
 
-__all__ = ["JSON_RECORDS", "LOCK_SUFFIX", "TEXT_RECORDS", "record_kind", "validate_record"]
+__all__ = [
+    "JSON_RECORDS",
+    "LOCK_SUFFIX",
+    "MANIFEST_RECORDS_DIR",
+    "TEXT_RECORDS",
+    "record_kind",
+    "validate_record",
+]
 
 #: Records that must be one JSON object, by file name.
 JSON_RECORDS = {
@@ -40,6 +47,9 @@ TEXT_RECORDS = {
 }
 #: Lock files (content irrelevant): ``.lock`` and ``<file>.lock``.
 LOCK_SUFFIX = ".lock"
+#: The folder beside ``run_manifest.json`` holding one JSON file per stage record.
+MANIFEST_RECORDS_DIR = "run_manifest.d"
+_STAGE_RECORD = "run manifest stage record"
 
 
 def record_kind(path: str | os.PathLike) -> str | None:
@@ -54,6 +64,8 @@ def record_kind(path: str | os.PathLike) -> str | None:
         return "lock file"
     if path.parent.name == "logs" and name.endswith(".log"):
         return "stage log"
+    if path.parent.name == MANIFEST_RECORDS_DIR and name.endswith(".json"):
+        return _STAGE_RECORD
     return None
 
 
@@ -62,7 +74,8 @@ def validate_record(path: str | os.PathLike) -> ValidationReport:
     path = Path(path)
     kind = record_kind(path)
     report = ValidationReport(str(path), f"holopipe record: {kind}")
-    if path.name in JSON_RECORDS or path.name in TEXT_RECORDS:
+    is_json = path.name in JSON_RECORDS or kind == _STAGE_RECORD
+    if is_json or path.name in TEXT_RECORDS:
         try:
             text = read_text_bounded(path)
         except UnsafeFile as exc:
@@ -74,7 +87,7 @@ def validate_record(path: str | os.PathLike) -> ValidationReport:
         except OSError as exc:
             report.error("unreadable", "<file>", f"cannot read: {exc}")
             return report
-        if path.name in JSON_RECORDS:
+        if is_json:
             try:
                 doc = loads_json(text)
             except JSONDecodeIssue as exc:

@@ -122,6 +122,10 @@ def input_hashes(layout: RunLayout, resolved: list[ResolvedInput]) -> list[tuple
     recorded sha256 (the gate checks the files still hold it), the others are hashed."""
     rows = []
     for item in resolved:
+        if item.source == "manifest" and len(item.paths) == len(item.records):
+            # no sidecars: every record is one of the paths (run-relative strings already)
+            rows += [(item.alias, e.path, e.sha256) for e in item.records]
+            continue
         known = {e.path: e.sha256 for e in item.records}  # run-relative strings: no Path objects
         for path in item.paths:
             if item.source == "manifest":
