@@ -727,15 +727,13 @@ def _close_with_report(
             if line:
                 echo(line)
     try:
-        states = [
-            pipeline.states.get(s.key()) or _state(run, s, {}, pipeline.verified) for s in stages
-        ]
-        key = _report_key(run.layout, states, pipeline.worst)
+        plans = _plan(run, stages, {}, run.config, pipeline.states, pipeline.verified)
+        key = _report_key(run.layout, plans, pipeline.worst)
         existing = run.layout.root / "report.html"
         if not pipeline.ran and report_key_of(existing) == key:
             echo(f"report: {existing}")
             return
-        report, left_out = write_report(run.layout, stages, states, key)
+        report, left_out = write_report(run.layout, plans, key)
     except Exception as exc:  # noqa: BLE001 - the run's results stand; the report is a view
         if os.environ.get("HOLOPIPE_DEBUG"):
             raise
@@ -747,9 +745,9 @@ def _close_with_report(
         echo(f"report: left out {line}")
 
 
-def _report_key(layout: RunLayout, states: list[StageState], worst: ExitCode) -> str:
+def _report_key(layout: RunLayout, plans: list[StagePlan], worst: ExitCode) -> str:
     """What ``report.html`` shows, in one sha256: the manifest and frozen config (their
-    bytes), every stage's state, the run's exit code, holopipe's version and whether plots
+    bytes), every stage's plan, the run's exit code, holopipe's version and whether plots
     can be drawn. Only the time of the last ``holopipe run`` is left out."""
     import hashlib
     import importlib.util
@@ -765,7 +763,7 @@ def _report_key(layout: RunLayout, states: list[StageState], worst: ExitCode) ->
     parts = {
         "manifest": digest(layout.manifest_path),
         "config": digest(layout.config_path),
-        "states": [attrs.astuple(state) for state in states],
+        "plans": [attrs.astuple(plan) for plan in plans],
         "exit_code": int(worst),
         "code": [version.holopipe_version, version.git_sha, version.git_dirty],
         "plots": importlib.util.find_spec("matplotlib") is not None,
@@ -786,6 +784,17 @@ class StagePlan:
     stage: str
     would_run: bool
     reasons: tuple[str, ...] = ()
+    #: The recorded state of the stage's last run (as ``holopipe status`` shows it).
+    status: str = "NOT_RUN"
+    duration_s: float = 0.0
+    #: The aliases the stage reads and writes (the edges of ``holopipe dag``).
+    input_aliases: tuple[str, ...] = ()
+    output_aliases: tuple[str, ...] = ()
+
+    @property
+    def verdict(self) -> str:
+        """``up to date`` or ``would run: <reason>; <reason>`` (the dry run's and dag's words)."""
+        return "would run: " + "; ".join(self.reasons) if self.would_run else "up to date"
 
 
 def plan_run(
@@ -822,14 +831,31 @@ def plan_run(
         config, stages = resolve_config(config_path, list(overrides), seed, base=frozen)
     selected = _select(stages, first, last)
     check_input_aliases(cli_inputs, [s.alias for st in selected for s in st.INPUTS], "the stages")
-    run = RunContext(layout, config)
+    return _plan(RunContext(layout, config), selected, cli_inputs, frozen)
+
+
+def _plan(
+    run: RunContext,
+    selected: list[type[Stage]],
+    cli_inputs: dict[str, Path],
+    frozen: dict[str, Any] | None,
+    known: dict[str, StageState] | None = None,
+    verified: set[tuple] | None = None,
+) -> list[StagePlan]:
+    """:func:`plan_run` once the config is resolved (``frozen``: the run's frozen config).
+
+    ``known`` are states this command already assessed and still true (an up-to-date one
+    is not assessed again); ``verified`` the file entries it found unchanged.
+    """
     rerun: dict[str, str] = {}  # alias -> the stage that would rewrite it
     plans = []
-    verified: set[tuple] = set()
+    verified = set() if verified is None else verified
     for stage in selected:
         given = {a: p for a, p in cli_inputs.items() if a in {s.alias for s in stage.INPUTS}}
         execution = StageExecution(run, stage, given)
-        state = _assess(execution, verified)
+        state = (known or {}).get(stage.key())
+        if state is None or not state.up_to_date or given:
+            state = _assess(execution, verified)
         reasons = [] if state.up_to_date else _why(execution, state, frozen)
         reasons += [
             f"upstream {rerun[s.alias]} would run (input {s.alias})"
@@ -838,7 +864,17 @@ def plan_run(
         ]
         if reasons:
             rerun.update({o.alias: stage.key() for o in stage.OUTPUTS})
-        plans.append(StagePlan(stage.key(), bool(reasons), tuple(dict.fromkeys(reasons))))
+        plans.append(
+            StagePlan(
+                stage.key(),
+                bool(reasons),
+                tuple(dict.fromkeys(reasons)),
+                state.status,
+                state.duration_s,
+                tuple(s.alias for s in stage.INPUTS),
+                tuple(o.alias for o in stage.OUTPUTS),
+            )
+        )
     return plans
 
 
