@@ -14,6 +14,9 @@ fresh temporary directory:
 - peak memory: the largest single process of the full run (``RUSAGE_CHILDREN``: the
   orchestrator or one of its forked stage processes).
 
+Each time is given as wall seconds and as CPU seconds (user + system of the command and
+every process it started): on a shared machine the wall time measures the neighbours too.
+
 Then the growth between successive sizes: the exponent ``log(t2/t1) / log(n2/n1)`` (1 is
 linear) and the cost per system. ``--systems-per-file K`` writes K systems into each file
 (the many-systems-per-file alternative of issue 11, item 3) instead of one file each.
@@ -34,14 +37,25 @@ import tempfile
 import time
 from pathlib import Path
 
-#: Runs a command, then prints the peak RSS (KiB) of its largest process as the last line.
+#: Runs a command, then prints the peak RSS (KiB) of its largest process and the CPU
+#: seconds of all its processes as the last line.
 PEAK_WRAPPER = (
     "import resource, subprocess, sys; "
     "code = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL); "
-    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+    "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+    "print(u.ru_maxrss, u.ru_utime + u.ru_stime, file=sys.stderr); "
     "sys.exit(code)"
 )
-FIGURES = ("full_s", "noop_s", "change_s", "manifest_mb", "peak_mib")
+FIGURES = (
+    "full_s",
+    "full_cpu_s",
+    "noop_s",
+    "noop_cpu_s",
+    "change_s",
+    "change_cpu_s",
+    "manifest_mb",
+    "peak_mib",
+)
 
 
 def _config(path: Path, stages: int, systems: int, per_file: int) -> Path:
@@ -57,8 +71,8 @@ def _config(path: Path, stages: int, systems: int, per_file: int) -> Path:
     return path
 
 
-def _timed(cmd: list[str], cwd: Path) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of the largest process of ``cmd``."""
+def _timed(cmd: list[str], cwd: Path) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak RSS (MiB) of the largest process of ``cmd``."""
     t0 = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", PEAK_WRAPPER, *cmd],
@@ -71,7 +85,8 @@ def _timed(cmd: list[str], cwd: Path) -> tuple[float, float]:
     wall = time.perf_counter() - t0
     if done.returncode not in (0, 1):
         raise RuntimeError(f"{' '.join(cmd)} failed (exit {done.returncode}):\n{done.stderr}")
-    return wall, int(done.stderr.strip().splitlines()[-1]) / 1024
+    peak_kib, cpu = done.stderr.strip().splitlines()[-1].split()
+    return wall, float(cpu), int(peak_kib) / 1024
 
 
 def _manifest_bytes(root: Path) -> int:
@@ -86,14 +101,17 @@ def measure(systems: int, stages: int, noop_runs: int, per_file: int) -> dict[st
         cwd = Path(tmp)
         config = _config(cwd / "config.json", stages, systems, per_file)
         run = [sys.executable, "-m", "holopipe", "run", "-e", "scale"]
-        full, peak = _timed([*run, "--config", str(config)], cwd)
-        noop = statistics.median(_timed(run, cwd)[0] for _ in range(noop_runs))
+        full, full_cpu, peak = _timed([*run, "--config", str(config)], cwd)
+        noops = [_timed(run, cwd) for _ in range(noop_runs)]
         change = ["--set", f"stages.{min(5, stages):02d}.offset=1.0", "--force"]
-        changed, _ = _timed([*run, *change], cwd)
+        changed, changed_cpu, _ = _timed([*run, *change], cwd)
         return {
             "full_s": full,
-            "noop_s": noop,
+            "full_cpu_s": full_cpu,
+            "noop_s": statistics.median(t[0] for t in noops),
+            "noop_cpu_s": statistics.median(t[1] for t in noops),
             "change_s": changed,
+            "change_cpu_s": changed_cpu,
             "manifest_mb": _manifest_bytes(cwd / "runs" / "scale") / 1e6,
             "peak_mib": peak,
         }
@@ -129,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.stages} trivial stages, {args.systems_per_file} system(s) per file; "
         "whole holopipe run commands"
     )
-    print(f"{'systems':>8} " + " ".join(f"{name:>12}" for name in FIGURES))
+    print(f"{'systems':>8} " + " ".join(f"{name:>12}" for name in FIGURES), flush=True)
     rows = []
     for n in sizes:
         row = measure(n, args.stages, args.noop_runs, args.systems_per_file)

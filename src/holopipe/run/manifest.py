@@ -129,7 +129,6 @@ _FILE_RECORD_TYPES: dict[str, tuple[type, ...]] = {
 }
 _FILE_RECORD_REQUIRED = frozenset({"name", "path", "sha256"})
 _INT_LIMIT = 2**63
-_INT_KEYS = ("size", "mtime_ns", "ctime_ns", "inode")
 _WRITTEN_KEYS = tuple(sorted(_FILE_RECORD_TYPES))
 _WRITTEN_TYPES = frozenset(
     tuple(schema if key == "schema" else _FILE_RECORD_TYPES[key][0] for key in _WRITTEN_KEYS)
@@ -154,7 +153,13 @@ def _file_records(items: Any) -> list[FileRecord] | None:
                 return None
             if any(type(value) not in types[name] for name, value in item.items()):
                 return None
-        if any(not -_INT_LIMIT <= item.get(name, 0) < _INT_LIMIT for name in _INT_KEYS):
+        get = item.get
+        if not (
+            -_INT_LIMIT <= get("size", 0) < _INT_LIMIT
+            and -_INT_LIMIT <= get("mtime_ns", 0) < _INT_LIMIT
+            and -_INT_LIMIT <= get("ctime_ns", 0) < _INT_LIMIT
+            and -_INT_LIMIT <= get("inode", 0) < _INT_LIMIT
+        ):
             return None
         records.append(FileRecord(**item))
     return records
