@@ -34,7 +34,6 @@ from holopipe.artifacts.records import (
     StageSummary,
 )
 from holopipe.artifacts.structure import converter
-from holopipe.legacy.resolver import legacy_gate
 from holopipe.run.capture import PROGRESS_FD_ENV
 from holopipe.run.config import (
     CONFIG_FILE_KEY,
@@ -288,6 +287,16 @@ def _entry_key(entry: FileRecord) -> tuple:
     return (entry.path, entry.sha256, entry.size, entry.mtime_ns, entry.ctime_ns, entry.inode)
 
 
+def _legacy_gate(roots: tuple[Path, ...]) -> Callable[[str, Path], list[str]] | None:
+    """The gate's check of legacy-resolved files; a run without legacy roots has none (and
+    does not import the legacy package: start-up time)."""
+    if not roots:
+        return None
+    from holopipe.legacy.resolver import legacy_gate
+
+    return legacy_gate(roots)
+
+
 def _unchanged(path: str, entry: FileRecord) -> bool:
     try:
         return same_content(path, entry)
@@ -323,7 +332,7 @@ def assert_artifacts(runs_dir: Path, experiment: str, stage_id: str) -> list[str
     run = RunContext(layout, _frozen_config(layout) or {})
     needs = [(s.alias, s.schema, s.required) for s in matches[0].INPUTS]
     roots = run.legacy_roots
-    return check_inputs(layout, run.manifest.load(), needs, roots, legacy_check=legacy_gate(roots))
+    return check_inputs(layout, run.manifest.load(), needs, roots, legacy_check=_legacy_gate(roots))
 
 
 def check_run(runs_dir: Path, experiment: str) -> tuple[list[str], int]:
@@ -551,11 +560,12 @@ class _PipelineRun:
     on_progress: Callable[[str], None]
     outcomes: list[StageOutcome] = attrs.field(factory=list)
     worst: ExitCode = ExitCode.OK
-    #: The states assessed before any stage ran in this command: still true at its end
-    #: (a stage's state depends on its own record and files and on those upstream of it).
-    states: dict[str, StageState] = attrs.field(factory=dict)
+    #: The states of the stages found up to date (nothing after them changes them: the
+    #: closing report shows them as assessed).
+    up_to_date: dict[str, StageState] = attrs.field(factory=dict)
     #: File entries found unchanged by this command (see :func:`_assess`).
     verified: set[tuple] = attrs.field(factory=set)
+    #: Whether a stage ran in this command (then report.html is drawn again).
     ran: bool = False
 
     def execution(self, stage: type[Stage]) -> StageExecution:
@@ -574,10 +584,9 @@ class _PipelineRun:
         # Up to date (same fingerprint, outputs and inputs with the recorded content):
         # nothing runs, so its inputs need no gate; a stage about to run gets the gate.
         state = _assess(execution, self.verified)
-        if not self.ran and not execution.cli_inputs:
-            self.states[key] = state
         if state.up_to_date:
             # A skipped stage keeps the status and exit code of its last run (plan 4.1).
+            self.up_to_date[key] = state
             code = ExitCode.of_status(state.status)
             self.echo(f"{key}: up to date ({state.status}), skipped")
             self.outcomes.append(
@@ -600,7 +609,6 @@ class _PipelineRun:
             return False
         self.echo(f"{key}: running ({state.reason})")
         self.ran = True
-        self.states.pop(key, None)
         done = self.execute(execution)
         if done and "interrupted while publishing" in state.reason:
             self.echo(f"{key}: repaired (the interrupted publication is replaced by this run)")
@@ -611,7 +619,7 @@ class _PipelineRun:
         by the stage itself as it reads them)."""
         problems = execution.resolve()
         checked = [r for r in execution.resolved if r.source != "cli"]
-        legacy = legacy_gate(self.run.legacy_roots)
+        legacy = _legacy_gate(self.run.legacy_roots)
         return problems + check_resolved(self.run.layout, checked, False, legacy)
 
     def execute(self, execution: StageExecution) -> bool:
@@ -727,7 +735,7 @@ def _close_with_report(
             if line:
                 echo(line)
     try:
-        plans = _plan(run, stages, {}, run.config, pipeline.states, pipeline.verified)
+        plans = _plan(run, stages, {}, run.config, pipeline.up_to_date, pipeline.verified)
         key = _report_key(run.layout, plans, pipeline.worst)
         existing = run.layout.root / "report.html"
         if not pipeline.ran and report_key_of(existing) == key:
@@ -839,23 +847,19 @@ def _plan(
     selected: list[type[Stage]],
     cli_inputs: dict[str, Path],
     frozen: dict[str, Any] | None,
-    known: dict[str, StageState] | None = None,
+    assessed: dict[str, StageState] | None = None,
     verified: set[tuple] | None = None,
 ) -> list[StagePlan]:
-    """:func:`plan_run` once the config is resolved (``frozen``: the run's frozen config).
-
-    ``known`` are states this command already assessed and still true (an up-to-date one
-    is not assessed again); ``verified`` the file entries it found unchanged.
-    """
+    """:func:`plan_run` once the config is resolved (``frozen``: the run's frozen config;
+    ``assessed``: states already known, e.g. of the stages a run found up to date;
+    ``verified``: the file entries this command found unchanged)."""
     rerun: dict[str, str] = {}  # alias -> the stage that would rewrite it
     plans = []
     verified = set() if verified is None else verified
     for stage in selected:
         given = {a: p for a, p in cli_inputs.items() if a in {s.alias for s in stage.INPUTS}}
         execution = StageExecution(run, stage, given)
-        state = (known or {}).get(stage.key())
-        if state is None or not state.up_to_date or given:
-            state = _assess(execution, verified)
+        state = (assessed or {}).get(stage.key()) or _assess(execution, verified)
         reasons = [] if state.up_to_date else _why(execution, state, frozen)
         reasons += [
             f"upstream {rerun[s.alias]} would run (input {s.alias})"
