@@ -694,7 +694,7 @@ def _close_with_report(
                 echo(line)
     try:
         plans = _plan(run, stages, {}, run.config, pipeline.up_to_date)
-        report, left_out = write_report(run.layout, plans)
+        report, left_out = write_report(run.layout, plans, run.manifest.load())
     except Exception as exc:  # noqa: BLE001 - the run's results stand; the report is a view
         if os.environ.get("HOLOPIPE_DEBUG"):
             raise

@@ -19,11 +19,12 @@ __all__ = ["REPORT_NAME", "write_report"]
 REPORT_NAME = "report.html"
 
 
-def write_report(layout: Any, plans: Iterable[Any]) -> tuple[Path, list[str]]:
+def write_report(layout: Any, plans: Iterable[Any], manifest: Any = None) -> tuple[Path, list[str]]:
     """Write ``report.html`` for the run at ``layout``; returns its path and what was left out.
 
     ``plans`` are the run's stage plans (:func:`holopipe.pipeline.plan_run`, what
-    ``holopipe run --dry-run`` and ``holopipe dag`` show).
+    ``holopipe run --dry-run`` and ``holopipe dag`` show); ``manifest`` the run's manifest
+    when the caller holds it validated (else it is read).
     """
     from holopipe.artifacts.io import atomic_write_bytes
     from holopipe.report.collect import PLOT_SCHEMAS, RunView, physics_plots
@@ -31,7 +32,7 @@ def write_report(layout: Any, plans: Iterable[Any]) -> tuple[Path, list[str]]:
     from holopipe.report.html import physics_section, render_page
     from holopipe.report.plot_cache import cached_physics, physics_block, plots_key, read_previous
 
-    view = RunView.load(layout)
+    view = RunView.load(layout, manifest)
     graph = StageGraph.build(plans)
     path = layout.root / REPORT_NAME
     key = plots_key(view, PLOT_SCHEMAS)
