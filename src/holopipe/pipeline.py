@@ -59,7 +59,13 @@ from holopipe.run.gates import (
 from holopipe.run.layout import RunLayout, publish_problem
 from holopipe.run.locking import ExperimentLock
 from holopipe.run.manifest import ManifestStore, rebuild_records
-from holopipe.run.provenance import code_version, environment_info, typed_argv, utc_now
+from holopipe.run.provenance import (
+    code_version,
+    environment_info,
+    stage_code_info,
+    typed_argv,
+    utc_now,
+)
 from holopipe.run.publish import broken_aliases, failed_attempt_dir, repair_aliases
 from holopipe.run.resolution import InputError, check_input_aliases
 from holopipe.run.storage import EXIT_STORAGE_REFUSED, StorageError
@@ -438,8 +444,9 @@ def _run_in_child(
     code_version()  # computed once, before the first fork: inherited by every stage
     environment_info()
     typed_argv()  # the user's command line, before the child replaces sys.argv
-    read_fd, write_fd = os.pipe()
     stage = execution.stage
+    stage_code_info(stage.__module__)  # once per module (0.2 s), not in every stage process
+    read_fd, write_fd = os.pipe()
     argv = [sys.argv[0], "stage", stage.ID, "--experiment", execution.run.layout.experiment]
     context = multiprocessing.get_context("fork")
     child = context.Process(target=_stage_child, args=(execution, lock_fd, write_fd, argv))
@@ -741,7 +748,7 @@ def _close_with_report(
         if not pipeline.ran and report_key_of(existing) == key:
             echo(f"report: {existing}")
             return
-        report, left_out = write_report(run.layout, plans, key)
+        report, left_out = write_report(run.layout, plans, key, run.manifest.load())
     except Exception as exc:  # noqa: BLE001 - the run's results stand; the report is a view
         if os.environ.get("HOLOPIPE_DEBUG"):
             raise

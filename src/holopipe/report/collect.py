@@ -52,7 +52,9 @@ class RunView:
     left_out: list[str] = attrs.field(factory=list, metadata={"doc": "what the plots leave out"})
 
     @classmethod
-    def load(cls, layout: RunLayout) -> RunView:
+    def load(cls, layout: RunLayout, manifest: RunManifest | None = None) -> RunView:
+        """The run's records; ``manifest``: the run's manifest when the caller has it loaded
+        and validated already (the orchestrator: not read a second time)."""
         problems: list[str] = []
 
         def read(kind: Any, path: Path) -> Any:
@@ -63,7 +65,8 @@ class RunView:
                 problems.append(f"{layout.relative(path)}: {'; '.join(report.lines()[:1])}")
             return value
 
-        manifest = read(RunManifest, layout.manifest_path)
+        if manifest is None:
+            manifest = read(RunManifest, layout.manifest_path)
         config: dict[str, Any] = {}
         if layout.config_path.is_file():
             try:
@@ -94,15 +97,22 @@ class RunView:
             raise ValueError(f"{schema} is not in PLOT_SCHEMAS (the plot cache would miss it)")
         stages = self.manifest.stages if self.manifest is not None else {}
         recorded = [
-            (key, self.layout.root / record.path, record)
+            (key, record)
             for key in sorted(stages)
             for record in stages[key].outputs
             if record.schema == schema
         ]
-        if recorded:  # the type's module is imported only for a run that has its files
+        # The type's module is imported only for a run that has its files, and its sidecars
+        # are told apart only when it has some (a path per file costs at 10 000 systems).
+        if recorded and get_type(schema).HAS_SIDECARS:
             kind = get_type(schema)
-            recorded = [item for item in recorded if kind.primary_of(item[1]) is None]
-        return recorded[:MAX_ARTIFACTS_PER_TYPE], len(recorded)
+            recorded = [
+                (key, record)
+                for key, record in recorded
+                if kind.primary_of(self.layout.root / record.path) is None
+            ]
+        chosen = recorded[:MAX_ARTIFACTS_PER_TYPE]
+        return [(key, self.layout.root / r.path, r) for key, r in chosen], len(recorded)
 
     def read_all(self, schema: str) -> list[tuple[str, Any]]:
         """The valid artifacts of type ``schema`` the plots read (:meth:`plotted`; the rest

@@ -142,6 +142,14 @@ def typed_argv() -> tuple[str, ...]:
 
 
 @functools.cache
+def _packages_distributions() -> dict[str, list[str]]:
+    """Top-level package -> distributions; read once (it scans every installed package)."""
+    from importlib.metadata import packages_distributions
+
+    return packages_distributions()
+
+
+@functools.cache
 def stage_code_info(module_name: str) -> dict[str, str]:
     """Where the code of a stage class comes from: its module, its distribution's version,
     and the git sha of the repository holding it (``unknown`` with the reason otherwise).
@@ -161,9 +169,9 @@ def stage_code_info(module_name: str) -> dict[str, str]:
     info = {"module": module_name, "file": str(path) if path else "unknown"}
     top = module_name.split(".")[0]
     try:
-        from importlib.metadata import PackageNotFoundError, packages_distributions, version
+        from importlib.metadata import PackageNotFoundError, version
 
-        dists = packages_distributions().get(top, [])
+        dists = _packages_distributions().get(top, [])
         info["distribution"] = f"{dists[0]}=={version(dists[0])}" if dists else "unknown"
     except (PackageNotFoundError, ValueError):
         info["distribution"] = "unknown"
