@@ -66,3 +66,32 @@ def test_unknown_theory():
         reference_table("nope")
     with pytest.raises(CFTDataError, match="must match"):
         reference_table("../etc")
+
+
+def test_only_values_read_at_their_source_are_marked_confirmed():
+    """Issue 9: sigma and epsilon were read in the abstract of arXiv:1603.04436; epsilon' and
+    the O(2) values were found only in secondary texts, so they stay unconfirmed."""
+    ising = reference_table("ising3d")
+    assert [op.confirmed for op in ising.operators] == [True, True, False]
+    o2 = reference_table("o2_3d")
+    assert not any(op.confirmed for op in o2.operators)
+    for op in (*ising.operators, *o2.operators):
+        assert op.verification.startswith("NOT confirmed") is not op.confirmed
+
+
+@pytest.mark.parametrize(("value", "ok"), [(None, True), (True, True), ("yes", False)])
+def test_confirmed_is_optional_false_and_a_boolean(tmp_path, value, ok):
+    doc = json.loads((ROOT / "src/holopipe/data/cft/ising3d.json").read_text())
+    if value is None:
+        doc["operators"][0].pop("confirmed")
+    else:
+        doc["operators"][0]["confirmed"] = value
+    path = tmp_path / "ising3d.json"
+    path.write_text(json.dumps(doc))
+    if ok:
+        assert load_table(path).operators[0].confirmed is bool(value)
+    else:
+        with pytest.raises(
+            CFTDataError, match=r"operators\[0\]\.confirmed: expected true or false"
+        ):
+            load_table(path)
