@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_shipped_theories_load_with_citations_and_uncertainties():
-    assert {"ising3d", "o2_3d"} <= set(available_theories())
+    assert {"ising3d", "o2_3d", "o3_3d"} <= set(available_theories())
     for theory in available_theories():
         table = reference_table(theory)
         assert table.d == 3 and table.operators
@@ -95,3 +95,16 @@ def test_confirmed_is_optional_false_and_a_boolean(tmp_path, value, ok):
             CFTDataError, match=r"operators\[0\]\.confirmed: expected true or false"
         ):
             load_table(path)
+
+
+def test_o3_values_are_confirmed_and_their_branches_follow_from_delta():
+    """Issue 9's second verified theory: the O(3) table (arXiv:2011.14647, read in its abstract).
+    The branch of each operator follows from Delta alone: Delta_- below d/2 (with nu < 1, where
+    the alternative quantisation exists), Delta_+ above it."""
+    o3 = reference_table("o3_3d")
+    assert [op.name for op in o3.operators] == ["phi", "s", "t"]
+    assert all(op.confirmed and op.citation.arxiv == "2011.14647" for op in o3.operators)
+    for op in o3.operators:
+        nu = abs(op.Delta - o3.d / 2)
+        assert op.quantisation == ("-" if op.Delta < o3.d / 2 else "+")
+        assert nu < 1 and op.Delta >= (o3.d - 2) / 2  # alternative quantisation, unitarity
