@@ -145,6 +145,14 @@ def _frozen_config(layout: RunLayout) -> dict[str, Any] | None:
     return read_frozen_config(layout.config_path)
 
 
+def _refuse_a_lost_config(
+    layout: RunLayout, frozen: dict[str, Any] | None, config_path: Path | None
+) -> None:
+    """A run that has stages but lost its frozen config needs ``--config`` (never the default)."""
+    if frozen is None and config_path is None and layout.has_runs():
+        raise lost_config_error(layout.config_path, layout.numbered_configs())
+
+
 def _frozen_or_new_config(
     layout: RunLayout,
     config_path: Path | None,
@@ -163,8 +171,7 @@ def _frozen_or_new_config(
         if not (config_path and force):
             raise
         frozen = None  # corrupt, replaced by the given config (kept numbered)
-    if frozen is None and config_path is None and layout.has_runs():
-        raise lost_config_error(layout.config_path, layout.numbered_configs())
+    _refuse_a_lost_config(layout, frozen, config_path)
     if frozen is not None and not (config_path or overrides or seed is not None):
         stages = pipeline_stages(frozen.get("pipeline", []), frozen.get("impl", {}))
         check(stages)
@@ -840,6 +847,7 @@ def plan_run(
     cli_inputs = dict(cli_inputs or {})
     layout = RunLayout.create(runs_dir, experiment)
     frozen = _frozen_config(layout)
+    _refuse_a_lost_config(layout, frozen, config_path)  # as run_pipeline does
     if frozen is not None and not (config_path or overrides or seed is not None):
         config, stages = frozen, pipeline_stages(frozen.get("pipeline", []), frozen.get("impl", {}))
     else:

@@ -117,3 +117,21 @@ def test_dag_and_dry_run_agree_on_what_would_run_and_why(tmp_path: Path):
     assert re.search(r"^03_chain_step  \[FAILED, ", dag.stdout, re.M)
     assert not (root / "03_chain_step" / "stage_summary.json").exists()  # both wrote nothing
     assert (root / "chain_01").readlink() == Path("02_chain_step/chain_02")
+
+
+def test_a_run_that_lost_its_frozen_config_is_refused_by_dag_and_dry_run_as_by_run(
+    tmp_path: Path,
+):
+    chain = [f"holopipe.testing:Chain{i:02d}" for i in range(1, 3)]
+    (tmp_path / "c.json").write_text(json.dumps({"seed": 1, "pipeline": chain}))
+    assert holopipe("run", "-e", "x", "--config", "c.json", cwd=tmp_path).returncode == 0
+    (tmp_path / "runs" / "x" / "config.resolved.json").unlink()
+    refusals = [
+        holopipe(*args, cwd=tmp_path)
+        for args in (("run", "-e", "x"), ("run", "-e", "x", "--dry-run"), ("dag", "-e", "x"))
+    ]
+    assert [done.returncode for done in refusals] == [2, 2, 2]
+    assert refusals[0].stderr.strip() and all(
+        done.stderr == refusals[0].stderr and done.stdout == "" for done in refusals[1:]
+    )
+    assert "config.resolved.json is missing in a run that has stages" in refusals[0].stderr
