@@ -11,19 +11,20 @@ from holo_run_helpers import cli, cli_popen, sleepy, write_config
 
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_ctrl_c_stops_cleanly_and_the_run_resumes(tmp_path: Path, jobs: int):
-    stages = {f"{i:02d}": {"n_systems": 20, "sleep_s": 0.05} for i in (1, 2)}
+    stages = {f"{i:02d}": {"n_systems": 40, "sleep_s": 0.05} for i in (1, 2)}
     config = write_config(tmp_path / "c.json", sleepy(2), stages=stages)
     proc = cli_popen(
         "run", "-e", "x", "--config", config, "--jobs", jobs, cwd=tmp_path, start_new_session=True
     )
     partial = tmp_path / "runs" / "x" / ".01_sleepy.partial"
-    deadline = time.monotonic() + 30
-    while not partial.exists() and time.monotonic() < deadline:
+    t0 = time.monotonic()
+    while not partial.exists() and proc.poll() is None and time.monotonic() < t0 + 60:
         time.sleep(0.01)
-    time.sleep(0.2)  # inside stage 01's work
+    seen = f"work folder seen after {time.monotonic() - t0:.2f} s: {partial.exists()}"
+    time.sleep(0.2)  # inside stage 01's work (2 s of it)
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
     out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, out + err
+    assert proc.returncode == 130, f"{seen}\n{out}{err}"
     assert "interrupted" in err and "resume" in err
     assert "Traceback" not in out + err
     resumed = cli("run", "-e", "x", cwd=tmp_path)
