@@ -48,10 +48,15 @@ import attrs
 import numpy as np
 
 from holopipe.artifacts.checks import name_d_token
-from holopipe.artifacts.eigenmodes import EigenmodeRow, EigenmodesDataset
+from holopipe.artifacts.eigenmodes import (
+    ConversionProvenance,
+    EigenmodeRow,
+    EigenmodesDataset,
+)
 from holopipe.artifacts.identity import system_id as make_system_id
 from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction
 from holopipe.artifacts.report import Finding
+from holopipe.artifacts.safety import open_netcdf
 from holopipe.artifacts.sandbox import BulkTruth, SandboxGeometry
 from holopipe.legacy.outline import Hdf5Outline, NpzOutline, read_members
 
@@ -196,9 +201,7 @@ def convert_sandbox(
         )
     boundary = outline.groups.get("boundary")
     if boundary and "d" in boundary.variables and "d" in outline.root.attrs:
-        import netCDF4
-
-        with netCDF4.Dataset(os.fspath(path)) as ds:
+        with open_netcdf(path) as ds:
             stated = np.asarray(ds["boundary"].variables["d"][...]).ravel().tolist()
         if stated and any(int(v) != int(outline.root.attrs["d"]) for v in stated):
             out.add(
@@ -559,7 +562,9 @@ def convert_eigenmodes(doc: Any, rel: str, sha256: str, index: SandboxIndex) -> 
         return out
     rows: list[EigenmodeRow] = []
     solver = doc.get("solver_module", doc.get("source", "unknown"))
+    solver = solver if isinstance(solver, str) and solver.strip() else "unknown"
     unbound: list[str] = []
+    bound_sandboxes: dict[str, str] = {}
     negative = 0
     for i, system in enumerate(systems):
         where = f"systems[{i}]"
@@ -576,7 +581,7 @@ def convert_eigenmodes(doc: Any, rel: str, sha256: str, index: SandboxIndex) -> 
         if len({s.meta.system_id for _, s in bound}) != 1:
             unbound.append(name)
             continue
-        sandbox = bound[0][1]
+        sandbox_rel, sandbox = bound[0]
         smeta = sandbox.meta
         sid, family, d = smeta.system_id, smeta.family, smeta.d
         if system.get("d") not in (None, d):
@@ -588,6 +593,7 @@ def convert_eigenmodes(doc: Any, rel: str, sha256: str, index: SandboxIndex) -> 
         if smeta.z_h is None:
             unbound.append(name)
             continue
+        bound_sandboxes[sid] = sandbox_rel
         for mode, delta in enumerate(deltas):
             lam = lambdas[mode] if mode < len(lambdas) else float("nan")
             delta = float(delta) if isinstance(delta, (int, float)) else float("nan")
@@ -637,8 +643,16 @@ def convert_eigenmodes(doc: Any, rel: str, sha256: str, index: SandboxIndex) -> 
     if not rows:
         out.add("not_converted", "systems", "no convertible rows", "error")
         return out
+    try:
+        provenance = _eigenmodes_provenance(rel, sha256, solver, bound_sandboxes, out)
+    except ValueError as exc:  # e.g. no sha256: the file could not be hashed
+        out.add("not_converted", "<file>", f"provenance incomplete: {exc}", "error")
+        return out
     dataset = EigenmodesDataset.from_rows(
-        rows, source_stage="06_build_bulk_eigenmodes_dataset (legacy)", git_sha="unknown (legacy)"
+        rows,
+        source_stage="06_build_bulk_eigenmodes_dataset (legacy)",
+        git_sha="unknown (legacy)",
+        provenance=provenance,
     )
     check = dataset.validate()
     if not check.ok:
@@ -647,6 +661,47 @@ def convert_eigenmodes(doc: Any, rel: str, sha256: str, index: SandboxIndex) -> 
         return out
     out.artifact = dataset
     return out
+
+
+#: How the columns a bulk_modes JSON does not store are filled in (the provenance's
+#: ``inferred``; the docstring of :func:`convert_eigenmodes` says why).
+EIGENMODES_INFERRED = {
+    "m2": "Delta (Delta - d): the legacy solver does not store the bulk mass; the AdS "
+    "dictionary itself, so a dictionary fit on these rows is a round trip, not evidence "
+    "(and for lifshitz/hvlf, whose UV is not AdS, not even the bulk mass)",
+    "branch": "'+' (Delta_+ assumed: the legacy solver records no quantisation)",
+    "M2": "lambda_sl_bulk, the legacy Sturm-Liouville eigenvalue, as stored",
+    "Delta": "Delta_bulk_uv, as stored",
+    "family": "the bound sandbox's (by geometry_name)",
+    "d": "the bound sandbox's (by geometry_name)",
+    "z_h": "the bound sandbox's (by geometry_name)",
+    "z_uv": "0: the boundary (not recorded)",
+    "z_ir": "z_h of the bound sandbox (interval (0, z_h) assumed, not recorded)",
+    "n_grid": "points of the bound sandbox's truth grid (not recorded)",
+    "bc_uv": "'unknown' (not recorded)",
+    "bc_ir": "'unknown' (not recorded)",
+    "quality": "'ok', or 'error' for a non-finite or non-positive Delta (a solver bug)",
+}
+
+
+def _eigenmodes_provenance(
+    rel: str, sha256: str, solver: str, bound_sandboxes: dict[str, str], out: Conversion
+) -> ConversionProvenance:
+    return ConversionProvenance(
+        source_path=rel,
+        source_sha256=sha256,
+        source_kind="eigenmodes_json",
+        converter=f"holopipe.legacy.convert_eigenmodes v{CONVERTER_VERSION}",
+        solver=solver,
+        inferred=dict(EIGENMODES_INFERRED),
+        assumptions=[
+            "a system is converted only when exactly one sandbox of its geometry_name, with "
+            "a horizon, is in the imported tree",
+            f"method = 'legacy:{solver}' on every row",
+        ],
+        bound_sandboxes=dict(sorted(bound_sandboxes.items())),
+        findings=sorted({f.code for f in out.findings}),
+    )
 
 
 def stub_findings(doc: Any) -> Iterable[Finding]:
