@@ -13,9 +13,9 @@ Exits 0 when all four behave as the contract says.
 
 import json
 import math
-import sys
-import tempfile
 from pathlib import Path
+
+from _contract_demo import all_refused, main_in_work_dir
 
 from holopipe.artifacts.dictionary import Dictionary
 from holopipe.artifacts.eigenmodes import EigenmodeRow, EigenmodesDataset
@@ -73,14 +73,10 @@ def main(work: Path) -> int:
     doc = json.loads(EigenmodesDataset.meta_path(missing).read_text())
     del doc["n_rows"]
     EigenmodesDataset.meta_path(missing).write_text(json.dumps(doc))
-    refused = [
-        run_07(work, name, path) == 2
-        for name, path in (("newer", newer), ("wrong", wrong), ("missing", missing))
-    ]
-    return 0 if ok and abs(c.delta2 - 1) < 1e-4 and all(refused) else 1
+    mismatches = {"newer": newer, "wrong": wrong, "missing": missing}
+    refused = all_refused(lambda name, path: run_07(work, name, path), mismatches)
+    return 0 if ok and abs(c.delta2 - 1) < 1e-4 and refused else 1
 
 
 if __name__ == "__main__":
-    work = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp())
-    work.mkdir(parents=True, exist_ok=True)
-    sys.exit(main(work))
+    main_in_work_dir(main)

@@ -12,10 +12,9 @@ Run: ``python examples/contract_07_08.py [WORK_DIR]`` (default: a temporary fold
 Exits 0 when all four behave as the contract says.
 """
 
-import json
-import sys
-import tempfile
 from pathlib import Path
+
+from _contract_demo import all_refused, json_mismatches, main_in_work_dir
 
 from holopipe.artifacts.atlas import HolographicAtlas
 from holopipe.artifacts.dictionary import Dictionary
@@ -30,13 +29,6 @@ def run_08(work: Path, experiment: str, predictions: Path, dictionary: Path) -> 
     return code
 
 
-def edited(path: Path, edit) -> Path:
-    doc = json.loads(path.read_text())
-    edit(doc)
-    path.write_text(json.dumps(doc))
-    return path
-
-
 def main(work: Path) -> int:
     predictions = work / "predictions"
     GeometryPrediction.example().write(predictions / "ads_d3_example_geometry.npz")
@@ -47,23 +39,10 @@ def main(work: Path) -> int:
     print(f"  atlas: alpha_UV = {system.alpha_uv:.6f}, applicable = {system.applicable}")
     ok = ok and system.applicable and atlas.groups[0].dictionary_fit is not None
 
-    newer = edited(
-        Dictionary.example().write(work / "newer" / "dictionary.json"),
-        lambda doc: doc.update(schema_version="9.0"),
-    )
-    wrong = HolographicAtlas.example().write(work / "wrong" / "dictionary.json")
-    missing = edited(
-        Dictionary.example().write(work / "missing" / "dictionary.json"),
-        lambda doc: doc.pop("fits"),
-    )
-    refused = [
-        run_08(work, name, predictions, path) == 2
-        for name, path in (("newer", newer), ("wrong", wrong), ("missing", missing))
-    ]
-    return 0 if ok and all(refused) else 1
+    mismatches = json_mismatches(work, Dictionary, "dictionary.json", HolographicAtlas, "fits")
+    refused = all_refused(lambda name, path: run_08(work, name, predictions, path), mismatches)
+    return 0 if ok and refused else 1
 
 
 if __name__ == "__main__":
-    work = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp())
-    work.mkdir(parents=True, exist_ok=True)
-    sys.exit(main(work))
+    main_in_work_dir(main)

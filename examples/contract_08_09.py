@@ -12,10 +12,9 @@ Run: ``python examples/contract_08_09.py [WORK_DIR]`` (default: a temporary fold
 Exits 0 when all four behave as the contract says.
 """
 
-import json
-import sys
-import tempfile
 from pathlib import Path
+
+from _contract_demo import all_refused, json_mismatches, main_in_work_dir
 
 from holopipe.artifacts.atlas import HolographicAtlas
 from holopipe.artifacts.dictionary import Dictionary
@@ -29,13 +28,6 @@ def run_09(work: Path, experiment: str, atlas: Path) -> int:
     return code
 
 
-def edited(path: Path, edit) -> Path:
-    doc = json.loads(path.read_text())
-    edit(doc)
-    path.write_text(json.dumps(doc))
-    return path
-
-
 def main(work: Path) -> int:
     good = HolographicAtlas.example().write(work / "good" / "atlas.json")
     ok = run_09(work, "good", good) == 0
@@ -46,23 +38,10 @@ def main(work: Path) -> int:
     print(f"  {len(evaluated)} contracts evaluated, verdict {result.verdict}")
     ok = ok and result.verdict == "PASS" and evaluated
 
-    newer = edited(
-        HolographicAtlas.example().write(work / "newer" / "atlas.json"),
-        lambda doc: doc.update(schema_version="9.0"),
-    )
-    wrong = Dictionary.example().write(work / "wrong" / "atlas.json")
-    missing = edited(
-        HolographicAtlas.example().write(work / "missing" / "atlas.json"),
-        lambda doc: doc.pop("systems"),
-    )
-    refused = [
-        run_09(work, name, path) == 2
-        for name, path in (("newer", newer), ("wrong", wrong), ("missing", missing))
-    ]
-    return 0 if ok and all(refused) else 1
+    mismatches = json_mismatches(work, HolographicAtlas, "atlas.json", Dictionary, "systems")
+    refused = all_refused(lambda name, path: run_09(work, name, path), mismatches)
+    return 0 if ok and refused else 1
 
 
 if __name__ == "__main__":
-    work = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp())
-    work.mkdir(parents=True, exist_ok=True)
-    sys.exit(main(work))
+    main_in_work_dir(main)

@@ -3,10 +3,10 @@
 A golden run ``NAME`` is the config ``configs/golden/NAME.json`` (a small experiment that runs
 01 -> 09 in well under a minute) and its reference ``tests/golden/NAME.json``
 (:mod:`holopipe.run.golden`: canonical hashes of every artifact, metrics with tolerances).
-:func:`check_golden` runs the experiment (in ``runs_dir``, or in a temporary folder that is
-removed afterwards; an up-to-date run in ``runs_dir`` is not recomputed) and compares it;
-:func:`update_golden` does the same run and writes the reference, keeping the tolerance
-rules of the reference it replaces.
+:meth:`GoldenRun.check` (:func:`check_golden`) runs the experiment (in ``runs_dir``, or in a
+temporary folder that is removed afterwards; an up-to-date run in ``runs_dir`` is not
+recomputed) and compares it; :meth:`GoldenRun.update` (:func:`update_golden`) does the same
+run and writes the reference, keeping the tolerance rules of the reference it replaces.
 
 Examples
 --------
@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -35,7 +36,14 @@ from holopipe.run.golden import (
     snapshot,
 )
 
-__all__ = ["CONFIGS_DIR", "REFERENCES_DIR", "GoldenCheck", "check_golden", "update_golden"]
+__all__ = [
+    "CONFIGS_DIR",
+    "REFERENCES_DIR",
+    "GoldenCheck",
+    "GoldenRun",
+    "check_golden",
+    "update_golden",
+]
 
 #: Where golden configs and references live, relative to the repository root.
 CONFIGS_DIR = Path("configs/golden")
@@ -84,57 +92,68 @@ def _runs_root(runs_dir: Path | None) -> Iterator[Path]:
         yield Path(scratch)
 
 
-def _run_and_snapshot(
-    name: str, runs_dir: Path | None, configs_dir: Path, jobs: int, echo: Callable[[str], None]
-) -> tuple[Path, int, Snapshot]:
-    """(config, the run's exit code, what the run shows) of golden experiment ``name``."""
-    config = _config_path(name, configs_dir)
-    with _runs_root(runs_dir) as root:
-        code = run_pipeline(root, name, config, jobs=jobs, echo=echo)
-        return config, code, snapshot(root / name)
+@attrs.frozen
+class GoldenRun:
+    """Golden experiment ``name`` as a command sees it: where it runs (``runs_dir``, else a
+    temporary folder), where its config and reference live, and where its stage lines go.
 
-
-def check_golden(
-    name: str,
-    runs_dir: Path | None = None,
-    *,
-    configs_dir: Path = CONFIGS_DIR,
-    references_dir: Path = REFERENCES_DIR,
-    jobs: int = 1,
-    echo: Callable[[str], None] = lambda line: None,
-) -> GoldenCheck:
-    """Run golden experiment ``name`` and compare it with its reference.
-
-    Raises
-    ------
-    GoldenError
-        Unknown name, missing or malformed reference, or a run without a manifest.
+    Examples
+    --------
+    >>> GoldenRun("ads_control").configs_dir.as_posix()
+    'configs/golden'
     """
-    _config_path(name, configs_dir)  # an unknown name is refused before the reference
-    reference = GoldenReference.read(references_dir / f"{name}.json")
-    _, code, seen = _run_and_snapshot(name, runs_dir, configs_dir, jobs, echo)
-    return GoldenCheck(name, code, compare(reference, seen))
+
+    name: str
+    runs_dir: Path | None = None
+    configs_dir: Path = CONFIGS_DIR
+    references_dir: Path = REFERENCES_DIR
+    jobs: int = 1
+    echo: Callable[[str], None] = lambda line: None
+
+    @property
+    def reference_path(self) -> Path:
+        return self.references_dir / f"{self.name}.json"
+
+    def _run_and_snapshot(self) -> tuple[Path, int, Snapshot]:
+        """(config, the run's exit code, what the run shows)."""
+        config = _config_path(self.name, self.configs_dir)
+        with _runs_root(self.runs_dir) as root:
+            code = run_pipeline(root, self.name, config, jobs=self.jobs, echo=self.echo)
+            return config, code, snapshot(root / self.name)
+
+    def check(self) -> GoldenCheck:
+        """Run the experiment and compare it with its reference.
+
+        Raises
+        ------
+        GoldenError
+            Unknown name, missing or malformed reference, or a run without a manifest.
+        """
+        _config_path(self.name, self.configs_dir)  # an unknown name is refused first
+        reference = GoldenReference.read(self.reference_path)
+        _, code, seen = self._run_and_snapshot()
+        return GoldenCheck(self.name, code, compare(reference, seen))
+
+    def update(self) -> tuple[Path, int]:
+        """Run the experiment and write its reference; returns (path, run exit code).
+
+        The tolerance rules of an existing, readable reference are kept.
+        """
+        target = self.reference_path
+        tolerances = GoldenReference.read(target).tolerances if target.exists() else None
+        config, code, seen = self._run_and_snapshot()
+        reference = GoldenReference(self.name, config.as_posix(), seen.artifacts, seen.metrics)
+        if tolerances is not None:
+            reference.tolerances = tolerances
+        return reference.write(target), code
 
 
-def update_golden(
-    name: str,
-    runs_dir: Path | None = None,
-    *,
-    configs_dir: Path = CONFIGS_DIR,
-    references_dir: Path = REFERENCES_DIR,
-    jobs: int = 1,
-    echo: Callable[[str], None] = lambda line: None,
-) -> tuple[Path, int]:
-    """Run golden experiment ``name`` and write its reference; returns (path, run exit code).
+def check_golden(name: str, runs_dir: Path | None = None, **options: Any) -> GoldenCheck:
+    """:meth:`GoldenRun.check` of ``GoldenRun(name, runs_dir, **options)`` (``configs_dir``,
+    ``references_dir``, ``jobs``, ``echo``)."""
+    return GoldenRun(name, runs_dir, **options).check()
 
-    The tolerance rules of an existing, readable reference are kept.
-    """
-    target = references_dir / f"{name}.json"
-    tolerances = None
-    if target.exists():
-        tolerances = GoldenReference.read(target).tolerances
-    config, code, seen = _run_and_snapshot(name, runs_dir, configs_dir, jobs, echo)
-    reference = GoldenReference(name, config.as_posix(), seen.artifacts, seen.metrics)
-    if tolerances is not None:
-        reference.tolerances = tolerances
-    return reference.write(target), code
+
+def update_golden(name: str, runs_dir: Path | None = None, **options: Any) -> tuple[Path, int]:
+    """:meth:`GoldenRun.update` of ``GoldenRun(name, runs_dir, **options)``."""
+    return GoldenRun(name, runs_dir, **options).update()

@@ -680,7 +680,7 @@ def _close_with_report(
             if line:
                 echo(line)
     try:
-        report, left_out = write_report(run.layout, stages, [_state(run, s, {}) for s in stages])
+        report, left_out = write_report(run.layout, _plan(run, stages, {}, run.config))
     except Exception as exc:  # noqa: BLE001 - the run's results stand; the report is a view
         if os.environ.get("HOLOPIPE_DEBUG"):
             raise
@@ -705,6 +705,17 @@ class StagePlan:
     stage: str
     would_run: bool
     reasons: tuple[str, ...] = ()
+    #: The recorded state of the stage's last run (as ``holopipe status`` shows it).
+    status: str = "NOT_RUN"
+    duration_s: float = 0.0
+    #: The aliases the stage reads and writes (the edges of ``holopipe dag``).
+    input_aliases: tuple[str, ...] = ()
+    output_aliases: tuple[str, ...] = ()
+
+    @property
+    def verdict(self) -> str:
+        """``up to date`` or ``would run: <reason>; <reason>`` (the dry run's and dag's words)."""
+        return "would run: " + "; ".join(self.reasons) if self.would_run else "up to date"
 
 
 def plan_run(
@@ -741,7 +752,16 @@ def plan_run(
         config, stages = resolve_config(config_path, list(overrides), seed, base=frozen)
     selected = _select(stages, first, last)
     check_input_aliases(cli_inputs, [s.alias for st in selected for s in st.INPUTS], "the stages")
-    run = RunContext(layout, config)
+    return _plan(RunContext(layout, config), selected, cli_inputs, frozen)
+
+
+def _plan(
+    run: RunContext,
+    selected: list[type[Stage]],
+    cli_inputs: dict[str, Path],
+    frozen: dict[str, Any] | None,
+) -> list[StagePlan]:
+    """:func:`plan_run` once the config is resolved (``frozen``: the run's frozen config)."""
     rerun: dict[str, str] = {}  # alias -> the stage that would rewrite it
     plans = []
     for stage in selected:
@@ -756,7 +776,17 @@ def plan_run(
         ]
         if reasons:
             rerun.update({o.alias: stage.key() for o in stage.OUTPUTS})
-        plans.append(StagePlan(stage.key(), bool(reasons), tuple(dict.fromkeys(reasons))))
+        plans.append(
+            StagePlan(
+                stage.key(),
+                bool(reasons),
+                tuple(dict.fromkeys(reasons)),
+                state.status,
+                state.duration_s,
+                tuple(s.alias for s in stage.INPUTS),
+                tuple(o.alias for o in stage.OUTPUTS),
+            )
+        )
     return plans
 
 

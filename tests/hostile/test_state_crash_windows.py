@@ -29,6 +29,14 @@ from holopipe.run.layout import RunLayout
 from holopipe.run.locking import ExperimentLock, LockHeldError
 
 
+def _first_run(tmp_path: Path, seed: int = 1) -> Path:
+    """``holopipe run -e x`` of the chain with the config ``a.json`` (``seed``): its folder."""
+    config = write_config(tmp_path / "a.json", seed)
+    done = cli("run", "-e", "x", "--config", config, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return tmp_path / "runs" / "x"
+
+
 def _frozen_seed(root: Path) -> int:
     return json.loads((root / "config.resolved.json").read_text())["seed"]
 
@@ -39,13 +47,7 @@ def _frozen_seed(root: Path) -> int:
 def test_a_kill_during_the_config_switch_leaves_a_frozen_config_never_the_default(
     tmp_path: Path,
 ):
-    root = tmp_path / "runs" / "x"
-    assert (
-        cli(
-            "run", "-e", "x", "--config", write_config(tmp_path / "a.json", 7), cwd=tmp_path
-        ).returncode
-        == 0
-    )
+    root = _first_run(tmp_path, seed=7)
     new = write_config(tmp_path / "b.json", 8)
     for target in ("config.resolved.1.json", "config.resolved.json"):  # copy first, then switch
         done = cli(
@@ -66,13 +68,7 @@ def test_a_kill_during_the_config_switch_leaves_a_frozen_config_never_the_defaul
 
 
 def test_a_run_that_lost_its_frozen_config_is_refused_naming_the_numbered_ones(tmp_path: Path):
-    root = tmp_path / "runs" / "x"
-    assert (
-        cli(
-            "run", "-e", "x", "--config", write_config(tmp_path / "a.json", 7), cwd=tmp_path
-        ).returncode
-        == 0
-    )
+    root = _first_run(tmp_path, seed=7)
     cli("run", "-e", "x", "--config", write_config(tmp_path / "b.json", 8), "--force", cwd=tmp_path)
     (root / "config.resolved.json").unlink()  # what a kill in the old switch left
     before = tree(root)
@@ -93,9 +89,7 @@ def test_a_run_that_lost_its_frozen_config_is_refused_naming_the_numbered_ones(t
 def test_leftovers_of_a_killed_command_are_removed_by_the_next_command_that_locks(
     tmp_path: Path,
 ):
-    root = tmp_path / "runs" / "x"
-    config = write_config(tmp_path / "a.json")
-    assert cli("run", "-e", "x", "--config", config, cwd=tmp_path).returncode == 0
+    root = _first_run(tmp_path)
     expected = outputs(root)
     # a kill during the manifest write leaves its temp file ...
     done = cli("stage", "02", "-e", "x", cwd=tmp_path, fault="kill:*/run_manifest.json")
@@ -124,9 +118,7 @@ def test_leftovers_of_a_killed_command_are_removed_by_the_next_command_that_lock
 
 
 def test_a_stage_folder_published_but_not_recorded_is_detected_and_repaired(tmp_path: Path):
-    root = tmp_path / "runs" / "x"
-    config = write_config(tmp_path / "a.json")
-    assert cli("run", "-e", "x", "--config", config, cwd=tmp_path).returncode == 0
+    root = _first_run(tmp_path)
     expected = tree(root / "02_chain_step" / "chain_02")
     # the kill lands after the new 02 folder took its place, before its manifest record
     done = cli("stage", "02", "-e", "x", cwd=tmp_path, fault="kill:*/run_manifest.json")
@@ -146,13 +138,7 @@ def test_a_stage_folder_published_but_not_recorded_is_detected_and_repaired(tmp_
 
 
 def test_a_stage_folder_moved_away_but_not_replaced_is_put_back(tmp_path: Path):
-    root = tmp_path / "runs" / "x"
-    assert (
-        cli(
-            "run", "-e", "x", "--config", write_config(tmp_path / "a.json"), cwd=tmp_path
-        ).returncode
-        == 0
-    )
+    root = _first_run(tmp_path)
     expected = tree(root)
     # the kill between the two renames of the swap: the old folder is .old, the new .partial
     os.replace(root / "02_chain_step", root / ".02_chain_step.old")
@@ -210,9 +196,7 @@ def test_a_refused_lock_always_names_its_holder(tmp_path: Path):
 def test_a_full_disk_anywhere_is_exit_2_naming_the_file_and_the_rerun_completes(
     tmp_path: Path,
 ):
-    root = tmp_path / "runs" / "x"
-    config = write_config(tmp_path / "a.json")
-    assert cli("run", "-e", "x", "--config", config, cwd=tmp_path).returncode == 0
+    root = _first_run(tmp_path)
     good = tree(root)
     rerun = ("run", "-e", "x", "--set", "stages.02.offset=1.5", "--force")
     for where in (
@@ -243,13 +227,7 @@ def test_a_full_disk_anywhere_is_exit_2_naming_the_file_and_the_rerun_completes(
 
 
 def test_a_full_disk_in_holopipe_stage_is_exit_2_and_keeps_the_old_outputs(tmp_path: Path):
-    root = tmp_path / "runs" / "x"
-    assert (
-        cli(
-            "run", "-e", "x", "--config", write_config(tmp_path / "a.json"), cwd=tmp_path
-        ).returncode
-        == 0
-    )
+    root = _first_run(tmp_path)
     good = tree(root)
     done = cli("stage", "03", "-e", "x", cwd=tmp_path, fault="enospc:*/chain_03/*")
     assert done.returncode == 2

@@ -1,13 +1,16 @@
-"""``holopipe dag``: the stage graph from the declarations, with each stage's state."""
+"""``holopipe dag``: the stage graph of :func:`holopipe.pipeline.plan_run`'s plans (the
+declared aliases, each stage's state, and whether it would run and why: the dry run's words)."""
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 from report_helpers import holopipe
 
+from holopipe.pipeline import plan_run
 from holopipe.report.dag import StageGraph
-from holopipe.stages.registry import pipeline_stages
 
 STAGES = [
     "01_generate_sandbox_geometries",
@@ -23,8 +26,8 @@ STAGES = [
 ]
 
 
-def test_edges_follow_the_declared_aliases():
-    graph = StageGraph.build(pipeline_stages([], {}), states=[])
+def test_edges_follow_the_declared_aliases(tmp_path):
+    graph = StageGraph.build(plan_run(tmp_path, "new"))
     assert set(graph.edges) == {
         (STAGES[0], STAGES[1], "sandbox"),
         (STAGES[1], STAGES[2], "predictions"),
@@ -76,3 +79,41 @@ def test_an_unknown_format_is_bad_input(tmp_path):
     assert done.stderr.strip().splitlines() == [
         "holopipe: --format 'svgz': expected one of ascii, mermaid, dot"
     ]
+
+
+def _dag_verdicts(stdout: str) -> dict[str, str]:
+    """``key: verdict`` of every stage line of ``holopipe dag`` (ascii)."""
+    found = {}
+    for line in stdout.splitlines():
+        match = re.fullmatch(r"(\S+)  \[(?:[A-Z_]+, \d+\.\d\d s|not run), (.*)\]", line)
+        if match:
+            found[match[1]] = match[2]
+    return found
+
+
+def test_dag_and_dry_run_agree_on_what_would_run_and_why(tmp_path: Path):
+    """One param changed (05), one summary deleted (03), one alias retargeted (01)."""
+    chain = [f"holopipe.testing:Chain{i:02d}" for i in range(1, 7)]
+    (tmp_path / "c.json").write_text(json.dumps({"seed": 1, "pipeline": chain}))
+    assert holopipe("run", "-e", "x", "--config", "c.json", cwd=tmp_path).returncode == 0
+    root = tmp_path / "runs" / "x"
+    (root / "03_chain_step" / "stage_summary.json").unlink()
+    (root / "chain_01").unlink()
+    (root / "chain_01").symlink_to("02_chain_step/chain_02")
+    options = ("-e", "x", "--set", "stages.05.offset=0.5")
+
+    dry = holopipe("run", *options, "--dry-run", cwd=tmp_path)
+    dag = holopipe("dag", *options, cwd=tmp_path)
+
+    assert dry.returncode == 0 and dag.returncode == 0, dry.stderr + dag.stderr
+    dry_verdicts = dict(line.split(": ", 1) for line in dry.stdout.splitlines())
+    assert _dag_verdicts(dag.stdout) == dry_verdicts
+    keys = list(dry_verdicts)
+    assert len(keys) == 6 and all(v.startswith("would run: ") for v in dry_verdicts.values())
+    assert "alias chain_01/ deleted or retargeted" in dry_verdicts[keys[0]]
+    assert "03_chain_step/stage_summary.json is missing" in dry_verdicts[keys[2]]
+    assert "params changed: stages.05.offset: 0.0 -> 0.5" in dry_verdicts[keys[4]]
+    assert dry_verdicts[keys[5]] == "would run: upstream 05_chain_step would run (input chain_05)"
+    assert re.search(r"^03_chain_step  \[FAILED, ", dag.stdout, re.M)
+    assert not (root / "03_chain_step" / "stage_summary.json").exists()  # both wrote nothing
+    assert (root / "chain_01").readlink() == Path("02_chain_step/chain_02")

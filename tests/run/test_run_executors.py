@@ -96,30 +96,28 @@ def output_hashes(root: Path) -> dict[str, str]:
     return {o["path"]: o["sha256"] for record in stages for o in record["outputs"]}
 
 
-def test_toy_run_with_dask_gives_the_serial_artifacts(tmp_path):
+def toy_run(cwd: Path, executor: str, *options: str, timeout: float = 600) -> Path:
+    """The toy pipeline run as experiment ``executor`` with that executor; its run folder."""
+    done = cli(
+        "run", "-e", executor, "--config", TOY, "--executor", executor, *options,
+        cwd=cwd, timeout=timeout,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return cwd / "runs" / executor
+
+
+@pytest.fixture(scope="module")
+def serial_toy_hashes(tmp_path_factory) -> dict[str, str]:
+    """The artifacts of the toy run with the serial executor: what every executor must give."""
+    return output_hashes(toy_run(tmp_path_factory.mktemp("serial_toy"), "serial"))
+
+
+def test_toy_run_with_dask_gives_the_serial_artifacts(tmp_path, serial_toy_hashes):
     # Generous time bounds: a LocalCluster starts per stage, and CI machines may be loaded.
-    serial = cli(
-        "run", "-e", "serial", "--config", TOY, "--executor", "serial", cwd=tmp_path, timeout=600
-    )
-    assert serial.returncode == 0, serial.stdout + serial.stderr
-    dask = cli(
-        "run",
-        "-e",
-        "dask",
-        "--config",
-        TOY,
-        "--executor",
-        "dask",
-        "--jobs",
-        "2",
-        cwd=tmp_path,
-        timeout=600,
-    )
-    assert dask.returncode == 0, dask.stdout + dask.stderr
-    expected = output_hashes(tmp_path / "runs" / "serial")
-    assert len(expected) > 20
-    assert output_hashes(tmp_path / "runs" / "dask") == expected
-    assert not (tmp_path / "runs" / "dask" / ".executor").exists()
+    dask = toy_run(tmp_path, "dask", "--jobs", "2")
+    assert len(serial_toy_hashes) > 20
+    assert output_hashes(dask) == serial_toy_hashes
+    assert not (dask / ".executor").exists()
     # The executor is how, not what: switching it reruns nothing and is not a config change.
     again = cli("run", "-e", "dask", "--executor", "serial", cwd=tmp_path, timeout=600)
     assert again.returncode == 0, again.stdout + again.stderr
@@ -190,30 +188,14 @@ def _slurm_available() -> str | None:
 
 
 @pytest.mark.slow
-def test_toy_run_on_a_real_single_node_slurm_gives_the_serial_artifacts(tmp_path):
+def test_toy_run_on_a_real_single_node_slurm_gives_the_serial_artifacts(tmp_path, request):
     reason = _slurm_available()
     if reason:
         pytest.skip(reason)
-    serial = cli(
-        "run", "-e", "serial", "--config", TOY, "--executor", "serial", cwd=tmp_path, timeout=600
-    )
-    assert serial.returncode == 0, serial.stdout + serial.stderr
-    slurm = cli(
-        "run",
-        "-e",
-        "slurm",
-        "--config",
-        TOY,
-        "--executor",
-        "slurm",
-        "--jobs",
-        "2",
-        cwd=tmp_path,
-        timeout=900,
-    )
-    assert slurm.returncode == 0, slurm.stdout + slurm.stderr
-    assert output_hashes(tmp_path / "runs" / "slurm") == output_hashes(tmp_path / "runs" / "serial")
-    assert not (tmp_path / "runs" / "slurm" / ".executor").exists()
+    serial_toy_hashes = request.getfixturevalue("serial_toy_hashes")  # only once Slurm is up
+    slurm = toy_run(tmp_path, "slurm", "--jobs", "2", timeout=900)
+    assert output_hashes(slurm) == serial_toy_hashes
+    assert not (slurm / ".executor").exists()
 
 
 def test_item_result_lost_defaults_to_false():

@@ -8,18 +8,19 @@ from typing import Annotated
 
 import typer
 
-from holopipe.cli.run_commands import Experiment, RunsDir, _guard, _usage
-
-
-def _states(runs_dir: Path, experiment: str):
-    """The run's stage classes and their states (none when the run does not exist yet)."""
-    from holopipe.pipeline import stage_classes, stage_states
-    from holopipe.run.layout import RunLayout
-
-    layout = RunLayout.create(runs_dir, experiment)
-    stages = stage_classes(layout)
-    states = stage_states(runs_dir, experiment) if layout.config_path.exists() else []
-    return layout, stages, states
+from holopipe.cli.run_commands import (
+    ConfigFile,
+    Experiment,
+    FirstStage,
+    Inputs,
+    LastStage,
+    Overrides,
+    RunsDir,
+    Seed,
+    _guard,
+    _inputs,
+    _usage,
+)
 
 
 def dag(
@@ -27,16 +28,33 @@ def dag(
     format_: Annotated[
         str, typer.Option("--format", help="ascii, mermaid or dot.", case_sensitive=False)
     ] = "ascii",
+    config: ConfigFile = None,
+    set_: Overrides = None,
+    seed: Seed = None,
+    from_: FirstStage = None,
+    to: LastStage = None,
+    input_: Inputs = None,
     runs_dir: RunsDir = None,
 ) -> None:
-    """Print the stage graph: which stage feeds which alias, each stage's status and freshness."""
+    """Print the stage graph: which stage feeds which alias, each stage's status, duration
+    and whether it would run and why.
+
+    The plan is the one `holopipe run --dry-run` prints for the same options: give the
+    --config/--set/--seed/--from/--to/--input you would run with. Writes nothing.
+    """
+    from holopipe.pipeline import plan_run
     from holopipe.report.dag import FORMATS, StageGraph
     from holopipe.run.layout import default_runs_dir
 
     if format_.lower() not in FORMATS:
         raise _usage(f"--format {format_!r}: expected one of {', '.join(FORMATS)}")
-    _, stages, states = _guard(lambda: _states(default_runs_dir(runs_dir), experiment))
-    typer.echo(StageGraph.build(stages, states).render(format_.lower()))
+    plans = _guard(
+        lambda: plan_run(
+            default_runs_dir(runs_dir), experiment, config, set_ or [], seed, from_, to,
+            _inputs(input_),
+        )
+    )  # fmt: skip
+    typer.echo(StageGraph.build(plans).render(format_.lower()))
 
 
 def diff(
@@ -72,13 +90,14 @@ def report(experiment: Experiment, runs_dir: RunsDir = None) -> None:
     One self-contained file (inline SVG, no scripts, works offline). Exits 1 when the plots
     had to be left out (matplotlib missing: pip install 'holopipe[report]').
     """
+    from holopipe.pipeline import plan_run
     from holopipe.report import write_report
-    from holopipe.run.layout import default_runs_dir
+    from holopipe.run.layout import RunLayout, default_runs_dir
 
-    layout, stages, states = _guard(lambda: _states(default_runs_dir(runs_dir), experiment))
+    layout = _guard(lambda: RunLayout.create(default_runs_dir(runs_dir), experiment))
     if not layout.manifest_path.is_file():
         raise _usage(f"no run {experiment!r} under {layout.root.parent} (nothing to report)")
-    path, left_out = write_report(layout, stages, states)
+    path, left_out = write_report(layout, _guard(lambda: plan_run(layout.runs_dir, experiment)))
     typer.echo(f"report: {path}")
     for line in left_out:
         typer.echo(f"report: left out {line}", err=True)
@@ -104,9 +123,11 @@ def export_crate(
     """
     from holopipe.crate import CrateError
     from holopipe.crate import export_crate as export
-    from holopipe.run.layout import default_runs_dir
+    from holopipe.pipeline import stage_classes
+    from holopipe.run.layout import RunLayout, default_runs_dir
 
-    layout, stages, _ = _guard(lambda: _states(default_runs_dir(runs_dir), experiment))
+    layout = _guard(lambda: RunLayout.create(default_runs_dir(runs_dir), experiment))
+    stages = _guard(lambda: stage_classes(layout))
     target = output if output is not None else Path(f"{experiment}.crate.zip")
     try:
         written = export(layout, stages, target)

@@ -54,6 +54,8 @@ Inputs = Annotated[
         help="Explicit input: alias=path, a file or folder (repeat for more).",
     ),
 ]
+FirstStage = Annotated[str | None, typer.Option("--from", help="First stage id (e.g. 01).")]
+LastStage = Annotated[str | None, typer.Option("--to", help="Last stage id (e.g. 06).")]
 Force = Annotated[
     bool, typer.Option("--force", help="Accept a changed config (the affected stages rerun).")
 ]
@@ -128,8 +130,8 @@ def run(
     config: ConfigFile = None,
     set_: Overrides = None,
     seed: Seed = None,
-    from_: Annotated[str | None, typer.Option("--from", help="First stage id (e.g. 01).")] = None,
-    to: Annotated[str | None, typer.Option("--to", help="Last stage id (e.g. 06).")] = None,
+    from_: FirstStage = None,
+    to: LastStage = None,
     force: Force = False,
     jobs: Jobs = 1,
     executor: ExecutorName = None,
@@ -157,8 +159,7 @@ def run(
             )
         )  # fmt: skip
         for plan in plans:
-            verdict = "would run: " + "; ".join(plan.reasons) if plan.would_run else "up to date"
-            typer.echo(f"{plan.stage}: {verdict}")
+            typer.echo(f"{plan.stage}: {plan.verdict}")
         raise typer.Exit(ExitCode.OK)
 
     code = _guard(

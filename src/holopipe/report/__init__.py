@@ -8,7 +8,7 @@ without plots and says how to install it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +18,11 @@ __all__ = ["REPORT_NAME", "write_report"]
 REPORT_NAME = "report.html"
 
 
-def write_report(
-    layout: Any, stages: Sequence[Any], states: Iterable[Any]
-) -> tuple[Path, list[str]]:
+def write_report(layout: Any, plans: Iterable[Any]) -> tuple[Path, list[str]]:
     """Write ``report.html`` for the run at ``layout``; returns its path and what was left out.
 
-    ``stages`` are the run's Stage classes, ``states`` their states (``holopipe status``).
+    ``plans`` are the run's stage plans (:func:`holopipe.pipeline.plan_run`, what
+    ``holopipe run --dry-run`` and ``holopipe dag`` show).
     """
     from holopipe.artifacts.io import atomic_write_bytes
     from holopipe.report.collect import RunView, physics_plots
@@ -32,7 +31,7 @@ def write_report(
     from holopipe.report.plots import PlottingUnavailable
 
     view = RunView.load(layout)
-    graph = StageGraph.build(stages, states)
+    graph = StageGraph.build(plans)
     left_out: list[str] = []
     try:
         plots = physics_plots(view)

@@ -163,11 +163,29 @@ def _curvature(view: RunView) -> list[Plot]:
     return [Plot("curvature-ads", caption, svg)] if svg else []
 
 
+def _per_artifact(
+    view: RunView,
+    schema: str,
+    name: str,
+    caption: str,
+    draw: Callable[[str, Any], str | None],
+) -> list[Plot]:
+    """One plot per valid artifact of ``schema`` that ``draw(key, artifact)`` draws (no plot
+    where it returns nothing); ``name`` and ``caption`` are formatted with the producing
+    stage's ``key`` and its ``stage`` id."""
+    found = []
+    for key, artifact in view.read_all(schema):
+        svg = draw(key, artifact)
+        if svg:
+            fields = {"key": key, "stage": key.split("_", 1)[0]}
+            found.append(Plot(name.format(**fields), caption.format(**fields), svg))
+    return found
+
+
 def _contracts(view: RunView) -> list[Plot]:
     from holopipe.report import plots
 
-    found = []
-    for key, artifact in view.read_all("GeometryContracts"):
+    def draw(key: str, artifact: Any) -> str | None:
         outcomes = [
             (
                 s.family if s.role == "prediction" else s.role,
@@ -177,17 +195,10 @@ def _contracts(view: RunView) -> list[Plot]:
             for s in artifact.systems
             for c in s.contracts
         ]
-        title = f"{key.split('_', 1)[0]} contracts"
-        svg = plots.contracts_plot(title, outcomes)
-        if svg:
-            found.append(
-                Plot(
-                    f"contracts-{key.split('_', 1)[0]}",
-                    f"{key}: pass/fail per family and contract",
-                    svg,
-                )
-            )
-    return found
+        return plots.contracts_plot(f"{key.split('_', 1)[0]} contracts", outcomes)
+
+    caption = "{key}: pass/fail per family and contract"
+    return _per_artifact(view, "GeometryContracts", "contracts-{stage}", caption, draw)
 
 
 def _spectra(view: RunView) -> list[Plot]:
@@ -207,8 +218,7 @@ def _spectra(view: RunView) -> list[Plot]:
 def _negative_controls(view: RunView) -> list[Plot]:
     from holopipe.report import plots
 
-    found = []
-    for key, artifact in view.read_all("GeometryContracts"):
+    def draw(key: str, artifact: Any) -> str | None:
         controls = [
             (
                 s.system_id.rsplit("-", 1)[0],
@@ -219,59 +229,54 @@ def _negative_controls(view: RunView) -> list[Plot]:
             if s.role in ("positive_control", "negative_control")
         ]
         metrics = view.summaries[key].metrics if key in view.summaries else {}
-        svg = plots.negative_controls_plot(
+        return plots.negative_controls_plot(
             controls, metrics.get("coverage"), metrics.get("false_positive_rate")
         )
-        if svg:
-            found.append(
-                Plot("negative-controls", f"{key}: controls, coverage and false-positive rate", svg)
-            )
-    return found
+
+    caption = "{key}: controls, coverage and false-positive rate"
+    return _per_artifact(view, "GeometryContracts", "negative-controls", caption, draw)
 
 
 def _dictionary(view: RunView) -> list[Plot]:
     from holopipe.report import plots
 
-    found = []
-    for key, dictionary in view.read_all("Dictionary"):
-        svg = plots.dictionary_plot(dictionary.fits, dictionary.entries)
-        if svg:
-            caption = f"{key}: m^2 vs Delta per d, both models and the AdS relation"
-            found.append(Plot("dictionary-fit", caption, svg))
-    return found
+    caption = "{key}: m^2 vs Delta per d, both models and the AdS relation"
+    return _per_artifact(
+        view,
+        "Dictionary",
+        "dictionary-fit",
+        caption,
+        lambda key, dictionary: plots.dictionary_plot(dictionary.fits, dictionary.entries),
+    )
 
 
 def _atlas(view: RunView) -> list[Plot]:
     from holopipe.report import plots
 
-    found = []
-    for key, atlas in view.read_all("HolographicAtlas"):
+    def draw(key: str, atlas: Any) -> str | None:
         rows = [
             (s.family, s.system_name or s.system_id.rsplit("-", 1)[0], s.alpha_uv, s.alpha_uv_err)
             for s in atlas.systems
         ]
-        svg = plots.atlas_plot(rows, atlas.tolerance)
-        if svg:
-            caption = f"{key}: alpha_UV per family vs the AdS value 1 (band: dictionary applies)"
-            found.append(Plot("atlas-alpha-uv", caption, svg))
-    return found
+        return plots.atlas_plot(rows, atlas.tolerance)
+
+    caption = "{key}: alpha_UV per family vs the AdS value 1 (band: dictionary applies)"
+    return _per_artifact(view, "HolographicAtlas", "atlas-alpha-uv", caption, draw)
 
 
 def _pulls(view: RunView) -> list[Plot]:
     from holopipe.report import plots
 
-    found = []
-    for key, contracts in view.read_all("RealDataContracts"):
+    def draw(key: str, contracts: Any) -> str | None:
         pulls = [
             (f"{c.theory} {c.operator} ({c.system_id.rsplit('-', 1)[0]})", c.pull)
             for c in contracts.comparisons
             if c.pull is not None
         ]
-        svg = plots.pulls_plot(pulls)
-        if svg:
-            caption = f"{key}: pull per operator against the cited reference, 3-sigma band"
-            found.append(Plot("pulls", caption, svg))
-    return found
+        return plots.pulls_plot(pulls)
+
+    caption = "{key}: pull per operator against the cited reference, 3-sigma band"
+    return _per_artifact(view, "RealDataContracts", "pulls", caption, draw)
 
 
 #: The plot builders, in report order; each reads what it needs and returns no plot when the

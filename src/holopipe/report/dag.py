@@ -1,23 +1,32 @@
 """The stage graph of a run: which stage feeds which, through which alias, and each stage's state.
 
-Built from the stage declarations (``INPUTS``/``OUTPUTS`` aliases) and, where the run exists,
-each stage's status, duration and up-to-date reason. Rendered as text, Mermaid or Graphviz dot
-(``holopipe dag``) and as inline SVG in the HTML report.
+Built from :func:`holopipe.pipeline.plan_run`'s plans, the same ones ``holopipe run
+--dry-run`` prints: each stage's aliases, its last status and duration, and whether it would
+run and exactly why. So ``holopipe dag`` and the dry run cannot disagree. Rendered as text,
+Mermaid or Graphviz dot (``holopipe dag``) and as inline SVG in the HTML report.
 
 Examples
 --------
->>> from holopipe.stages.registry import pipeline_stages
->>> graph = StageGraph.build(pipeline_stages([], {}), states=[])
->>> ("01_generate_sandbox_geometries", "02_emergent_geometry_engine", "sandbox") in graph.edges
-True
+>>> from holopipe.pipeline import StagePlan
+>>> graph = StageGraph.build([
+...     StagePlan("01_a", False, (), "OK", 1.0, input_aliases=(), output_aliases=("sandbox",)),
+...     StagePlan("02_b", True, ("upstream 01_a would run (input x)",),
+...               input_aliases=("sandbox",)),
+... ])
+>>> graph.edges
+(('01_a', '02_b', 'sandbox'),)
+>>> print(graph.render("ascii"))
+01_a  [OK, 1.00 s, up to date]
+  └── sandbox ──> 02_b
+02_b  [not run, would run: upstream 01_a would run (input x)]
 >>> print(graph.render("mermaid").splitlines()[0])
 flowchart TD
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any, Protocol
+from collections.abc import Iterable
+from typing import Protocol
 
 import attrs
 
@@ -27,31 +36,35 @@ __all__ = ["FORMATS", "StageGraph", "StageNode", "graph_svg"]
 FORMATS = ("ascii", "mermaid", "dot")
 
 
-class _State(Protocol):
+class _Plan(Protocol):
+    """What the graph reads of a :class:`holopipe.pipeline.StagePlan`."""
+
     stage: str
+    reasons: tuple[str, ...]
+    verdict: str
     status: str
     duration_s: float
-    up_to_date: bool
-    reason: str
+    input_aliases: tuple[str, ...]
+    output_aliases: tuple[str, ...]
 
 
 @attrs.frozen
 class StageNode:
-    """One stage: its key and what its last run says."""
+    """One stage: its key, what its last run says, and whether it would run and why."""
 
     key: str
     status: str = "NOT_RUN"
     duration_s: float = 0.0
-    up_to_date: bool = False
-    reason: str = "never run"
+    reasons: tuple[str, ...] = ("never run",)
+    #: ``up to date`` or ``would run: <reason>; ...``, the plan's own words.
+    verdict: str = "would run: never run"
 
     @property
     def label(self) -> str:
-        """``status, duration, up to date or why not`` in words."""
+        """``status, duration, up to date or why it would run`` in words."""
         if self.status == "NOT_RUN":
-            return "not run" if self.reason == "never run" else f"not run: {self.reason}"
-        fresh = "up to date" if self.up_to_date else f"stale: {self.reason}"
-        return f"{self.status}, {self.duration_s:.2f} s, {fresh}"
+            return "not run" if self.reasons == ("never run",) else f"not run, {self.verdict}"
+        return f"{self.status}, {self.duration_s:.2f} s, {self.verdict}"
 
 
 def _node_id(key: str) -> str:
@@ -70,27 +83,17 @@ class StageGraph:
     edges: tuple[tuple[str, str, str], ...]
 
     @classmethod
-    def build(cls, stages: Sequence[Any], states: Iterable[_State]) -> StageGraph:
-        """The graph of ``stages`` (Stage classes), annotated with ``states`` where known."""
-        known = {s.stage: s for s in states}
+    def build(cls, plans: Iterable[_Plan]) -> StageGraph:
+        """The graph of a run's stage plans (:func:`holopipe.pipeline.plan_run`), in order."""
         nodes = []
-        for stage in stages:
-            state = known.get(stage.key())
-            nodes.append(
-                StageNode(stage.key())
-                if state is None
-                else StageNode(
-                    stage.key(), state.status, state.duration_s, state.up_to_date, state.reason
-                )
-            )
         producer: dict[str, str] = {}
         edges = []
-        for stage in stages:
-            for spec in stage.INPUTS:
-                if spec.alias in producer:
-                    edges.append((producer[spec.alias], stage.key(), spec.alias))
-            for spec in stage.OUTPUTS:
-                producer[spec.alias] = stage.key()
+        for plan in plans:
+            nodes.append(
+                StageNode(plan.stage, plan.status, plan.duration_s, plan.reasons, plan.verdict)
+            )
+            edges += [(producer[a], plan.stage, a) for a in plan.input_aliases if a in producer]
+            producer.update({alias: plan.stage for alias in plan.output_aliases})
         return cls(tuple(nodes), tuple(edges))
 
     def render(self, fmt: str = "ascii") -> str:

@@ -142,7 +142,7 @@ def render_page(
     stage_rows = "".join(
         f"<tr><td>{escape(n.key)}</td><td>{_status(n.status)}</td>"
         f"<td>{n.duration_s:.2f} s</td>"
-        f"<td>{'up to date' if n.up_to_date else escape(n.reason)}</td></tr>"
+        f"<td>{escape(n.verdict)}</td></tr>"
         for n in graph.nodes
     )
     figures = "".join(
