@@ -10,6 +10,8 @@ suite runs is reported the same way: the gate cannot tell who wrote.)
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -78,3 +80,19 @@ def no_writes_into_the_repository():
             + "\n  ".join(changes),
             pytrace=False,
         )
+
+
+@pytest.fixture(scope="session")
+def demo_runs(tmp_path_factory) -> tuple[tuple[Path, subprocess.CompletedProcess], ...]:
+    """``holopipe run --experiment demo`` (no config) with one and with two workers, each in
+    its own folder: ``((cwd, completed process), ...)``."""
+
+    def demo(jobs: int) -> tuple[Path, subprocess.CompletedProcess]:
+        cwd = tmp_path_factory.mktemp(f"demo{jobs}")
+        done = subprocess.run(
+            [sys.executable, "-m", "holopipe", "run", "--experiment", "demo", "--jobs", str(jobs)],
+            cwd=cwd, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        return cwd, done
+
+    return demo(1), demo(2)

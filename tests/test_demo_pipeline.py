@@ -2,7 +2,8 @@
 
 It must end OK (exit 0) with every stage OK, every check evaluated or declared not
 applicable with its reason as a note, every stage's gate passing, and the same artifacts
-with one and with two workers.
+with one and with two workers. The two runs are the session fixture ``demo_runs``
+(tests/conftest.py; the report tests open the same run's report.html in a browser).
 """
 
 import hashlib
@@ -11,24 +12,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 
 def holopipe(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "holopipe", *args],
         cwd=cwd, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def demo_runs(tmp_path_factory):
-    one = tmp_path_factory.mktemp("demo1")
-    two = tmp_path_factory.mktemp("demo2")
-    return (
-        (one, holopipe("run", "--experiment", "demo", "--jobs", "1", cwd=one)),
-        (two, holopipe("run", "--experiment", "demo", "--jobs", "2", cwd=two)),
-    )
 
 
 def _stages(cwd: Path) -> dict:

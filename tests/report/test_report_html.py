@@ -223,3 +223,22 @@ def test_chromium_renders_every_section_and_plot_without_console_errors(toy_runs
         assert section in page.ids, section
     assert set(TOY_PLOTS) <= page.figures_with_svg
     assert "stage-04_geometry_physics_contracts" in page.ids
+
+
+def test_the_demo_writes_a_report_chromium_renders_with_every_section_and_plot(demo_runs, tmp_path):
+    cwd, done = demo_runs[0]
+    assert done.returncode == 0, done.stdout + done.stderr
+    page_path = cwd / "runs" / "demo" / "report.html"
+    assert f"report: {page_path.relative_to(cwd)}" in done.stdout.splitlines()
+    dom, console = open_in_chromium(page_path, tmp_path / "profile")
+    assert console == []
+    page = outline(dom)
+    for section in SECTIONS:
+        assert section in page.ids, section
+    families = {p.name.split("_d", 1)[0] for p in (cwd / "runs" / "demo" / "predictions").iterdir()}
+    assert families == {"ads", "deformed", "hvlf", "lifshitz"}
+    geometry = {f"plot-geometry-{family}" for family in families}
+    stage_plots = {p for p in TOY_PLOTS if not p.startswith("plot-geometry-")}
+    assert geometry | stage_plots <= page.figures_with_svg  # the demo runs every stage
+    for key in stage_keys(cwd / "runs", "demo"):
+        assert f"stage-{key}" in page.ids, key

@@ -9,12 +9,27 @@ import pytest
 from holo_run_helpers import cli, cli_popen, sleepy, write_config
 
 
+def _default_sigint() -> None:
+    # A suite started in the background by a non-interactive shell (`nox ... &`) inherits
+    # SIGINT ignored, and Python keeps an ignored SIGINT ignored: give the run the terminal's.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_ctrl_c_stops_cleanly_and_the_run_resumes(tmp_path: Path, jobs: int):
     stages = {f"{i:02d}": {"n_systems": 40, "sleep_s": 0.05} for i in (1, 2)}
     config = write_config(tmp_path / "c.json", sleepy(2), stages=stages)
     proc = cli_popen(
-        "run", "-e", "x", "--config", config, "--jobs", jobs, cwd=tmp_path, start_new_session=True
+        "run",
+        "-e",
+        "x",
+        "--config",
+        config,
+        "--jobs",
+        jobs,
+        cwd=tmp_path,
+        start_new_session=True,
+        preexec_fn=_default_sigint,
     )
     partial = tmp_path / "runs" / "x" / ".01_sleepy.partial"
     t0 = time.monotonic()
