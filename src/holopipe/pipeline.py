@@ -33,7 +33,6 @@ from holopipe.artifacts.records import (
     StageSummary,
 )
 from holopipe.artifacts.structure import converter
-from holopipe.legacy.resolver import legacy_gate
 from holopipe.run.capture import PROGRESS_FD_ENV
 from holopipe.run.config import (
     CONFIG_FILE_KEY,
@@ -261,6 +260,16 @@ def _assess(execution: StageExecution) -> StageState:
     return StageState(key, status, duration, True, "up to date")
 
 
+def _legacy_gate(roots: tuple[Path, ...]) -> Callable[[str, Path], list[str]] | None:
+    """The gate's check of legacy-resolved files; a run without legacy roots has none (and
+    does not import the legacy package: start-up time)."""
+    if not roots:
+        return None
+    from holopipe.legacy.resolver import legacy_gate
+
+    return legacy_gate(roots)
+
+
 def _unchanged(path: str, entry: FileRecord) -> bool:
     try:
         return same_content(path, entry)
@@ -291,7 +300,7 @@ def assert_artifacts(runs_dir: Path, experiment: str, stage_id: str) -> list[str
     run = RunContext(layout, _frozen_config(layout) or {})
     needs = [(s.alias, s.schema, s.required) for s in matches[0].INPUTS]
     roots = run.legacy_roots
-    return check_inputs(layout, run.manifest.load(), needs, roots, legacy_check=legacy_gate(roots))
+    return check_inputs(layout, run.manifest.load(), needs, roots, legacy_check=_legacy_gate(roots))
 
 
 def check_run(runs_dir: Path, experiment: str) -> tuple[list[str], int]:
@@ -518,6 +527,9 @@ class _PipelineRun:
     on_progress: Callable[[str], None]
     outcomes: list[StageOutcome] = attrs.field(factory=list)
     worst: ExitCode = ExitCode.OK
+    #: The states of the stages found up to date (nothing after them changes them: the
+    #: closing report shows them as assessed).
+    up_to_date: dict[str, StageState] = attrs.field(factory=dict)
 
     def execution(self, stage: type[Stage]) -> StageExecution:
         declared = {s.alias for s in stage.INPUTS}
@@ -537,6 +549,7 @@ class _PipelineRun:
         state = _assess(execution)
         if state.up_to_date:
             # A skipped stage keeps the status and exit code of its last run (plan 4.1).
+            self.up_to_date[key] = state
             code = ExitCode.of_status(state.status)
             self.echo(f"{key}: up to date ({state.status}), skipped")
             self.outcomes.append(
@@ -568,7 +581,7 @@ class _PipelineRun:
         by the stage itself as it reads them)."""
         problems = execution.resolve()
         checked = [r for r in execution.resolved if r.source != "cli"]
-        legacy = legacy_gate(self.run.legacy_roots)
+        legacy = _legacy_gate(self.run.legacy_roots)
         return problems + check_resolved(self.run.layout, checked, False, legacy)
 
     def execute(self, execution: StageExecution) -> bool:
@@ -657,7 +670,7 @@ def run_pipeline(
             pipeline.outcomes,
         )
         summary.write(layout.pipeline_summary_path)
-        _close_with_report(run, stages, pipeline.outcomes, echo)
+        _close_with_report(run, stages, pipeline, echo)
     worst = pipeline.worst
     echo(f"{experiment}: {worst.status} (exit {int(worst)}); {layout.pipeline_summary_path}")
     return worst
@@ -666,13 +679,13 @@ def run_pipeline(
 def _close_with_report(
     run: RunContext,
     stages: list[type[Stage]],
-    outcomes: list[StageOutcome],
+    pipeline: _PipelineRun,
     echo: Callable[[str], None],
 ) -> None:
     """The closing lines: failed checks per stage and group, then ``report.html``."""
     from holopipe.report import write_report
 
-    for outcome in outcomes:
+    for outcome in pipeline.outcomes:
         if outcome.action == "ran":
             path = run.layout.root / outcome.stage / "stage_summary.json"
             _, stage_summary = StageSummary.read_with_report(path)
@@ -680,7 +693,8 @@ def _close_with_report(
             if line:
                 echo(line)
     try:
-        report, left_out = write_report(run.layout, _plan(run, stages, {}, run.config))
+        plans = _plan(run, stages, {}, run.config, pipeline.up_to_date)
+        report, left_out = write_report(run.layout, plans)
     except Exception as exc:  # noqa: BLE001 - the run's results stand; the report is a view
         if os.environ.get("HOLOPIPE_DEBUG"):
             raise
@@ -760,14 +774,16 @@ def _plan(
     selected: list[type[Stage]],
     cli_inputs: dict[str, Path],
     frozen: dict[str, Any] | None,
+    assessed: dict[str, StageState] | None = None,
 ) -> list[StagePlan]:
-    """:func:`plan_run` once the config is resolved (``frozen``: the run's frozen config)."""
+    """:func:`plan_run` once the config is resolved (``frozen``: the run's frozen config;
+    ``assessed``: states already known, e.g. of the stages a run found up to date)."""
     rerun: dict[str, str] = {}  # alias -> the stage that would rewrite it
     plans = []
     for stage in selected:
         given = {a: p for a, p in cli_inputs.items() if a in {s.alias for s in stage.INPUTS}}
         execution = StageExecution(run, stage, given)
-        state = _assess(execution)
+        state = (assessed or {}).get(stage.key()) or _assess(execution)
         reasons = [] if state.up_to_date else _why(execution, state, frozen)
         reasons += [
             f"upstream {rerun[s.alias]} would run (input {s.alias})"

@@ -309,6 +309,7 @@ class CrashingNote(ThirdPartyNote):
     """A plugin whose sniffing raises on every file (a bug in someone else's package)."""
 
     SCHEMA_NAME: ClassVar[str] = "CrashingNote"
+    HAS_SIDECARS: ClassVar[bool] = True  # so the registry asks its primary_of too
 
     @classmethod
     def guess_can_open(cls, path):
@@ -341,9 +342,10 @@ def test_a_builtin_type_that_raises_is_not_hidden(tmp_path, monkeypatch):
     def crash(path):
         raise RuntimeError("holopipe bug")
 
+    path = GeometryPrediction.example().write(tmp_path / "x.npz")  # a zip: the type is asked
     monkeypatch.setattr(GeometryPrediction, "guess_can_open", crash)
     with pytest.raises(RuntimeError, match="holopipe bug"):
-        registry.detect_type(tmp_path / "x.npz")
+        registry.detect_type(path)
 
 
 def test_register_at_run_time(tmp_path):

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_shipped_theories_load_with_citations_and_uncertainties():
-    assert {"ising3d", "o2_3d"} <= set(available_theories())
+    assert {"ising3d", "o2_3d", "o3_3d"} <= set(available_theories())
     for theory in available_theories():
         table = reference_table(theory)
         assert table.d == 3 and table.operators
@@ -66,3 +66,45 @@ def test_unknown_theory():
         reference_table("nope")
     with pytest.raises(CFTDataError, match="must match"):
         reference_table("../etc")
+
+
+def test_only_values_read_at_their_source_are_marked_confirmed():
+    """Issue 9: sigma and epsilon were read in the abstract of arXiv:1603.04436; epsilon' and
+    the O(2) values were found only in secondary texts, so they stay unconfirmed."""
+    ising = reference_table("ising3d")
+    assert [op.confirmed for op in ising.operators] == [True, True, False]
+    o2 = reference_table("o2_3d")
+    assert not any(op.confirmed for op in o2.operators)
+    for op in (*ising.operators, *o2.operators):
+        assert op.verification.startswith("NOT confirmed") is not op.confirmed
+
+
+@pytest.mark.parametrize(("value", "ok"), [(None, True), (True, True), ("yes", False)])
+def test_confirmed_is_optional_false_and_a_boolean(tmp_path, value, ok):
+    doc = json.loads((ROOT / "src/holopipe/data/cft/ising3d.json").read_text())
+    if value is None:
+        doc["operators"][0].pop("confirmed")
+    else:
+        doc["operators"][0]["confirmed"] = value
+    path = tmp_path / "ising3d.json"
+    path.write_text(json.dumps(doc))
+    if ok:
+        assert load_table(path).operators[0].confirmed is bool(value)
+    else:
+        with pytest.raises(
+            CFTDataError, match=r"operators\[0\]\.confirmed: expected true or false"
+        ):
+            load_table(path)
+
+
+def test_o3_values_are_confirmed_and_their_branches_follow_from_delta():
+    """Issue 9's second verified theory: the O(3) table (arXiv:2011.14647, read in its abstract).
+    The branch of each operator follows from Delta alone: Delta_- below d/2 (with nu < 1, where
+    the alternative quantisation exists), Delta_+ above it."""
+    o3 = reference_table("o3_3d")
+    assert [op.name for op in o3.operators] == ["phi", "s", "t"]
+    assert all(op.confirmed and op.citation.arxiv == "2011.14647" for op in o3.operators)
+    for op in o3.operators:
+        nu = abs(op.Delta - o3.d / 2)
+        assert op.quantisation == ("-" if op.Delta < o3.d / 2 else "+")
+        assert nu < 1 and op.Delta >= (o3.d - 2) / 2  # alternative quantisation, unitarity

@@ -60,6 +60,7 @@ def test_recursion_and_every_skipped_entry(tree):
         (str(tree / "loop"), "link_loop"),
         (str(tree / "a" / "b" / "up"), "link_loop"),
         (str(tree / "pipe"), "not_regular_file"),
+        (str(tree / ".hidden.json"), "hidden"),
     }
     assert all(f.severity == "warning" for r in reports for f in r.findings)
     # Nothing outside was read, nothing twice (the alias inside the root is not followed).
@@ -75,6 +76,7 @@ def test_cli_exit_code_and_lines(tree):
     )
     assert f"{tree / 'to_outside'}: warning link_outside [<entry>]" in result.output
     assert f"{tree / 'a' / 'b' / 'stage_summary.json'}: valid StageSummary" in result.output
+    assert "valid None" not in result.output  # a skipped entry is not called valid
 
 
 def test_no_recursive_and_depth_limit(tree):
@@ -122,11 +124,12 @@ def test_a_good_run_is_valid(toy_run_copy):
     result = invoke("validate", toy_run_copy)
     assert result.exit_code == 0, result.output
     assert "unknown_schema" not in result.output
-    for record in ("config.resolved.json", "cmd.txt", "meta_env.json", "stderr.log", ".lock"):
-        if record.startswith("."):
-            continue  # hidden: not listed
+    for record in ("config.resolved.json", "cmd.txt", "meta_env.json", "stderr.log"):
         assert f"{record}: valid holopipe record" in result.output, record
     assert "run_manifest.json.lock: valid holopipe record: lock file" in result.output
+    # The experiment lock is hidden, and a record: recognised, not skipped.
+    assert f"{toy_run_copy / '.lock'}: valid holopipe record: lock file" in result.output
+    assert "hidden" not in result.output
 
 
 def test_broken_records_are_findings(toy_run_copy):
@@ -175,3 +178,72 @@ def toy_run_copy(_toy_run, tmp_path):
     copy = tmp_path / "toy"
     shutil.copytree(_toy_run, copy, symlinks=True)
     return copy
+
+
+# -- hidden entries (issue 7 item 11): each reported, holopipe's own said as such ----------
+def test_hidden_entries_are_reported_not_skipped_silently(toy_run_copy):
+    from holopipe.run.layout import RunLayout
+    from holopipe.run.locking import ExperimentLock
+    from holopipe.run.publish import partial_dir
+
+    layout = RunLayout.create(toy_run_copy.parent, toy_run_copy.name)
+    work = partial_dir(layout, "02_emergent_geometry_engine")  # a stage at work
+    work.mkdir()
+    GeometryPrediction.example().write(work / "half_written_geometry.npz")
+    temp = toy_run_copy / ".config.resolved.json.k3j9xq2a.tmp"  # an interrupted atomic write
+    temp.write_text("{")
+    holder = ExperimentLock.of_run(layout).holder_path
+    holder.write_text('{"pid": 1, "host": "h", "command": "holopipe run -e toy"}')
+    (toy_run_copy / ".DS_Store").write_bytes(b"\x00\x01")
+    (toy_run_copy / ".git").mkdir()
+    result = invoke("validate", toy_run_copy)
+    assert result.exit_code == 1, result.output  # warnings only: nothing of the run is bad
+    lines = result.output.splitlines()
+
+    def line_of(path):
+        found = [line for line in lines if line.startswith(f"{path}: ")]
+        assert len(found) == 1, (path, found)
+        return found[0]
+
+    assert line_of(work) == (
+        f"{work}: warning hidden [<entry>]: holopipe's work folder of stage "
+        "02_emergent_geometry_engine (running, or interrupted): not searched"
+    )
+    assert line_of(temp) == (
+        f"{temp}: warning hidden [<entry>]: holopipe's temporary file of a write of "
+        "config.resolved.json (atomic): not searched"
+    )
+    assert "valid holopipe record: lock holder" in line_of(holder)
+    for other in (toy_run_copy / ".DS_Store", toy_run_copy / ".git"):
+        assert line_of(other) == (
+            f"{other}: warning hidden [<entry>]: a hidden entry: not searched "
+            "(name it on the command line to validate it)"
+        )
+    # Nothing inside a hidden folder was read.
+    assert "half_written_geometry.npz" not in result.output
+    # Named on the command line, a hidden file is validated like any other.
+    assert invoke("validate", temp).exit_code == 2
+
+
+def test_hidden_names_follow_the_run_layout(tmp_path):
+    # What the validator calls holopipe's own leftovers is what the run machinery removes.
+    from holopipe.artifacts.run_records import hidden_entry
+    from holopipe.run.layout import RunLayout, make_alias
+    from holopipe.run.publish import partial_dir, swap_into_place
+
+    layout = RunLayout.create(tmp_path, "x")
+    layout.root.mkdir()
+    partial_dir(layout, "03_discover_bulk_equations").mkdir()
+    stage = layout.root / "02_emergent_geometry_engine"
+    stage.mkdir()
+    (layout.root / "new").mkdir()
+    swap_into_place(layout.root / "new", stage, keep_old=True)  # leaves .02_....old
+    (layout.root / ".run_manifest.json.abcd1234.tmp").write_text("{")
+    make_alias(layout.root, "predictions", stage)
+    (layout.root / ".predictions.alias-tmp").symlink_to(stage.name)
+    hidden = sorted(p.name for p in layout.root.iterdir() if p.name.startswith("."))
+    assert len(hidden) == 4, hidden
+    assert all(hidden_entry(name).startswith("holopipe's ") for name in hidden), hidden
+    removed = layout.remove_leftovers()
+    assert len(removed) == 4, removed
+    assert not [p for p in layout.root.iterdir() if p.name.startswith(".")]

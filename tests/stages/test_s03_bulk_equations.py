@@ -20,6 +20,7 @@ import pytest
 from holopipe.artifacts.equations import BulkEquations
 from holopipe.artifacts.identity import system_id
 from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction
+from holopipe.artifacts.records import StageSummary
 from holopipe.pipeline import run_stage
 from holopipe.run.config import ConfigError
 from holopipe.science.geometry import FamilyParams, metric_functions, temperature, uv_grid
@@ -206,3 +207,38 @@ def test_outputs_are_byte_deterministic_across_runs_and_workers(tmp_path, folder
         path = tmp_path / "runs" / experiment / STAGE_DIR / "bulk_equations" / "bulk_equations.json"
         payloads.append(path.read_bytes())
     assert payloads[0] == payloads[1] == payloads[2]
+
+
+def checks_of(tmp_path, experiment="t"):
+    summary = StageSummary.read(tmp_path / "runs" / experiment / STAGE_DIR / "stage_summary.json")
+    return summary, {c.name: c for c in summary.checks}
+
+
+def test_ads_systems_check_the_einstein_residual_with_its_tolerance(tmp_path, folder):
+    """One check per ads system (the value its status depends on): exact AdS-Schwarzschild has
+    E = 0; a Lifshitz geometry labelled ads has max |E^m_n| = (zeta-1)(zeta+d) (PHYSICS.md)."""
+    d, zeta = 3, 2.0
+    exact = {z_h: write_prediction(folder, "ads", d, z_h) for z_h in (None, 1.0)}
+    z = grid(None)
+    m = metric_functions(FamilyParams("lifshitz", d, None, zeta=zeta), z)
+    name = "ads_d3_mislabelled"
+    wrong = system_id({"family": "ads", "d": d, "mislabelled": True}, name=name)
+    meta = GeometryMeta(wrong, "ads", d, None, "test", "test", system_name=name)
+    GeometryPrediction(z=z, A=m.A_x, f=m.f, meta=meta, A_t=m.A_t, A_z=m.A_z).write(
+        folder / f"{name}_geometry.npz"
+    )
+    write_prediction(folder, "deformed", d, a=0.2)  # not ads: its verdict is a result, no check
+    code, _, _ = run(tmp_path, folder)
+    summary, checks = checks_of(tmp_path)
+    assert set(checks) == {f"{sid}.einstein_residual" for sid in (*exact.values(), wrong)}
+    for sid in exact.values():
+        check = checks[f"{sid}.einstein_residual"]
+        assert check.passed and check.value < 1e-4 and check.tolerance == 1e-2
+    check = checks[f"{wrong}.einstein_residual"]
+    assert check.value == pytest.approx((zeta - 1) * (zeta + d) / d, rel=1e-6)
+    assert not check.passed and not check.expected_failure and check.group == "ads"
+    assert code == 1
+    assert (
+        summary.failed_checks_line()
+        == "03: 1 checks failed, NOT expected: ads einstein_residual (1)"
+    )

@@ -19,6 +19,7 @@ from holopipe.artifacts.analysis import BulkAnalysis
 from holopipe.artifacts.equations import BulkEquations, CurvatureModelComparison, SystemEquations
 from holopipe.artifacts.identity import system_id
 from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction
+from holopipe.artifacts.records import StageSummary
 from holopipe.pipeline import run_pipeline, run_stage
 from holopipe.run.config import ConfigError
 from holopipe.science.geometry import FamilyParams, metric_functions, temperature, uv_grid
@@ -241,3 +242,28 @@ def test_invalid_params_fail_at_config_time(tmp_path, bad, key):
     items = [system("ads_d3_0", "ads", 3, {}, -12.0, "einstein")]
     with pytest.raises(ConfigError, match=key):
         run_05(tmp_path, equations(*items), bad)
+
+
+def test_the_lifshitz_check_is_recorded_with_its_deviation_and_tolerance(tmp_path):
+    """R = law + 0.5 zeta at zeta = 1, 2, 3 (d = 4): the largest miss is 0.5 * 3 = 1.5 against
+    the largest law coefficient d(d-1) = 12, so the deviation is 1.5 / 12 (> 1e-2: fails)."""
+    exact = [
+        system(f"lifshitz_d3_{i}", "lifshitz", 3, {"zeta": zeta}, lifshitz_r(zeta, 3))
+        for i, zeta in enumerate((1.5, 2.0, 2.5))
+    ]
+    wrong = [
+        system(f"lifshitz_d4_{i}", "lifshitz", 4, {"zeta": zeta}, lifshitz_r(zeta, 4) + 0.5 * zeta)
+        for i, zeta in enumerate((1.0, 2.0, 3.0))
+    ]
+    code, _, _ = run_05(tmp_path, equations(*exact, *wrong))
+    summary = StageSummary.read(tmp_path / "runs" / "t" / STAGE_DIR / "stage_summary.json")
+    checks = {c.name: c for c in summary.checks}
+    assert set(checks) == {"d3.lifshitz_ricci_vs_zeta", "d4.lifshitz_ricci_vs_zeta"}
+    good, bad = checks["d3.lifshitz_ricci_vs_zeta"], checks["d4.lifshitz_ricci_vs_zeta"]
+    assert good.passed and good.value < 1e-9 and good.tolerance == 1e-2
+    assert bad.value == pytest.approx(1.5 / 12, rel=1e-9) and bad.tolerance == 1e-2
+    assert not bad.passed and not bad.expected_failure and bad.group == "lifshitz"
+    assert code == 1
+    assert summary.failed_checks_line() == (
+        "05: 1 checks failed, NOT expected: lifshitz lifshitz_ricci_vs_zeta (1)"
+    )

@@ -20,6 +20,7 @@ from scipy.special import jv
 from holopipe.artifacts.eigenmodes import EigenmodesDataset
 from holopipe.artifacts.identity import system_id
 from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction
+from holopipe.artifacts.records import StageSummary
 from holopipe.pipeline import run_stage
 from holopipe.run.config import ConfigError
 from holopipe.run.gates import check_inputs
@@ -552,3 +553,54 @@ def test_plan_10_F13_family_d_and_z_h_reach_the_06_dataset(tmp_path, folder):
     meta = json.loads(EigenmodesDataset.meta_path(csv_path).read_text())
     assert meta["schema_version"] == "0.3"
     assert {s["system_id"]: (s["family"], s["d"], s["z_h"]) for s in meta["systems"]} == expected
+
+
+# ------------------------------------------------------------------ checks with thresholds
+
+
+def checks_of(csv_path):
+    summary = StageSummary.read(csv_path.parents[1] / "stage_summary.json")
+    return summary, {c.name: c for c in summary.checks}
+
+
+def test_accuracy_checks_carry_tolerances_and_bound_the_error_against_bessel_zeros(
+    tmp_path, folder
+):
+    sid = hard_wall(folder, 3)
+    params = {"masses": {"3": [-2.0, 0.0]}, "n_modes": 3}
+    _, summary, csv_path = run(tmp_path, folder, params)
+    assert summary["status"] == "OK", summary
+    summary, checks = checks_of(csv_path)
+    rows = read_rows(csv_path)
+    # (m2, branch) solved: -2 on both branches (nu = 1/2 < 1), 0 on '+' only (nu = 3/2)
+    for m2, branch in ((-2.0, "+"), (-2.0, "-"), (0.0, "+")):
+        where = f"{sid} m2={m2:g} branch {branch}"
+        order = nu_exact(3, m2) if branch == "+" else -nu_exact(3, m2)
+        exact_m2 = bessel_zeros(order, 3) ** 2  # z_ir = 1
+        measured = np.array([r["M2"] for r in select(rows, system_id=sid, m2=m2, branch=branch)])
+        actual = np.max(np.abs(measured - exact_m2) / np.maximum(exact_m2, 1.0))
+        estimate = checks[f"{where}.M2_rel_error_estimate"]
+        assert estimate.tolerance == 1e-5 and estimate.passed and not estimate.expected_failure
+        assert actual <= estimate.value <= 1e-5  # the estimate bounds the true error
+        delta = select(rows, system_id=sid, m2=m2, branch=branch)[0]["Delta"]
+        for name in ("delta_error_estimate", "delta_deviation"):
+            check = checks[f"{where}.{name}"]
+            assert check.tolerance == 1e-5 and check.passed and check.value <= 1e-5
+        assert abs(delta - (1.5 + order)) <= 1e-5
+        assert checks[f"{where}.delta_deviation"].group == "ads"  # grouped by family
+    assert len(checks) == 9  # 3 checks x 3 (m2, branch): nothing else, nothing missing
+    assert summary.failed_checks_line() is None
+
+
+def test_an_estimate_above_its_tolerance_is_a_failed_check_not_expected(tmp_path, folder):
+    sid = hard_wall(folder, 3)
+    _, _, csv_path = run(
+        tmp_path, folder, {"masses": {"3": [0.0]}, "max_rel_error_estimate": 1e-13}
+    )
+    summary, checks = checks_of(csv_path)
+    check = checks[f"{sid} m2=0 branch +.M2_rel_error_estimate"]
+    assert check.tolerance == 1e-13 and check.value > 1e-13
+    assert not check.passed and not check.expected_failure
+    assert summary.failed_checks_line() == (
+        "06: 1 checks failed, NOT expected: ads M2_rel_error_estimate (1)"
+    )

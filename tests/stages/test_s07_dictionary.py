@@ -178,3 +178,49 @@ def test_bad_params_are_refused(tmp_path, key):
 
     with pytest.raises(ConfigError, match=key):
         run_07(tmp_path, closed_form_rows(), config={"stages": {"07": {key: 0}}})
+
+
+def fit_checks(summary):
+    return {c["name"]: c for c in summary["checks"]}
+
+
+def test_ads_rows_pass_every_fit_check_with_the_analytic_score_gaps(tmp_path):
+    """Exact AdS data: both models leave residuals below the resolution floor, so the criteria
+    differ by their penalties only: AIC by 2 (1 - 3) = -4, BIC by (1 - 3) ln n."""
+    code, summary = run_07(tmp_path, closed_form_rows())
+    assert code == 0, summary
+    checks = fit_checks(summary)
+    assert checks["points_refused_by_branch_policy"]["value"] == 0.0
+    for fit in read_dictionary(tmp_path).fits:
+        d, n = fit.d, fit.n_points
+        deviation = checks[f"d{d}.deviation_from_ads"]
+        assert deviation["passed"] and deviation["value"] < 1e-4 and deviation["tolerance"] == 1e-4
+        aic, bic = (
+            checks[f"d{d}.aic_constrained_minus_free"],
+            checks[f"d{d}.bic_constrained_minus_free"],
+        )
+        assert aic["value"] == pytest.approx(-4.0, abs=1e-9) and aic["tolerance"] == 0.0
+        assert bic["value"] == pytest.approx(-2 * math.log(n), abs=1e-9)
+        cv = checks[f"d{d}.cv_constrained_minus_free"]
+        assert cv["passed"] and cv["tolerance"] == 1e-5  # the m^2 resolution: the tie margin
+        assert aic["passed"] and bic["passed"] and aic["group"] == f"d = {d}"
+    assert len(checks) == 1 + 4 * 3  # the refusal count and 4 checks per fitted d
+
+
+def test_data_off_the_ads_relation_fail_their_checks_as_expected(tmp_path):
+    """m2 = 1.2 Delta^2 - 3 Delta + 0.5 exactly: the free fit returns (1.2, -3, 0.5), whose
+    distance from (1, -3, 0) is 0.5; BIC prefers the free quadratic. Physics, not problems."""
+    rows = []
+    for i, delta in enumerate([1.6, 2.0, 2.5, 3.0, 3.5, 4.0]):
+        rows.append(
+            row(f"ads_d3_{i:03d}-{i:012d}", 3, 1.2 * delta**2 - 3 * delta + 0.5, "+", delta)
+        )
+    code, summary = run_07(tmp_path, rows)
+    assert code == 0, summary
+    checks = fit_checks(summary)
+    deviation = checks["d3.deviation_from_ads"]
+    assert deviation["value"] == pytest.approx(0.5, abs=1e-9)
+    assert not deviation["passed"] and deviation["expected_failure"]
+    bic = checks["d3.bic_constrained_minus_free"]
+    assert bic["value"] > 0 and not bic["passed"] and bic["expected_failure"]
+    assert checks["points_refused_by_branch_policy"]["passed"]

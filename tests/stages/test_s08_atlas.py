@@ -19,6 +19,7 @@ from holopipe.artifacts.eigenmodes import EigenmodeRow
 from holopipe.artifacts.identity import system_id
 from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction, MeasuredDimension
 from holopipe.pipeline import run_stage
+from holopipe.run.context import Provenance
 from holopipe.run.layout import RunLayout
 from holopipe.run.publish import last_attempt_dir
 from holopipe.stages.s07_dictionary import DictionaryParams, dictionary_from_rows
@@ -136,7 +137,7 @@ def test_dictionary_entries_become_operators_with_m2(tmp_path):
         rows.append(eigen_row(sid, d, m2, "+", d / 2 + nu))
         if nu < 1:
             rows.append(eigen_row(sid, d, m2, "-", d / 2 - nu))
-    dictionary, _, _ = dictionary_from_rows(rows, DictionaryParams(), "test", "0000000")
+    dictionary, _, _ = dictionary_from_rows(rows, DictionaryParams(), Provenance("test", "0000000"))
     code, summary, atlas = run_08(tmp_path, [ads], dictionary)
     assert code == 0, summary
     [system] = atlas.systems
@@ -188,3 +189,43 @@ def test_too_short_grid_is_a_warning_and_nothing_measurable_is_incomplete(tmp_pa
     code, summary, atlas = run_08(tmp_path, [short])
     assert code == 2 and summary["status"] == "INCOMPLETE" and atlas is None
     assert any("alpha_UV not measured" in w for w in summary["warnings"])
+
+
+def test_applicability_and_closed_form_are_checks_with_their_tolerances(tmp_path):
+    """max |alpha - 1| against 0.02 (PHYSICS.md): for hvlf alpha_UV = 1 - theta/(d-1) and
+    alpha_t = zeta - theta/(d-1), for Lifshitz alpha_t = zeta; both fail as expected, their
+    families are not AdS; an ads-labelled geometry with A = -0.9 ln z fails both checks, and
+    that is not expected."""
+    d, zeta, theta = 3, 2.0, 0.5  # |alpha_UV - 1| = 0.25 < |alpha_t - 1| = 0.75: the max
+    wrong = attrs.evolve(prediction("ads", 3, tag="9"), A=-0.9 * np.log(Z))
+    preds = [
+        prediction("ads", 3, z_h=1.0),
+        prediction("hvlf", d, zeta=zeta, theta=theta, z_h=1.0, tag="1"),
+        prediction("lifshitz", 3, zeta=2.0, z_h=1.0, tag="2"),
+        wrong,
+    ]
+    code, summary, _ = run_08(tmp_path, preds)
+    checks = {c["name"]: c for c in summary["checks"]}
+    ids = {p.meta.system_name: p.meta.system_id for p in preds}
+
+    def check(name, quantity):
+        return checks[f"{ids[name]}.{quantity}"]
+
+    ads = check("ads_d3_0", "alpha_uv_minus_1")
+    assert ads["passed"] and ads["value"] < 1e-6 and ads["tolerance"] == 0.02
+    hvlf = check(f"hvlf_d{d}_1", "alpha_uv_minus_1")
+    shift = theta / (d - 1)
+    assert hvlf["value"] == pytest.approx(max(shift, abs(zeta - shift - 1)), abs=1e-3)
+    assert not hvlf["passed"] and hvlf["expected_failure"] and hvlf["group"] == "hvlf"
+    lifshitz = check("lifshitz_d3_2", "alpha_uv_minus_1")
+    assert lifshitz["value"] == pytest.approx(2.0 - 1, abs=1e-6)  # alpha_t = zeta = 2
+    assert not lifshitz["passed"] and lifshitz["expected_failure"]
+    for name in ("ads_d3_0", f"hvlf_d{d}_1", "lifshitz_d3_2"):
+        closed = check(name, "alpha_uv_vs_closed_form")
+        assert closed["passed"] and closed["value"] < 1e-3 and closed["tolerance"] == 1e-3
+    off = check("ads_d3_9", "alpha_uv_minus_1")
+    assert off["value"] == pytest.approx(0.1, abs=1e-6)
+    assert not off["passed"] and not off["expected_failure"]
+    closed = check("ads_d3_9", "alpha_uv_vs_closed_form")
+    assert closed["value"] == pytest.approx(0.1, abs=1e-6) and not closed["passed"]
+    assert code == 1 and any("closed form" in w for w in summary["warnings"])

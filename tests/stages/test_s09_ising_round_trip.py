@@ -53,3 +53,21 @@ def test_a_dimension_moved_by_five_sigma_fails_its_pull(tmp_path):
     pulls = {c.subject.rsplit("/", 1)[1]: c for c in result.checks if c.name == "pull"}
     assert not pulls["epsilon"].passed and pulls["epsilon"].value == pytest.approx(5.0, rel=1e-3)
     assert pulls["sigma"].passed and pulls["epsilon_prime"].passed
+
+
+def test_o3_round_trip_chooses_each_branch_from_the_measured_dimension(tmp_path):
+    """The second verified theory through the same path: phi and t (below d/2) need Delta_-,
+    s (above d/2) Delta_+; every pull is evaluated and passes."""
+    table = reference_table("o3_3d")
+    sandbox = tmp_path / "in"
+    dims = {op.name: op.Delta for op in table.operators}
+    reference_boundary("o3_3d", table.d, dims).write(sandbox / "o3_3d.h5")
+    runs = tmp_path / "runs"
+    for key, inputs in (("02", {"sandbox": sandbox}), ("08", None), ("04c", None)):
+        assert run_stage(runs, "x", key, cli_inputs=inputs) == 0
+    assert run_stage(runs, "x", "09") == 0
+    result = RealDataContracts.read(runs / "x" / "real_data_contracts" / "real_data_contracts.json")
+    assert result.verdict == "PASS" and result.theories == ["o3_3d"]
+    assert {c.operator: c.branch for c in result.comparisons} == {"phi": "-", "s": "+", "t": "-"}
+    pulls = [c for c in result.checks if c.name == "pull"]
+    assert len(pulls) == 3 and all(c.passed for c in pulls)

@@ -16,6 +16,7 @@ import pytest
 from holopipe.artifacts.atlas import AtlasGroup, AtlasOperator, AtlasSystem, HolographicAtlas
 from holopipe.artifacts.contracts import ContractOutcome, GeometryContracts, SystemContracts
 from holopipe.artifacts.real_data import RealDataContracts
+from holopipe.artifacts.records import StageSummary
 from holopipe.data.cft import reference_table
 from holopipe.pipeline import run_stage
 from holopipe.run.layout import RunLayout
@@ -211,3 +212,40 @@ def test_reference_table_values_are_the_ones_the_tests_use():
     for name, (delta, err) in ISING.items():
         op = table.operator(name)
         assert (op.Delta, op.Delta_err) == (delta, err)
+
+
+def test_every_evaluated_contract_is_a_check_with_value_and_tolerance(tmp_path):
+    """Measured = reference + k sqrt(2) s with s_measured = s_ref: the pull is k exactly;
+    unitarity holds Delta to (d-2)/2 = 1/2, the BF bound Delta (Delta - 3) to -9/4."""
+    code, summary, result = run_09(tmp_path, atlas_of(ising_system({"epsilon": 5.0})), controls())
+    checks = {c["name"]: c for c in summary["checks"]}
+    evaluated = {f"{c.subject}.{c.name}" for c in result.checks if c.evaluated}
+    assert set(checks) == evaluated and evaluated
+    for name, (ref, err) in ISING.items():
+        k = 5.0 if name == "epsilon" else 0.3
+        pull = checks[f"{SID}/{name}.pull"]
+        assert pull["value"] == pytest.approx(k, rel=1e-6) and pull["tolerance"] == 3.0
+        assert pull["passed"] is (k <= 3) and not pull["expected_failure"]
+        delta = ref + k * math.sqrt(2) * err
+        unitarity = checks[f"{SID}/{name}.unitarity"]
+        assert unitarity["value"] == pytest.approx(delta) and unitarity["tolerance"] == 0.5
+        bf = checks[f"{SID}/{name}.bf_bound"]
+        assert bf["value"] == pytest.approx(delta * (delta - 3)) and bf["tolerance"] == -2.25
+        assert pull["group"] == "real_data"
+    fpr = checks["negative_controls.false_positive_rate"]
+    assert fpr["value"] == 0.0 and fpr["tolerance"] == 0.0 and fpr["passed"]
+    coverage = checks["negative_controls.coverage"]
+    assert coverage["value"] == 1.0 and coverage["tolerance"] == 0.7 and coverage["passed"]
+    assert code == 1
+    line = StageSummary.read(
+        last_attempt_dir(RunLayout.create(tmp_path / "runs", "x"), STAGE_DIR) / "stage_summary.json"
+    ).failed_checks_line()
+    assert line == "09: 1 checks failed, NOT expected: real_data pull (1)"
+
+
+def test_comparisons_against_unconfirmed_references_are_noted(tmp_path):
+    # epsilon' (arXiv:1612.08471) was found only in a secondary transcription: confirmed false
+    assert not reference_table("ising3d").operator("epsilon_prime").confirmed
+    _, summary, _ = run_09(tmp_path, atlas_of(ising_system()), controls())
+    [note] = [n for n in summary["notes"] if "not confirmed at their source" in n]
+    assert note.endswith("provisional: ising3d epsilon_prime")

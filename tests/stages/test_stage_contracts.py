@@ -202,3 +202,13 @@ def test_contract_examples_run(tmp_path, name):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert len(gate_lines(done.stderr)) == 3
+
+
+def test_an_unrecognisable_file_shows_its_findings(tmp_path):
+    garbage = tmp_path / "atlas.json"
+    garbage.write_text('{"systems": [')
+    done = holopipe("stage", "09", "-e", "x", "--input", f"atlas={garbage}", cwd=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    [line] = gate_lines(done.stderr)
+    assert "expects HolographicAtlas (versions 0.1), found no recognisable artifact" in line
+    assert "malformed_json" in line

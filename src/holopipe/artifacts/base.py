@@ -91,12 +91,15 @@ class Artifact:
     FORMAT: ClassVar[str]
     #: File name endings this type is written with; the first is the default.
     SUFFIXES: ClassVar[tuple[str, ...]]
-    #: Container formats (as :func:`~holopipe.artifacts.sniff.sniff` names them) this type can hold.
+    #: Container formats (as :func:`~holopipe.artifacts.sniff.sniff` names them) this type can
+    #: hold; :func:`~holopipe.artifacts.registry.detect_type` asks ``guess_can_open`` only
+    #: about files in one of them.
     CONTAINERS: ClassVar[tuple[str, ...]]
     #: Whether ``_load`` already ran the structural checks of ``_check_fields`` (then
     #: :meth:`read_with_report` does not walk the object a second time).
     LOAD_CHECKS_FIELDS: ClassVar[bool] = False
-    #: Whether an artifact is stored with sidecar files (then :meth:`files` lists them).
+    #: Whether an artifact is stored with sidecar files (then :meth:`files` lists them and
+    #: :meth:`primary_of` recognises them; it is not asked of a type without sidecars).
     HAS_SIDECARS: ClassVar[bool] = False
 
     # -- to implement -------------------------------------------------------------------
@@ -124,7 +127,7 @@ class Artifact:
         decides; without one, the content must match (:meth:`matches_content`). Only a
         damaged file (its structure unreadable) is judged by its name ending.
         """
-        path = Path(path)
+        path = path if isinstance(path, Path) else Path(path)
         found = sniff(path)
         if found.container not in cls.CONTAINERS:
             return False
@@ -163,7 +166,7 @@ class Artifact:
         >>> report.ok, summary == StageSummary.example()
         (True, True)
         """
-        path = Path(path)
+        path = path if isinstance(path, Path) else Path(path)
         report = ValidationReport(str(path), cls.SCHEMA_NAME)
         problem = file_problem(path)
         if problem is not None:

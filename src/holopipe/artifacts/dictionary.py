@@ -212,9 +212,9 @@ class Dictionary(JSONArtifact):
 
     @classmethod
     def primary_of(cls, sidecar: str | Path) -> Path | None:
-        sidecar = Path(sidecar)
-        if not sidecar.name.endswith(".arrays.npz"):
+        if not str(sidecar).endswith(".arrays.npz"):  # asked of every file: cheap first
             return None
+        sidecar = Path(sidecar)
         return sidecar.with_name(sidecar.name.removesuffix(".arrays.npz") + ".json")
 
     @classmethod

@@ -377,9 +377,9 @@ class EigenmodesDataset(Artifact):
 
     @classmethod
     def primary_of(cls, sidecar: str | Path) -> Path | None:
-        sidecar = Path(sidecar)
-        if not sidecar.name.endswith(".meta.json"):
+        if not str(sidecar).endswith(".meta.json"):  # asked of every file: cheap first
             return None
+        sidecar = Path(sidecar)
         return sidecar.with_name(sidecar.name.removesuffix(".meta.json") + ".csv")
 
     # -- reading ------------------------------------------------------------------------

@@ -110,6 +110,9 @@ class GeometryPrediction(Artifact):
     SUFFIXES: ClassVar[tuple[str, ...]] = ("_geometry.npz", ".npz")
     REQUIRED: ClassVar[tuple[str, ...]] = ("z", "A", "f")
     OPTIONAL: ClassVar[tuple[str, ...]] = ("R", "A_t", "A_z")
+    # _load checks every array member (check_float_array) and the meta as read
+    # (structure_versioned): the walk of _check_fields would repeat both.
+    LOAD_CHECKS_FIELDS: ClassVar[bool] = True
 
     z: np.ndarray = array_field("radial coordinate, boundary at z -> 0, strictly increasing")
     A: np.ndarray = array_field("warp factor A(z) (A_x; all three when conformal)")

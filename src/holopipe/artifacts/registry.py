@@ -197,17 +197,26 @@ def get_type(name: str, version: str | None = None) -> type[Artifact]:
 
 
 def detect_type(path: str | os.PathLike) -> type[Artifact] | None:
-    """The first type whose ``guess_can_open`` accepts ``path``, or ``None``."""
-    path = Path(path)
+    """The first type whose ``guess_can_open`` accepts ``path``, or ``None``.
+
+    Only the types whose ``CONTAINERS`` hold the file's container (as sniffed, once) are
+    asked; a type that declares no ``CONTAINERS`` is asked about every file.
+    """
+    path = path if isinstance(path, Path) else Path(path)
+    container = sniff(path).container
     for cls in available_types().values():
-        if _ask(cls, "guess_can_open", path):
-            return cls
+        if container in getattr(cls, "CONTAINERS", (container,)):
+            if _ask(cls, "guess_can_open", path):
+                return cls
     return None
 
 
 def _sidecar_owner(path: Path) -> tuple[type[Artifact], Path] | None:
-    """The type and main file of the artifact ``path`` is a sidecar of, if its main file exists."""
+    """The type and main file of the artifact ``path`` is a sidecar of, if its main file
+    exists; only the types that declare sidecars (``HAS_SIDECARS``) are asked."""
     for cls in available_types().values():
+        if not getattr(cls, "HAS_SIDECARS", False):
+            continue
         primary = _ask(cls, "primary_of", path)
         if primary is not None and primary.is_file():
             return cls, primary
@@ -222,7 +231,7 @@ def validate_path(path: str | os.PathLike, schema: str | None = None) -> Validat
     are recognised by name. A FIFO, socket or device is a finding and is never opened; a
     name that is not valid UTF-8 is a warning (shown with ``\\x`` escapes).
     """
-    path = Path(path)
+    path = path if isinstance(path, Path) else Path(path)
     report = _validate_path(path, schema)
     shown = _shown(path)
     if shown != os.fspath(path):

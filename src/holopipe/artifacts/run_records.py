@@ -19,18 +19,27 @@ True
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from holopipe.artifacts.io import JSONDecodeIssue, loads_json
 from holopipe.artifacts.report import ValidationReport
 from holopipe.artifacts.safety import UnsafeFile, read_text_bounded
 
-__all__ = ["JSON_RECORDS", "LOCK_SUFFIX", "TEXT_RECORDS", "record_kind", "validate_record"]
+__all__ = [
+    "JSON_RECORDS",
+    "LOCK_SUFFIX",
+    "TEXT_RECORDS",
+    "hidden_entry",
+    "record_kind",
+    "validate_record",
+]
 
 #: Records that must be one JSON object, by file name.
 JSON_RECORDS = {
     "config.resolved.json": "run configuration",
     "meta_env.json": "stage environment",
+    ".lock.holder": "lock holder (the command at work on the experiment)",
 }
 #: Records that must be UTF-8 text, by file name.
 TEXT_RECORDS = {
@@ -44,7 +53,7 @@ LOCK_SUFFIX = ".lock"
 
 def record_kind(path: str | os.PathLike) -> str | None:
     """What holopipe record ``path`` is by its name, or ``None`` if it is not one."""
-    path = Path(path)
+    path = path if isinstance(path, Path) else Path(path)  # asked of every file: no copy
     name = path.name
     if name in JSON_RECORDS:
         return JSON_RECORDS[name]
@@ -55,6 +64,41 @@ def record_kind(path: str | os.PathLike) -> str | None:
     if path.parent.name == "logs" and name.endswith(".log"):
         return "stage log"
     return None
+
+
+#: What holopipe leaves in a run folder while it works, or after an interruption, under a
+#: hidden name: never an artifact, never searched (the next command of the experiment that
+#: takes its lock removes or restores it). Names as :mod:`holopipe.run.layout` writes them.
+_WORK_ENTRIES = (
+    (
+        re.compile(r"^\.(\d{2}[a-z]?_[a-z0-9_]+(?:\.failed)?)\.partial$"),
+        "work folder of stage {} (running, or interrupted)",
+    ),
+    (
+        re.compile(r"^\.(\d{2}[a-z]?_[a-z0-9_]+(?:\.failed)?)\.old$"),
+        "previous folder of stage {} (being replaced, or interrupted)",
+    ),
+    (re.compile(r"^\.(.+)\.[A-Za-z0-9_]{8}\.tmp$"), "temporary file of a write of {} (atomic)"),
+    (re.compile(r"^\.(.+)\.alias-tmp$"), "staging link of the alias {}"),
+)
+
+
+def hidden_entry(name: str) -> str:
+    """Why a hidden entry (a name starting with a dot, not a record) is not searched.
+
+    Examples
+    --------
+    >>> hidden_entry(".02_emergent_geometry_engine.partial")
+    "holopipe's work folder of stage 02_emergent_geometry_engine (running, or interrupted): \
+not searched"
+    >>> hidden_entry(".DS_Store")
+    'a hidden entry: not searched (name it on the command line to validate it)'
+    """
+    for pattern, words in _WORK_ENTRIES:
+        match = pattern.match(name)
+        if match:
+            return f"holopipe's {words.format(match.group(1))}: not searched"
+    return "a hidden entry: not searched (name it on the command line to validate it)"
 
 
 def validate_record(path: str | os.PathLike) -> ValidationReport:

@@ -38,8 +38,10 @@ holopipe.artifacts.safety.UnsafeFile: 8 bytes, over the limit of 4 bytes (HOLOPI
 from __future__ import annotations
 
 import fcntl
+import io
 import math
 import os
+import re
 import stat
 import struct
 import zipfile
@@ -56,17 +58,20 @@ __all__ = [
     "NpyHeader",
     "UnsafeFile",
     "file_problem",
+    "forget_sniffed_zip",
     "max_array_bytes",
     "netcdf_attributes",
     "netcdf_declared_bytes",
     "netcdf_value",
     "open_netcdf",
     "open_regular",
+    "open_zip",
     "read_all_bounded",
     "read_bytes_bounded",
     "read_npy_header",
     "read_npz_members",
     "read_text_bounded",
+    "stat_regular",
     "zip_member_count",
 ]
 
@@ -143,18 +148,25 @@ def file_problem(path: str | os.PathLike) -> tuple[str, str] | None:
 
     Links are followed (a link to a regular file is fine); nothing is opened.
     """
+    return stat_regular(path)[1]
+
+
+def stat_regular(path: str | os.PathLike) -> tuple[os.stat_result | None, tuple[str, str] | None]:
+    """``(stat, None)`` of a regular file, else ``(stat or None, problem)`` as
+    :func:`file_problem` says it: one ``stat`` for the check and the file's identity."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
         if os.path.islink(path):
-            return "dangling_link", f"symbolic link to {os.readlink(path)!r}, which does not exist"
-        return "missing_file", "file does not exist"
+            target = os.readlink(path)
+            return None, ("dangling_link", f"symbolic link to {target!r}, which does not exist")
+        return None, ("missing_file", "file does not exist")
     except OSError as exc:
         reason = "symbolic link loop" if exc.errno == 40 else exc.strerror
-        return "unreadable", f"cannot be examined: {reason}"
+        return None, ("unreadable", f"cannot be examined: {reason}")
     if stat.S_ISREG(st.st_mode):
-        return None
-    return "not_regular_file", f"{_kind(st.st_mode)}, not a regular file: not read"
+        return st, None
+    return st, ("not_regular_file", f"{_kind(st.st_mode)}, not a regular file: not read")
 
 
 def open_regular(path: str | os.PathLike) -> IO[bytes]:
@@ -246,26 +258,74 @@ class CorruptNpy(ValueError):
     """The ``.npy`` header cannot be parsed."""
 
 
+#: The header numpy writes (``numpy.lib.format.write_array_header``): a dict literal in
+#: exactly this form, padded with spaces. It is read with this expression; any other header
+#: (structured dtypes, Python 2 files, hand-made ones) goes to numpy's own parser.
+_CANONICAL_HEADER = re.compile(
+    r"\{'descr': '([<>|=][a-zA-Z][0-9]*)', 'fortran_order': (True|False), "
+    r"'shape': \((|[0-9]+,|[0-9]+(?:, [0-9]+)+)\), \} *\n"
+)
+#: numpy refuses longer headers as unsafe to parse (``max_header_size``); so does this.
+_MAX_HEADER_SIZE = 10_000
+#: Per ``.npy`` format version: the size of its header length field, its header encoding.
+_VERSIONS = {(1, 0): (2, "latin-1"), (2, 0): (4, "latin-1"), (3, 0): (4, "utf-8")}
+
+
 def read_npy_header(fh: IO[bytes]) -> NpyHeader:
     """Parse a ``.npy`` header from ``fh`` (left at the start of the data).
 
-    numpy's parser raises a different exception for the same damage on each Python
+    The header numpy writes is read by a regular expression (numpy's parser compiles it as
+    Python code: most of the time of reading a small array); any other is parsed by numpy,
+    whose parser raises a different exception for the same damage on each Python
     (``ValueError``, ``SyntaxError``, ``tokenize.TokenError`` on 3.12+, ...): every failure
     becomes :class:`CorruptNpy`; a stream that is not ``.npy`` at all is :class:`NotNpy`.
+
+    Examples
+    --------
+    >>> import io
+    >>> buffer = io.BytesIO()
+    >>> np.save(buffer, np.zeros((2, 3)))
+    >>> _ = buffer.seek(0)
+    >>> read_npy_header(buffer).describe()
+    'shape (2, 3) float64'
     """
     magic = fh.read(6)
     if magic != b"\x93NUMPY":
         raise NotNpy("not a .npy array")
-    fmt = np.lib.format
+    version = tuple(fh.read(2))
+    if version not in _VERSIONS:
+        raise CorruptNpy(f"corrupt .npy header (format version {version!r})")
+    length_bytes, encoding = _VERSIONS[version]
+    raw_length = fh.read(length_bytes)
+    length = int.from_bytes(raw_length, "little")
+    if length > _MAX_HEADER_SIZE:
+        raise CorruptNpy(f"corrupt .npy header (declares a {length}-byte header)")
+    raw = fh.read(length)
+    if len(raw_length) != length_bytes or len(raw) != length:
+        raise CorruptNpy("corrupt .npy header (cut short)")
     try:
-        version = (fh.read(1)[0], fh.read(1)[0])
-        if version == (1, 0):
-            shape, fortran_order, dtype = fmt.read_array_header_1_0(fh)
-        elif version == (2, 0):
-            shape, fortran_order, dtype = fmt.read_array_header_2_0(fh)
-        else:
-            shape, fortran_order, dtype = fmt._read_array_header(fh, version)
-    except Exception as exc:  # noqa: BLE001 - any parser failure is damage, see the docstring
+        text = raw.decode(encoding)
+    except UnicodeDecodeError:
+        raise CorruptNpy("corrupt .npy header (not utf-8)") from None
+    match = _CANONICAL_HEADER.fullmatch(text)
+    if match is None:
+        return _numpy_header(text)
+    descr, fortran, dims = match.groups()
+    try:
+        dtype = np.dtype(descr)
+    except TypeError as exc:
+        raise CorruptNpy(f"corrupt .npy header (descr {descr!r}: {exc})") from None
+    shape = tuple(int(n) for n in dims.split(",") if n.strip())
+    return NpyHeader(shape, dtype, fortran == "True")
+
+
+def _numpy_header(text: str) -> NpyHeader:
+    """numpy's parser on a header text that is not in numpy's own form."""
+    try:
+        body = text.encode("latin-1")  # a 1.0 header (at most 10 000 bytes: it fits)
+        stream = io.BytesIO(len(body).to_bytes(2, "little") + body)
+        shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(stream)
+    except Exception as exc:  # noqa: BLE001 - any parser failure is damage, see read_npy_header
         raise CorruptNpy(f"corrupt .npy header ({type(exc).__name__}: {exc})") from None
     if not all(isinstance(n, int) and n >= 0 for n in shape):
         raise CorruptNpy(f"corrupt .npy header (shape {shape!r})")
@@ -301,7 +361,17 @@ def zip_member_count(fh: IO[bytes]) -> int | None:
 
 
 def _read_data(member: IO[bytes], header: NpyHeader) -> np.ndarray:
-    """The array data after a parsed header, read straight into a preallocated array."""
+    """The array data after a parsed header, read straight into a preallocated array (from
+    memory: copied out of the member's bytes)."""
+    if isinstance(member, io.BytesIO):
+        at = member.tell()
+        if len(member.getbuffer()) - at < header.nbytes:
+            raise EOFError(
+                f"data cut short: {len(member.getbuffer()) - at} of {header.nbytes} bytes"
+            )
+        flat = np.frombuffer(member.getbuffer(), header.dtype, header.count, at).copy()
+        order = "F" if header.fortran_order else "C"
+        return flat.reshape(header.shape, order=order)
     flat = np.empty(header.count, dtype=header.dtype)
     view = memoryview(flat.view(np.uint8))
     done = 0
@@ -313,6 +383,57 @@ def _read_data(member: IO[bytes], header: NpyHeader) -> np.ndarray:
     member.read(1)  # reach the end of the member: the zip CRC is checked there
     order = "F" if header.fortran_order else "C"
     return flat.reshape(header.shape, order=order)
+
+
+#: A zip up to this size is read into memory at once: zipfile seeks and reads in small
+#: pieces (local headers, names, data), which from memory cost little; larger ones are read
+#: where they are.
+_IN_MEMORY_ZIP_BYTES = 1 << 20
+
+#: The last small zip parsed by the sniff, by file identity (device, inode, size, mtime,
+#: ctime): the reader that follows takes it, so a file is read and parsed once per command.
+_SNIFFED_ZIP: dict[tuple[int, ...], tuple[int | None, zipfile.ZipFile | None]] = {}
+
+
+def open_zip(fh: IO[bytes], *, keep: bool = False) -> tuple[int | None, zipfile.ZipFile | None]:
+    """The member count a zip declares (:func:`zip_member_count`) and the archive, ``None``
+    when it declares more than :data:`MAX_ZIP_MEMBERS` (the table is then not parsed).
+
+    A small zip is read whole into memory. ``keep=True`` (the sniff) keeps it parsed for the
+    next call about the same file, which takes it. Raises zipfile's and the OS's errors.
+    """
+    st = os.fstat(fh.fileno())
+    identity = _identity(st)
+    kept = _SNIFFED_ZIP.pop(identity, None)
+    if kept is not None:
+        return kept
+    source = fh
+    if st.st_size <= _IN_MEMORY_ZIP_BYTES:
+        fh.seek(0)
+        source = io.BytesIO(fh.read(_IN_MEMORY_ZIP_BYTES + 1))
+    count = zip_member_count(source)
+    archive = None if count is not None and count > MAX_ZIP_MEMBERS else zipfile.ZipFile(source)
+    if keep and source is not fh:
+        _SNIFFED_ZIP.clear()
+        _SNIFFED_ZIP[identity] = (count, archive)
+    return count, archive
+
+
+def _identity(st: os.stat_result) -> tuple[int, ...]:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _sniffed_zip_of(path: str | os.PathLike) -> tuple[int | None, zipfile.ZipFile | None] | None:
+    """The zip the sniff kept for ``path`` (taken: used once), if it is still that file."""
+    if not _SNIFFED_ZIP:
+        return None
+    st, problem = stat_regular(path)
+    return None if st is None or problem else _SNIFFED_ZIP.pop(_identity(st), None)
+
+
+def forget_sniffed_zip() -> None:
+    """Forget the zip kept by the sniff (``sniff.clear_cache`` calls it)."""
+    _SNIFFED_ZIP.clear()
 
 
 def read_npz_members(
@@ -327,6 +448,9 @@ def read_npz_members(
     ``None`` when the file is not a readable zip at all.
     """
     limit = max_array_bytes() if limit is None else limit
+    kept = _sniffed_zip_of(path)  # the file as the sniff just read it
+    if kept is not None:
+        return _npz_members(*kept, report, limit)
     try:
         fh = open_regular(path)
     except UnsafeFile as exc:
@@ -334,26 +458,34 @@ def read_npz_members(
         return None
     with fh:
         try:
-            count = zip_member_count(fh)
-            if count is not None and count > MAX_ZIP_MEMBERS:
-                report.error(
-                    "too_large", "<file>", f"declares {count} members, over {MAX_ZIP_MEMBERS}"
-                )
-                return None
-            archive = zipfile.ZipFile(fh)
+            count, archive = open_zip(fh)
         except (zipfile.BadZipFile, EOFError, ValueError, OSError, NotImplementedError) as exc:
             report.error("unreadable", "<file>", f"not a readable NPZ archive (truncated?): {exc}")
             return None
-        members: dict[str, np.ndarray] = {}
-        budget = limit
-        with archive:
-            for info in sorted(archive.infolist(), key=lambda i: i.filename):
-                key = info.filename.removesuffix(".npy")
-                value = _read_member(archive, info, key, budget, limit, report)
-                if value is not None:
-                    members[key] = value
-                    budget -= value.nbytes
+        return _npz_members(count, archive, report, limit)
+
+
+def _npz_members(
+    count: int | None, archive: zipfile.ZipFile | None, report: ValidationReport, limit: int
+) -> dict[str, np.ndarray] | None:
+    if archive is None:
+        report.error("too_large", "<file>", f"declares {count} members, over {MAX_ZIP_MEMBERS}")
+        return None
+    members: dict[str, np.ndarray] = {}
+    budget = limit
+    with archive:
+        for info in sorted(archive.infolist(), key=lambda i: i.filename):
+            key = info.filename.removesuffix(".npy")
+            value = _read_member(archive, info, key, budget, limit, report)
+            if value is not None:
+                members[key] = value
+                budget -= value.nbytes
     return members
+
+
+#: A member whose declared size is at most this is read in one call (header and data
+#: parsed from memory: zipfile's reads cost more than the bytes); larger ones stream.
+_WHOLE_MEMBER_BYTES = 1 << 20
 
 
 def _read_member(
@@ -365,7 +497,10 @@ def _read_member(
     report: ValidationReport,
 ) -> np.ndarray | None:
     try:
-        with archive.open(info) as member:
+        with archive.open(info) as opened:
+            # Read whole (past its declared end, so the zip CRC is checked) or streamed.
+            small = info.file_size <= _WHOLE_MEMBER_BYTES
+            member = io.BytesIO(opened.read(info.file_size + 1)) if small else opened
             header = read_npy_header(member)
             if header.dtype.hasobject:
                 report.error(

@@ -33,16 +33,16 @@ import attrs
 
 from holopipe.artifacts.io import JSONDecodeIssue, loads_json
 from holopipe.artifacts.safety import (
-    MAX_ZIP_MEMBERS,
     CorruptNpy,
     NotNpy,
     UnsafeFile,
-    file_problem,
+    forget_sniffed_zip,
     open_netcdf,
     open_regular,
+    open_zip,
     read_all_bounded,
     read_npy_header,
-    zip_member_count,
+    stat_regular,
 )
 
 __all__ = ["HDF5_MAGIC", "ZIP_MAGIC", "Sniffed", "clear_cache", "sniff", "sniff_format"]
@@ -52,6 +52,8 @@ ZIP_MAGIC = b"PK\x03\x04"
 _PICKLE_MAGIC = b"\x80"
 # The embedded meta of an NPZ artifact is a small JSON string; more than this is not ours.
 _MAX_META_BYTES = 1 << 20
+#: Magic, version, length field and the longest header numpy reads (10 000 bytes).
+_MAX_NPY_HEADER_BYTES = 10_016
 
 
 @attrs.frozen
@@ -81,10 +83,9 @@ def sniff_format(path: str | os.PathLike) -> str | None:
 
 def sniff(path: str | os.PathLike) -> Sniffed:
     """Sniff ``path`` once (cached per file identity); never raises on bad content."""
-    problem = file_problem(path)
+    st, problem = stat_regular(path)
     if problem is not None:
         return Sniffed(container=None, problem=problem)
-    st = os.stat(path)
     return _sniff_cached(
         str(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
     )
@@ -143,14 +144,13 @@ def _sniff_csv(first_line: bytes) -> Sniffed:
 
 def _sniff_zip(fh: Any) -> Sniffed:
     try:
-        count = zip_member_count(fh)
-        if count is None or count > MAX_ZIP_MEMBERS:
+        count, archive = open_zip(fh, keep=True)  # kept for the reader that follows
+        if count is None or archive is None:
             return Sniffed(container="zip", damaged=True)
-        with zipfile.ZipFile(fh) as archive:
-            names = tuple(sorted(archive.namelist()))
-            if any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
-                return Sniffed(container="pickle", signature=names)
-            declared = _npz_meta_schema(archive) if "meta_json.npy" in names else None
+        names = tuple(sorted(archive.namelist()))
+        if any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
+            return Sniffed(container="pickle", signature=names)
+        declared = _npz_meta_schema(archive) if "meta_json.npy" in names else None
     except (zipfile.BadZipFile, EOFError, ValueError, OSError, NotImplementedError):
         return Sniffed(container="zip", damaged=True)
     return Sniffed(container="zip", declared_schema=declared, signature=names)
@@ -159,11 +159,15 @@ def _sniff_zip(fh: Any) -> Sniffed:
 def _npz_meta_schema(archive: zipfile.ZipFile) -> str | None:
     """``schema_name`` of an NPZ's ``meta_json`` member (a 0-d string array), read safely."""
     try:
-        with archive.open("meta_json.npy") as member:
-            header = read_npy_header(member)
-            if header.dtype.kind not in "US" or header.nbytes > _MAX_META_BYTES:
-                return None
-            raw = member.read(header.nbytes)
+        info = archive.getinfo("meta_json.npy")
+        if info.file_size > _MAX_META_BYTES + _MAX_NPY_HEADER_BYTES:
+            return None  # larger than any meta of ours: not read
+        with archive.open(info) as opened:  # in one read (zipfile's small reads cost more)
+            member = io.BytesIO(opened.read(info.file_size + 1))
+        header = read_npy_header(member)
+        if header.dtype.kind not in "US" or header.nbytes > _MAX_META_BYTES:
+            return None
+        raw = member.read(header.nbytes)
     except (NotNpy, CorruptNpy, zipfile.BadZipFile, EOFError, OSError, ValueError):
         return None
     import numpy as np
@@ -191,5 +195,7 @@ def _sniff_hdf5(path: str) -> Sniffed:
 
 
 def clear_cache() -> None:
-    """Forget every sniffed file (tests that rewrite a file within one mtime tick)."""
+    """Forget every sniffed file (tests that rewrite a file within one mtime tick), and the
+    zip kept for its reader."""
     _sniff_cached.cache_clear()
+    forget_sniffed_zip()

@@ -26,9 +26,84 @@ import cattrs
 
 from holopipe.artifacts.report import ValidationReport
 
-__all__ = ["check_structure", "converter", "json_schema_for", "structure_checked", "type_name"]
+__all__ = [
+    "KeepingConverter",
+    "check_structure",
+    "converter",
+    "json_schema_for",
+    "structure_checked",
+    "type_name",
+]
 
-converter = cattrs.Converter(forbid_extra_keys=False)
+
+class KeepingConverter(cattrs.Converter):
+    """A cattrs Converter that keeps the hook it made for each type it was asked about.
+
+    cattrs empties its dispatch cache whenever a hook is registered, and it registers some
+    itself while generating others (nested attrs classes, mappings): every hook generated
+    before is then generated (compiled) again on its next use, about thirty times in one
+    ``holopipe run``. The hooks are kept here per type, and forgotten only when a hook is
+    registered through the public ``register_*`` methods.
+
+    Examples
+    --------
+    >>> @attrs.define
+    ... class Point:
+    ...     x: int
+    >>> kept = KeepingConverter()
+    >>> kept.structure({"x": 1}, Point), kept.unstructure(Point(2))
+    (Point(x=1), {'x': 2})
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._structure_hooks: dict[Any, Any] = {}
+        self._unstructure_hooks: dict[Any, Any] = {}
+        super().__init__(**kwargs)
+
+    def structure(self, obj: Any, cl: Any) -> Any:
+        hook = self._structure_hooks.get(cl)
+        if hook is None:
+            hook = self._structure_hooks[cl] = self.get_structure_hook(cl)
+        return hook(obj, cl)
+
+    def unstructure(self, obj: Any, unstructure_as: Any = None) -> Any:
+        cl = obj.__class__ if unstructure_as is None else unstructure_as
+        hook = self._unstructure_hooks.get(cl)
+        if hook is None:
+            hook = self._unstructure_hooks[cl] = self.get_unstructure_hook(cl)
+        return hook(obj)
+
+    def _forget(self) -> None:
+        self._structure_hooks.clear()
+        self._unstructure_hooks.clear()
+
+    def register_structure_hook(self, *args: Any, **kwargs: Any) -> Any:
+        self._forget()
+        return super().register_structure_hook(*args, **kwargs)
+
+    def register_structure_hook_func(self, *args: Any, **kwargs: Any) -> Any:
+        self._forget()
+        return super().register_structure_hook_func(*args, **kwargs)
+
+    def register_structure_hook_factory(self, *args: Any, **kwargs: Any) -> Any:
+        self._forget()
+        return super().register_structure_hook_factory(*args, **kwargs)
+
+    def register_unstructure_hook(self, *args: Any, **kwargs: Any) -> Any:
+        self._forget()
+        return super().register_unstructure_hook(*args, **kwargs)
+
+    def register_unstructure_hook_func(self, *args: Any, **kwargs: Any) -> Any:
+        self._forget()
+        return super().register_unstructure_hook_func(*args, **kwargs)
+
+    def register_unstructure_hook_factory(self, *args: Any, **kwargs: Any) -> Any:
+        self._forget()
+        return super().register_unstructure_hook_factory(*args, **kwargs)
+
+
+#: The converter of every record, config and artifact (one, so hooks are made once).
+converter = KeepingConverter(forbid_extra_keys=False)
 
 
 @functools.cache

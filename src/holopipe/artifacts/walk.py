@@ -1,7 +1,12 @@
 """Finding the files of a folder to validate, without leaving it and without looping.
 
-:func:`walk_folder` lists the regular files under a folder (sorted, depth-first, hidden
-entries left out) and, beside them, every entry it did not search, each with a reason:
+:func:`walk_folder` lists the regular files under a folder (sorted, depth-first) and,
+beside them, every entry it did not search, each with a reason:
+
+- ``hidden``: a name starting with a dot, not searched: holopipe's own work in progress
+  (a stage's ``.partial`` folder, an atomic write's temporary file) said as such, anything
+  else as a hidden entry; holopipe's hidden records (``.lock``, ``.lock.holder``,
+  ``.alias_of``) are listed as files, like its other records;
 
 - ``dangling_link``: a symbolic link to nothing;
 - ``link_loop``: a link that loops, or points at a folder containing it;
@@ -38,6 +43,8 @@ import stat
 from pathlib import Path
 
 import attrs
+
+from holopipe.artifacts.run_records import hidden_entry, record_kind
 
 __all__ = ["DEFAULT_MAX_DEPTH", "Skipped", "walk_folder"]
 
@@ -98,9 +105,10 @@ def walk_folder(
             return
         searched.add(identity)
         for entry in entries:
-            if entry.name.startswith("."):
-                continue
             path = folder / entry.name
+            if entry.name.startswith(".") and record_kind(path) is None:
+                skipped.append(Skipped(path, "hidden", hidden_entry(entry.name)))
+                continue
             try:
                 if entry.is_symlink():
                     _link(path, folder)

@@ -58,7 +58,7 @@ def validate(
         for report in reports:
             for line in report.lines():
                 typer.echo(line)
-            if report.ok:
+            if report.ok and report.schema is not None:  # a skipped entry has no schema
                 typer.echo(f"{report.path}: valid {report.schema}")
     raise typer.Exit(max(r.exit_code for r in reports))
 

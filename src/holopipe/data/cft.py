@@ -3,9 +3,12 @@
 One JSON file per theory in ``holopipe/data/cft/<theory>.json``, never constants in code. A
 file holds the theory name, d, and per operator its dimension with a one-sigma uncertainty,
 the branch a bulk scalar dual to it needs (``quantisation``: ``-`` below d/2, ``+`` above),
-a citation (arXiv id, authors, title, year, the table or equation) and a ``verification``
-note saying how the value was checked. :func:`reference_table` reads and checks a file; a bad
-file is one :class:`CFTDataError` naming the file, the field and the problem.
+a citation (arXiv id, authors, title, year, the table or equation), a ``verification``
+note saying how the value was checked, and ``confirmed``: true only where the value was read
+at its source (the paper, or its own abstract); a value found only in secondary texts is
+``false`` (the default when the field is absent) and stage 09 says so in a note.
+:func:`reference_table` reads and checks a file; a bad file is one :class:`CFTDataError`
+naming the file, the field and the problem.
 
 Examples
 --------
@@ -14,6 +17,8 @@ Examples
 (3, ['sigma', 'epsilon', 'epsilon_prime'])
 >>> table.operator("sigma").Delta, table.operator("sigma").citation.arxiv
 (0.5181489, '1603.04436')
+>>> table.operator("sigma").confirmed, table.operator("epsilon_prime").confirmed
+(True, False)
 >>> "ising3d" in available_theories()
 True
 """
@@ -74,6 +79,7 @@ class ReferenceOperator:
     quantisation: Literal["+", "-"]
     citation: Citation
     verification: str
+    confirmed: bool = False
 
 
 @attrs.frozen
@@ -147,6 +153,14 @@ def _field(doc: dict, key: str, kind: type | tuple[type, ...], where: str) -> An
     return value
 
 
+def _confirmed(raw: dict, where: str) -> bool:
+    """``confirmed`` (optional, false when absent: a value is unconfirmed until checked)."""
+    value = raw.get("confirmed", False)
+    if not isinstance(value, bool):
+        raise CFTDataError(f"{where}.confirmed: expected true or false, got {value!r}")
+    return value
+
+
 def _parse(text: str, source: str, stem: str) -> CFTTable:
     try:
         doc = json.loads(text)
@@ -200,6 +214,7 @@ def _parse(text: str, source: str, stem: str) -> CFTTable:
                 quantisation=quantisation,
                 citation=citation,
                 verification=_field(raw, "verification", str, where),
+                confirmed=_confirmed(raw, where),
             )
         )
     names = [op.name for op in operators]

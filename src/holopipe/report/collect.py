@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from holopipe.artifacts.io import loads_json
 from holopipe.artifacts.records import PipelineSummary, RunManifest, StageSummary
 from holopipe.run.layout import RunLayout
 
-__all__ = ["MAX_ARTIFACTS_PER_TYPE", "Plot", "RunView", "physics_plots"]
+__all__ = ["MAX_ARTIFACTS_PER_TYPE", "PLOT_SCHEMAS", "Plot", "RunView", "physics_plots"]
 
 #: Files of one type read for the plots: bounds the report's time on runs of many systems.
 MAX_ARTIFACTS_PER_TYPE = 100
@@ -84,29 +84,39 @@ class RunView:
         pipeline = read(PipelineSummary, layout.pipeline_summary_path)
         return cls(layout, manifest, config, pipeline, summaries, environment, problems)
 
-    def outputs(self, schema: str) -> Iterator[tuple[str, Path]]:
-        """``(stage key, absolute path)`` of every recorded output of type ``schema``."""
-        if self.manifest is None:
-            return
-        for key in sorted(self.manifest.stages):
-            for record in self.manifest.stages[key].outputs:
-                if record.schema == schema:
-                    yield key, self.layout.root / record.path
+    def plotted(self, schema: str) -> tuple[list[tuple[str, Path, Any]], int]:
+        """``(stage key, absolute path, record)`` of the files of type ``schema`` the plots
+        read (the first :data:`MAX_ARTIFACTS_PER_TYPE` in sorted order), and how many there
+        are in all. Only the types of :data:`PLOT_SCHEMAS` (the plot cache's key covers them)."""
+        from holopipe.artifacts.registry import get_type
+
+        if schema not in PLOT_SCHEMAS:
+            raise ValueError(f"{schema} is not in PLOT_SCHEMAS (the plot cache would miss it)")
+        stages = self.manifest.stages if self.manifest is not None else {}
+        recorded = [
+            (key, self.layout.root / record.path, record)
+            for key in sorted(stages)
+            for record in stages[key].outputs
+            if record.schema == schema
+        ]
+        if recorded:  # the type's module is imported only for a run that has its files
+            kind = get_type(schema)
+            recorded = [item for item in recorded if kind.primary_of(item[1]) is None]
+        return recorded[:MAX_ARTIFACTS_PER_TYPE], len(recorded)
 
     def read_all(self, schema: str) -> list[tuple[str, Any]]:
-        """The valid artifacts of type ``schema``, at most :data:`MAX_ARTIFACTS_PER_TYPE` in
-        sorted order (the rest is said in ``left_out``; an invalid one in ``problems``)."""
+        """The valid artifacts of type ``schema`` the plots read (:meth:`plotted`; the rest
+        is said in ``left_out``; an invalid one in ``problems``)."""
         from holopipe.artifacts.registry import get_type
 
         kind = get_type(schema)
-        paths = [(k, p) for k, p in self.outputs(schema) if kind.primary_of(p) is None]
-        if len(paths) > MAX_ARTIFACTS_PER_TYPE:
-            note = f"{schema}: plotted the first {MAX_ARTIFACTS_PER_TYPE} of {len(paths)} files"
+        chosen, total = self.plotted(schema)
+        if total > len(chosen):
+            note = f"{schema}: plotted the first {len(chosen)} of {total} files"
             if note not in self.left_out:
                 self.left_out.append(note)
-            paths = paths[:MAX_ARTIFACTS_PER_TYPE]
         found = []
-        for key, path in paths:
+        for key, path, _ in chosen:
             report, artifact = kind.read_with_report(path)
             if artifact is None:
                 self.problems.append(
@@ -278,6 +288,18 @@ def _pulls(view: RunView) -> list[Plot]:
     caption = "{key}: pull per operator against the cited reference, 3-sigma band"
     return _per_artifact(view, "RealDataContracts", "pulls", caption, draw)
 
+
+#: The artifact types the plots read (:meth:`RunView.plotted` refuses any other).
+PLOT_SCHEMAS = (
+    "SandboxGeometry",
+    "GeometryPrediction",
+    "BulkEquations",
+    "GeometryContracts",
+    "EigenmodesDataset",
+    "Dictionary",
+    "HolographicAtlas",
+    "RealDataContracts",
+)
 
 #: The plot builders, in report order; each reads what it needs and returns no plot when the
 #: stage that produces its data did not run.

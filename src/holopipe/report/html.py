@@ -17,7 +17,7 @@ from holopipe.artifacts.records import StageSummary
 from holopipe.report.collect import Plot, RunView
 from holopipe.report.dag import StageGraph, graph_svg
 
-__all__ = ["render_page"]
+__all__ = ["physics_section", "render_page"]
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1100px;
@@ -125,10 +125,22 @@ def _table(rows: Sequence[tuple[str, Any]]) -> str:
     return f"<table>{body}</table>"
 
 
-def render_page(
-    view: RunView, graph: StageGraph, plots: Sequence[Plot], notes: Sequence[str]
-) -> str:
-    """The whole page as a string (see the module docstring)."""
+def physics_section(plots: Sequence[Plot], notes: Sequence[str]) -> str:
+    """The physics section's content: one figure per plot, then what was left out."""
+    figures = "".join(
+        f'<figure class="plot" id="plot-{escape(p.name)}">{p.svg}'
+        f"<figcaption>{escape(p.caption)}</figcaption></figure>"
+        for p in plots
+    )
+    physics = (
+        figures or "<p>No physics plots: none of the stages that produce their data has run.</p>"
+    )
+    return physics + _list("Left out", list(notes), "report-notes")
+
+
+def render_page(view: RunView, graph: StageGraph, physics: str) -> str:
+    """The whole page as a string (see the module docstring); ``physics`` is the physics
+    section's HTML (:func:`physics_section`, or the same reused)."""
     experiment = view.layout.experiment
     pipeline = view.pipeline
     if pipeline is not None:
@@ -145,15 +157,6 @@ def render_page(
         f"<td>{escape(n.verdict)}</td></tr>"
         for n in graph.nodes
     )
-    figures = "".join(
-        f'<figure class="plot" id="plot-{escape(p.name)}">{p.svg}'
-        f"<figcaption>{escape(p.caption)}</figcaption></figure>"
-        for p in plots
-    )
-    physics = (
-        figures or "<p>No physics plots: none of the stages that produce their data has run.</p>"
-    )
-    physics += _list("Left out", list(notes), "report-notes")
     packages = env.get("packages", {})
     environment = _table(
         [

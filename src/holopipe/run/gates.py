@@ -56,16 +56,24 @@ IGNORED_DIRS = frozenset(
 MAX_WATCHED_ENTRIES = 50_000
 
 
-def invalid_artifact(path: str | os.PathLike, finding: Finding) -> str:
-    """The one ``invalid_artifact:`` line of a validation finding (gate and runner).
+def invalid_artifact(path: str | os.PathLike, problem: Finding | str, context: str = "") -> str:
+    """The one ``invalid_artifact:`` line (the gate, the runner and the stages' input gate).
+
+    ``problem`` is a validation finding (shown ``code [location]: message``) or a problem in
+    words; ``context`` says what was expected of the file (the input gate's ``input 'x'
+    expects T, found U``), between the path and the problem.
 
     Examples
     --------
     >>> print(invalid_artifact("predictions/a.npz", Finding("missing_key", "A", "no array")))
     invalid_artifact: predictions/a.npz: missing_key [A]: no array
+    >>> print(invalid_artifact("d.json", "wrong artifact type", "input 'd' expects Dictionary"))
+    invalid_artifact: d.json: input 'd' expects Dictionary: wrong artifact type
     """
-    where = os.fspath(path)
-    return f"invalid_artifact: {where}: {finding.code} [{finding.location}]: {finding.message}"
+    if isinstance(problem, Finding):
+        problem = f"{problem.code} [{problem.location}]: {problem.message}"
+    where = f"{os.fspath(path)}: {context}" if context else os.fspath(path)
+    return f"invalid_artifact: {where}: {problem}"
 
 
 def gate_verdict(problems: list[str]) -> str:
@@ -199,9 +207,8 @@ def _integrity(layout: RunLayout, entry: FileRecord) -> str | None:
             return None
     except OSError:
         return f"missing_artifact: {entry.path}"
-    return (
-        f"invalid_artifact: {entry.path}: sha256 differs from run_manifest.json "
-        "(modified after it was written)"
+    return invalid_artifact(
+        entry.path, "sha256 differs from run_manifest.json (modified after it was written)"
     )
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "UVExponent",
     "dictionary_applicability",
     "expected_alpha_uv",
+    "expected_warp_exponents",
     "uv_exponent",
 ]
 
@@ -156,18 +157,18 @@ def dictionary_applicability(
     return Applicability(True, f"applicable: {shown} within {tolerance:g} of 1")
 
 
-def expected_alpha_uv(family: str, d: int, params: dict[str, float]) -> float | None:
-    """The closed-form alpha_UV of a family of PHYSICS.md's metric table, or None.
-
-    ``1 - theta/(d-1)`` for hvlf and 1 for ads, lifshitz and deformed (the A_x exponent of
-    :attr:`~holopipe.science.geometry.FamilyParams.warp_exponents`); None for an unknown
-    family or parameters outside the family's range.
+def expected_warp_exponents(
+    family: str, d: int, params: dict[str, float]
+) -> tuple[float, float] | None:
+    """The closed-form UV exponents ``(alpha_t, alpha_x)`` of a family of PHYSICS.md's metric
+    table (:attr:`~holopipe.science.geometry.FamilyParams.warp_exponents`), or None for an
+    unknown family or parameters outside the family's range.
 
     Examples
     --------
-    >>> expected_alpha_uv("hvlf", 4, {"zeta": 2.0, "theta": 1.5})
-    0.5
-    >>> expected_alpha_uv("unknown", 3, {}) is None
+    >>> expected_warp_exponents("lifshitz", 3, {"zeta": 2.0})
+    (2.0, 1.0)
+    >>> expected_warp_exponents("unknown", 3, {}) is None
     True
     """
     if family not in FAMILIES:
@@ -183,4 +184,23 @@ def expected_alpha_uv(family: str, d: int, params: dict[str, float]) -> float | 
         )
     except (TypeError, ValueError):
         return None
-    return float(family_params.warp_exponents[1])
+    alpha_t, alpha_x = family_params.warp_exponents
+    return float(alpha_t), float(alpha_x)
+
+
+def expected_alpha_uv(family: str, d: int, params: dict[str, float]) -> float | None:
+    """The closed-form alpha_UV of a family of PHYSICS.md's metric table, or None.
+
+    ``1 - theta/(d-1)`` for hvlf and 1 for ads, lifshitz and deformed (the A_x exponent of
+    :func:`expected_warp_exponents`); None for an unknown family or parameters outside the
+    family's range.
+
+    Examples
+    --------
+    >>> expected_alpha_uv("hvlf", 4, {"zeta": 2.0, "theta": 1.5})
+    0.5
+    >>> expected_alpha_uv("unknown", 3, {}) is None
+    True
+    """
+    exponents = expected_warp_exponents(family, d, params)
+    return None if exponents is None else exponents[1]

@@ -25,6 +25,7 @@ from pathlib import Path
 from holopipe.artifacts.base import Artifact
 from holopipe.artifacts.registry import detect_type, get_type
 from holopipe.artifacts.report import ValidationReport
+from holopipe.run.gates import invalid_artifact
 from holopipe.stages.base import InputSpec
 
 __all__ = ["UNRECOGNISED", "expected_schema", "found_schema", "read_input"]
@@ -55,19 +56,22 @@ def found_schema(path: Path, report: ValidationReport) -> str:
     return " ".join(declared) if declared else f"{detected.SCHEMA_NAME} (version not declared)"
 
 
+def _expected_and_found(spec: InputSpec, found: str) -> str:
+    return f"input {spec.alias!r} expects {expected_schema(spec)}, found {found}"
+
+
 def read_input(spec: InputSpec, path: Path) -> tuple[Artifact | None, list[str]]:
-    """Read one input of ``spec``: (artifact, []) or (None, the gate's lines)."""
+    """Read one input of ``spec``: (artifact, []) or (None, the gate's lines, written by the
+    gate's own :func:`~holopipe.run.gates.invalid_artifact`)."""
     report, obj = get_type(spec.schema).read_with_report(path)
-    prefix = f"invalid_artifact: {path}: input {spec.alias!r} expects {expected_schema(spec)}"
     if not report.ok or obj is None:
         found = found_schema(path, report)
-        identified = found != UNRECOGNISED
-        if identified and found.split(" ", 1)[0] != spec.schema:  # another type: one line
-            return None, [f"{prefix}, found {found}: wrong artifact type"]
-        return None, [
-            f"{prefix}, found {found}: {f.code} [{f.location}]: {f.message}" for f in report.errors
-        ] or [f"{prefix}, found {found}: unreadable"]
+        where = _expected_and_found(spec, found)
+        if found != UNRECOGNISED and found.split(" ", 1)[0] != spec.schema:  # another type
+            return None, [invalid_artifact(path, "wrong artifact type", where)]
+        lines = [invalid_artifact(path, finding, where) for finding in report.errors]
+        return None, lines or [invalid_artifact(path, "unreadable", where)]
     if spec.versions and (report.declared is None or report.declared[1] not in spec.versions):
-        found = found_schema(path, report)
-        return None, [f"{prefix}, found {found}: version not accepted by this stage"]
+        where = _expected_and_found(spec, found_schema(path, report))
+        return None, [invalid_artifact(path, "version not accepted by this stage", where)]
     return obj, []

@@ -53,7 +53,6 @@ from holopipe.artifacts.records import (
 )
 from holopipe.artifacts.registry import get_type
 from holopipe.artifacts.structure import converter
-from holopipe.legacy.resolver import read_legacy_input
 from holopipe.run.capture import Progress, capture_output
 from holopipe.run.config import structure_section
 from holopipe.run.context import RunContext, StageContext
@@ -243,6 +242,8 @@ class StageExecution:
             self.loaded[item.alias] = []
             for path in item.paths:
                 if item.resolved_from_legacy:
+                    from holopipe.legacy.resolver import read_legacy_input  # legacy runs only
+
                     served = read_legacy_input(item.schema, path, self.run.legacy_roots)
                     self.legacy_warnings += served.warnings
                     if served.skipped:

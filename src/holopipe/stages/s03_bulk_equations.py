@@ -22,6 +22,9 @@ Stage 05 reads them from here, never from names.
 Physics findings (an ``ads`` prediction that is not Einstein) are stage warnings, not
 errors: the system was analysed, and its result is the finding.
 
+Checks in the stage summary (``ctx.check``): ``<system>.einstein_residual`` = max |E^m_n| / d
+of every ``ads`` system against ``einstein_tolerance`` (the value its warning depends on).
+
 Examples
 --------
 >>> DiscoverBulkEquations.key()
@@ -194,6 +197,22 @@ def discover_equations(
     return EquationsResult(system, finding)
 
 
+def _check_ads_is_einstein(
+    ctx: StageContext, system: SystemEquations, params: BulkEquationsParams
+) -> None:
+    """The value the status depends on: an ``ads`` system's max |E^m_n| / d against
+    ``einstein_tolerance`` (a failure is the warning of :func:`discover_equations`; other
+    families' verdicts are results, not checks)."""
+    if system.family == "ads":
+        ctx.check(
+            f"{system.system_id}.einstein_residual",
+            system.max_abs_einstein_residual / system.d,
+            params.einstein_tolerance,
+            system.verdict == "einstein",
+            group=system.family,
+        )
+
+
 class DiscoverBulkEquations(Stage):
     """R, Einstein residuals and the curvature model comparison of every prediction."""
 
@@ -215,6 +234,7 @@ class DiscoverBulkEquations(Stage):
                 continue
             found: EquationsResult = result.value
             systems.append(found.system)
+            _check_ads_is_einstein(ctx, found.system, params)
             if found.finding:
                 ctx.warn(found.finding)
         if not systems:

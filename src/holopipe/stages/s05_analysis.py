@@ -27,6 +27,9 @@ analysis is descriptive and 06 does not depend on it, so it does not stop the pi
 check that cannot be evaluated on these data (e.g. the Lifshitz check with no Lifshitz
 system at zero temperature) is a note in the summary and ``passed: null`` in the artifact.
 
+Checks in the stage summary: ``d<d>.lifshitz_ricci_vs_zeta`` per evaluated Lifshitz check,
+its largest relative deviation against ``lifshitz_rtol`` (a failure is the warning above).
+
 Examples
 --------
 >>> AnalyzeBulkEquations.key()
@@ -291,6 +294,14 @@ class AnalyzeBulkEquations(Stage):
             n_checks_evaluated=float(len(evaluated_checks)),
             n_checks_passed=float(sum(bool(c.passed) for c in evaluated_checks)),
         )
+        for check in evaluated_checks:  # a failure is a warning: not expected
+            ctx.check(
+                f"d{check.d}.{check.name}",
+                check.max_relative_deviation,
+                check.tolerance,
+                bool(check.passed),
+                group=check.family,
+            )
         for check in checks:
             if check.evaluated and not check.passed:
                 ctx.warn(f"check {check.name} (d = {check.d}) failed: {check.message}")

@@ -54,6 +54,11 @@ Quality flags (only ``ok`` rows are data; ``EigenmodesDataset``'s ``QUALITIES``)
   documented domain, not a failure) lists them. Writing
   rows rather than dropping the system keeps every (system, m2) accounted for in the dataset.
 
+Checks in the stage summary, per solved (system, m2, branch) (:class:`BranchAccuracy`):
+``M2_rel_error_estimate`` against ``max_rel_error_estimate``, ``delta_error_estimate`` (the
+falloff's own estimate) and ``delta_deviation`` against ``max_delta_error``: the values the
+rows' quality, and so the stage's warnings, depend on.
+
 A stage with no ``ok`` row at all is INCOMPLETE (nothing was computed), never a silent pass.
 
 Examples
@@ -236,6 +241,7 @@ class SystemModes:
     warnings: list[str] = attrs.field(factory=list)
     max_rel_error_estimate: float = 0.0
     max_delta_deviation: float = 0.0
+    accuracy: list[BranchAccuracy] = attrs.field(factory=list)
 
     @property
     def not_applicable(self) -> bool:
@@ -362,11 +368,46 @@ def _relative_errors(spectrum: ScalarSpectrum) -> np.ndarray:
 
 
 @attrs.frozen
+class BranchAccuracy:
+    """The accuracy figures of one solved (m2, branch): what its rows' quality depends on."""
+
+    m2: float
+    branch: Literal["+", "-"]
+    rel_error_estimate: float = attrs.field(
+        metadata={"doc": "largest estimated |dM2| / max(|M2|, z_ir^-2) over its modes"}
+    )
+    delta_error: float = attrs.field(metadata={"doc": "the UV falloff's own error estimate"})
+    delta_deviation: float = attrs.field(
+        metadata={"doc": "|measured Delta - exponent the solver imposed from the UV limit|"}
+    )
+
+    def record(
+        self, ctx: StageContext, system_id: str, family: str, params: EigenmodesParams
+    ) -> None:
+        """The three checks of this (m2, branch) with their tolerances. A failure is what
+        makes its rows `inaccurate` (or `unstable` where M2 < 0 decides first): not expected."""
+        where = f"{system_id} m2={self.m2:g} branch {self.branch}"
+        for quantity, value, tolerance in (
+            ("M2_rel_error_estimate", self.rel_error_estimate, params.max_rel_error_estimate),
+            ("delta_error_estimate", self.delta_error, params.max_delta_error),
+            ("delta_deviation", self.delta_deviation, params.max_delta_error),
+        ):
+            ctx.check(f"{where}.{quantity}", value, tolerance, value <= tolerance, group=family)
+
+
+@attrs.frozen
 class _BranchResult:
     rows: list[EigenmodeRow]
     warning: str | None = None
-    rel_error_estimate: float = 0.0
-    delta_deviation: float = 0.0
+    accuracy: BranchAccuracy | None = None
+
+    @property
+    def rel_error_estimate(self) -> float:
+        return self.accuracy.rel_error_estimate if self.accuracy else 0.0
+
+    @property
+    def delta_deviation(self) -> float:
+        return self.accuracy.delta_deviation if self.accuracy else 0.0
 
 
 def _mass_rows(
@@ -478,7 +519,14 @@ def _branch_rows(
         )
         for n in range(params.n_modes)
     ]
-    return _BranchResult(rows, None, float(np.max(_relative_errors(spectrum))), delta_deviation)
+    accuracy = BranchAccuracy(
+        float(m2),
+        branch,
+        float(np.max(_relative_errors(spectrum))),
+        float(falloff.delta_error),
+        float(delta_deviation),
+    )
+    return _BranchResult(rows, None, accuracy)
 
 
 def system_modes(prediction: GeometryPrediction, params: EigenmodesParams) -> SystemModes:
@@ -549,6 +597,7 @@ def _collected(system_id: str, results: list[_BranchResult], warnings: list[str]
         warnings,
         worst_error,
         worst_delta,
+        [r.accuracy for r in results if r.accuracy is not None],
     )
 
 
@@ -593,6 +642,9 @@ class BuildBulkEigenmodesDataset(Stage):
                 continue
             modes: SystemModes = result.value
             rows += modes.rows
+            family = by_id[result.key].meta.family
+            for accuracy in modes.accuracy:
+                accuracy.record(ctx, modes.system_id, family, params)
             for message in modes.warnings:
                 ctx.warn(message)
             if modes.status != "OK":

@@ -20,6 +20,11 @@ A fit whose criteria prefer the free model, or whose coefficients are further th
 ``ads_tolerance`` from (1, -d, 0), is a physics finding reported as a note (the data do not
 follow the AdS relation), never a silent pass.
 
+Checks in the stage summary: ``points_refused_by_branch_policy`` (0 allowed: a refusal is a
+warning) and per fitted d the physics checks whose failure is expected on non-AdS data:
+``d<d>.deviation_from_ads`` against ``ads_tolerance`` and, per criterion,
+``d<d>.<aic|bic|cv>_constrained_minus_free`` against its tie margin.
+
 Examples
 --------
 >>> EmergentLambdaSLDictionary.key()
@@ -47,8 +52,7 @@ from holopipe.artifacts.dictionary import (
     UnfittedDimension,
 )
 from holopipe.artifacts.eigenmodes import EigenmodeRow
-from holopipe.run.context import StageContext
-from holopipe.run.provenance import code_version
+from holopipe.run.context import Provenance, StageContext
 from holopipe.science.dictionary_fit import (
     DEFAULT_FOLDS,
     DEFAULT_M2_RESOLUTION,
@@ -93,9 +97,10 @@ def _operator_name(m2: float) -> str:
 
 
 def dictionary_from_rows(
-    rows: list[EigenmodeRow], params: DictionaryParams, source_stage: str, git_sha: str
+    rows: list[EigenmodeRow], params: DictionaryParams, provenance: Provenance
 ) -> tuple[Dictionary, list[DictionaryFit], list[str]]:
-    """The Dictionary of the ``ok`` rows, the science fits, and one warning per refused point."""
+    """The Dictionary of the ``ok`` rows (stamped with ``provenance``), the science fits, and
+    one warning per refused point."""
     excluded: Counter[str] = Counter()
     warnings: list[str] = []
     points: dict[tuple[str, float, str], DictionaryEntry] = {}
@@ -137,8 +142,7 @@ def dictionary_from_rows(
         fits.append(fit)
         arrays[f"Delta_d{d}"], arrays[f"m2_d{d}"] = delta, m2
     dictionary = Dictionary(
-        source_stage=source_stage,
-        git_sha=git_sha,
+        **provenance.as_fields(),
         branch_policy=BRANCH_POLICY,
         fits=[_artifact_fit(f) for f in fits],
         entries=entries,
@@ -186,9 +190,8 @@ class EmergentLambdaSLDictionary(Stage):
     def run(self, ctx: StageContext, inputs: StageInputs) -> None:
         params: DictionaryParams = ctx.params
         rows = [row for dataset in inputs["bulk_eigenmodes"] for row in dataset.rows]
-        dictionary, fits, refused = dictionary_from_rows(
-            rows, params, self.key(), code_version().git_sha
-        )
+        dictionary, fits, refused = dictionary_from_rows(rows, params, ctx.provenance)
+        ctx.check("points_refused_by_branch_policy", len(refused), 0.0, not refused)
         for message in refused:
             ctx.warn(f"refused by the branch policy: {message}")
         for u in dictionary.unfitted:
@@ -217,22 +220,57 @@ class EmergentLambdaSLDictionary(Stage):
             )
             return
         for fit in fits:
-            d = fit.d
-            ctx.metrics[f"d{d}_delta2"], ctx.metrics[f"d{d}_delta"], ctx.metrics[f"d{d}_const"] = (
-                fit.coefficients
-            )
-            ctx.metrics[f"d{d}_deviation_from_ads"] = fit.deviation_from_ads()
-            ctx.metrics[f"d{d}_c_constrained"] = fit.c_constrained
-            free = sorted(k for k, model in fit.preferred.items() if model == "free")
-            if free:
-                ctx.note(
-                    f"d = {d}: {', '.join(free)} prefer the free quadratic over "
-                    "m2 = c Delta (Delta - d): these data do not follow the AdS relation"
-                )
-            elif fit.deviation_from_ads() > params.ads_tolerance:
-                ctx.note(
-                    f"d = {d}: coefficients {fit.coefficients} differ from (1, -{d}, 0) by "
-                    f"{fit.deviation_from_ads():.3g} > {params.ads_tolerance:g}"
-                )
+            _record_fit(ctx, fit, params)
         ctx.write("dictionary", dictionary, OUTPUT_FILE)
         ctx.rows = len(dictionary.entries)
+
+
+#: The tie margin of each criterion's preference, in units of the m^2 resolution (0: none).
+_CRITERIA = {"aic": ("aic", 0.0), "bic": ("bic", 0.0), "cv": ("cv_rmse", 1.0)}
+
+
+def _record_fit(ctx: StageContext, fit: DictionaryFit, params: DictionaryParams) -> None:
+    """The metrics and checks of one fitted d, and a note where the data are not AdS.
+
+    Checks (a failure is a physics result, expected: the data do not follow the AdS
+    relation): ``d<d>.deviation_from_ads`` = max |coefficient - (1, -d, 0)| against
+    ``ads_tolerance``, and per criterion ``d<d>.<criterion>_constrained_minus_free``, the
+    score of m2 = c Delta (Delta - d) minus that of the free quadratic, against the tie margin
+    (0 for AIC and BIC, the m^2 resolution for cross-validation).
+    """
+    d = fit.d
+    ctx.metrics[f"d{d}_delta2"], ctx.metrics[f"d{d}_delta"], ctx.metrics[f"d{d}_const"] = (
+        fit.coefficients
+    )
+    ctx.metrics[f"d{d}_deviation_from_ads"] = fit.deviation_from_ads()
+    ctx.metrics[f"d{d}_c_constrained"] = fit.c_constrained
+    group = f"d = {d}"
+    for criterion, (scores_name, margin) in _CRITERIA.items():
+        scores = getattr(fit, scores_name)
+        ctx.check(
+            f"d{d}.{criterion}_constrained_minus_free",
+            scores["constrained"] - scores["free"],
+            margin * fit.resolution,
+            fit.preferred[criterion] == "constrained",
+            expected_failure=True,
+            group=group,
+        )
+    close = ctx.check(
+        f"d{d}.deviation_from_ads",
+        fit.deviation_from_ads(),
+        params.ads_tolerance,
+        fit.deviation_from_ads() <= params.ads_tolerance,
+        expected_failure=True,
+        group=group,
+    )
+    free = sorted(k for k, model in fit.preferred.items() if model == "free")
+    if free:
+        ctx.note(
+            f"d = {d}: {', '.join(free)} prefer the free quadratic over "
+            "m2 = c Delta (Delta - d): these data do not follow the AdS relation"
+        )
+    elif not close:
+        ctx.note(
+            f"d = {d}: coefficients {fit.coefficients} differ from (1, -{d}, 0) by "
+            f"{fit.deviation_from_ads():.3g} > {params.ads_tolerance:g}"
+        )

@@ -23,6 +23,10 @@ metric and a deviation above ``closed_form_tolerance`` is a warning. Systems whe
 dictionary does not apply are one note (a physics result, not a problem). A system whose
 exponent cannot be measured (too few UV points) is a warning; none measurable is INCOMPLETE.
 
+Checks in the stage summary, per system: ``alpha_uv_minus_1`` = max |alpha - 1| against
+``tolerance`` (a failure is expected where the family's closed-form exponents are not AdS
+either) and ``alpha_uv_vs_closed_form`` against ``closed_form_tolerance`` (not expected).
+
 Examples
 --------
 >>> BuildHolographicDictionary.key()
@@ -48,11 +52,10 @@ from holopipe.artifacts.atlas import (
 from holopipe.artifacts.dictionary import Dictionary, DictionaryEntry
 from holopipe.artifacts.prediction import GeometryPrediction
 from holopipe.run.context import StageContext
-from holopipe.run.provenance import code_version
 from holopipe.science.atlas import (
     APPLICABILITY_TOLERANCE,
     dictionary_applicability,
-    expected_alpha_uv,
+    expected_warp_exponents,
     uv_exponent,
 )
 from holopipe.science.dictionary_fit import branch_policy, infer_mass
@@ -205,30 +208,13 @@ class BuildHolographicDictionary(Stage):
     def run(self, ctx: StageContext, inputs: StageInputs) -> None:
         params: AtlasParams = ctx.params
         predictions: list[GeometryPrediction] = inputs["predictions"]
-        dictionaries: list[Dictionary] = inputs.get("dictionary", [])
-        dictionary = dictionaries[0] if dictionaries else None
-        if len(dictionaries) > 1:
-            ctx.warn(f"{len(dictionaries)} dictionaries given; using the first")
-        if dictionary is None:
-            ctx.note("no stage-07 dictionary: operators are the measured ones only")
-        entries: dict[str, list[DictionaryEntry]] = defaultdict(list)
-        for entry in dictionary.entries if dictionary is not None else []:
-            entries[entry.system_id].append(entry)
-
-        systems: list[AtlasSystem] = []
-        for prediction in predictions:
-            sid = prediction.meta.system_id
-            try:
-                systems.append(atlas_system(prediction, entries.get(sid, []), params))
-            except ValueError as exc:
-                ctx.warn(f"{sid}: alpha_UV not measured: {exc}")
-                ctx.mark_system(sid, "WARNING", f"alpha_UV not measured: {exc}")
+        dictionary = _the_dictionary(ctx, inputs.get("dictionary", []))
+        systems = _measured_systems(ctx, predictions, _entries_by_system(dictionary), params)
         if not systems:
             ctx.incomplete("no geometry's UV exponent could be measured: empty atlas")
             return
         atlas = HolographicAtlas(
-            source_stage=self.key(),
-            git_sha=code_version().git_sha,
+            **ctx.provenance.as_fields(),
             tolerance=params.tolerance,
             systems=systems,
             groups=_groups(systems, dictionary),
@@ -241,18 +227,7 @@ class BuildHolographicDictionary(Stage):
                 f"{len(not_applicable)} systems outside the AdS dictionary: "
                 + "; ".join(f"{s.system_id} ({s.reason})" for s in not_applicable)
             )
-        deviations = {}
-        by_id = {p.meta.system_id: p for p in predictions}
-        for s in systems:
-            expected = expected_alpha_uv(s.family, s.d, by_id[s.system_id].meta.params)
-            if expected is not None:
-                deviations[s.system_id] = abs(s.alpha_uv - expected)
-        for sid, dev in sorted(deviations.items()):
-            if dev > params.closed_form_tolerance:
-                ctx.warn(
-                    f"{sid}: alpha_UV differs from its family's closed form by {dev:.3g} "
-                    f"> {params.closed_form_tolerance:g}"
-                )
+        _check_closed_forms(ctx, systems, predictions, params)
         ctx.metrics.update(
             n_systems=float(len(systems)),
             n_applicable=float(len(systems) - len(not_applicable)),
@@ -262,5 +237,83 @@ class BuildHolographicDictionary(Stage):
                 sum(op.source == "measured" for s in systems for op in s.operators)
             ),
         )
-        if deviations:
-            ctx.metrics["alpha_uv_max_deviation_from_closed_form"] = max(deviations.values())
+
+
+def _the_dictionary(ctx: StageContext, dictionaries: list[Dictionary]) -> Dictionary | None:
+    """The stage-07 dictionary (the first of several, with a warning), or None with a note."""
+    if len(dictionaries) > 1:
+        ctx.warn(f"{len(dictionaries)} dictionaries given; using the first")
+    if not dictionaries:
+        ctx.note("no stage-07 dictionary: operators are the measured ones only")
+        return None
+    return dictionaries[0]
+
+
+def _entries_by_system(dictionary: Dictionary | None) -> dict[str, list[DictionaryEntry]]:
+    entries: dict[str, list[DictionaryEntry]] = defaultdict(list)
+    for entry in dictionary.entries if dictionary is not None else []:
+        entries[entry.system_id].append(entry)
+    return entries
+
+
+def _measured_systems(
+    ctx: StageContext,
+    predictions: list[GeometryPrediction],
+    entries: dict[str, list[DictionaryEntry]],
+    params: AtlasParams,
+) -> list[AtlasSystem]:
+    """The atlas entry of every prediction whose alpha_UV can be measured (others: warned)."""
+    systems: list[AtlasSystem] = []
+    for prediction in predictions:
+        sid = prediction.meta.system_id
+        try:
+            systems.append(atlas_system(prediction, entries.get(sid, []), params))
+        except ValueError as exc:
+            ctx.warn(f"{sid}: alpha_UV not measured: {exc}")
+            ctx.mark_system(sid, "WARNING", f"alpha_UV not measured: {exc}")
+    return systems
+
+
+def _check_closed_forms(
+    ctx: StageContext,
+    systems: list[AtlasSystem],
+    predictions: list[GeometryPrediction],
+    params: AtlasParams,
+) -> None:
+    """Two checks per system: whether the dictionary applies (|alpha - 1| < tolerance; a
+    failure is expected where the family's closed-form exponents are not AdS either), and
+    alpha_UV against its family's closed form (a deviation above tolerance is a warning)."""
+    by_id = {p.meta.system_id: p for p in predictions}
+    deviations = {}
+    for s in sorted(systems, key=lambda s: s.system_id):
+        closed_form = expected_warp_exponents(s.family, s.d, by_id[s.system_id].meta.params)
+        not_ads = closed_form is not None and not (
+            dictionary_applicability(closed_form[1], closed_form[0], params.tolerance).applicable
+        )
+        exponents = [s.alpha_uv] + ([s.alpha_t] if s.alpha_t is not None else [])
+        ctx.check(
+            f"{s.system_id}.alpha_uv_minus_1",
+            max(abs(alpha - 1.0) for alpha in exponents),
+            params.tolerance,
+            s.applicable,
+            expected_failure=not_ads,  # the family itself is not asymptotically AdS
+            group=s.family,
+        )
+        if closed_form is None:
+            continue
+        expected = closed_form[1]
+        deviations[s.system_id] = dev = abs(s.alpha_uv - expected)
+        close = ctx.check(
+            f"{s.system_id}.alpha_uv_vs_closed_form",
+            dev,
+            params.closed_form_tolerance,
+            dev <= params.closed_form_tolerance,
+            group=s.family,
+        )
+        if not close:
+            ctx.warn(
+                f"{s.system_id}: alpha_UV differs from its family's closed form by {dev:.3g} "
+                f"> {params.closed_form_tolerance:g}"
+            )
+    if deviations:
+        ctx.metrics["alpha_uv_max_deviation_from_closed_form"] = max(deviations.values())

@@ -25,6 +25,9 @@ Status: a failed contract is a warning (exit 1) naming it, with the verdict FAIL
 artifact; zero evaluated contracts is INCOMPLETE (exit 2). No real-theory system in the run is
 a note (the real-data contracts are not applicable there), not a failure.
 
+Checks in the stage summary: every evaluated contract, ``<subject>.<contract>`` with its value
+and tolerance, grouped by kind (real_data, dictionary, negative_controls).
+
 Examples
 --------
 >>> RealDataAndDictionaryContracts.key()
@@ -35,7 +38,7 @@ from __future__ import annotations
 
 import attrs
 
-from holopipe.artifacts.atlas import AtlasSystem, HolographicAtlas
+from holopipe.artifacts.atlas import AtlasOperator, AtlasSystem, HolographicAtlas
 from holopipe.artifacts.contracts import GeometryContracts
 from holopipe.artifacts.real_data import (
     ContractCheck,
@@ -43,12 +46,23 @@ from holopipe.artifacts.real_data import (
     RealDataContracts,
     verdict_of,
 )
-from holopipe.data.cft import CFTDataError, CFTTable, available_theories, reference_table
+from holopipe.data.cft import (
+    CFTDataError,
+    CFTTable,
+    ReferenceOperator,
+    available_theories,
+    reference_table,
+)
 from holopipe.run.context import StageContext
-from holopipe.run.provenance import code_version
 from holopipe.science.dictionary_fit import infer_mass
 from holopipe.science.negative_controls import ControlOutcome, control_statistics
-from holopipe.science.real_data import Check, dictionary_entry_checks, operator_checks, pull
+from holopipe.science.real_data import (
+    MAX_PULL,
+    Check,
+    dictionary_entry_checks,
+    operator_checks,
+    pull,
+)
 from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
 
 __all__ = ["RealDataAndDictionaryContracts", "RealDataParams", "ROUND_TRIP_METHOD"]
@@ -102,60 +116,74 @@ def real_data_checks(
         subject = f"{system.system_id}/{ref.name}"
         op = measured.get(ref.name)
         if system.d != table.d:
-            checks.append(
-                ContractCheck(
-                    "real_data",
-                    subject,
-                    "d_consistency",
-                    True,
-                    False,
-                    float(system.d),
-                    float(table.d),
-                    f"system d = {system.d}, {table.theory} has d = {table.d}",
-                )
+            checks.append(_d_mismatch(subject, system, table))
+        elif op is None:
+            checks.append(_not_measured(subject, system, ref))
+        else:
+            results = operator_checks(
+                table.d, op.Delta, op.Delta_err, ref.Delta, ref.Delta_err, ref.quantisation
             )
-            continue
-        if op is None:
-            checks.append(
-                ContractCheck(
-                    "real_data",
-                    subject,
-                    "pull",
-                    False,
-                    None,
-                    None,
-                    3.0,
-                    f"not evaluated: {ref.name} was not measured in {system.system_id}",
-                )
-            )
-            continue
-        results = operator_checks(
-            table.d, op.Delta, op.Delta_err, ref.Delta, ref.Delta_err, ref.quantisation
-        )
-        checks += [_as_record("real_data", subject, c) for c in results]
-        m2, branch, _ = infer_mass(table.d, op.Delta)
-        comparisons.append(
-            OperatorComparison(
-                system.system_id,
-                table.theory,
-                ref.name,
-                table.d,
-                op.Delta,
-                op.Delta_err,
-                ref.Delta,
-                ref.Delta_err,
-                pull(op.Delta, op.Delta_err, ref.Delta, ref.Delta_err)
-                if op.Delta_err is not None
-                else None,
-                branch,
-                ref.quantisation,
-                m2,
-                str(ref.citation),
-                round_trip,
-            )
-        )
+            checks += [_as_record("real_data", subject, c) for c in results]
+            comparisons.append(_comparison(system, table, ref, op, round_trip))
     unlisted = sorted(set(measured) - {ref.name for ref in table.operators})
     return comparisons, checks, unlisted
+
+
+def _d_mismatch(subject: str, system: AtlasSystem, table: CFTTable) -> ContractCheck:
+    """A system compared with the table of a theory in another dimension: a failed contract."""
+    return ContractCheck(
+        "real_data",
+        subject,
+        "d_consistency",
+        True,
+        False,
+        float(system.d),
+        float(table.d),
+        f"system d = {system.d}, {table.theory} has d = {table.d}",
+    )
+
+
+def _not_measured(subject: str, system: AtlasSystem, ref: ReferenceOperator) -> ContractCheck:
+    """A table operator the system did not measure: not evaluated, never a pass."""
+    return ContractCheck(
+        "real_data",
+        subject,
+        "pull",
+        False,
+        None,
+        None,
+        MAX_PULL,
+        f"not evaluated: {ref.name} was not measured in {system.system_id}",
+    )
+
+
+def _comparison(
+    system: AtlasSystem,
+    table: CFTTable,
+    ref: ReferenceOperator,
+    op: AtlasOperator,
+    round_trip: bool,
+) -> OperatorComparison:
+    """The measured dimension of one operator beside its reference value, with the pull."""
+    m2, branch, _ = infer_mass(table.d, op.Delta)
+    return OperatorComparison(
+        system.system_id,
+        table.theory,
+        ref.name,
+        table.d,
+        op.Delta,
+        op.Delta_err,
+        ref.Delta,
+        ref.Delta_err,
+        pull(op.Delta, op.Delta_err, ref.Delta, ref.Delta_err)
+        if op.Delta_err is not None
+        else None,
+        branch,
+        ref.quantisation,
+        m2,
+        str(ref.citation),
+        round_trip,
+    )
 
 
 def dictionary_checks(atlas: HolographicAtlas) -> list[ContractCheck]:
@@ -232,6 +260,25 @@ def negative_control_checks(
     ]
 
 
+def _note_unconfirmed_references(
+    ctx: StageContext, comparisons: list[OperatorComparison], tables: dict[str, CFTTable]
+) -> None:
+    """One note naming the reference values compared against that were not confirmed at their
+    source (``confirmed: false`` in the table): those pulls are provisional."""
+    unconfirmed = sorted(
+        {
+            f"{c.theory} {c.operator}"
+            for c in comparisons
+            if (ref := tables[c.theory].operator(c.operator)) is not None and not ref.confirmed
+        }
+    )
+    if unconfirmed:
+        ctx.note(
+            "reference values not confirmed at their source (see each table's verification "
+            f"field), so their pulls are provisional: {', '.join(unconfirmed)}"
+        )
+
+
 class RealDataAndDictionaryContracts(Stage):
     """Stage 09: real-data, dictionary and negative-control contracts (module docstring)."""
 
@@ -284,8 +331,7 @@ class RealDataAndDictionaryContracts(Stage):
             else None
         )
         artifact = RealDataContracts(
-            source_stage=self.key(),
-            git_sha=code_version().git_sha,
+            **ctx.provenance.as_fields(),
             theories=sorted(compared),
             round_trip=round_trip,
             round_trip_note=note,
@@ -295,6 +341,7 @@ class RealDataAndDictionaryContracts(Stage):
         )
         ctx.write("real_data_contracts", artifact, OUTPUT_FILE)
         ctx.rows = len(checks)
+        _note_unconfirmed_references(ctx, comparisons, tables)
         self._report(ctx, artifact, note)
 
     @staticmethod
@@ -341,5 +388,7 @@ class RealDataAndDictionaryContracts(Stage):
         if not evaluated:
             ctx.incomplete("zero contracts evaluated: the real-data contracts say nothing")
             return
+        for c in evaluated:  # every failure here is a problem (a warning), none expected
+            ctx.check(f"{c.subject}.{c.name}", c.value, c.tolerance, bool(c.passed), group=c.kind)
         for c in failed:
             ctx.warn(f"{c.kind} contract {c.name} fails for {c.subject}: {c.message}")
