@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from holopipe.artifacts.records import RunManifest
+
 
 def holopipe(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
@@ -21,7 +23,7 @@ def holopipe(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def _stages(cwd: Path) -> dict:
-    return json.loads((cwd / "runs" / "demo" / "run_manifest.json").read_text())["stages"]
+    return RunManifest.read_document(cwd / "runs" / "demo" / "run_manifest.json")["stages"]
 
 
 def _summary(cwd: Path, stage: str) -> dict:

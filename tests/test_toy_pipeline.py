@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from holopipe.artifacts.records import RunManifest
+
 ROOT = Path(__file__).resolve().parents[1]
 TOY = ROOT / "configs" / "toy.json"
 #: The stage folders' id prefixes of the default pipeline, in order.
@@ -33,7 +35,7 @@ def toy_runs(tmp_path_factory):
 
 
 def manifest(cwd: Path, experiment: str) -> dict:
-    return json.loads((cwd / "runs" / experiment / "run_manifest.json").read_text())
+    return RunManifest.read_document(cwd / "runs" / experiment / "run_manifest.json")
 
 
 def test_toy_run_succeeds_with_reasons_for_every_warning(toy_runs):

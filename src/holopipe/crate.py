@@ -23,7 +23,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from holopipe.artifacts.io import loads_json
 from holopipe.artifacts.records import RunManifest, StageRecord
 from holopipe.run.layout import RunLayout
 
@@ -263,5 +262,5 @@ def export_crate(layout: RunLayout, stages: list[Any], output: Path) -> Path:
 
 def recorded_hashes(layout: RunLayout) -> dict[str, str]:
     """path -> sha256 of every output the manifest records (what the crate must match)."""
-    doc = loads_json(layout.manifest_path.read_text(encoding="utf-8"))
+    doc = RunManifest.read_document(layout.manifest_path)
     return {o["path"]: o["sha256"] for r in doc["stages"].values() for o in r["outputs"]}

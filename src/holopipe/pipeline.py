@@ -30,6 +30,7 @@ from holopipe.artifacts.records import (
     FileRecord,
     PipelineSummary,
     StageOutcome,
+    StageRecord,
     StageSummary,
 )
 from holopipe.artifacts.structure import converter
@@ -206,9 +207,14 @@ def _failed_attempt(layout: RunLayout, key: str) -> str | None:
     return summary.status if summary is not None else "ERROR"
 
 
-def _assess(execution: StageExecution) -> StageState:
+def _assess(execution: StageExecution, verified: set[tuple] | None = None) -> StageState:
     """Up to date or why not: the one decision ``run`` and ``status`` share. Resolves and
-    fingerprints the execution's inputs (once) on the way."""
+    fingerprints the execution's inputs (once) on the way.
+
+    ``verified`` holds the file entries (:func:`_entry_key`) already found unchanged by
+    this command: a stage's input is its producer's output, checked once, not twice.
+    Entries found unchanged are added to it.
+    """
     run, key = execution.run, execution.key
     manifest = run.manifest.load()
     record = manifest.stages.get(key) if manifest else None
@@ -251,13 +257,34 @@ def _assess(execution: StageExecution) -> StageState:
         return StageState(key, status, duration, False, "no fingerprint (manifest rebuilt)")
     if changed:
         return StageState(key, status, duration, False, f"{', '.join(changed)} changed")
-    root = os.fspath(run.layout.root)
+    changed = _changed_file(run.layout, record, set() if verified is None else verified)
+    if changed is not None:
+        return StageState(key, status, duration, False, f"{changed} missing or modified")
+    return StageState(key, status, duration, True, "up to date")
+
+
+def _changed_file(layout: RunLayout, record: StageRecord, verified: set[tuple]) -> str | None:
+    """``"output PATH"`` or ``"input PATH"``: the first recorded file that no longer holds
+    its recorded bytes, or ``None``; the entries of a record found unchanged join
+    ``verified`` (and those already in it are not checked again)."""
+    root = os.fspath(layout.root)
+    found = []
     for kind, entries in (("output", record.outputs), ("input", record.inputs)):
         for entry in entries:
+            entry_key = _entry_key(entry)
+            if entry_key in verified:
+                continue
             if not _unchanged(os.path.join(root, entry.path), entry):
-                reason = f"{kind} {entry.path} missing or modified"
-                return StageState(key, status, duration, False, reason)
-    return StageState(key, status, duration, True, "up to date")
+                return f"{kind} {entry.path}"
+            found.append(entry_key)
+    verified.update(found)  # only a stage found up to date vouches for its files
+    return None
+
+
+def _entry_key(entry: FileRecord) -> tuple:
+    """What makes two manifest entries the same file with the same content: the run-relative
+    path, sha256 and stat signature (an input entry repeats its producer's output entry)."""
+    return (entry.path, entry.sha256, entry.size, entry.mtime_ns, entry.ctime_ns, entry.inode)
 
 
 def _legacy_gate(roots: tuple[Path, ...]) -> Callable[[str, Path], list[str]] | None:
@@ -277,8 +304,13 @@ def _unchanged(path: str, entry: FileRecord) -> bool:
         return False
 
 
-def _state(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Path]) -> StageState:
-    return _assess(StageExecution(run, stage, cli_inputs))
+def _state(
+    run: RunContext,
+    stage: type[Stage],
+    cli_inputs: dict[str, Path],
+    verified: set[tuple] | None = None,
+) -> StageState:
+    return _assess(StageExecution(run, stage, cli_inputs), verified)
 
 
 def stage_classes(layout: RunLayout) -> list[type[Stage]]:
@@ -360,7 +392,8 @@ def stage_states(runs_dir: Path, experiment: str) -> list[StageState]:
         raise ConfigError(f"no run {experiment!r} under {runs_dir} (no {layout.config_path.name})")
     config, stages = _frozen_or_new_config(layout, None, [], None, False)
     run = RunContext(layout, config)
-    return [_state(run, s, {}) for s in stages]
+    verified: set[tuple] = set()
+    return [_state(run, s, {}, verified) for s in stages]
 
 
 def _die_with_parent() -> None:
@@ -530,6 +563,10 @@ class _PipelineRun:
     #: The states of the stages found up to date (nothing after them changes them: the
     #: closing report shows them as assessed).
     up_to_date: dict[str, StageState] = attrs.field(factory=dict)
+    #: File entries found unchanged by this command (see :func:`_assess`).
+    verified: set[tuple] = attrs.field(factory=set)
+    #: Whether a stage ran in this command (then report.html is drawn again).
+    ran: bool = False
 
     def execution(self, stage: type[Stage]) -> StageExecution:
         declared = {s.alias for s in stage.INPUTS}
@@ -546,7 +583,7 @@ class _PipelineRun:
                 self.echo(f"{key}: alias {alias}/ repaired from run_manifest.json")
         # Up to date (same fingerprint, outputs and inputs with the recorded content):
         # nothing runs, so its inputs need no gate; a stage about to run gets the gate.
-        state = _assess(execution)
+        state = _assess(execution, self.verified)
         if state.up_to_date:
             # A skipped stage keeps the status and exit code of its last run (plan 4.1).
             self.up_to_date[key] = state
@@ -571,6 +608,7 @@ class _PipelineRun:
             self.worst = max(self.worst, code)
             return False
         self.echo(f"{key}: running ({state.reason})")
+        self.ran = True
         done = self.execute(execution)
         if done and "interrupted while publishing" in state.reason:
             self.echo(f"{key}: repaired (the interrupted publication is replaced by this run)")
@@ -682,8 +720,12 @@ def _close_with_report(
     pipeline: _PipelineRun,
     echo: Callable[[str], None],
 ) -> None:
-    """The closing lines: failed checks per stage and group, then ``report.html``."""
-    from holopipe.report import write_report
+    """The closing lines: failed checks per stage and group, then ``report.html``.
+
+    A report that already shows the run as it is now (same manifest, config, states and
+    exit code: a rerun that changed nothing) is kept, not drawn again.
+    """
+    from holopipe.report import report_key_of, write_report
 
     for outcome in pipeline.outcomes:
         if outcome.action == "ran":
@@ -693,8 +735,13 @@ def _close_with_report(
             if line:
                 echo(line)
     try:
-        plans = _plan(run, stages, {}, run.config, pipeline.up_to_date)
-        report, left_out = write_report(run.layout, plans)
+        plans = _plan(run, stages, {}, run.config, pipeline.up_to_date, pipeline.verified)
+        key = _report_key(run.layout, plans, pipeline.worst)
+        existing = run.layout.root / "report.html"
+        if not pipeline.ran and report_key_of(existing) == key:
+            echo(f"report: {existing}")
+            return
+        report, left_out = write_report(run.layout, plans, key)
     except Exception as exc:  # noqa: BLE001 - the run's results stand; the report is a view
         if os.environ.get("HOLOPIPE_DEBUG"):
             raise
@@ -704,6 +751,32 @@ def _close_with_report(
     echo(f"report: {report}")
     for line in left_out:
         echo(f"report: left out {line}")
+
+
+def _report_key(layout: RunLayout, plans: list[StagePlan], worst: ExitCode) -> str:
+    """What ``report.html`` shows, in one sha256: the manifest and frozen config (their
+    bytes), every stage's plan, the run's exit code, holopipe's version and whether plots
+    can be drawn. Only the time of the last ``holopipe run`` is left out."""
+    import hashlib
+    import importlib.util
+    import json
+
+    def digest(path: Path) -> str:
+        try:
+            return hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            return ""
+
+    version = code_version()
+    parts = {
+        "manifest": digest(layout.manifest_path),
+        "config": digest(layout.config_path),
+        "plans": [attrs.astuple(plan) for plan in plans],
+        "exit_code": int(worst),
+        "code": [version.holopipe_version, version.git_sha, version.git_dirty],
+        "plots": importlib.util.find_spec("matplotlib") is not None,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
 @attrs.frozen
@@ -775,15 +848,18 @@ def _plan(
     cli_inputs: dict[str, Path],
     frozen: dict[str, Any] | None,
     assessed: dict[str, StageState] | None = None,
+    verified: set[tuple] | None = None,
 ) -> list[StagePlan]:
     """:func:`plan_run` once the config is resolved (``frozen``: the run's frozen config;
-    ``assessed``: states already known, e.g. of the stages a run found up to date)."""
+    ``assessed``: states already known, e.g. of the stages a run found up to date;
+    ``verified``: the file entries this command found unchanged)."""
     rerun: dict[str, str] = {}  # alias -> the stage that would rewrite it
     plans = []
+    verified = set() if verified is None else verified
     for stage in selected:
         given = {a: p for a, p in cli_inputs.items() if a in {s.alias for s in stage.INPUTS}}
         execution = StageExecution(run, stage, given)
-        state = (assessed or {}).get(stage.key()) or _assess(execution)
+        state = (assessed or {}).get(stage.key()) or _assess(execution, verified)
         reasons = [] if state.up_to_date else _why(execution, state, frozen)
         reasons += [
             f"upstream {rerun[s.alias]} would run (input {s.alias})"

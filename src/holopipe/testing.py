@@ -34,6 +34,11 @@ class ChainParams:
     fail_system: int = attrs.field(
         default=-1, metadata={"doc": "index of a system whose work raises"}
     )
+    systems_per_file: int = attrs.field(
+        default=1,
+        validator=attrs.validators.ge(1),
+        metadata={"doc": "systems written into one BulkEquations file (benchmarks: fewer files)"},
+    )
 
 
 def _equations(system_id: str, r_mean: float) -> BulkEquations:
@@ -50,21 +55,28 @@ class _ChainStage(Stage):
         params: ChainParams = ctx.params
         if self.INPUTS:
             previous = {
-                a.systems[0].system_id: a.systems[0].R_mean for a in inputs[self.INPUTS[0].alias]
+                s.system_id: s.R_mean for a in inputs[self.INPUTS[0].alias] for s in a.systems
             }
         else:
             previous = {f"sys_d3_{i:04d}": -12.0 for i in range(params.n_systems)}
         ids = sorted(previous)
+        size = params.systems_per_file
+        files = {ids[i]: ids[i : i + size] for i in range(0, len(ids), size)}  # by first id
 
-        def work(system_id: str) -> BulkEquations:
-            if params.fail_system >= 0 and system_id == ids[params.fail_system]:
+        def work(first: str) -> BulkEquations:
+            chunk = files[first]
+            if params.fail_system >= 0 and ids[params.fail_system] in chunk:
                 raise RuntimeError("requested failure")
-            return _equations(system_id, previous[system_id] + params.offset)
+            systems = [_equations(s, previous[s] + params.offset).systems[0] for s in chunk]
+            return BulkEquations(source_stage="chain", git_sha="test", systems=systems)
 
-        for result in ctx.map(work, ids, key=str):
+        for result in ctx.map(work, list(files), key=str):
             if result.ok:
                 ctx.write(self.ALIAS, result.value, f"{result.key}.json")
-                ctx.rows += 1
+                ctx.rows += len(files[result.key])
+            status = ("OK", None) if result.ok else ("ERROR", result.error)
+            for system_id in files[result.key][1:]:  # the file's other systems (map saw its first)
+                ctx.mark_system(system_id, *status)
 
 
 def _make_chain(length: int) -> list[type[Stage]]:

@@ -3,6 +3,7 @@ exit 2 with one line naming the file and a way out that works; good outputs byte
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -104,29 +105,54 @@ def test_a_full_disk_while_writing_the_manifest_is_exit_2_and_nothing_changes(go
 # --- item 5: corrupt run records -----------------------------------------------------------
 
 
+def _edit_stage_record(root: Path, key: str, edit, repoint: bool) -> None:
+    """Edit stage ``key``'s record file; with ``repoint`` the index names the edited file by
+    its new sha256 (a consistent but invalid manifest), else the index is left as it was."""
+    index_path = root / "run_manifest.json"
+    index = json.loads(index_path.read_text())
+    entry = index["stages"][key]
+    record_path = root / entry["record"]
+    record = json.loads(record_path.read_text())
+    edit(record)
+    data = json.dumps(record).encode()
+    if not repoint:
+        record_path.write_bytes(data)
+        return
+    entry["sha256"] = hashlib.sha256(data).hexdigest()
+    entry["record"] = f"run_manifest.d/{key}.{entry['sha256'][:16]}.json"
+    (root / entry["record"]).write_bytes(data)
+    index_path.write_text(json.dumps(index))
+
+
+def _first_output(change: dict):
+    return lambda record: record["outputs"][0].update(change)
+
+
 @pytest.mark.parametrize(
     "corrupt",
-    ["truncated", "not_an_object", "path_outside", "path_absolute", "bad_hash"],
-)
+    ["truncated", "not_an_object", "path_outside", "path_absolute", "bad_hash",
+     "record_altered", "record_missing"],
+)  # fmt: skip
 def test_a_corrupt_manifest_is_exit_2_and_repair_manifest_recovers(good_run: Path, corrupt):
     tmp_path = good_run.parents[1]
     expected = outputs(good_run)
     path = good_run / "run_manifest.json"
     text = path.read_text()
-    doc = json.loads(text)
-    output = doc["stages"][KEYS[1]]["outputs"][0]
     if corrupt == "truncated":
         path.write_text(text[: len(text) // 2])
     elif corrupt == "not_an_object":
         path.write_text("[]")
+    elif corrupt == "record_missing":
+        (good_run / json.loads(text)["stages"][KEYS[1]]["record"]).unlink()
+    elif corrupt == "record_altered":  # the index no longer matches the record file
+        _edit_stage_record(good_run, KEYS[1], _first_output({"size": 1}), repoint=False)
     else:
-        if corrupt == "path_outside":
-            output["path"] = "../../etc/passwd"
-        elif corrupt == "path_absolute":
-            output["path"] = "/etc/passwd"
-        else:
-            output["sha256"] = "abc"
-        path.write_text(json.dumps(doc))
+        change = {
+            "path_outside": {"path": "../../etc/passwd"},
+            "path_absolute": {"path": "/etc/passwd"},
+            "bad_hash": {"sha256": "abc"},
+        }[corrupt]
+        _edit_stage_record(good_run, KEYS[1], _first_output(change), repoint=True)
     broken = path.read_bytes()
     for args in (("run", "-e", "x"), ("status", "-e", "x"), ("stage", "03", "-e", "x"),
                  ("assert-artifacts", "-e", "x", "--for-stage", "03")):  # fmt: skip

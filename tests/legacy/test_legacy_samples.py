@@ -151,7 +151,7 @@ def test_manifest_records_every_legacy_source(samples, tmp_path):
     folder = samples / "fase11_ads_control_geometry"
     import_legacy(folder, "imp", runs_dir=tmp_path / "runs")
     run_root = tmp_path / "runs/imp"
-    doc = json.loads((run_root / "run_manifest.json").read_text())
+    doc = RunManifest.read_document(run_root / "run_manifest.json")
     assert doc["resolved_from_legacy"] is True
     assert doc["aliases"]["predictions"] == "legacy_import/predictions"
     entry = next(e for e in doc["legacy_sources"] if e["path"].endswith("known_000.h5"))

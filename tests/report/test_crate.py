@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import zipfile
 from pathlib import Path
 
 import pytest
 from report_helpers import holopipe
+
+from holopipe.artifacts.records import RunManifest
 
 rocrate = pytest.importorskip("rocrate.rocrate", reason="pip install 'holopipe[crate]'")
 
@@ -18,7 +19,7 @@ def sha256(path: Path) -> str:
 
 
 def manifest_outputs(run: Path) -> dict[str, str]:
-    doc = json.loads((run / "run_manifest.json").read_text())
+    doc = RunManifest.read_document(run / "run_manifest.json")
     return {o["path"]: o["sha256"] for r in doc["stages"].values() for o in r["outputs"]}
 
 
@@ -49,7 +50,7 @@ def test_every_output_is_listed_with_a_hash_that_matches_the_manifest(toy_runs, 
 
 def test_one_create_action_per_stage_run(toy_runs, crate_dir):
     crate = rocrate.ROCrate(crate_dir)
-    stages = json.loads((toy_runs.runs / "toy" / "run_manifest.json").read_text())["stages"]
+    stages = RunManifest.read_document(toy_runs.runs / "toy" / "run_manifest.json")["stages"]
     actions = {e.id: e for e in entities(crate, "CreateAction")}
     for key, record in stages.items():
         action = actions[f"#run-{key}"]

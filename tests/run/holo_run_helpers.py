@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from holopipe.artifacts.records import RunManifest
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -66,7 +68,8 @@ def load_json(path: Path):
 
 
 def manifest(root: Path) -> dict:
-    return load_json(root / "run_manifest.json")
+    """The whole manifest as one document (its stage records read into the index)."""
+    return RunManifest.read_document(root / "run_manifest.json")
 
 
 def output_hashes(root: Path) -> dict[str, str]:

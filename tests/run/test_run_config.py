@@ -40,6 +40,7 @@ def test_overrides_and_seed_are_recorded(in_tmp: Path):
         "n_systems": 4,
         "offset": 0.0,
         "fail_system": -1,
+        "systems_per_file": 1,
     }  # defaults filled in
     assert frozen["stages"]["02"]["offset"] == 0.5
     assert summary(root, "01_chain_source")["meta"]["seed"] == 77

@@ -51,13 +51,11 @@ class Reader(threading.Thread):
 
     def _once(self) -> None:
         path = self.root / "run_manifest.json"
-        try:
-            text = path.read_text()
-        except FileNotFoundError:
-            text = None
-        if text is not None:
+        if path.exists():
             try:
-                doc = json.loads(text)
+                doc = RunManifest.read_document(path)  # the index and its stage records
+            except FileNotFoundError:  # not written yet
+                return
             except ValueError as exc:
                 self.failures.append(f"run_manifest.json does not parse: {exc}")
                 return
@@ -109,7 +107,7 @@ def _listdir(folder: Path) -> list[str]:
 def _remaining(root: Path, n_stages: int) -> list[int]:
     """Stages without an OK record yet."""
     try:
-        stages = json.loads((root / "run_manifest.json").read_text())["stages"]
+        stages = RunManifest.read_document(root / "run_manifest.json")["stages"]
     except FileNotFoundError:
         stages = {}
     return [

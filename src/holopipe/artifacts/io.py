@@ -36,6 +36,7 @@ __all__ = [
     "dumps_json",
     "loads_json",
     "npz_bytes",
+    "recorded_writes",
     "sha256_file",
 ]
 
@@ -136,10 +137,46 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
+# Inside recorded_writes(): absolute path -> (sha256, size) of each file written.
+_RECORDED: contextvars.ContextVar[dict[str, tuple[str, int]] | None] = contextvars.ContextVar(
+    "holopipe_recorded_writes", default=None
+)
+
+
+@contextlib.contextmanager
+def recorded_writes() -> Iterator[dict[str, tuple[str, int]]]:
+    """Record ``(sha256, size)`` of every file :func:`atomic_write_bytes` writes inside.
+
+    The digest is taken from the bytes as they are written, so a caller that needs the
+    sha256 of what it wrote (the stage runner, for the manifest) never reads the file back.
+    Keys are absolute paths (``os.path.abspath``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.txt"
+    >>> with recorded_writes() as written:
+    ...     atomic_write_bytes(p, b"hello")
+    >>> written[os.path.abspath(p)] == (sha256_file(p), 5)
+    True
+    """
+    written: dict[str, tuple[str, int]] = {}
+    token = _RECORDED.set(written)
+    try:
+        yield written
+    finally:
+        _RECORDED.reset(token)
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically."""
+    """Write ``data`` to ``path`` atomically (hashed as written inside :func:`recorded_writes`)."""
     with atomic_write(path, "wb") as fh:
         fh.write(data)
+    written = _RECORDED.get()
+    if written is not None:
+        import hashlib
+
+        written[os.path.abspath(path)] = (hashlib.sha256(data).hexdigest(), len(data))
 
 
 def _json_ready(value: Any) -> Any:

@@ -16,13 +16,19 @@ True
 
 from __future__ import annotations
 
+import hashlib
+import os
+from pathlib import Path
 from typing import Any, ClassVar, Literal, Self
 
 import attrs
 
 from holopipe.artifacts.base import JSONArtifact
 from holopipe.artifacts.exit_codes import ExitCode
+from holopipe.artifacts.io import JSONDecodeIssue, loads_json
 from holopipe.artifacts.report import ValidationReport
+from holopipe.artifacts.safety import UnsafeFile, read_bytes_bounded, read_text_bounded
+from holopipe.artifacts.versions import register_migration
 
 __all__ = [
     "EXIT_CODES",
@@ -36,6 +42,8 @@ __all__ = [
     "StageSummary",
     "SummaryMeta",
     "SystemStatus",
+    "is_record_reference",
+    "read_stage_record",
     "status_of",
 ]
 
@@ -269,15 +277,89 @@ class StageRecord:
     )
 
 
+def is_record_reference(value: Any) -> bool:
+    """Whether a ``stages`` entry of ``run_manifest.json`` names a record file (version
+    0.2: ``{"record": path, "sha256": hex}``) instead of holding the record itself.
+
+    Examples
+    --------
+    >>> is_record_reference({"record": "run_manifest.d/01_x.0123.json", "sha256": "ab"})
+    True
+    >>> is_record_reference({"stage": "01_x", "status": "OK"})
+    False
+    """
+    return isinstance(value, dict) and set(value) == {"record", "sha256"}
+
+
+def read_stage_record(
+    folder: Path, key: str, reference: dict[str, Any], report: ValidationReport
+) -> Any | None:
+    """The JSON document of stage ``key``'s record file, named by ``reference`` (relative
+    to ``folder``, the run root) and checked against its sha256; ``None`` with a finding
+    in ``report`` when it is missing, elsewhere, altered or not JSON."""
+    where = f"stages.{key}.record"
+    path = reference["record"]
+    if not isinstance(path, str) or path.startswith("/") or ".." in path.split("/"):
+        report.error("outside_run", where, f"a record file inside the run root, got {path!r}")
+        return None
+    try:
+        data = read_bytes_bounded(folder / path)
+    except FileNotFoundError:
+        report.error("missing_record", where, f"{path} is missing")
+        return None
+    except UnsafeFile as exc:
+        exc.record(report)
+        return None
+    except OSError as exc:
+        report.error("unreadable", where, f"cannot read {path}: {exc}")
+        return None
+    if hashlib.sha256(data).hexdigest() != reference["sha256"]:
+        report.error("record_hash_mismatch", where, f"{path} does not hold the recorded sha256")
+        return None
+    try:
+        return loads_json(data.decode("utf-8"))
+    except (UnicodeDecodeError, JSONDecodeIssue) as exc:
+        report.error("malformed_json", where, f"{path}: {exc}")
+        return None
+
+
+# How often a lock-free reader re-reads an index replaced while it read its records.
+_INDEX_READ_ATTEMPTS = 5
+
+
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+@register_migration("RunManifest", "0.1", "0.2")
+def _records_in_files(document: dict[str, Any]) -> dict[str, Any]:
+    # 0.2 keeps each stage record in a file of its own; a document whose records are
+    # read into it (what 0.1 held inline) is the same.
+    return document
+
+
 @attrs.define
 class RunManifest(JSONArtifact):
-    """``run_manifest.json``: the source of truth of a run (plan, section 1.4)."""
+    """``run_manifest.json``: the source of truth of a run (plan, section 1.4).
+
+    On disk (version 0.2) the file is an index: each entry of ``stages`` names the stage's
+    record file (``run_manifest.d/<stage>.<sha>.json``) and its sha256, so a stage writes
+    only its own record and a small index. Reading follows the entries and checks each
+    sha256; the object holds the records themselves. A 0.1 file (records inline) reads too.
+    """
 
     SCHEMA_NAME: ClassVar[str] = "RunManifest"
-    SCHEMA_VERSION: ClassVar[str] = "0.1"
+    SCHEMA_VERSION: ClassVar[str] = "0.2"
     SUFFIXES: ClassVar[tuple[str, ...]] = ("run_manifest.json",)
     # Thousands of file records: the C encoder (no indent) keeps a stage's update cheap.
     COMPACT_JSON: ClassVar[bool] = True
+    # _load reads the stage records into the index before structuring: the object it
+    # returns is checked as a whole.
+    LOAD_CHECKS_FIELDS: ClassVar[bool] = False
 
     experiment: str
     created_at: str
@@ -311,7 +393,7 @@ class RunManifest(JSONArtifact):
             report.error("key_mismatch", f"stages.{key}.stage", f"record says {record.stage!r}")
         for i, item in enumerate(record.outputs):
             # Inputs may come from outside the run (CLI, legacy); outputs never do.
-            if item.path.startswith("/") or ".." in item.path.split("/"):
+            if item.path.startswith("/") or (".." in item.path and ".." in item.path.split("/")):
                 report.error(
                     "outside_run",
                     f"stages.{key}.outputs[{i}].path",
@@ -329,6 +411,72 @@ class RunManifest(JSONArtifact):
         return cls(
             experiment="demo", created_at="2026-01-01T00:00:00Z", updated_at="2026-01-01T00:00:00Z"
         )
+
+    @classmethod
+    def _load(cls, path: Path, report: ValidationReport) -> Self | None:
+        try:
+            document = cls.read_index(path, report)
+        except UnicodeDecodeError:
+            report.error("unreadable", "<file>", "not UTF-8 text")
+            return None
+        except JSONDecodeIssue as exc:
+            report.error("malformed_json", "<file>", str(exc))
+            return None
+        return None if document is None else cls.from_document(document, report)
+
+    @classmethod
+    def read_index(cls, path: Path, report: ValidationReport) -> dict[str, Any] | None:
+        """The index at ``path`` with its records read into it (:meth:`with_records`).
+
+        A reader that holds no lock may read an index whose writer replaces it, and
+        removes the record it named, meanwhile: then the new index is read (a record
+        missing from an index that did not change is a finding).
+        """
+        for _ in range(_INDEX_READ_ATTEMPTS):
+            before = _signature(path)
+            attempt = ValidationReport(report.path, report.schema)
+            document = cls.with_records(path.parent, loads_json(read_text_bounded(path)), attempt)
+            if document is not None or _signature(path) == before:
+                report.extend(attempt)
+                return document
+        report.extend(attempt)
+        return None
+
+    @classmethod
+    def with_records(
+        cls, folder: Path, document: Any, report: ValidationReport
+    ) -> dict[str, Any] | None:
+        """``document`` (an index) with each stage record read from its file in ``folder``
+        (:func:`read_stage_record`); ``None`` when one cannot be read (findings in
+        ``report``). Anything else is returned as is, for validation to judge."""
+        stages = document.get("stages") if isinstance(document, dict) else None
+        if not isinstance(stages, dict):
+            return document
+        records = {}
+        for key, value in stages.items():
+            if is_record_reference(value):
+                value = read_stage_record(folder, str(key), value, report)
+                if value is None:
+                    return None
+            records[key] = value
+        return {**document, "stages": records}
+
+    @classmethod
+    def read_document(cls, path: str | Path) -> dict[str, Any]:
+        """The whole manifest at ``path`` as one JSON document (records read into it), not
+        validated: for tools that look at its raw fields. Raises ``ValueError`` or
+        ``OSError`` when it cannot be read."""
+        path = Path(path)
+        report = ValidationReport(str(path), cls.SCHEMA_NAME)
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: no run manifest")
+        try:
+            document = cls.read_index(path, report)
+        except UnsafeFile as exc:
+            raise ValueError(f"{path}: {exc}") from None
+        if document is None:
+            raise ValueError("; ".join(report.lines()[:1]))
+        return document
 
 
 @attrs.define

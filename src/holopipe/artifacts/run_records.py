@@ -29,6 +29,7 @@ from holopipe.artifacts.safety import UnsafeFile, read_text_bounded
 __all__ = [
     "JSON_RECORDS",
     "LOCK_SUFFIX",
+    "MANIFEST_RECORDS_DIR",
     "TEXT_RECORDS",
     "hidden_entry",
     "record_kind",
@@ -49,6 +50,9 @@ TEXT_RECORDS = {
 }
 #: Lock files (content irrelevant): ``.lock`` and ``<file>.lock``.
 LOCK_SUFFIX = ".lock"
+#: The folder beside ``run_manifest.json`` holding one JSON file per stage record.
+MANIFEST_RECORDS_DIR = "run_manifest.d"
+_STAGE_RECORD = "run manifest stage record"
 
 
 def record_kind(path: str | os.PathLike) -> str | None:
@@ -63,6 +67,8 @@ def record_kind(path: str | os.PathLike) -> str | None:
         return "lock file"
     if path.parent.name == "logs" and name.endswith(".log"):
         return "stage log"
+    if path.parent.name == MANIFEST_RECORDS_DIR and name.endswith(".json"):
+        return _STAGE_RECORD
     return None
 
 
@@ -106,7 +112,8 @@ def validate_record(path: str | os.PathLike) -> ValidationReport:
     path = Path(path)
     kind = record_kind(path)
     report = ValidationReport(str(path), f"holopipe record: {kind}")
-    if path.name in JSON_RECORDS or path.name in TEXT_RECORDS:
+    is_json = path.name in JSON_RECORDS or kind == _STAGE_RECORD
+    if is_json or path.name in TEXT_RECORDS:
         try:
             text = read_text_bounded(path)
         except UnsafeFile as exc:
@@ -118,7 +125,7 @@ def validate_record(path: str | os.PathLike) -> ValidationReport:
         except OSError as exc:
             report.error("unreadable", "<file>", f"cannot read: {exc}")
             return report
-        if path.name in JSON_RECORDS:
+        if is_json:
             try:
                 doc = loads_json(text)
             except JSONDecodeIssue as exc:

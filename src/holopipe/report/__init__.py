@@ -13,17 +13,49 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["REPORT_NAME", "write_report"]
+__all__ = ["REPORT_NAME", "report_key_of", "write_report"]
 
 #: The report's file name in the run folder.
 REPORT_NAME = "report.html"
 
+# The last line of a report written with a key (an HTML comment after </html>).
+_KEY_LINE = "<!-- holopipe report key {key} -->\n"
 
-def write_report(layout: Any, plans: Iterable[Any]) -> tuple[Path, list[str]]:
+
+def report_key_of(path: Path) -> str | None:
+    """The key ``report.html`` at ``path`` was written with, or ``None`` (none, no file).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> report = Path(tempfile.mkdtemp()) / REPORT_NAME
+    >>> _ = report.write_text("<html></html>\\n" + _KEY_LINE.format(key="abc"))
+    >>> report_key_of(report), report_key_of(report.with_name("none.html"))
+    ('abc', None)
+    """
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, 2)
+            fh.seek(max(0, fh.tell() - 200))
+            tail = fh.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+    head, _, rest = _KEY_LINE.partition("{key}")
+    start = tail.rfind(head)
+    if start < 0 or not tail.endswith(rest):
+        return None
+    return tail[start + len(head) : len(tail) - len(rest)]
+
+
+def write_report(
+    layout: Any, plans: Iterable[Any], run_key: str | None = None
+) -> tuple[Path, list[str]]:
     """Write ``report.html`` for the run at ``layout``; returns its path and what was left out.
 
     ``plans`` are the run's stage plans (:func:`holopipe.pipeline.plan_run`, what
-    ``holopipe run --dry-run`` and ``holopipe dag`` show).
+    ``holopipe run --dry-run`` and ``holopipe dag`` show). ``run_key`` (what the page
+    shows, hashed by the caller) is written as its last line, an HTML comment:
+    :func:`report_key_of` reads it back.
     """
     from holopipe.artifacts.io import atomic_write_bytes
     from holopipe.report.collect import PLOT_SCHEMAS, RunView, physics_plots
@@ -51,5 +83,8 @@ def write_report(layout: Any, plans: Iterable[Any]) -> tuple[Path, list[str]]:
         physics = physics_section(plots, left_out)
         if drawn and len(view.problems) == problems:  # every file it read was valid: reusable
             physics = physics_block(key, physics, left_out)
-    atomic_write_bytes(path, render_page(view, graph, physics).encode("utf-8"))
+    page = render_page(view, graph, physics)
+    if run_key is not None:
+        page += _KEY_LINE.format(key=run_key)
+    atomic_write_bytes(path, page.encode("utf-8"))
     return path, left_out

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import attrs
 import numpy as np
 
 from holopipe.artifacts.base import Artifact
+from holopipe.artifacts.io import recorded_writes
 from holopipe.artifacts.records import MetricCheck
 from holopipe.artifacts.registry import detect_type
 from holopipe.run.capture import Progress
@@ -116,6 +118,13 @@ class StageContext:
     metrics: dict[str, float] = attrs.field(factory=dict)
     checks: list[MetricCheck] = attrs.field(factory=list)
     outputs: list[tuple[str, Path, str]] = attrs.field(factory=list)
+    validated_outputs: dict[str, tuple[str, int]] = attrs.field(
+        factory=dict,
+        metadata={
+            "doc": "absolute path -> (sha256, size) of each output validated in memory and "
+            "hashed as it was written: trusted, never read back"
+        },
+    )
     rows: int = 0
     incomplete_reason: str | None = None
     lost: list[str] = attrs.field(
@@ -151,11 +160,14 @@ class StageContext:
             )
         path = self.workdir / alias / filename
         try:
-            artifact.write(path)
+            with recorded_writes() as written:
+                artifact.write(path)
         except OSError as exc:
             if disk_refusal(exc) is not None:
                 self.storage_refusal = exc
             raise
+        if type(artifact).write is Artifact.write:  # validated before it was written
+            self.validated_outputs.update(written)
         for part in type(artifact).files(path):
             # A sidecar of its own type (e.g. contracts_summary.json) is recorded under the
             # schema it declares; a member of this artifact (an arrays NPZ) under this one's.
@@ -163,6 +175,11 @@ class StageContext:
             cls = type(artifact) if own else (detect_type(part) or type(artifact))
             self.outputs.append((alias, part, cls.SCHEMA_NAME))
         return path
+
+    def recorded_output(self, path: Path) -> tuple[str, int] | None:
+        """``(sha256, size)`` of an output validated in memory and hashed as written, or
+        ``None`` (then it is read back, validated and hashed)."""
+        return self.validated_outputs.get(os.path.abspath(path))
 
     def map(
         self, fn: Callable[[Any], Any], items: Iterable[Any], key: Callable[[Any], str]

@@ -49,6 +49,7 @@ import attrs
 import numpy as np
 
 from holopipe.artifacts.io import atomic_write_bytes, dumps_json, loads_json
+from holopipe.artifacts.records import RunManifest
 
 __all__ = [
     "DEFAULT_TOLERANCES",
@@ -282,7 +283,7 @@ def snapshot(run_dir: Path) -> Snapshot:
     """
     manifest_path = run_dir / "run_manifest.json"
     try:
-        manifest = loads_json(manifest_path.read_text())
+        manifest = RunManifest.read_document(manifest_path)
         stages = manifest["stages"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise GoldenError(f"{manifest_path}: no readable run manifest ({exc})") from None

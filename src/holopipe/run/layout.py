@@ -156,6 +156,14 @@ class RunLayout:
             elif work or _ALIAS_STAGING.match(name) or (_TEMP_FILE.match(name) and path.is_file()):
                 _remove(path)
                 lines.append(f"removed {name} (left by an interrupted command)")
+        from holopipe.artifacts.run_records import MANIFEST_RECORDS_DIR
+
+        records = self.root / MANIFEST_RECORDS_DIR
+        for path in sorted(records.iterdir()) if records.is_dir() else ():
+            if _TEMP_FILE.match(path.name) and path.is_file():  # a stage record's write
+                _remove(path)
+                where = f"{MANIFEST_RECORDS_DIR}/{path.name}"
+                lines.append(f"removed {where} (left by an interrupted command)")
         return lines
 
     def relative(self, path: str | os.PathLike) -> str:

@@ -1,15 +1,20 @@
 """Reading and updating ``run_manifest.json`` safely.
 
-Writers take a short ``flock`` on ``run_manifest.json.lock`` and replace the file
+The manifest is an index (``run_manifest.json``) naming one record file per stage
+(``run_manifest.d/<stage>.<sha>.json``) with its sha256. Writers take a short ``flock`` on
+``run_manifest.json.lock``, write the stage's record file, then replace the index
 atomically, so concurrent writers (the orchestrator and a stage run by hand) serialise and
-a reader never sees a half-written manifest. A stage updates it once, with all its
-records, not once per file, and only its own record is re-validated.
+a reader never sees a half-written manifest: a kill between the two writes leaves the old
+index, naming the old record, and an unreferenced file removed by the next update. A stage
+writes only its own record and the index; a reader reads only the records it does not
+already know.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,8 +23,15 @@ from typing import Any
 import attrs
 
 from holopipe.artifacts.io import atomic_write_bytes, dumps_json, loads_json
-from holopipe.artifacts.records import FileRecord, RunManifest, StageRecord
+from holopipe.artifacts.records import (
+    FileRecord,
+    RunManifest,
+    StageRecord,
+    is_record_reference,
+    read_stage_record,
+)
 from holopipe.artifacts.report import ArtifactError, ValidationReport
+from holopipe.artifacts.run_records import MANIFEST_RECORDS_DIR
 from holopipe.artifacts.structure import check_structure, converter, structure_checked
 from holopipe.run.layout import RunLayout
 from holopipe.run.provenance import code_version, utc_now
@@ -50,11 +62,18 @@ def file_record(
     schema: str | None,
     resolved_from_legacy: bool = False,
     sha256: str | None = None,
+    hashed_size: int | None = None,
 ) -> FileRecord:
-    """A manifest entry for ``path`` with its size and sha256 (hashed unless given)."""
+    """A manifest entry for ``path`` with its size and sha256 (hashed unless given).
+
+    ``hashed_size`` is the size of the bytes ``sha256`` was taken of: a file of another
+    size now is hashed again.
+    """
     from holopipe.artifacts.io import sha256_file
 
     st = os.stat(path)
+    if hashed_size is not None and hashed_size != st.st_size:
+        sha256 = None
     return FileRecord(
         name=name,
         path=layout.relative(path),
@@ -69,10 +88,15 @@ def file_record(
 
 
 # The last manifest read or written per file: its stat signature, the validated object and
-# its JSON document. The manifest is only ever replaced by an atomic rename (a new inode),
+# its index document. The index is only ever replaced by an atomic rename (a new inode),
 # so an unchanged signature means unchanged content: the orchestrator and the stages
-# consult the manifest many times per stage, and parsing and validating it is O(run size).
+# consult the manifest many times per stage.
 _LOADED: dict[str, tuple[tuple[int, int, int], RunManifest, dict[str, Any]]] = {}
+# Stage records read or written, by (run root, sha256 of the record file): a record file
+# is named by its content, so one already validated is never read again.
+_RECORDS: dict[tuple[str, str], StageRecord] = {}
+# How often a lock-free reader re-reads an index replaced while it read its records.
+_INDEX_READ_ATTEMPTS = 5
 
 
 def _signature(path: Path) -> tuple[int, int, int] | None:
@@ -83,38 +107,113 @@ def _signature(path: Path) -> tuple[int, int, int] | None:
     return st.st_ino, st.st_size, st.st_mtime_ns
 
 
-def _reuse_unchanged_records(
-    previous: RunManifest,
-    previous_document: dict[str, Any],
-    document: dict[str, Any],
-    report: ValidationReport,
-) -> RunManifest | None:
-    """The manifest of ``document``, re-validating only the stage records that changed.
+def _record_bytes(raw_record: dict[str, Any]) -> bytes:
+    return dumps_json(raw_record, compact=True).encode("utf-8")
 
-    A record whose JSON equals the one already validated is reused as is; ``None`` when
-    the document cannot be read this way (another version, or not the expected shape), in
-    which case it is validated in full.
-    """
-    if not isinstance(document, dict) or not isinstance(document.get("stages"), dict):
+
+def _record_name(key: str, sha256: str) -> str:
+    return f"{MANIFEST_RECORDS_DIR}/{key}.{sha256[:16]}.json"
+
+
+# FileRecord's keys and the JSON types of their values (a bool is not an integer here).
+_FILE_RECORD_TYPES: dict[str, tuple[type, ...]] = {
+    "name": (str,),
+    "path": (str,),
+    "sha256": (str,),
+    "schema": (str, type(None)),
+    "size": (int,),
+    "mtime_ns": (int,),
+    "ctime_ns": (int,),
+    "inode": (int,),
+    "resolved_from_legacy": (bool,),
+}
+_FILE_RECORD_REQUIRED = frozenset({"name", "path", "sha256"})
+_INT_LIMIT = 2**63
+_WRITTEN_KEYS = tuple(sorted(_FILE_RECORD_TYPES))
+_WRITTEN_TYPES = frozenset(
+    tuple(schema if key == "schema" else _FILE_RECORD_TYPES[key][0] for key in _WRITTEN_KEYS)
+    for schema in (str, type(None))
+)
+
+
+def _file_records(items: Any) -> list[FileRecord] | None:
+    """``items`` structured as FileRecords when every entry is plainly well-formed (known
+    keys, the required ones, values of their JSON types), else ``None``: a record holds
+    thousands of them, and this loop costs a fraction of the generic check."""
+    if type(items) is not list:
         return None
-    header = ("schema_name", "schema_version")
-    if any(document.get(k) != previous_document.get(k) for k in header):
-        return None
-    stages: dict[str, StageRecord] = {}
-    old_raw = previous_document.get("stages", {})
-    for key, raw in document["stages"].items():
-        if key in previous.stages and old_raw.get(key) == raw:
-            stages[key] = previous.stages[key]
-            continue
-        record = structure_checked(StageRecord, raw, report, f"stages.{key}")
-        if record is None:
+    records = []
+    types, required = _FILE_RECORD_TYPES, _FILE_RECORD_REQUIRED
+    for item in items:
+        if type(item) is not dict:
             return None
-        RunManifest.check_record(key, record, report)
-        stages[key] = record
-    top = {k: v for k, v in document.items() if k not in (*header, "stages")}
-    shell = structure_checked(RunManifest, {**top, "stages": {}}, report)
+        # holopipe writes every key in sorted order: one comparison checks all the types
+        if tuple(item) != _WRITTEN_KEYS or tuple(map(type, item.values())) not in _WRITTEN_TYPES:
+            if not required <= item.keys() <= types.keys():
+                return None
+            if any(type(value) not in types[name] for name, value in item.items()):
+                return None
+        get = item.get
+        if not (
+            -_INT_LIMIT <= get("size", 0) < _INT_LIMIT
+            and -_INT_LIMIT <= get("mtime_ns", 0) < _INT_LIMIT
+            and -_INT_LIMIT <= get("ctime_ns", 0) < _INT_LIMIT
+            and -_INT_LIMIT <= get("inode", 0) < _INT_LIMIT
+        ):
+            return None
+        records.append(FileRecord(**item))
+    return records
+
+
+def _structure_stage_record(raw: Any, report: ValidationReport, where: str) -> StageRecord | None:
+    """``raw`` checked and structured as a StageRecord: its file lists by
+    :func:`_file_records`, the rest by the generic check; anything doubtful by the generic
+    check as a whole (its findings name the key and the problem)."""
+    if type(raw) is dict:
+        lists = {kind: _file_records(raw.get(kind, [])) for kind in ("inputs", "outputs")}
+        if all(found is not None for found in lists.values()):
+            rest = {**raw, "inputs": [], "outputs": []}
+            record = structure_checked(StageRecord, rest, report, where)
+            return None if record is None else attrs.evolve(record, **lists)
+    return structure_checked(StageRecord, raw, report, where)
+
+
+def _stage_record(root: Path, key: str, value: Any, report: ValidationReport) -> StageRecord | None:
+    """One entry of the index's ``stages``: the record it names, read and validated unless
+    this process already knows that file (by its sha256), or an inline 0.1 record."""
+    where = f"stages.{key}"
+    if is_record_reference(value):
+        cache_key = (os.path.abspath(root), value["sha256"])
+        known = _RECORDS.get(cache_key)
+        if known is not None and known.stage == key:
+            return known
+        value = read_stage_record(root, key, value, report)
+        if value is None:
+            return None
+    else:
+        cache_key = None
+    record = _structure_stage_record(value, report, where)
+    if record is None:
+        return None
+    RunManifest.check_record(key, record, report)
+    if cache_key is not None and report.ok:
+        _RECORDS[cache_key] = record
+    return record
+
+
+def _read_index(root: Path, document: Any, report: ValidationReport) -> RunManifest | None:
+    """The manifest of an index document, each stage record read (or known) on its own."""
+    if not isinstance(document, dict) or not isinstance(document.get("stages"), dict):
+        return RunManifest.from_document(document, report)  # the findings of a bad shape
+    shell = RunManifest.from_document({**document, "stages": {}}, report)
     if shell is None:
         return None
+    stages: dict[str, StageRecord] = {}
+    for key, value in document["stages"].items():
+        record = _stage_record(root, str(key), value, report)
+        if record is None:
+            return None
+        stages[str(key)] = record
     manifest = attrs.evolve(shell, stages=stages)
     for alias, target in manifest.aliases.items():
         if target.split("/", 1)[0] not in stages:
@@ -137,7 +236,8 @@ def _config_sha256(layout: RunLayout) -> str | None:
 
 
 class ManifestStore:
-    """The manifest of one run."""
+    """The manifest of one run: the index ``run_manifest.json`` and one record file per
+    stage in ``run_manifest.d/`` (see :class:`~holopipe.artifacts.records.RunManifest`)."""
 
     def __init__(self, layout: RunLayout):
         self.layout = layout
@@ -154,29 +254,29 @@ class ManifestStore:
         cached = _LOADED.get(key)
         if cached is not None and cached[0] == signature:
             return cached[1], cached[2]
-        report = ValidationReport(str(self.path), RunManifest.SCHEMA_NAME)
-        try:
-            document = loads_json(self.path.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            report.error("malformed_json", "<file>", str(exc))
-            raise ManifestError(report, self.layout.experiment) from None
-        manifest = None
-        if cached is not None:
-            manifest = _reuse_unchanged_records(cached[1], cached[2], document, report)
-        if manifest is None and report.ok:
-            manifest = RunManifest.from_document(document, report)
-            if manifest is not None:
-                manifest._check(report)
-        if manifest is None or not report.ok:
-            raise ManifestError(report, self.layout.experiment)
-        _LOADED[key] = (signature, manifest, document)  # a newer file has a new signature
-        return manifest, document
+        for _ in range(_INDEX_READ_ATTEMPTS):
+            report = ValidationReport(str(self.path), RunManifest.SCHEMA_NAME)
+            try:
+                document = loads_json(self.path.read_text(encoding="utf-8"))
+            except (ValueError, UnicodeDecodeError) as exc:
+                report.error("malformed_json", "<file>", str(exc))
+                raise ManifestError(report, self.layout.experiment) from None
+            manifest = _read_index(self.layout.root, document, report)
+            if manifest is not None and report.ok:
+                _LOADED[key] = (signature, manifest, document)  # a newer file: a new signature
+                return manifest, document
+            now = _signature(self.path)
+            if now == signature:  # not replaced while its records were read: corrupt
+                break
+            signature = now  # a writer replaced it meanwhile (this reader holds no lock)
+        raise ManifestError(report, self.layout.experiment)
 
     def load(self) -> RunManifest | None:
         """The validated manifest, or ``None`` if the run has none yet.
 
-        Read and validated again only when the file changed since this process last read
-        or wrote it; the object returned is shared, treat it as read-only.
+        Read again only when the index changed since this process last read or wrote it,
+        and then only the stage records it does not know yet; the object returned is
+        shared, treat it as read-only.
         """
         cached = self._cached()
         return cached[0] if cached else None
@@ -191,8 +291,60 @@ class ManifestStore:
         finally:
             os.close(fd)
 
+    def _write_record(
+        self, record: StageRecord, raw_record: dict[str, Any], created: list[Path]
+    ) -> dict[str, str]:
+        """Write one stage record file (named by its content; appended to ``created`` when
+        new); the index entry naming it."""
+        data = _record_bytes(raw_record)
+        sha256 = hashlib.sha256(data).hexdigest()
+        name = _record_name(record.stage, sha256)
+        path = self.layout.root / name
+        if not path.is_file():  # the same record already written: same name, same bytes
+            atomic_write_bytes(path, data)
+            created.append(path)
+        _RECORDS[(os.path.abspath(self.layout.root), sha256)] = record
+        return {"record": name, "sha256": sha256}
+
+    def _write_index(
+        self, document: dict[str, Any], manifest: RunManifest, created: list[Path]
+    ) -> None:
+        """Replace the index; when that fails, the record files just ``created`` for it are
+        removed again (the old index and its records stay exactly as they were)."""
+        document = {
+            **document,
+            "schema_name": RunManifest.SCHEMA_NAME,
+            "schema_version": RunManifest.SCHEMA_VERSION,
+        }
+        try:
+            atomic_write_bytes(self.path, dumps_json(document, compact=True).encode("utf-8"))
+        except BaseException:
+            for path in created:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+            raise
+        signature = _signature(self.path)
+        if signature is not None:
+            _LOADED[str(self.path.absolute())] = (signature, manifest, document)
+
+    def _forget_unreferenced(self, document: dict[str, Any], stages: set[str] | None) -> None:
+        """Remove the record files the index no longer names (of ``stages``; all if None):
+        the previous record of a stage, or one a kill left before its index was written."""
+        folder = self.layout.root / MANIFEST_RECORDS_DIR
+        named = {v["record"].rsplit("/", 1)[-1] for v in document["stages"].values()}
+        try:
+            entries = list(os.scandir(folder))
+        except FileNotFoundError:
+            return
+        for entry in entries:
+            stage = entry.name.split(".", 1)[0]
+            if entry.name.endswith(".json") and entry.name not in named:
+                if stages is None or stage in stages:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(entry.path)
+
     def replace(self, records: list[StageRecord], aliases: dict[str, str]) -> Path | None:
-        """Write a new manifest of ``records`` (see :func:`rebuild_records`); the file it
+        """Write a new manifest of ``records`` (see :func:`rebuild_records`); the index it
         replaces is kept as ``run_manifest.json.corrupt[.<n>]``, whose path is returned."""
         with self._locked():
             kept = None
@@ -216,7 +368,13 @@ class ManifestStore:
             manifest._check(report)
             if not report.ok:
                 raise ArtifactError(report)
-            atomic_write_bytes(self.path, dumps_json(manifest.to_document(), compact=True).encode())
+            document = manifest.to_document()
+            created: list[Path] = []
+            document["stages"] = {
+                r.stage: self._write_record(r, converter.unstructure(r), created) for r in records
+            }
+            self._write_index(document, manifest, created)
+            self._forget_unreferenced(document, None)
             return kept
 
     def update(
@@ -225,14 +383,14 @@ class ManifestStore:
         aliases: dict[str, str] | None = None,
         legacy_sources: list[dict[str, Any]] | None = None,
     ) -> RunManifest:
-        """Add or replace one stage record and aliases, under the lock, in one atomic write.
+        """Add or replace one stage record and aliases, under the lock: the stage's record
+        file, then the index naming it, each written atomically.
 
         ``legacy_sources`` (entries with a ``via`` key) replace the earlier entries of the
         same ``via`` and set the top-level ``resolved_from_legacy``.
 
-        The cost in Python is that of the changed record: only it is unstructured and
-        validated (the rest was validated when read), and the document is re-encoded by
-        the C JSON encoder.
+        The cost is that of the changed record and the small index: the other records are
+        neither read (when known) nor rewritten.
         """
         with self._locked():
             now = utc_now()
@@ -266,15 +424,18 @@ class ManifestStore:
             manifest = attrs.evolve(
                 manifest, stages={**manifest.stages, record.stage: record}, **top
             )
-            document = {
-                **document,
-                "stages": {**document["stages"], record.stage: raw_record},
-                **converter.unstructure(top),
-            }
-            atomic_write_bytes(self.path, dumps_json(document, compact=True).encode("utf-8"))
-            signature = _signature(self.path)
-            if signature is not None:
-                _LOADED[str(self.path.absolute())] = (signature, manifest, document)
+            stages, created = {}, []
+            for key, value in document["stages"].items():
+                if key == record.stage:
+                    continue
+                if not is_record_reference(value):  # a 0.1 manifest's inline record: a file now
+                    old = manifest.stages[key]
+                    value = self._write_record(old, converter.unstructure(old), created)
+                stages[key] = value
+            stages[record.stage] = self._write_record(record, raw_record, created)
+            document = {**document, "stages": stages, **converter.unstructure(top)}
+            self._write_index(document, manifest, created)
+            self._forget_unreferenced(document, {record.stage})
             return manifest
 
 

@@ -10,8 +10,9 @@ A :class:`StageExecution` is one execution of one stage, one method per phase:
    folder, no alias, no manifest change;
 3. :meth:`~StageExecution.run_stage`: the stage's ``run`` in ``.<NN>_<slug>.partial/``
    with its output captured at the file-descriptor level;
-4. :meth:`~StageExecution.check_outputs`: outputs re-read and validated, declared outputs
-   produced, the discipline rules (no undeclared file, no write outside the run);
+4. :meth:`~StageExecution.check_outputs`: declared outputs produced, the discipline rules
+   (no undeclared file, no write outside the run); an output ``Artifact.write`` validated
+   in memory and hashed as it wrote it is trusted, any other is re-read and validated;
 5. :meth:`~StageExecution.summarise`: ``stage_summary.json``;
 6. :meth:`~StageExecution.publish`: OK or WARNING replaces ``<NN>_<slug>/``, its aliases
    and its manifest record; INCOMPLETE or ERROR is kept aside in ``<NN>_<slug>.failed/``
@@ -42,7 +43,13 @@ from typing import Any
 import attrs
 
 from holopipe.artifacts.exit_codes import ExitCode
-from holopipe.artifacts.io import atomic_write_bytes, deferred_fsync, dumps_json, sha256_file
+from holopipe.artifacts.io import (
+    atomic_write_bytes,
+    deferred_fsync,
+    dumps_json,
+    recorded_writes,
+    sha256_file,
+)
 from holopipe.artifacts.records import (
     Counts,
     FileRecord,
@@ -114,6 +121,10 @@ def input_hashes(layout: RunLayout, resolved: list[ResolvedInput]) -> list[tuple
     recorded sha256 (the gate checks the files still hold it), the others are hashed."""
     rows = []
     for item in resolved:
+        if item.source == "manifest" and len(item.paths) == len(item.records):
+            # no sidecars: every record is one of the paths (run-relative strings already)
+            rows += [(item.alias, e.path, e.sha256) for e in item.records]
+            continue
         known = {e.path: e.sha256 for e in item.records}  # run-relative strings: no Path objects
         for path in item.paths:
             if item.source == "manifest":
@@ -195,6 +206,9 @@ class StageExecution:
     timings: dict[str, float] = attrs.field(factory=dict)
     is_resolved: bool = False
     legacy_warnings: list[str] = attrs.field(factory=list)
+    summary_sha256: str = attrs.field(
+        default="", metadata={"doc": "of stage_summary.json, taken as it was written"}
+    )
 
     @property
     def key(self) -> str:
@@ -322,7 +336,10 @@ class StageExecution:
         )
         if ctx.storage_refusal is not None:  # the stage caught it, but its output is incomplete
             raise ctx.storage_refusal
-        summary.write(self.work / "stage_summary.json")
+        path = self.work / "stage_summary.json"
+        with recorded_writes() as written:
+            summary.write(path)
+        self.summary_sha256 = written[os.path.abspath(path)][0]
         return summary
 
     def publish(self, ctx: StageContext, summary: StageSummary, started_at: str) -> None:
@@ -339,10 +356,11 @@ class StageExecution:
         layout, final = self.run.layout, self.final
         previous = swap_into_place(self.work, final, keep_old=True)
         try:
-            outputs = [
-                file_record(layout, alias, final / p.relative_to(self.work), schema)
-                for alias, p, schema in ctx.outputs
-            ]
+            outputs = []
+            for alias, path, schema in ctx.outputs:
+                sha256, size = ctx.recorded_output(path) or (None, None)
+                where = final / path.relative_to(self.work)
+                outputs.append(file_record(layout, alias, where, schema, False, sha256, size))
             declared = [o.alias for o in self.stage.OUTPUTS]
             aliases = publish_aliases(layout, self.key, final, declared)
             record = self._record(summary, started_at, outputs)
@@ -388,7 +406,7 @@ class StageExecution:
             duration_s=summary.timings["total_s"],
             inputs=_input_records(self.run.layout, self.resolved, self.hashes),
             outputs=outputs,
-            summary_sha256=sha256_file(self.final / "stage_summary.json"),
+            summary_sha256=self.summary_sha256 or sha256_file(self.final / "stage_summary.json"),
             argv=list(typed_argv()),
         )
 
@@ -481,15 +499,18 @@ def _rerun_command(run: RunContext, stage: type[Stage], cli_inputs: dict[str, Pa
 
 
 def _output_problems(ctx: StageContext, work: Path) -> list[str]:
-    """Every written output re-read from disk and validated (sidecars with their artifact)."""
+    """Every output not validated in memory before it was written, re-read from disk and
+    validated (sidecars with their artifact). ``Artifact.write`` validates the object and
+    writes those bytes atomically: such an output is trusted, not read back."""
+    unchecked = [o for o in ctx.outputs if ctx.recorded_output(o[1]) is None]
     by_schema: dict[str, list[Path]] = {}
-    for _, path, schema in ctx.outputs:
+    for _, path, schema in unchecked:
         by_schema.setdefault(schema, []).append(path)
     sidecars = {
         (p, schema) for schema, paths in by_schema.items() for p in sidecars_of(schema, paths)
     }
     problems = []
-    for _, path, schema in ctx.outputs:
+    for _, path, schema in unchecked:
         if (path, schema) in sidecars:
             continue
         report = get_type(schema).validate_file(path)

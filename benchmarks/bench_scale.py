@@ -1,0 +1,164 @@
+"""How ``holopipe run``'s bookkeeping grows with the number of systems (issue 11, item 4).
+
+    python benchmarks/bench_scale.py [--systems 1000,10000] [--stages 9] [--noop-runs 3]
+                                     [--systems-per-file 1]
+
+The chain of trivial test stages (``holopipe.testing``: each stage reads every system of
+the previous one and writes its own) at each size, as whole ``holopipe run`` commands in a
+fresh temporary directory:
+
+- full run (every stage runs),
+- no-op rerun (nothing changed: every stage is skipped; median of ``--noop-runs``),
+- one parameter changed (``stages.05.offset``: stages 5 to the last rerun),
+- manifest bytes (the index ``run_manifest.json`` and the stage records ``run_manifest.d/``),
+- peak memory: the largest single process of the full run (``RUSAGE_CHILDREN``: the
+  orchestrator or one of its forked stage processes).
+
+Each time is given as wall seconds and as CPU seconds (user + system of the command and
+every process it started): on a shared machine the wall time measures the neighbours too.
+
+Then the growth between successive sizes: the exponent ``log(t2/t1) / log(n2/n1)`` (1 is
+linear) and the cost per system. ``--systems-per-file K`` writes K systems into each file
+(the many-systems-per-file alternative of issue 11, item 3) instead of one file each.
+The figures belong in the issue's note, not in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+#: Runs a command, then prints the peak RSS (KiB) of its largest process and the CPU
+#: seconds of all its processes as the last line.
+PEAK_WRAPPER = (
+    "import resource, subprocess, sys; "
+    "code = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL); "
+    "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+    "print(u.ru_maxrss, u.ru_utime + u.ru_stime, file=sys.stderr); "
+    "sys.exit(code)"
+)
+FIGURES = (
+    "full_s",
+    "full_cpu_s",
+    "noop_s",
+    "noop_cpu_s",
+    "change_s",
+    "change_cpu_s",
+    "manifest_mb",
+    "peak_mib",
+)
+
+
+def _config(path: Path, stages: int, systems: int, per_file: int) -> Path:
+    chain = {f"{i:02d}": {"systems_per_file": per_file} for i in range(1, stages + 1)}
+    chain["01"]["n_systems"] = systems
+    config = {
+        "seed": 1,
+        "pipeline": [f"holopipe.testing:Chain{i:02d}" for i in range(1, stages + 1)],
+        "stages": chain,
+        "executor": {"name": "serial"},
+    }
+    path.write_text(json.dumps(config))
+    return path
+
+
+def _timed(cmd: list[str], cwd: Path) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak RSS (MiB) of the largest process of ``cmd``."""
+    t0 = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK_WRAPPER, *cmd],
+        cwd=cwd,
+        env=dict(os.environ, CI="1"),
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - t0
+    if done.returncode not in (0, 1):
+        raise RuntimeError(f"{' '.join(cmd)} failed (exit {done.returncode}):\n{done.stderr}")
+    peak_kib, cpu = done.stderr.strip().splitlines()[-1].split()
+    return wall, float(cpu), int(peak_kib) / 1024
+
+
+def _manifest_bytes(root: Path) -> int:
+    records = root / "run_manifest.d"
+    found = [root / "run_manifest.json", *(records.iterdir() if records.is_dir() else ())]
+    return sum(p.stat().st_size for p in found if p.is_file())
+
+
+def measure(systems: int, stages: int, noop_runs: int, per_file: int) -> dict[str, float]:
+    """The figures of one size, in a fresh temporary directory."""
+    with tempfile.TemporaryDirectory(prefix=f"holopipe-scale-{systems}-") as tmp:
+        cwd = Path(tmp)
+        config = _config(cwd / "config.json", stages, systems, per_file)
+        run = [sys.executable, "-m", "holopipe", "run", "-e", "scale"]
+        full, full_cpu, peak = _timed([*run, "--config", str(config)], cwd)
+        noops = [_timed(run, cwd) for _ in range(noop_runs)]
+        change = ["--set", f"stages.{min(5, stages):02d}.offset=1.0", "--force"]
+        changed, changed_cpu, _ = _timed([*run, *change], cwd)
+        return {
+            "full_s": full,
+            "full_cpu_s": full_cpu,
+            "noop_s": statistics.median(t[0] for t in noops),
+            "noop_cpu_s": statistics.median(t[1] for t in noops),
+            "change_s": changed,
+            "change_cpu_s": changed_cpu,
+            "manifest_mb": _manifest_bytes(cwd / "runs" / "scale") / 1e6,
+            "peak_mib": peak,
+        }
+
+
+def growth(sizes: list[int], rows: list[dict[str, float]]) -> list[str]:
+    """One line per figure: the exponent between successive sizes and the cost per system."""
+    lines = []
+    for name in FIGURES:
+        steps = []
+        for (n1, r1), (n2, r2) in itertools.pairwise(zip(sizes, rows, strict=True)):
+            if r1[name] > 0 and r2[name] > 0:
+                exponent = math.log(r2[name] / r1[name]) / math.log(n2 / n1)
+                steps.append(f"{n1}->{n2}: n^{exponent:.2f}")
+        per_system = rows[-1][name] / sizes[-1]
+        unit = "us" if name.endswith("_s") else ("B" if name == "manifest_mb" else "KiB")
+        scale = {"us": 1e6, "B": 1e6, "KiB": 1024}[unit]
+        lines.append(
+            f"{name:<12} {', '.join(steps) or '-':<40} {per_system * scale:10.1f} {unit}/system"
+        )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--systems", default="1000,10000", help="comma-separated sizes")
+    parser.add_argument("--stages", type=int, default=9, choices=range(1, 10), metavar="1..9")
+    parser.add_argument("--noop-runs", type=int, default=3)
+    parser.add_argument("--systems-per-file", type=int, default=1)
+    args = parser.parse_args(argv)
+    sizes = sorted(int(n) for n in args.systems.split(","))
+    print(
+        f"{args.stages} trivial stages, {args.systems_per_file} system(s) per file; "
+        "whole holopipe run commands"
+    )
+    print(f"{'systems':>8} " + " ".join(f"{name:>12}" for name in FIGURES), flush=True)
+    rows = []
+    for n in sizes:
+        row = measure(n, args.stages, args.noop_runs, args.systems_per_file)
+        rows.append(row)
+        print(f"{n:>8} " + " ".join(f"{row[name]:>12.3f}" for name in FIGURES), flush=True)
+    if len(rows) > 1:
+        print("growth (exponent between sizes; cost per system at the largest):")
+        for line in growth(sizes, rows):
+            print(f"  {line}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
