@@ -452,3 +452,81 @@ def test_plan_10_F13_one_z_h_per_system(good):
 def test_z_h_must_be_positive_or_nan(good, value):
     found = _findings(_set_cell(good, 3, "z_h", value))
     assert ("bad_value", "rows[3].z_h") in found
+
+
+# -- provenance of a converted dataset (schema 0.3) -------------------------------------------
+def _provenance(**changes) -> eigenmodes.ConversionProvenance:
+    fields = {
+        "source_path": "fase11/bulk_modes_dataset.json",
+        "source_sha256": "ab" * 32,
+        "source_kind": "eigenmodes_json",
+        "converter": "holopipe.legacy.convert_eigenmodes v2",
+        "solver": "bulk_scalar_solver_v2",
+        "inferred": {"m2": "Delta (Delta - d)"},
+        "bound_sandboxes": {"ads_d3_hardwall-000000000000": "fase11/ads_d3.h5"},
+        "findings": ["negative_delta"],
+    }
+    return eigenmodes.ConversionProvenance(**{**fields, **changes})
+
+
+def _converted(tmp_path) -> Path:
+    example = EigenmodesDataset.example()
+    ds = EigenmodesDataset.from_rows(
+        example.rows, source_stage="06 (legacy)", git_sha="unknown", provenance=_provenance()
+    )
+    return ds.write(tmp_path / "converted.csv")
+
+
+def test_provenance_round_trips_and_computed_datasets_have_none(tmp_path, good):
+    path = _converted(tmp_path)
+    back = EigenmodesDataset.read(path)
+    assert back.meta.provenance == _provenance()
+    meta = json.loads(EigenmodesDataset.meta_path(path).read_text())
+    assert meta["schema_version"] == "0.3"
+    assert meta["provenance"]["source_sha256"] == "ab" * 32
+    assert EigenmodesDataset.read(good).meta.provenance is None
+    assert json.loads(EigenmodesDataset.meta_path(good).read_text())["provenance"] is None
+
+
+def test_version_0_2_datasets_are_migrated_with_provenance_null(good):
+    def as_0_2(text):
+        doc = json.loads(text)
+        del doc["provenance"]
+        return json.dumps({**doc, "schema_version": "0.2"})
+
+    report = EigenmodesDataset.validate_file(_edit_meta(good, as_0_2))
+    assert codes(report) == [("migrated", "meta.schema_version")] and report.exit_code == 1
+    assert EigenmodesDataset.read(good).meta.provenance is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("source_sha256", "not-a-sha", "64 lowercase hex digits"),
+        ("source_path", " ", "non-empty string"),
+        ("inferred", {"mass": "guessed"}, "not columns of the dataset"),
+        ("findings", [""], "list of non-empty strings"),
+    ],
+)
+def test_the_provenance_validators_refuse_in_code_and_in_files(tmp_path, field, value, words):
+    with pytest.raises(ValueError, match=words):
+        _provenance(**{field: value})
+    path = _converted(tmp_path)
+
+    def spoil(text):
+        doc = json.loads(text)
+        doc["provenance"][field] = value
+        return json.dumps(doc)
+
+    report = EigenmodesDataset.validate_file(_edit_meta(path, spoil))
+    assert report.exit_code == 2
+    [finding] = report.errors
+    assert (finding.code, finding.location) == ("bad_value", "meta.provenance")
+    assert words in finding.message and field in finding.message
+
+
+def test_an_oversized_meta_sidecar_is_a_finding_not_a_crash(good, monkeypatch):
+    size = EigenmodesDataset.meta_path(good).stat().st_size
+    monkeypatch.setenv("HOLOPIPE_MAX_ARRAY_BYTES", str(size - 1))
+    report = EigenmodesDataset.validate_file(good)
+    assert ("too_large", "<meta>") in codes(report) and report.exit_code == 2

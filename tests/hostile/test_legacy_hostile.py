@@ -9,6 +9,8 @@ import os
 import pickle
 import signal
 import stat
+import subprocess
+import sys
 import tracemalloc
 import zipfile
 
@@ -93,6 +95,16 @@ def hostile_tree(tmp_path):
     return root
 
 
+def _traced(call):
+    """``(call(), peak bytes of Python memory during it)``."""
+    tracemalloc.start()
+    try:
+        result = call()
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def _codes(report, path):
     item = next((f for f in report.files if f.path == path), None)
     codes = {x.code for x in item.findings} if item else set()
@@ -103,12 +115,11 @@ def _codes(report, path):
 def test_hostile_folder_imports_with_a_finding_per_case_in_bounded_memory(hostile_tree, tmp_path):
     before = _state(hostile_tree)
     signal.alarm(120)  # a FIFO opened for reading would block forever
-    tracemalloc.start()
     try:
-        report = import_legacy(hostile_tree, "hostile", runs_dir=tmp_path / "runs")
-        _, peak = tracemalloc.get_traced_memory()
+        report, peak = _traced(
+            lambda: import_legacy(hostile_tree, "hostile", runs_dir=tmp_path / "runs")
+        )
     finally:
-        tracemalloc.stop()
         signal.alarm(0)
     assert peak < 64 * 1024 * 1024, f"peak Python memory {peak / 1e6:.0f} MB"
     kinds = {f.path: f.kind for f in report.files}
@@ -154,3 +165,89 @@ def test_unreadable_file_is_a_finding(tmp_path):
     secret.chmod(0)
     report = import_legacy(root, "locked", runs_dir=tmp_path / "runs")
     assert report.files[0].kind == "unreadable"
+
+
+# -- the legacy readers are the artifacts layer's (holopipe.artifacts.safety / sniff) ---------
+_FIFO_READERS = """
+import json, sys
+from holopipe.legacy.outline import ArrayInfo, NpzOutline, hdf5_outline, npz_outline, read_members
+from holopipe.legacy.probe import load_json_bounded, probe_file, zip_member_names
+
+fifo = sys.argv[1]
+out = {}
+for reader in (load_json_bounded, hdf5_outline, npz_outline, zip_member_names):
+    try:
+        reader(fifo)
+        out[reader.__name__] = "read"
+    except ValueError as exc:
+        out[reader.__name__] = str(exc)
+out["probe_file"] = probe_file(fifo).problem
+out["read_members"] = repr(read_members(fifo, NpzOutline({"z": ArrayInfo("float64", (3,), 8)})))
+print(json.dumps(out))
+"""
+
+
+def test_every_legacy_reader_refuses_a_fifo_swapped_in_without_blocking(tmp_path):
+    # The walk skips FIFOs, but one can replace a file between the walk and the read: each
+    # reader opens non-blocking and checks the open descriptor (several opened by name and
+    # blocked forever, some inside the HDF5 C library, where no signal reaches them: hence
+    # a child process with a timeout).
+    fifo = tmp_path / "swapped.json"
+    os.mkfifo(fifo)
+    done = subprocess.run(
+        [sys.executable, "-c", _FIFO_READERS, str(fifo)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    assert found.pop("read_members") == "{}"
+    assert set(found) == {
+        "load_json_bounded",
+        "hdf5_outline",
+        "npz_outline",
+        "zip_member_names",
+        "probe_file",
+    }
+    assert all("FIFO" in message for message in found.values()), found
+
+
+def test_a_zip_declaring_more_members_than_the_limit_is_a_finding_not_listed(tmp_path):
+    from holopipe.artifacts.safety import MAX_ZIP_MEMBERS
+
+    root = tmp_path / "legacy"
+    root.mkdir()
+    with zipfile.ZipFile(root / "many.npz", "w") as archive:
+        for i in range(MAX_ZIP_MEMBERS + 1):
+            archive.writestr(f"m{i}.npy", b"")
+    report, peak = _traced(lambda: import_legacy(root, "many", runs_dir=tmp_path / "runs"))
+    [item] = report.files
+    messages = [f.message for f in item.findings if f.code == "unreadable"]
+    assert messages and f"more than {MAX_ZIP_MEMBERS} members" in messages[0]
+    assert peak < 16 * 1024 * 1024
+
+
+def test_a_small_json_costs_memory_in_proportion_to_itself_not_to_the_limit(tmp_path):
+    # read(n) allocates n bytes up front: a bounded reader asking for limit + 1 bytes would
+    # cost the whole limit (64 MiB here, 256 MiB by default) for every tiny file.
+    from holopipe.legacy.probe import PARSE_LIMIT, load_json_bounded
+
+    path = tmp_path / "small.json"
+    path.write_text('{"systems": [1, 2, 3]}')
+    (doc, _), peak = _traced(lambda: load_json_bounded(path))
+    assert doc == {"systems": [1, 2, 3]}
+    assert peak < 1024 * 1024 < PARSE_LIMIT
+
+
+def test_an_hdf5_file_with_a_non_utf8_name_is_outlined_not_refused(tmp_path):
+    # netCDF4 cannot open a name that is not UTF-8; the shared reader opens it through its
+    # descriptor, so such a file is classified by its content like any other.
+    root = tmp_path / "legacy"
+    root.mkdir()
+    _hdf5(tmp_path / "made.h5")
+    (root / os.fsdecode(b"geometry_\xfe.h5")).write_bytes((tmp_path / "made.h5").read_bytes())
+    report = import_legacy(root, "names", runs_dir=tmp_path / "runs")
+    [item] = report.files
+    assert item.kind != "hdf5_unreadable" and "unreadable" not in {f.code for f in item.findings}
+    assert "non_utf8_name" in {f.code for f in item.findings}

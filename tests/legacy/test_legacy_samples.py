@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -235,3 +236,13 @@ def test_eigenmodes_json_converts_bound_to_the_sandboxes_by_name(samples, tmp_pa
     assert sum(r.quality == "error" for r in dataset.rows) == negative
     sandbox_ids = {f.system_id for f in report.files if f.kind == "sandbox_universe"}
     assert {r.system_id for r in dataset.rows} <= sandbox_ids
+    # What the conversion assumed travels in the artifact, not only in the import report.
+    provenance = dataset.meta.provenance
+    source = tree / "smoke_fase12c_v2" / item.path.split("/", 1)[1]
+    assert provenance.source_path == item.path
+    assert provenance.source_sha256 == hashlib.sha256(source.read_bytes()).hexdigest()
+    assert provenance.solver == legacy["solver_module"]
+    assert {"m2", "branch", "z_ir", "bc_uv"} <= set(provenance.inferred)
+    assert set(provenance.bound_sandboxes) == {r.system_id for r in dataset.rows}
+    by_id = {f.system_id: f.path for f in report.files if f.kind == "sandbox_universe"}
+    assert all(by_id[sid] == rel for sid, rel in provenance.bound_sandboxes.items())

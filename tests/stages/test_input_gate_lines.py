@@ -8,6 +8,7 @@ import zipfile
 
 import numpy as np
 
+from holopipe.artifacts.eigenmodes import EigenmodesDataset
 from holopipe.artifacts.prediction import GeometryPrediction
 from holopipe.artifacts.report import Finding
 from holopipe.run import gates
@@ -67,7 +68,8 @@ def test_a_wrong_type_and_a_refused_version_are_one_line_each(tmp_path):
         gates.invalid_artifact(
             path,
             "wrong artifact type",
-            "input 'modes' expects EigenmodesDataset (version 0.2 or older with a migration), "
+            f"input 'modes' expects EigenmodesDataset (version {EigenmodesDataset.SCHEMA_VERSION} "
+            "or older with a migration), "
             "found GeometryPrediction 0.1",
         )
     ]

@@ -551,7 +551,7 @@ def test_plan_10_F13_family_d_and_z_h_reach_the_06_dataset(tmp_path, folder):
         assert math.isnan(row["z_h"]) if z_h is None else row["z_h"] == z_h
     assert {r["quality"] for r in rows if r["system_id"] == lifshitz} == {"not_applicable"}
     meta = json.loads(EigenmodesDataset.meta_path(csv_path).read_text())
-    assert meta["schema_version"] == "0.2"
+    assert meta["schema_version"] == "0.3"
     assert {s["system_id"]: (s["family"], s["d"], s["z_h"]) for s in meta["systems"]} == expected
 
 

@@ -84,7 +84,7 @@ def test_contract_06_07_mismatch_stops_at_the_gate(tmp_path, make, found):
     assert "Traceback" not in done.stderr
     lines = gate_lines(done.stderr)
     assert lines, done.stderr
-    expected = "input 'bulk_eigenmodes' expects EigenmodesDataset (versions 0.1, 0.2)"
+    expected = "input 'bulk_eigenmodes' expects EigenmodesDataset (versions 0.1, 0.2, 0.3)"
     assert all(str(path) in line and expected in line for line in lines)
     assert any(found in line for line in lines), lines
 

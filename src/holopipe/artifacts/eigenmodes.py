@@ -10,9 +10,12 @@ columns), so the same dataset always gives the same bytes.
 masses squared found by the solver (units L = 1). Every row carries its system's family, d and
 ``z_h`` (nan at T = 0), and the meta lists them once per system (``systems``), so the geometry
 metadata reach the consumers of the dataset (schema 0.2; a 0.1 file, without ``z_h``, is
-migrated on reading with ``z_h`` unknown). A negative ``Delta`` in a row whose quality
-is ``"ok"`` is a solver bug (PHYSICS.md), never data: the validator rejects it, while rows
-flagged with another quality are kept and counted in a warning.
+migrated on reading with ``z_h`` unknown). A dataset converted from another source (a
+legacy import) says where it comes from and what the conversion assumed in the meta's
+``provenance`` (:class:`ConversionProvenance`; schema 0.3, null for datasets computed by
+stage 06; a 0.2 file is migrated with ``provenance`` null). A negative ``Delta`` in a row
+whose quality is ``"ok"`` is a solver bug (PHYSICS.md), never data: the validator rejects
+it, while rows flagged with another quality are kept and counted in a warning.
 
 Examples
 --------
@@ -51,6 +54,7 @@ from holopipe.artifacts.versions import register_migration
 __all__ = [
     "COLUMNS",
     "QUALITIES",
+    "ConversionProvenance",
     "UNITS",
     "EigenmodeRow",
     "EigenmodeSystem",
@@ -182,6 +186,106 @@ def _systems_of(rows: Iterable[EigenmodeRow]) -> list[EigenmodeSystem]:
     return [EigenmodeSystem.of_row(first[sid]) for sid in sorted(first)]
 
 
+#: The last version without the meta's ``provenance``.
+_BEFORE_PROVENANCE = "0.2"
+
+
+@register_migration("EigenmodesDataset", _BEFORE_PROVENANCE, "0.3")
+def _add_provenance(doc: dict[str, Any]) -> dict[str, Any]:
+    """0.2 -> 0.3: the meta gains ``provenance``, null (computed, not converted)."""
+    return {**doc, "provenance": doc.get("provenance")}
+
+
+_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _nonempty_text(instance: object, attribute: attrs.Attribute, value: str) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{attribute.name}: expected a non-empty string, got {value!r}")
+
+
+def _sha256_hex(instance: object, attribute: attrs.Attribute, value: str) -> None:
+    if not isinstance(value, str) or not _SHA256_HEX.match(value):
+        raise ValueError(
+            f"{attribute.name}: expected a sha256 (64 lowercase hex digits), got {value!r:.80}"
+        )
+
+
+def _text_list(instance: object, attribute: attrs.Attribute, value: list[str]) -> None:
+    if not (isinstance(value, list) and all(isinstance(v, str) and v for v in value)):
+        raise ValueError(f"{attribute.name}: expected a list of non-empty strings")
+
+
+def _text_map(instance: object, attribute: attrs.Attribute, value: dict[str, str]) -> None:
+    if not (
+        isinstance(value, dict)
+        and all(isinstance(k, str) and k and isinstance(v, str) and v for k, v in value.items())
+    ):
+        raise ValueError(f"{attribute.name}: expected an object of non-empty strings")
+
+
+def _known_columns(instance: object, attribute: attrs.Attribute, value: dict[str, str]) -> None:
+    _text_map(instance, attribute, value)
+    unknown = sorted(set(value) - set(COLUMNS))
+    if unknown:
+        raise ValueError(f"{attribute.name}: not columns of the dataset: {unknown}")
+
+
+@attrs.define
+class ConversionProvenance:
+    """Where a converted dataset comes from and what the conversion had to assume.
+
+    Examples
+    --------
+    >>> p = ConversionProvenance(
+    ...     source_path="fase11/bulk_modes_dataset.json", source_sha256="0" * 64,
+    ...     source_kind="eigenmodes_json", converter="holopipe.legacy.convert_eigenmodes v2",
+    ...     solver="bulk_sl_solver_v2", inferred={"m2": "Delta (Delta - d), branch +"})
+    >>> p.inferred["m2"]
+    'Delta (Delta - d), branch +'
+    >>> ConversionProvenance("x.json", "abc", "eigenmodes_json", "c", "s")
+    Traceback (most recent call last):
+    ...
+    ValueError: source_sha256: expected a sha256 (64 lowercase hex digits), got 'abc'
+    """
+
+    source_path: str = attrs.field(
+        validator=_nonempty_text,
+        metadata={"doc": "the converted file, relative to the legacy root it was imported from"},
+    )
+    source_sha256: str = attrs.field(
+        validator=_sha256_hex, metadata={"doc": "sha256 of that file's bytes"}
+    )
+    source_kind: str = attrs.field(
+        validator=_nonempty_text, metadata={"doc": "what the file is, e.g. eigenmodes_json"}
+    )
+    converter: str = attrs.field(
+        validator=_nonempty_text, metadata={"doc": "the conversion and its version"}
+    )
+    solver: str = attrs.field(
+        validator=_nonempty_text,
+        metadata={"doc": "the solver that computed the source's numbers ('unknown' if unrecorded)"},
+    )
+    inferred: dict[str, str] = attrs.field(
+        factory=dict,
+        validator=_known_columns,
+        metadata={"doc": "column -> how its values were inferred (not stored in the source)"},
+    )
+    assumptions: list[str] = attrs.field(
+        factory=list, validator=_text_list, metadata={"doc": "every other assumption, in words"}
+    )
+    bound_sandboxes: dict[str, str] = attrs.field(
+        factory=dict,
+        validator=_text_map,
+        metadata={"doc": "system_id -> the sandbox file its family, d and z_h were taken from"},
+    )
+    findings: list[str] = attrs.field(
+        factory=list,
+        validator=_text_list,
+        metadata={"doc": "codes of the conversion's findings (details: the import report)"},
+    )
+
+
 @attrs.define
 class EigenmodesMeta:
     """The sidecar ``<stem>.meta.json`` (besides the schema header)."""
@@ -198,6 +302,10 @@ class EigenmodesMeta:
     systems: list[EigenmodeSystem] = attrs.field(
         factory=list,
         metadata={"doc": "family, d and z_h of every system in the rows, sorted by system_id"},
+    )
+    provenance: ConversionProvenance | None = attrs.field(
+        default=None,
+        metadata={"doc": "origin and assumptions of a converted dataset; null when computed"},
     )
 
 
@@ -227,7 +335,7 @@ class EigenmodesDataset(Artifact):
     """Eigenmodes of many systems: CSV rows plus a meta JSON sidecar."""
 
     SCHEMA_NAME: ClassVar[str] = "EigenmodesDataset"
-    SCHEMA_VERSION: ClassVar[str] = "0.2"
+    SCHEMA_VERSION: ClassVar[str] = "0.3"
     FORMAT: ClassVar[str] = "csv"
     CONTAINERS: ClassVar[tuple[str, ...]] = ("csv",)
     SUFFIXES: ClassVar[tuple[str, ...]] = (".csv",)
@@ -239,11 +347,21 @@ class EigenmodesDataset(Artifact):
     meta: EigenmodesMeta = attrs.field(metadata={"doc": "stored as <stem>.meta.json"})
 
     @classmethod
-    def from_rows(cls, rows: Iterable[EigenmodeRow], source_stage: str, git_sha: str) -> Self:
+    def from_rows(
+        cls,
+        rows: Iterable[EigenmodeRow],
+        source_stage: str,
+        git_sha: str,
+        provenance: ConversionProvenance | None = None,
+    ) -> Self:
         """A dataset whose meta (row count, columns, units) is filled in from ``rows``."""
         rows = list(rows)
         meta = EigenmodesMeta(
-            source_stage=source_stage, git_sha=git_sha, n_rows=len(rows), systems=_systems_of(rows)
+            source_stage=source_stage,
+            git_sha=git_sha,
+            n_rows=len(rows),
+            systems=_systems_of(rows),
+            provenance=provenance,
         )
         return cls(rows=rows, meta=meta)
 
@@ -311,7 +429,7 @@ class EigenmodesDataset(Artifact):
             doc = loads_json(read_text_bounded(meta_path))
         except UnsafeFile as exc:
             exc.record(report, "<meta>")
-            return None
+            return None, None
         except UnicodeDecodeError:
             report.error("unreadable", "<meta>", f"{meta_path.name} is not UTF-8 text")
             return None, None
@@ -405,6 +523,10 @@ class EigenmodesDataset(Artifact):
         meta = converter.unstructure(self.meta)
         meta["columns"] = ",".join(meta["columns"])
         meta["systems"] = dumps_json(meta["systems"])  # attributes hold scalars and strings
+        if meta["provenance"] is None:
+            del meta["provenance"]
+        else:
+            meta["provenance"] = dumps_json(meta["provenance"])
         attrs_ = {"schema_name": self.SCHEMA_NAME, "schema_version": self.SCHEMA_VERSION, **meta}
         from holopipe.artifacts.cf import field_docs, with_cf_attributes
 

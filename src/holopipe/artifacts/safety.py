@@ -60,7 +60,9 @@ __all__ = [
     "file_problem",
     "forget_sniffed_zip",
     "max_array_bytes",
+    "netcdf_attributes",
     "netcdf_declared_bytes",
+    "netcdf_value",
     "open_netcdf",
     "open_regular",
     "open_zip",
@@ -205,8 +207,11 @@ def read_all_bounded(fh: IO[bytes], limit: int | None = None) -> bytes:
     if size > limit:
         raise _too_large(size, limit)
     fh.seek(0)
-    data = fh.read(limit + 1)
-    if len(data) > limit:  # it grew while we read
+    # read(n) allocates n bytes up front: ask for what is there (and one more, to see growth).
+    data = fh.read(size + 1)
+    if len(data) > size:  # it grew while we read: read on, never past the limit
+        data += fh.read(limit + 1 - len(data))
+    if len(data) > limit:
         raise _too_large(len(data), limit)
     return data
 
@@ -541,6 +546,27 @@ def netcdf_declared_bytes(ds: Any) -> list[tuple[str, int, str]]:
             found.append((f"{prefix}{name}", math.prod(shape) * itemsize, f"shape {shape} {dtype}"))
         groups.extend((f"{prefix}{name}/", child) for name, child in group.groups.items())
     return sorted(found, key=lambda item: -item[1])
+
+
+def netcdf_value(value: Any) -> Any:
+    """A netCDF attribute or scalar as plain Python (numpy scalars and 1-element arrays
+    unwrapped, bytes decoded).
+
+    >>> netcdf_value(np.array([3], dtype=np.int32)), netcdf_value(b"ads")
+    (3, 'ads')
+    """
+    if isinstance(value, np.ndarray):
+        return value.item() if value.size == 1 else value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value
+
+
+def netcdf_attributes(node: Any) -> dict[str, Any]:
+    """Every attribute of an open netCDF4 group or variable, as plain Python."""
+    return {name: netcdf_value(node.getncattr(name)) for name in node.ncattrs()}
 
 
 def open_netcdf(path: str | os.PathLike) -> Any:

@@ -75,7 +75,9 @@ from holopipe.artifacts.safety import (
     MAX_ARRAY_BYTES_ENV,
     UnsafeFile,
     max_array_bytes,
+    netcdf_attributes,
     netcdf_declared_bytes,
+    netcdf_value,
     open_netcdf,
 )
 from holopipe.artifacts.sniff import Sniffed
@@ -226,7 +228,7 @@ class SandboxGeometry(Artifact):
 
     @classmethod
     def _load_dataset(cls, ds: Any, path: Path, report: ValidationReport) -> Self | None:
-        root = _attributes(ds)
+        root = netcdf_attributes(ds)
         legacy = "schema_name" not in root
         if legacy:
             hint = " (a legacy, pre-schema sandbox file)" if "name" in root else ""
@@ -611,21 +613,6 @@ def _bulk_truth_becomes_optional(document: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- file-reading helpers ---------------------------------------------------------------
-def _python_value(value: Any) -> Any:
-    """netCDF attribute or scalar -> plain Python (numpy scalars, 1-element arrays unwrapped)."""
-    if isinstance(value, np.ndarray):
-        return value.item() if value.size == 1 else value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return value
-
-
-def _attributes(node: Any) -> dict[str, Any]:
-    return {name: _python_value(node.getncattr(name)) for name in node.ncattrs()}
-
-
 def _parse_json_attr(text: Any, where: str, report: ValidationReport) -> Any:
     if not isinstance(text, str):
         report.error(
@@ -664,12 +651,12 @@ def _check_d_sources(ds: Any, report: ValidationReport) -> None:
     """``d`` must agree wherever a file states it: root and group attributes, ``boundary/d``."""
     sources = {}
     if "d" in ds.ncattrs():
-        sources["d"] = _python_value(ds.getncattr("d"))
+        sources["d"] = netcdf_value(ds.getncattr("d"))
     for gname, group in ds.groups.items():
         if "d" in group.ncattrs():
-            sources[f"{gname}.d"] = _python_value(group.getncattr("d"))
+            sources[f"{gname}.d"] = netcdf_value(group.getncattr("d"))
         if "d" in group.variables:
-            sources[f"{gname}/d"] = _python_value(group.variables["d"][...])
+            sources[f"{gname}/d"] = netcdf_value(group.variables["d"][...])
     if len({repr(v) for v in sources.values()}) > 1:
         detail = ", ".join(f"{k}={v!r}" for k, v in sources.items())
         location = next(
@@ -721,7 +708,7 @@ def _load_truth(
     names = _TRUTH_REQUIRED + _TRUTH_OPTIONAL
     _warn_unknown_variables(group, set(names), "bulk_truth", report)
     arrays = _read_arrays(group, names, _TRUTH_REQUIRED, "bulk_truth", report)
-    group_attrs = _attributes(group)
+    group_attrs = netcdf_attributes(group)
     # Legacy files keep the operator list at the root, with the mass under ``m2L2``.
     source = root if legacy else group_attrs
     where = "operators" if legacy else "bulk_truth.operators"
@@ -763,7 +750,7 @@ def _load_boundary(group: Any, legacy: bool, report: ValidationReport) -> Bounda
             )
         else:
             temperature = float(value.item())
-    group_attrs = _attributes(group)
+    group_attrs = netcdf_attributes(group)
     if legacy:
         # Legacy boundary data were approximations of unrecorded kind.
         group_attrs = {"exact": 0, "method": "legacy", **group_attrs}

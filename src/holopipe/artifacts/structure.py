@@ -350,7 +350,33 @@ def structure_checked(cls: type, raw: Any, report: ValidationReport, where: str 
     if len(report.errors) > before:
         return None
     known = {a.name for a in attrs.fields(cls)}
-    return converter.structure({k: v for k, v in raw.items() if k in known}, cls)
+    try:
+        return converter.structure({k: v for k, v in raw.items() if k in known}, cls)
+    except (cattrs.BaseValidationError, ValueError) as exc:
+        # A field's validator refused a value of the right type (e.g. a malformed sha256):
+        # a finding at the field, like every other structural problem, never a traceback.
+        for location, message in _refusals(exc, where):
+            report.error("bad_value", location or "<root>", message)
+        return None
+
+
+def _refusals(exc: BaseException, where: str) -> list[tuple[str, str]]:
+    """``(location, message)`` of every validator refusal inside a cattrs error."""
+    if isinstance(exc, cattrs.ClassValidationError):
+        noted, bare = exc.group_exceptions()
+        return [
+            *(item for inner, note in noted for item in _refusals(inner, _join(where, note.name))),
+            *(item for inner in bare for item in _refusals(inner, where)),
+        ]
+    if isinstance(exc, cattrs.IterableValidationError):
+        noted, bare = exc.group_exceptions()
+        return [
+            *(item for inner, note in noted for item in _refusals(inner, f"{where}[{note.index}]")),
+            *(item for inner in bare for item in _refusals(inner, where)),
+        ]
+    if isinstance(exc, BaseExceptionGroup):
+        return [item for inner in exc.exceptions for item in _refusals(inner, where)]
+    return [(where, " ".join(str(exc).split()))]
 
 
 def _schema_for_type(tp: Any) -> dict:

@@ -25,6 +25,12 @@ Reconciliation rule for a sandbox (also in the README):
 4. Variables outside the schema (``G_R_*``, ``k_grid``, ``central_charge_eff``, ...) are not
    converted; the provenance lists them. They stay available through the linked original.
 
+A prediction's ``A_pred`` is taken as stored, ``A(z)`` on its grid ``z`` (never rescaled
+or re-gridded). Its UV slope ``dA/d ln z`` over the first decade of the grid is measured
+(:func:`uv_slope`) and compared with its ``A_truth``'s on the same points (or with -1):
+off by more than :data:`UV_SLOPE_TOLERANCE` is ``not_asymptotically_ads``, for families
+whose A has UV exponent 1 (the measurement is the provenance's ``uv_slope``).
+
 Every finding has a code, a location and a message; a conversion that cannot produce a valid
 artifact returns ``None`` with findings saying why.
 """
@@ -42,10 +48,15 @@ import attrs
 import numpy as np
 
 from holopipe.artifacts.checks import name_d_token
-from holopipe.artifacts.eigenmodes import EigenmodeRow, EigenmodesDataset
+from holopipe.artifacts.eigenmodes import (
+    ConversionProvenance,
+    EigenmodeRow,
+    EigenmodesDataset,
+)
 from holopipe.artifacts.identity import system_id as make_system_id
 from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction
 from holopipe.artifacts.report import Finding
+from holopipe.artifacts.safety import open_netcdf
 from holopipe.artifacts.sandbox import BulkTruth, SandboxGeometry
 from holopipe.legacy.outline import Hdf5Outline, NpzOutline, read_members
 
@@ -58,13 +69,18 @@ __all__ = [
     "convert_prediction",
     "convert_sandbox",
     "truth_key",
+    "uv_slope",
 ]
 
 #: Bumped when a conversion changes what it writes (part of the import fingerprint).
-CONVERTER_VERSION = "1"
+CONVERTER_VERSION = "2"
 #: Integer family codes of the legacy training engine (LEGACY.md).
 FAMILY_CODES = {0: "ads", 1: "lifshitz", 2: "hvlf", 3: "deformed", 4: "unknown"}
 _LEGACY_FAMILY_NAMES = {"hyperscaling": "hvlf"}
+#: Families whose warp A (= A_x) has UV exponent 1, dA/d ln z -> -1 (PHYSICS.md's table).
+UV_EXPONENT_ONE_FAMILIES = ("ads", "deformed", "lifshitz")
+#: Allowed |dA/d ln z - reference| over the first decade (the UV-asymptotics contract's).
+UV_SLOPE_TOLERANCE = 0.02
 _RECONCILED = ("family", "d", "z_h", "theta", "z_dyn", "deformation")
 # Findings of the legacy reader that describe the legacy layout itself, not a data problem:
 # the conversion resolves them (and says so in the provenance).
@@ -185,9 +201,7 @@ def convert_sandbox(
         )
     boundary = outline.groups.get("boundary")
     if boundary and "d" in boundary.variables and "d" in outline.root.attrs:
-        import netCDF4
-
-        with netCDF4.Dataset(os.fspath(path)) as ds:
+        with open_netcdf(path) as ds:
             stated = np.asarray(ds["boundary"].variables["d"][...]).ravel().tolist()
         if stated and any(int(v) != int(outline.root.attrs["d"]) for v in stated):
             out.add(
@@ -280,6 +294,66 @@ def convert_sandbox(
     else:
         out.artifact = converted
     return out, key, meta.system_name
+
+
+def uv_slope(z: np.ndarray, A: np.ndarray) -> tuple[float, float, int] | None:
+    """Least-squares ``dA/d ln z`` over the first decade of the grid (``z <= 10 z[0]``).
+
+    ``(slope, z_end, points)``, or None when the grid is not positive and increasing or
+    the first decade holds fewer than 2 points. It measures the data, with no model of
+    the UV: a warp that is flat near the boundary has slope 0, AdS has -1.
+
+    >>> z = np.geomspace(0.01, 1.0, 50)
+    >>> round(uv_slope(z, -np.log(z))[0], 12), round(uv_slope(z, np.zeros_like(z))[0], 12)
+    (-1.0, 0.0)
+    """
+    z = np.asarray(z, dtype=float)
+    A = np.asarray(A, dtype=float)
+    if z.ndim != 1 or z.shape != A.shape or z.size < 2 or not z[0] > 0:
+        return None
+    if not (np.all(np.diff(z) > 0) and np.all(np.isfinite(A))):
+        return None
+    window = z <= 10 * z[0]
+    if window.sum() < 2:
+        return None
+    slope = float(np.polyfit(np.log(z[window]), A[window], 1)[0])
+    return slope, float(z[window][-1]), int(window.sum())
+
+
+def _uv_record(
+    members: dict[str, np.ndarray], family: str, out: Conversion
+) -> dict[str, Any] | None:
+    """The UV slope of A_pred, compared with A_truth's on the same points (or -1), as a
+    provenance entry; a ``not_asymptotically_ads`` finding when they disagree.
+
+    Only for families whose A has UV exponent 1: their A_truth is asymptotically AdS, and
+    stages that need the AdS boundary (06's scalar solver, 08's dictionary) refuse a
+    prediction that is not. Reported at import time, so nobody learns it at stage 06.
+    """
+    measured = uv_slope(members["z"], members["A_pred"])
+    if family not in UV_EXPONENT_ONE_FAMILIES or measured is None:
+        return None
+    slope, z_end, points = measured
+    truth = uv_slope(members["z"], members["A_truth"]) if "A_truth" in members else None
+    reference = truth[0] if truth is not None else -1.0
+    record = {
+        "window": [float(members["z"][0]), z_end],
+        "points": points,
+        "dA_dlnz": slope,
+        "truth_dA_dlnz": None if truth is None else truth[0],
+        "tolerance": UV_SLOPE_TOLERANCE,
+    }
+    if abs(slope - reference) > UV_SLOPE_TOLERANCE:
+        against = "A_truth's" if truth is not None else "AdS's"
+        out.add(
+            "not_asymptotically_ads",
+            "A_pred",
+            f"dA/d ln z = {slope:.4f} over the first decade z in [{record['window'][0]:.4g}, "
+            f"{z_end:.4g}] ({points} points), {against} on the same points is "
+            f"{reference:.4f} (family {family!r}): the predicted warp is not asymptotically "
+            "AdS: stage 06's scalar solver refuses it (not_applicable rows)",
+        )
+    return record
 
 
 def _scalar(members: dict[str, np.ndarray], key: str) -> Any:
@@ -406,6 +480,12 @@ def convert_prediction(
                 "f_pred",
                 f"f_pred is exactly 0 at all {int(past.sum())} points past zh_pred",
             )
+    uv = _uv_record(members, smeta.family, out)
+    if uv is not None:
+        assumptions.append(
+            "A_pred read as A(z) on the grid z as stored (not de-normalised, no change of "
+            "coordinate); its UV slope is in uv_slope"
+        )
     R = members.get("R_pred")
     if R is not None and np.isfinite(R).all() and np.abs(R).max() > 1e6:
         out.add("huge_curvature", "R_pred", f"max |R_pred| = {np.abs(R).max():.3g}")
@@ -422,6 +502,7 @@ def convert_prediction(
         else None,
         "legacy_zh_truth": zh_truth,
         "legacy_category": str(members["category"]) if "category" in members else None,
+        "uv_slope": uv,
         "not_converted": sorted(
             k for k in outline.members if k not in ("z", "A_pred", "f_pred", "R_pred")
         ),
@@ -473,6 +554,8 @@ def convert_eigenmodes(doc: Any, rel: str, sha256: str, index: SandboxIndex) -> 
     grid (``n_grid`` = its points) and the boundary conditions, not recorded, are
     ``unknown``; ``method`` is ``legacy:<solver>``. Rows with a non-positive or non-finite
     Delta get the quality ``error`` (a finding, the reason in ``method``), the others ``ok``.
+    All of this is written into the dataset's ``meta.provenance`` (source path and sha256,
+    solver, :data:`EIGENMODES_INFERRED` per column, the sandbox of each system, findings).
     """
     out = Conversion()
     systems = doc.get("systems") if isinstance(doc, dict) else None
@@ -481,7 +564,9 @@ def convert_eigenmodes(doc: Any, rel: str, sha256: str, index: SandboxIndex) -> 
         return out
     rows: list[EigenmodeRow] = []
     solver = doc.get("solver_module", doc.get("source", "unknown"))
+    solver = solver if isinstance(solver, str) and solver.strip() else "unknown"
     unbound: list[str] = []
+    bound_sandboxes: dict[str, str] = {}
     negative = 0
     for i, system in enumerate(systems):
         where = f"systems[{i}]"
@@ -498,7 +583,7 @@ def convert_eigenmodes(doc: Any, rel: str, sha256: str, index: SandboxIndex) -> 
         if len({s.meta.system_id for _, s in bound}) != 1:
             unbound.append(name)
             continue
-        sandbox = bound[0][1]
+        sandbox_rel, sandbox = bound[0]
         smeta = sandbox.meta
         sid, family, d = smeta.system_id, smeta.family, smeta.d
         if system.get("d") not in (None, d):
@@ -510,6 +595,7 @@ def convert_eigenmodes(doc: Any, rel: str, sha256: str, index: SandboxIndex) -> 
         if smeta.z_h is None:
             unbound.append(name)
             continue
+        bound_sandboxes[sid] = sandbox_rel
         for mode, delta in enumerate(deltas):
             lam = lambdas[mode] if mode < len(lambdas) else float("nan")
             delta = float(delta) if isinstance(delta, (int, float)) else float("nan")
@@ -559,8 +645,16 @@ def convert_eigenmodes(doc: Any, rel: str, sha256: str, index: SandboxIndex) -> 
     if not rows:
         out.add("not_converted", "systems", "no convertible rows", "error")
         return out
+    try:
+        provenance = _eigenmodes_provenance(rel, sha256, solver, bound_sandboxes, out)
+    except ValueError as exc:  # e.g. no sha256: the file could not be hashed
+        out.add("not_converted", "<file>", f"provenance incomplete: {exc}", "error")
+        return out
     dataset = EigenmodesDataset.from_rows(
-        rows, source_stage="06_build_bulk_eigenmodes_dataset (legacy)", git_sha="unknown (legacy)"
+        rows,
+        source_stage="06_build_bulk_eigenmodes_dataset (legacy)",
+        git_sha="unknown (legacy)",
+        provenance=provenance,
     )
     check = dataset.validate()
     if not check.ok:
@@ -569,6 +663,47 @@ def convert_eigenmodes(doc: Any, rel: str, sha256: str, index: SandboxIndex) -> 
         return out
     out.artifact = dataset
     return out
+
+
+#: How the columns a bulk_modes JSON does not store are filled in (the provenance's
+#: ``inferred``; the docstring of :func:`convert_eigenmodes` says why).
+EIGENMODES_INFERRED = {
+    "m2": "Delta (Delta - d): the legacy solver does not store the bulk mass; the AdS "
+    "dictionary itself, so a dictionary fit on these rows is a round trip, not evidence "
+    "(and for lifshitz/hvlf, whose UV is not AdS, not even the bulk mass)",
+    "branch": "'+' (Delta_+ assumed: the legacy solver records no quantisation)",
+    "M2": "lambda_sl_bulk, the legacy Sturm-Liouville eigenvalue, as stored",
+    "Delta": "Delta_bulk_uv, as stored",
+    "family": "the bound sandbox's (by geometry_name)",
+    "d": "the bound sandbox's (by geometry_name)",
+    "z_h": "the bound sandbox's (by geometry_name)",
+    "z_uv": "0: the boundary (not recorded)",
+    "z_ir": "z_h of the bound sandbox (interval (0, z_h) assumed, not recorded)",
+    "n_grid": "points of the bound sandbox's truth grid (not recorded)",
+    "bc_uv": "'unknown' (not recorded)",
+    "bc_ir": "'unknown' (not recorded)",
+    "quality": "'ok', or 'error' for a non-finite or non-positive Delta (a solver bug)",
+}
+
+
+def _eigenmodes_provenance(
+    rel: str, sha256: str, solver: str, bound_sandboxes: dict[str, str], out: Conversion
+) -> ConversionProvenance:
+    return ConversionProvenance(
+        source_path=rel,
+        source_sha256=sha256,
+        source_kind="eigenmodes_json",
+        converter=f"holopipe.legacy.convert_eigenmodes v{CONVERTER_VERSION}",
+        solver=solver,
+        inferred=dict(EIGENMODES_INFERRED),
+        assumptions=[
+            "a system is converted only when exactly one sandbox of its geometry_name, with "
+            "a horizon, is in the imported tree",
+            f"method = 'legacy:{solver}' on every row",
+        ],
+        bound_sandboxes=dict(sorted(bound_sandboxes.items())),
+        findings=sorted({f.code for f in out.findings}),
+    )
 
 
 def stub_findings(doc: Any) -> Iterable[Finding]:

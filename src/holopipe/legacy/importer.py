@@ -237,10 +237,29 @@ class ImportReport:
                 out.append(f"  {label}: {shown}")
         out.append(f"  details: {self.run_root}/{IMPORT_DIR}/import_report.json")
         if converted.get("GeometryPrediction"):
-            out.append(f"  next: holopipe run --experiment {self.experiment} --from 03")
+            out += self._next_for_predictions(converted["GeometryPrediction"])
         elif converted.get("SandboxGeometry"):
             out.append(f"  next: holopipe run --experiment {self.experiment} --from 02")
         return out
+
+    def _next_for_predictions(self, n_predictions: int) -> list[str]:
+        """Where a run on the converted predictions can go: stage 06 (and what needs its
+        dataset) has nothing to solve when no prediction is asymptotically AdS."""
+        start = f"  next: holopipe run --experiment {self.experiment} --from 03"
+        refused = len(self.files_with("not_asymptotically_ads"))
+        if not refused:
+            return [start]
+        if refused < n_predictions:
+            return [
+                start,
+                f"  note: {refused} of {n_predictions} predictions are not asymptotically AdS "
+                "(not_asymptotically_ads): stage 06 lists them as not_applicable",
+            ]
+        return [
+            f"{start} --to 05",
+            f"  note: none of the {n_predictions} predictions is asymptotically AdS "
+            "(not_asymptotically_ads): stage 06 would have nothing to solve (INCOMPLETE)",
+        ]
 
 
 # -- the import -------------------------------------------------------------------------

@@ -27,6 +27,18 @@ from typing import Any
 import attrs
 import numpy as np
 
+from holopipe.artifacts.report import ValidationReport
+from holopipe.artifacts.safety import (
+    CorruptNpy,
+    NotNpy,
+    UnsafeFile,
+    netcdf_attributes,
+    open_netcdf,
+    open_regular,
+    read_npy_header,
+    read_npz_members,
+    zip_member_count,
+)
 from holopipe.legacy.probe import ARRAY_LIMIT, ZIP_MAX_MEMBERS
 
 __all__ = ["ArrayInfo", "GroupOutline", "Hdf5Outline", "NpzOutline", "hdf5_outline", "npz_outline"]
@@ -76,16 +88,6 @@ class Hdf5Outline:
         return found
 
 
-def _attr_value(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return value.item() if value.size == 1 else value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return value
-
-
 def _group_outline(node: Any) -> GroupOutline:
     variables = {}
     for name, var in node.variables.items():
@@ -94,18 +96,15 @@ def _group_outline(node: Any) -> GroupOutline:
             variables[name] = ArrayInfo(str(dtype), tuple(var.shape), dtype.itemsize)
         else:  # variable-length strings and other non-numeric types
             variables[name] = ArrayInfo(str(dtype), tuple(var.shape), 8, is_object=True)
-    return GroupOutline(
-        attrs={name: _attr_value(node.getncattr(name)) for name in node.ncattrs()},
-        variables=variables,
-    )
+    return GroupOutline(attrs=netcdf_attributes(node), variables=variables)
 
 
 def hdf5_outline(path: str | os.PathLike) -> Hdf5Outline:
     """The outline of an HDF5/netCDF4 file; ``ValueError`` naming the problem if unreadable."""
-    import netCDF4
-
     try:
-        ds = netCDF4.Dataset(os.fspath(path), "r")
+        ds = open_netcdf(path)
+    except UnsafeFile as exc:
+        raise ValueError(exc.message) from None
     except (OSError, RuntimeError, ValueError) as exc:
         raise ValueError(f"not a readable HDF5 file (truncated or damaged?): {exc}") from None
     try:
@@ -129,43 +128,55 @@ class NpzOutline:
 
 
 def npz_outline(path: str | os.PathLike) -> NpzOutline:
-    """Headers of the ``.npy`` members of an NPZ; ``ValueError`` if it is not an NPZ."""
-    members: dict[str, ArrayInfo] = {}
-    problems: dict[str, str] = {}
+    """Headers of the ``.npy`` members of an NPZ; ``ValueError`` if it is not an NPZ.
+
+    Read through the artifacts layer's safe readers: a regular file only, the member count
+    from the zip's end record before the member table is parsed, each header parsed by
+    :func:`~holopipe.artifacts.safety.read_npy_header` (no data read).
+    """
     try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-        raise ValueError(f"not a readable zip archive (truncated?): {exc}") from None
-    with archive:
-        infos = archive.infolist()
-        if len(infos) > ZIP_MAX_MEMBERS:
-            raise ValueError(f"zip with {len(infos)} members (more than {ZIP_MAX_MEMBERS})")
-        if not infos or not all(i.filename.endswith(".npy") for i in infos):
-            raise ValueError("a zip archive that is not an NPZ (members other than .npy)")
-        for info in infos:
-            key = info.filename[: -len(".npy")]
-            try:
-                with archive.open(info) as fh:
-                    version = np.lib.format.read_magic(fh)
-                    read_header = (
-                        np.lib.format.read_array_header_1_0
-                        if version == (1, 0)
-                        else np.lib.format.read_array_header_2_0
-                    )
-                    shape, _fortran, dtype = read_header(fh, max_header_size=10_000)
-            except (ValueError, OSError, EOFError, zipfile.BadZipFile, RuntimeError) as exc:
-                problems[key] = f"unreadable .npy header: {exc}"
-                continue
-            info_ = ArrayInfo(
-                str(dtype), tuple(int(s) for s in shape), dtype.itemsize, dtype.hasobject
-            )
-            if not info_.is_object and info.compress_type == zipfile.ZIP_STORED:
-                if info_.nbytes > info.file_size:
-                    problems[key] = (
-                        f"declares {info_.nbytes} bytes of data but stores {info.file_size}"
-                    )
-            members[key] = info_
+        fh = open_regular(path)
+    except UnsafeFile as exc:
+        raise ValueError(exc.message) from None
+    with fh:
+        try:
+            count = zip_member_count(fh)
+            if count is not None and count > ZIP_MAX_MEMBERS:
+                raise ValueError(f"zip with {count} members (more than {ZIP_MAX_MEMBERS})")
+            archive = zipfile.ZipFile(fh)
+        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
+            raise ValueError(f"not a readable zip archive (truncated?): {exc}") from None
+        with archive:
+            infos = archive.infolist()
+            if not infos or not all(i.filename.endswith(".npy") for i in infos):
+                raise ValueError("a zip archive that is not an NPZ (members other than .npy)")
+            members: dict[str, ArrayInfo] = {}
+            problems: dict[str, str] = {}
+            for info in infos:
+                _outline_member(archive, info, members, problems)
     return NpzOutline(members, problems)
+
+
+def _outline_member(
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    members: dict[str, ArrayInfo],
+    problems: dict[str, str],
+) -> None:
+    key = info.filename[: -len(".npy")]
+    try:
+        with archive.open(info) as fh:
+            header = read_npy_header(fh)
+    except (NotNpy, CorruptNpy, OSError, EOFError, zipfile.BadZipFile, NotImplementedError) as exc:
+        problems[key] = f"unreadable .npy header: {exc}"
+        return
+    found = ArrayInfo(
+        str(header.dtype), header.shape, header.dtype.itemsize, header.dtype.hasobject
+    )
+    if not found.is_object and info.compress_type == zipfile.ZIP_STORED:
+        if found.nbytes > info.file_size:
+            problems[key] = f"declares {found.nbytes} bytes of data but stores {info.file_size}"
+    members[key] = found
 
 
 def csv_header(head: bytes) -> list[str]:
@@ -180,9 +191,7 @@ def members_loadable(outline: NpzOutline, keys: list[str]) -> bool:
 
 def read_members(path: Path, outline: NpzOutline) -> dict[str, np.ndarray]:
     """The loadable members (numeric/string, within the limit), ``allow_pickle=False``."""
-    keep = [k for k, v in outline.members.items() if v.loadable and k not in outline.problems]
-    out: dict[str, np.ndarray] = {}
-    with np.load(path, allow_pickle=False) as archive:
-        for key in sorted(keep):
-            out[key] = archive[key]
-    return out
+    keep = {k for k, v in outline.members.items() if v.loadable and k not in outline.problems}
+    # The outline has reported every member it refuses; the reader's own findings repeat them.
+    arrays = read_npz_members(path, ValidationReport(), limit=ARRAY_LIMIT) or {}
+    return {k: arrays[k] for k in sorted(keep) if k in arrays}

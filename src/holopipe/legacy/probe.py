@@ -1,10 +1,13 @@
-"""Safe first look at one legacy file: never blocks, never follows, never loads much.
+"""Safe first look at one legacy file: never blocks, never loads much.
 
-This is the thin interface the importer classifies on. Opening is non-blocking and does not
-follow a final symlink (a FIFO or a device is never opened at all: ``lstat`` says what it
-is first); only the first :data:`HEAD_BYTES` bytes are read; files larger than
-:data:`PARSE_LIMIT` are hashed and linked but their content is not parsed. JSON is parsed
-with a depth limit and bare ``NaN`` tokens become findings, not crashes.
+This is the thin interface the importer classifies on. Every read goes through the artifacts
+layer's safe readers (:mod:`holopipe.artifacts.safety`): only regular files are opened, with
+``O_NONBLOCK`` and a re-check on the open descriptor (a FIFO or a device is never read, even
+one swapped in after the walk); only the first :data:`HEAD_BYTES` bytes are kept; files larger
+than :data:`PARSE_LIMIT` are hashed (in 1 MiB reads) and linked but their content is not
+parsed. JSON is parsed with a depth limit and bare ``NaN`` tokens become findings, not crashes
+(the legacy writers produced them; :func:`holopipe.artifacts.io.loads_json`, for current
+artifacts, refuses them).
 
 Examples
 --------
@@ -21,16 +24,16 @@ Examples
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import os
-import stat
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import attrs
+
+from holopipe.artifacts.safety import MAX_ZIP_MEMBERS, UnsafeFile, open_regular, read_bytes_bounded
+from holopipe.artifacts.sniff import sniff
 
 __all__ = [
     "HEAD_BYTES",
@@ -50,8 +53,10 @@ PARSE_LIMIT = 64 * 1024 * 1024
 ARRAY_LIMIT = 64 * 1024 * 1024
 #: JSON nested deeper than this is refused (a finding), never a RecursionError.
 JSON_MAX_DEPTH = 64
-#: Zip archives with more members than this are not listed in full.
-ZIP_MAX_MEMBERS = 10_000
+#: Zip archives with more members than this are not listed (the artifacts layer's limit).
+ZIP_MAX_MEMBERS = MAX_ZIP_MEMBERS
+#: Bytes per read while hashing.
+HASH_CHUNK = 1 << 20
 
 _MAGIC = (
     (b"\x89HDF\r\n\x1a\n", "hdf5"),
@@ -122,76 +127,44 @@ def _container(head: bytes) -> str | None:
 def probe_file(path: str | os.PathLike, hash_contents: bool = True) -> FileProbe:
     """A first, safe look at ``path`` (a regular file, or a symlink to one).
 
-    Never raises for a bad file: ``problem`` says what went wrong (unreadable, vanished,
-    not a regular file).
+    Never raises for a bad file: ``problem`` says what went wrong (missing, dangling link,
+    not a regular file, unreadable), in the words of :class:`~holopipe.artifacts.safety.UnsafeFile`.
     """
     path = Path(path)
     try:
-        st = os.stat(path)
-    except OSError as exc:
-        return FileProbe(path, 0, 0, 0, b"", None, None, f"cannot stat: {exc.strerror}")
-    if not stat.S_ISREG(st.st_mode):
-        return FileProbe(path, 0, st.st_mode, st.st_mtime_ns, b"", None, None, "not a regular file")
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except OSError as exc:
-        return FileProbe(
-            path,
-            st.st_size,
-            st.st_mode,
-            st.st_mtime_ns,
-            b"",
-            None,
-            None,
-            f"cannot open: {exc.strerror}",
-        )
-    try:
-        opened = os.fstat(fd)
-        if not stat.S_ISREG(opened.st_mode):  # swapped between stat and open
-            return FileProbe(
-                path,
-                0,
-                opened.st_mode,
-                opened.st_mtime_ns,
-                b"",
-                None,
-                None,
-                "not a regular file",
-            )
+        fh = open_regular(path)
+    except UnsafeFile as exc:
+        return FileProbe(path, 0, _mode_of(path), 0, b"", None, None, exc.message)
+    with fh:
+        st = os.fstat(fh.fileno())
         digest = hashlib.sha256()
         head = b""
+        problem = None
         try:
-            head = os.read(fd, HEAD_BYTES)
+            head = fh.read(HEAD_BYTES)
             digest.update(head)
             if hash_contents:
-                while chunk := os.read(fd, 1 << 20):
+                while chunk := fh.read(HASH_CHUNK):
                     digest.update(chunk)
         except OSError as exc:
-            if exc.errno == errno.EAGAIN:
-                problem = "read would block"
-            else:
-                problem = f"read failed: {exc.strerror}"
-            return FileProbe(
-                path,
-                opened.st_size,
-                opened.st_mode,
-                opened.st_mtime_ns,
-                head,
-                _container(head) if head else None,
-                None,
-                problem,
-            )
-        return FileProbe(
-            path,
-            opened.st_size,
-            opened.st_mode,
-            opened.st_mtime_ns,
-            head,
-            _container(head) if head else None,
-            digest.hexdigest() if hash_contents else None,
-        )
-    finally:
-        os.close(fd)
+            problem = f"read failed: {exc.strerror}"
+    return FileProbe(
+        path,
+        st.st_size,
+        st.st_mode,
+        st.st_mtime_ns,
+        head,
+        _container(head) if head else None,
+        digest.hexdigest() if hash_contents and problem is None else None,
+        problem,
+    )
+
+
+def _mode_of(path: Path) -> int:
+    try:
+        return os.stat(path).st_mode
+    except OSError:
+        return 0
 
 
 class _DepthExceeded(ValueError):
@@ -228,12 +201,12 @@ def load_json_bounded(
     too large or not UTF-8. Bare ``NaN``/``Infinity`` tokens are read as floats and listed
     in ``issues`` (the legacy writers produced them; they are findings, not fatal).
     """
-    path = Path(path)
-    with open(path, "rb") as fh:
-        size = os.fstat(fh.fileno()).st_size
-        if size > PARSE_LIMIT:
-            raise ValueError(f"larger than the parse limit of {PARSE_LIMIT} bytes")
-        raw = fh.read(size + 1)  # read(n) allocates n bytes up front: ask for what is there
+    try:
+        raw = read_bytes_bounded(path, limit=PARSE_LIMIT)
+    except UnsafeFile as exc:
+        if exc.code == "too_large":
+            raise ValueError(f"larger than the parse limit of {PARSE_LIMIT} bytes") from None
+        raise ValueError(exc.message) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -259,13 +232,14 @@ def load_json_bounded(
 def zip_member_names(path: str | os.PathLike) -> list[str]:
     """Names in a zip's central directory (at most :data:`ZIP_MAX_MEMBERS`); never extracts.
 
-    Raises ``ValueError`` for a file that is not a readable zip.
+    Read by :func:`holopipe.artifacts.sniff.sniff` (which counts the members from the end
+    record before listing them). Raises ``ValueError`` for a file that is not a readable zip.
     """
-    try:
-        with zipfile.ZipFile(path) as archive:
-            infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-        raise ValueError(f"not a readable zip archive (truncated?): {exc}") from None
-    if len(infos) > ZIP_MAX_MEMBERS:
-        raise ValueError(f"zip with {len(infos)} members (more than {ZIP_MAX_MEMBERS})")
-    return [i.filename for i in infos]
+    found = sniff(path)
+    if found.problem is not None:
+        raise ValueError(found.problem[1])
+    if found.container not in ("zip", "pickle") or found.damaged:
+        raise ValueError(
+            f"not a readable zip archive (truncated, or more than {ZIP_MAX_MEMBERS} members?)"
+        )
+    return list(found.signature)

@@ -653,8 +653,9 @@ class BuildBulkEigenmodesDataset(Stage):
         skipped = sorted(r.key for r in results if r.ok and r.value.not_applicable)
         if skipped:
             ctx.note(
-                f"{len(skipped)} systems not of the conformal ansatz, rows 'not_applicable': "
-                + ", ".join(skipped)
+                f"{len(skipped)} systems not of the conformal ansatz or not asymptotically AdS "
+                "(outside the solver's domain; the reason is in each row's method), rows "
+                "'not_applicable': " + ", ".join(skipped)
             )
 
         unstable = sorted({(r.system_id, r.m2, r.branch) for r in rows if r.quality == "unstable"})
@@ -677,5 +678,7 @@ class BuildBulkEigenmodesDataset(Stage):
             ctx.metrics["max_delta_deviation"] = max(m.max_delta_deviation for m in solved)
         if counts["ok"] == 0:
             ctx.incomplete(
-                "no eigenmode computed: zero 'ok' rows (see the rows' quality and method)"
+                "no eigenmode computed: zero 'ok' rows ("
+                + (", ".join(f"{n} {q!r}" for q, n in counts.items() if n) or "no rows")
+                + "; see the rows' quality and method)"
             )

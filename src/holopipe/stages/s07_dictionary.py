@@ -183,7 +183,7 @@ class EmergentLambdaSLDictionary(Stage):
 
     ID, SLUG = "07", "emergent_lambda_sl_dictionary"
     VERSION = "1"
-    INPUTS = (InputSpec("bulk_eigenmodes", "EigenmodesDataset", versions=("0.1", "0.2")),)
+    INPUTS = (InputSpec("bulk_eigenmodes", "EigenmodesDataset", versions=("0.1", "0.2", "0.3")),)
     OUTPUTS = (OutputSpec("dictionary", "Dictionary"),)
     Params = DictionaryParams
 
