@@ -71,24 +71,21 @@ A config section (``stages.06``)::
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import attrs
 import numpy as np
 
-from holopipe.artifacts.eigenmodes import QUALITIES, EigenmodeRow, EigenmodesDataset
 from holopipe.artifacts.prediction import GeometryPrediction
 from holopipe.run.context import StageContext
-from holopipe.science.sturm_liouville import (
-    ConformalGeometry,
-    ScalarSpectrum,
-    bf_bound,
-    nu,
-    solve_scalar_modes_on,
-)
-from holopipe.science.uv_falloff import UnphysicalDimensionError, UVFalloff, deltas_from_uv_falloff
 from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
 from holopipe.stages.validators import optional_positive_finite, positive_finite
+
+if TYPE_CHECKING:
+    from holopipe.artifacts.eigenmodes import EigenmodeRow
+    from holopipe.science.sturm_liouville import ConformalGeometry, ScalarSpectrum
+    from holopipe.science.uv_falloff import UVFalloff
+
 
 __all__ = ["BuildBulkEigenmodesDataset", "EigenmodesParams", "SystemModes", "system_modes"]
 
@@ -131,6 +128,8 @@ def _default_masses() -> dict[str, list[float]]:
 def _check_masses(
     instance: object, attribute: attrs.Attribute, value: dict[str, list[float]]
 ) -> None:
+    from holopipe.science.sturm_liouville import bf_bound
+
     name = attribute.name
     if not value:
         raise ValueError(
@@ -274,6 +273,8 @@ def _non_conformal_reason(prediction: GeometryPrediction) -> str | None:
 
 def _row(prediction: GeometryPrediction, **fields: object) -> EigenmodeRow:
     """A row of ``prediction``'s system: its id, family, d and z_h (nan at T = 0) travel along."""
+    from holopipe.artifacts.eigenmodes import EigenmodeRow
+
     meta = prediction.meta
     z_h = math.nan if meta.z_h is None else float(meta.z_h)
     return EigenmodeRow(system_id=meta.system_id, family=meta.family, d=meta.d, z_h=z_h, **fields)
@@ -418,6 +419,8 @@ def _mass_rows(
     params: EigenmodesParams,
 ) -> list[_BranchResult]:
     """The rows of one m2, per branch: Delta_+ and Delta_- come from one falloff integration."""
+    from holopipe.science.uv_falloff import deltas_from_uv_falloff
+
     branches = _branches(geometry, m2, params)
     try:
         falloffs = deltas_from_uv_falloff(geometry, m2)
@@ -446,6 +449,8 @@ def _error_result(
     exc: ValueError,
 ) -> _BranchResult:
     """One error row (M2, Delta NaN, the reason in ``method``) and its warning."""
+    from holopipe.science.uv_falloff import UnphysicalDimensionError
+
     meta = prediction.meta
     kind = "unphysical Delta" if isinstance(exc, UnphysicalDimensionError) else "solver refused"
     why = f"{kind}: {_one_line(exc)}"
@@ -477,6 +482,8 @@ def _branch_rows(
     params: EigenmodesParams,
 ) -> _BranchResult:
     """The rows of one (m2, branch) with its measured falloff: solved modes, or an error row."""
+    from holopipe.science.sturm_liouville import solve_scalar_modes_on
+
     try:
         delta = falloff.operator_dimension  # refuses negative / sub-unitarity exponents
         spectrum = solve_scalar_modes_on(
@@ -531,6 +538,8 @@ def _branch_rows(
 
 def system_modes(prediction: GeometryPrediction, params: EigenmodesParams) -> SystemModes:
     """All rows of one system (the per-system work of the stage; also used by the benchmark)."""
+    from holopipe.science.sturm_liouville import ConformalGeometry
+
     meta = prediction.meta
     masses = params.masses_for(meta.d)
     if masses is None:
@@ -605,6 +614,8 @@ def _branches(
     geometry: ConformalGeometry, m2: float, params: EigenmodesParams
 ) -> list[Literal["+", "-"]]:
     """``+`` always; ``-`` too where alternative quantisation is on and 0 < nu < 1."""
+    from holopipe.science.sturm_liouville import nu
+
     if not params.alternative_quantization:
         return ["+"]
     try:
@@ -624,6 +635,11 @@ class BuildBulkEigenmodesDataset(Stage):
     Params = EigenmodesParams
 
     def run(self, ctx: StageContext, inputs: StageInputs) -> None:
+        # The science of the work, imported once here: ctx.map's forked workers inherit it.
+        import holopipe.science.sturm_liouville  # noqa: F401
+        import holopipe.science.uv_falloff  # noqa: F401
+        from holopipe.artifacts.eigenmodes import QUALITIES, EigenmodesDataset
+
         params: EigenmodesParams = ctx.params
         predictions: list[GeometryPrediction] = inputs["predictions"]
         by_id = {p.meta.system_id: p for p in predictions}

@@ -36,32 +36,19 @@ Examples
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
 import attrs
-import numpy as np
 
-from holopipe.artifacts.dictionary import (
-    BRANCH_POLICY,
-    CrossValidation,
-    Dictionary,
-    DictionaryEntry,
-    DimensionFit,
-    ModelComparison,
-    ModelPreference,
-    Quadratic,
-    UnfittedDimension,
-)
-from holopipe.artifacts.eigenmodes import EigenmodeRow
-from holopipe.run.context import Provenance, StageContext
-from holopipe.science.dictionary_fit import (
-    DEFAULT_FOLDS,
-    DEFAULT_M2_RESOLUTION,
-    DictionaryFit,
-    branch_policy,
-    fit_dictionary,
-)
+from holopipe.science.dictionary_fit import DEFAULT_FOLDS, DEFAULT_M2_RESOLUTION
 from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
 from holopipe.stages.validators import positive_finite
+
+if TYPE_CHECKING:
+    from holopipe.artifacts.dictionary import Dictionary, DimensionFit
+    from holopipe.artifacts.eigenmodes import EigenmodeRow
+    from holopipe.run.context import Provenance, StageContext
+    from holopipe.science.dictionary_fit import DictionaryFit
 
 __all__ = ["DictionaryParams", "EmergentLambdaSLDictionary", "dictionary_from_rows"]
 
@@ -101,6 +88,16 @@ def dictionary_from_rows(
 ) -> tuple[Dictionary, list[DictionaryFit], list[str]]:
     """The Dictionary of the ``ok`` rows (stamped with ``provenance``), the science fits, and
     one warning per refused point."""
+    import numpy as np
+
+    from holopipe.artifacts.dictionary import (
+        BRANCH_POLICY,
+        Dictionary,
+        DictionaryEntry,
+        UnfittedDimension,
+    )
+    from holopipe.science.dictionary_fit import branch_policy, fit_dictionary
+
     excluded: Counter[str] = Counter()
     warnings: list[str] = []
     points: dict[tuple[str, float, str], DictionaryEntry] = {}
@@ -154,6 +151,14 @@ def dictionary_from_rows(
 
 
 def _artifact_fit(fit: DictionaryFit) -> DimensionFit:
+    from holopipe.artifacts.dictionary import (
+        CrossValidation,
+        DimensionFit,
+        ModelComparison,
+        ModelPreference,
+        Quadratic,
+    )
+
     return DimensionFit(
         d=fit.d,
         n_points=fit.n_points,
