@@ -37,6 +37,7 @@ from holopipe.artifacts.identity import system_id
 from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction
 from holopipe.pipeline import run_stage
 from holopipe.science import sturm_liouville, uv_falloff
+from holopipe.stages import s06_eigenmodes
 from holopipe.stages.s06_eigenmodes import EigenmodesParams, system_modes
 
 TARGET = 1e-6
@@ -99,9 +100,9 @@ def timed_parts(
 
         return wrapper
 
-    # stage 06 imports these where it calls them: patching the science modules clocks each call
-    originals = (sturm_liouville.solve_scalar_modes_on, uv_falloff.deltas_from_uv_falloff)
-    sturm_liouville.solve_scalar_modes_on = clocked("solve", originals[0])
+    # stage 06 imports the falloff where it calls it: patched in its science module
+    originals = (s06_eigenmodes.solve_scalar_modes_on, uv_falloff.deltas_from_uv_falloff)
+    s06_eigenmodes.solve_scalar_modes_on = clocked("solve", sturm_liouville.solve_scalar_modes_on)
     uv_falloff.deltas_from_uv_falloff = clocked("delta", originals[1])
     try:
         system_modes(prediction, params)  # warm-up
@@ -111,7 +112,7 @@ def timed_parts(
             system_modes(prediction, params)
             totals.append(time.perf_counter() - start)
     finally:
-        sturm_liouville.solve_scalar_modes_on, uv_falloff.deltas_from_uv_falloff = originals
+        s06_eigenmodes.solve_scalar_modes_on, uv_falloff.deltas_from_uv_falloff = originals
     share = 1e3 / REPEATS
     return 1e3 * statistics.fmean(totals), share * spent["solve"], share * spent["delta"]
 

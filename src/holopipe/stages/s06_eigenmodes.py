@@ -78,12 +78,18 @@ import numpy as np
 
 from holopipe.artifacts.prediction import GeometryPrediction
 from holopipe.run.context import StageContext
+from holopipe.science.sturm_liouville import (
+    ConformalGeometry,
+    ScalarSpectrum,
+    bf_bound,
+    nu,
+    solve_scalar_modes_on,
+)
 from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
 from holopipe.stages.validators import optional_positive_finite, positive_finite
 
 if TYPE_CHECKING:
     from holopipe.artifacts.eigenmodes import EigenmodeRow
-    from holopipe.science.sturm_liouville import ConformalGeometry, ScalarSpectrum
     from holopipe.science.uv_falloff import UVFalloff
 
 
@@ -128,8 +134,6 @@ def _default_masses() -> dict[str, list[float]]:
 def _check_masses(
     instance: object, attribute: attrs.Attribute, value: dict[str, list[float]]
 ) -> None:
-    from holopipe.science.sturm_liouville import bf_bound
-
     name = attribute.name
     if not value:
         raise ValueError(
@@ -482,8 +486,6 @@ def _branch_rows(
     params: EigenmodesParams,
 ) -> _BranchResult:
     """The rows of one (m2, branch) with its measured falloff: solved modes, or an error row."""
-    from holopipe.science.sturm_liouville import solve_scalar_modes_on
-
     try:
         delta = falloff.operator_dimension  # refuses negative / sub-unitarity exponents
         spectrum = solve_scalar_modes_on(
@@ -538,8 +540,6 @@ def _branch_rows(
 
 def system_modes(prediction: GeometryPrediction, params: EigenmodesParams) -> SystemModes:
     """All rows of one system (the per-system work of the stage; also used by the benchmark)."""
-    from holopipe.science.sturm_liouville import ConformalGeometry
-
     meta = prediction.meta
     masses = params.masses_for(meta.d)
     if masses is None:
@@ -614,8 +614,6 @@ def _branches(
     geometry: ConformalGeometry, m2: float, params: EigenmodesParams
 ) -> list[Literal["+", "-"]]:
     """``+`` always; ``-`` too where alternative quantisation is on and 0 < nu < 1."""
-    from holopipe.science.sturm_liouville import nu
-
     if not params.alternative_quantization:
         return ["+"]
     try:
@@ -635,9 +633,6 @@ class BuildBulkEigenmodesDataset(Stage):
     Params = EigenmodesParams
 
     def run(self, ctx: StageContext, inputs: StageInputs) -> None:
-        # The science of the work, imported once here: ctx.map's forked workers inherit it.
-        import holopipe.science.sturm_liouville  # noqa: F401
-        import holopipe.science.uv_falloff  # noqa: F401
         from holopipe.artifacts.eigenmodes import QUALITIES, EigenmodesDataset
 
         params: EigenmodesParams = ctx.params
@@ -646,7 +641,6 @@ class BuildBulkEigenmodesDataset(Stage):
         results = ctx.map(
             lambda p: system_modes(p, params), predictions, key=lambda p: p.meta.system_id
         )
-
         rows: list[EigenmodeRow] = []
         for result in results:
             if not result.ok:  # crashed: still account for its masses, flagged

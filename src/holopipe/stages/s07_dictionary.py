@@ -45,7 +45,7 @@ from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
 from holopipe.stages.validators import positive_finite
 
 if TYPE_CHECKING:
-    from holopipe.artifacts.dictionary import Dictionary, DimensionFit
+    from holopipe.artifacts.dictionary import Dictionary, DictionaryEntry, DimensionFit
     from holopipe.artifacts.eigenmodes import EigenmodeRow
     from holopipe.run.context import Provenance, StageContext
     from holopipe.science.dictionary_fit import DictionaryFit
@@ -83,20 +83,11 @@ def _operator_name(m2: float) -> str:
     return f"scalar m2={m2:g}"
 
 
-def dictionary_from_rows(
-    rows: list[EigenmodeRow], params: DictionaryParams, provenance: Provenance
-) -> tuple[Dictionary, list[DictionaryFit], list[str]]:
-    """The Dictionary of the ``ok`` rows (stamped with ``provenance``), the science fits, and
-    one warning per refused point."""
-    import numpy as np
-
-    from holopipe.artifacts.dictionary import (
-        BRANCH_POLICY,
-        Dictionary,
-        DictionaryEntry,
-        UnfittedDimension,
-    )
-    from holopipe.science.dictionary_fit import branch_policy, fit_dictionary
+def _points(rows: list[EigenmodeRow]) -> tuple[list[DictionaryEntry], Counter[str], list[str]]:
+    """The (Delta, m2) points of the ``ok`` rows the branch policy allows, sorted; the rows
+    kept out, counted by reason; one warning per refused point."""
+    from holopipe.artifacts.dictionary import DictionaryEntry
+    from holopipe.science.dictionary_fit import branch_policy
 
     excluded: Counter[str] = Counter()
     warnings: list[str] = []
@@ -124,6 +115,20 @@ def dictionary_from_rows(
             rule=decision.rule,
         )
     entries = sorted(points.values(), key=lambda e: (e.d, e.system_id, e.m2, e.branch))
+    return entries, excluded, warnings
+
+
+def dictionary_from_rows(
+    rows: list[EigenmodeRow], params: DictionaryParams, provenance: Provenance
+) -> tuple[Dictionary, list[DictionaryFit], list[str]]:
+    """The Dictionary of the ``ok`` rows (stamped with ``provenance``), the science fits, and
+    one warning per refused point."""
+    import numpy as np
+
+    from holopipe.artifacts.dictionary import BRANCH_POLICY, Dictionary, UnfittedDimension
+    from holopipe.science.dictionary_fit import fit_dictionary
+
+    entries, excluded, warnings = _points(rows)
     fits: list[DictionaryFit] = []
     unfitted: list[UnfittedDimension] = []
     arrays: dict[str, np.ndarray] = {}
