@@ -6,6 +6,7 @@ Checked in a fresh interpreter through ``sys.modules`` (timings belong in benchm
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -64,12 +65,16 @@ NOT_ON_A_NO_OP = (
     "holopipe.artifacts.dictionary",
     "holopipe.artifacts.eigenmodes",
     "holopipe.artifacts.real_data",
+    "holopipe.artifacts.sniff",
     "holopipe.data.cft",
     "holopipe.data.theory",
+    "holopipe.run.discipline",
+    "holopipe.science.analysis",
     "holopipe.science.dimensions",
     "holopipe.science.real_data",
     "holopipe.science.reconstruction",
     "holopipe.science.uv_falloff",
+    "holopipe.stages.input_gate",
 )
 
 TINY_CONFIG = {
@@ -90,9 +95,10 @@ def test_a_no_op_rerun_imports_no_stage_implementation(tmp_path):
     config = tmp_path / "tiny.json"
     config.write_text(json.dumps(TINY_CONFIG))
     argv = ["run", "-e", "tiny", "--config", str(config), "--to", "06", "--runs-dir", "R"]
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
     first = subprocess.run(
         [sys.executable, "-m", "holopipe", *argv],
-        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+        cwd=tmp_path, capture_output=True, text=True, timeout=600, env=env,
     )  # fmt: skip
     assert first.returncode in (0, 1), first.stdout + first.stderr
     # The same command again, in a fresh interpreter that reports what it imported.
@@ -102,11 +108,14 @@ def test_a_no_op_rerun_imports_no_stage_implementation(tmp_path):
         "code = 0\n"
         "try:\n    runpy.run_module('holopipe', run_name='__main__')\n"
         "except SystemExit as exc:\n    code = exc.code\n"
-        "print(json.dumps({'code': code, 'modules': sorted(sys.modules)}))\n"
+        "import os\n"
+        "print(json.dumps({'code': code, 'modules': sorted(sys.modules),\n"
+        "                  'timeout': os.environ.get('OPENBLAS_THREAD_TIMEOUT')}))\n"
     )
     again = subprocess.run(
-        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=600
-    )
+        [sys.executable, "-c", script],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600, env=env,
+    )  # fmt: skip
     lines = again.stdout.strip().splitlines()
     done = json.loads(lines[-1])
     assert done["code"] == first.returncode, again.stdout + again.stderr
@@ -114,3 +123,20 @@ def test_a_no_op_rerun_imports_no_stage_implementation(tmp_path):
     loaded = set(done["modules"])
     assert "holopipe.stages.s09_real_data" in loaded  # the plan did see every stage
     assert not loaded & set(NOT_ON_A_NO_OP), sorted(loaded & set(NOT_ON_A_NO_OP))
+    # OpenBLAS's idle threads sleep instead of spinning (cli.app.OPENBLAS_THREAD_TIMEOUT)
+    assert done["timeout"] == "4"
+
+
+def test_the_cli_keeps_a_given_openblas_thread_timeout():
+    script = (
+        "import os, sys\n"
+        "from holopipe.cli import main\n"
+        "sys.argv = ['holopipe', '--version']\n"
+        "try:\n    main()\n"
+        "except SystemExit:\n    print(os.environ['OPENBLAS_THREAD_TIMEOUT'])\n"
+    )
+    env = {**os.environ, "OPENBLAS_THREAD_TIMEOUT": "20"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert done.stdout.strip().splitlines()[-1] == "20", done.stdout + done.stderr

@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from holopipe.artifacts.io import JSONDecodeIssue, atomic_write_bytes, dumps_json, loads_json
 from holopipe.artifacts.report import ArtifactError, ValidationReport
 from holopipe.artifacts.safety import UnsafeFile, file_problem, read_text_bounded
-from holopipe.artifacts.sniff import Sniffed, sniff
 from holopipe.artifacts.structure import check_structure, converter, structure_checked
 from holopipe.artifacts.versions import upgrade_document
+
+if TYPE_CHECKING:
+    from holopipe.artifacts.sniff import Sniffed
+
 
 __all__ = ["HEADER", "Artifact", "JSONArtifact", "structure_versioned"]
 
@@ -127,6 +130,8 @@ class Artifact:
         decides; without one, the content must match (:meth:`matches_content`). Only a
         damaged file (its structure unreadable) is judged by its name ending.
         """
+        from holopipe.artifacts.sniff import sniff
+
         path = path if isinstance(path, Path) else Path(path)
         found = sniff(path)
         if found.container not in cls.CONTAINERS:
@@ -251,6 +256,8 @@ class JSONArtifact(Artifact):
     @classmethod
     def guess_can_open(cls, path: str | os.PathLike) -> bool:
         """A JSON artifact always declares its schema: the name must match, whatever the suffix."""
+        from holopipe.artifacts.sniff import sniff
+
         found = sniff(path)
         return found.container == "json" and found.declared_schema == cls.SCHEMA_NAME
 

@@ -38,7 +38,7 @@ import typing
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 import attrs
 
@@ -47,9 +47,12 @@ from holopipe.artifacts.checks import check_d_against_name, check_family
 from holopipe.artifacts.io import JSONDecodeIssue, atomic_write_bytes, dumps_json, loads_json
 from holopipe.artifacts.report import ValidationReport
 from holopipe.artifacts.safety import UnsafeFile, read_text_bounded
-from holopipe.artifacts.sniff import Sniffed, sniff
 from holopipe.artifacts.structure import check_structure, converter
 from holopipe.artifacts.versions import register_migration
+
+if TYPE_CHECKING:
+    from holopipe.artifacts.sniff import Sniffed
+
 
 __all__ = [
     "COLUMNS",
@@ -386,6 +389,8 @@ class EigenmodesDataset(Artifact):
     @classmethod
     def _declared_schema(cls, path: Path, found: Sniffed) -> str | None:
         """A CSV declares nothing: its meta sidecar does."""
+        from holopipe.artifacts.sniff import sniff
+
         meta = cls.meta_path(path)
         if meta.is_file():
             return sniff(meta).declared_schema

@@ -28,7 +28,7 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import attrs
 import numpy as np
@@ -46,8 +46,11 @@ from holopipe.artifacts.checks import (
 from holopipe.artifacts.io import atomic_write_bytes, dumps_json, npz_bytes
 from holopipe.artifacts.report import ValidationReport
 from holopipe.artifacts.safety import read_npz_members
-from holopipe.artifacts.sniff import Sniffed
 from holopipe.artifacts.structure import check_structure, converter
+
+if TYPE_CHECKING:
+    from holopipe.artifacts.sniff import Sniffed
+
 
 __all__ = ["GeometryMeta", "GeometryPrediction", "MeasuredDimension"]
 

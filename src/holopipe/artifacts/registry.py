@@ -28,7 +28,6 @@ from holopipe.artifacts.base import Artifact, JSONArtifact
 from holopipe.artifacts.report import ValidationReport
 from holopipe.artifacts.run_records import record_kind, validate_record
 from holopipe.artifacts.safety import file_problem
-from holopipe.artifacts.sniff import sniff
 from holopipe.artifacts.versions import parse_version
 from holopipe.artifacts.walk import DEFAULT_MAX_DEPTH, walk_folder
 
@@ -212,6 +211,8 @@ def detect_type(path: str | os.PathLike) -> type[Artifact] | None:
     Only the types whose ``CONTAINERS`` hold the file's container (as sniffed, once) are
     asked; a type that declares no ``CONTAINERS`` is asked about every file.
     """
+    from holopipe.artifacts.sniff import sniff
+
     path = path if isinstance(path, Path) else Path(path)
     container = sniff(path).container
     for cls in available_types().values():
@@ -263,6 +264,8 @@ def _shown(path: Path) -> str:
 
 
 def _validate_path(path: Path, schema: str | None) -> ValidationReport:
+    from holopipe.artifacts.sniff import sniff
+
     if schema is not None:
         return get_type(schema).validate_file(path)
     problem = file_problem(path)

@@ -49,7 +49,7 @@ import math
 import re
 import tempfile
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import attrs
 import numpy as np
@@ -80,9 +80,12 @@ from holopipe.artifacts.safety import (
     netcdf_value,
     open_netcdf,
 )
-from holopipe.artifacts.sniff import Sniffed
 from holopipe.artifacts.structure import check_structure, converter, structure_checked
 from holopipe.artifacts.versions import register_migration, upgrade_document
+
+if TYPE_CHECKING:
+    from holopipe.artifacts.sniff import Sniffed
+
 
 __all__ = ["BoundaryData", "BulkTruth", "Operator", "SandboxGeometry", "SandboxMeta"]
 

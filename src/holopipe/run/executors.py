@@ -105,6 +105,8 @@ class SlurmConfig:
 
 
 def _known_executor(instance: Any, attribute: attrs.Attribute, value: str) -> None:
+    if value in BUILTIN_EXECUTORS:  # a built-in name is never a plugin's: no entry-point scan
+        return
     known = available_executors()
     if value not in known:
         raise ValueError(f"unknown executor {value!r} (known: {', '.join(sorted(known))})")
@@ -425,10 +427,9 @@ def make_executor(
     """
     config = config or ExecutorConfig()
     jobs = config.workers or jobs or (os.cpu_count() or 1)
-    executors = available_executors()
     if config.name == ProcessExecutor.NAME and jobs == 1:
         return SerialExecutor(config)
-    cls = executors[config.name]
+    cls = BUILTIN_EXECUTORS.get(config.name) or available_executors()[config.name]
     if cls in (DaskExecutor, SlurmExecutor):
         return cls(config, jobs, folder)
     return cls(config, jobs)

@@ -39,7 +39,6 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
-from holopipe.science.analysis import information_criteria
 from holopipe.science.sturm_liouville import bf_bound
 
 __all__ = [
@@ -160,6 +159,8 @@ def fit_dictionary(
     >>> fit.preferred["bic"], round(fit.coefficients[0], 6)
     ('free', 1.3)
     """
+    from holopipe.science.analysis import information_criteria
+
     x = np.asarray(delta, dtype=float)
     y = np.asarray(m2, dtype=float)
     if x.ndim != 1 or x.shape != y.shape:

@@ -63,15 +63,6 @@ from holopipe.artifacts.structure import converter
 from holopipe.run.capture import Progress, capture_output
 from holopipe.run.config import structure_section
 from holopipe.run.context import RunContext, StageContext
-from holopipe.run.discipline import (
-    OUTSIDE,
-    PARTIAL,
-    UNDECLARED,
-    filesystem_now,
-    undeclared_files,
-    watched_places,
-    writes_outside,
-)
 from holopipe.run.layout import RunLayout
 from holopipe.run.manifest import file_record
 from holopipe.run.provenance import (
@@ -98,7 +89,6 @@ from holopipe.run.resolution import (
 )
 from holopipe.run.storage import disk_refusal
 from holopipe.stages.base import LoadedInput, Stage, StageInputs
-from holopipe.stages.input_gate import read_input
 
 __all__ = [
     "StageExecution",
@@ -262,6 +252,8 @@ class StageExecution:
     def load_inputs(self) -> list[str]:
         """Phase 2: read and validate every input file through the stage's input gate
         (:func:`holopipe.stages.input_gate.read_input`); the ``invalid_artifact`` lines."""
+        from holopipe.stages.input_gate import read_input
+
         t0 = time.perf_counter()
         problems: list[str] = []
         specs = {spec.alias: spec for spec in self.stage.INPUTS}
@@ -479,6 +471,8 @@ class StageExecution:
 
     def _run_captured(self) -> tuple[StageContext, str]:
         """Phases 3 and 4 with the output captured; the context and the status."""
+        from holopipe.run.discipline import filesystem_now
+
         work = self.work
         with capture_output(work / "logs" / "stdout.log", work / "logs" / "stderr.log") as fd:
             with _stage_logging():
@@ -556,6 +550,15 @@ def _discipline_findings(
     """The plan's discipline rules (:mod:`holopipe.run.discipline`): the findings (an
     undeclared file in the stage dir, a write outside the run) and the reasons the watch
     was partial (the entry limit, nothing watchable)."""
+    from holopipe.run.discipline import (
+        OUTSIDE,
+        PARTIAL,
+        UNDECLARED,
+        undeclared_files,
+        watched_places,
+        writes_outside,
+    )
+
     extra = undeclared_files(work, {path for _, path, _ in ctx.outputs})
     cwd = Path.cwd()
     places = watched_places(cwd, run.layout.runs_dir, run.legacy_roots)
