@@ -35,8 +35,9 @@ from holopipe.artifacts.run_records import MANIFEST_RECORDS_DIR
 from holopipe.artifacts.structure import check_structure, converter, structure_checked
 from holopipe.run.layout import RunLayout
 from holopipe.run.provenance import code_version, utc_now
+from holopipe.run.stage_digest import StageDigest, record_unchanged, stage_digest
 
-__all__ = ["ManifestError", "ManifestStore", "file_record", "rebuild_records"]
+__all__ = ["ManifestError", "ManifestIndex", "ManifestStore", "file_record", "rebuild_records"]
 
 
 class ManifestError(ValueError):
@@ -95,6 +96,9 @@ _LOADED: dict[str, tuple[tuple[int, int, int], RunManifest, dict[str, Any]]] = {
 # Stage records read or written, by (run root, sha256 of the record file): a record file
 # is named by its content, so one already validated is never read again.
 _RECORDS: dict[tuple[str, str], StageRecord] = {}
+# The last index read without its records per file: its stat signature, aliases, stage
+# keys and the entries' digests (see ManifestStore.index).
+_INDEXES: dict[str, tuple[tuple[int, int, int], dict[str, str], dict[str, Any]]] = {}
 # How often a lock-free reader re-reads an index replaced while it read its records.
 _INDEX_READ_ATTEMPTS = 5
 
@@ -225,6 +229,10 @@ def _read_index(root: Path, document: Any, report: ValidationReport) -> RunManif
     return manifest
 
 
+def _inside_run(path: Any) -> bool:
+    return isinstance(path, str) and not path.startswith("/") and ".." not in path.split("/")
+
+
 def _config_sha256(layout: RunLayout) -> str | None:
     """sha256 of the run's ``config.resolved.json`` (``None`` when there is none)."""
     from holopipe.artifacts.io import sha256_file
@@ -233,6 +241,18 @@ def _config_sha256(layout: RunLayout) -> str | None:
         return sha256_file(layout.config_path)
     except OSError:
         return None
+
+
+@attrs.frozen
+class ManifestIndex:
+    """A run's manifest as its index says it, without reading the stage records: the
+    aliases, the stages it names and the digests of the records unchanged since written
+    (:mod:`holopipe.run.stage_digest`). What a no-op rerun needs."""
+
+    aliases: dict[str, str]
+    stages: frozenset[str]
+    #: stage key -> its digest, for the stages whose record file and digest still agree.
+    digests: dict[str, StageDigest]
 
 
 class ManifestStore:
@@ -271,6 +291,63 @@ class ManifestStore:
             signature = now  # a writer replaced it meanwhile (this reader holds no lock)
         raise ManifestError(report, self.layout.experiment)
 
+    def index(self) -> ManifestIndex | None:
+        """The manifest's index, or ``None`` if the run has none yet.
+
+        When every stage entry carries a digest whose record file is unchanged since it
+        was written (its stat signature), nothing else is read: the records were
+        validated when written. Otherwise the whole manifest is read and validated
+        (:meth:`load`, which raises :class:`ManifestError` when it is corrupt) and the
+        digests that still hold are kept.
+        """
+        signature = _signature(self.path)
+        if signature is None:
+            return None
+        key = str(self.path.absolute())
+        cached = _INDEXES.get(key)
+        if cached is None or cached[0] != signature:
+            cached = self._read_index_entries(signature)
+            _INDEXES[key] = cached
+        _, aliases, entries = cached
+        digests = {}
+        for stage, (record_path, digest) in entries.items():
+            if digest is not None and record_unchanged(record_path, digest):
+                digests[stage] = digest
+        dangling = any(t.split("/", 1)[0] not in entries for t in aliases.values())
+        if (dangling or len(digests) < len(entries)) and self.load() is None:
+            return None  # load() validated it as a whole (and raised if it is corrupt)
+        return ManifestIndex(aliases, frozenset(entries), digests)
+
+    def _read_index_entries(
+        self, signature: tuple[int, int, int]
+    ) -> tuple[tuple[int, int, int], dict[str, str], dict[str, Any]]:
+        """The index file's aliases and, per stage, its record's path and digest (``None``
+        for an entry that names no record file or carries no usable digest)."""
+        report = ValidationReport(str(self.path), RunManifest.SCHEMA_NAME)
+        try:
+            document = loads_json(self.path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            report.error("malformed_json", "<file>", str(exc))
+            raise ManifestError(report, self.layout.experiment) from None
+        stages = document.get("stages") if isinstance(document, dict) else None
+        if not isinstance(stages, dict):
+            manifest = self.load()  # the findings of a bad shape
+            return signature, dict(manifest.aliases) if manifest else {}, {}
+        shell = RunManifest.from_document({**document, "stages": {}}, report)
+        if shell is None or not report.ok:
+            raise ManifestError(report, self.layout.experiment)
+        root = os.fspath(self.layout.root)
+        entries: dict[str, Any] = {}
+        for stage, value in stages.items():
+            digest = None
+            if is_record_reference(value) and _inside_run(value["record"]):
+                digest = StageDigest.from_json(value.get("digest"))
+                if digest is not None and digest.record_sha256 != value["sha256"]:
+                    digest = None
+            path = os.path.join(root, value["record"]) if digest is not None else ""
+            entries[str(stage)] = (path, digest)
+        return signature, dict(shell.aliases), entries
+
     def load(self) -> RunManifest | None:
         """The validated manifest, or ``None`` if the run has none yet.
 
@@ -304,7 +381,11 @@ class ManifestStore:
             atomic_write_bytes(path, data)
             created.append(path)
         _RECORDS[(os.path.abspath(self.layout.root), sha256)] = record
-        return {"record": name, "sha256": sha256}
+        entry: dict[str, Any] = {"record": name, "sha256": sha256}
+        digest = stage_digest(self.layout, record, os.fspath(path), sha256)
+        if digest is not None:  # what a no-op rerun reads instead of the record
+            entry["digest"] = digest.to_json()
+        return entry
 
     def _write_index(
         self, document: dict[str, Any], manifest: RunManifest, created: list[Path]
