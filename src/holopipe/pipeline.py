@@ -253,7 +253,7 @@ def _assess(execution: StageExecution, verified: _Checked | None = None) -> Stag
     if digest is not None:
         return StageState(execution.key, digest.status, digest.duration_s, True, "up to date")
     run, key = execution.run, execution.key
-    manifest = run.manifest.load()
+    manifest = run.manifest.load_for(key, [s.alias for s in execution.stage.INPUTS])
     record = manifest.stages.get(key) if manifest else None
     failed = _failed_attempt(run.layout, key)
     if record is None:
@@ -968,7 +968,7 @@ def _plan(
 
 def _why(execution: StageExecution, state: StageState, frozen: dict[str, Any] | None) -> list[str]:
     """The precise causes behind a stale state (which params, which input files)."""
-    manifest = execution.run.manifest.load()
+    manifest = execution.run.manifest.load_stages([execution.key])
     record = manifest.stages.get(execution.key) if manifest else None
     if record is None or not state.reason.endswith(" changed") or not execution.is_resolved:
         return [state.reason]
