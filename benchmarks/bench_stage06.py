@@ -35,7 +35,7 @@ from bench_sturm_liouville import bessel_zeros
 
 from holopipe.artifacts.identity import system_id
 from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction
-from holopipe.pipeline import run_stage
+from holopipe.pipeline import RunRequest, run_stage
 from holopipe.science import sturm_liouville, uv_falloff
 from holopipe.stages import s06_eigenmodes
 from holopipe.stages.s06_eigenmodes import EigenmodesParams, system_modes
@@ -129,12 +129,14 @@ def whole_stage_ms(n_systems: int, jobs: int) -> tuple[float, str]:
         start = time.perf_counter()
         with contextlib.chdir(root):  # the outside-writes gate watches the working directory
             run_stage(
-                root / "runs",
-                "bench",
+                RunRequest(
+                    root / "runs",
+                    "bench",
+                    config_path=config,
+                    cli_inputs={"predictions": folder},
+                    jobs=jobs,
+                ),
                 "06",
-                config_path=config,
-                cli_inputs={"predictions": folder},
-                jobs=jobs,
             )
         elapsed = time.perf_counter() - start
         summary = json.loads(
