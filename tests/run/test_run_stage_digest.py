@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from holo_run_helpers import chain, write_config
 
-from holopipe.pipeline import plan_run, run_pipeline, stage_states
+from holopipe.pipeline import RunRequest, plan_run, run_pipeline, stage_states
 from holopipe.run import manifest as manifest_module
 from holopipe.run.layout import RunLayout
 from holopipe.run.manifest import ManifestError, ManifestStore
@@ -32,7 +32,7 @@ def _as_a_new_process() -> None:
 @pytest.fixture
 def run_root(in_tmp: Path) -> Path:
     config = write_config(in_tmp / "c.json", chain(3), stages={"01": {"n_systems": 5}})
-    assert run_pipeline(Path("runs"), "x", config, echo=lambda line: None) == 0
+    assert run_pipeline(RunRequest(Path("runs"), "x", config), echo=lambda line: None) == 0
     _as_a_new_process()
     return in_tmp / "runs" / "x"
 
@@ -43,7 +43,8 @@ def _index(root: Path) -> dict:
 
 def _rerun(lines: list[str] | None = None) -> int:
     _as_a_new_process()
-    return run_pipeline(Path("runs"), "x", echo=(lines if lines is not None else []).append)
+    request = RunRequest(Path("runs"), "x")
+    return run_pipeline(request, echo=(lines if lines is not None else []).append)
 
 
 def _running(lines: list[str]) -> list[str]:
@@ -107,7 +108,7 @@ def test_changed_bytes_of_the_same_size_rerun_the_stage(run_root: Path):
     assert len(path.read_bytes()) == len(data)
     states = {s.stage: s for s in stage_states(Path("runs"), "x")}
     assert not states[KEYS[1]].up_to_date and "modified" in states[KEYS[1]].reason
-    plans = {p.stage: p for p in plan_run(Path("runs"), "x")}
+    plans = {p.stage: p for p in plan_run(RunRequest(Path("runs"), "x"))}
     assert [k for k in KEYS if plans[k].would_run] == KEYS[1:]
     lines: list[str] = []
     assert _rerun(lines) == 0
@@ -136,9 +137,8 @@ def test_a_changed_param_reruns_from_that_stage(run_root: Path):
     config = write_config(Path("c2.json"), chain(3), stages={"01": {"n_systems": 5}})
     lines: list[str] = []
     _as_a_new_process()
-    code = run_pipeline(
-        Path("runs"), "x", config, ["stages.02.offset=2"], force=True, echo=lines.append
-    )
+    request = RunRequest(Path("runs"), "x", config, ["stages.02.offset=2"], force=True)
+    code = run_pipeline(request, echo=lines.append)
     assert code == 0
     assert _running(lines) == KEYS[1:]
 
