@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 from holopipe.artifacts.records import RunManifest
-from holopipe.pipeline import run_pipeline
+from holopipe.pipeline import RunRequest, run_pipeline
 
 TARGET_NOOP_S = 0.5
 TARGET_OVERHEAD_S = 1.0
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         runs = cwd / "runs"
 
         t0 = time.perf_counter()
-        code = run_pipeline(runs, "bench", config, jobs=args.jobs, echo=quiet)
+        code = run_pipeline(RunRequest(runs, "bench", config, jobs=args.jobs), echo=quiet)
         full = time.perf_counter() - t0
         if code != 0:
             print(f"the benchmark run failed (exit {code})", file=sys.stderr)
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
 
         _cold_caches()  # as in a new process: the manifest is read, git asked, again
         t0 = time.perf_counter()
-        assert run_pipeline(runs, "bench", jobs=args.jobs, echo=quiet) == 0
+        assert run_pipeline(RunRequest(runs, "bench", jobs=args.jobs), echo=quiet) == 0
         noop = time.perf_counter() - t0
 
         t0 = time.perf_counter()
@@ -188,11 +188,19 @@ def main(argv: list[str] | None = None) -> int:
         if args.profile:
             print("\n== profile: full run (orchestrator side), fresh experiment ==")
             print(
-                _profile(lambda: run_pipeline(runs, "bench2", config, jobs=args.jobs, echo=quiet))
+                _profile(
+                    lambda: run_pipeline(
+                        RunRequest(runs, "bench2", config, jobs=args.jobs), echo=quiet
+                    )
+                )
             )
             print("== profile: no-op rerun, in-process ==")
             _cold_caches()
-            print(_profile(lambda: run_pipeline(runs, "bench", jobs=args.jobs, echo=quiet)))
+            print(
+                _profile(
+                    lambda: run_pipeline(RunRequest(runs, "bench", jobs=args.jobs), echo=quiet)
+                )
+            )
         os.chdir("/")
     return 0
 

@@ -43,7 +43,7 @@ from bench_sturm_liouville import bessel_zeros
 
 from holopipe.artifacts.identity import system_id
 from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction
-from holopipe.pipeline import run_stage
+from holopipe.pipeline import RunRequest, run_stage
 from holopipe.science import sturm_liouville, uv_falloff
 from holopipe.stages import s06_eigenmodes
 from holopipe.stages.s06_eigenmodes import EigenmodesParams, system_modes
@@ -146,10 +146,11 @@ def whole_stage_once(root: Path, folder: Path, config: Path, jobs: int) -> dict[
     workers' CPU s and the stage summary's timings."""
     wall, cpu, children = time.perf_counter(), time.process_time(), _children_cpu()
     with contextlib.chdir(root):  # the outside-writes gate watches the working directory
-        code = run_stage(
-            root / "runs", "bench", "06", config_path=config,
-            cli_inputs={"predictions": folder}, jobs=jobs,
+        request = RunRequest(
+            root / "runs", "bench", config_path=config, cli_inputs={"predictions": folder},
+            jobs=jobs,
         )  # fmt: skip
+        code = run_stage(request, "06")
     figures = {
         "wall": time.perf_counter() - wall,
         "cpu": time.process_time() - cpu,

@@ -19,7 +19,7 @@ from _contract_demo import all_refused, main_in_work_dir
 
 from holopipe.artifacts.dictionary import Dictionary
 from holopipe.artifacts.eigenmodes import EigenmodeRow, EigenmodesDataset
-from holopipe.pipeline import run_stage
+from holopipe.pipeline import RunRequest, run_stage
 
 ALIAS = "bulk_eigenmodes"
 
@@ -52,7 +52,7 @@ def closed_form_dataset(d: int = 3) -> EigenmodesDataset:
 
 
 def run_07(work: Path, experiment: str, path: Path) -> int:
-    code = run_stage(work / "runs", experiment, "07", cli_inputs={ALIAS: path})
+    code = run_stage(RunRequest(work / "runs", experiment, cli_inputs={ALIAS: path}), "07")
     print(f"  stage 07 on {path.name}: exit {code}")
     return code
 

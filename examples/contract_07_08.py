@@ -19,12 +19,12 @@ from _contract_demo import all_refused, json_mismatches, main_in_work_dir
 from holopipe.artifacts.atlas import HolographicAtlas
 from holopipe.artifacts.dictionary import Dictionary
 from holopipe.artifacts.prediction import GeometryPrediction
-from holopipe.pipeline import run_stage
+from holopipe.pipeline import RunRequest, run_stage
 
 
 def run_08(work: Path, experiment: str, predictions: Path, dictionary: Path) -> int:
     inputs = {"predictions": predictions, "dictionary": dictionary}
-    code = run_stage(work / "runs", experiment, "08", cli_inputs=inputs)
+    code = run_stage(RunRequest(work / "runs", experiment, cli_inputs=inputs), "08")
     print(f"  stage 08 with dictionary {dictionary.parent.name}/{dictionary.name}: exit {code}")
     return code
 

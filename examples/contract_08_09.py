@@ -19,11 +19,11 @@ from _contract_demo import all_refused, json_mismatches, main_in_work_dir
 from holopipe.artifacts.atlas import HolographicAtlas
 from holopipe.artifacts.dictionary import Dictionary
 from holopipe.artifacts.real_data import RealDataContracts
-from holopipe.pipeline import run_stage
+from holopipe.pipeline import RunRequest, run_stage
 
 
 def run_09(work: Path, experiment: str, atlas: Path) -> int:
-    code = run_stage(work / "runs", experiment, "09", cli_inputs={"atlas": atlas})
+    code = run_stage(RunRequest(work / "runs", experiment, cli_inputs={"atlas": atlas}), "09")
     print(f"  stage 09 on {atlas.parent.name}/{atlas.name}: exit {code}")
     return code
 

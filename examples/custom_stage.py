@@ -17,7 +17,7 @@ from typing import ClassVar
 import attrs
 
 from holopipe.artifacts import JSONArtifact, ValidationReport, register
-from holopipe.pipeline import run_pipeline
+from holopipe.pipeline import RunRequest, run_pipeline
 from holopipe.stages import InputSpec, OutputSpec, Stage
 
 
@@ -87,7 +87,7 @@ if __name__ == "__main__":
     config_path = work / "custom.json"
     config_path.write_text(json.dumps(config))
     sys.path.insert(0, str(Path(__file__).parent))  # so that "custom_stage:..." imports
-    code = run_pipeline(work / "runs", "custom", config_path)
+    code = run_pipeline(RunRequest(work / "runs", "custom", config_path))
     table = TemperatureTable.read(
         work / "runs" / "custom" / "temperature_table" / "temperature_table.json"
     )

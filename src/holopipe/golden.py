@@ -25,7 +25,7 @@ from typing import Any
 
 import attrs
 
-from holopipe.pipeline import run_pipeline
+from holopipe.pipeline import RunRequest, run_pipeline
 from holopipe.run.golden import (
     Difference,
     GoldenError,
@@ -118,7 +118,8 @@ class GoldenRun:
         """(config, the run's exit code, what the run shows)."""
         config = _config_path(self.name, self.configs_dir)
         with _runs_root(self.runs_dir) as root:
-            code = run_pipeline(root, self.name, config, jobs=self.jobs, echo=self.echo)
+            request = RunRequest(root, self.name, config, jobs=self.jobs)
+            code = run_pipeline(request, echo=self.echo)
             return config, code, snapshot(root / self.name)
 
     def check(self) -> GoldenCheck:

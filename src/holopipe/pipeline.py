@@ -67,6 +67,7 @@ from holopipe.run.provenance import (
     utc_now,
 )
 from holopipe.run.publish import broken_aliases, failed_attempt_dir, repair_aliases
+from holopipe.run.request import RunRequest
 from holopipe.run.resolution import InputError, check_input_aliases
 from holopipe.run.storage import EXIT_STORAGE_REFUSED, StorageError
 from holopipe.stages.base import Stage
@@ -75,6 +76,7 @@ from holopipe.stages.runner import StageExecution
 
 __all__ = [
     "DEFAULT_CONFIG",
+    "RunRequest",
     "StagePlan",
     "StageState",
     "assert_artifacts",
@@ -153,32 +155,37 @@ def _refuse_a_lost_config(
         raise lost_config_error(layout.config_path, layout.numbered_configs())
 
 
+def _changes_config(request: RunRequest) -> bool:
+    """Whether the request gives a config of its own (``--config``, ``--set`` or ``--seed``)."""
+    return bool(request.config_path or request.overrides or request.seed is not None)
+
+
 def _frozen_or_new_config(
     layout: RunLayout,
-    config_path: Path | None,
-    overrides: list[str],
-    seed: int | None,
-    force: bool,
+    request: RunRequest,
     check: Callable[[list[type[Stage]]], Any] = lambda stages: None,
 ) -> tuple[dict[str, Any], list[type[Stage]]]:
     """The run's config: the frozen one; ``--config``/``--set``/``--seed`` checked against it.
 
     ``check(stages)`` runs before anything is frozen (it raises to refuse the command).
     """
+    config_path = request.config_path
     try:
         frozen = _frozen_config(layout)
     except ConfigError:
-        if not (config_path and force):
+        if not (config_path and request.force):
             raise
         frozen = None  # corrupt, replaced by the given config (kept numbered)
     _refuse_a_lost_config(layout, frozen, config_path)
-    if frozen is not None and not (config_path or overrides or seed is not None):
+    if frozen is not None and not _changes_config(request):
         stages = pipeline_stages(frozen.get("pipeline", []), frozen.get("impl", {}))
         check(stages)
         return frozen, stages
-    resolved, stages = resolve_config(config_path, overrides, seed, base=frozen)
+    resolved, stages = resolve_config(
+        config_path, list(request.overrides), request.seed, base=frozen
+    )
     check(stages)
-    freeze_config(layout.config_path, resolved, force)
+    freeze_config(layout.config_path, resolved, request.force)
     return resolved, stages
 
 
@@ -403,7 +410,7 @@ def stage_states(runs_dir: Path, experiment: str) -> list[StageState]:
     layout = RunLayout.create(runs_dir, experiment)
     if not layout.config_path.exists() and not layout.has_runs():
         raise ConfigError(f"no run {experiment!r} under {runs_dir} (no {layout.config_path.name})")
-    config, stages = _frozen_or_new_config(layout, None, [], None, False)
+    config, stages = _frozen_or_new_config(layout, RunRequest(runs_dir, experiment))
     run = RunContext(layout, config)
     verified: set[tuple] = set()
     return [_state(run, s, {}, verified) for s in stages]
@@ -532,35 +539,27 @@ def _no_trace_if_refused(layout: RunLayout) -> Iterator[None]:
                 created[0].rmdir()
 
 
-def run_stage(
-    runs_dir: Path,
-    experiment: str,
-    stage_id: str,
-    config_path: Path | None = None,
-    overrides: list[str] = (),
-    seed: int | None = None,
-    cli_inputs: dict[str, Path] | None = None,
-    jobs: int = 1,
-    force: bool = False,
-    executor: str | None = None,
-) -> int:
+def run_stage(request: RunRequest, stage_id: str) -> int:
     """``holopipe stage NN``: run one stage in this process (under the experiment lock).
 
     Missing or invalid inputs: exit 2, nothing written (a new experiment folder is removed
-    again). An ``--input`` alias the stage does not declare raises ``InputError``.
+    again). An ``--input`` alias the stage does not declare raises ``InputError``. The
+    request's ``first``/``last`` do not apply (one stage runs, up to date or not).
     """
-    layout = RunLayout.create(runs_dir, experiment)
+    if request.first is not None or request.last is not None:
+        raise ValueError("run_stage runs one stage: the request's first/last do not apply")
+    layout = RunLayout.create(request.runs_dir, request.experiment)
     with _no_trace_if_refused(layout), ExperimentLock.of_run(layout) as lock:
         for line in lock.repairs:
             print(f"holopipe: {line}", file=sys.stderr)
-        config, stages = _frozen_or_new_config(layout, config_path, list(overrides), seed, force)
+        config, stages = _frozen_or_new_config(layout, request)
         matches = [s for s in stages if s.ID == stage_id]
         if not matches:
             raise ConfigError(f"no stage {stage_id} (stages: {', '.join(s.ID for s in stages)})")
-        run = RunContext(layout, config, jobs, executor)
+        run = RunContext(layout, config, request.jobs, request.executor)
         run.executor  # noqa: B018 - a bad executor setting is refused before anything runs
         run.manifest.load()  # so is a corrupt manifest (ManifestError), before the stage starts
-        return StageExecution(run, matches[0], cli_inputs or {}).execute()
+        return StageExecution(run, matches[0], request.cli_inputs).execute()
 
 
 @attrs.define
@@ -668,27 +667,18 @@ class _PipelineRun:
 
 
 def run_pipeline(
-    runs_dir: Path,
-    experiment: str,
-    config_path: Path | None = None,
-    overrides: list[str] = (),
-    seed: int | None = None,
-    first: str | None = None,
-    last: str | None = None,
-    force: bool = False,
-    jobs: int = 1,
-    cli_inputs: dict[str, Path] | None = None,
+    request: RunRequest,
     echo: Callable[[str], None] = print,
     on_progress: Callable[[str], None] = lambda line: None,
-    executor: str | None = None,
 ) -> int:
-    """Run stages ``first``..``last`` of an experiment; returns the worst exit code.
+    """Run stages ``request.first``..``request.last``; returns the worst exit code.
 
     An empty or inverted range, or an ``--input`` alias no selected stage declares, is
-    refused before anything is written.
+    refused before anything is written. ``echo`` gets the run's lines, ``on_progress`` the
+    ``<stage> <done> <total>`` lines of the stage processes.
     """
-    cli_inputs = dict(cli_inputs or {})
-    layout = RunLayout.create(runs_dir, experiment)
+    experiment = request.experiment
+    layout = RunLayout.create(request.runs_dir, experiment)
     started_at = utc_now()
     with _no_trace_if_refused(layout), ExperimentLock.of_run(layout) as lock:
         for line in lock.repairs:
@@ -696,16 +686,14 @@ def run_pipeline(
         selected: list[type[Stage]] = []
 
         def check(stages: list[type[Stage]]) -> None:
-            selected[:] = _select(stages, first, last)
+            selected[:] = _select(stages, request.first, request.last)
             declared = [s.alias for stage in selected for s in stage.INPUTS]
-            check_input_aliases(cli_inputs, declared, "the selected stages")
+            check_input_aliases(request.cli_inputs, declared, "the selected stages")
 
-        config, stages = _frozen_or_new_config(
-            layout, config_path, list(overrides), seed, force, check
-        )
-        run = RunContext(layout, config, jobs, executor)
+        config, stages = _frozen_or_new_config(layout, request, check)
+        run = RunContext(layout, config, request.jobs, request.executor)
         run.executor  # noqa: B018 - a bad executor setting is refused before anything runs
-        pipeline = _PipelineRun(run, cli_inputs, lock.fd, echo, on_progress)
+        pipeline = _PipelineRun(run, request.cli_inputs, lock.fd, echo, on_progress)
         for index, stage in enumerate(selected):
             if not pipeline.step(stage):
                 pipeline.outcomes += [
@@ -819,16 +807,7 @@ class StagePlan:
         return "would run: " + "; ".join(self.reasons) if self.would_run else "up to date"
 
 
-def plan_run(
-    runs_dir: Path,
-    experiment: str,
-    config_path: Path | None = None,
-    overrides: list[str] = (),
-    seed: int | None = None,
-    first: str | None = None,
-    last: str | None = None,
-    cli_inputs: dict[str, Path] | None = None,
-) -> list[StagePlan]:
+def plan_run(request: RunRequest) -> list[StagePlan]:
     """``holopipe run --dry-run``: per stage, whether it would run and why; writes nothing.
 
     The same decision as :func:`run_pipeline` (content-based: a touched but unchanged file
@@ -840,21 +819,23 @@ def plan_run(
     --------
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     plans = plan_run(Path(tmp), "new")
+    ...     plans = plan_run(RunRequest(Path(tmp), "new"))
     >>> plans[0].would_run, plans[0].reasons
     (True, ('never run',))
     """
-    cli_inputs = dict(cli_inputs or {})
-    layout = RunLayout.create(runs_dir, experiment)
+    layout = RunLayout.create(request.runs_dir, request.experiment)
     frozen = _frozen_config(layout)
-    _refuse_a_lost_config(layout, frozen, config_path)  # as run_pipeline does
-    if frozen is not None and not (config_path or overrides or seed is not None):
+    _refuse_a_lost_config(layout, frozen, request.config_path)  # as run_pipeline does
+    if frozen is not None and not _changes_config(request):
         config, stages = frozen, pipeline_stages(frozen.get("pipeline", []), frozen.get("impl", {}))
     else:
-        config, stages = resolve_config(config_path, list(overrides), seed, base=frozen)
-    selected = _select(stages, first, last)
-    check_input_aliases(cli_inputs, [s.alias for st in selected for s in st.INPUTS], "the stages")
-    return _plan(RunContext(layout, config), selected, cli_inputs, frozen)
+        config, stages = resolve_config(
+            request.config_path, list(request.overrides), request.seed, base=frozen
+        )
+    selected = _select(stages, request.first, request.last)
+    declared = [s.alias for st in selected for s in st.INPUTS]
+    check_input_aliases(request.cli_inputs, declared, "the stages")
+    return _plan(RunContext(layout, config), selected, request.cli_inputs, frozen)
 
 
 def _plan(

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from holopipe.pipeline import run_stage
+from holopipe.pipeline import RunRequest, run_stage
 from holopipe.stages.s03_bulk_equations import DiscoverBulkEquations
 
 REPO = Path(__file__).resolve().parents[2]
@@ -112,7 +112,7 @@ def test_a_failing_stage_keeps_the_previous_outputs_and_aliases(
 
     with monkeypatch.context() as patched:
         patched.setattr(DiscoverBulkEquations, "run", crash)
-        assert run_stage(Path("runs"), "toy", "03") == 3
+        assert run_stage(RunRequest(Path("runs"), "toy"), "03") == 3
     err = capsys.readouterr().err
     failed = root / "03_discover_bulk_equations.failed"
     assert f"this attempt is kept in {failed.relative_to(toy)}" in err
@@ -128,7 +128,7 @@ def test_a_failing_stage_keeps_the_previous_outputs_and_aliases(
     done = holopipe("status", "-e", "toy", cwd=toy)
     assert "last run ended ERROR, kept in 03_discover_bulk_equations.failed/" in done.stdout
     # a successful rerun publishes again and forgets the failed attempt
-    assert run_stage(Path("runs"), "toy", "03") == 0
+    assert run_stage(RunRequest(Path("runs"), "toy"), "03") == 0
     assert not failed.exists()
     outputs = {k: v for k, v in before.items() if k.startswith("03_discover_bulk_equations/bulk")}
     assert {k: v for k, v in snapshot(root).items() if k in outputs} == outputs

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from holopipe.pipeline import run_pipeline, stage_states
+from holopipe.pipeline import RunRequest, run_pipeline, stage_states
 
 
 def holopipe(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -29,7 +29,10 @@ def chain_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("HOLOPIPE_RUNS_DIR", raising=False)
     pipeline = [f"holopipe.testing:Chain{i:02d}" for i in (1, 2, 3)]
     (tmp_path / "c.json").write_text(json.dumps({"seed": 1, "pipeline": pipeline}))
-    assert run_pipeline(Path("runs"), "x", tmp_path / "c.json", echo=lambda line: None) == 0
+    assert (
+        run_pipeline(RunRequest(Path("runs"), "x", tmp_path / "c.json"), echo=lambda line: None)
+        == 0
+    )
     return tmp_path / "runs" / "x"
 
 
@@ -64,7 +67,7 @@ def test_plan_2_1_missing_summary_means_failed(chain_run: Path, how: str):
     assert "it counts as failed: rerun it (holopipe run -e x)" in line
 
     lines: list[str] = []
-    assert run_pipeline(Path("runs"), "x", echo=lines.append) == 0
+    assert run_pipeline(RunRequest(Path("runs"), "x"), echo=lines.append) == 0
     assert lines[0] == "01_chain_source: up to date (OK), skipped"
     assert lines[1].startswith("02_chain_step: running (failed: ")
     assert json.loads((chain_run / SUMMARY).read_text())["status"] == "OK"

@@ -8,7 +8,7 @@ import legacy_helpers
 from legacy_helpers import tree_state
 
 from holopipe.artifacts.records import RunManifest
-from holopipe.pipeline import assert_artifacts, run_pipeline
+from holopipe.pipeline import RunRequest, assert_artifacts, run_pipeline
 
 samples = legacy_helpers.samples  # the session fixture of the real samples
 
@@ -24,7 +24,9 @@ def test_stages_read_real_legacy_predictions_through_the_conversions(samples, tm
     before = tree_state(root)
     runs = tmp_path / "runs"
     config = _config(tmp_path, root)
-    code = run_pipeline(runs, "lg", config_path=config, first="03", last="04", echo=lambda _: None)
+    code = run_pipeline(
+        RunRequest(runs, "lg", config_path=config, first="03", last="04"), echo=lambda _: None
+    )
     assert code in (0, 1)
     manifest = RunManifest.read(runs / "lg/run_manifest.json")
     record = manifest.stages["03_discover_bulk_equations"]
@@ -42,14 +44,18 @@ def test_stages_read_real_legacy_predictions_through_the_conversions(samples, tm
 def test_the_gate_accepts_convertible_legacy_files_and_refuses_the_others(samples, tmp_path):
     runs = tmp_path / "runs"
     good = _config(tmp_path, samples / "fase11_ads_control_geometry")
-    run_pipeline(runs, "lg", config_path=good, first="04c", last="04c", echo=lambda _: None)
+    run_pipeline(
+        RunRequest(runs, "lg", config_path=good, first="04c", last="04c"), echo=lambda _: None
+    )
     assert assert_artifacts(runs, "lg", "03") == []
     # A root whose prediction files hold garbage: refused with one line per file.
     bad_root = tmp_path / "bad"
     (bad_root / "predictions").mkdir(parents=True)
     (bad_root / "predictions" / "x_geometry.npz").write_bytes(b"PK\x03\x04 not a zip")
     bad = _config(tmp_path, bad_root)
-    run_pipeline(runs, "bad", config_path=bad, first="04c", last="04c", echo=lambda _: None)
+    run_pipeline(
+        RunRequest(runs, "bad", config_path=bad, first="04c", last="04c"), echo=lambda _: None
+    )
     problems = assert_artifacts(runs, "bad", "03")
     assert len(problems) == 1 and problems[0].startswith("invalid_artifact:")
     assert "x_geometry.npz" in problems[0]

@@ -17,7 +17,7 @@ import pytest
 
 from holopipe.artifacts.records import RunManifest
 from holopipe.legacy import import_legacy
-from holopipe.pipeline import run_pipeline
+from holopipe.pipeline import RunRequest, run_pipeline
 from holopipe.run.layout import RunLayout
 from holopipe.run.publish import last_attempt_dir
 
@@ -108,7 +108,7 @@ def test_no_prediction_is_asymptotically_ads_and_the_import_says_so(samples, imp
 
 def test_stages_03_to_05_run_to_ok_or_warning_with_reasons(imported):
     runs, _ = imported
-    code = run_pipeline(runs, "fase11", first="03", last="05", echo=lambda line: None)
+    code = run_pipeline(RunRequest(runs, "fase11", first="03", last="05"), echo=lambda line: None)
     assert code <= 1
     manifest = RunManifest.read(runs / "fase11/run_manifest.json")
     assert manifest.resolved_from_legacy is True
@@ -127,7 +127,7 @@ def test_stage_06_has_nothing_to_solve_and_is_incomplete_not_a_pass(imported):
     # Zero modes computed is zero checks evaluated: INCOMPLETE (exit 2), with the reason for
     # every system and every configured mass, never OK or WARNING.
     runs, _ = imported
-    code = run_pipeline(runs, "fase11", first="06", last="06", echo=lambda line: None)
+    code = run_pipeline(RunRequest(runs, "fase11", first="06", last="06"), echo=lambda line: None)
     assert code == 2
     s06 = _summary(runs, "06_build_bulk_eigenmodes_dataset")
     assert s06["status"] == "INCOMPLETE" and s06["counts"]["inputs_ok"] == 10

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from report_helpers import holopipe
 
-from holopipe.pipeline import plan_run
+from holopipe.pipeline import RunRequest, plan_run
 from holopipe.report.dag import StageGraph
 
 STAGES = [
@@ -27,7 +27,7 @@ STAGES = [
 
 
 def test_edges_follow_the_declared_aliases(tmp_path):
-    graph = StageGraph.build(plan_run(tmp_path, "new"))
+    graph = StageGraph.build(plan_run(RunRequest(tmp_path, "new")))
     assert set(graph.edges) == {
         (STAGES[0], STAGES[1], "sandbox"),
         (STAGES[1], STAGES[2], "predictions"),

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from holopipe.pipeline import plan_run
+from holopipe.pipeline import RunRequest, plan_run
 from holopipe.report import collect, write_report
 from holopipe.report.plot_cache import cached_physics, physics_block
 from holopipe.report.plots import PlottingUnavailable
@@ -24,7 +24,7 @@ def toy_copy(toy_runs, tmp_path):
 
 def report_of(runs):
     layout = RunLayout.create(runs, "toy")
-    return write_report(layout, plan_run(runs, "toy"))
+    return write_report(layout, plan_run(RunRequest(runs, "toy")))
 
 
 def count_drawings(monkeypatch):

@@ -11,7 +11,7 @@ import pytest
 from holo_run_helpers import chain, cli, load_json, manifest, summary, write_config
 from holo_run_test_stages import equations
 
-from holopipe.pipeline import DEFAULT_CONFIG, resolve_config, run_pipeline
+from holopipe.pipeline import DEFAULT_CONFIG, RunRequest, resolve_config, run_pipeline
 from holopipe.run.resolution import LEGACY_LOCATIONS
 
 
@@ -123,7 +123,7 @@ def test_manifest_wins_over_legacy_and_explicit_input_wins_over_manifest(in_tmp:
         ["holo_run_test_stages:BulkProducer", "holo_run_test_stages:BulkConsumer"],
         legacy={"roots": [str(legacy)]},
     )
-    assert run_pipeline(Path("runs"), "x", config, echo=lambda line: None) == 0
+    assert run_pipeline(RunRequest(Path("runs"), "x", config), echo=lambda line: None) == 0
     root = in_tmp / "runs" / "x"
     [entry] = manifest(root)["stages"]["02_bulk_consumer"]["inputs"]
     assert (entry["path"], entry["resolved_from_legacy"]) == (
@@ -162,7 +162,7 @@ def test_impl_with_the_same_interface_replaces_the_stage(in_tmp: Path):
         in_tmp / "c.json", chain(3), impl={"02": "holo_run_test_stages:SameInterface02"}
     )
     lines: list[str] = []
-    assert run_pipeline(Path("runs"), "x", config, echo=lines.append) == 0
+    assert run_pipeline(RunRequest(Path("runs"), "x", config), echo=lines.append) == 0
     root = in_tmp / "runs" / "x"
     assert sorted(manifest(root)["stages"]) == [
         "01_chain_source",

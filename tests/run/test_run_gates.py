@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from holo_run_helpers import chain, cli, file_stats, load_json, manifest, summary, write_config
 
-from holopipe.pipeline import run_pipeline, run_stage
+from holopipe.pipeline import RunRequest, run_pipeline, run_stage
 
 VICTIM = "02_chain_step/chain_02/sys_d3_0001.json"
 
@@ -18,7 +18,7 @@ VICTIM = "02_chain_step/chain_02/sys_d3_0001.json"
 @pytest.fixture
 def chain_run(in_tmp: Path) -> Path:
     config = write_config(in_tmp / "c.json", chain(3))
-    assert run_pipeline(Path("runs"), "x", config, echo=lambda line: None) == 0
+    assert run_pipeline(RunRequest(Path("runs"), "x", config), echo=lambda line: None) == 0
     return in_tmp / "runs" / "x"
 
 
@@ -80,7 +80,7 @@ def test_a_stage_never_reads_an_input_that_fails_validation(
     )
     before = file_stats(chain_run / "03_chain_step")
     record = manifest(chain_run)["stages"]["03_chain_step"]
-    code = run_stage(Path("runs"), "x", "03")
+    code = run_stage(RunRequest(Path("runs"), "x"), "03")
     assert code == 2
     err = capsys.readouterr().err
     assert any(
@@ -107,7 +107,7 @@ def test_writes_outside_the_run_are_reported(in_tmp: Path, strict: bool):
         ["holo_run_test_stages:CwdWriter", "holopipe.testing:Chain02"],
         strict=strict,
     )
-    code = run_pipeline(Path("runs"), "x", config, echo=lambda line: None)
+    code = run_pipeline(RunRequest(Path("runs"), "x", config), echo=lambda line: None)
     failed = in_tmp / "runs" / "x" / ("01_cwd_writer.failed" if strict else "01_cwd_writer")
     s = load_json(failed / "stage_summary.json")
     message = "file written outside the run: stray_outside.txt"
@@ -126,7 +126,7 @@ def test_writes_outside_the_run_are_reported(in_tmp: Path, strict: bool):
 @pytest.mark.parametrize("strict", [False, True])
 def test_undeclared_files_in_the_stage_dir_are_reported(in_tmp: Path, strict: bool):
     config = write_config(in_tmp / "c.json", ["holo_run_test_stages:StrayFile"], strict=strict)
-    code = run_pipeline(Path("runs"), "x", config, echo=lambda line: None)
+    code = run_pipeline(RunRequest(Path("runs"), "x", config), echo=lambda line: None)
     key = "01_stray_file.failed" if strict else "01_stray_file"
     s = summary(in_tmp / "runs" / "x", key)
     message = "undeclared file in the stage dir: scratch.tmp"

@@ -12,7 +12,7 @@ import pytest
 from holo_run_helpers import chain, output_hashes, write_config
 
 from holopipe.artifacts.records import RunManifest
-from holopipe.pipeline import run_pipeline, run_stage
+from holopipe.pipeline import RunRequest, run_pipeline, run_stage
 from holopipe.run import manifest as manifest_module
 from holopipe.run.layout import RunLayout
 from holopipe.run.manifest import ManifestError, ManifestStore
@@ -24,7 +24,7 @@ quiet = lambda line: None  # noqa: E731
 @pytest.fixture
 def run_root(in_tmp: Path) -> Path:
     config = write_config(in_tmp / "c.json", chain(3), stages={"01": {"n_systems": 4}})
-    assert run_pipeline(Path("runs"), "x", config, echo=quiet) == 0
+    assert run_pipeline(RunRequest(Path("runs"), "x", config), echo=quiet) == 0
     return in_tmp / "runs" / "x"
 
 
@@ -63,7 +63,9 @@ def test_a_stage_writes_only_its_own_record(run_root: Path):
         for key, entry in _index(run_root)["stages"].items()
     }
     config = write_config(Path("c2.json"), chain(3), stages={"01": {"n_systems": 4}})
-    code = run_stage(Path("runs"), "x", "02", config, overrides=["stages.02.offset=1"], force=True)
+    code = run_stage(
+        RunRequest(Path("runs"), "x", config, overrides=["stages.02.offset=1"], force=True), "02"
+    )
     assert code == 0
     index = _index(run_root)
     after = {key: (run_root / e["record"]).stat().st_ino for key, e in index["stages"].items()}
@@ -135,7 +137,7 @@ def test_a_manifest_of_version_0_1_with_records_inline_reads_and_moves_them_out(
     _forget_cached_manifests()
     layout = RunLayout.create(Path("runs"), "x")
     assert sorted(ManifestStore(layout).load().stages) == KEYS
-    assert run_stage(Path("runs"), "x", "03") == 0  # the next update writes the index
+    assert run_stage(RunRequest(Path("runs"), "x"), "03") == 0  # the next update writes the index
     index = _index(run_root)
     assert index["schema_version"] == "0.2"
     assert all(set(e) == {"record", "sha256"} for e in index["stages"].values())

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from holo_run_helpers import chain, cli, load_json, manifest, output_hashes, summary, write_config
 
-from holopipe.pipeline import run_pipeline
+from holopipe.pipeline import RunRequest, run_pipeline
 from holopipe.run.context import RunContext, StageContext
 from holopipe.run.layout import RunLayout
 
@@ -54,8 +54,14 @@ def test_jobs_1_and_2_give_identical_artifacts(in_tmp: Path):
         ["holo_run_test_stages:MapOrder", *chain(3)[1:]],
         stages={"01": {"n_items": 9, "sleep_s": 0.02}},
     )
-    assert run_pipeline(Path("runs"), "serial", config, jobs=1, echo=lambda line: None) == 0
-    assert run_pipeline(Path("runs"), "parallel", config, jobs=2, echo=lambda line: None) == 0
+    assert (
+        run_pipeline(RunRequest(Path("runs"), "serial", config, jobs=1), echo=lambda line: None)
+        == 0
+    )
+    assert (
+        run_pipeline(RunRequest(Path("runs"), "parallel", config, jobs=2), echo=lambda line: None)
+        == 0
+    )
     serial, parallel = in_tmp / "runs" / "serial", in_tmp / "runs" / "parallel"
     assert output_hashes(serial) == output_hashes(parallel)
     notes = load_json(parallel / "01_map_order" / "chain_01" / "sys_d3_0000.json")["systems"][0][
@@ -140,7 +146,7 @@ def test_a_stage_exiting_without_its_summary_is_an_error(in_tmp: Path):
         in_tmp / "c.json", ["holo_run_test_stages:ExitsEarly", "holopipe.testing:Chain02"]
     )
     lines: list[str] = []
-    assert run_pipeline(Path("runs"), "x", config, echo=lines.append) == 3
+    assert run_pipeline(RunRequest(Path("runs"), "x", config), echo=lines.append) == 3
     assert any(line.startswith("01_exits_early: ERROR") for line in lines)
     assert lines[-1].startswith("x: ERROR (exit 3)")
     root = in_tmp / "runs" / "x"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from holo_run_helpers import chain, cli, file_stats, write_config
 
-from holopipe.pipeline import plan_run, run_pipeline, stage_states
+from holopipe.pipeline import RunRequest, plan_run, run_pipeline, stage_states
 
 INPUT_OF_03 = "02_chain_step/chain_02/sys_d3_0001.json"
 
@@ -21,13 +21,13 @@ INPUT_OF_03 = "02_chain_step/chain_02/sys_d3_0001.json"
 @pytest.fixture
 def chain_run(in_tmp: Path) -> Path:
     config = write_config(in_tmp / "c.json", chain(3))
-    assert run_pipeline(Path("runs"), "x", config, echo=lambda line: None) == 0
+    assert run_pipeline(RunRequest(Path("runs"), "x", config), echo=lambda line: None) == 0
     return in_tmp / "runs" / "x"
 
 
 def _quiet_run() -> list[str]:
     lines: list[str] = []
-    run_pipeline(Path("runs"), "x", echo=lines.append)
+    run_pipeline(RunRequest(Path("runs"), "x"), echo=lines.append)
     return lines
 
 
@@ -43,7 +43,7 @@ def _same_size_edit_keeping_mtime(path: Path) -> None:
 
 def test_touch_of_an_input_reruns_nothing_and_the_dry_run_agrees(chain_run: Path):
     os.utime(chain_run / INPUT_OF_03)  # new mtime, same bytes
-    plans = plan_run(Path("runs"), "x")
+    plans = plan_run(RunRequest(Path("runs"), "x"))
     assert [(p.would_run, p.reasons) for p in plans] == [(False, ())] * 3
     assert all(s.up_to_date for s in stage_states(Path("runs"), "x"))
     before = file_stats(chain_run / "03_chain_step")
@@ -57,7 +57,7 @@ def test_a_copy_without_preserved_times_reruns_nothing(chain_run: Path):
     data = victim.read_bytes()
     victim.unlink()
     victim.write_bytes(data)  # new inode, new times, same content
-    assert not any(p.would_run for p in plan_run(Path("runs"), "x"))
+    assert not any(p.would_run for p in plan_run(RunRequest(Path("runs"), "x")))
     assert "running" not in "\n".join(_quiet_run())
 
 
@@ -69,7 +69,7 @@ def test_a_same_size_edit_with_the_mtime_restored_is_seen_everywhere(chain_run: 
     assert (
         gate.returncode == 2 and f"invalid_artifact: {INPUT_OF_03}: sha256 differs" in gate.stderr
     )
-    plans = {p.stage: p for p in plan_run(Path("runs"), "x")}
+    plans = {p.stage: p for p in plan_run(RunRequest(Path("runs"), "x"))}
     assert plans["02_chain_step"].reasons == (f"output {INPUT_OF_03} missing or modified",)
     assert plans["03_chain_step"].reasons == (
         f"input {INPUT_OF_03} missing or modified",
@@ -83,7 +83,7 @@ def test_dry_run_after_a_param_change_names_the_param_and_exactly_the_affected_s
     chain_run: Path, in_tmp: Path
 ):
     before = {p.name: p.stat().st_mtime_ns for p in chain_run.iterdir()}
-    plans = plan_run(Path("runs"), "x", overrides=["stages.02.offset=0.5"])
+    plans = plan_run(RunRequest(Path("runs"), "x", overrides=["stages.02.offset=0.5"]))
     assert [(p.stage, p.would_run, p.reasons) for p in plans] == [
         ("01_chain_source", False, ()),
         ("02_chain_step", True, ("params changed: stages.02.offset: 0.0 -> 0.5",)),

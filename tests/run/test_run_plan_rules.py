@@ -11,7 +11,7 @@ from holo_run_helpers import chain, file_stats, load_json, write_config
 
 from holopipe.artifacts.base import JSONArtifact
 from holopipe.artifacts.registry import UnknownSchemaError, get_type, register
-from holopipe.pipeline import run_pipeline, stage_states
+from holopipe.pipeline import RunRequest, run_pipeline, stage_states
 from holopipe.run.gates import check_inputs
 from holopipe.run.layout import RunLayout
 from holopipe.run.publish import last_attempt_dir
@@ -19,9 +19,10 @@ from holopipe.run.publish import last_attempt_dir
 
 def test_plan_4_1_a_skipped_stage_keeps_its_last_status_and_exit_code(in_tmp: Path):
     config = write_config(in_tmp / "c.json", chain(2), stages={"02": {"fail_system": 1}})
-    assert run_pipeline(Path("runs"), "x", config, echo=lambda line: None) == 1  # 02: WARNING
+    code = run_pipeline(RunRequest(Path("runs"), "x", config), echo=lambda line: None)
+    assert code == 1  # 02: WARNING
     lines: list[str] = []
-    assert run_pipeline(Path("runs"), "x", echo=lines.append) == 1
+    assert run_pipeline(RunRequest(Path("runs"), "x"), echo=lines.append) == 1
     assert lines[1] == "02_chain_step: up to date (WARNING), skipped"
     assert lines[-1].startswith("x: WARNING (exit 1)")
     outcome = load_json(in_tmp / "runs" / "x" / "pipeline_summary.json")
@@ -34,7 +35,7 @@ def test_plan_4_1_a_skipped_stage_keeps_its_last_status_and_exit_code(in_tmp: Pa
 
 def _single(in_tmp: Path, stage: str) -> tuple[int, dict]:
     config = write_config(in_tmp / "c.json", [f"holo_run_test_stages:{stage}"])
-    code = run_pipeline(Path("runs"), "x", config, echo=lambda line: None)
+    code = run_pipeline(RunRequest(Path("runs"), "x", config), echo=lambda line: None)
     folder = last_attempt_dir(RunLayout.create(in_tmp / "runs", "x"), "01_" + SLUGS[stage])
     return code, load_json(folder / "stage_summary.json")
 
@@ -70,7 +71,7 @@ def test_plan_3_3_register_refuses_a_type_without_schema_version():
 
 def test_plan_2_1_summary_lists_files_relative_to_their_alias(in_tmp: Path):
     config = write_config(in_tmp / "c.json", chain(2))
-    assert run_pipeline(Path("runs"), "x", config, echo=lambda line: None) == 0
+    assert run_pipeline(RunRequest(Path("runs"), "x", config), echo=lambda line: None) == 0
     root = in_tmp / "runs" / "x"
     artifacts = load_json(root / "02_chain_step" / "stage_summary.json")["artifacts"]
     assert artifacts["chain_02"] == "02_chain_step/chain_02"  # the folder, kept
@@ -81,7 +82,7 @@ def test_plan_2_1_summary_lists_files_relative_to_their_alias(in_tmp: Path):
 
 def test_plan_1_3_a_deleted_or_retargeted_alias_is_detected_and_repaired(in_tmp: Path):
     config = write_config(in_tmp / "c.json", chain(3))
-    assert run_pipeline(Path("runs"), "x", config, echo=lambda line: None) == 0
+    assert run_pipeline(RunRequest(Path("runs"), "x", config), echo=lambda line: None) == 0
     root = in_tmp / "runs" / "x"
     before = file_stats(root / "02_chain_step")
     (root / "chain_02").unlink()  # deleted
@@ -94,7 +95,7 @@ def test_plan_1_3_a_deleted_or_retargeted_alias_is_detected_and_repaired(in_tmp:
     gate = check_inputs(layout, manifest_of(in_tmp), [("chain_02", "BulkEquations", True)])
     assert len(gate) == 1 and "the alias is deleted or retargeted: holopipe run -e x" in gate[0]
     lines: list[str] = []
-    assert run_pipeline(Path("runs"), "x", echo=lines.append) == 0
+    assert run_pipeline(RunRequest(Path("runs"), "x"), echo=lines.append) == 0
     assert "01_chain_source: alias chain_01/ repaired from run_manifest.json" in lines
     assert "02_chain_step: alias chain_02/ repaired from run_manifest.json" in lines
     assert "running" not in "\n".join(lines)  # repaired, nothing rerun
@@ -118,7 +119,7 @@ def _leak_run(in_tmp: Path, runs: Path, **leak) -> tuple[int, dict, Path]:
     """Run ``Leaks`` (with ``leak`` as its params) then Chain02; the code, Leaks' summary
     and the run root."""
     config = write_config(in_tmp / "c.json", LEAKS, stages={"01": leak})
-    code = run_pipeline(runs, "x", config, echo=lambda line: None)
+    code = run_pipeline(RunRequest(runs, "x", config), echo=lambda line: None)
     root = runs.absolute() / "x"
     folder = last_attempt_dir(RunLayout.create(runs, "x"), "01_leaks")
     return code, load_json(folder / "stage_summary.json"), root
@@ -162,7 +163,7 @@ def test_plan_7_1_a_write_into_a_legacy_root_ends_error(in_tmp: Path, tmp_path_f
         stages={"01": {"path": str(legacy / "outputs" / "new.csv")}},
         legacy={"roots": [str(legacy)]},
     )
-    code = run_pipeline(Path("runs"), "x", config, echo=lambda line: None)
+    code = run_pipeline(RunRequest(Path("runs"), "x", config), echo=lambda line: None)
     summary = load_json(in_tmp / "runs" / "x" / "01_leaks.failed" / "stage_summary.json")
     _ended_error_and_stopped(code, summary, in_tmp / "runs" / "x", str(legacy / "outputs/new.csv"))
     assert not any("frozen.csv" in e for e in summary["errors"])  # read or not, it is unchanged
@@ -172,7 +173,7 @@ def test_plan_11_an_undeclared_file_in_the_stage_folder_ends_error_by_default(in
     config = write_config(
         in_tmp / "c.json", ["holo_run_test_stages:StrayFile", "holopipe.testing:Chain02"]
     )
-    code = run_pipeline(Path("runs"), "x", config, echo=lambda line: None)
+    code = run_pipeline(RunRequest(Path("runs"), "x", config), echo=lambda line: None)
     root = in_tmp / "runs" / "x"
     summary = load_json(root / "01_stray_file.failed" / "stage_summary.json")
     assert (code, summary["status"], summary["exit_code"]) == (3, "ERROR", 3)
@@ -182,7 +183,8 @@ def test_plan_11_an_undeclared_file_in_the_stage_folder_ends_error_by_default(in
 
 def test_plan_3_2_strict_false_is_the_explicit_recorded_opt_out(in_tmp: Path):
     config = write_config(in_tmp / "c.json", LEAKS, strict=False)
-    assert run_pipeline(Path("runs"), "x", config, echo=lambda line: None) == 1  # went on
+    code = run_pipeline(RunRequest(Path("runs"), "x", config), echo=lambda line: None)
+    assert code == 1  # went on
     root = in_tmp / "runs" / "x"
     leaks, step = summary_of(root, "01_leaks"), summary_of(root, "02_chain_step")
     assert (leaks["status"], leaks["warnings"]) == (
@@ -197,9 +199,11 @@ def test_plan_3_2_strict_false_is_the_explicit_recorded_opt_out(in_tmp: Path):
 
 def test_plan_3_2_strict_is_part_of_the_fingerprint(in_tmp: Path):
     config = write_config(in_tmp / "c.json", chain(2), strict=False)
-    assert run_pipeline(Path("runs"), "x", config, echo=lambda line: None) == 0
+    assert run_pipeline(RunRequest(Path("runs"), "x", config), echo=lambda line: None) == 0
     lines: list[str] = []
-    code = run_pipeline(Path("runs"), "x", overrides=["strict=true"], force=True, echo=lines.append)
+    code = run_pipeline(
+        RunRequest(Path("runs"), "x", overrides=["strict=true"], force=True), echo=lines.append
+    )
     assert code == 0
     assert "01_chain_source: running (params changed)" in lines
     assert "02_chain_step: running (params changed)" in lines
@@ -208,7 +212,7 @@ def test_plan_3_2_strict_is_part_of_the_fingerprint(in_tmp: Path):
         n.startswith("strict: false") for n in summary_of(root, "02_chain_step")["notes"]
     )
     again: list[str] = []
-    assert run_pipeline(Path("runs"), "x", echo=again.append) == 0
+    assert run_pipeline(RunRequest(Path("runs"), "x"), echo=again.append) == 0
     assert sum("up to date" in line for line in again) == 2
 
 
@@ -216,7 +220,7 @@ def test_caches_in_the_watched_places_are_not_outside_writes(in_tmp: Path):
     config = write_config(
         in_tmp / "c.json", ["holo_run_test_stages:WritesCaches"], caches=["my_cache"]
     )
-    assert run_pipeline(Path("runs"), "x", config, echo=lambda line: None) == 0
+    assert run_pipeline(RunRequest(Path("runs"), "x", config), echo=lambda line: None) == 0
     summary = summary_of(in_tmp / "runs" / "x", "01_writes_caches")
     assert (summary["status"], summary["warnings"], summary["errors"]) == ("OK", [], [])
 
@@ -228,7 +232,7 @@ def test_plan_3_2_a_watch_stopped_at_its_bound_says_so(in_tmp: Path, monkeypatch
         (in_tmp / f"old_{i}.txt").write_text("here before the run\n")
     monkeypatch.setattr(discipline, "MAX_WATCHED_ENTRIES", 5)  # the forked stage inherits it
     config = write_config(in_tmp / "c.json", chain(1))
-    assert run_pipeline(Path("runs"), "x", config, echo=lambda line: None) == 1
+    assert run_pipeline(RunRequest(Path("runs"), "x", config), echo=lambda line: None) == 1
     summary = summary_of(in_tmp / "runs" / "x", "01_chain_source")
     assert summary["status"] == "WARNING"  # nothing found against the stage, but not all seen
     assert summary["warnings"] == [

@@ -20,7 +20,7 @@ from holo_run_helpers import (
     write_config,
 )
 
-from holopipe.pipeline import run_pipeline
+from holopipe.pipeline import RunRequest, run_pipeline
 
 KEYS = ["01_chain_source", "02_chain_step", "03_chain_step", "04_chain_step"]
 
@@ -28,7 +28,7 @@ KEYS = ["01_chain_source", "02_chain_step", "03_chain_step", "04_chain_step"]
 @pytest.fixture
 def chain_run(in_tmp: Path) -> Path:
     config = write_config(in_tmp / "c.json", chain(4))
-    assert run_pipeline(Path("runs"), "x", config, echo=lambda line: None) == 0
+    assert run_pipeline(RunRequest(Path("runs"), "x", config), echo=lambda line: None) == 0
     return in_tmp / "runs" / "x"
 
 
@@ -90,7 +90,8 @@ def test_changing_a_late_stage_leaves_the_upstream_alone(chain_run: Path):
     before = {key: file_stats(chain_run / key) for key in KEYS}
     lines: list[str] = []
     code = run_pipeline(
-        Path("runs"), "x", overrides=["stages.04.offset=2"], force=True, echo=lines.append
+        RunRequest(Path("runs"), "x", overrides=["stages.04.offset=2"], force=True),
+        echo=lines.append,
     )
     assert code == 0
     assert [

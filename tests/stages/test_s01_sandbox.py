@@ -22,7 +22,7 @@ from holopipe.artifacts.identity import system_id
 from holopipe.artifacts.sandbox import SandboxGeometry
 from holopipe.artifacts.sandbox_index import SandboxIndex
 from holopipe.data.sandbox import SandboxSpec, UniversePlan, generate_universe, plan_universes
-from holopipe.pipeline import resolve_config, run_pipeline
+from holopipe.pipeline import RunRequest, resolve_config, run_pipeline
 from holopipe.run.config import ConfigError
 from holopipe.science.geometry import FamilyParams, horizon_temperature
 
@@ -38,7 +38,7 @@ def run(tmp_path, experiment="t", seed=1, params=None, jobs=1):
     # From tmp_path: the outside-writes gate watches the working directory.
     with contextlib.chdir(tmp_path):
         code = run_pipeline(
-            tmp_path / "runs", experiment, config_path=config, jobs=jobs, echo=print
+            RunRequest(tmp_path / "runs", experiment, config_path=config, jobs=jobs), echo=print
         )
     return code, tmp_path / "runs" / experiment / STAGE_DIR
 

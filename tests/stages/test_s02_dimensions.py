@@ -15,7 +15,7 @@ from holopipe.artifacts.prediction import GeometryPrediction
 from holopipe.artifacts.sandbox import SandboxGeometry
 from holopipe.data.sandbox import SandboxSpec, generate_universe
 from holopipe.data.theory import reference_boundary
-from holopipe.pipeline import run_pipeline, run_stage
+from holopipe.pipeline import RunRequest, run_pipeline, run_stage
 from holopipe.run.config import ConfigError
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -49,7 +49,8 @@ def stage02(tmp_path_factory):
     config.write_text(json.dumps({"seed": 1, "pipeline": [S01, S02]}))
     with contextlib.chdir(root):
         code = run_stage(
-            root / "runs", "t", "02", config_path=config, cli_inputs={"sandbox": sandbox}
+            RunRequest(root / "runs", "t", config_path=config, cli_inputs={"sandbox": sandbox}),
+            "02",
         )
     stage_dir = root / "runs" / "t" / "02_emergent_geometry_engine"
     predictions = {
@@ -108,7 +109,8 @@ def _run_01(tmp_path, stage01):
     config.write_text(json.dumps({"seed": 3, "pipeline": [S01, S02], "stages": stages}))
     with contextlib.chdir(tmp_path):
         code = run_pipeline(
-            tmp_path / "runs", "t", config_path=config, last="02", echo=lambda line: None
+            RunRequest(tmp_path / "runs", "t", config_path=config, last="02"),
+            echo=lambda line: None,
         )
     return code, tmp_path / "runs" / "t"
 

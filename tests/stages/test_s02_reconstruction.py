@@ -23,7 +23,7 @@ from holopipe.artifacts.identity import system_id
 from holopipe.artifacts.prediction import GeometryPrediction
 from holopipe.artifacts.sandbox import SandboxGeometry
 from holopipe.data.sandbox import SandboxSpec, UniversePlan, generate_universe
-from holopipe.pipeline import resolve_config, run_pipeline, run_stage
+from holopipe.pipeline import RunRequest, resolve_config, run_pipeline, run_stage
 from holopipe.run.config import ConfigError
 from holopipe.science.geometry import FamilyParams
 from holopipe.science.sturm_liouville import ConformalGeometry, solve_scalar_modes_on
@@ -53,9 +53,15 @@ def run_02(tmp_path, sandbox, experiment="t", jobs=1, params=None):
     config.write_text(json.dumps({"seed": 1, "pipeline": [S01, S02], "stages": stages}))
     with contextlib.chdir(tmp_path):  # the outside-writes gate watches the working directory
         code = run_stage(
-            tmp_path / "runs", experiment, "02", config_path=config,
-            cli_inputs={"sandbox": sandbox}, jobs=jobs,
-        )  # fmt: skip
+            RunRequest(
+                tmp_path / "runs",
+                experiment,
+                config_path=config,
+                cli_inputs={"sandbox": sandbox},
+                jobs=jobs,
+            ),
+            "02",
+        )
     stage_dir = tmp_path / "runs" / experiment / STAGE_DIR
     summary = json.loads((stage_dir / "stage_summary.json").read_text())
     folder = stage_dir / "predictions"
@@ -206,7 +212,9 @@ def toy_pipeline(tmp_path_factory):
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"seed": 3, "pipeline": [S01, S02]}))
     with contextlib.chdir(tmp_path):
-        code = run_pipeline(tmp_path / "runs", "toy", config_path=config, jobs=2, echo=print)
+        code = run_pipeline(
+            RunRequest(tmp_path / "runs", "toy", config_path=config, jobs=2), echo=print
+        )
     run_root = tmp_path / "runs" / "toy"
     return code, run_root, config
 
@@ -253,7 +261,9 @@ def test_thermal_families_are_identified_with_z_h_from_t(toy_pipeline):
 def test_jobs_1_and_2_give_identical_predictions(tmp_path, toy_pipeline):
     _, run_root, config = toy_pipeline
     with contextlib.chdir(tmp_path):
-        code = run_pipeline(tmp_path / "runs", "serial", config_path=config, jobs=1, echo=print)
+        code = run_pipeline(
+            RunRequest(tmp_path / "runs", "serial", config_path=config, jobs=1), echo=print
+        )
     assert code == 0
     serial = tmp_path / "runs" / "serial" / STAGE_DIR / "predictions"
     assert hashes(serial) == hashes(run_root / STAGE_DIR / "predictions")

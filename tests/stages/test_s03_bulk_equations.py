@@ -21,7 +21,7 @@ from holopipe.artifacts.equations import BulkEquations
 from holopipe.artifacts.identity import system_id
 from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction
 from holopipe.artifacts.records import StageSummary
-from holopipe.pipeline import run_stage
+from holopipe.pipeline import RunRequest, run_stage
 from holopipe.run.config import ConfigError
 from holopipe.science.geometry import FamilyParams, metric_functions, temperature, uv_grid
 
@@ -60,10 +60,9 @@ def run(tmp_path, folder, stage_params=None, jobs=1, experiment="t", seed=1):
     config = tmp_path / f"config_{experiment}.json"
     stages = {"03": stage_params} if stage_params else {}
     config.write_text(json.dumps({"seed": seed, "pipeline": [STAGE], "stages": stages}))
-    code = run_stage(
-        tmp_path / "runs", experiment, "03", config_path=config,
-        cli_inputs={"predictions": folder}, jobs=jobs,
-    )  # fmt: skip
+    inputs = {"predictions": folder}
+    request = RunRequest(tmp_path / "runs", experiment, config, cli_inputs=inputs, jobs=jobs)
+    code = run_stage(request, "03")
     stage_dir = tmp_path / "runs" / experiment / STAGE_DIR
     summary = json.loads((stage_dir / "stage_summary.json").read_text())
     output = stage_dir / "bulk_equations" / "bulk_equations.json"

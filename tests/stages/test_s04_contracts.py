@@ -20,7 +20,7 @@ import pytest
 from holopipe.artifacts.contracts import ContractsSummary, GeometryContracts
 from holopipe.artifacts.identity import system_id
 from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction
-from holopipe.pipeline import run_stage
+from holopipe.pipeline import RunRequest, run_stage
 from holopipe.run.config import ConfigError
 from holopipe.run.layout import RunLayout
 from holopipe.run.publish import last_attempt_dir
@@ -58,7 +58,10 @@ def run(tmp_path, folder, stage_params=None, experiment="t"):
     stages = {"04": stage_params} if stage_params else {}
     config.write_text(json.dumps({"seed": 1, "pipeline": [STAGE], "stages": stages}))
     code = run_stage(
-        tmp_path / "runs", experiment, "04", config_path=config, cli_inputs={"predictions": folder}
+        RunRequest(
+            tmp_path / "runs", experiment, config_path=config, cli_inputs={"predictions": folder}
+        ),
+        "04",
     )
     # a failed attempt is kept aside in <key>.failed/, never published
     stage_dir = last_attempt_dir(RunLayout.create(tmp_path / "runs", experiment), STAGE_DIR)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from holopipe.artifacts.contracts import GeometryContracts
-from holopipe.pipeline import run_stage
+from holopipe.pipeline import RunRequest, run_stage
 from holopipe.run.config import ConfigError
 from holopipe.run.layout import RunLayout
 from holopipe.run.publish import last_attempt_dir
@@ -28,7 +28,9 @@ def run(tmp_path, stage_params=None, experiment="t", seed=1, jobs=1):
     config = tmp_path / f"config_{experiment}.json"
     stages = {"04c": stage_params} if stage_params else {}
     config.write_text(json.dumps({"seed": seed, "pipeline": [STAGE], "stages": stages}))
-    code = run_stage(tmp_path / "runs", experiment, "04c", config_path=config, jobs=jobs)
+    code = run_stage(
+        RunRequest(tmp_path / "runs", experiment, config_path=config, jobs=jobs), "04c"
+    )
     # a failed attempt is kept aside in <key>.failed/, never published
     stage_dir = last_attempt_dir(RunLayout.create(tmp_path / "runs", experiment), STAGE_DIR)
     summary = json.loads((stage_dir / "stage_summary.json").read_text())

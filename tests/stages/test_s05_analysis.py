@@ -20,7 +20,7 @@ from holopipe.artifacts.equations import BulkEquations, CurvatureModelComparison
 from holopipe.artifacts.identity import system_id
 from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction
 from holopipe.artifacts.records import StageSummary
-from holopipe.pipeline import run_pipeline, run_stage
+from holopipe.pipeline import RunRequest, run_pipeline, run_stage
 from holopipe.run.config import ConfigError
 from holopipe.science.geometry import FamilyParams, metric_functions, temperature, uv_grid
 
@@ -68,9 +68,11 @@ def run_chain(tmp_path, folder, stage_params=None, experiment="t"):
     """03 -> 04 -> 05 with the orchestrator; 05 reads both aliases from the manifest."""
     path = config(tmp_path, stage_params, f"config_{experiment}.json")
     code = run_pipeline(
-        tmp_path / "runs", experiment, config_path=path, cli_inputs={"predictions": folder},
+        RunRequest(
+            tmp_path / "runs", experiment, config_path=path, cli_inputs={"predictions": folder}
+        ),
         echo=lambda line: None,
-    )  # fmt: skip
+    )
     return (code, *read_outputs(tmp_path, experiment))
 
 
@@ -80,9 +82,14 @@ def run_05(tmp_path, equations: BulkEquations, stage_params=None, experiment="t"
     path.parent.mkdir()
     equations.write(path)
     code = run_stage(
-        tmp_path / "runs", experiment, "05", config_path=config(tmp_path, stage_params),
-        cli_inputs={"bulk_equations": path},
-    )  # fmt: skip
+        RunRequest(
+            tmp_path / "runs",
+            experiment,
+            config_path=config(tmp_path, stage_params),
+            cli_inputs={"bulk_equations": path},
+        ),
+        "05",
+    )
     return (code, *read_outputs(tmp_path, experiment))
 
 

@@ -21,7 +21,7 @@ from holopipe.artifacts.eigenmodes import EigenmodesDataset
 from holopipe.artifacts.identity import system_id
 from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction
 from holopipe.artifacts.records import StageSummary
-from holopipe.pipeline import run_stage
+from holopipe.pipeline import RunRequest, run_stage
 from holopipe.run.config import ConfigError
 from holopipe.run.gates import check_inputs
 from holopipe.run.layout import RunLayout
@@ -104,14 +104,9 @@ def schwarzschild(folder, d, z_h, tag="0"):
 def run(tmp_path, folder, stage_params, jobs=1, experiment="t"):
     config = tmp_path / f"config_{experiment}.json"
     config.write_text(json.dumps({"seed": 1, "pipeline": [STAGE], "stages": {"06": stage_params}}))
-    code = run_stage(
-        tmp_path / "runs",
-        experiment,
-        "06",
-        config_path=config,
-        cli_inputs={"predictions": folder},
-        jobs=jobs,
-    )
+    inputs = {"predictions": folder}
+    request = RunRequest(tmp_path / "runs", experiment, config, cli_inputs=inputs, jobs=jobs)
+    code = run_stage(request, "06")
     # a failed attempt is kept aside in <key>.failed/, never published
     stage_dir = last_attempt_dir(RunLayout.create(tmp_path / "runs", experiment), STAGE_DIR)
     summary = json.loads((stage_dir / "stage_summary.json").read_text())

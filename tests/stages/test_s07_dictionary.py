@@ -14,7 +14,7 @@ import pytest
 
 from holopipe.artifacts.dictionary import Dictionary
 from holopipe.artifacts.eigenmodes import EigenmodeRow, EigenmodesDataset
-from holopipe.pipeline import run_stage
+from holopipe.pipeline import RunRequest, run_stage
 from holopipe.run.layout import RunLayout
 from holopipe.run.publish import last_attempt_dir
 
@@ -79,11 +79,13 @@ def run_07(tmp_path: Path, rows, experiment="x", config=None) -> tuple[int, dict
         config_path = tmp_path / "config.json"
         config_path.write_text(json.dumps({"seed": 1, **config}))
     code = run_stage(
-        tmp_path / "runs",
-        experiment,
+        RunRequest(
+            tmp_path / "runs",
+            experiment,
+            config_path=config_path,
+            cli_inputs={"bulk_eigenmodes": path},
+        ),
         "07",
-        config_path=config_path,
-        cli_inputs={"bulk_eigenmodes": path},
     )
     summary = json.loads(
         (

@@ -18,7 +18,7 @@ from holopipe.artifacts.dictionary import Dictionary
 from holopipe.artifacts.eigenmodes import EigenmodeRow
 from holopipe.artifacts.identity import system_id
 from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction, MeasuredDimension
-from holopipe.pipeline import run_stage
+from holopipe.pipeline import RunRequest, run_stage
 from holopipe.run.context import Provenance
 from holopipe.run.layout import RunLayout
 from holopipe.run.publish import last_attempt_dir
@@ -60,7 +60,7 @@ def run_08(tmp_path: Path, predictions, dictionary: Dictionary | None = None):
     cli = {"predictions": folder}
     if dictionary is not None:
         cli["dictionary"] = dictionary.write(tmp_path / "dic" / "dictionary.json")
-    code = run_stage(tmp_path / "runs", "x", "08", cli_inputs=cli)
+    code = run_stage(RunRequest(tmp_path / "runs", "x", cli_inputs=cli), "08")
     stage = last_attempt_dir(RunLayout.create(tmp_path / "runs", "x"), STAGE_DIR)  # or .failed
     summary = json.loads((stage / "stage_summary.json").read_text())
     atlas_path = stage / "atlas" / "atlas.json"

@@ -13,7 +13,7 @@ import pytest
 from holopipe.artifacts.real_data import RealDataContracts
 from holopipe.data.cft import reference_table
 from holopipe.data.theory import reference_boundary
-from holopipe.pipeline import run_stage
+from holopipe.pipeline import RunRequest, run_stage
 
 
 def round_trip(tmp_path: Path, moved: dict[str, float] | None = None) -> RealDataContracts:
@@ -23,10 +23,10 @@ def round_trip(tmp_path: Path, moved: dict[str, float] | None = None) -> RealDat
     sandbox = tmp_path / "in"
     reference_boundary("ising3d", table.d, dims).write(sandbox / "ising3d.h5")
     runs = tmp_path / "runs"
-    assert run_stage(runs, "x", "02", cli_inputs={"sandbox": sandbox}) == 0
-    assert run_stage(runs, "x", "08") == 0
-    assert run_stage(runs, "x", "04c") == 0
-    code = run_stage(runs, "x", "09")
+    assert run_stage(RunRequest(runs, "x", cli_inputs={"sandbox": sandbox}), "02") == 0
+    assert run_stage(RunRequest(runs, "x"), "08") == 0
+    assert run_stage(RunRequest(runs, "x"), "04c") == 0
+    code = run_stage(RunRequest(runs, "x"), "09")
     assert code == (1 if moved else 0)
     return RealDataContracts.read(runs / "x" / "real_data_contracts" / "real_data_contracts.json")
 
@@ -64,8 +64,8 @@ def test_o3_round_trip_chooses_each_branch_from_the_measured_dimension(tmp_path)
     reference_boundary("o3_3d", table.d, dims).write(sandbox / "o3_3d.h5")
     runs = tmp_path / "runs"
     for key, inputs in (("02", {"sandbox": sandbox}), ("08", None), ("04c", None)):
-        assert run_stage(runs, "x", key, cli_inputs=inputs) == 0
-    assert run_stage(runs, "x", "09") == 0
+        assert run_stage(RunRequest(runs, "x", cli_inputs=inputs), key) == 0
+    assert run_stage(RunRequest(runs, "x"), "09") == 0
     result = RealDataContracts.read(runs / "x" / "real_data_contracts" / "real_data_contracts.json")
     assert result.verdict == "PASS" and result.theories == ["o3_3d"]
     assert {c.operator: c.branch for c in result.comparisons} == {"phi": "-", "s": "+", "t": "-"}

@@ -18,7 +18,7 @@ from holopipe.artifacts.contracts import ContractOutcome, GeometryContracts, Sys
 from holopipe.artifacts.real_data import RealDataContracts
 from holopipe.artifacts.records import StageSummary
 from holopipe.data.cft import reference_table
-from holopipe.pipeline import run_stage
+from holopipe.pipeline import RunRequest, run_stage
 from holopipe.run.layout import RunLayout
 from holopipe.run.publish import last_attempt_dir
 
@@ -104,7 +104,7 @@ def run_09(tmp_path: Path, atlas, negative=None):
     cli = {"atlas": atlas.write(tmp_path / "in" / "atlas.json")}
     if negative is not None:
         cli["negative_controls"] = negative.write(tmp_path / "nc" / "negative_controls.json")
-    code = run_stage(tmp_path / "runs", "x", "09", cli_inputs=cli)
+    code = run_stage(RunRequest(tmp_path / "runs", "x", cli_inputs=cli), "09")
     stage = last_attempt_dir(RunLayout.create(tmp_path / "runs", "x"), STAGE_DIR)  # or .failed
     summary = json.loads((stage / "stage_summary.json").read_text())
     path = stage / "real_data_contracts" / "real_data_contracts.json"

@@ -18,7 +18,7 @@ from holopipe.cli.run_commands import (
     RunsDir,
     Seed,
     _guard,
-    _inputs,
+    _request,
     _usage,
 )
 
@@ -44,16 +44,11 @@ def dag(
     """
     from holopipe.pipeline import plan_run
     from holopipe.report.dag import FORMATS, StageGraph
-    from holopipe.run.layout import default_runs_dir
 
     if format_.lower() not in FORMATS:
         raise _usage(f"--format {format_!r}: expected one of {', '.join(FORMATS)}")
-    plans = _guard(
-        lambda: plan_run(
-            default_runs_dir(runs_dir), experiment, config, set_ or [], seed, from_, to,
-            _inputs(input_),
-        )
-    )  # fmt: skip
+    request = dict(config_path=config, overrides=set_, seed=seed, first=from_, last=to)
+    plans = _guard(lambda: plan_run(_request(experiment, runs_dir, input_, **request)))
     typer.echo(StageGraph.build(plans).render(format_.lower()))
 
 
@@ -90,14 +85,16 @@ def report(experiment: Experiment, runs_dir: RunsDir = None) -> None:
     One self-contained file (inline SVG, no scripts, works offline). Exits 1 when the plots
     had to be left out (matplotlib missing: pip install 'holopipe[report]').
     """
-    from holopipe.pipeline import plan_run
+    from holopipe.pipeline import RunRequest, plan_run
     from holopipe.report import write_report
     from holopipe.run.layout import RunLayout, default_runs_dir
 
     layout = _guard(lambda: RunLayout.create(default_runs_dir(runs_dir), experiment))
     if not layout.manifest_path.is_file():
         raise _usage(f"no run {experiment!r} under {layout.root.parent} (nothing to report)")
-    path, left_out = write_report(layout, _guard(lambda: plan_run(layout.runs_dir, experiment)))
+    path, left_out = write_report(
+        layout, _guard(lambda: plan_run(RunRequest(layout.runs_dir, experiment)))
+    )
     typer.echo(f"report: {path}")
     for line in left_out:
         typer.echo(f"report: left out {line}", err=True)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from holopipe.artifacts.exit_codes import ExitCode
+
+if TYPE_CHECKING:
+    from holopipe.run.request import RunRequest
 
 RunsDir = Annotated[
     Path | None,
@@ -25,14 +28,16 @@ Experiment = Annotated[
 ConfigFile = Annotated[
     Path | None, typer.Option("--config", help="JSON config file [default: built-in config].")
 ]
-Overrides = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--set",
-        metavar="KEY=VALUE",
-        help="Override a config value: section.key=value (repeat for more).",
-    ),
-]
+
+
+def _repeatable(flag: str, metavar: str, help: str) -> Any:
+    """A ``FLAG METAVAR`` option given any number of times (a list, ``None`` when absent)."""
+    return Annotated[list[str] | None, typer.Option(flag, metavar=metavar, help=help)]
+
+
+Overrides = _repeatable(
+    "--set", "KEY=VALUE", "Override a config value: section.key=value (repeat for more)."
+)
 Seed = Annotated[int | None, typer.Option("--seed", help="Seed of every random stream (recorded).")]
 Jobs = Annotated[
     int, typer.Option("--jobs", "-j", min=0, help="Worker processes per stage (0: one per CPU).")
@@ -46,14 +51,9 @@ ExecutorName = Annotated[
         show_default=False,
     ),
 ]
-Inputs = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--input",
-        metavar="ALIAS=PATH",
-        help="Explicit input: alias=path, a file or folder (repeat for more).",
-    ),
-]
+Inputs = _repeatable(
+    "--input", "ALIAS=PATH", "Explicit input: alias=path, a file or folder (repeat for more)."
+)
 FirstStage = Annotated[str | None, typer.Option("--from", help="First stage id (e.g. 01).")]
 LastStage = Annotated[str | None, typer.Option("--to", help="Last stage id (e.g. 06).")]
 Force = Annotated[
@@ -69,6 +69,16 @@ def _inputs(items: list[str] | None) -> dict[str, Path]:
             raise _usage(f"--input {item!r} must look like alias=path")
         parsed[alias] = Path(path)
     return parsed
+
+
+def _request(
+    experiment: str, runs_dir: Path | None, input_: list[str] | None, **options: Any
+) -> RunRequest:
+    """The command's options as the library's one :class:`~holopipe.run.request.RunRequest`."""
+    from holopipe.run.layout import default_runs_dir
+    from holopipe.run.request import RunRequest
+
+    return RunRequest(default_runs_dir(runs_dir), experiment, cli_inputs=_inputs(input_), **options)
 
 
 def _usage(message: str) -> typer.Exit:
@@ -149,36 +159,19 @@ def run(
     Exits with the worst stage exit code: 0 OK, 1 WARNING, 2 INCOMPLETE, 3 ERROR.
     """
     from holopipe.pipeline import plan_run, run_pipeline
-    from holopipe.run.layout import default_runs_dir
+
+    def request() -> RunRequest:
+        return _request(
+            experiment, runs_dir, input_, config_path=config, overrides=set_, seed=seed,
+            first=from_, last=to, force=force, jobs=jobs, executor=executor,
+        )  # fmt: skip
 
     if dry_run:
-        plans = _guard(
-            lambda: plan_run(
-                default_runs_dir(runs_dir), experiment, config, set_ or [], seed, from_, to,
-                _inputs(input_),
-            )
-        )  # fmt: skip
-        for plan in plans:
+        for plan in _guard(lambda: plan_run(request())):
             typer.echo(f"{plan.stage}: {plan.verdict}")
         raise typer.Exit(ExitCode.OK)
-
-    code = _guard(
-        lambda: run_pipeline(
-            default_runs_dir(runs_dir),
-            experiment,
-            config,
-            set_ or [],
-            seed,
-            from_,
-            to,
-            force,
-            jobs,
-            _inputs(input_),
-            echo=typer.echo,
-            on_progress=_progress_printer(),
-            executor=executor,
-        )
-    )
+    progress = _progress_printer()
+    code = _guard(lambda: run_pipeline(request(), echo=typer.echo, on_progress=progress))
     raise typer.Exit(code)
 
 
@@ -201,22 +194,14 @@ def stage(
     The run's frozen config is used; --config, --set and --seed change it only with --force.
     """
     from holopipe.pipeline import run_stage
-    from holopipe.run.layout import default_runs_dir
 
-    code = _guard(
-        lambda: run_stage(
-            default_runs_dir(runs_dir),
-            experiment,
-            stage_id,
-            config,
-            set_ or [],
-            seed,
-            _inputs(input_),
-            jobs,
-            force,
-            executor,
-        )
-    )
+    def request() -> RunRequest:
+        return _request(
+            experiment, runs_dir, input_, config_path=config, overrides=set_, seed=seed,
+            force=force, jobs=jobs, executor=executor,
+        )  # fmt: skip
+
+    code = _guard(lambda: run_stage(request(), stage_id))
     typer.echo(f"{stage_id}: {ExitCode.from_code(code).status} (exit {int(code)})")
     raise typer.Exit(code)
 
