@@ -108,9 +108,10 @@ def timed_parts(
 
         return wrapper
 
-    originals = (s06_eigenmodes.solve_scalar_modes_on, s06_eigenmodes.deltas_from_uv_falloff)
+    # stage 06 imports the falloff where it calls it: patched in its science module
+    originals = (s06_eigenmodes.solve_scalar_modes_on, uv_falloff.deltas_from_uv_falloff)
     s06_eigenmodes.solve_scalar_modes_on = clocked("solve", sturm_liouville.solve_scalar_modes_on)
-    s06_eigenmodes.deltas_from_uv_falloff = clocked("delta", uv_falloff.deltas_from_uv_falloff)
+    uv_falloff.deltas_from_uv_falloff = clocked("delta", originals[1])
     try:
         system_modes(prediction, params)  # warm-up
         spent.update(solve=0.0, delta=0.0)
@@ -119,7 +120,7 @@ def timed_parts(
             system_modes(prediction, params)
             totals.append(time.perf_counter() - start)
     finally:
-        s06_eigenmodes.solve_scalar_modes_on, s06_eigenmodes.deltas_from_uv_falloff = originals
+        s06_eigenmodes.solve_scalar_modes_on, uv_falloff.deltas_from_uv_falloff = originals
     share = 1e3 / REPEATS
     return 1e3 * statistics.fmean(totals), share * spent["solve"], share * spent["delta"]
 

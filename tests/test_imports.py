@@ -53,3 +53,64 @@ def test_help_imports_no_heavy_modules():
         "from holopipe.cli import app\ntry:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
     )
     assert not loaded_after(statement) & set(HEAVY)
+
+
+#: What a no-op ``holopipe run --to 06`` must not import: the implementation (science and
+#: artifact types) of stages that are up to date or were never run, and the machinery of a
+#: stage that actually runs. The stage registry, the plan and the report need only each
+#: stage's declaration (ids, input/output schema names, Params).
+NOT_ON_A_NO_OP = (
+    "holopipe.artifacts.atlas",
+    "holopipe.artifacts.dictionary",
+    "holopipe.artifacts.eigenmodes",
+    "holopipe.artifacts.real_data",
+    "holopipe.data.cft",
+    "holopipe.data.theory",
+    "holopipe.science.dimensions",
+    "holopipe.science.real_data",
+    "holopipe.science.reconstruction",
+    "holopipe.science.uv_falloff",
+)
+
+TINY_CONFIG = {
+    "seed": 1,
+    "stages": {
+        "01": {
+            "families": ["ads"],
+            "n_per_family": 1,
+            "d_values": [2],
+            "zero_temperature_per_family": 1,
+        },
+        "06": {"n_modes": 1, "masses": {"2": [0.0]}},
+    },
+}
+
+
+def test_a_no_op_rerun_imports_no_stage_implementation(tmp_path):
+    config = tmp_path / "tiny.json"
+    config.write_text(json.dumps(TINY_CONFIG))
+    argv = ["run", "-e", "tiny", "--config", str(config), "--to", "06", "--runs-dir", "R"]
+    first = subprocess.run(
+        [sys.executable, "-m", "holopipe", *argv],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert first.returncode in (0, 1), first.stdout + first.stderr
+    # The same command again, in a fresh interpreter that reports what it imported.
+    script = (
+        "import json, runpy, sys\n"
+        f"sys.argv = ['holopipe', *{argv!r}]\n"
+        "code = 0\n"
+        "try:\n    runpy.run_module('holopipe', run_name='__main__')\n"
+        "except SystemExit as exc:\n    code = exc.code\n"
+        "print(json.dumps({'code': code, 'modules': sorted(sys.modules)}))\n"
+    )
+    again = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=600
+    )
+    lines = again.stdout.strip().splitlines()
+    done = json.loads(lines[-1])
+    assert done["code"] == first.returncode, again.stdout + again.stderr
+    assert "running" not in again.stdout and again.stdout.count("up to date") == 7, again.stdout
+    loaded = set(done["modules"])
+    assert "holopipe.stages.s09_real_data" in loaded  # the plan did see every stage
+    assert not loaded & set(NOT_ON_A_NO_OP), sorted(loaded & set(NOT_ON_A_NO_OP))

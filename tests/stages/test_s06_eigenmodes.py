@@ -28,11 +28,11 @@ from holopipe.run.layout import RunLayout
 from holopipe.run.manifest import ManifestStore
 from holopipe.run.publish import last_attempt_dir
 from holopipe.run.resolution import resolve_input
+from holopipe.science import uv_falloff
 from holopipe.science.uv_falloff import (
     UVFalloff,
     UVFalloffBranches,
 )
-from holopipe.stages import s06_eigenmodes
 
 STAGE = "holopipe.stages.s06_eigenmodes:BuildBulkEigenmodesDataset"
 STAGE_DIR = "06_build_bulk_eigenmodes_dataset"
@@ -333,7 +333,8 @@ def test_negative_delta_becomes_an_error_row_and_a_warning(tmp_path, folder, mon
             plus=UVFalloff(branch="plus", **negative), minus=UVFalloff(branch="minus", **negative)
         )
 
-    monkeypatch.setattr(s06_eigenmodes, "deltas_from_uv_falloff", broken_falloffs)
+    # stage 06 imports it where it calls it: patch it in its science module
+    monkeypatch.setattr(uv_falloff, "deltas_from_uv_falloff", broken_falloffs)
     code, summary, csv_path = run(
         tmp_path, folder, {"masses": {"3": [0.0]}}
     )  # jobs=1: in this process

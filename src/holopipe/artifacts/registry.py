@@ -177,14 +177,24 @@ def _ask(cls: type[Artifact], question: str, path: Path) -> Any:
         return None
 
 
+def _named_type(name: str) -> type[Artifact] | None:
+    """The class of ``name``, importing only its own module when it is a built-in (a plugin
+    never replaces a built-in name, a :func:`register`-ed type does); ``None``: unknown."""
+    if name in _registered:
+        return _registered[name]
+    if name in _BUILTIN_TYPES:
+        return _load(_BUILTIN_TYPES[name])
+    return available_types().get(name)
+
+
 def get_type(name: str, version: str | None = None) -> type[Artifact]:
     """The class for ``name``; with ``version``, refuse versions newer than supported."""
-    types = available_types()
-    if name not in types:
+    cls = _named_type(name)
+    if cls is None:
+        types = available_types()
         close = difflib.get_close_matches(name, list(types), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(sorted(types))}"
         raise UnknownSchemaError(f"unknown artifact type {name!r}{hint}")
-    cls = types[name]
     try:
         requested = parse_version(version) if version is not None else None
     except ValueError as exc:

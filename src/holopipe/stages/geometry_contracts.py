@@ -19,15 +19,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import attrs
 import numpy as np
 
 from holopipe.artifacts.checks import name_d_token
-from holopipe.artifacts.contracts import ContractOutcome, SystemContracts
 from holopipe.artifacts.prediction import GeometryPrediction
 from holopipe.science.contracts import ContractResult, ContractTolerances, evaluate_contracts
+
+if TYPE_CHECKING:
+    from holopipe.artifacts.contracts import ContractOutcome, SystemContracts
+
 
 __all__ = [
     "ContractParams",
@@ -100,6 +103,8 @@ class ContractParams:
 
 def contract_outcomes(results: Sequence[ContractResult]) -> list[ContractOutcome]:
     """Science contract results as artifact records (same fields, same meaning)."""
+    from holopipe.artifacts.contracts import ContractOutcome
+
     return [
         ContractOutcome(r.name, r.evaluated, r.passed, r.tolerance, r.message, r.value)
         for r in results
@@ -110,6 +115,8 @@ def prediction_contracts(
     geometry: GeometryPrediction, path: Path, tolerances: ContractTolerances
 ) -> SystemContracts:
     """Every contract of one prediction; d, family, T and z_h come from its own meta."""
+    from holopipe.artifacts.contracts import SystemContracts
+
     meta = geometry.meta
     results = evaluate_contracts(
         *geometry_arrays(geometry),

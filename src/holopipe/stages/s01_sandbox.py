@@ -16,7 +16,6 @@ import attrs
 from holopipe.artifacts.sandbox import SandboxGeometry
 from holopipe.artifacts.sandbox_index import SandboxEntry, SandboxIndex
 from holopipe.data.sandbox import SandboxSpec, UniversePlan, generate_universe, plan_universes
-from holopipe.data.theory import TheoryDataError, theory_universe
 from holopipe.run.context import StageContext
 from holopipe.stages.base import OutputSpec, Stage, StageInputs
 
@@ -40,6 +39,8 @@ class GenerateSandboxGeometries(Stage):
     Params = SandboxParams
 
     def run(self, ctx: StageContext, inputs: StageInputs) -> None:
+        from holopipe.data.theory import TheoryDataError, theory_universe
+
         spec: SandboxParams = ctx.params
         plans = plan_universes(spec, ctx.seed)
 

@@ -38,15 +38,7 @@ from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction, Meas
 from holopipe.artifacts.sandbox import SandboxGeometry
 from holopipe.data.sandbox import TruthComparison, compare_with_truth, radial_grid
 from holopipe.run.context import StageContext
-from holopipe.science.dimensions import METHOD as DIMENSION_METHOD
-from holopipe.science.dimensions import measure_dimension
 from holopipe.science.geometry import FAMILIES, FamilyParams, metric_functions
-from holopipe.science.reconstruction import (
-    estimate_uv_dimension,
-    fit_thermal_geometry,
-    fit_zero_temperature_family,
-    reconstruct_warp_factor,
-)
 from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
 from holopipe.stages.validators import int_at_least, positive_finite
 
@@ -146,6 +138,9 @@ def _measured_dimensions(
     system: BoundarySystem, conformal: list[str], params: ReconstructionParams
 ) -> list[MeasuredDimension]:
     """Delta with its uncertainty for each operator whose UV is a conformal power law."""
+    from holopipe.science.dimensions import METHOD as DIMENSION_METHOD
+    from holopipe.science.dimensions import measure_dimension
+
     method = (
         f"{DIMENSION_METHOD}; {params.dimension_window_decades:g} decade(s) above x_min, "
         f"{params.dimension_corrections} power correction(s)"
@@ -195,6 +190,8 @@ class Reconstruction:
 
 def _reconstruct(system: BoundarySystem, params: ReconstructionParams) -> Reconstruction:
     """The prediction of one system, from its boundary data only."""
+    from holopipe.science.reconstruction import estimate_uv_dimension
+
     operator = sorted(system.G2)[0]
     uv = {
         name: estimate_uv_dimension(
@@ -241,6 +238,8 @@ def _zero_temperature(
     operators: list[MeasuredDimension],
 ) -> Reconstruction:
     """T = 0: Abel inversion of G2 for A(z), then the family by least squares on A."""
+    from holopipe.science.reconstruction import fit_zero_temperature_family, reconstruct_warp_factor
+
     rec = reconstruct_warp_factor(system.x, system.G2[operator], delta)
     fit = fit_zero_temperature_family(rec.z, rec.A, tolerance=params.zero_temperature_tolerance)
     provenance = provenance | {
@@ -273,6 +272,8 @@ def _thermal(
     operators: list[MeasuredDimension],
 ) -> Reconstruction:
     """T > 0: z_h from T, the family by least squares of ln G2 against the templates."""
+    from holopipe.science.reconstruction import fit_thermal_geometry
+
     fit = fit_thermal_geometry(
         system.x,
         system.G2[operator],
@@ -348,6 +349,10 @@ class EmergentGeometryEngine(Stage):
     def run(self, ctx: StageContext, inputs: StageInputs) -> None:
         params: ReconstructionParams = ctx.params
         universes: list[SandboxGeometry] = inputs["sandbox"]
+        # The science of the work, imported once here: ctx.map's forked workers inherit it.
+        import holopipe.science.dimensions  # noqa: F401
+        import holopipe.science.reconstruction  # noqa: F401
+
         stamp = ctx.provenance.as_fields()
 
         def work(system: BoundarySystem) -> GeometryPrediction:

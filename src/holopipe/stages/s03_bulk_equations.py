@@ -35,21 +35,21 @@ Examples
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import attrs
 import numpy as np
 
-from holopipe.artifacts.equations import BulkEquations, CurvatureModelComparison, SystemEquations
 from holopipe.artifacts.prediction import GeometryPrediction
 from holopipe.run.context import StageContext
-from holopipe.science.analysis import (
-    ModelComparison,
-    compare_constant_vs_z,
-    fit_polynomial_trend,
-    uv_mean,
-)
 from holopipe.science.geometry import constant_ricci_scalar, einstein_residuals, ricci_scalar
 from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
 from holopipe.stages.geometry_contracts import geometry_arrays
+
+if TYPE_CHECKING:
+    from holopipe.artifacts.equations import SystemEquations
+    from holopipe.science.analysis import ModelComparison
+
 
 __all__ = [
     "BulkEquationsParams",
@@ -127,6 +127,8 @@ def _verdict(
     z: np.ndarray, R: np.ndarray, max_residual: float, d: int, params: BulkEquationsParams
 ) -> tuple[_Verdict, ModelComparison]:
     """einstein, constant or z-dependent curvature, from the arrays (never the family name)."""
+    from holopipe.science.analysis import compare_constant_vs_z, fit_polynomial_trend
+
     comparison = compare_constant_vs_z(
         z, R, degree=params.model_degree, relative_floor=params.relative_floor,
         criterion=params.criterion,
@@ -156,6 +158,9 @@ def discover_equations(
     geometry: GeometryPrediction, params: BulkEquationsParams
 ) -> EquationsResult:
     """The bulk equations of one geometry, and a physics finding worth a warning (or None)."""
+    from holopipe.artifacts.equations import CurvatureModelComparison, SystemEquations
+    from holopipe.science.analysis import uv_mean
+
     meta = geometry.meta
     d = meta.d
     arrays = geometry_arrays(geometry)
@@ -223,6 +228,10 @@ class DiscoverBulkEquations(Stage):
     Params = BulkEquationsParams
 
     def run(self, ctx: StageContext, inputs: StageInputs) -> None:
+        # The code of the work, imported once here: ctx.map's forked workers inherit it.
+        import holopipe.science.analysis  # noqa: F401
+        from holopipe.artifacts.equations import BulkEquations
+
         params: BulkEquationsParams = ctx.params
         geometries = inputs["predictions"]
         results = ctx.map(

@@ -30,12 +30,17 @@ Examples
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import attrs
 
-from holopipe.artifacts.contracts import GeometryContracts, SystemContracts
 from holopipe.run.context import StageContext
 from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
 from holopipe.stages.geometry_contracts import ContractParams, prediction_contracts
+
+if TYPE_CHECKING:
+    from holopipe.artifacts.contracts import SystemContracts
+
 
 __all__ = ["DATA_CONTRACTS", "ContractsParams", "GeometryPhysicsContracts", "failure_findings"]
 
@@ -75,6 +80,8 @@ class GeometryPhysicsContracts(Stage):
     Params = ContractsParams
 
     def run(self, ctx: StageContext, inputs: StageInputs) -> None:
+        from holopipe.artifacts.contracts import GeometryContracts
+
         tolerances = ctx.params.tolerances()
         pairs = list(zip(inputs["predictions"], inputs.paths("predictions"), strict=True))
         results = ctx.map(

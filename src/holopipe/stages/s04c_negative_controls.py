@@ -41,30 +41,26 @@ Examples
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 import numpy as np
 
-from holopipe.artifacts.contracts import ContractOutcome, GeometryContracts, SystemContracts
 from holopipe.artifacts.identity import system_id
 from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction
 from holopipe.artifacts.sandbox import BoundaryData
 from holopipe.run.context import StageContext
 from holopipe.science.contracts import ContractTolerances
 from holopipe.science.geometry import FamilyParams, metric_functions, temperature, uv_grid
-from holopipe.science.negative_controls import (
-    BROKEN_KINDS,
-    BrokenGeometry,
-    ControlOutcome,
-    ControlStatistics,
-    broken_geometry,
-    conformality_test,
-    control_statistics,
-    massive_propagator,
-)
+from holopipe.science.negative_controls import BROKEN_KINDS
 from holopipe.stages.base import OutputSpec, Stage, StageInputs
 from holopipe.stages.geometry_contracts import ContractParams, prediction_contracts
 from holopipe.stages.validators import positive_finite_each
+
+if TYPE_CHECKING:
+    from holopipe.artifacts.contracts import ContractOutcome, SystemContracts
+    from holopipe.science.negative_controls import BrokenGeometry, ControlOutcome, ControlStatistics
+
 
 __all__ = ["Control", "ControlResult", "NegativeControls", "NegativeControlsParams", "run_control"]
 
@@ -229,6 +225,8 @@ def _as_prediction(control: Control, g: BrokenGeometry) -> GeometryPrediction:
 
 def _exact_ads(control: Control, n: int) -> BrokenGeometry:
     """Exact AdS (z_h None) or AdS-Schwarzschild on (0, z_h], as a geometry with no defect."""
+    from holopipe.science.negative_controls import BrokenGeometry
+
     family = FamilyParams("ads", control.d, control.z_h)
     top = control.z_h or 1.0
     z = uv_grid(_UV_FRACTION * top, top, n)
@@ -255,6 +253,13 @@ def _exact_ads(control: Control, n: int) -> BrokenGeometry:
 def _propagator_result(
     control: Control, params: NegativeControlsParams
 ) -> tuple[list[ContractOutcome], ControlOutcome]:
+    from holopipe.artifacts.contracts import ContractOutcome
+    from holopipe.science.negative_controls import (
+        ControlOutcome,
+        conformality_test,
+        massive_propagator,
+    )
+
     r = np.geomspace(params.r_min, params.r_max, params.n_r)
     boundary = BoundaryData(
         x_grid=r, G2={"O": massive_propagator(r, control.mass, control.d)}, temperature=0.0,
@@ -272,6 +277,8 @@ def _propagator_result(
 def _geometry_result(
     control: Control, geometry: BrokenGeometry, tolerances: ContractTolerances
 ) -> tuple[list[ContractOutcome], ControlOutcome, list[str]]:
+    from holopipe.science.negative_controls import ControlOutcome
+
     prediction = _as_prediction(control, geometry)
     checked = prediction_contracts(
         prediction, Path(f"{prediction.meta.system_name}_geometry.npz"), tolerances
@@ -299,6 +306,9 @@ def run_control(
     control: Control, params: NegativeControlsParams, rng: np.random.Generator
 ) -> ControlResult:
     """Run one control: its checks, its outcome, and the expected contracts that missed it."""
+    from holopipe.artifacts.contracts import SystemContracts
+    from holopipe.science.negative_controls import broken_geometry
+
     missed: list[str] = []
     if control.kind == "massive_propagator":
         contracts, outcome = _propagator_result(control, params)
@@ -351,6 +361,9 @@ class NegativeControls(Stage):
     Params = NegativeControlsParams
 
     def run(self, ctx: StageContext, inputs: StageInputs) -> None:
+        from holopipe.artifacts.contracts import GeometryContracts
+        from holopipe.science.negative_controls import ControlOutcome, control_statistics
+
         params: NegativeControlsParams = ctx.params
         controls = {c.system_id: c for c in _controls(params)}
         results = ctx.map(

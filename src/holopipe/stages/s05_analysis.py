@@ -41,21 +41,19 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import attrs
 import numpy as np
 
-from holopipe.artifacts.analysis import AnalyticCheck, BulkAnalysis, FamilyGroup, ParameterTrend
-from holopipe.artifacts.contracts import (
-    ContractCounts,
-    GeometryContracts,
-    SystemContracts,
-    count_contracts,
-)
-from holopipe.artifacts.equations import BulkEquations, SystemEquations
 from holopipe.run.context import StageContext
-from holopipe.science.analysis import check_lifshitz_ricci_trend, fit_polynomial_trend
 from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
+
+if TYPE_CHECKING:
+    from holopipe.artifacts.analysis import AnalyticCheck, FamilyGroup, ParameterTrend
+    from holopipe.artifacts.contracts import ContractCounts, GeometryContracts, SystemContracts
+    from holopipe.artifacts.equations import BulkEquations, SystemEquations
+
 
 __all__ = ["AnalyzeBulkEquations", "AnalysisParams", "analyse"]
 
@@ -97,6 +95,9 @@ def _trend(
     max_degree: int,
 ) -> ParameterTrend:
     """A polynomial trend of ``quantity`` against ``parameter`` over (x, y) points."""
+    from holopipe.artifacts.analysis import ParameterTrend
+    from holopipe.science.analysis import fit_polynomial_trend
+
     x = np.array([p[0] for p in points])
     y = np.array([p[1] for p in points])
     distinct = len(np.unique(x))
@@ -149,6 +150,9 @@ def _lifshitz_checks(
     groups: dict[tuple[str, int], list[SystemEquations]], rtol: float
 ) -> list[AnalyticCheck]:
     """The Lifshitz R(zeta) check per d; one record, not evaluated, without Lifshitz systems."""
+    from holopipe.artifacts.analysis import AnalyticCheck
+    from holopipe.science.analysis import check_lifshitz_ricci_trend
+
     dims = sorted(d for family, d in groups if family == "lifshitz")
     if not dims:
         return [
@@ -201,6 +205,8 @@ def _lifshitz_checks(
 
 
 def _contract_counts(systems: Iterable[SystemContracts]) -> dict[str, ContractCounts]:
+    from holopipe.artifacts.contracts import count_contracts
+
     return dict(sorted(count_contracts(systems)[1].items()))
 
 
@@ -208,6 +214,8 @@ def analyse(
     equations: list[SystemEquations], contracts: list[SystemContracts], params: AnalysisParams
 ) -> tuple[list[FamilyGroup], list[ParameterTrend], list[AnalyticCheck]]:
     """Groups, trends and checks of the systems (one system id each)."""
+    from holopipe.artifacts.analysis import FamilyGroup
+
     by_group: dict[tuple[str, int], list[SystemEquations]] = defaultdict(list)
     for s in equations:
         by_group[(s.family, s.d)].append(s)
@@ -262,6 +270,8 @@ class AnalyzeBulkEquations(Stage):
     Params = AnalysisParams
 
     def run(self, ctx: StageContext, inputs: StageInputs) -> None:
+        from holopipe.artifacts.analysis import BulkAnalysis
+
         params: AnalysisParams = ctx.params
         equation_files: list[BulkEquations] = inputs["bulk_equations"]
         contract_files: list[GeometryContracts] = inputs.get("geometry_contracts", [])

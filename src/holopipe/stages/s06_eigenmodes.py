@@ -71,12 +71,11 @@ A config section (``stages.06``)::
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import attrs
 import numpy as np
 
-from holopipe.artifacts.eigenmodes import QUALITIES, EigenmodeRow, EigenmodesDataset
 from holopipe.artifacts.prediction import GeometryPrediction
 from holopipe.run.context import StageContext
 from holopipe.science.sturm_liouville import (
@@ -86,9 +85,13 @@ from holopipe.science.sturm_liouville import (
     nu,
     solve_scalar_modes_on,
 )
-from holopipe.science.uv_falloff import UnphysicalDimensionError, UVFalloff, deltas_from_uv_falloff
 from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
 from holopipe.stages.validators import optional_positive_finite, positive_finite
+
+if TYPE_CHECKING:
+    from holopipe.artifacts.eigenmodes import EigenmodeRow
+    from holopipe.science.uv_falloff import UVFalloff
+
 
 __all__ = ["BuildBulkEigenmodesDataset", "EigenmodesParams", "SystemModes", "system_modes"]
 
@@ -274,6 +277,8 @@ def _non_conformal_reason(prediction: GeometryPrediction) -> str | None:
 
 def _row(prediction: GeometryPrediction, **fields: object) -> EigenmodeRow:
     """A row of ``prediction``'s system: its id, family, d and z_h (nan at T = 0) travel along."""
+    from holopipe.artifacts.eigenmodes import EigenmodeRow
+
     meta = prediction.meta
     z_h = math.nan if meta.z_h is None else float(meta.z_h)
     return EigenmodeRow(system_id=meta.system_id, family=meta.family, d=meta.d, z_h=z_h, **fields)
@@ -418,6 +423,8 @@ def _mass_rows(
     params: EigenmodesParams,
 ) -> list[_BranchResult]:
     """The rows of one m2, per branch: Delta_+ and Delta_- come from one falloff integration."""
+    from holopipe.science.uv_falloff import deltas_from_uv_falloff
+
     branches = _branches(geometry, m2, params)
     try:
         falloffs = deltas_from_uv_falloff(geometry, m2)
@@ -446,6 +453,8 @@ def _error_result(
     exc: ValueError,
 ) -> _BranchResult:
     """One error row (M2, Delta NaN, the reason in ``method``) and its warning."""
+    from holopipe.science.uv_falloff import UnphysicalDimensionError
+
     meta = prediction.meta
     kind = "unphysical Delta" if isinstance(exc, UnphysicalDimensionError) else "solver refused"
     why = f"{kind}: {_one_line(exc)}"
@@ -624,13 +633,14 @@ class BuildBulkEigenmodesDataset(Stage):
     Params = EigenmodesParams
 
     def run(self, ctx: StageContext, inputs: StageInputs) -> None:
+        from holopipe.artifacts.eigenmodes import QUALITIES, EigenmodesDataset
+
         params: EigenmodesParams = ctx.params
         predictions: list[GeometryPrediction] = inputs["predictions"]
         by_id = {p.meta.system_id: p for p in predictions}
         results = ctx.map(
             lambda p: system_modes(p, params), predictions, key=lambda p: p.meta.system_id
         )
-
         rows: list[EigenmodeRow] = []
         for result in results:
             if not result.ok:  # crashed: still account for its masses, flagged

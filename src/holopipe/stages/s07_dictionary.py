@@ -36,32 +36,19 @@ Examples
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
 import attrs
-import numpy as np
 
-from holopipe.artifacts.dictionary import (
-    BRANCH_POLICY,
-    CrossValidation,
-    Dictionary,
-    DictionaryEntry,
-    DimensionFit,
-    ModelComparison,
-    ModelPreference,
-    Quadratic,
-    UnfittedDimension,
-)
-from holopipe.artifacts.eigenmodes import EigenmodeRow
-from holopipe.run.context import Provenance, StageContext
-from holopipe.science.dictionary_fit import (
-    DEFAULT_FOLDS,
-    DEFAULT_M2_RESOLUTION,
-    DictionaryFit,
-    branch_policy,
-    fit_dictionary,
-)
+from holopipe.science.dictionary_fit import DEFAULT_FOLDS, DEFAULT_M2_RESOLUTION
 from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
 from holopipe.stages.validators import positive_finite
+
+if TYPE_CHECKING:
+    from holopipe.artifacts.dictionary import Dictionary, DictionaryEntry, DimensionFit
+    from holopipe.artifacts.eigenmodes import EigenmodeRow
+    from holopipe.run.context import Provenance, StageContext
+    from holopipe.science.dictionary_fit import DictionaryFit
 
 __all__ = ["DictionaryParams", "EmergentLambdaSLDictionary", "dictionary_from_rows"]
 
@@ -96,11 +83,12 @@ def _operator_name(m2: float) -> str:
     return f"scalar m2={m2:g}"
 
 
-def dictionary_from_rows(
-    rows: list[EigenmodeRow], params: DictionaryParams, provenance: Provenance
-) -> tuple[Dictionary, list[DictionaryFit], list[str]]:
-    """The Dictionary of the ``ok`` rows (stamped with ``provenance``), the science fits, and
-    one warning per refused point."""
+def _points(rows: list[EigenmodeRow]) -> tuple[list[DictionaryEntry], Counter[str], list[str]]:
+    """The (Delta, m2) points of the ``ok`` rows the branch policy allows, sorted; the rows
+    kept out, counted by reason; one warning per refused point."""
+    from holopipe.artifacts.dictionary import DictionaryEntry
+    from holopipe.science.dictionary_fit import branch_policy
+
     excluded: Counter[str] = Counter()
     warnings: list[str] = []
     points: dict[tuple[str, float, str], DictionaryEntry] = {}
@@ -127,6 +115,20 @@ def dictionary_from_rows(
             rule=decision.rule,
         )
     entries = sorted(points.values(), key=lambda e: (e.d, e.system_id, e.m2, e.branch))
+    return entries, excluded, warnings
+
+
+def dictionary_from_rows(
+    rows: list[EigenmodeRow], params: DictionaryParams, provenance: Provenance
+) -> tuple[Dictionary, list[DictionaryFit], list[str]]:
+    """The Dictionary of the ``ok`` rows (stamped with ``provenance``), the science fits, and
+    one warning per refused point."""
+    import numpy as np
+
+    from holopipe.artifacts.dictionary import BRANCH_POLICY, Dictionary, UnfittedDimension
+    from holopipe.science.dictionary_fit import fit_dictionary
+
+    entries, excluded, warnings = _points(rows)
     fits: list[DictionaryFit] = []
     unfitted: list[UnfittedDimension] = []
     arrays: dict[str, np.ndarray] = {}
@@ -154,6 +156,14 @@ def dictionary_from_rows(
 
 
 def _artifact_fit(fit: DictionaryFit) -> DimensionFit:
+    from holopipe.artifacts.dictionary import (
+        CrossValidation,
+        DimensionFit,
+        ModelComparison,
+        ModelPreference,
+        Quadratic,
+    )
+
     return DimensionFit(
         d=fit.d,
         n_points=fit.n_points,

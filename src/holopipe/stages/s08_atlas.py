@@ -38,29 +38,19 @@ Examples
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 import attrs
-import numpy as np
 
-from holopipe.artifacts.atlas import (
-    AtlasGroup,
-    AtlasOperator,
-    AtlasSystem,
-    GroupFit,
-    HolographicAtlas,
-)
-from holopipe.artifacts.dictionary import Dictionary, DictionaryEntry
-from holopipe.artifacts.prediction import GeometryPrediction
-from holopipe.run.context import StageContext
-from holopipe.science.atlas import (
-    APPLICABILITY_TOLERANCE,
-    dictionary_applicability,
-    expected_warp_exponents,
-    uv_exponent,
-)
-from holopipe.science.dictionary_fit import branch_policy, infer_mass
+from holopipe.science.atlas import APPLICABILITY_TOLERANCE
 from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
 from holopipe.stages.validators import positive_finite
+
+if TYPE_CHECKING:
+    from holopipe.artifacts.atlas import AtlasGroup, AtlasSystem
+    from holopipe.artifacts.dictionary import Dictionary, DictionaryEntry
+    from holopipe.artifacts.prediction import GeometryPrediction
+    from holopipe.run.context import StageContext
 
 __all__ = ["AtlasParams", "BuildHolographicDictionary", "atlas_system"]
 
@@ -100,6 +90,8 @@ def _measured_operators(prediction: GeometryPrediction) -> list[tuple[str, float
 
 def _mapped(d: int, delta: float, m2: float, branch: str, applicable: bool, why: str) -> dict:
     """m2, branch, nu and rule of one operator, or nulls with the reason."""
+    from holopipe.science.dictionary_fit import branch_policy
+
     if not applicable:
         return {"m2": None, "branch": None, "nu": None, "rule": f"no m2: {why}"}
     decision = branch_policy(d, m2, branch)
@@ -112,6 +104,12 @@ def atlas_system(
     prediction: GeometryPrediction, entries: list[DictionaryEntry], params: AtlasParams
 ) -> AtlasSystem:
     """The atlas entry of one prediction (raises ValueError when alpha_UV cannot be measured)."""
+    import numpy as np
+
+    from holopipe.artifacts.atlas import AtlasOperator, AtlasSystem
+    from holopipe.science.atlas import dictionary_applicability, uv_exponent
+    from holopipe.science.dictionary_fit import infer_mass
+
     meta = prediction.meta
     uv = uv_exponent(prediction.z, prediction.A, decades=params.uv_decades)
     alpha_t = None
@@ -161,6 +159,8 @@ def atlas_system(
 
 
 def _groups(systems: list[AtlasSystem], dictionary: Dictionary | None) -> list[AtlasGroup]:
+    from holopipe.artifacts.atlas import AtlasGroup, GroupFit
+
     fits = {f.d: f for f in dictionary.fits} if dictionary is not None else {}
     by_key: dict[tuple[str, int], list[AtlasSystem]] = defaultdict(list)
     for s in systems:
@@ -207,6 +207,8 @@ class BuildHolographicDictionary(Stage):
 
     def run(self, ctx: StageContext, inputs: StageInputs) -> None:
         params: AtlasParams = ctx.params
+        from holopipe.artifacts.atlas import HolographicAtlas
+
         predictions: list[GeometryPrediction] = inputs["predictions"]
         dictionary = _the_dictionary(ctx, inputs.get("dictionary", []))
         systems = _measured_systems(ctx, predictions, _entries_by_system(dictionary), params)
@@ -283,6 +285,8 @@ def _check_closed_forms(
     """Two checks per system: whether the dictionary applies (|alpha - 1| < tolerance; a
     failure is expected where the family's closed-form exponents are not AdS either), and
     alpha_UV against its family's closed form (a deviation above tolerance is a warning)."""
+    from holopipe.science.atlas import dictionary_applicability, expected_warp_exponents
+
     by_id = {p.meta.system_id: p for p in predictions}
     deviations = {}
     for s in sorted(systems, key=lambda s: s.system_id):

@@ -36,34 +36,19 @@ Examples
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import attrs
 
-from holopipe.artifacts.atlas import AtlasOperator, AtlasSystem, HolographicAtlas
-from holopipe.artifacts.contracts import GeometryContracts
-from holopipe.artifacts.real_data import (
-    ContractCheck,
-    OperatorComparison,
-    RealDataContracts,
-    verdict_of,
-)
-from holopipe.data.cft import (
-    CFTDataError,
-    CFTTable,
-    ReferenceOperator,
-    available_theories,
-    reference_table,
-)
-from holopipe.run.context import StageContext
-from holopipe.science.dictionary_fit import infer_mass
-from holopipe.science.negative_controls import ControlOutcome, control_statistics
-from holopipe.science.real_data import (
-    MAX_PULL,
-    Check,
-    dictionary_entry_checks,
-    operator_checks,
-    pull,
-)
 from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
+
+if TYPE_CHECKING:
+    from holopipe.artifacts.atlas import AtlasOperator, AtlasSystem, HolographicAtlas
+    from holopipe.artifacts.contracts import GeometryContracts
+    from holopipe.artifacts.real_data import ContractCheck, OperatorComparison, RealDataContracts
+    from holopipe.data.cft import CFTTable, ReferenceOperator
+    from holopipe.run.context import StageContext
+    from holopipe.science.real_data import Check
 
 __all__ = ["RealDataAndDictionaryContracts", "RealDataParams", "ROUND_TRIP_METHOD"]
 
@@ -89,6 +74,8 @@ class RealDataParams:
 
 
 def _as_record(kind: str, subject: str, check: Check) -> ContractCheck:
+    from holopipe.artifacts.real_data import ContractCheck
+
     return ContractCheck(
         kind,
         subject,
@@ -109,6 +96,8 @@ def real_data_checks(
     system: AtlasSystem, table: CFTTable
 ) -> tuple[list[OperatorComparison], list[ContractCheck], list[str]]:
     """Comparisons and contracts of one real-theory system; also the unlisted operator names."""
+    from holopipe.science.real_data import operator_checks
+
     round_trip = system.boundary_method == ROUND_TRIP_METHOD
     measured = {op.name: op for op in system.operators if op.source == "measured"}
     comparisons, checks = [], []
@@ -131,6 +120,8 @@ def real_data_checks(
 
 def _d_mismatch(subject: str, system: AtlasSystem, table: CFTTable) -> ContractCheck:
     """A system compared with the table of a theory in another dimension: a failed contract."""
+    from holopipe.artifacts.real_data import ContractCheck
+
     return ContractCheck(
         "real_data",
         subject,
@@ -145,6 +136,9 @@ def _d_mismatch(subject: str, system: AtlasSystem, table: CFTTable) -> ContractC
 
 def _not_measured(subject: str, system: AtlasSystem, ref: ReferenceOperator) -> ContractCheck:
     """A table operator the system did not measure: not evaluated, never a pass."""
+    from holopipe.artifacts.real_data import ContractCheck
+    from holopipe.science.real_data import MAX_PULL
+
     return ContractCheck(
         "real_data",
         subject,
@@ -165,6 +159,10 @@ def _comparison(
     round_trip: bool,
 ) -> OperatorComparison:
     """The measured dimension of one operator beside its reference value, with the pull."""
+    from holopipe.artifacts.real_data import OperatorComparison
+    from holopipe.science.dictionary_fit import infer_mass
+    from holopipe.science.real_data import pull
+
     m2, branch, _ = infer_mass(table.d, op.Delta)
     return OperatorComparison(
         system.system_id,
@@ -188,6 +186,8 @@ def _comparison(
 
 def dictionary_checks(atlas: HolographicAtlas) -> list[ContractCheck]:
     """unitarity, BF bound and branch rule of every atlas operator that was given an m^2."""
+    from holopipe.science.real_data import dictionary_entry_checks
+
     checks = []
     for system in atlas.systems:
         for op in system.operators:
@@ -205,6 +205,9 @@ def negative_control_checks(
     controls: GeometryContracts | None, params: RealDataParams
 ) -> list[ContractCheck]:
     """The 04c gate: false-positive rate and coverage (not evaluated without the input)."""
+    from holopipe.artifacts.real_data import ContractCheck
+    from holopipe.science.negative_controls import ControlOutcome, control_statistics
+
     subject = "negative_controls"
     if controls is None:
         return [
@@ -292,6 +295,9 @@ class RealDataAndDictionaryContracts(Stage):
     Params = RealDataParams
 
     def run(self, ctx: StageContext, inputs: StageInputs) -> None:
+        from holopipe.artifacts.real_data import RealDataContracts, verdict_of
+        from holopipe.data.cft import CFTDataError, available_theories, reference_table
+
         params: RealDataParams = ctx.params
         atlases: list[HolographicAtlas] = inputs["atlas"]
         controls = (inputs.get("negative_controls") or [None])[0]
@@ -346,6 +352,8 @@ class RealDataAndDictionaryContracts(Stage):
 
     @staticmethod
     def _report(ctx: StageContext, artifact: RealDataContracts, note: str | None) -> None:
+        from holopipe.data.cft import available_theories
+
         checks = artifact.checks
         evaluated = [c for c in checks if c.evaluated]
         failed = [c for c in evaluated if not c.passed]
