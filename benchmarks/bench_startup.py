@@ -45,7 +45,6 @@ IMPLEMENTATION = (
     "holopipe.science.real_data",
     "holopipe.science.reconstruction",
     "holopipe.science.uv_falloff",
-    "holopipe.stages.input_gate",
 )
 
 SMALL_RUN = {

@@ -74,7 +74,6 @@ NOT_ON_A_NO_OP = (
     "holopipe.science.real_data",
     "holopipe.science.reconstruction",
     "holopipe.science.uv_falloff",
-    "holopipe.stages.input_gate",
 )
 
 TINY_CONFIG = {
