@@ -69,10 +69,11 @@ from holopipe.run.provenance import (
 from holopipe.run.publish import broken_aliases, failed_attempt_dir, repair_aliases
 from holopipe.run.request import RunRequest
 from holopipe.run.resolution import InputError, check_input_aliases
+from holopipe.run.stage_digest import StageDigest, folder_signature, summary_unchanged
 from holopipe.run.storage import EXIT_STORAGE_REFUSED, StorageError
 from holopipe.stages.base import Stage
 from holopipe.stages.registry import pipeline_stages
-from holopipe.stages.runner import StageExecution
+from holopipe.stages.runner import StageExecution, stage_fingerprint, stage_params
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -227,16 +228,39 @@ def _failed_attempt(layout: RunLayout, key: str) -> str | None:
     return summary.status if summary is not None else "ERROR"
 
 
-def _assess(execution: StageExecution, verified: set[tuple] | None = None) -> StageState:
-    """Up to date or why not: the one decision ``run`` and ``status`` share. Resolves and
-    fingerprints the execution's inputs (once) on the way.
+@attrs.define
+class _Checked:
+    """What this command already found unchanged: file entries (:func:`_entry_key`) and
+    the stat signatures of folders (:func:`~holopipe.run.stage_digest.folder_signature`).
+    A stage's input is its producer's output: checked once, not twice."""
 
-    ``verified`` holds the file entries (:func:`_entry_key`) already found unchanged by
-    this command: a stage's input is its producer's output, checked once, not twice.
-    Entries found unchanged are added to it.
+    entries: set[tuple] = attrs.field(factory=set)
+    folders: dict[str, tuple[int, str] | None] = attrs.field(factory=dict)
+
+    def folder(self, root: str, folder: str) -> tuple[int, str] | None:
+        if folder not in self.folders:
+            self.folders[folder] = folder_signature(os.path.join(root, folder))
+        return self.folders[folder]
+
+    def forget_folders(self) -> None:
+        """A stage ran: the folders it rewrote are scanned again when asked."""
+        self.folders.clear()
+
+
+def _assess(execution: StageExecution, verified: _Checked | None = None) -> StageState:
+    """Up to date or why not: the one decision ``run`` and ``status`` share. Resolves and
+    fingerprints the execution's inputs (once) on the way, unless the stage's digest in
+    the manifest index already shows it up to date (:func:`_up_to_date_by_digest`).
+
+    ``verified`` holds what this command already found unchanged (:class:`_Checked`);
+    what this assessment finds unchanged is added to it.
     """
+    verified = _Checked() if verified is None else verified
+    digest = _up_to_date_by_digest(execution, verified)
+    if digest is not None:
+        return StageState(execution.key, digest.status, digest.duration_s, True, "up to date")
     run, key = execution.run, execution.key
-    manifest = run.manifest.load()
+    manifest = run.manifest.load_for(key, [s.alias for s in execution.stage.INPUTS])
     record = manifest.stages.get(key) if manifest else None
     failed = _failed_attempt(run.layout, key)
     if record is None:
@@ -277,10 +301,54 @@ def _assess(execution: StageExecution, verified: set[tuple] | None = None) -> St
         return StageState(key, status, duration, False, "no fingerprint (manifest rebuilt)")
     if changed:
         return StageState(key, status, duration, False, f"{', '.join(changed)} changed")
-    changed = _changed_file(run.layout, record, set() if verified is None else verified)
+    changed = _changed_file(run.layout, record, verified.entries)
     if changed is not None:
         return StageState(key, status, duration, False, f"{changed} missing or modified")
     return StageState(key, status, duration, True, "up to date")
+
+
+def _up_to_date_by_digest(execution: StageExecution, checked: _Checked) -> StageDigest | None:
+    """The stage's digest (:mod:`holopipe.run.stage_digest`) when it shows the stage up to
+    date as its manifest record would, without reading any record: the same fingerprint
+    (code, params, and each input alias holding the rows its producer's record lists
+    now) and every recorded file's folder with the recorded stat signatures. ``None``
+    means "ask the record" (:func:`_assess` goes on), never "stale"."""
+    run, stage, key = execution.run, execution.stage, execution.key
+    if execution.cli_inputs:
+        return None
+    index = run.manifest.index()
+    digest = index.digests.get(key) if index is not None else None
+    if digest is None or digest.status not in ("OK", "WARNING") or digest.lost_systems:
+        return None
+    layout = run.layout
+    if failed_attempt_dir(layout, key).is_dir() or not summary_unchanged(layout, key, digest):
+        return None
+    if broken_aliases(layout, index.aliases, key):
+        return None
+    declared = {spec.alias for spec in stage.INPUTS}
+    if not digest.inputs.keys() <= declared:
+        return None
+    for spec in stage.INPUTS:
+        target = index.aliases.get(spec.alias)
+        if target is None:  # unresolved: fine only for an optional input unread last time
+            if spec.required or run.legacy_roots or spec.alias in digest.inputs:
+                return None
+            continue
+        producer = index.digests.get(target.split("/", 1)[0])
+        made = producer.outputs.get(spec.alias) if producer is not None else None
+        # The rows this stage read were taken with the sidecars left out: equal to all the
+        # producer's rows of the alias, there are none among these paths to leave out.
+        if made is None or made[0] != spec.schema or digest.inputs.get(spec.alias) != made[1]:
+            return None
+    params = stage_params(stage, run.config)
+    _, parts = stage_fingerprint(stage, params, run.seed, [], run.strict)
+    if (parts["code"], parts["params"]) != (digest.code, digest.params):
+        return None
+    root = os.fspath(layout.root)
+    for folder, recorded in digest.folders.items():
+        if checked.folder(root, folder) != tuple(recorded):
+            return None
+    return digest
 
 
 def _changed_file(layout: RunLayout, record: StageRecord, verified: set[tuple]) -> str | None:
@@ -328,7 +396,7 @@ def _state(
     run: RunContext,
     stage: type[Stage],
     cli_inputs: dict[str, Path],
-    verified: set[tuple] | None = None,
+    verified: _Checked | None = None,
 ) -> StageState:
     return _assess(StageExecution(run, stage, cli_inputs), verified)
 
@@ -412,7 +480,7 @@ def stage_states(runs_dir: Path, experiment: str) -> list[StageState]:
         raise ConfigError(f"no run {experiment!r} under {runs_dir} (no {layout.config_path.name})")
     config, stages = _frozen_or_new_config(layout, RunRequest(runs_dir, experiment))
     run = RunContext(layout, config)
-    verified: set[tuple] = set()
+    verified = _Checked()
     return [_state(run, s, {}, verified) for s in stages]
 
 
@@ -576,8 +644,8 @@ class _PipelineRun:
     #: The states of the stages found up to date (nothing after them changes them: the
     #: closing report shows them as assessed).
     up_to_date: dict[str, StageState] = attrs.field(factory=dict)
-    #: File entries found unchanged by this command (see :func:`_assess`).
-    verified: set[tuple] = attrs.field(factory=set)
+    #: What this command found unchanged (see :func:`_assess`).
+    verified: _Checked = attrs.field(factory=_Checked)
     #: Whether a stage ran in this command (then report.html is drawn again).
     ran: bool = False
     #: The executions of the stages that ran and published (without ``--input``), inputs
@@ -594,9 +662,9 @@ class _PipelineRun:
         """Skip, gate or run one stage; ``False`` when the pipeline must stop."""
         execution = self.execution(stage)
         key = stage.key()
-        manifest = self.run.manifest.load()
-        if manifest is not None:  # aliases are a view of the manifest: repaired, not rerun
-            for alias in repair_aliases(self.run.layout, manifest.aliases, key):
+        index = self.run.manifest.index()
+        if index is not None:  # aliases are a view of the manifest: repaired, not rerun
+            for alias in repair_aliases(self.run.layout, index.aliases, key):
                 self.echo(f"{key}: alias {alias}/ repaired from run_manifest.json")
         # Up to date (same fingerprint, outputs and inputs with the recorded content):
         # nothing runs, so its inputs need no gate; a stage about to run gets the gate.
@@ -626,6 +694,7 @@ class _PipelineRun:
             return False
         self.echo(f"{key}: running ({state.reason})")
         self.ran = True
+        self.verified.forget_folders()
         done = self.execute(execution)
         if done and not execution.cli_inputs:  # as the report plans it: no --input
             self.published[key] = execution
@@ -858,7 +927,7 @@ def _plan(
     cli_inputs: dict[str, Path],
     frozen: dict[str, Any] | None,
     assessed: dict[str, StageState] | None = None,
-    verified: set[tuple] | None = None,
+    verified: _Checked | None = None,
     resolved: dict[str, StageExecution] | None = None,
 ) -> list[StagePlan]:
     """:func:`plan_run` once the config is resolved (``frozen``: the run's frozen config;
@@ -868,7 +937,7 @@ def _plan(
     ran: their inputs are not resolved again)."""
     rerun: dict[str, str] = {}  # alias -> the stage that would rewrite it
     plans = []
-    verified = set() if verified is None else verified
+    verified = _Checked() if verified is None else verified
     for stage in selected:
         given = {a: p for a, p in cli_inputs.items() if a in {s.alias for s in stage.INPUTS}}
         execution = (resolved or {}).get(stage.key()) or StageExecution(run, stage, given)
@@ -897,7 +966,7 @@ def _plan(
 
 def _why(execution: StageExecution, state: StageState, frozen: dict[str, Any] | None) -> list[str]:
     """The precise causes behind a stale state (which params, which input files)."""
-    manifest = execution.run.manifest.load()
+    manifest = execution.run.manifest.load_stages([execution.key])
     record = manifest.stages.get(execution.key) if manifest else None
     if record is None or not state.reason.endswith(" changed") or not execution.is_resolved:
         return [state.reason]

@@ -279,7 +279,8 @@ class StageRecord:
 
 def is_record_reference(value: Any) -> bool:
     """Whether a ``stages`` entry of ``run_manifest.json`` names a record file (version
-    0.2: ``{"record": path, "sha256": hex}``) instead of holding the record itself.
+    0.2: ``{"record": path, "sha256": hex}``, optionally with the record's ``digest``, see
+    :mod:`holopipe.run.stage_digest`) instead of holding the record itself.
 
     Examples
     --------
@@ -288,7 +289,10 @@ def is_record_reference(value: Any) -> bool:
     >>> is_record_reference({"stage": "01_x", "status": "OK"})
     False
     """
-    return isinstance(value, dict) and set(value) == {"record", "sha256"}
+    return isinstance(value, dict) and set(value) in _RECORD_REFERENCE_KEYS
+
+
+_RECORD_REFERENCE_KEYS = ({"record", "sha256"}, {"record", "sha256", "digest"})
 
 
 def read_stage_record(
@@ -350,6 +354,8 @@ class RunManifest(JSONArtifact):
     record file (``run_manifest.d/<stage>.<sha>.json``) and its sha256, so a stage writes
     only its own record and a small index. Reading follows the entries and checks each
     sha256; the object holds the records themselves. A 0.1 file (records inline) reads too.
+    An entry may also carry the record's ``digest`` (:mod:`holopipe.run.stage_digest`):
+    what a no-op rerun reads instead of the record; never part of the record itself.
     """
 
     SCHEMA_NAME: ClassVar[str] = "RunManifest"

@@ -16,7 +16,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +35,9 @@ from holopipe.artifacts.run_records import MANIFEST_RECORDS_DIR
 from holopipe.artifacts.structure import check_structure, converter, structure_checked
 from holopipe.run.layout import RunLayout
 from holopipe.run.provenance import code_version, utc_now
+from holopipe.run.stage_digest import StageDigest, record_unchanged, stage_digest
 
-__all__ = ["ManifestError", "ManifestStore", "file_record", "rebuild_records"]
+__all__ = ["ManifestError", "ManifestIndex", "ManifestStore", "file_record", "rebuild_records"]
 
 
 class ManifestError(ValueError):
@@ -95,8 +96,30 @@ _LOADED: dict[str, tuple[tuple[int, int, int], RunManifest, dict[str, Any]]] = {
 # Stage records read or written, by (run root, sha256 of the record file): a record file
 # is named by its content, so one already validated is never read again.
 _RECORDS: dict[tuple[str, str], StageRecord] = {}
+# The last index read without its records per file: its stat signature, its manifest
+# without the records (header, aliases, ...), its document and per stage the record
+# file's path and digest (see ManifestStore.index).
+_INDEXES: dict[str, _IndexFile] = {}
+# How many stage records a process keeps once read (a stage's own and its producers'):
+# each holds an entry per file, thousands of them; one evicted is read again when asked.
+_RECORDS_KEPT = 6
 # How often a lock-free reader re-reads an index replaced while it read its records.
 _INDEX_READ_ATTEMPTS = 5
+
+
+@attrs.frozen
+class _IndexFile:
+    signature: tuple[int, int, int]
+    shell: RunManifest
+    document: dict[str, Any]
+    entries: dict[str, tuple[str, StageDigest | None]]
+
+
+def _remember(cache_key: tuple[str, str], record: StageRecord) -> None:
+    _RECORDS.pop(cache_key, None)
+    _RECORDS[cache_key] = record  # the newest last: the oldest is evicted first
+    while len(_RECORDS) > _RECORDS_KEPT:
+        del _RECORDS[next(iter(_RECORDS))]
 
 
 def _signature(path: Path) -> tuple[int, int, int] | None:
@@ -197,7 +220,7 @@ def _stage_record(root: Path, key: str, value: Any, report: ValidationReport) ->
         return None
     RunManifest.check_record(key, record, report)
     if cache_key is not None and report.ok:
-        _RECORDS[cache_key] = record
+        _remember(cache_key, record)
     return record
 
 
@@ -225,6 +248,10 @@ def _read_index(root: Path, document: Any, report: ValidationReport) -> RunManif
     return manifest
 
 
+def _inside_run(path: Any) -> bool:
+    return isinstance(path, str) and not path.startswith("/") and ".." not in path.split("/")
+
+
 def _config_sha256(layout: RunLayout) -> str | None:
     """sha256 of the run's ``config.resolved.json`` (``None`` when there is none)."""
     from holopipe.artifacts.io import sha256_file
@@ -233,6 +260,18 @@ def _config_sha256(layout: RunLayout) -> str | None:
         return sha256_file(layout.config_path)
     except OSError:
         return None
+
+
+@attrs.frozen
+class ManifestIndex:
+    """A run's manifest as its index says it, without reading the stage records: the
+    aliases, the stages it names and the digests of the records unchanged since written
+    (:mod:`holopipe.run.stage_digest`). What a no-op rerun needs."""
+
+    aliases: dict[str, str]
+    stages: frozenset[str]
+    #: stage key -> its digest, for the stages whose record file and digest still agree.
+    digests: dict[str, StageDigest]
 
 
 class ManifestStore:
@@ -271,6 +310,101 @@ class ManifestStore:
             signature = now  # a writer replaced it meanwhile (this reader holds no lock)
         raise ManifestError(report, self.layout.experiment)
 
+    def index(self) -> ManifestIndex | None:
+        """The manifest's index, or ``None`` if the run has none yet.
+
+        When every stage entry carries a digest whose record file is unchanged since it
+        was written (its stat signature), nothing else is read: the records were
+        validated when written. Otherwise the whole manifest is read and validated
+        (:meth:`load`, which raises :class:`ManifestError` when it is corrupt) and the
+        digests that still hold are kept.
+        """
+        found = self._index_file()
+        return None if found is None else found[0]
+
+    def _index_file(self) -> tuple[ManifestIndex, _IndexFile | None] | None:
+        """:meth:`index`, and the index file read without its records when every digest
+        holds (``None`` when the whole manifest had to be read)."""
+        signature = _signature(self.path)
+        if signature is None:
+            return None
+        key = str(self.path.absolute())
+        cached = _INDEXES.get(key)
+        if cached is None or cached.signature != signature:
+            cached = self._read_index_entries(signature)
+            _INDEXES[key] = cached
+        digests = {}
+        for stage, (record_path, digest) in cached.entries.items():
+            if digest is not None and record_unchanged(record_path, digest):
+                digests[stage] = digest
+        aliases = cached.shell.aliases
+        dangling = any(t.split("/", 1)[0] not in cached.entries for t in aliases.values())
+        index = ManifestIndex(dict(aliases), frozenset(cached.entries), digests)
+        if dangling or len(digests) < len(cached.entries):
+            if self.load() is None:  # validated as a whole (it raised if corrupt)
+                return None
+            return index, None
+        return index, cached
+
+    def load_stages(self, keys: Iterable[str]) -> RunManifest | None:
+        """The manifest with the records of stages ``keys`` only (those it has), or
+        ``None`` if the run has none yet: what one stage's assessment and resolution
+        need. The other records are not read when the index vouches for them
+        (:meth:`index`); otherwise this is :meth:`load`, every record read."""
+        found = self._index_file()
+        if found is None:
+            return None
+        index, lazy = found
+        if lazy is None:
+            return self.load()
+        report = ValidationReport(str(self.path), RunManifest.SCHEMA_NAME)
+        stages = {}
+        for key in dict.fromkeys(keys):
+            if key in lazy.entries:
+                record = _stage_record(self.layout.root, key, lazy.document["stages"][key], report)
+                if record is None:
+                    raise ManifestError(report, self.layout.experiment)
+                stages[key] = record
+        return attrs.evolve(lazy.shell, stages=stages)
+
+    def load_for(self, key: str, aliases: Iterable[str]) -> RunManifest | None:
+        """:meth:`load_stages` of stage ``key`` and of the stages the index names as the
+        producers of ``aliases`` (what resolving that stage's inputs reads)."""
+        index = self.index()
+        if index is None:
+            return None
+        producers = [index.aliases[a].split("/", 1)[0] for a in aliases if a in index.aliases]
+        return self.load_stages([key, *producers])
+
+    def _read_index_entries(self, signature: tuple[int, int, int]) -> _IndexFile:
+        """The index file without its records: its header, aliases and, per stage, its
+        record's path and digest (``None`` for an entry that names no record file or
+        carries no usable digest)."""
+        report = ValidationReport(str(self.path), RunManifest.SCHEMA_NAME)
+        try:
+            document = loads_json(self.path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            report.error("malformed_json", "<file>", str(exc))
+            raise ManifestError(report, self.layout.experiment) from None
+        stages = document.get("stages") if isinstance(document, dict) else None
+        if not isinstance(stages, dict):
+            self.load()  # raises with the findings of a bad shape
+            raise ManifestError(report, self.layout.experiment)
+        shell = RunManifest.from_document({**document, "stages": {}}, report)
+        if shell is None or not report.ok:
+            raise ManifestError(report, self.layout.experiment)
+        root = os.fspath(self.layout.root)
+        entries: dict[str, Any] = {}
+        for stage, value in stages.items():
+            digest = None
+            if is_record_reference(value) and _inside_run(value["record"]):
+                digest = StageDigest.from_json(value.get("digest"))
+                if digest is not None and digest.record_sha256 != value["sha256"]:
+                    digest = None
+            path = os.path.join(root, value["record"]) if digest is not None else ""
+            entries[str(stage)] = (path, digest)
+        return _IndexFile(signature, shell, document, entries)
+
     def load(self) -> RunManifest | None:
         """The validated manifest, or ``None`` if the run has none yet.
 
@@ -303,14 +437,20 @@ class ManifestStore:
         if not path.is_file():  # the same record already written: same name, same bytes
             atomic_write_bytes(path, data)
             created.append(path)
-        _RECORDS[(os.path.abspath(self.layout.root), sha256)] = record
-        return {"record": name, "sha256": sha256}
+        _remember((os.path.abspath(self.layout.root), sha256), record)
+        entry: dict[str, Any] = {"record": name, "sha256": sha256}
+        digest = stage_digest(self.layout, record, os.fspath(path), sha256)
+        if digest is not None:  # what a no-op rerun reads instead of the record
+            entry["digest"] = digest.to_json()
+        return entry
 
     def _write_index(
-        self, document: dict[str, Any], manifest: RunManifest, created: list[Path]
+        self, document: dict[str, Any], manifest: RunManifest | None, created: list[Path]
     ) -> None:
         """Replace the index; when that fails, the record files just ``created`` for it are
-        removed again (the old index and its records stay exactly as they were)."""
+        removed again (the old index and its records stay exactly as they were).
+        ``manifest``: the whole manifest written, kept for :meth:`load` (``None``: not
+        known whole, read again when asked)."""
         document = {
             **document,
             "schema_name": RunManifest.SCHEMA_NAME,
@@ -324,7 +464,7 @@ class ManifestStore:
                     os.unlink(path)
             raise
         signature = _signature(self.path)
-        if signature is not None:
+        if signature is not None and manifest is not None:
             _LOADED[str(self.path.absolute())] = (signature, manifest, document)
 
     def _forget_unreferenced(self, document: dict[str, Any], stages: set[str] | None) -> None:
@@ -382,7 +522,7 @@ class ManifestStore:
         record: StageRecord,
         aliases: dict[str, str] | None = None,
         legacy_sources: list[dict[str, Any]] | None = None,
-    ) -> RunManifest:
+    ) -> None:
         """Add or replace one stage record and aliases, under the lock: the stage's record
         file, then the index naming it, each written atomically.
 
@@ -390,11 +530,16 @@ class ManifestStore:
         same ``via`` and set the top-level ``resolved_from_legacy``.
 
         The cost is that of the changed record and the small index: the other records are
-        neither read (when known) nor rewritten.
+        neither read (when the index vouches for them, see :meth:`index`) nor rewritten.
         """
         with self._locked():
             now = utc_now()
-            cached = self._cached()
+            found = self._index_file()
+            cached = self._cached() if found is not None and found[1] is None else None
+            whole = found is None or cached is not None  # every record in ``manifest``
+            if found is not None and cached is None:
+                lazy = found[1]
+                cached = lazy.shell, lazy.document
             if cached is None:
                 manifest = RunManifest(
                     experiment=self.layout.experiment,
@@ -434,9 +579,8 @@ class ManifestStore:
                 stages[key] = value
             stages[record.stage] = self._write_record(record, raw_record, created)
             document = {**document, "stages": stages, **converter.unstructure(top)}
-            self._write_index(document, manifest, created)
+            self._write_index(document, manifest if whole else None, created)
             self._forget_unreferenced(document, {record.stage})
-            return manifest
 
 
 def rebuild_records(

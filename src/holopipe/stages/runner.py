@@ -121,7 +121,8 @@ def resolve_stage_inputs(
 ) -> tuple[list[ResolvedInput], list[str]]:
     """Resolve every declared input; returns the resolved ones and ``missing_artifact`` lines."""
     needs = [(s.alias, s.schema, s.required) for s in stage.INPUTS]
-    return resolve_inputs(run.layout, run.manifest.load(), needs, cli_inputs, run.legacy_roots)
+    manifest = run.manifest.load_for(stage.key(), [alias for alias, _, _ in needs])
+    return resolve_inputs(run.layout, manifest, needs, cli_inputs, run.legacy_roots)
 
 
 def input_hashes(layout: RunLayout, resolved: list[ResolvedInput]) -> list[tuple[str, str, str]]:

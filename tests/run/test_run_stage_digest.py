@@ -1,0 +1,168 @@
+"""The stage digests of the manifest index (issue 11: a no-op rerun costs O(what changed)).
+
+A no-op decided from the digests reads no stage record; whenever a digest cannot confirm
+"up to date" the full record decides as before: a touched file with the same bytes is
+not a reason to rerun, changed bytes are, and ``run``, ``status`` and ``--dry-run`` agree.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from holo_run_helpers import chain, write_config
+
+from holopipe.pipeline import RunRequest, plan_run, run_pipeline, stage_states
+from holopipe.run import manifest as manifest_module
+from holopipe.run.layout import RunLayout
+from holopipe.run.manifest import ManifestError, ManifestStore
+from holopipe.run.stage_digest import StageDigest, folder_signature
+
+KEYS = ["01_chain_source", "02_chain_step", "03_chain_step"]
+
+
+def _as_a_new_process() -> None:
+    manifest_module._LOADED.clear()
+    manifest_module._RECORDS.clear()
+    manifest_module._INDEXES.clear()
+
+
+@pytest.fixture
+def run_root(in_tmp: Path) -> Path:
+    config = write_config(in_tmp / "c.json", chain(3), stages={"01": {"n_systems": 5}})
+    assert run_pipeline(RunRequest(Path("runs"), "x", config), echo=lambda line: None) == 0
+    _as_a_new_process()
+    return in_tmp / "runs" / "x"
+
+
+def _index(root: Path) -> dict:
+    return json.loads((root / "run_manifest.json").read_text())
+
+
+def _rerun(lines: list[str] | None = None) -> int:
+    _as_a_new_process()
+    request = RunRequest(Path("runs"), "x")
+    return run_pipeline(request, echo=(lines if lines is not None else []).append)
+
+
+def _running(lines: list[str]) -> list[str]:
+    return [line.split(":")[0] for line in lines if ": running" in line]
+
+
+@pytest.fixture
+def no_record_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every stage record the code reads from its file, by stage key."""
+    read: list[str] = []
+    original = manifest_module.read_stage_record
+
+    def counting(folder, key, reference, report):
+        read.append(key)
+        return original(folder, key, reference, report)
+
+    monkeypatch.setattr(manifest_module, "read_stage_record", counting)
+    return read
+
+
+def _first_output(root: Path, key: str) -> Path:
+    return sorted((root / key / f"chain_{key[:2]}").iterdir())[0]
+
+
+def test_each_stage_entry_carries_a_digest_of_its_record(run_root: Path):
+    for key, entry in _index(run_root)["stages"].items():
+        digest = StageDigest.from_json(entry["digest"])
+        assert digest is not None and digest.record_sha256 == entry["sha256"]
+        assert digest.status == "OK"
+        folder = f"{key}/chain_{key[:2]}"
+        assert folder_signature(str(run_root / folder)) == tuple(digest.folders[folder])
+        assert digest.folders[folder][0] == 5
+
+
+def test_a_no_op_rerun_reads_no_stage_record(run_root: Path, no_record_read: list[str]):
+    lines: list[str] = []
+    assert _rerun(lines) == 0
+    assert [line for line in lines if "up to date" in line] == [
+        f"{key}: up to date (OK), skipped" for key in KEYS
+    ]
+    assert no_record_read == []
+    assert all(s.up_to_date for s in stage_states(Path("runs"), "x"))
+    assert no_record_read == []
+
+
+def test_a_touched_output_with_the_same_bytes_is_rehashed_not_rerun(run_root: Path):
+    path = _first_output(run_root, KEYS[1])
+    path.write_bytes(path.read_bytes())  # new mtime and ctime, same content
+    lines: list[str] = []
+    assert _rerun(lines) == 0
+    assert _running(lines) == []
+    assert all(s.up_to_date for s in stage_states(Path("runs"), "x"))
+
+
+def test_changed_bytes_of_the_same_size_rerun_the_stage(run_root: Path):
+    path = _first_output(run_root, KEYS[1])
+    data = path.read_bytes()
+    st = os.stat(path)
+    path.write_bytes(data.replace(b"-", b"+", 1))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # the mtime put back: ctime differs
+    assert len(path.read_bytes()) == len(data)
+    states = {s.stage: s for s in stage_states(Path("runs"), "x")}
+    assert not states[KEYS[1]].up_to_date and "modified" in states[KEYS[1]].reason
+    plans = {p.stage: p for p in plan_run(RunRequest(Path("runs"), "x"))}
+    assert [k for k in KEYS if plans[k].would_run] == KEYS[1:]
+    lines: list[str] = []
+    assert _rerun(lines) == 0
+    # 02 writes its outputs again with the bytes it wrote first: 03 reads new files
+    # (another stat) holding the recorded bytes, rehashes them and stays up to date
+    assert _running(lines) == [KEYS[1]]
+    assert "03_chain_step: up to date (OK), skipped" in lines
+    assert all(s.up_to_date for s in stage_states(Path("runs"), "x"))
+
+
+def test_a_stray_file_in_an_output_folder_is_no_reason_to_rerun(run_root: Path):
+    (run_root / KEYS[0] / "chain_01" / "notes.txt").write_text("mine")
+    lines: list[str] = []
+    assert _rerun(lines) == 0
+    assert _running(lines) == []
+
+
+def test_a_deleted_output_reruns_its_stage(run_root: Path):
+    _first_output(run_root, KEYS[2]).unlink()
+    lines: list[str] = []
+    assert _rerun(lines) == 0
+    assert _running(lines) == [KEYS[2]]
+
+
+def test_a_changed_param_reruns_from_that_stage(run_root: Path):
+    config = write_config(Path("c2.json"), chain(3), stages={"01": {"n_systems": 5}})
+    lines: list[str] = []
+    _as_a_new_process()
+    request = RunRequest(Path("runs"), "x", config, ["stages.02.offset=2"], force=True)
+    code = run_pipeline(request, echo=lines.append)
+    assert code == 0
+    assert _running(lines) == KEYS[1:]
+
+
+def test_a_digest_that_does_not_describe_its_record_is_ignored(
+    run_root: Path, no_record_read: list[str]
+):
+    index = _index(run_root)
+    entry = index["stages"][KEYS[2]]
+    entry["digest"]["record_sha256"] = "0" * 64
+    entry["digest"]["params"] = "forged"
+    (run_root / "run_manifest.json").write_text(json.dumps(index))
+    lines: list[str] = []
+    assert _rerun(lines) == 0
+    assert _running(lines) == []  # the record decided: up to date
+    assert sorted(set(no_record_read)) == KEYS  # the whole manifest validated
+
+
+def test_a_record_rewritten_in_place_is_validated_as_a_whole(run_root: Path):
+    entry = _index(run_root)["stages"][KEYS[0]]
+    path = run_root / entry["record"]
+    path.write_text(path.read_text().replace('"OK"', '"ER"', 1))  # same size, other bytes
+    with pytest.raises(ManifestError, match="record_hash_mismatch"):
+        _rerun()
+    _as_a_new_process()
+    with pytest.raises(ManifestError, match="record_hash_mismatch"):
+        ManifestStore(RunLayout.create(Path("runs"), "x")).index()
