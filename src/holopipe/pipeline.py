@@ -648,10 +648,6 @@ class _PipelineRun:
     verified: _Checked = attrs.field(factory=_Checked)
     #: Whether a stage ran in this command (then report.html is drawn again).
     ran: bool = False
-    #: The executions of the stages that ran and published (without ``--input``), inputs
-    #: resolved before they ran (their producers had finished): the closing report's plan
-    #: reuses them.
-    published: dict[str, StageExecution] = attrs.field(factory=dict)
 
     def execution(self, stage: type[Stage]) -> StageExecution:
         declared = {s.alias for s in stage.INPUTS}
@@ -696,8 +692,6 @@ class _PipelineRun:
         self.ran = True
         self.verified.forget_folders()
         done = self.execute(execution)
-        if done and not execution.cli_inputs:  # as the report plans it: no --input
-            self.published[key] = execution
         if done and "interrupted while publishing" in state.reason:
             self.echo(f"{key}: repaired (the interrupted publication is replaced by this run)")
         return done
@@ -812,15 +806,7 @@ def _close_with_report(
             if line:
                 echo(line)
     try:
-        plans = _plan(
-            run,
-            stages,
-            {},
-            run.config,
-            pipeline.up_to_date,
-            pipeline.verified,
-            pipeline.published,
-        )
+        plans = _plan(run, stages, {}, run.config, pipeline.up_to_date, pipeline.verified)
         key = _report_key(run.layout, plans, pipeline.worst)
         existing = run.layout.root / "report.html"
         if not pipeline.ran and report_key_of(existing) == key:
@@ -928,19 +914,16 @@ def _plan(
     frozen: dict[str, Any] | None,
     assessed: dict[str, StageState] | None = None,
     verified: _Checked | None = None,
-    resolved: dict[str, StageExecution] | None = None,
 ) -> list[StagePlan]:
     """:func:`plan_run` once the config is resolved (``frozen``: the run's frozen config;
     ``assessed``: states already known, e.g. of the stages a run found up to date;
-    ``verified``: the file entries this command found unchanged; ``resolved``: executions
-    whose inputs this command resolved and fingerprinted already, e.g. of the stages it
-    ran: their inputs are not resolved again)."""
+    ``verified``: the file entries this command found unchanged)."""
     rerun: dict[str, str] = {}  # alias -> the stage that would rewrite it
     plans = []
     verified = _Checked() if verified is None else verified
     for stage in selected:
         given = {a: p for a, p in cli_inputs.items() if a in {s.alias for s in stage.INPUTS}}
-        execution = (resolved or {}).get(stage.key()) or StageExecution(run, stage, given)
+        execution = StageExecution(run, stage, given)
         state = (assessed or {}).get(stage.key()) or _assess(execution, verified)
         reasons = [] if state.up_to_date else _why(execution, state, frozen)
         reasons += [
