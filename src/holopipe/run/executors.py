@@ -7,7 +7,7 @@ a lost worker or a killed job marks the items it held as failed, and the stage c
 
 - ``serial``: one item after another in the stage process.
 - ``processes``: forked worker processes on this machine (the work function is inherited,
-  not pickled; the fastest choice on one machine).
+  not pickled; the fastest choice on one machine: :mod:`holopipe.run.fork_pool`).
 - ``dask``: a ``dask.distributed`` client, on a ``LocalCluster`` started for the stage or on
   the running scheduler at ``executor.address``.
 - ``slurm``: one Slurm job array per stage through submitit; each array task runs one chunk
@@ -32,10 +32,8 @@ from __future__ import annotations
 
 import functools
 import math
-import multiprocessing
 import os
 import shutil
-import signal
 import traceback
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
@@ -43,6 +41,8 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 import attrs
+
+from holopipe.run.fork_pool import Lost, Unsent, fork_map
 
 __all__ = [
     "DaskExecutor",
@@ -208,23 +208,9 @@ class SerialExecutor:
         return results
 
 
-# The work of the current map call, inherited by forked workers (see module docstring).
-_CURRENT: tuple[Callable[[Any], Any], Keyed] | None = None
-
-
-def _ignore_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _run_index(index: int) -> ItemResult:
-    assert _CURRENT is not None
-    fn, keyed = _CURRENT
-    key, item = keyed[index]
-    return _call(fn, key, item)
-
-
 class ProcessExecutor:
-    """Runs items in ``jobs`` forked worker processes on this machine."""
+    """Runs items in ``jobs`` forked worker processes on this machine
+    (:func:`holopipe.run.fork_pool.fork_map`: the work is inherited, not pickled)."""
 
     NAME: ClassVar[str] = "processes"
 
@@ -235,22 +221,17 @@ class ProcessExecutor:
     def map(
         self, fn: Callable[[Any], Any], keyed: Keyed, on_done: OnDone = None
     ) -> list[ItemResult]:
-        global _CURRENT
-        if not keyed:
-            return []
-        _CURRENT = (fn, keyed)
-        try:
-            context = multiprocessing.get_context("fork")
-            # Workers ignore Ctrl-C: the stage process handles it and terminates the pool.
-            with context.Pool(min(self.jobs, len(keyed)), _ignore_sigint) as pool:
-                results = []
-                for i, result in enumerate(pool.imap(_run_index, range(len(keyed))), 1):
-                    results.append(result)
-                    if on_done:
-                        on_done(i)
-                return results
-        finally:
-            _CURRENT = None
+        def run_one(index: int) -> ItemResult:
+            key, item = keyed[index]
+            return _call(fn, key, item)
+
+        outcomes = fork_map(run_one, len(keyed), self.jobs, on_done)
+        return [
+            ItemResult(key, error=outcome.why, lost=isinstance(outcome, Lost))
+            if isinstance(outcome, Lost | Unsent)
+            else outcome
+            for (key, _), outcome in zip(keyed, outcomes, strict=True)
+        ]
 
 
 class DaskExecutor:

@@ -1,0 +1,140 @@
+"""The forked worker pool behind the ``processes`` executor (holopipe.run.fork_pool).
+
+Values in index order whatever worker ran them; a worker killed mid-item loses that item
+only (the others finish the rest); a value that cannot be pickled, or an exception that
+escapes, is reported for its item; Ctrl-C in the parent leaves no worker behind; what a
+worker prints reaches the parent's file descriptors; a worker's garbage collector ignores
+what it inherited and still collects what it makes.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import signal
+import threading
+import time
+import weakref
+from pathlib import Path
+
+import pytest
+
+from holopipe.run.context import RunContext, StageContext
+from holopipe.run.fork_pool import MAX_TOKENS, Lost, Unsent, fork_map
+from holopipe.run.layout import RunLayout
+
+
+def test_values_come_back_in_index_order_from_every_worker():
+    done: list[int] = []
+    values = fork_map(lambda i: (i * i, os.getpid()), 40, workers=2, on_done=done.append)
+    assert [v for v, _ in values] == [i * i for i in range(40)]
+    assert os.getpid() not in {pid for _, pid in values}
+    assert done == list(range(1, 41))
+
+
+def test_more_items_than_tokens_share_tokens_and_all_come_back():
+    n = 2 * MAX_TOKENS + 7
+    assert fork_map(lambda i: i + 1, n, workers=2) == [i + 1 for i in range(n)]
+
+
+def test_one_worker_is_enough_and_no_items_is_no_fork():
+    assert fork_map(lambda i: -i, 3, workers=1) == [0, -1, -2]
+    assert fork_map(lambda i: 1 / 0, 0, workers=2) == []
+
+
+def test_a_worker_killed_mid_item_loses_that_item_only():
+    def task(i: int) -> int:
+        if i == 3:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return i
+
+    values = fork_map(task, 12, workers=2)
+    assert [v for v in values if not isinstance(v, Lost)] == [i for i in range(12) if i != 3]
+    assert isinstance(values[3], Lost) and "killed by signal SIGKILL" in values[3].why
+
+
+def test_an_escaping_exception_ends_its_worker_and_the_other_finishes(capfd):
+    def task(i: int) -> int:
+        if i == 0:
+            raise SystemExit("escaped")  # not an Exception: nothing caught it in the task
+        time.sleep(0.01)
+        return i
+
+    values = fork_map(task, 6, workers=2)
+    assert values[1:] == [1, 2, 3, 4, 5]
+    assert isinstance(values[0], Lost) and "exited with status 1" in values[0].why
+    assert "SystemExit: escaped" in capfd.readouterr().err  # the worker's traceback
+
+
+def test_a_value_that_cannot_be_pickled_is_reported_for_its_item():
+    values = fork_map(lambda i: threading.Lock() if i == 1 else i, 3, workers=2)
+    assert values[0] == 0 and values[2] == 2
+    assert isinstance(values[1], Unsent) and "cannot be sent back" in values[1].why
+
+
+def test_what_workers_print_reaches_the_parents_file_descriptors(capfd):
+    def task(i: int) -> int:
+        print(f"item {i}")  # buffered in the worker: flushed before it exits
+        return i
+
+    fork_map(task, 5, workers=2)
+    assert sorted(capfd.readouterr().out.split("\n")[:-1]) == [f"item {i}" for i in range(5)]
+
+
+def test_ctrl_c_in_the_parent_leaves_no_worker_behind(tmp_path: Path):
+    def task(i: int) -> int:
+        (tmp_path / f"{os.getpid()}.pid").touch()
+        time.sleep(0.05 if i == 0 else 30)
+        return i
+
+    def interrupt(done: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fork_map(task, 4, workers=2, on_done=interrupt)
+    pids = [int(p.stem) for p in tmp_path.glob("*.pid")]
+    assert len(pids) == 2
+    for pid in pids:  # terminated and reaped: no such process any more
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+class Node:
+    def __init__(self) -> None:
+        self.other: Node | None = None
+
+
+def test_a_worker_freezes_what_it_inherited_and_still_collects_its_own_cycles():
+    inherited = [Node() for _ in range(100)]  # tracked objects the workers are forked with
+
+    def task(i: int) -> tuple[int, bool]:
+        a, b = Node(), Node()
+        a.other, b.other = b, a  # a cycle only the cyclic collector frees
+        alive = weakref.ref(a)
+        del a, b
+        gc.collect()
+        return gc.get_freeze_count(), alive() is None
+
+    frozen, collected = fork_map(task, 1, workers=1)[0]
+    assert frozen >= len(inherited)  # never traversed by the worker's collections
+    assert collected  # the worker's own garbage is collected as usual
+    assert gc.get_freeze_count() == 0  # the parent's collector is untouched
+
+
+def test_the_processes_executor_records_a_killed_worker_as_lost(tmp_path: Path):
+    run = RunContext(RunLayout.create(tmp_path / "runs", "k"), {"seed": 1}, jobs=2)
+    ctx = StageContext(run, "01", "01_k", tmp_path, None)
+
+    def work(item: int) -> int:
+        if item == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return item
+
+    results = ctx.map(work, [3, 2, 1], key=lambda i: f"s{i}")
+    assert [(r.key, r.value, r.lost) for r in results] == [
+        ("s1", 1, False),
+        ("s2", None, True),
+        ("s3", 3, False),
+    ]
+    assert ctx.lost == ["s2"] and ctx.systems["s2"][0] == "ERROR"
+    assert "killed by signal SIGKILL" in ctx.systems["s2"][1]
