@@ -542,3 +542,28 @@ def test_examples_describe_the_same_system():
     ident = GeometryPrediction.example().meta.system_id
     assert BulkEquations.example().systems[0].system_id == ident
     assert GeometryContracts.example().systems[0].system_id == ident
+
+
+@pytest.mark.parametrize("kind", [StageSummary, RunManifest])
+@pytest.mark.parametrize(
+    "text, code", [("null", "wrong_type"), ("[1]", "wrong_type"), ("{", "malformed_json")]
+)
+def test_a_json_file_that_is_no_object_is_one_finding(tmp_path, kind, text, code):
+    """Every JSON type reads through one reader: the run manifest (an index with its
+    records) reports a ``null`` or a list as not an object, as a plain JSON type does."""
+    path = tmp_path / kind.SUFFIXES[0].lstrip(".")
+    path.write_text(text)
+    report, value = kind.read_with_report(path)
+    assert value is None
+    assert [f.code for f in report.errors] == [code]
+
+
+def test_a_manifest_whose_record_is_missing_is_unreadable(tmp_path):
+    index = {"stages": {"01_x": {"record": "run_manifest.d/01_x.json", "sha256": "0" * 64}}}
+    path = tmp_path / "run_manifest.json"
+    path.write_text(json.dumps({"schema_name": "RunManifest", **index}))
+    report, value = RunManifest.read_with_report(path)
+    assert value is None
+    assert [f.code for f in report.errors] == ["missing_file"]
+    with pytest.raises(ValueError, match="missing_file"):
+        RunManifest.read_document(path)

@@ -164,6 +164,19 @@ def test_pulls_are_drawn_with_the_three_sigma_band():
     assert [p for build in PLOT_BUILDERS for p in build(View())] == []
 
 
+def test_curvature_is_drawn_per_d_against_the_exact_value():
+    """A hundred AdS systems: one tick per d (never a label per system), every system a point."""
+    from holopipe.report.plots import curvature_plot
+
+    rows = [(f"ads-{i:03d}", 3 + i % 2, -12.0 - 8.0 * (i % 2), 0.01) for i in range(100)]
+    svg = curvature_plot(rows)
+    assert "d = 3" in svg and "d = 4" in svg
+    assert not any(f"ads-{i:03d}" in svg for i in range(100))
+    assert "-d(d+1)" in svg
+    assert curvature_plot(rows) == svg  # deterministic: the same systems, the same SVG
+    assert curvature_plot([]) is None
+
+
 # ---------------------------------------------------------------- headless Chromium
 
 

@@ -14,6 +14,7 @@ every type behave the same way:
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -24,7 +25,14 @@ from holopipe.artifacts.sniff import Sniffed, sniff
 from holopipe.artifacts.structure import check_structure, converter, structure_checked
 from holopipe.artifacts.versions import upgrade_document
 
-__all__ = ["HEADER", "Artifact", "JSONArtifact", "structure_versioned"]
+__all__ = [
+    "HEADER",
+    "Artifact",
+    "DocumentUnreadable",
+    "JSONArtifact",
+    "read_json_document",
+    "structure_versioned",
+]
 
 #: The keys every versioned document (a JSON artifact, an embedded meta) starts with.
 HEADER = ("schema_name", "schema_version")
@@ -80,6 +88,42 @@ def structure_versioned(
         return None
     fields = {k: v for k, v in doc.items() if k not in HEADER}
     return structure_checked(body, fields, report, where)
+
+
+class DocumentUnreadable(Exception):
+    """A JSON document could not be read; the finding that says why is in the report."""
+
+
+def read_json_document(
+    path: Path, report: ValidationReport, parse: Callable[[Path], Any] | None = None
+) -> Any:
+    """The JSON document at ``path``: ``parse(path)``, by default the file's text (bounded)
+    parsed as JSON. Text that is not UTF-8 (``unreadable``) or not JSON (``malformed_json``)
+    is a finding in ``report`` and raises :class:`DocumentUnreadable`; whatever the document
+    is (``null`` too) is the caller's to judge. Unsafe files and OS errors propagate.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "x.json"
+    >>> _ = path.write_text('{"a": 1}')
+    >>> read_json_document(path, ValidationReport(str(path)))
+    {'a': 1}
+    >>> _ = path.write_text("{")
+    >>> report = ValidationReport(str(path))
+    >>> try:
+    ...     read_json_document(path, report)
+    ... except DocumentUnreadable:
+    ...     print([finding.code for finding in report.errors])
+    ['malformed_json']
+    """
+    try:
+        return parse(path) if parse is not None else loads_json(read_text_bounded(path))
+    except UnicodeDecodeError:
+        report.error("unreadable", "<file>", "not UTF-8 text")
+    except JSONDecodeIssue as exc:
+        report.error("malformed_json", "<file>", str(exc))
+    raise DocumentUnreadable(str(path))
 
 
 class Artifact:
@@ -260,16 +304,19 @@ class JSONArtifact(Artifact):
         return structure_versioned(doc, cls.SCHEMA_NAME, cls.SCHEMA_VERSION, cls, report)
 
     @classmethod
+    def _document(cls, path: Path, report: ValidationReport) -> Any:
+        """The JSON document stored at ``path`` (:func:`read_json_document`); a hook for a
+        type whose document spans several files (the run manifest reads its stage records
+        into its index)."""
+        return read_json_document(path, report)
+
+    @classmethod
     def _load(cls, path: Path, report: ValidationReport) -> Self | None:
         try:
-            doc = loads_json(read_text_bounded(path))
-        except UnicodeDecodeError:
-            report.error("unreadable", "<file>", "not UTF-8 text")
+            document = cls._document(path, report)
+        except DocumentUnreadable:
             return None
-        except JSONDecodeIssue as exc:
-            report.error("malformed_json", "<file>", str(exc))
-            return None
-        return cls.from_document(doc, report)
+        return cls.from_document(document, report)
 
     def to_document(self) -> dict[str, Any]:
         """The JSON document: header plus unstructured body."""

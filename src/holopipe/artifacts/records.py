@@ -23,7 +23,7 @@ from typing import Any, ClassVar, Literal, Self
 
 import attrs
 
-from holopipe.artifacts.base import JSONArtifact
+from holopipe.artifacts.base import DocumentUnreadable, JSONArtifact, read_json_document
 from holopipe.artifacts.exit_codes import ExitCode
 from holopipe.artifacts.io import JSONDecodeIssue, loads_json
 from holopipe.artifacts.report import ValidationReport
@@ -363,9 +363,8 @@ class RunManifest(JSONArtifact):
     SUFFIXES: ClassVar[tuple[str, ...]] = ("run_manifest.json",)
     # Thousands of file records: the C encoder (no indent) keeps a stage's update cheap.
     COMPACT_JSON: ClassVar[bool] = True
-    # _load reads the stage records into the index before structuring: the object it
-    # returns is checked as a whole.
-    LOAD_CHECKS_FIELDS: ClassVar[bool] = False
+    # LOAD_CHECKS_FIELDS stays True: _document reads the stage records into the index, so
+    # from_document checks the whole manifest before structuring it.
 
     experiment: str
     created_at: str
@@ -419,20 +418,15 @@ class RunManifest(JSONArtifact):
         )
 
     @classmethod
-    def _load(cls, path: Path, report: ValidationReport) -> Self | None:
-        try:
-            document = cls.read_index(path, report)
-        except UnicodeDecodeError:
-            report.error("unreadable", "<file>", "not UTF-8 text")
-            return None
-        except JSONDecodeIssue as exc:
-            report.error("malformed_json", "<file>", str(exc))
-            return None
-        return None if document is None else cls.from_document(document, report)
+    def _document(cls, path: Path, report: ValidationReport) -> Any:
+        return read_json_document(path, report, lambda index: cls.read_index(index, report))
 
     @classmethod
-    def read_index(cls, path: Path, report: ValidationReport) -> dict[str, Any] | None:
-        """The index at ``path`` with its records read into it (:meth:`with_records`).
+    def read_index(cls, path: Path, report: ValidationReport) -> Any:
+        """The index at ``path`` with its records read into it (:meth:`with_records`); an
+        index that is not an object is returned as it is (validation judges it). Raises
+        :class:`~holopipe.artifacts.base.DocumentUnreadable` when a record cannot be read
+        (the finding in ``report``).
 
         A reader that holds no lock may read an index whose writer replaces it, and
         removes the record it named, meanwhile: then the new index is read (a record
@@ -441,12 +435,17 @@ class RunManifest(JSONArtifact):
         for _ in range(_INDEX_READ_ATTEMPTS):
             before = _signature(path)
             attempt = ValidationReport(report.path, report.schema)
-            document = cls.with_records(path.parent, loads_json(read_text_bounded(path)), attempt)
+            index = loads_json(read_text_bounded(path))
+            if not isinstance(index, dict):
+                return index
+            document = cls.with_records(path.parent, index, attempt)
             if document is not None or _signature(path) == before:
                 report.extend(attempt)
+                if document is None:
+                    raise DocumentUnreadable(str(path))
                 return document
         report.extend(attempt)
-        return None
+        raise DocumentUnreadable(str(path))
 
     @classmethod
     def with_records(
@@ -480,8 +479,10 @@ class RunManifest(JSONArtifact):
             document = cls.read_index(path, report)
         except UnsafeFile as exc:
             raise ValueError(f"{path}: {exc}") from None
-        if document is None:
-            raise ValueError("; ".join(report.lines()[:1]))
+        except DocumentUnreadable:
+            raise ValueError("; ".join(report.lines()[:1])) from None
+        if not isinstance(document, dict):
+            raise ValueError(f"{path}: not a JSON object")
         return document
 
 

@@ -22,7 +22,7 @@ import os
 import re
 from pathlib import Path
 
-from holopipe.artifacts.io import JSONDecodeIssue, loads_json
+from holopipe.artifacts.base import DocumentUnreadable, read_json_document
 from holopipe.artifacts.report import ValidationReport
 from holopipe.artifacts.safety import UnsafeFile, read_text_bounded
 
@@ -113,24 +113,17 @@ def validate_record(path: str | os.PathLike) -> ValidationReport:
     kind = record_kind(path)
     report = ValidationReport(str(path), f"holopipe record: {kind}")
     is_json = path.name in JSON_RECORDS or kind == _STAGE_RECORD
-    if is_json or path.name in TEXT_RECORDS:
-        try:
-            text = read_text_bounded(path)
-        except UnsafeFile as exc:
-            exc.record(report)
-            return report
-        except UnicodeDecodeError:
-            report.error("unreadable", "<file>", "not UTF-8 text")
-            return report
-        except OSError as exc:
-            report.error("unreadable", "<file>", f"cannot read: {exc}")
-            return report
-        if is_json:
-            try:
-                doc = loads_json(text)
-            except JSONDecodeIssue as exc:
-                report.error("malformed_json", "<file>", str(exc))
-                return report
-            if not isinstance(doc, dict):
-                report.error("wrong_type", "<root>", "expected a JSON object")
+    if not (is_json or path.name in TEXT_RECORDS):
+        return report
+    try:  # a text record is read by the same reader, its document its text
+        document = read_json_document(path, report, None if is_json else read_text_bounded)
+    except UnsafeFile as exc:
+        exc.record(report)
+    except OSError as exc:
+        report.error("unreadable", "<file>", f"cannot read: {exc}")
+    except DocumentUnreadable:
+        pass  # the finding is in the report
+    else:
+        if is_json and not isinstance(document, dict):
+            report.error("wrong_type", "<root>", "expected a JSON object")
     return report

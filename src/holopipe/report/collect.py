@@ -179,7 +179,7 @@ def _curvature(view: RunView) -> list[Plot]:
         if s.family == "ads"
     ]
     svg = plots.curvature_plot(rows)
-    caption = "stage 03: Ricci scalar of AdS systems vs the exact -d(d+1)"
+    caption = "stage 03: Ricci scalar of AdS systems vs the exact -d(d+1), per d"
     return [Plot("curvature-ads", caption, svg)] if svg else []
 
 

@@ -123,24 +123,50 @@ def geometry_plot(family: str, systems: Sequence[GeometryCurves]) -> str | None:
 
 
 def curvature_plot(rows: Sequence[tuple[str, int, float, float]]) -> str | None:
-    """Mean Ricci scalar (error bar: its spread over z) of AdS systems against -d(d+1).
+    """Mean Ricci scalar (error bar: its spread over z) of AdS systems against -d(d+1), per d.
 
-    ``rows`` are ``(system_id, d, R_mean, R_std)``.
+    ``rows`` are ``(system_id, d, R_mean, R_std)``. The x axis is d: the systems of one d
+    are spread side by side around it and the reference is one bar per d (a label per
+    system is unreadable beyond a few, and drawing a hundred labels costs more than the
+    rest of the figure).
     """
     if not rows:
         return None
     fig = _figure(figsize=(6, 3.2))
     ax = fig.subplots()
-    x = np.arange(len(rows))
     ax.errorbar(
-        x, [r[2] for r in rows], yerr=[r[3] for r in rows], fmt="o", label="R measured (stage 03)"
+        _spread([r[1] for r in rows]),
+        [r[2] for r in rows],
+        yerr=[r[3] for r in rows],
+        fmt="o",
+        markersize=4,
+        label="R measured (stage 03)",
     )
-    reference = [-r[1] * (r[1] + 1) for r in rows]
-    ax.scatter(x, reference, marker="_", s=600, color="k", label="reference -d(d+1)")
-    ax.set_xticks(x, [r[0] for r in rows], rotation=20, ha="right", fontsize=7)
+    ds = sorted({r[1] for r in rows})
+    ax.scatter(ds, [-d * (d + 1) for d in ds], marker="_", s=900, color="k", label="-d(d+1)")
+    ax.set_xticks(ds, [f"d = {d}" for d in ds])
+    ax.set_xlim(ds[0] - 0.5, ds[-1] + 0.5)
     ax.set(ylabel="Ricci scalar R (L = 1)", title="AdS systems: curvature vs -d(d+1)")
     ax.legend(fontsize=7)
-    return _svg(fig, {"left": 0.14, "bottom": 0.25})
+    return _svg(fig, {"left": 0.14})
+
+
+def _spread(groups: Sequence[int], width: float = 0.6) -> list[float]:
+    """Each item's x: its group's value, the items of one group spread evenly over ``width``.
+
+    >>> _spread([3, 3, 4, 3])
+    [2.7, 3.0, 4.0, 3.3]
+    """
+    sizes: dict[int, int] = defaultdict(int)
+    for group in groups:
+        sizes[group] += 1
+    seen: dict[int, int] = defaultdict(int)
+    xs = []
+    for group in groups:
+        n, k = sizes[group], seen[group]
+        seen[group] += 1
+        xs.append(float(group) if n == 1 else round(group - width / 2 + width * k / (n - 1), 9))
+    return xs
 
 
 def contracts_plot(title: str, outcomes: Sequence[tuple[str, str, bool | None]]) -> str | None:

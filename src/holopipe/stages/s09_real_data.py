@@ -120,34 +120,32 @@ def real_data_checks(
 
 def _d_mismatch(subject: str, system: AtlasSystem, table: CFTTable) -> ContractCheck:
     """A system compared with the table of a theory in another dimension: a failed contract."""
-    from holopipe.artifacts.real_data import ContractCheck
-
-    return ContractCheck(
-        "real_data",
-        subject,
-        "d_consistency",
-        True,
-        False,
-        float(system.d),
-        float(table.d),
-        f"system d = {system.d}, {table.theory} has d = {table.d}",
-    )
+    message = f"system d = {system.d}, {table.theory} has d = {table.d}"
+    return _own_check(subject, "d_consistency", False, float(system.d), float(table.d), message)
 
 
 def _not_measured(subject: str, system: AtlasSystem, ref: ReferenceOperator) -> ContractCheck:
     """A table operator the system did not measure: not evaluated, never a pass."""
-    from holopipe.artifacts.real_data import ContractCheck
     from holopipe.science.real_data import MAX_PULL
 
+    message = f"not evaluated: {ref.name} was not measured in {system.system_id}"
+    return _own_check(subject, "pull", None, None, MAX_PULL, message)
+
+
+def _own_check(
+    subject: str,
+    name: str,
+    passed: bool | None,
+    value: float | None,
+    tolerance: float,
+    message: str,
+) -> ContractCheck:
+    """A real-data contract stage 09 decides itself (not a science ``Check``): evaluated
+    when it has a verdict (``passed`` is ``None`` otherwise)."""
+    from holopipe.artifacts.real_data import ContractCheck
+
     return ContractCheck(
-        "real_data",
-        subject,
-        "pull",
-        False,
-        None,
-        None,
-        MAX_PULL,
-        f"not evaluated: {ref.name} was not measured in {system.system_id}",
+        "real_data", subject, name, passed is not None, passed, value, tolerance, message
     )
 
 
