@@ -633,6 +633,12 @@ class BuildBulkEigenmodesDataset(Stage):
     Params = EigenmodesParams
 
     def run(self, ctx: StageContext, inputs: StageInputs) -> None:
+        # What system_modes imports lazily (0.3 s, scipy.interpolate above all), imported
+        # once here, before ctx.map forks its workers: not once more in every worker.
+        import scipy.interpolate  # noqa: F401
+        import scipy.linalg  # noqa: F401
+
+        import holopipe.science.uv_falloff  # noqa: F401
         from holopipe.artifacts.eigenmodes import QUALITIES, EigenmodesDataset
 
         params: EigenmodesParams = ctx.params
