@@ -11,8 +11,8 @@ fresh temporary directory:
 - no-op rerun (nothing changed: every stage is skipped; median of ``--noop-runs``),
 - one parameter changed (``stages.05.offset``: stages 5 to the last rerun),
 - manifest bytes (the index ``run_manifest.json`` and the stage records ``run_manifest.d/``),
-- peak memory: the largest single process of the full run (``RUSAGE_CHILDREN``: the
-  orchestrator or one of its forked stage processes).
+- peak memory: the largest single process of the full run (the orchestrator or one of
+  its forked stage processes), and the orchestrator's own (``orch_mib``).
 
 Each time is given as wall seconds and as CPU seconds (user + system of the command and
 every process it started): on a shared machine the wall time measures the neighbours too.
@@ -46,6 +46,18 @@ PEAK_WRAPPER = (
     "print(u.ru_maxrss, u.ru_utime + u.ru_stime, file=sys.stderr); "
     "sys.exit(code)"
 )
+#: The same for ``holopipe ARGS`` run in the wrapper's own process: the last line holds the
+#: orchestrator's own peak RSS (KiB) and its stage processes' largest, then the CPU seconds.
+ORCHESTRATOR_WRAPPER = (
+    "import atexit, resource, sys; "
+    "r = resource.getrusage; "
+    "atexit.register(lambda: print(r(resource.RUSAGE_SELF).ru_maxrss, "
+    "r(resource.RUSAGE_CHILDREN).ru_maxrss, "
+    "sum(r(w).ru_utime + r(w).ru_stime for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)), "
+    "file=sys.stderr)); "
+    "sys.stdout = open('/dev/null', 'w'); "
+    "from holopipe.cli import main; sys.argv = ['holopipe', *sys.argv[1:]]; main()"
+)
 FIGURES = (
     "full_s",
     "full_cpu_s",
@@ -55,6 +67,7 @@ FIGURES = (
     "change_cpu_s",
     "manifest_mb",
     "peak_mib",
+    "orch_mib",
 )
 
 
@@ -89,6 +102,27 @@ def _timed(cmd: list[str], cwd: Path) -> tuple[float, float, float]:
     return wall, float(cpu), int(peak_kib) / 1024
 
 
+def _timed_orchestrator(args: list[str], cwd: Path) -> tuple[float, float, float, float]:
+    """Wall and CPU seconds of ``holopipe ARGS``, the orchestrator's own peak RSS and its
+    largest stage process's (MiB)."""
+    t0 = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", ORCHESTRATOR_WRAPPER, *args],
+        cwd=cwd,
+        env=dict(os.environ, CI="1"),
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - t0
+    if done.returncode not in (0, 1):
+        raise RuntimeError(
+            f"holopipe {' '.join(args)} failed (exit {done.returncode}):\n{done.stderr}"
+        )
+    own, children, cpu = done.stderr.strip().splitlines()[-1].split()
+    return wall, float(cpu), int(own) / 1024, int(children) / 1024
+
+
 def _manifest_bytes(root: Path) -> int:
     records = root / "run_manifest.d"
     found = [root / "run_manifest.json", *(records.iterdir() if records.is_dir() else ())]
@@ -101,7 +135,8 @@ def measure(systems: int, stages: int, noop_runs: int, per_file: int) -> dict[st
         cwd = Path(tmp)
         config = _config(cwd / "config.json", stages, systems, per_file)
         run = [sys.executable, "-m", "holopipe", "run", "-e", "scale"]
-        full, full_cpu, peak = _timed([*run, "--config", str(config)], cwd)
+        args = ["run", "-e", "scale", "--config", str(config)]
+        full, full_cpu, orchestrator, stages = _timed_orchestrator(args, cwd)
         noops = [_timed(run, cwd) for _ in range(noop_runs)]
         change = ["--set", f"stages.{min(5, stages):02d}.offset=1.0", "--force"]
         changed, changed_cpu, _ = _timed([*run, *change], cwd)
@@ -113,7 +148,8 @@ def measure(systems: int, stages: int, noop_runs: int, per_file: int) -> dict[st
             "change_s": changed,
             "change_cpu_s": changed_cpu,
             "manifest_mb": _manifest_bytes(cwd / "runs" / "scale") / 1e6,
-            "peak_mib": peak,
+            "peak_mib": max(orchestrator, stages),
+            "orch_mib": orchestrator,
         }
 
 

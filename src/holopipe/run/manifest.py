@@ -18,6 +18,7 @@ import hashlib
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from sys import intern
 from typing import Any
 
 import attrs
@@ -184,7 +185,12 @@ def _file_records(items: Any) -> list[FileRecord] | None:
             and -_INT_LIMIT <= get("inode", 0) < _INT_LIMIT
         ):
             return None
-        records.append(FileRecord(**item))
+        record = FileRecord(**item)
+        # thousands of entries share a few roles and schemas: one string each, not one per entry
+        record.name = intern(record.name)
+        if record.schema is not None:
+            record.schema = intern(record.schema)
+        records.append(record)
     return records
 
 
