@@ -311,7 +311,7 @@ def test_schema_list():
     assert result.exit_code == 0
     rows = {line.split()[0]: line.split()[1:] for line in result.stdout.strip().splitlines()}
     for name in COVERED:  # RunManifest 0.2: an index naming one record file per stage
-        assert rows[name][0] == ("0.2" if name == "RunManifest" else "0.1")
+        assert rows[name][0] == ("0.3" if name == "RunManifest" else "0.1")
     assert rows["GeometryPrediction"][1] == "npz" and rows["StageSummary"][1] == "json"
     assert list(rows) == sorted(rows)
 

@@ -40,7 +40,7 @@ def _forget_cached_manifests() -> None:
 
 def test_the_index_names_each_stage_record_by_path_and_sha256(run_root: Path):
     index = _index(run_root)
-    assert index["schema_version"] == "0.2" and sorted(index["stages"]) == KEYS
+    assert index["schema_version"] == "0.3" and sorted(index["stages"]) == KEYS
     for key, entry in index["stages"].items():
         data = (run_root / entry["record"]).read_bytes()
         assert entry["record"].startswith(f"run_manifest.d/{key}.")
@@ -139,7 +139,7 @@ def test_a_manifest_of_version_0_1_with_records_inline_reads_and_moves_them_out(
     assert sorted(ManifestStore(layout).load().stages) == KEYS
     assert run_stage(RunRequest(Path("runs"), "x"), "03") == 0  # the next update writes the index
     index = _index(run_root)
-    assert index["schema_version"] == "0.2"
+    assert index["schema_version"] == "0.3"
     assert all(set(e) - {"digest"} == {"record", "sha256"} for e in index["stages"].values())
     _forget_cached_manifests()
     assert RunManifest.read(run_root / "run_manifest.json").stages.keys() == set(KEYS)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from holo_run_helpers import chain, write_config
 
-from holopipe.pipeline import RunRequest, plan_run, run_pipeline, stage_states
+from holopipe.pipeline import RunRequest, plan_run, run_pipeline, run_stage, stage_states
 from holopipe.run import manifest as manifest_module
 from holopipe.run.layout import RunLayout
 from holopipe.run.manifest import ManifestError, ManifestStore
@@ -166,3 +166,31 @@ def test_a_record_rewritten_in_place_is_validated_as_a_whole(run_root: Path):
     _as_a_new_process()
     with pytest.raises(ManifestError, match="record_hash_mismatch"):
         ManifestStore(RunLayout.create(Path("runs"), "x")).index()
+
+
+def test_a_version_0_2_index_without_digests_is_a_no_op_and_gains_them_at_the_next_update(
+    run_root: Path, no_record_read: list[str]
+):
+    index = _index(run_root)
+    index["schema_version"] = "0.2"  # what the session-3 code wrote: no digest per entry
+    for entry in index["stages"].values():
+        del entry["digest"]
+    (run_root / "run_manifest.json").write_text(json.dumps(index))
+    lines: list[str] = []
+    assert _rerun(lines) == 0
+    assert _running(lines) == [] and sorted(set(no_record_read)) == KEYS  # decided by records
+    assert _index(run_root)["schema_version"] == "0.2"  # a no-op writes no manifest
+    _as_a_new_process()
+    assert run_stage(RunRequest(Path("runs"), "x"), "03") == 0  # a stage update writes the index
+    updated = _index(run_root)
+    assert updated["schema_version"] == "0.3"
+    assert "digest" in updated["stages"]["03_chain_step"]
+
+
+def test_an_index_of_a_newer_version_is_refused_as_newer_not_as_corrupt(run_root: Path):
+    index = _index(run_root)
+    index["schema_version"] = "9.0"
+    (run_root / "run_manifest.json").write_text(json.dumps(index))
+    _as_a_new_process()
+    with pytest.raises(ManifestError, match="newer than this holopipe supports"):
+        ManifestStore(RunLayout.create(Path("runs"), "x")).load()

@@ -279,8 +279,9 @@ class StageRecord:
 
 def is_record_reference(value: Any) -> bool:
     """Whether a ``stages`` entry of ``run_manifest.json`` names a record file (version
-    0.2: ``{"record": path, "sha256": hex}``, optionally with the record's ``digest``, see
-    :mod:`holopipe.run.stage_digest`) instead of holding the record itself.
+    0.2 and later: ``{"record": path, "sha256": hex}``; from 0.3 optionally with the
+    record's ``digest``, see :mod:`holopipe.run.stage_digest`) instead of holding the record
+    itself.
 
     Examples
     --------
@@ -346,20 +347,29 @@ def _records_in_files(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+@register_migration("RunManifest", "0.2", "0.3")
+def _digests_optional(document: dict[str, Any]) -> dict[str, Any]:
+    # 0.3 lets an index entry carry its record's digest; a 0.2 entry has none, so a no-op
+    # rerun reads that stage's record until the stage's next update adds one.
+    return document
+
+
 @attrs.define
 class RunManifest(JSONArtifact):
     """``run_manifest.json``: the source of truth of a run (plan, section 1.4).
 
-    On disk (version 0.2) the file is an index: each entry of ``stages`` names the stage's
+    On disk (version 0.2 and later) the file is an index: each entry of ``stages`` names the stage's
     record file (``run_manifest.d/<stage>.<sha>.json``) and its sha256, so a stage writes
     only its own record and a small index. Reading follows the entries and checks each
     sha256; the object holds the records themselves. A 0.1 file (records inline) reads too.
-    An entry may also carry the record's ``digest`` (:mod:`holopipe.run.stage_digest`):
-    what a no-op rerun reads instead of the record; never part of the record itself.
+    From version 0.3 an entry may also carry the record's ``digest``
+    (:mod:`holopipe.run.stage_digest`): what a no-op rerun reads instead of the record; never
+    part of the record itself. (A holopipe that knows only 0.2 refuses a 0.3 index as newer
+    than it supports, instead of calling the unknown key a corrupt manifest.)
     """
 
     SCHEMA_NAME: ClassVar[str] = "RunManifest"
-    SCHEMA_VERSION: ClassVar[str] = "0.2"
+    SCHEMA_VERSION: ClassVar[str] = "0.3"
     SUFFIXES: ClassVar[tuple[str, ...]] = ("run_manifest.json",)
     # Thousands of file records: the C encoder (no indent) keeps a stage's update cheap.
     COMPACT_JSON: ClassVar[bool] = True
