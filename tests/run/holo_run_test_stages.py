@@ -7,11 +7,13 @@ get ``tests/run`` on ``PYTHONPATH`` (see ``conftest.cli``).
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import subprocess
 import sys
 import time
+import weakref
 from pathlib import Path
 from typing import ClassVar
 
@@ -307,3 +309,29 @@ class WritesCaches(_Source):
         for path in ("__pycache__/mod.cpython-312.pyc", ".hypothesis/db", "my_cache/c.bin"):
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             Path(path).write_bytes(b"cache")
+
+
+class _Node:
+    """One end of a reference cycle (only the cyclic collector frees such garbage)."""
+
+    def __init__(self) -> None:
+        self.other: _Node | None = None
+
+
+class GcProbe(Stage):
+    """Records what the stage process's garbage collector does with what it inherited and
+    with what the stage makes: ``frozen`` (objects frozen, never traversed) and
+    ``cycle_freed`` (1.0 when a reference cycle the stage dropped was collected)."""
+
+    ID, SLUG = "01", "gc_probe"
+    OUTPUTS = (OutputSpec("chain_01", "BulkEquations"),)
+
+    def run(self, ctx, inputs) -> None:
+        a, b = _Node(), _Node()
+        a.other, b.other = b, a
+        alive = weakref.ref(a)
+        del a, b
+        gc.collect()
+        ctx.metrics["frozen"] = float(gc.get_freeze_count())
+        ctx.metrics["cycle_freed"] = float(alive() is None)
+        ctx.write("chain_01", equations("sys_d3_0000", -12.0), "sys_d3_0000.json")

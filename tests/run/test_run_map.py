@@ -4,13 +4,14 @@ traceback in the log and stops the pipeline; a stage that ends without its summa
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
 import pytest
 from holo_run_helpers import chain, cli, load_json, manifest, output_hashes, summary, write_config
 
-from holopipe.pipeline import RunRequest, run_pipeline
+from holopipe.pipeline import RunRequest, run_pipeline, run_stage
 from holopipe.run.context import RunContext, StageContext
 from holopipe.run.layout import RunLayout
 
@@ -163,3 +164,19 @@ def test_params_errors_are_reported_before_anything_runs(in_tmp: Path):
     done = cli("run", "--experiment", "x", "--config", config, cwd=in_tmp)
     assert done.returncode == 2 and "stages.01" in done.stderr and "Traceback" not in done.stderr
     assert not (in_tmp / "runs" / "x" / "01_chain_source").exists()
+
+
+def test_the_forked_stage_process_freezes_what_it_inherited_and_collects_its_own(in_tmp):
+    """gc.freeze() in the forked stage process: the orchestrator's objects are never
+    traversed there (no collection touches, and copies, their pages); the stage's own
+    cyclic garbage is still freed; the orchestrator's collector is left as it was; a stage
+    run in the command's own process (``holopipe stage``) freezes nothing."""
+    config = write_config(in_tmp / "c.json", ["holo_run_test_stages:GcProbe"])
+    before = gc.get_freeze_count()
+    assert run_pipeline(RunRequest(Path("runs"), "forked", config), echo=lambda line: None) == 0
+    metrics = summary(in_tmp / "runs" / "forked", "01_gc_probe")["metrics"]
+    assert metrics["frozen"] > 1000 and metrics["cycle_freed"] == 1.0
+    assert gc.get_freeze_count() == before
+    assert run_stage(RunRequest(Path("runs"), "here", config), "01") == 0
+    metrics = summary(in_tmp / "runs" / "here", "01_gc_probe")["metrics"]
+    assert metrics["frozen"] == before and metrics["cycle_freed"] == 1.0

@@ -33,6 +33,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import operator
 import re
 import typing
 from collections import Counter
@@ -143,7 +144,32 @@ def _row_order(row: EigenmodeRow) -> tuple:
     return tuple(_cell_order(getattr(row, c)) for c in _ORDER_ALL)
 
 
+_FIRST = operator.itemgetter(0)
+
+
+def _primary_order(row: EigenmodeRow) -> tuple | None:
+    """``(system_id, m2, repr(m2), mode_id, branch)`` when those four cells have their
+    plain types (``m2`` not NaN), else ``None``: on such rows it orders them as the first
+    four cells of :func:`_row_order` do, at a fraction of its cost."""
+    m2 = row.m2
+    if (
+        type(row.system_id) is str
+        and type(m2) is float
+        and m2 == m2
+        and type(row.mode_id) is int
+        and type(row.branch) is str
+    ):
+        return (row.system_id, m2, repr(m2), row.mode_id, row.branch)
+    return None
+
+
 def _sorted_rows(rows: Iterable[EigenmodeRow]) -> list[EigenmodeRow]:
+    """``rows`` in :func:`_row_order`. Where every row has a plain primary key and no two
+    share it (a stage's output), the primary key alone gives that very order."""
+    rows = list(rows)
+    keys = [_primary_order(row) for row in rows]
+    if None not in keys and len(set(keys)) == len(keys):
+        return [row for _, row in sorted(zip(keys, rows, strict=True), key=_FIRST)]
     return sorted(rows, key=_row_order)
 
 
@@ -586,13 +612,27 @@ def _has_type(value: Any, kind: Any) -> bool:
 _COLUMN_TYPES = tuple(_TYPES[c] for c in COLUMNS)
 
 
+#: The cells of a row, in column order.
+_CELLS = operator.attrgetter(*COLUMNS)
+#: The type of each cell of a usual row (a float column holding a float, a Literal a str).
+_USUAL_TYPES = tuple(k if k in (int, float, str) else str for k in _COLUMN_TYPES)
+#: (position, allowed values) of the Literal columns.
+_LITERALS = tuple(
+    (i, typing.get_args(k)) for i, k in enumerate(_COLUMN_TYPES) if k not in (int, float, str)
+)
+
+
 def _well_typed(row: EigenmodeRow) -> bool:
     """Fast path of the structure check: every cell of the expected Python type.
 
     ``check_structure`` costs ~25 us a row; datasets have 10^5 rows, nearly always
-    well typed, so it only runs on rows that fail this check (to name the problem).
+    well typed, so it only runs on rows that fail this check (to name the problem). A
+    usual row (exact types) is told in one comparison; any other goes cell by cell.
     """
-    return all(_has_type(getattr(row, c), k) for c, k in zip(COLUMNS, _COLUMN_TYPES, strict=True))
+    cells = _CELLS(row)
+    if tuple(map(type, cells)) == _USUAL_TYPES:
+        return all(cells[i] in allowed for i, allowed in _LITERALS)
+    return all(_has_type(v, k) for v, k in zip(cells, _COLUMN_TYPES, strict=True))
 
 
 def _format_cell(value: Any) -> str:

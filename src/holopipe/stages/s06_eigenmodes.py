@@ -70,7 +70,9 @@ A config section (``stages.06``)::
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
 import attrs
@@ -623,6 +625,18 @@ def _branches(
     return ["+", "-"] if NU_WINDOW_MARGIN < order < 1.0 - NU_WINDOW_MARGIN else ["+"]
 
 
+def _work(params: EigenmodesParams) -> Callable[[GeometryPrediction], SystemModes]:
+    """:func:`system_modes` with ``params``, what it imports lazily (0.3 s, scipy.interpolate
+    above all) imported now, by the stage process before ``ctx.map`` forks its workers: once,
+    not once per worker."""
+    import scipy.interpolate  # noqa: F401
+    import scipy.linalg  # noqa: F401
+
+    import holopipe.science.uv_falloff  # noqa: F401
+
+    return functools.partial(system_modes, params=params)
+
+
 class BuildBulkEigenmodesDataset(Stage):
     """Stage 06: boundary masses M2 and UV dimensions Delta of bulk scalars (module docstring)."""
 
@@ -638,9 +652,7 @@ class BuildBulkEigenmodesDataset(Stage):
         params: EigenmodesParams = ctx.params
         predictions: list[GeometryPrediction] = inputs["predictions"]
         by_id = {p.meta.system_id: p for p in predictions}
-        results = ctx.map(
-            lambda p: system_modes(p, params), predictions, key=lambda p: p.meta.system_id
-        )
+        results = ctx.map(_work(params), predictions, key=lambda p: p.meta.system_id)
         rows: list[EigenmodeRow] = []
         for result in results:
             if not result.ok:  # crashed: still account for its masses, flagged
