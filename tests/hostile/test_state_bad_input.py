@@ -173,6 +173,19 @@ def test_a_corrupt_manifest_is_exit_2_and_repair_manifest_recovers(good_run: Pat
     assert again.returncode == 0 and "running" not in again.stdout
 
 
+def test_a_manifest_that_is_a_fifo_is_exit_2_not_a_hang(good_run: Path):
+    tmp_path = good_run.parents[1]
+    expected = outputs(good_run)
+    path = good_run / "run_manifest.json"
+    path.unlink()
+    os.mkfifo(path)  # nobody writes it: reading it would block for ever
+    for args in (("run", "-e", "x"), ("status", "-e", "x"), ("stage", "03", "-e", "x")):
+        done = cli(*args, cwd=tmp_path, timeout=60)
+        _clean_refusal(done, "runs/x/run_manifest.json: corrupt run manifest",
+                       "not_regular_file", "holopipe repair-manifest -e x")  # fmt: skip
+        assert outputs(good_run) == expected
+
+
 def test_a_corrupt_frozen_config_is_exit_2_and_config_force_recovers(good_run: Path):
     tmp_path = good_run.parents[1]
     expected = outputs(good_run)

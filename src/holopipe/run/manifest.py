@@ -33,6 +33,7 @@ from holopipe.artifacts.records import (
 )
 from holopipe.artifacts.report import ArtifactError, ValidationReport
 from holopipe.artifacts.run_records import MANIFEST_RECORDS_DIR
+from holopipe.artifacts.safety import UnsafeFile, read_bytes_bounded
 from holopipe.artifacts.structure import check_structure, converter, structure_checked
 from holopipe.run.layout import RunLayout
 from holopipe.run.provenance import code_version, utc_now
@@ -300,12 +301,8 @@ class ManifestStore:
         if cached is not None and cached[0] == signature:
             return cached[1], cached[2]
         for _ in range(_INDEX_READ_ATTEMPTS):
+            document = self._index_document()
             report = ValidationReport(str(self.path), RunManifest.SCHEMA_NAME)
-            try:
-                document = loads_json(self.path.read_text(encoding="utf-8"))
-            except (ValueError, UnicodeDecodeError) as exc:
-                report.error("malformed_json", "<file>", str(exc))
-                raise ManifestError(report, self.layout.experiment) from None
             manifest = _read_index(self.layout.root, document, report)
             if manifest is not None and report.ok:
                 _LOADED[key] = (signature, manifest, document)  # a newer file: a new signature
@@ -382,16 +379,24 @@ class ManifestStore:
         producers = [index.aliases[a].split("/", 1)[0] for a in aliases if a in index.aliases]
         return self.load_stages([key, *producers])
 
+    def _index_document(self) -> Any:
+        """The index file's JSON document. A file that is not regular (a FIFO would block
+        for ever), too large, not UTF-8 or not JSON is a corrupt manifest."""
+        report = ValidationReport(str(self.path), RunManifest.SCHEMA_NAME)
+        try:
+            return loads_json(read_bytes_bounded(self.path).decode("utf-8"))
+        except UnsafeFile as exc:
+            exc.record(report)
+        except ValueError as exc:  # UnicodeDecodeError included
+            report.error("malformed_json", "<file>", str(exc))
+        raise ManifestError(report, self.layout.experiment)
+
     def _read_index_entries(self, signature: tuple[int, int, int]) -> _IndexFile:
         """The index file without its records: its header, aliases and, per stage, its
         record's path and digest (``None`` for an entry that names no record file or
         carries no usable digest)."""
+        document = self._index_document()
         report = ValidationReport(str(self.path), RunManifest.SCHEMA_NAME)
-        try:
-            document = loads_json(self.path.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            report.error("malformed_json", "<file>", str(exc))
-            raise ManifestError(report, self.layout.experiment) from None
         stages = document.get("stages") if isinstance(document, dict) else None
         if not isinstance(stages, dict):
             self.load()  # raises with the findings of a bad shape
