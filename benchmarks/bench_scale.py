@@ -84,11 +84,11 @@ def _config(path: Path, stages: int, systems: int, per_file: int) -> Path:
     return path
 
 
-def _timed(cmd: list[str], cwd: Path) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds and peak RSS (MiB) of the largest process of ``cmd``."""
+def _run_measured(wrapper: str, args: list[str], cwd: Path) -> tuple[float, list[str]]:
+    """Wall seconds of ``wrapper ARGS`` and the figures it prints as its last stderr line."""
     t0 = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", PEAK_WRAPPER, *cmd],
+        [sys.executable, "-c", wrapper, *args],
         cwd=cwd,
         env=dict(os.environ, CI="1"),
         stderr=subprocess.PIPE,
@@ -97,29 +97,20 @@ def _timed(cmd: list[str], cwd: Path) -> tuple[float, float, float]:
     )
     wall = time.perf_counter() - t0
     if done.returncode not in (0, 1):
-        raise RuntimeError(f"{' '.join(cmd)} failed (exit {done.returncode}):\n{done.stderr}")
-    peak_kib, cpu = done.stderr.strip().splitlines()[-1].split()
+        raise RuntimeError(f"{' '.join(args)} failed (exit {done.returncode}):\n{done.stderr}")
+    return wall, done.stderr.strip().splitlines()[-1].split()
+
+
+def _timed(cmd: list[str], cwd: Path) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak RSS (MiB) of the largest process of ``cmd``."""
+    wall, (peak_kib, cpu) = _run_measured(PEAK_WRAPPER, cmd, cwd)
     return wall, float(cpu), int(peak_kib) / 1024
 
 
 def _timed_orchestrator(args: list[str], cwd: Path) -> tuple[float, float, float, float]:
     """Wall and CPU seconds of ``holopipe ARGS``, the orchestrator's own peak RSS and its
     largest stage process's (MiB)."""
-    t0 = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-c", ORCHESTRATOR_WRAPPER, *args],
-        cwd=cwd,
-        env=dict(os.environ, CI="1"),
-        stderr=subprocess.PIPE,
-        text=True,
-        check=False,
-    )
-    wall = time.perf_counter() - t0
-    if done.returncode not in (0, 1):
-        raise RuntimeError(
-            f"holopipe {' '.join(args)} failed (exit {done.returncode}):\n{done.stderr}"
-        )
-    own, children, cpu = done.stderr.strip().splitlines()[-1].split()
+    wall, (own, children, cpu) = _run_measured(ORCHESTRATOR_WRAPPER, args, cwd)
     return wall, float(cpu), int(own) / 1024, int(children) / 1024
 
 

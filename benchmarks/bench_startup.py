@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from holopipe.testing import NOT_IMPORTED_BY_A_NO_OP
+
 HEAVY = ("numpy", "scipy", "xarray", "netCDF4", "pandas", "typer")
 
 COMMANDS = {
@@ -30,22 +32,6 @@ COMMANDS = {
     "holopipe --help": [sys.executable, "-m", "holopipe", "--help"],
 }
 
-#: A no-op rerun must import none of these (tests/test_imports.py checks the same list).
-IMPLEMENTATION = (
-    "holopipe.artifacts.atlas",
-    "holopipe.artifacts.dictionary",
-    "holopipe.artifacts.eigenmodes",
-    "holopipe.artifacts.real_data",
-    "holopipe.artifacts.sniff",
-    "holopipe.data.cft",
-    "holopipe.data.theory",
-    "holopipe.run.discipline",
-    "holopipe.science.analysis",
-    "holopipe.science.dimensions",
-    "holopipe.science.real_data",
-    "holopipe.science.reconstruction",
-    "holopipe.science.uv_falloff",
-)
 
 SMALL_RUN = {
     "seed": 1,
@@ -97,7 +83,7 @@ def no_op_modules(argv: list[str], cwd: str) -> dict:
         [sys.executable, "-c", script], check=True, capture_output=True, text=True, cwd=cwd
     )
     found = json.loads(out.stdout.strip().splitlines()[-1])
-    found["implementation"] = sorted(set(found.pop("names")) & set(IMPLEMENTATION))
+    found["implementation"] = sorted(set(found.pop("names")) & set(NOT_IMPORTED_BY_A_NO_OP))
     return found
 
 

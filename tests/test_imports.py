@@ -12,6 +12,8 @@ import sys
 
 import pytest
 
+from holopipe.testing import NOT_IMPORTED_BY_A_NO_OP
+
 HEAVY = ("xarray", "netCDF4", "scipy")
 
 
@@ -55,26 +57,6 @@ def test_help_imports_no_heavy_modules():
     )
     assert not loaded_after(statement) & set(HEAVY)
 
-
-#: What a no-op ``holopipe run --to 06`` must not import: the implementation (science and
-#: artifact types) of stages that are up to date or were never run, and the machinery of a
-#: stage that actually runs. The stage registry, the plan and the report need only each
-#: stage's declaration (ids, input/output schema names, Params).
-NOT_ON_A_NO_OP = (
-    "holopipe.artifacts.atlas",
-    "holopipe.artifacts.dictionary",
-    "holopipe.artifacts.eigenmodes",
-    "holopipe.artifacts.real_data",
-    "holopipe.artifacts.sniff",
-    "holopipe.data.cft",
-    "holopipe.data.theory",
-    "holopipe.run.discipline",
-    "holopipe.science.analysis",
-    "holopipe.science.dimensions",
-    "holopipe.science.real_data",
-    "holopipe.science.reconstruction",
-    "holopipe.science.uv_falloff",
-)
 
 TINY_CONFIG = {
     "seed": 1,
@@ -121,7 +103,7 @@ def test_a_no_op_rerun_imports_no_stage_implementation(tmp_path):
     assert "running" not in again.stdout and again.stdout.count("up to date") == 7, again.stdout
     loaded = set(done["modules"])
     assert "holopipe.stages.s09_real_data" in loaded  # the plan did see every stage
-    assert not loaded & set(NOT_ON_A_NO_OP), sorted(loaded & set(NOT_ON_A_NO_OP))
+    assert not loaded & set(NOT_IMPORTED_BY_A_NO_OP), sorted(loaded & set(NOT_IMPORTED_BY_A_NO_OP))
     # OpenBLAS's idle threads sleep instead of spinning (cli.app.OPENBLAS_THREAD_TIMEOUT)
     assert done["timeout"] == "4"
 

@@ -22,7 +22,28 @@ from holopipe.artifacts.equations import BulkEquations, CurvatureModelComparison
 from holopipe.run.context import StageContext
 from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
 
-__all__ = ["CHAIN", "ChainParams"]
+__all__ = ["CHAIN", "NOT_IMPORTED_BY_A_NO_OP", "ChainParams"]
+
+#: What a no-op ``holopipe run --to 06`` must not import: the implementation (science and
+#: artifact types) of stages that are up to date or were never run, and the machinery of a
+#: stage that actually runs. The stage registry, the plan and the report need only each
+#: stage's declaration (ids, input/output schema names, Params). Checked by
+#: tests/test_imports.py, reported by benchmarks/bench_startup.py.
+NOT_IMPORTED_BY_A_NO_OP = (
+    "holopipe.artifacts.atlas",
+    "holopipe.artifacts.dictionary",
+    "holopipe.artifacts.eigenmodes",
+    "holopipe.artifacts.real_data",
+    "holopipe.artifacts.sniff",
+    "holopipe.data.cft",
+    "holopipe.data.theory",
+    "holopipe.run.discipline",
+    "holopipe.science.analysis",
+    "holopipe.science.dimensions",
+    "holopipe.science.real_data",
+    "holopipe.science.reconstruction",
+    "holopipe.science.uv_falloff",
+)
 
 
 @attrs.define
