@@ -817,7 +817,7 @@ def _close_with_report(
         if not pipeline.ran and report_key_of(existing) == key:
             echo(f"report: {existing}")
             return
-        report, left_out = write_report(run.layout, plans, key, run.manifest.load())
+        report, left_out = write_report(run.layout, plans, key)
     except Exception as exc:  # noqa: BLE001 - the run's results stand; the report is a view
         if os.environ.get("HOLOPIPE_DEBUG"):
             raise

@@ -48,15 +48,16 @@ def report_key_of(path: Path) -> str | None:
 
 
 def write_report(
-    layout: Any, plans: Iterable[Any], run_key: str | None = None, manifest: Any = None
+    layout: Any, plans: Iterable[Any], run_key: str | None = None
 ) -> tuple[Path, list[str]]:
     """Write ``report.html`` for the run at ``layout``; returns its path and what was left out.
 
     ``plans`` are the run's stage plans (:func:`holopipe.pipeline.plan_run`, what
     ``holopipe run --dry-run`` and ``holopipe dag`` show). ``run_key`` (what the page
     shows, hashed by the caller) is written as its last line, an HTML comment:
-    :func:`report_key_of` reads it back. ``manifest``: the run's manifest when the caller
-    holds it validated (else it is read).
+    :func:`report_key_of` reads it back. The manifest's stage records are read one at a
+    time (:class:`~holopipe.report.collect.RunView`): the memory it takes does not grow
+    with the run's number of systems.
     """
     from holopipe.artifacts.io import atomic_write_bytes
     from holopipe.report.collect import PLOT_SCHEMAS, RunView, physics_plots
@@ -64,7 +65,7 @@ def write_report(
     from holopipe.report.html import physics_section, render_page
     from holopipe.report.plot_cache import cached_physics, physics_block, plots_key, read_previous
 
-    view = RunView.load(layout, manifest)
+    view = RunView.load(layout)
     graph = StageGraph.build(plans)
     path = layout.root / REPORT_NAME
     key = plots_key(view, PLOT_SCHEMAS)

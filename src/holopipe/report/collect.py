@@ -2,7 +2,9 @@
 
 :class:`RunView` reads the manifest, the frozen config, the pipeline and stage summaries and
 ``meta_env.json``; :func:`physics_plots` reads the artifacts the stages recorded (by schema,
-from the manifest: nothing is globbed) and draws the plots of the stages that ran.
+from the manifest: nothing is globbed) and draws the plots of the stages that ran. The
+stage records are read one at a time and only the few entries the plots read are kept
+(:class:`PlottedFiles`): the report's memory does not grow with the number of systems.
 """
 
 from __future__ import annotations
@@ -16,10 +18,18 @@ from typing import Any
 import attrs
 
 from holopipe.artifacts.io import loads_json
-from holopipe.artifacts.records import PipelineSummary, RunManifest, StageSummary
+from holopipe.artifacts.records import FileRecord, PipelineSummary, StageRecord, StageSummary
 from holopipe.run.layout import RunLayout
+from holopipe.run.manifest import ManifestError, ManifestStore
 
-__all__ = ["MAX_ARTIFACTS_PER_TYPE", "PLOT_SCHEMAS", "Plot", "RunView", "physics_plots"]
+__all__ = [
+    "MAX_ARTIFACTS_PER_TYPE",
+    "PLOT_SCHEMAS",
+    "Plot",
+    "PlottedFiles",
+    "RunView",
+    "physics_plots",
+]
 
 #: Files of one type read for the plots: bounds the report's time on runs of many systems.
 MAX_ARTIFACTS_PER_TYPE = 100
@@ -37,24 +47,69 @@ class Plot:
 
 
 @attrs.define
+class PlottedFiles:
+    """Of the recorded outputs of one artifact type, the first
+    :data:`MAX_ARTIFACTS_PER_TYPE` (stage order, then record order; sidecars left out) as
+    ``(stage key, absolute path, entry)``, and how many there are in all.
+
+    Examples
+    --------
+    >>> from holopipe.artifacts.records import FileRecord
+    >>> files = PlottedFiles()
+    >>> for i in range(MAX_ARTIFACTS_PER_TYPE + 5):
+    ...     files.add("01_x", Path("/run"), FileRecord("a", f"01_x/a/{i}.json", "0" * 64))
+    >>> len(files.chosen), files.total, files.chosen[0][1]
+    (100, 105, PosixPath('/run/01_x/a/0.json'))
+    """
+
+    chosen: list[tuple[str, Path, FileRecord]] = attrs.field(factory=list)
+    total: int = 0
+
+    def add(self, key: str, root: Path, entry: FileRecord) -> None:
+        self.total += 1
+        if len(self.chosen) < MAX_ARTIFACTS_PER_TYPE:
+            self.chosen.append((key, root / entry.path, entry))
+
+
+def _plotted_outputs(root: Path, record: StageRecord, found: dict[str, PlottedFiles]) -> None:
+    """Add ``record``'s outputs of the :data:`PLOT_SCHEMAS` types to ``found``."""
+    from holopipe.artifacts.registry import get_type
+
+    for entry in record.outputs:
+        files = found.get(entry.schema) if entry.schema is not None else None
+        if files is None:
+            continue
+        # The type's module is imported only for a run that has its files, and its sidecars
+        # are told apart only when it has some (a path per file costs at 10 000 systems).
+        kind = get_type(entry.schema)
+        if kind.HAS_SIDECARS and kind.primary_of(root / entry.path) is not None:
+            continue
+        files.add(record.stage, root, entry)
+
+
+@attrs.define
 class RunView:
     """The records of one run that the report puts in words."""
 
     layout: RunLayout
-    manifest: RunManifest | None
+    #: The stage keys the manifest records, in order.
+    stages: tuple[str, ...]
     config: dict[str, Any]
     pipeline: PipelineSummary | None
     summaries: dict[str, StageSummary]
     environment: dict[str, Any]
+    #: schema -> the recorded files of that type the plots read (:meth:`plotted`).
+    files: dict[str, PlottedFiles] = attrs.field(factory=dict)
     problems: list[str] = attrs.field(
         factory=list, metadata={"doc": "records that could not be read"}
     )
     left_out: list[str] = attrs.field(factory=list, metadata={"doc": "what the plots leave out"})
 
     @classmethod
-    def load(cls, layout: RunLayout, manifest: RunManifest | None = None) -> RunView:
-        """The run's records; ``manifest``: the run's manifest when the caller has it loaded
-        and validated already (the orchestrator: not read a second time)."""
+    def load(cls, layout: RunLayout) -> RunView:
+        """The run's records. The manifest's stage records are read one at a time (see
+        :meth:`holopipe.run.manifest.ManifestStore.records`), each dropped once the
+        entries the plots read are taken from it."""
         problems: list[str] = []
 
         def read(kind: Any, path: Path) -> Any:
@@ -65,8 +120,17 @@ class RunView:
                 problems.append(f"{layout.relative(path)}: {'; '.join(report.lines()[:1])}")
             return value
 
-        if manifest is None:
-            manifest = read(RunManifest, layout.manifest_path)
+        stages: list[str] = []
+        files = {schema: PlottedFiles() for schema in PLOT_SCHEMAS}
+        try:
+            for record in ManifestStore(layout).records():
+                stages.append(record.stage)
+                _plotted_outputs(layout.root, record, files)
+                del record  # not held while the next one is read
+        except ManifestError as exc:
+            where = layout.relative(layout.manifest_path)
+            problems.append(f"{where}: {'; '.join(exc.report.lines()[:1])}")
+            stages, files = [], {schema: PlottedFiles() for schema in PLOT_SCHEMAS}
         config: dict[str, Any] = {}
         if layout.config_path.is_file():
             try:
@@ -74,7 +138,7 @@ class RunView:
             except (OSError, ValueError, UnicodeDecodeError) as exc:
                 problems.append(f"{layout.config_path.name}: unreadable: {exc}")
         summaries, environment = {}, {}
-        for key in sorted(manifest.stages if manifest else ()):
+        for key in stages:
             summary = read(StageSummary, layout.root / key / "stage_summary.json")
             if summary is not None:
                 summaries[key] = summary
@@ -85,42 +149,26 @@ class RunView:
                 except (OSError, ValueError, UnicodeDecodeError) as exc:
                     problems.append(f"{layout.relative(env_path)}: unreadable: {exc}")
         pipeline = read(PipelineSummary, layout.pipeline_summary_path)
-        return cls(layout, manifest, config, pipeline, summaries, environment, problems)
+        return cls(layout, tuple(stages), config, pipeline, summaries, environment, files, problems)
 
     def plotted(self, schema: str) -> tuple[list[tuple[str, Path, Any]], int]:
         """``(stage key, absolute path, record)`` of the files of type ``schema`` the plots
         read (the first :data:`MAX_ARTIFACTS_PER_TYPE` in sorted order), and how many there
         are in all. Only the types of :data:`PLOT_SCHEMAS` (the plot cache's key covers them)."""
-        from holopipe.artifacts.registry import get_type
-
         if schema not in PLOT_SCHEMAS:
             raise ValueError(f"{schema} is not in PLOT_SCHEMAS (the plot cache would miss it)")
-        stages = self.manifest.stages if self.manifest is not None else {}
-        recorded = [
-            (key, record)
-            for key in sorted(stages)
-            for record in stages[key].outputs
-            if record.schema == schema
-        ]
-        # The type's module is imported only for a run that has its files, and its sidecars
-        # are told apart only when it has some (a path per file costs at 10 000 systems).
-        if recorded and get_type(schema).HAS_SIDECARS:
-            kind = get_type(schema)
-            recorded = [
-                (key, record)
-                for key, record in recorded
-                if kind.primary_of(self.layout.root / record.path) is None
-            ]
-        chosen = recorded[:MAX_ARTIFACTS_PER_TYPE]
-        return [(key, self.layout.root / r.path, r) for key, r in chosen], len(recorded)
+        files = self.files.get(schema, PlottedFiles())
+        return list(files.chosen), files.total
 
     def read_all(self, schema: str) -> list[tuple[str, Any]]:
         """The valid artifacts of type ``schema`` the plots read (:meth:`plotted`; the rest
         is said in ``left_out``; an invalid one in ``problems``)."""
         from holopipe.artifacts.registry import get_type
 
-        kind = get_type(schema)
         chosen, total = self.plotted(schema)
+        if not chosen:  # the type's module (and what it imports) is not needed
+            return []
+        kind = get_type(schema)
         if total > len(chosen):
             note = f"{schema}: plotted the first {len(chosen)} of {total} files"
             if note not in self.left_out:

@@ -105,23 +105,33 @@ _INDEXES: dict[str, _IndexFile] = {}
 # How many stage records a process keeps once read (a stage's own and its producers'):
 # each holds an entry per file, thousands of them; one evicted is read again when asked.
 _RECORDS_KEPT = 6
+# And how many file entries they may hold together (~0.5 KiB each in memory): a stage's
+# record and its producer's at 100 000 systems; beyond it the oldest go, the newest stays.
+_RECORD_ENTRIES_KEPT = 400_000
 # How often a lock-free reader re-reads an index replaced while it read its records.
 _INDEX_READ_ATTEMPTS = 5
 
 
-@attrs.frozen
+@attrs.define
 class _IndexFile:
     signature: tuple[int, int, int]
     shell: RunManifest
     document: dict[str, Any]
     entries: dict[str, tuple[str, StageDigest | None]]
+    #: Whether every record it names was read and found valid (once per index file).
+    validated: bool = False
+
+
+def _entries(record: StageRecord) -> int:
+    return len(record.inputs) + len(record.outputs)
 
 
 def _remember(cache_key: tuple[str, str], record: StageRecord) -> None:
     _RECORDS.pop(cache_key, None)
     _RECORDS[cache_key] = record  # the newest last: the oldest is evicted first
-    while len(_RECORDS) > _RECORDS_KEPT:
-        del _RECORDS[next(iter(_RECORDS))]
+    held = sum(map(_entries, _RECORDS.values()))
+    while len(_RECORDS) > 1 and (len(_RECORDS) > _RECORDS_KEPT or held > _RECORD_ENTRIES_KEPT):
+        held -= _entries(_RECORDS.pop(next(iter(_RECORDS))))
 
 
 def _signature(path: Path) -> tuple[int, int, int] | None:
@@ -208,9 +218,12 @@ def _structure_stage_record(raw: Any, report: ValidationReport, where: str) -> S
     return structure_checked(StageRecord, raw, report, where)
 
 
-def _stage_record(root: Path, key: str, value: Any, report: ValidationReport) -> StageRecord | None:
+def _stage_record(
+    root: Path, key: str, value: Any, report: ValidationReport, remember: bool = True
+) -> StageRecord | None:
     """One entry of the index's ``stages``: the record it names, read and validated unless
-    this process already knows that file (by its sha256), or an inline 0.1 record."""
+    this process already knows that file (by its sha256), or an inline 0.1 record.
+    ``remember``: keep a record read here among the few a process keeps."""
     where = f"stages.{key}"
     if is_record_reference(value):
         cache_key = (os.path.abspath(root), value["sha256"])
@@ -226,7 +239,7 @@ def _stage_record(root: Path, key: str, value: Any, report: ValidationReport) ->
     if record is None:
         return None
     RunManifest.check_record(key, record, report)
-    if cache_key is not None and report.ok:
+    if cache_key is not None and report.ok and remember:
         _remember(cache_key, record)
     return record
 
@@ -318,48 +331,68 @@ class ManifestStore:
 
         When every stage entry carries a digest whose record file is unchanged since it
         was written (its stat signature), nothing else is read: the records were
-        validated when written. Otherwise the whole manifest is read and validated
-        (:meth:`load`, which raises :class:`ManifestError` when it is corrupt) and the
-        digests that still hold are kept.
+        validated when written. Otherwise every record is read and validated once per
+        index file, one at a time (a corrupt manifest raises :class:`ManifestError`), and
+        the digests that still hold are kept.
         """
         found = self._index_file()
         return None if found is None else found[0]
 
-    def _index_file(self) -> tuple[ManifestIndex, _IndexFile | None] | None:
-        """:meth:`index`, and the index file read without its records when every digest
-        holds (``None`` when the whole manifest had to be read)."""
-        signature = _signature(self.path)
-        if signature is None:
-            return None
+    def _index_file(self) -> tuple[ManifestIndex, _IndexFile] | None:
+        """:meth:`index`, and the index file it was read from (its records validated when
+        the digests do not vouch for them all)."""
         key = str(self.path.absolute())
-        cached = _INDEXES.get(key)
-        if cached is None or cached.signature != signature:
-            cached = self._read_index_entries(signature)
-            _INDEXES[key] = cached
-        digests = {}
-        for stage, (record_path, digest) in cached.entries.items():
-            if digest is not None and record_unchanged(record_path, digest):
-                digests[stage] = digest
-        aliases = cached.shell.aliases
-        dangling = any(t.split("/", 1)[0] not in cached.entries for t in aliases.values())
-        index = ManifestIndex(dict(aliases), frozenset(cached.entries), digests)
-        if dangling or len(digests) < len(cached.entries):
-            if self.load() is None:  # validated as a whole (it raised if corrupt)
+        report = ValidationReport(str(self.path), RunManifest.SCHEMA_NAME)
+        for _ in range(_INDEX_READ_ATTEMPTS):
+            signature = _signature(self.path)
+            if signature is None:
                 return None
-            return index, None
-        return index, cached
+            cached = _INDEXES.get(key)
+            if cached is None or cached.signature != signature:
+                cached = self._read_index_entries(signature)
+                _INDEXES[key] = cached
+            digests = {}
+            for stage, (record_path, digest) in cached.entries.items():
+                if digest is not None and record_unchanged(record_path, digest):
+                    digests[stage] = digest
+            index = ManifestIndex(dict(cached.shell.aliases), frozenset(cached.entries), digests)
+            dangling = any(t.split("/", 1)[0] not in cached.entries for t in index.aliases.values())
+            if (len(digests) == len(cached.entries) or cached.validated) and not dangling:
+                return index, cached
+            report = self._validate(cached)
+            if report.ok:
+                cached.validated = True
+                return index, cached
+            if _signature(self.path) == signature:  # not replaced while it was read: corrupt
+                break
+            # a writer replaced it meanwhile (this reader holds no lock): read the new one
+        raise ManifestError(report, self.layout.experiment)
+
+    def _validate(self, cached: _IndexFile) -> ValidationReport:
+        """The findings of every record ``cached`` names (each read unless known, kept
+        among the few a process keeps) and of its aliases."""
+        report = ValidationReport(str(self.path), RunManifest.SCHEMA_NAME)
+        for key, value in cached.document["stages"].items():
+            if _stage_record(self.layout.root, str(key), value, report) is None:
+                return report
+        for alias, target in cached.shell.aliases.items():
+            if target.split("/", 1)[0] not in cached.entries:
+                report.error(
+                    "dangling_alias",
+                    f"aliases.{alias}",
+                    f"points at {target!r}, a stage with no record",
+                )
+        return report
 
     def load_stages(self, keys: Iterable[str]) -> RunManifest | None:
         """The manifest with the records of stages ``keys`` only (those it has), or
         ``None`` if the run has none yet: what one stage's assessment and resolution
         need. The other records are not read when the index vouches for them
-        (:meth:`index`); otherwise this is :meth:`load`, every record read."""
+        (:meth:`index`), else once to validate them."""
         found = self._index_file()
         if found is None:
             return None
-        index, lazy = found
-        if lazy is None:
-            return self.load()
+        _, lazy = found
         report = ValidationReport(str(self.path), RunManifest.SCHEMA_NAME)
         stages = {}
         for key in dict.fromkeys(keys):
@@ -369,6 +402,24 @@ class ManifestStore:
                     raise ManifestError(report, self.layout.experiment)
                 stages[key] = record
         return attrs.evolve(lazy.shell, stages=stages)
+
+    def records(self) -> Iterator[StageRecord]:
+        """Every stage record in stage order, each read as it is reached and not kept
+        (unless this process already held it): a reader of every record (the report)
+        holds one at a time, whatever the size of the run. Raises :class:`ManifestError`
+        as :meth:`index` does."""
+        found = self._index_file()
+        if found is None:
+            return
+        _, lazy = found
+        report = ValidationReport(str(self.path), RunManifest.SCHEMA_NAME)
+        for key in sorted(lazy.entries):
+            value = lazy.document["stages"][key]
+            record = _stage_record(self.layout.root, key, value, report, remember=False)
+            if record is None or not report.ok:
+                raise ManifestError(report, self.layout.experiment)
+            yield record
+            del record  # not held while the next one is read
 
     def load_for(self, key: str, aliases: Iterable[str]) -> RunManifest | None:
         """:meth:`load_stages` of stage ``key`` and of the stages the index names as the
@@ -546,12 +597,8 @@ class ManifestStore:
         with self._locked():
             now = utc_now()
             found = self._index_file()
-            cached = self._cached() if found is not None and found[1] is None else None
-            whole = found is None or cached is not None  # every record in ``manifest``
-            if found is not None and cached is None:
-                lazy = found[1]
-                cached = lazy.shell, lazy.document
-            if cached is None:
+            whole = found is None  # a new manifest: its one record is all of it
+            if found is None:
                 manifest = RunManifest(
                     experiment=self.layout.experiment,
                     created_at=now,
@@ -560,7 +607,7 @@ class ManifestStore:
                 )
                 document = manifest.to_document()
             else:
-                manifest, document = cached
+                manifest, document = found[1].shell, found[1].document
             raw_record = converter.unstructure(record)
             report = ValidationReport(str(self.path), RunManifest.SCHEMA_NAME)
             check_structure(StageRecord, raw_record, report, f"stages.{record.stage}")
@@ -585,7 +632,9 @@ class ManifestStore:
                 if key == record.stage:
                     continue
                 if not is_record_reference(value):  # a 0.1 manifest's inline record: a file now
-                    old = manifest.stages[key]
+                    old = _stage_record(self.layout.root, key, value, report)
+                    if old is None:
+                        raise ManifestError(report, self.layout.experiment)
                     value = self._write_record(old, converter.unstructure(old), created)
                 stages[key] = value
             stages[record.stage] = self._write_record(record, raw_record, created)
