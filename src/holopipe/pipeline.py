@@ -59,7 +59,7 @@ from holopipe.run.gates import (
 )
 from holopipe.run.layout import RunLayout, publish_problem
 from holopipe.run.locking import ExperimentLock
-from holopipe.run.manifest import ManifestStore, rebuild_records
+from holopipe.run.manifest import ManifestIndex, ManifestStore, rebuild_records
 from holopipe.run.provenance import (
     code_version,
     environment_info,
@@ -70,7 +70,7 @@ from holopipe.run.provenance import (
 from holopipe.run.publish import broken_aliases, failed_attempt_dir, repair_aliases
 from holopipe.run.request import RunRequest
 from holopipe.run.resolution import InputError, check_input_aliases
-from holopipe.run.stage_digest import StageDigest, folder_signature, summary_unchanged
+from holopipe.run.stage_digest import StageDigest, folder_signatures, summary_unchanged
 from holopipe.run.storage import EXIT_STORAGE_REFUSED, StorageError
 from holopipe.stages.base import Stage
 from holopipe.stages.registry import pipeline_stages
@@ -237,11 +237,22 @@ class _Checked:
 
     entries: set[tuple] = attrs.field(factory=set)
     folders: dict[str, tuple[int, str] | None] = attrs.field(factory=dict)
+    #: The stages this command goes on to assess: their recorded folders are scanned
+    #: together with the first one asked (in two processes when they are many).
+    ahead: frozenset[str] = frozenset()
 
-    def folder(self, root: str, folder: str) -> tuple[int, str] | None:
-        if folder not in self.folders:
-            self.folders[folder] = folder_signature(os.path.join(root, folder))
-        return self.folders[folder]
+    def scan(self, root: str, index: ManifestIndex, key: str) -> None:
+        """Scan the recorded folders of stage ``key``'s digest, and those of the stages
+        ahead, that are not scanned yet."""
+        wanted: dict[str, int] = {}
+        for stage in (key, *sorted(self.ahead)):
+            digest = index.digests.get(stage)
+            for folder, (count, _) in digest.folders.items() if digest is not None else ():
+                if folder not in self.folders:
+                    wanted[folder] = count
+        if wanted:
+            found = folder_signatures({os.path.join(root, f): n for f, n in wanted.items()})
+            self.folders.update({f: found[os.path.join(root, f)] for f in wanted})
 
     def forget_folders(self) -> None:
         """A stage ran: the folders it rewrote are scanned again when asked."""
@@ -345,9 +356,9 @@ def _up_to_date_by_digest(execution: StageExecution, checked: _Checked) -> Stage
     _, parts = stage_fingerprint(stage, params, run.seed, [], run.strict)
     if (parts["code"], parts["params"]) != (digest.code, digest.params):
         return None
-    root = os.fspath(layout.root)
+    checked.scan(os.fspath(layout.root), index, key)
     for folder, recorded in digest.folders.items():
-        if checked.folder(root, folder) != tuple(recorded):
+        if checked.folders[folder] != tuple(recorded):
             return None
     return digest
 
@@ -481,7 +492,7 @@ def stage_states(runs_dir: Path, experiment: str) -> list[StageState]:
         raise ConfigError(f"no run {experiment!r} under {runs_dir} (no {layout.config_path.name})")
     config, stages = _frozen_or_new_config(layout, RunRequest(runs_dir, experiment))
     run = RunContext(layout, config)
-    verified = _Checked()
+    verified = _Checked(ahead=frozenset(s.key() for s in stages))
     return [_state(run, s, {}, verified) for s in stages]
 
 
@@ -768,6 +779,7 @@ def run_pipeline(
         run = RunContext(layout, config, request.jobs, request.executor)
         run.executor  # noqa: B018 - a bad executor setting is refused before anything runs
         pipeline = _PipelineRun(run, request.cli_inputs, lock.fd, echo, on_progress)
+        pipeline.verified.ahead = frozenset(stage.key() for stage in selected)
         for index, stage in enumerate(selected):
             if not pipeline.step(stage):
                 pipeline.outcomes += [
@@ -926,6 +938,7 @@ def _plan(
     rerun: dict[str, str] = {}  # alias -> the stage that would rewrite it
     plans = []
     verified = _Checked() if verified is None else verified
+    verified.ahead = frozenset(stage.key() for stage in selected)
     for stage in selected:
         given = {a: p for a, p in cli_inputs.items() if a in {s.alias for s in stage.INPUTS}}
         execution = StageExecution(run, stage, given)

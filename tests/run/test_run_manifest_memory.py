@@ -137,3 +137,33 @@ def test_an_index_without_digests_and_a_damaged_record_is_a_corrupt_manifest(
         _as_a_new_process()
         with pytest.raises(ManifestError, match="record_hash_mismatch|does not hold"):
             read()
+
+
+def test_folders_scanned_in_two_processes_have_the_signatures_of_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from holopipe.run import stage_digest
+
+    folders = {}
+    for i in range(5):
+        folder = tmp_path / f"f{i}"
+        (folder / "sub").mkdir(parents=True)  # a subfolder is not entered
+        for j in range(i * 3):
+            (folder / f"{j}.json").write_text(str(j))
+        folders[str(folder)] = i * 3
+    (tmp_path / "f4" / "link").symlink_to(tmp_path / "f1")  # a link to a folder: no signature
+    alone = stage_digest.folder_signatures(folders)
+    assert alone == {f: stage_digest.folder_signature(f) for f in folders}
+    assert [alone[str(tmp_path / f"f{i}")][0] for i in range(4)] == [0, 3, 6, 9]
+    assert alone[str(tmp_path / "f4")] is None
+    from holopipe.run import fork_pool
+
+    forked = []
+    original = fork_pool.fork_map
+    monkeypatch.setattr(
+        fork_pool, "fork_map", lambda *a, **k: forked.append(a[1:]) or original(*a, **k)
+    )
+    monkeypatch.setattr(stage_digest, "PARALLEL_SCAN_FILES", 0)
+    monkeypatch.setattr(stage_digest, "_cpus", lambda: 2)
+    assert stage_digest.folder_signatures(folders) == alone
+    assert forked == [(5,)]  # five folders, shared by two forked processes

@@ -16,11 +16,21 @@ from holo_run_helpers import chain, write_config
 
 from holopipe.pipeline import RunRequest, plan_run, run_pipeline, run_stage, stage_states
 from holopipe.run import manifest as manifest_module
+from holopipe.run import stage_digest
 from holopipe.run.layout import RunLayout
 from holopipe.run.manifest import ManifestError, ManifestStore
 from holopipe.run.stage_digest import StageDigest, folder_signature
 
 KEYS = ["01_chain_source", "02_chain_step", "03_chain_step"]
+
+
+@pytest.fixture(autouse=True, params=["one process", "two processes"])
+def scanning(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every decision is the same whether the folders are scanned in this process or
+    shared with a forked one (what a run of many files does)."""
+    if request.param == "two processes":
+        monkeypatch.setattr(stage_digest, "PARALLEL_SCAN_FILES", 0)
+        monkeypatch.setattr(stage_digest, "_cpus", lambda: 2)
 
 
 def _as_a_new_process() -> None:

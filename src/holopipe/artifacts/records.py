@@ -44,6 +44,7 @@ __all__ = [
     "SystemStatus",
     "is_record_reference",
     "read_stage_record",
+    "stat_signature",
     "status_of",
 ]
 
@@ -332,12 +333,27 @@ def read_stage_record(
 _INDEX_READ_ATTEMPTS = 5
 
 
-def _signature(path: Path) -> tuple[int, int, int] | None:
+def stat_signature(path: str | os.PathLike) -> tuple[int, int, int, int] | None:
+    """``(size, mtime_ns, ctime_ns, inode)`` of the file at ``path`` (links followed), or
+    ``None`` when it cannot be stat'ed: what a :class:`FileRecord` records of a file. While
+    it is unchanged the file is trusted to hold the same bytes (holopipe replaces a file by
+    renaming a new one over it: a new inode); a file whose signature differs is hashed again.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.NamedTemporaryFile() as fh:
+    ...     _ = fh.write(b"abc"); fh.flush()
+    ...     stat_signature(fh.name)[0]
+    3
+    >>> stat_signature("/no/such/file") is None
+    True
+    """
     try:
         st = os.stat(path)
     except OSError:
         return None
-    return st.st_ino, st.st_size, st.st_mtime_ns
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
 
 
 @register_migration("RunManifest", "0.1", "0.2")
@@ -443,13 +459,13 @@ class RunManifest(JSONArtifact):
         missing from an index that did not change is a finding).
         """
         for _ in range(_INDEX_READ_ATTEMPTS):
-            before = _signature(path)
+            before = stat_signature(path)
             attempt = ValidationReport(report.path, report.schema)
             index = loads_json(read_text_bounded(path))
             if not isinstance(index, dict):
                 return index
             document = cls.with_records(path.parent, index, attempt)
-            if document is not None or _signature(path) == before:
+            if document is not None or stat_signature(path) == before:
                 report.extend(attempt)
                 if document is None:
                     raise DocumentUnreadable(str(path))

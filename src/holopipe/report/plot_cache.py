@@ -22,9 +22,10 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
-import os
 from pathlib import Path
 from typing import Any
+
+from holopipe.artifacts.records import stat_signature
 
 __all__ = ["cached_physics", "physics_block", "plots_key", "read_previous"]
 
@@ -32,14 +33,6 @@ _START = "<!-- holopipe:physics "
 _END = "<!-- /holopipe:physics -->"
 #: The sources whose code decides what the plots look like.
 _PLOT_CODE = ("collect.py", "plots.py", "plot_cache.py")
-
-
-def _stat_signature(path: Path) -> list[int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
 
 
 def plots_key(view: Any, schemas: tuple[str, ...]) -> str:
@@ -52,12 +45,12 @@ def plots_key(view: Any, schemas: tuple[str, ...]) -> str:
     # upgrade rewrites it), found without importing matplotlib or reading its metadata.
     spec = importlib.util.find_spec("matplotlib")
     origin = spec.origin if spec is not None else None
-    facts: list[Any] = [origin, _stat_signature(Path(origin)) if origin else None]
+    facts: list[Any] = [origin, stat_signature(Path(origin)) if origin else None]
     for schema in schemas:
         chosen, total = view.plotted(schema)
         facts.append([schema, total])
         facts += [
-            [key, record.path, record.sha256, _stat_signature(path)] for key, path, record in chosen
+            [key, record.path, record.sha256, stat_signature(path)] for key, path, record in chosen
         ]
     facts += [[key, summary.metrics] for key, summary in sorted(view.summaries.items())]
     digest.update(json.dumps(facts, sort_keys=True, default=repr).encode())

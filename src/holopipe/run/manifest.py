@@ -30,6 +30,7 @@ from holopipe.artifacts.records import (
     StageRecord,
     is_record_reference,
     read_stage_record,
+    stat_signature,
 )
 from holopipe.artifacts.report import ArtifactError, ValidationReport
 from holopipe.artifacts.run_records import MANIFEST_RECORDS_DIR
@@ -94,7 +95,7 @@ def file_record(
 # its index document. The index is only ever replaced by an atomic rename (a new inode),
 # so an unchanged signature means unchanged content: the orchestrator and the stages
 # consult the manifest many times per stage.
-_LOADED: dict[str, tuple[tuple[int, int, int], RunManifest, dict[str, Any]]] = {}
+_LOADED: dict[str, tuple[tuple[int, int, int, int], RunManifest, dict[str, Any]]] = {}
 # Stage records read or written, by (run root, sha256 of the record file): a record file
 # is named by its content, so one already validated is never read again.
 _RECORDS: dict[tuple[str, str], StageRecord] = {}
@@ -114,7 +115,7 @@ _INDEX_READ_ATTEMPTS = 5
 
 @attrs.define
 class _IndexFile:
-    signature: tuple[int, int, int]
+    signature: tuple[int, int, int, int]
     shell: RunManifest
     document: dict[str, Any]
     entries: dict[str, tuple[str, StageDigest | None]]
@@ -132,14 +133,6 @@ def _remember(cache_key: tuple[str, str], record: StageRecord) -> None:
     held = sum(map(_entries, _RECORDS.values()))
     while len(_RECORDS) > 1 and (len(_RECORDS) > _RECORDS_KEPT or held > _RECORD_ENTRIES_KEPT):
         held -= _entries(_RECORDS.pop(next(iter(_RECORDS))))
-
-
-def _signature(path: Path) -> tuple[int, int, int] | None:
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return None
-    return st.st_ino, st.st_size, st.st_mtime_ns
 
 
 def _record_bytes(raw_record: dict[str, Any]) -> bytes:
@@ -306,7 +299,7 @@ class ManifestStore:
         return self.layout.manifest_path
 
     def _cached(self) -> tuple[RunManifest, dict[str, Any]] | None:
-        signature = _signature(self.path)
+        signature = stat_signature(self.path)
         if signature is None:
             return None
         key = str(self.path.absolute())
@@ -320,7 +313,7 @@ class ManifestStore:
             if manifest is not None and report.ok:
                 _LOADED[key] = (signature, manifest, document)  # a newer file: a new signature
                 return manifest, document
-            now = _signature(self.path)
+            now = stat_signature(self.path)
             if now == signature:  # not replaced while its records were read: corrupt
                 break
             signature = now  # a writer replaced it meanwhile (this reader holds no lock)
@@ -344,7 +337,7 @@ class ManifestStore:
         key = str(self.path.absolute())
         report = ValidationReport(str(self.path), RunManifest.SCHEMA_NAME)
         for _ in range(_INDEX_READ_ATTEMPTS):
-            signature = _signature(self.path)
+            signature = stat_signature(self.path)
             if signature is None:
                 return None
             cached = _INDEXES.get(key)
@@ -363,7 +356,7 @@ class ManifestStore:
             if report.ok:
                 cached.validated = True
                 return index, cached
-            if _signature(self.path) == signature:  # not replaced while it was read: corrupt
+            if stat_signature(self.path) == signature:  # not replaced while it was read: corrupt
                 break
             # a writer replaced it meanwhile (this reader holds no lock): read the new one
         raise ManifestError(report, self.layout.experiment)
@@ -442,7 +435,7 @@ class ManifestStore:
             report.error("malformed_json", "<file>", str(exc))
         raise ManifestError(report, self.layout.experiment)
 
-    def _read_index_entries(self, signature: tuple[int, int, int]) -> _IndexFile:
+    def _read_index_entries(self, signature: tuple[int, int, int, int]) -> _IndexFile:
         """The index file without its records: its header, aliases and, per stage, its
         record's path and digest (``None`` for an entry that names no record file or
         carries no usable digest)."""
@@ -525,7 +518,7 @@ class ManifestStore:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(path)
             raise
-        signature = _signature(self.path)
+        signature = stat_signature(self.path)
         if signature is not None and manifest is not None:
             _LOADED[str(self.path.absolute())] = (signature, manifest, document)
 
