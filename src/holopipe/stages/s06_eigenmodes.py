@@ -92,6 +92,7 @@ from holopipe.stages.validators import optional_positive_finite, positive_finite
 
 if TYPE_CHECKING:
     from holopipe.artifacts.eigenmodes import EigenmodeBlock, EigenmodeRow
+    from holopipe.run.executors import ItemResult
     from holopipe.science.uv_falloff import UVFalloff
 
 
@@ -658,6 +659,36 @@ def _work(params: EigenmodesParams) -> Callable[[GeometryPrediction], SystemMode
     return functools.partial(system_block, params=params)
 
 
+def _recorded(
+    ctx: StageContext, results: list[ItemResult], by_id: dict[str, GeometryPrediction]
+) -> list[EigenmodeBlock]:
+    """Each system's checks, warnings and status recorded in ``ctx``; the blocks of rows
+    (a crashed system's masses still accounted for, by error rows)."""
+    from holopipe.artifacts.eigenmodes import EigenmodeBlock
+
+    params: EigenmodesParams = ctx.params
+    blocks: list[EigenmodeBlock] = []
+    for result in results:
+        if not result.ok:  # crashed: still account for its masses, flagged
+            prediction = by_id[result.key]
+            masses = params.masses_for(prediction.meta.d) or []
+            crashed = _placeholder_rows(
+                prediction, masses, params, "error", f"crashed: {result.error}"
+            )
+            blocks += [EigenmodeBlock.of_rows(crashed)] if crashed else []
+            continue
+        modes: SystemModes = result.value
+        blocks += [modes.block] if modes.block is not None else []
+        family = by_id[result.key].meta.family
+        for accuracy in modes.accuracy:
+            accuracy.record(ctx, modes.system_id, family, params)
+        for message in modes.warnings:
+            ctx.warn(message)
+        if modes.status != "OK":
+            ctx.mark_system(modes.system_id, modes.status, modes.reason)
+    return blocks
+
+
 class BuildBulkEigenmodesDataset(Stage):
     """Stage 06: boundary masses M2 and UV dimensions Delta of bulk scalars (module docstring)."""
 
@@ -668,34 +699,13 @@ class BuildBulkEigenmodesDataset(Stage):
     Params = EigenmodesParams
 
     def run(self, ctx: StageContext, inputs: StageInputs) -> None:
-        from holopipe.artifacts.eigenmodes import QUALITIES, EigenmodeBlock, EigenmodesDataset
+        from holopipe.artifacts.eigenmodes import QUALITIES, EigenmodesDataset
 
         params: EigenmodesParams = ctx.params
         predictions: list[GeometryPrediction] = inputs["predictions"]
-        by_id = {p.meta.system_id: p for p in predictions}
         results = ctx.map(_work(params), predictions, key=lambda p: p.meta.system_id)
-        rows: list[EigenmodeRow] = []
-        blocks: list[EigenmodeBlock] = []
-        for result in results:
-            if not result.ok:  # crashed: still account for its masses, flagged
-                prediction = by_id[result.key]
-                masses = params.masses_for(prediction.meta.d) or []
-                crashed = _placeholder_rows(
-                    prediction, masses, params, "error", f"crashed: {result.error}"
-                )
-                rows += crashed
-                blocks += [EigenmodeBlock.of_rows(crashed)] if crashed else []
-                continue
-            modes: SystemModes = result.value
-            rows += modes.rows
-            blocks += [modes.block] if modes.block is not None else []
-            family = by_id[result.key].meta.family
-            for accuracy in modes.accuracy:
-                accuracy.record(ctx, modes.system_id, family, params)
-            for message in modes.warnings:
-                ctx.warn(message)
-            if modes.status != "OK":
-                ctx.mark_system(modes.system_id, modes.status, modes.reason)
+        blocks = _recorded(ctx, results, {p.meta.system_id: p for p in predictions})
+        rows = [row for block in blocks for row in block.rows]
 
         skipped = sorted(r.key for r in results if r.ok and r.value.not_applicable)
         if skipped:
