@@ -80,10 +80,10 @@ import numpy as np
 
 from holopipe.artifacts.prediction import GeometryPrediction
 from holopipe.run.context import StageContext
+from holopipe.science.defaults import bf_bound
 from holopipe.science.sturm_liouville import (
     ConformalGeometry,
     ScalarSpectrum,
-    bf_bound,
     nu,
     solve_scalar_modes_on,
 )
