@@ -1,7 +1,7 @@
 """How ``holopipe run``'s bookkeeping grows with the number of systems (issue 11, item 4).
 
     python benchmarks/bench_scale.py [--systems 1000,10000] [--stages 9] [--noop-runs 3]
-                                     [--systems-per-file 1]
+                                     [--systems-per-file 1] [--no-change]
 
 The chain of trivial test stages (``holopipe.testing``: each stage reads every system of
 the previous one and writes its own) at each size, as whole ``holopipe run`` commands in a
@@ -9,7 +9,8 @@ fresh temporary directory:
 
 - full run (every stage runs),
 - no-op rerun (nothing changed: every stage is skipped; median of ``--noop-runs``),
-- one parameter changed (``stages.05.offset``: stages 5 to the last rerun),
+- one parameter changed (``stages.05.offset``: stages 5 to the last rerun; left out with
+  ``--no-change``, the longest figure at 100 000 systems),
 - manifest bytes (the index ``run_manifest.json`` and the stage records ``run_manifest.d/``),
 - peak memory: the largest single process of the full run (the orchestrator or one of
   its forked stage processes), and the orchestrator's own (``orch_mib``).
@@ -120,17 +121,20 @@ def _manifest_bytes(root: Path) -> int:
     return sum(p.stat().st_size for p in found if p.is_file())
 
 
-def measure(systems: int, stages: int, noop_runs: int, per_file: int) -> dict[str, float]:
-    """The figures of one size, in a fresh temporary directory."""
+def measure(
+    systems: int, stages: int, noop_runs: int, per_file: int, change: bool = True
+) -> dict[str, float]:
+    """The figures of one size, in a fresh temporary directory (``change``: with the
+    one-parameter-change rerun, else its figures are 0)."""
     with tempfile.TemporaryDirectory(prefix=f"holopipe-scale-{systems}-") as tmp:
         cwd = Path(tmp)
         config = _config(cwd / "config.json", stages, systems, per_file)
         run = [sys.executable, "-m", "holopipe", "run", "-e", "scale"]
         args = ["run", "-e", "scale", "--config", str(config)]
-        full, full_cpu, orchestrator, stages = _timed_orchestrator(args, cwd)
+        full, full_cpu, orchestrator, stage_peak = _timed_orchestrator(args, cwd)
         noops = [_timed(run, cwd) for _ in range(noop_runs)]
-        change = ["--set", f"stages.{min(5, stages):02d}.offset=1.0", "--force"]
-        changed, changed_cpu, _ = _timed([*run, *change], cwd)
+        change_args = ["--set", f"stages.{min(5, stages):02d}.offset=1.0", "--force"]
+        changed, changed_cpu, _ = _timed([*run, *change_args], cwd) if change else (0.0, 0.0, 0.0)
         return {
             "full_s": full,
             "full_cpu_s": full_cpu,
@@ -139,7 +143,7 @@ def measure(systems: int, stages: int, noop_runs: int, per_file: int) -> dict[st
             "change_s": changed,
             "change_cpu_s": changed_cpu,
             "manifest_mb": _manifest_bytes(cwd / "runs" / "scale") / 1e6,
-            "peak_mib": max(orchestrator, stages),
+            "peak_mib": max(orchestrator, stage_peak),
             "orch_mib": orchestrator,
         }
 
@@ -168,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stages", type=int, default=9, choices=range(1, 10), metavar="1..9")
     parser.add_argument("--noop-runs", type=int, default=3)
     parser.add_argument("--systems-per-file", type=int, default=1)
+    parser.add_argument(
+        "--no-change", action="store_true", help="leave out the one-parameter-change rerun"
+    )
     args = parser.parse_args(argv)
     sizes = sorted(int(n) for n in args.systems.split(","))
     print(
@@ -177,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'systems':>8} " + " ".join(f"{name:>12}" for name in FIGURES), flush=True)
     rows = []
     for n in sizes:
-        row = measure(n, args.stages, args.noop_runs, args.systems_per_file)
+        row = measure(n, args.stages, args.noop_runs, args.systems_per_file, not args.no_change)
         rows.append(row)
         print(f"{n:>8} " + " ".join(f"{row[name]:>12.3f}" for name in FIGURES), flush=True)
     if len(rows) > 1:

@@ -107,8 +107,9 @@ _INDEXES: dict[str, _IndexFile] = {}
 # each holds an entry per file, thousands of them; one evicted is read again when asked.
 _RECORDS_KEPT = 6
 # And how many file entries they may hold together (~0.5 KiB each in memory): a stage's
-# record and its producer's at 100 000 systems; beyond it the oldest go, the newest stays.
-_RECORD_ENTRIES_KEPT = 400_000
+# record and its producer's up to 60 000 systems, the newest one beyond (100 000 systems:
+# 200 000 entries, ~110 MiB); the oldest go first, the newest always stays.
+_RECORD_ENTRIES_KEPT = 250_000
 # How often a lock-free reader re-reads an index replaced while it read its records.
 _INDEX_READ_ATTEMPTS = 5
 
@@ -397,14 +398,17 @@ class ManifestStore:
         return attrs.evolve(lazy.shell, stages=stages)
 
     def records(self) -> Iterator[StageRecord]:
-        """Every stage record in stage order, each read as it is reached and not kept
-        (unless this process already held it): a reader of every record (the report)
-        holds one at a time, whatever the size of the run. Raises :class:`ManifestError`
-        as :meth:`index` does."""
+        """Every stage record in stage order, each read as it is reached and not kept (nor
+        the ones this process kept before): a reader of every record (the report) holds
+        one at a time, whatever the size of the run. Raises :class:`ManifestError` as
+        :meth:`index` does."""
         found = self._index_file()
         if found is None:
             return
         _, lazy = found
+        # What a process keeps serves one stage's assessment; a reader of every record
+        # needs none of it (two records of 60 000 systems are 130 MiB).
+        _RECORDS.clear()
         report = ValidationReport(str(self.path), RunManifest.SCHEMA_NAME)
         for key in sorted(lazy.entries):
             value = lazy.document["stages"][key]
