@@ -15,9 +15,10 @@ A :class:`StageExecution` is one execution of one stage, one method per phase:
    in memory and hashed as it wrote it is trusted, any other is re-read and validated;
 5. :meth:`~StageExecution.summarise`: ``stage_summary.json``;
 6. :meth:`~StageExecution.publish`: OK or WARNING replaces ``<NN>_<slug>/``, its aliases
-   and its manifest record; INCOMPLETE or ERROR is kept aside in ``<NN>_<slug>.failed/``
-   and the previous successful outputs, aliases and record stay exactly as they were
-   (:mod:`holopipe.run.publish`).
+   and its manifest record (the previous folder goes to the run's trash, removed in the
+   background: :mod:`holopipe.run.trash`); INCOMPLETE or ERROR is kept aside in
+   ``<NN>_<slug>.failed/`` and the previous successful outputs, aliases and record stay
+   exactly as they were (:mod:`holopipe.run.publish`).
 
 Every run that gets past phase 2 leaves ``stage_summary.json``, ``cmd.txt``,
 ``meta_env.json`` and ``logs/{stdout,stderr}.log`` (in the stage folder or the ``.failed``
@@ -46,10 +47,10 @@ from holopipe.artifacts.base import Artifact
 from holopipe.artifacts.exit_codes import ExitCode
 from holopipe.artifacts.io import (
     atomic_write_bytes,
-    deferred_fsync,
     dumps_json,
     recorded_writes,
     sha256_file,
+    unpublished_folder,
 )
 from holopipe.artifacts.records import (
     Counts,
@@ -90,6 +91,7 @@ from holopipe.run.resolution import (
     sidecars_of,
 )
 from holopipe.run.storage import disk_refusal
+from holopipe.run.trash import discard
 from holopipe.stages.base import InputSpec, LoadedInput, Stage, StageInputs
 from holopipe.stages.input_gate import read_input
 
@@ -397,7 +399,7 @@ class StageExecution:
                 swap_back(self.work, final, previous)
             raise
         if previous is not None:
-            shutil.rmtree(previous)
+            discard(previous)  # removed in the background by the lock's holder
         forget_failed_attempt(self.failed)
 
     def _legacy_sources(self) -> list[dict[str, Any]] | None:
@@ -462,7 +464,10 @@ class StageExecution:
             return ExitCode.INCOMPLETE
         started_at = utc_now()
         self._prepare_work()
-        with deferred_fsync():  # nothing in .partial is visible yet: one sync before the swap
+        # Nothing reads .partial before it is swapped in whole: each file is written once
+        # in place, and one sync makes them all durable before the swap.
+        with unpublished_folder(self.work):
+            self._write_bookkeeping()
             ctx, status = self._run_captured()
             self.timings["total_s"] = time.perf_counter() - t0
             summary = self.summarise(ctx, status, utc_now())
@@ -474,6 +479,10 @@ class StageExecution:
         if work.exists():
             shutil.rmtree(work)
         (work / "logs").mkdir(parents=True)
+
+    def _write_bookkeeping(self) -> None:
+        """``cmd.txt`` and ``meta_env.json`` of the run (into the work folder)."""
+        work = self.work
         atomic_write_bytes(work / "cmd.txt", _rerun_command(self.run, self.stage, self.cli_inputs))
         meta = {
             **environment_info(),
