@@ -121,3 +121,9 @@ def test_the_cli_keeps_a_given_openblas_thread_timeout():
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env
     )
     assert done.stdout.strip().splitlines()[-1] == "20", done.stdout + done.stderr
+
+
+def test_stage_parameter_defaults_need_no_numpy():
+    # What stage declarations validate against (science.defaults) loads nothing heavy.
+    loaded = loaded_after("import holopipe.science.defaults")
+    assert "holopipe" in loaded and "numpy" not in loaded

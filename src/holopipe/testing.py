@@ -24,25 +24,36 @@ from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
 
 __all__ = ["CHAIN", "NOT_IMPORTED_BY_A_NO_OP", "ChainParams"]
 
-#: What a no-op ``holopipe run --to 06`` must not import: the implementation (science and
-#: artifact types) of stages that are up to date or were never run, and the machinery of a
-#: stage that actually runs. The stage registry, the plan and the report need only each
-#: stage's declaration (ids, input/output schema names, Params). Checked by
+#: What a no-op ``holopipe run --to 06`` must not import: the work of the stages
+#: (``holopipe.stages.work``, their science and artifact types), up to date or never run, and
+#: the machinery of a stage that actually runs. The stage registry, the plan and the report
+#: need only each stage's declaration (ids, input/output schema names, Params, whose defaults
+#: and checks come from ``science.defaults`` and ``data.sandbox_spec``). Checked by
 #: tests/test_imports.py, reported by benchmarks/bench_startup.py.
 NOT_IMPORTED_BY_A_NO_OP = (
     "holopipe.artifacts.atlas",
     "holopipe.artifacts.dictionary",
     "holopipe.artifacts.eigenmodes",
+    "holopipe.artifacts.equations",
     "holopipe.artifacts.real_data",
+    "holopipe.artifacts.sandbox",
+    "holopipe.artifacts.sandbox_index",
     "holopipe.artifacts.sniff",
     "holopipe.data.cft",
+    "holopipe.data.sandbox",
     "holopipe.data.theory",
     "holopipe.run.discipline",
     "holopipe.science.analysis",
+    "holopipe.science.atlas",
+    "holopipe.science.boundary",
+    "holopipe.science.contracts",
+    "holopipe.science.dictionary_fit",
     "holopipe.science.dimensions",
+    "holopipe.science.negative_controls",
     "holopipe.science.real_data",
     "holopipe.science.reconstruction",
     "holopipe.science.uv_falloff",
+    "holopipe.stages.work",
 )
 
 

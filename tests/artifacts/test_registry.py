@@ -60,6 +60,33 @@ def test_builtin_table_names_every_v01_type():
         assert module.startswith("holopipe.artifacts.") and attr == name
 
 
+def test_has_sidecars_agrees_with_every_builtin_class():
+    # has_sidecars answers for built-ins from a table, without importing them: the table
+    # must say what each class declares.
+    for name in registry._BUILTIN_TYPES:
+        assert registry.has_sidecars(name) is registry.get_type(name).HAS_SIDECARS, name
+    assert {n for n in registry._BUILTIN_TYPES if registry.has_sidecars(n)} == {
+        "GeometryContracts",
+        "EigenmodesDataset",
+        "Dictionary",
+    }
+
+
+def test_has_sidecars_asks_a_registered_type():
+    @attrs.define
+    class Bundle(JSONArtifact):
+        SCHEMA_NAME: ClassVar[str] = "TestBundleWithSidecars"
+        SCHEMA_VERSION: ClassVar[str] = "0.1"
+        SUFFIXES: ClassVar[tuple[str, ...]] = (".bundle.json",)
+        HAS_SIDECARS: ClassVar[bool] = True
+
+    registry.register(Bundle)
+    try:
+        assert registry.has_sidecars("TestBundleWithSidecars")
+    finally:
+        registry.unregister("TestBundleWithSidecars")
+
+
 def test_get_type_returns_the_class():
     assert registry.get_type("GeometryPrediction") is GeometryPrediction
     assert registry.get_type("GeometryPrediction", "0.1") is GeometryPrediction

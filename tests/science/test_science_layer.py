@@ -14,7 +14,7 @@ import pytest
 import holopipe.science
 
 SCIENCE = Path(holopipe.science.__file__).parent
-MODULES = ["_derivatives", "geometry", "contracts", "negative_controls", "analysis"]
+MODULES = ["_derivatives", "defaults", "geometry", "contracts", "negative_controls", "analysis"]
 
 
 def _imported_roots(path: Path) -> set[str]:

@@ -149,3 +149,10 @@ def test_statistics_rates_and_never_pass_below_coverage(rejected, false_pos, une
 def test_control_outcome_invariant():
     with pytest.raises(ValueError):
         ControlOutcome("x", False, True)
+
+
+def test_every_declared_broken_kind_has_its_defect_and_no_other():
+    # science.defaults lists the kinds for stage 04c's Params without importing this module.
+    from holopipe.science import negative_controls
+
+    assert tuple(negative_controls._DEFECTS) == BROKEN_KINDS

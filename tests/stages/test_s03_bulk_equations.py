@@ -56,6 +56,19 @@ def write_prediction(folder, family, d, z_h=None, z_max=1.0, **family_params):
     return sid
 
 
+def write_mislabelled_lifshitz(folder, d, zeta):
+    """An exact Lifshitz geometry whose meta calls it ads (the label must not decide)."""
+    z = grid(None)
+    m = metric_functions(FamilyParams("lifshitz", d, None, zeta=zeta), z)
+    name = f"ads_d{d}_mislabelled"
+    sid = system_id({"family": "ads", "d": d, "mislabelled": True}, name=name)
+    meta = GeometryMeta(sid, "ads", d, None, "test", "test", system_name=name)
+    GeometryPrediction(z=z, A=m.A_x, f=m.f, meta=meta, A_t=m.A_t, A_z=m.A_z).write(
+        folder / f"{name}_geometry.npz"
+    )
+    return sid
+
+
 def run(tmp_path, folder, stage_params=None, jobs=1, experiment="t", seed=1):
     config = tmp_path / f"config_{experiment}.json"
     stages = {"03": stage_params} if stage_params else {}
@@ -152,14 +165,7 @@ def test_deformed_curvature_offset(tmp_path, folder, d, a):
 def test_family_label_does_not_decide_the_verdict(tmp_path, folder):
     """A Lifshitz geometry labelled ads: not Einstein, and a warning says so."""
     d, zeta = 3, 2.0
-    z = grid(None)
-    m = metric_functions(FamilyParams("lifshitz", d, None, zeta=zeta), z)
-    name = "ads_d3_mislabelled"
-    sid = system_id({"family": "ads", "d": d, "mislabelled": True}, name=name)
-    meta = GeometryMeta(sid, "ads", d, None, "test", "test", system_name=name)
-    GeometryPrediction(z=z, A=m.A_x, f=m.f, meta=meta, A_t=m.A_t, A_z=m.A_z).write(
-        folder / f"{name}_geometry.npz"
-    )
+    sid = write_mislabelled_lifshitz(folder, d, zeta)
     code, summary, systems = run(tmp_path, folder)
     s = systems[sid]
     assert s.verdict == "constant_curvature"
@@ -218,14 +224,7 @@ def test_ads_systems_check_the_einstein_residual_with_its_tolerance(tmp_path, fo
     E = 0; a Lifshitz geometry labelled ads has max |E^m_n| = (zeta-1)(zeta+d) (PHYSICS.md)."""
     d, zeta = 3, 2.0
     exact = {z_h: write_prediction(folder, "ads", d, z_h) for z_h in (None, 1.0)}
-    z = grid(None)
-    m = metric_functions(FamilyParams("lifshitz", d, None, zeta=zeta), z)
-    name = "ads_d3_mislabelled"
-    wrong = system_id({"family": "ads", "d": d, "mislabelled": True}, name=name)
-    meta = GeometryMeta(wrong, "ads", d, None, "test", "test", system_name=name)
-    GeometryPrediction(z=z, A=m.A_x, f=m.f, meta=meta, A_t=m.A_t, A_z=m.A_z).write(
-        folder / f"{name}_geometry.npz"
-    )
+    wrong = write_mislabelled_lifshitz(folder, d, zeta)
     write_prediction(folder, "deformed", d, a=0.2)  # not ads: its verdict is a result, no check
     code, _, _ = run(tmp_path, folder)
     summary, checks = checks_of(tmp_path)

@@ -26,7 +26,7 @@ from holopipe.run.layout import RunLayout
 from holopipe.run.publish import last_attempt_dir
 from holopipe.science.contracts import CONTRACT_NAMES, ContractResult
 from holopipe.science.geometry import FamilyParams, metric_functions, temperature, uv_grid
-from holopipe.stages import geometry_contracts
+from holopipe.stages.work import geometry_contracts
 
 STAGE = "holopipe.stages.s04_contracts:GeometryPhysicsContracts"
 STAGE_DIR = "04_geometry_physics_contracts"

@@ -382,6 +382,42 @@ def test_jobs_1_and_2_give_byte_identical_csv(tmp_path, folder):
     assert len(read_rows(csv_one)) == one["counts"]["outputs_rows"]
 
 
+def test_a_crashed_system_gets_error_rows_among_the_others_in_order(tmp_path, folder, monkeypatch):
+    """One system's work raises (in a worker at --jobs 2): its masses are still accounted
+    for by error rows, placed in the sorted CSV among the rows the other workers checked and
+    formatted, the system is ERROR, and the file is the same bytes at --jobs 1 and 2."""
+    from holopipe.stages import s06_eigenmodes
+
+    sids = [hard_wall(folder, 3, tag=str(t)) for t in range(3)]
+    victim = sorted(sids)[1]
+    solve = s06_eigenmodes.system_modes
+
+    def crashes_on_the_victim(prediction, params):
+        if prediction.meta.system_id == victim:
+            raise RuntimeError("solver blew up")
+        return solve(prediction, params)
+
+    monkeypatch.setattr(s06_eigenmodes, "system_modes", crashes_on_the_victim)
+    params = {"masses": {"3": [-2.0, 0.0]}}
+    written = []
+    for jobs in (1, 2):
+        code, summary, csv_path = run(tmp_path, folder, params, jobs=jobs, experiment=f"j{jobs}")
+        report = EigenmodesDataset.validate_file(csv_path)
+        assert not report.errors, report.lines()  # error rows: warnings (non-finite), not errors
+        with open(csv_path, newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        assert [r["system_id"] for r in rows] == sorted(r["system_id"] for r in rows)
+        crashed = [r for r in rows if r["system_id"] == victim]
+        assert [(r["m2"], r["quality"]) for r in crashed] == [("-2.0", "error"), ("0.0", "error")]
+        assert all("crashed: RuntimeError: solver blew up" in r["method"] for r in crashed)
+        others = [r for r in rows if r["system_id"] != victim]
+        assert len(others) == 2 * (2 * 3 + 3) and {r["quality"] for r in others} == {"ok"}
+        assert {s["system_id"]: s["status"] for s in summary["systems"]}[victim] == "ERROR"
+        assert summary["status"] == "WARNING" and code == 1
+        written.append(csv_path.read_bytes())
+    assert written[0] == written[1]
+
+
 def test_branch_switch_and_dimension_without_masses(tmp_path, folder):
     d3 = hard_wall(folder, 3)
     z = np.geomspace(1e-4, 1.0, 300)

@@ -22,7 +22,8 @@ from holopipe.pipeline import RunRequest, run_stage
 from holopipe.run.context import Provenance
 from holopipe.run.layout import RunLayout
 from holopipe.run.publish import last_attempt_dir
-from holopipe.stages.s07_dictionary import DictionaryParams, dictionary_from_rows
+from holopipe.stages.s07_dictionary import DictionaryParams
+from holopipe.stages.work.s07_dictionary import dictionary_from_rows
 
 STAGE_DIR = "08_build_holographic_dictionary"
 Z = np.geomspace(1e-3, 0.95, 300)

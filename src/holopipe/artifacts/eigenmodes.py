@@ -60,6 +60,7 @@ __all__ = [
     "QUALITIES",
     "ConversionProvenance",
     "UNITS",
+    "EigenmodeBlock",
     "EigenmodeRow",
     "EigenmodeSystem",
     "EigenmodesDataset",
@@ -213,6 +214,63 @@ def _systems_of(rows: Iterable[EigenmodeRow]) -> list[EigenmodeSystem]:
     for row in rows:
         first.setdefault(row.system_id, row)
     return [EigenmodeSystem.of_row(first[sid]) for sid in sorted(first)]
+
+
+@attrs.frozen
+class EigenmodeBlock:
+    """The rows of one system, checked and formatted where they were computed.
+
+    Each system's rows are one contiguous block of a dataset's sorted CSV: a stage builds
+    the block of each system in its worker (sorting, the row checks of
+    :meth:`EigenmodesDataset.validate` and the CSV lines), and
+    :meth:`EigenmodesDataset.from_blocks` joins them, so the stage process neither checks
+    nor formats a row again. A block whose rows raise any finding is not ``clean``: the
+    dataset then checks every row itself, with the findings' row numbers of the whole file.
+    The block is a snapshot: rows changed after it was built are noticed (their objects
+    are compared with the block's) only if replaced, so build it from finished rows.
+
+    Examples
+    --------
+    >>> rows = EigenmodesDataset.example().rows
+    >>> block = EigenmodeBlock.of_rows(rows)
+    >>> block.clean, block.system_id, block.csv.count("\\n")
+    (True, 'ads_d3_hardwall-000000000000', 4)
+    >>> EigenmodesDataset.from_blocks([block], "example", "0000000").to_csv() == (
+    ...     EigenmodesDataset.from_rows(rows, "example", "0000000").to_csv())
+    True
+    """
+
+    system_id: str
+    rows: tuple[EigenmodeRow, ...] = attrs.field(
+        metadata={"doc": "in the dataset's order (system_id, m2, mode_id, branch)"}
+    )
+    csv: str = attrs.field(metadata={"doc": "the rows' CSV lines, each ending with a newline"})
+    clean: bool = attrs.field(
+        metadata={"doc": "every row well typed and without any finding of the row checks"}
+    )
+
+    @classmethod
+    def of_rows(cls, rows: Iterable[EigenmodeRow]) -> Self:
+        """The block of ``rows``, which must all belong to one system (a ValueError if not)."""
+        rows = tuple(_sorted_rows(rows))
+        ids = {row.system_id for row in rows}
+        if len(ids) != 1:
+            raise ValueError(f"a block holds the rows of one system, got {len(ids)}: {ids}")
+        return cls(rows[0].system_id, rows, _csv_lines(rows), _rows_clean(rows))
+
+
+def _rows_clean(rows: tuple[EigenmodeRow, ...]) -> bool:
+    """Whether the row checks of :meth:`EigenmodesDataset.validate` find nothing in the rows
+    of one system: each row well typed and passing :func:`_check_row`, one ``z_h`` for all."""
+    if not all(_well_typed(row) for row in rows):
+        return False
+    report = ValidationReport()
+    capped = _CappedFindings(report)
+    for i, row in enumerate(rows):
+        _check_row(row, f"rows[{i}]", capped)
+    z_h = EigenmodeSystem.of_row(rows[0]).z_h
+    same_z_h = all(EigenmodeSystem.of_row(row).z_h == z_h for row in rows)
+    return same_z_h and not report.findings
 
 
 #: The last version without the meta's ``provenance``.
@@ -394,6 +452,39 @@ class EigenmodesDataset(Artifact):
         )
         return cls(rows=rows, meta=meta)
 
+    @classmethod
+    def from_blocks(
+        cls,
+        blocks: Iterable[EigenmodeBlock],
+        source_stage: str,
+        git_sha: str,
+        provenance: ConversionProvenance | None = None,
+    ) -> Self:
+        """The dataset of the systems' :class:`EigenmodeBlock` s: the same dataset as
+        :meth:`from_rows` of all their rows, whose validation and CSV reuse the blocks'
+        checks and lines (when every block is ``clean`` and no two share a system)."""
+        blocks = sorted(blocks, key=operator.attrgetter("system_id"))
+        dataset = cls.from_rows(
+            [row for block in blocks for row in block.rows], source_stage, git_sha, provenance
+        )
+        ids = [block.system_id for block in blocks]
+        if all(block.clean for block in blocks) and len(set(ids)) == len(ids):
+            # Not a field: how this object was built, not content (no copy, pickle or
+            # evolve carries it, equality ignores it).
+            dataset._joined_blocks = tuple(blocks)
+        return dataset
+
+    def _clean_blocks(self) -> tuple[EigenmodeBlock, ...] | None:
+        """The blocks this dataset was built from while its rows are still theirs, or None."""
+        blocks = getattr(self, "_joined_blocks", None)
+        if blocks is None:
+            return None
+        rows = self.rows
+        if len(rows) != sum(len(block.rows) for block in blocks):
+            return None
+        theirs = (row for block in blocks for row in block.rows)
+        return blocks if all(a is b for a, b in zip(rows, theirs, strict=True)) else None
+
     @staticmethod
     def meta_path(path: str | Path) -> Path:
         """``<stem>.meta.json`` beside ``<stem>.csv``."""
@@ -476,6 +567,8 @@ class EigenmodesDataset(Artifact):
     # -- checking -----------------------------------------------------------------------
     def _check_fields(self, report: ValidationReport) -> None:
         check_structure(EigenmodesMeta, converter.unstructure(self.meta), report, "meta")
+        if self._clean_blocks() is not None:  # every row well typed: checked in its block
+            return
         capped = _CappedFindings(report)
         for i, row in enumerate(self.rows):
             if _well_typed(row):
@@ -491,7 +584,8 @@ class EigenmodesDataset(Artifact):
     def _check(self, report: ValidationReport) -> None:
         structural = ValidationReport()
         check_structure(EigenmodesMeta, converter.unstructure(self.meta), structural)
-        if not structural.ok or not all(_well_typed(row) for row in self.rows):
+        blocks = self._clean_blocks()
+        if not structural.ok or (blocks is None and not all(_well_typed(row) for row in self.rows)):
             return  # _check_fields has recorded why; the rules below need typed values
         meta = self.meta
         if meta.n_rows != len(self.rows):
@@ -504,11 +598,14 @@ class EigenmodesDataset(Artifact):
             report.error(
                 "columns_mismatch", "meta.columns", f"expected {list(COLUMNS)}, got {meta.columns}"
             )
-        capped = _CappedFindings(report)
-        for i, row in enumerate(self.rows):
-            _check_row(row, f"rows[{i}]", capped)
-        capped.close()
-        _check_systems(self.meta.systems, self.rows, report)
+        if blocks is None:
+            capped = _CappedFindings(report)
+            for i, row in enumerate(self.rows):
+                _check_row(row, f"rows[{i}]", capped)
+            capped.close()
+            _check_systems(self.meta.systems, self.rows, report)
+        else:  # the row checks found nothing in any block: one system per block
+            _check_systems(self.meta.systems, [block.rows[0] for block in blocks], report)
         flagged = Counter(row.quality for row in self.rows if row.quality not in ("ok", *_OUTCOMES))
         if flagged:
             detail = ", ".join(f"{n} {q!r}" for q, n in sorted(flagged.items()))
@@ -521,12 +618,10 @@ class EigenmodesDataset(Artifact):
     # -- writing ------------------------------------------------------------------------
     def to_csv(self) -> str:
         """The CSV text: header, then one line per row, ``"\\n"`` endings, ``repr`` floats."""
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(COLUMNS)
-        for row in self.rows:
-            writer.writerow(_format_cell(getattr(row, c)) for c in COLUMNS)
-        return buffer.getvalue()
+        blocks = self._clean_blocks()
+        if blocks is not None:
+            return _HEADER_LINE + "".join(block.csv for block in blocks)
+        return _HEADER_LINE + _csv_lines(self.rows)
 
     def _dump(self, path: Path) -> None:
         header = {"schema_name": self.SCHEMA_NAME, "schema_version": self.SCHEMA_VERSION}
@@ -633,6 +728,18 @@ def _well_typed(row: EigenmodeRow) -> bool:
     if tuple(map(type, cells)) == _USUAL_TYPES:
         return all(cells[i] in allowed for i, allowed in _LITERALS)
     return all(_has_type(v, k) for v, k in zip(cells, _COLUMN_TYPES, strict=True))
+
+
+def _csv_lines(rows: Iterable[EigenmodeRow]) -> str:
+    """The CSV lines of ``rows`` (no header), ``"\\n"`` endings, ``repr`` floats."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for row in rows:
+        writer.writerow(_format_cell(getattr(row, c)) for c in COLUMNS)
+    return buffer.getvalue()
+
+
+_HEADER_LINE = ",".join(COLUMNS) + "\n"  # plain names: the csv writer quotes none of them
 
 
 def _format_cell(value: Any) -> str:

@@ -17,6 +17,7 @@ import contextlib
 import contextvars
 import errno
 import fnmatch
+import functools
 import io
 import json
 import math
@@ -30,6 +31,8 @@ from typing import IO, Any
 
 import attrs
 import numpy as np
+
+from holopipe.artifacts.json_text import dumps_indented
 
 __all__ = [
     "JSONDecodeIssue",
@@ -329,11 +332,16 @@ def dumps_json(obj: Any, compact: bool = False) -> str:
     >>> dumps_json({"b": 1, "a": 0.1}, compact=True)
     '{"a":0.1,"b":1}\\n'
     """
-    layout = {"separators": (",", ":")} if compact else {"indent": 2}
+    if compact:
+        encode = functools.partial(
+            json.dumps, sort_keys=True, allow_nan=False, separators=(",", ":")
+        )
+    else:  # the stdlib's indented text, its flat parts by the C encoder
+        encode = dumps_indented
     try:  # most documents have no NaN and no numpy object: no need to walk them first
-        text = json.dumps(obj, sort_keys=True, allow_nan=False, default=_numpy_value, **layout)
+        text = encode(obj, default=_numpy_value)
     except (ValueError, TypeError):
-        text = json.dumps(_json_ready(obj), sort_keys=True, allow_nan=False, **layout)
+        text = encode(_json_ready(obj))
     return text + "\n"
 
 

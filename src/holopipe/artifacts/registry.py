@@ -37,6 +37,7 @@ __all__ = [
     "available_types",
     "detect_type",
     "get_type",
+    "has_sidecars",
     "json_schema",
     "refresh",
     "register",
@@ -64,6 +65,11 @@ _BUILTIN_TYPES = {
     "RunManifest": "holopipe.artifacts.records:RunManifest",
     "PipelineSummary": "holopipe.artifacts.records:PipelineSummary",
 }
+
+#: The built-in types whose artifacts span several files (``HAS_SIDECARS``), so that
+#: :func:`has_sidecars` answers for them without importing them (a test holds this to the
+#: classes).
+_BUILTIN_WITH_SIDECARS = frozenset({"GeometryContracts", "EigenmodesDataset", "Dictionary"})
 
 _registered: dict[str, type[Artifact]] = {}
 
@@ -184,6 +190,20 @@ def _named_type(name: str) -> type[Artifact] | None:
     if name in _BUILTIN_TYPES:
         return _load(_BUILTIN_TYPES[name])
     return available_types().get(name)
+
+
+def has_sidecars(name: str) -> bool:
+    """Whether an artifact of type ``name`` spans several files (its ``HAS_SIDECARS``); a
+    built-in type is answered without importing its module.
+
+    Examples
+    --------
+    >>> has_sidecars("GeometryContracts"), has_sidecars("GeometryPrediction")
+    (True, False)
+    """
+    if name in _BUILTIN_TYPES and name not in _registered:
+        return name in _BUILTIN_WITH_SIDECARS
+    return get_type(name).HAS_SIDECARS
 
 
 def get_type(name: str, version: str | None = None) -> type[Artifact]:

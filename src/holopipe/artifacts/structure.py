@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 import functools
 import math
+import operator
 import sys
 import types
 import typing
@@ -202,34 +203,41 @@ def _build_checker(tp: Any) -> _Checker:  # noqa: C901 - one branch per kind of 
 
         return check_null
     if attrs.has(tp):
+        plain = _plain_record(tp)
 
         def check_object(value: Any, where: str, report: ValidationReport, unknown: str) -> None:
             if not isinstance(value, dict):
                 report.error("wrong_type", where, f"expected an object, got {_describe(value)}")
+                return
+            if plain is not None and plain(value):
                 return
             check_structure(tp, value, report, where, unknown=unknown)
 
         return check_object
     if origin in (list, tuple):
         item = _checker(args[0]) if args else _check_nothing
+        plain_items = _plain_values(args[0]) if args else None
 
         def check_list(value: Any, where: str, report: ValidationReport, unknown: str) -> None:
             if not isinstance(value, list):
                 report.error("wrong_type", where, f"expected a list, got {_describe(value)}")
                 return
-            if item is not _check_nothing:
+            if item is not _check_nothing and not (plain_items and plain_items(value)):
                 for i, element in enumerate(value):
                     item(element, f"{where}[{i}]", report, unknown)
 
         return check_list
     if origin is dict:
         entry = _checker(args[1]) if len(args) == 2 else _check_nothing
+        plain_entries = _plain_values(args[1]) if len(args) == 2 else None
 
         def check_dict(value: Any, where: str, report: ValidationReport, unknown: str) -> None:
             if not isinstance(value, dict):
                 report.error("wrong_type", where, f"expected an object, got {_describe(value)}")
                 return
-            if entry is not _check_nothing:
+            if entry is not _check_nothing and not (
+                plain_entries and plain_entries(value.values())
+            ):
                 for key, element in value.items():
                     entry(element, f"{where}.{key}", report, unknown)
 
@@ -291,6 +299,99 @@ def _build_checker(tp: Any) -> _Checker:  # noqa: C901 - one branch per kind of 
 
         return check_instance
     return _check_nothing
+
+
+# -- fast paths: a value that certainly has no finding is told without walking it ------
+# Records hold thousands of small flat objects (a summary's metric checks, a manifest's
+# files) and large flat maps (metrics). Each fast path below only ever answers "no finding
+# here" when the full check would record none; on any doubt it answers False and the full
+# check runs (and names the problem).
+
+#: At most this many combinations of exact value types per flat record (else no fast path).
+_MAX_TYPE_COMBINATIONS = 64
+
+
+def _scalar_kind(tp: Any) -> tuple[frozenset[type], frozenset[Any] | None] | None:
+    """``(exact value types, allowed values or None)`` that pass the check of a scalar
+    annotation without a finding, or None when ``tp`` is not a scalar annotation. Stricter
+    than the check: an int in a float field, a subclass, go through the full check."""
+    origin = typing.get_origin(tp)
+    if tp in (float, int, bool, str, _NONE_TYPE):
+        return frozenset({tp}), None
+    if origin is Literal:
+        values = typing.get_args(tp)
+        if all(type(v) in (str, int) for v in values):
+            return frozenset(map(type, values)), frozenset(values)
+        return None
+    if origin in (typing.Union, types.UnionType):
+        members = [_scalar_kind(a) for a in typing.get_args(tp)]
+        if any(m is None or m[1] is not None for m in members):
+            return None
+        return frozenset().union(*(m[0] for m in members)), None
+    return None
+
+
+def _is_finite_float(value: Any) -> bool:
+    return type(value) is not float or value - value == 0.0  # inf - inf, nan - nan: nan
+
+
+def _in_int_range(value: Any) -> bool:
+    return type(value) is not int or -INT_LIMIT <= value < INT_LIMIT
+
+
+@functools.cache
+def _plain_record(cls: type) -> typing.Callable[[dict], bool] | None:
+    """For an attrs class whose fields are all scalars: a test that a dict has exactly its
+    keys, each value of a type and (float) finiteness, (int) range and (Literal) value that
+    its check passes. None for any other class."""
+    hints = _hints(cls)
+    fields = attrs.fields(cls)
+    kinds = [_scalar_kind(hints[field.name]) for field in fields]
+    if not kinds or any(kind is None for kind in kinds):
+        return None
+    names = [field.alias or field.name for field in fields]  # the keys check_structure reads
+    combinations = [()]
+    for allowed, _ in kinds:
+        combinations = [(*c, t) for c in combinations for t in allowed]
+        if len(combinations) > _MAX_TYPE_COMBINATIONS:
+            return None
+    accepted = frozenset(combinations)
+    keys = frozenset(names)
+    get = operator.itemgetter(*names)
+    single = len(names) == 1
+    floats = [i for i, (allowed, _) in enumerate(kinds) if float in allowed]
+    ints = [i for i, (allowed, _) in enumerate(kinds) if int in allowed]
+    literals = [(i, values) for i, (_, values) in enumerate(kinds) if values is not None]
+
+    def plain(raw: dict) -> bool:
+        if raw.keys() != keys:
+            return False
+        values = (get(raw),) if single else get(raw)
+        return (
+            tuple(map(type, values)) in accepted
+            and all(_is_finite_float(values[i]) for i in floats)
+            and all(_in_int_range(values[i]) for i in ints)
+            and all(values[i] in allowed for i, allowed in literals)
+        )
+
+    return plain
+
+
+def _plain_values(tp: Any) -> typing.Callable[[typing.Iterable], bool] | None:
+    """For a scalar element annotation of plain type (str, bool, float): a test that every
+    value of a list or map passes its check. None for any other annotation."""
+    if tp is str or tp is bool:
+        allowed = frozenset({tp})
+        return lambda values: allowed.issuperset(map(type, values))
+    if tp is float:
+        only_floats = frozenset({float})
+
+        def finite_floats(values: typing.Iterable) -> bool:
+            values = list(values)
+            return only_floats.issuperset(map(type, values)) and all(map(math.isfinite, values))
+
+        return finite_floats
+    return None
 
 
 def _join(prefix: str, key: str) -> str:

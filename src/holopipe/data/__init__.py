@@ -19,7 +19,7 @@ __all__ = [
     "radial_grid",
 ]
 
-_WHERE = {name: "sandbox" for name in __all__}
+_WHERE = {name: "sandbox" for name in __all__} | {"SandboxSpec": "sandbox_spec"}
 
 
 def __getattr__(name: str) -> Any:

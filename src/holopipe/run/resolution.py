@@ -16,7 +16,7 @@ from typing import Literal
 import attrs
 
 from holopipe.artifacts.records import FileRecord, RunManifest, StageRecord
-from holopipe.artifacts.registry import get_type
+from holopipe.artifacts.registry import get_type, has_sidecars
 from holopipe.run.layout import RunLayout
 
 __all__ = [
@@ -109,9 +109,9 @@ def sidecars_of(schema: str, paths: Iterable[Path]) -> set[Path]:
     """Files of ``paths`` that are sidecars of another artifact of type ``schema`` in ``paths``
     (e.g. ``contracts_summary.json``, or the ``<stem>.meta.json`` of an EigenmodesDataset CSV):
     part of that artifact, read and validated with it, never an input of their own."""
-    cls = get_type(schema)
-    if not cls.HAS_SIDECARS:  # one file per artifact
+    if not has_sidecars(schema):  # one file per artifact
         return set()
+    cls = get_type(schema)
     paths = list(paths)
     return {s for p in paths for s in cls.files(p) if s != p} & set(paths)
 

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from holopipe.science.defaults import APPLICABILITY_TOLERANCE
 from holopipe.science.geometry import FAMILIES, FamilyParams
 
 __all__ = [
@@ -45,8 +46,6 @@ __all__ = [
     "uv_exponent",
 ]
 
-#: |alpha_UV - 1| below which the AdS dictionary applies (PHYSICS.md, stage 08).
-APPLICABILITY_TOLERANCE = 0.02
 #: Fewest grid points of the UV window (the fit has 3 parameters).
 MIN_UV_POINTS = 6
 

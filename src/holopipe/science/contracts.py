@@ -35,6 +35,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from holopipe.science._derivatives import DEFAULT_STENCIL, derivatives, local_derivatives
+from holopipe.science.defaults import ContractTolerances
 from holopipe.science.geometry import (
     horizon_temperature,
     locate_horizon,
@@ -92,21 +93,6 @@ class ContractResult:
             raise ValueError(f"{self.name}: an evaluated contract needs passed True or False")
         if not self.evaluated and self.passed is not None:
             raise ValueError(f"{self.name}: a contract not evaluated cannot pass or fail")
-
-
-@dataclass(frozen=True)
-class ContractTolerances:
-    """Tolerances of the contracts (defaults from PHYSICS.md).
-
-    ``horizon`` bounds both |f(z_h)| and, from the other side, z_h f'(z_h) (a simple zero).
-    """
-
-    f_boundary: float = 1e-3
-    horizon: float = 1e-6
-    temperature: float = 1e-3
-    uv_slope: float = 0.02
-    einstein: float = 1e-2
-    null_energy: float = 1e-6
 
 
 _DEFAULT_TOLERANCES = ContractTolerances()

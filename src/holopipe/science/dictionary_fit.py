@@ -39,7 +39,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
-from holopipe.science.sturm_liouville import bf_bound
+from holopipe.science.defaults import DEFAULT_FOLDS, DEFAULT_M2_RESOLUTION, bf_bound
 
 __all__ = [
     "DEFAULT_FOLDS",
@@ -53,11 +53,6 @@ __all__ = [
 
 Model = Literal["free", "constrained"]
 
-#: Folds of the cross-validation (fewer when there are fewer points).
-DEFAULT_FOLDS = 5
-#: m^2 differences below this (units L = 1) are numerical error: stage 06 ``ok`` rows carry
-#: Delta to better than 1e-5, i.e. m^2 to ~|2 Delta - d| 1e-5.
-DEFAULT_M2_RESOLUTION = 1e-5
 #: Fewest distinct Delta values that identify a quadratic.
 MIN_DISTINCT_DELTAS = 3
 

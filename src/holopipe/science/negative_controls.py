@@ -36,6 +36,7 @@ from numpy.typing import ArrayLike
 
 from holopipe.science._derivatives import DEFAULT_STENCIL, derivatives
 from holopipe.science.contracts import ContractResult
+from holopipe.science.defaults import BROKEN_KINDS
 from holopipe.science.geometry import FamilyParams, metric_functions, temperature, uv_grid
 
 __all__ = [
@@ -302,7 +303,8 @@ class _Defect:
     z_max_factor: float = 1.0  # the grid ends at z_max_factor * z_h
 
 
-#: The declared defect kinds (their order is BROKEN_KINDS's).
+#: The defect of each kind, in the order of BROKEN_KINDS (science.defaults, which lists them
+#: for stage 04c's parameters without importing this module).
 _DEFECTS: dict[str, _Defect] = {
     "negative_f": _Defect(_negative_f, ("regularity",)),
     "wrong_uv_slope": _Defect(_wrong_uv_slope, ("uv_asymptotics", "einstein")),
@@ -311,8 +313,6 @@ _DEFECTS: dict[str, _Defect] = {
     "clipped_f": _Defect(_clipped_f, ("einstein",), z_max_factor=1.5),
     "wrong_temperature": _Defect(_wrong_temperature, ("temperature",)),
 }
-#: The kinds of broken geometry :func:`broken_geometry` makes (the keys of its defect table).
-BROKEN_KINDS: tuple[str, ...] = tuple(_DEFECTS)
 
 
 def broken_geometries(

@@ -66,6 +66,9 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from holopipe.science.defaults import bf_bound
+from holopipe.science.defaults import check_boundary_dimension as _check_d
+
 if TYPE_CHECKING:
     from scipy.interpolate import PPoly
 
@@ -101,24 +104,6 @@ _UV_FIT_MIN_POINTS = 8  # ... or on the first _UV_FIT_MIN_POINTS points if that 
 # --------------------------------------------------------------------------------------------
 # Mass / dimension helpers
 # --------------------------------------------------------------------------------------------
-
-
-def _check_d(d: int) -> int:
-    if isinstance(d, bool) or int(d) != d or d < 2:
-        raise ValueError(f"d: boundary dimension must be an integer >= 2, got {d!r}")
-    return int(d)
-
-
-def bf_bound(d: int) -> float:
-    """Breitenlohner-Freedman bound ``m2_BF = -d^2 / 4`` of AdS_{d+1} (L = 1).
-
-    Examples
-    --------
-    >>> bf_bound(4)
-    -4.0
-    """
-    d = _check_d(d)
-    return -(d**2) / 4.0
 
 
 def nu(d: int, m2: float) -> float:

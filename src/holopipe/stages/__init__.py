@@ -1,4 +1,7 @@
-"""Stages: the Stage base class, the stage registry and the reference stages 01-06.
+"""Stages: the Stage base class, the stage registry and the reference stages 01-09.
+
+Each reference stage module declares its stage (id, version, inputs, outputs, ``Params``);
+what it does when it runs is in :mod:`holopipe.stages.work`.
 
 Examples
 --------

@@ -11,13 +11,17 @@ from the theory's reference table, which makes the run a round trip).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import attrs
 
-from holopipe.artifacts.sandbox import SandboxGeometry
-from holopipe.artifacts.sandbox_index import SandboxEntry, SandboxIndex
-from holopipe.data.sandbox import SandboxSpec, UniversePlan, generate_universe, plan_universes
-from holopipe.run.context import StageContext
+from holopipe.data.sandbox_spec import SandboxSpec
 from holopipe.stages.base import OutputSpec, Stage, StageInputs
+
+if TYPE_CHECKING:
+    from holopipe.artifacts.sandbox import SandboxGeometry
+    from holopipe.data.sandbox import UniversePlan
+    from holopipe.run.context import StageContext
 
 __all__ = ["GenerateSandboxGeometries", "SandboxParams"]
 
@@ -39,6 +43,9 @@ class GenerateSandboxGeometries(Stage):
     Params = SandboxParams
 
     def run(self, ctx: StageContext, inputs: StageInputs) -> None:
+        from holopipe.artifacts.sandbox import SandboxGeometry
+        from holopipe.artifacts.sandbox_index import SandboxEntry, SandboxIndex
+        from holopipe.data.sandbox import generate_universe, plan_universes
         from holopipe.data.theory import TheoryDataError, theory_universe
 
         spec: SandboxParams = ctx.params

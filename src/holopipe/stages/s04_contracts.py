@@ -36,38 +36,17 @@ import attrs
 
 from holopipe.run.context import StageContext
 from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
-from holopipe.stages.geometry_contracts import ContractParams, prediction_contracts
+from holopipe.stages.geometry_contracts import ContractParams
 
 if TYPE_CHECKING:
-    from holopipe.artifacts.contracts import SystemContracts
+    pass
 
-
-__all__ = ["DATA_CONTRACTS", "ContractsParams", "GeometryPhysicsContracts", "failure_findings"]
-
-OUTPUT_FILE = "geometry_contracts.json"
+__all__ = ["ContractsParams", "GeometryPhysicsContracts"]
 
 
 @attrs.define
 class ContractsParams(ContractParams):
     """Config section ``stages.04``: the contract tolerances."""
-
-
-#: Contracts on metadata agreeing with itself: a failure is a data problem (a warning),
-#: not a physics result (a note).
-DATA_CONTRACTS = frozenset({"d_consistency"})
-
-
-def failure_findings(system: SystemContracts, data: bool) -> str | None:
-    """One line for a system that failed data (or physics) contracts, else None."""
-    failed = [
-        c
-        for c in system.contracts
-        if c.evaluated and not c.passed and (c.name in DATA_CONTRACTS) == data
-    ]
-    if not failed:
-        return None
-    details = "; ".join(f"{c.name}: {c.message}" for c in failed)
-    return f"{system.system_id} fails {', '.join(c.name for c in failed)} ({details})"
 
 
 class GeometryPhysicsContracts(Stage):
@@ -80,54 +59,6 @@ class GeometryPhysicsContracts(Stage):
     Params = ContractsParams
 
     def run(self, ctx: StageContext, inputs: StageInputs) -> None:
-        from holopipe.artifacts.contracts import GeometryContracts
+        from holopipe.stages.work import s04_contracts as work
 
-        tolerances = ctx.params.tolerances()
-        pairs = list(zip(inputs["predictions"], inputs.paths("predictions"), strict=True))
-        results = ctx.map(
-            lambda pair: prediction_contracts(pair[0], pair[1], tolerances),
-            pairs,
-            key=lambda pair: pair[0].meta.system_id,
-        )
-        systems = [r.value for r in results if r.ok]
-        if not systems:
-            ctx.incomplete("no prediction could be checked: zero contracts evaluated")
-            return
-        artifact = GeometryContracts(systems=systems, **ctx.provenance.as_fields())
-        ctx.write("geometry_contracts", artifact, OUTPUT_FILE)
-        ctx.rows = sum(len(s.contracts) for s in systems)
-        summary = artifact.summary()
-        ctx.metrics.update(
-            n_systems=float(len(systems)),
-            n_evaluated=float(summary.totals.evaluated),
-            n_passed=float(summary.totals.passed),
-            n_failed=float(summary.totals.failed),
-            n_not_evaluated=float(summary.totals.not_evaluated),
-            n_systems_failing=float(
-                sum(any(c.evaluated and not c.passed for c in s.contracts) for s in systems)
-            ),
-        )
-        if summary.totals.evaluated == 0:
-            ctx.incomplete(
-                "zero contracts evaluated: the contracts say nothing about these predictions"
-            )
-            return
-        for system in systems:
-            for c in system.contracts:
-                if c.evaluated:  # physics failures are results: expected, not problems
-                    ctx.check(
-                        f"{system.system_id}.{c.name}",
-                        c.value,
-                        c.tolerance,
-                        bool(c.passed),
-                        expected_failure=c.name not in DATA_CONTRACTS,
-                        group=system.family,
-                    )
-            physics = failure_findings(system, data=False)
-            if physics:
-                ctx.note(physics)
-            data = failure_findings(system, data=True)
-            if data:
-                ctx.warn(data)
-            if not any(c.evaluated for c in system.contracts):
-                ctx.warn(f"{system.system_id}: no contract could be evaluated")
+        work.run(ctx, inputs)

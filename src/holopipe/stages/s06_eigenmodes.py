@@ -80,10 +80,10 @@ import numpy as np
 
 from holopipe.artifacts.prediction import GeometryPrediction
 from holopipe.run.context import StageContext
+from holopipe.science.defaults import bf_bound
 from holopipe.science.sturm_liouville import (
     ConformalGeometry,
     ScalarSpectrum,
-    bf_bound,
     nu,
     solve_scalar_modes_on,
 )
@@ -91,11 +91,18 @@ from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
 from holopipe.stages.validators import optional_positive_finite, positive_finite
 
 if TYPE_CHECKING:
-    from holopipe.artifacts.eigenmodes import EigenmodeRow
+    from holopipe.artifacts.eigenmodes import EigenmodeBlock, EigenmodeRow
+    from holopipe.run.executors import ItemResult
     from holopipe.science.uv_falloff import UVFalloff
 
 
-__all__ = ["BuildBulkEigenmodesDataset", "EigenmodesParams", "SystemModes", "system_modes"]
+__all__ = [
+    "BuildBulkEigenmodesDataset",
+    "EigenmodesParams",
+    "SystemModes",
+    "system_block",
+    "system_modes",
+]
 
 #: Families outside the conformal ansatz A_t = A_x = A_z (PHYSICS.md).
 NON_CONFORMAL_FAMILIES = ("lifshitz", "hvlf")
@@ -247,6 +254,10 @@ class SystemModes:
     max_rel_error_estimate: float = 0.0
     max_delta_deviation: float = 0.0
     accuracy: list[BranchAccuracy] = attrs.field(factory=list)
+    block: EigenmodeBlock | None = attrs.field(
+        default=None,
+        metadata={"doc": "the rows checked and formatted as dataset lines (by the stage's work)"},
+    )
 
     @property
     def not_applicable(self) -> bool:
@@ -625,16 +636,57 @@ def _branches(
     return ["+", "-"] if NU_WINDOW_MARGIN < order < 1.0 - NU_WINDOW_MARGIN else ["+"]
 
 
+def system_block(prediction: GeometryPrediction, params: EigenmodesParams) -> SystemModes:
+    """:func:`system_modes` with its rows as one checked, formatted
+    :class:`~holopipe.artifacts.eigenmodes.EigenmodeBlock` of the dataset (the per-system
+    work of the stage: in its workers, so the stage process only joins the blocks)."""
+    from holopipe.artifacts.eigenmodes import EigenmodeBlock
+
+    modes = system_modes(prediction, params)
+    return attrs.evolve(modes, block=EigenmodeBlock.of_rows(modes.rows)) if modes.rows else modes
+
+
 def _work(params: EigenmodesParams) -> Callable[[GeometryPrediction], SystemModes]:
-    """:func:`system_modes` with ``params``, what it imports lazily (0.3 s, scipy.interpolate
+    """:func:`system_block` with ``params``, what it imports lazily (0.3 s, scipy.interpolate
     above all) imported now, by the stage process before ``ctx.map`` forks its workers: once,
     not once per worker."""
     import scipy.interpolate  # noqa: F401
     import scipy.linalg  # noqa: F401
 
+    import holopipe.artifacts.eigenmodes  # noqa: F401
     import holopipe.science.uv_falloff  # noqa: F401
 
-    return functools.partial(system_modes, params=params)
+    return functools.partial(system_block, params=params)
+
+
+def _recorded(
+    ctx: StageContext, results: list[ItemResult], by_id: dict[str, GeometryPrediction]
+) -> list[EigenmodeBlock]:
+    """Each system's checks, warnings and status recorded in ``ctx``; the blocks of rows
+    (a crashed system's masses still accounted for, by error rows)."""
+    from holopipe.artifacts.eigenmodes import EigenmodeBlock
+
+    params: EigenmodesParams = ctx.params
+    blocks: list[EigenmodeBlock] = []
+    for result in results:
+        if not result.ok:  # crashed: still account for its masses, flagged
+            prediction = by_id[result.key]
+            masses = params.masses_for(prediction.meta.d) or []
+            crashed = _placeholder_rows(
+                prediction, masses, params, "error", f"crashed: {result.error}"
+            )
+            blocks += [EigenmodeBlock.of_rows(crashed)] if crashed else []
+            continue
+        modes: SystemModes = result.value
+        blocks += [modes.block] if modes.block is not None else []
+        family = by_id[result.key].meta.family
+        for accuracy in modes.accuracy:
+            accuracy.record(ctx, modes.system_id, family, params)
+        for message in modes.warnings:
+            ctx.warn(message)
+        if modes.status != "OK":
+            ctx.mark_system(modes.system_id, modes.status, modes.reason)
+    return blocks
 
 
 class BuildBulkEigenmodesDataset(Stage):
@@ -651,26 +703,9 @@ class BuildBulkEigenmodesDataset(Stage):
 
         params: EigenmodesParams = ctx.params
         predictions: list[GeometryPrediction] = inputs["predictions"]
-        by_id = {p.meta.system_id: p for p in predictions}
         results = ctx.map(_work(params), predictions, key=lambda p: p.meta.system_id)
-        rows: list[EigenmodeRow] = []
-        for result in results:
-            if not result.ok:  # crashed: still account for its masses, flagged
-                prediction = by_id[result.key]
-                masses = params.masses_for(prediction.meta.d) or []
-                rows += _placeholder_rows(
-                    prediction, masses, params, "error", f"crashed: {result.error}"
-                )
-                continue
-            modes: SystemModes = result.value
-            rows += modes.rows
-            family = by_id[result.key].meta.family
-            for accuracy in modes.accuracy:
-                accuracy.record(ctx, modes.system_id, family, params)
-            for message in modes.warnings:
-                ctx.warn(message)
-            if modes.status != "OK":
-                ctx.mark_system(modes.system_id, modes.status, modes.reason)
+        blocks = _recorded(ctx, results, {p.meta.system_id: p for p in predictions})
+        rows = [row for block in blocks for row in block.rows]
 
         skipped = sorted(r.key for r in results if r.ok and r.value.not_applicable)
         if skipped:
@@ -688,7 +723,7 @@ class BuildBulkEigenmodesDataset(Stage):
                 "not data): " + ", ".join(f"{sid} m2={m2} branch {b}" for sid, m2, b in unstable)
             )
 
-        dataset = EigenmodesDataset.from_rows(rows, **ctx.provenance.as_fields())
+        dataset = EigenmodesDataset.from_blocks(blocks, **ctx.provenance.as_fields())
         ctx.write("bulk_eigenmodes", dataset, OUTPUT_FILE)
         ctx.rows = len(rows)
         counts = {q: sum(row.quality == q for row in rows) for q in QUALITIES}
