@@ -384,9 +384,10 @@ class StageExecution:
         previous = swap_into_place(self.work, final, keep_old=True)
         try:
             outputs = []
+            in_final = os.path.join(os.fspath(final), "")
             for alias, path, schema in ctx.outputs:
                 sha256, size = ctx.recorded_output(path) or (None, None)
-                where = final / path.relative_to(self.work)
+                where = in_final + _below(self.work, path)
                 outputs.append(file_record(layout, alias, where, schema, False, sha256, size))
             declared = [o.alias for o in self.stage.OUTPUTS]
             aliases = publish_aliases(layout, self.key, final, declared)
@@ -647,13 +648,24 @@ def _input_records(
     layout: RunLayout, resolved: list[ResolvedInput], hashes: list[tuple[str, str, str]]
 ) -> list[FileRecord]:
     """Manifest entries of the inputs: run-relative for manifest inputs, absolute otherwise,
-    with the sha256 already known (the producer's, or hashed for the fingerprint)."""
+    with the sha256 already known (the producer's, or hashed for the fingerprint). A
+    manifest input whose file still has the stat its producer recorded is that producer's
+    entry itself (same name, path, sha256, schema and stat: what a new entry would hold)."""
     known_sha = {rel: sha for _, rel, sha in hashes}
     records = []
     for item in resolved:
+        inside = item.source == "manifest"
+        produced = {e.path: e for e in item.records} if inside else {}
         for path in item.paths:
-            inside = item.source == "manifest"
             recorded = layout.relative(path) if inside else str(Path(path).absolute())
+            same = produced.get(recorded)
+            if same is not None and same.name == item.alias and same.schema == item.schema:
+                st = os.stat(path)
+                if (same.size, same.mtime_ns, same.ctime_ns, same.inode) == (
+                    st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
+                ) and same.sha256 == known_sha.get(recorded):  # fmt: skip
+                    records.append(same)
+                    continue
             entry = file_record(
                 layout,
                 item.alias,
@@ -666,6 +678,22 @@ def _input_records(
     return records
 
 
+def _below(folder: Path, path: Path) -> str:
+    """``path`` relative to ``folder`` as a POSIX string: by string slicing when it is a
+    plain path below it, as the stage's context builds them (thousands per stage)."""
+    text, prefix = os.fspath(path), os.path.join(os.fspath(folder), "")
+    if os.sep == "/" and text.startswith(prefix):
+        rest = text[len(prefix) :]
+        if _plain(rest):
+            return rest
+    return path.relative_to(folder).as_posix()
+
+
+def _plain(relative: str) -> bool:
+    """No ``.``/``..`` part and no empty one: ``os.path.normpath`` would leave it as it is."""
+    return "/." not in "/" + relative and "//" not in relative and not relative.endswith("/")
+
+
 def _artifact_index(
     layout: RunLayout, destination: Path, work: Path, ctx: StageContext
 ) -> dict[str, str]:
@@ -674,22 +702,25 @@ def _artifact_index(
     alias, as in the plan's example (``"bulk_modes_dataset.csv":
     "bulk_eigenmodes/bulk_modes_dataset.csv"``; a name two aliases share is keyed
     ``<alias>/<name>``)."""
-    by_alias: dict[str, list[Path]] = {}
+    folder = layout.relative(destination)
+    by_alias: dict[str, list[str]] = {}  # alias -> its files' paths relative to work/alias
     for alias, path, _ in ctx.outputs:
-        by_alias.setdefault(alias, []).append(destination / path.relative_to(work))
+        by_alias.setdefault(alias, []).append(_below(work / alias, path))
+
+    def where(alias: str, name: str) -> str:
+        plain = _plain(name)
+        return f"{folder}/{alias}/{name}" if plain else layout.relative(destination / alias / name)
+
     index = {
-        alias: layout.relative(paths[0] if len(paths) == 1 else destination / alias)
-        for alias, paths in sorted(by_alias.items())
+        alias: where(alias, names[0]) if len(names) == 1 else f"{folder}/{alias}"
+        for alias, names in sorted(by_alias.items())
     }
-    names = [
-        (alias, p.relative_to(destination / alias).as_posix())
-        for alias, ps in sorted(by_alias.items())
-        for p in ps
-    ]
     counts: dict[str, int] = {}
-    for _, name in names:
-        counts[name] = counts.get(name, 0) + 1
-    for alias, name in names:
-        key = name if counts[name] == 1 and name not in index else f"{alias}/{name}"
-        index[key] = f"{alias}/{name}"
+    for names in by_alias.values():
+        for name in names:
+            counts[name] = counts.get(name, 0) + 1
+    for alias, names in sorted(by_alias.items()):
+        for name in names:
+            key = name if counts[name] == 1 and name not in index else f"{alias}/{name}"
+            index[key] = f"{alias}/{name}"
     return index
