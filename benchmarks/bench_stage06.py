@@ -46,8 +46,9 @@ from holopipe.artifacts.identity import system_id
 from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction
 from holopipe.pipeline import RunRequest, run_stage
 from holopipe.science import sturm_liouville, uv_falloff
-from holopipe.stages import s06_eigenmodes
-from holopipe.stages.s06_eigenmodes import EigenmodesParams, system_modes
+from holopipe.stages.s06_eigenmodes import EigenmodesParams
+from holopipe.stages.work import s06_eigenmodes
+from holopipe.stages.work.s06_eigenmodes import system_modes
 
 TARGET = 1e-6
 LEGACY_MS_PER_SYSTEM = 2.4

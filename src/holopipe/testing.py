@@ -35,6 +35,7 @@ NOT_IMPORTED_BY_A_NO_OP = (
     "holopipe.artifacts.dictionary",
     "holopipe.artifacts.eigenmodes",
     "holopipe.artifacts.equations",
+    "holopipe.artifacts.prediction",
     "holopipe.artifacts.real_data",
     "holopipe.artifacts.sandbox",
     "holopipe.artifacts.sandbox_index",
@@ -52,6 +53,7 @@ NOT_IMPORTED_BY_A_NO_OP = (
     "holopipe.science.negative_controls",
     "holopipe.science.real_data",
     "holopipe.science.reconstruction",
+    "holopipe.science.sturm_liouville",
     "holopipe.science.uv_falloff",
     "holopipe.stages.work",
 )

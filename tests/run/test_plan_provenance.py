@@ -13,7 +13,7 @@ from pathlib import Path
 from holo_run_helpers import chain, cli, cli_env, load_json, manifest, summary, write_config
 from holo_run_test_stages import equations
 
-from holopipe.run.provenance import MAIN_PACKAGES
+from holopipe.run.provenance import MAIN_PACKAGES, git_state
 from holopipe.run.resolution import LEGACY_LOCATIONS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -59,6 +59,28 @@ def test_plan_section_5_stage_code_outside_a_repository_is_unknown_with_the_reas
     code = load_json(in_tmp / "runs" / "x" / "01_bulk_producer" / "meta_env.json")["stage_code"]
     assert code["git_sha"] == "unknown"
     assert "not in a git repository" in code["git_note"]
+
+
+def test_plan_section_5_git_state_is_the_head_sha_and_the_dirty_flag_of_tracked_files(
+    tmp_path: Path,
+):
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+            cwd=tmp_path, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        return done.stdout.strip()
+
+    git("init", "-q")
+    (tmp_path / "stage.py").write_text("X = 1\n")
+    git("add", "stage.py")
+    assert git_state(tmp_path) is None  # no commit yet: no sha to record
+    git("commit", "-q", "-m", "one")
+    assert git_state(tmp_path) == (git("rev-parse", "HEAD"), False)
+    (tmp_path / "notes.txt").write_text("untracked\n")
+    assert git_state(tmp_path) == (git("rev-parse", "HEAD"), False)  # untracked: not dirty
+    (tmp_path / "stage.py").write_text("X = 2\n")
+    assert git_state(tmp_path) == (git("rev-parse", "HEAD"), True)
 
 
 def test_plan_sections_1_4_and_6_1_manifest_has_config_sha256_config_source_and_argv(

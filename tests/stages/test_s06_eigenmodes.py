@@ -386,7 +386,7 @@ def test_a_crashed_system_gets_error_rows_among_the_others_in_order(tmp_path, fo
     """One system's work raises (in a worker at --jobs 2): its masses are still accounted
     for by error rows, placed in the sorted CSV among the rows the other workers checked and
     formatted, the system is ERROR, and the file is the same bytes at --jobs 1 and 2."""
-    from holopipe.stages import s06_eigenmodes
+    from holopipe.stages.work import s06_eigenmodes
 
     sids = [hard_wall(folder, 3, tag=str(t)) for t in range(3)]
     victim = sorted(sids)[1]

@@ -22,6 +22,7 @@ __all__ = [
     "CodeVersion",
     "code_version",
     "environment_info",
+    "git_state",
     "gpu_info",
     "stage_code_info",
     "typed_argv",
@@ -49,18 +50,40 @@ def _git(args: list[str], cwd: Path) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
+#: One ``git status`` gives both the commit (its ``# branch.oid`` header) and whether the
+#: tracked files under the folder differ from it (any other line): one process, not two.
+_GIT_STATE = ["status", "--porcelain=v2", "--branch", "--no-ahead-behind", "--untracked-files=no"]
+
+
+def git_state(folder: Path) -> tuple[str, bool] | None:
+    """The HEAD sha of the git checkout holding ``folder`` and whether its tracked files
+    under ``folder`` are modified; ``None`` outside a checkout (or before its first commit).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> git_state(Path(tempfile.gettempdir())) is None
+    True
+    """
+    out = _git([*_GIT_STATE, "--", "."], folder)
+    if out is None:
+        return None
+    lines = out.splitlines()
+    sha = next((line.split()[2] for line in lines if line.startswith("# branch.oid ")), None)
+    if sha is None or sha == "(initial)":
+        return None
+    return sha, any(not line.startswith("#") for line in lines)
+
+
 @functools.cache
 def code_version() -> CodeVersion:
     """Git sha and dirty flag of the holopipe source checkout (``"unknown"`` when installed
     from a wheel), and the package version."""
     from holopipe import __version__
 
-    source = Path(__file__).resolve().parents[1]
-    sha = _git(["rev-parse", "HEAD"], source)
-    dirty = False
-    if sha is not None:
-        dirty = bool(_git(["status", "--porcelain", "--untracked-files=no", "--", "."], source))
-    return CodeVersion(git_sha=sha or "unknown", git_dirty=dirty, holopipe_version=__version__)
+    state = git_state(Path(__file__).resolve().parents[1])
+    sha, dirty = state if state is not None else ("unknown", False)
+    return CodeVersion(git_sha=sha, git_dirty=dirty, holopipe_version=__version__)
 
 
 def _cpu_model() -> str:
@@ -178,14 +201,12 @@ def stage_code_info(module_name: str) -> dict[str, str]:
     if path is None:
         info["git_sha"], info["git_note"] = "unknown", "the module has no file"
         return info
-    folder = Path(path).resolve().parent
-    sha = _git(["rev-parse", "HEAD"], folder)
-    if sha is None:
+    state = git_state(Path(path).resolve().parent)
+    if state is None:
         info["git_sha"] = "unknown"
         info["git_note"] = "its folder is not in a git repository (installed from a wheel?)"
     else:
-        info["git_sha"] = sha
-        dirty = _git(["status", "--porcelain", "--untracked-files=no", "--", "."], folder)
+        info["git_sha"], dirty = state
         info["git_dirty"] = "true" if dirty else "false"
     return info
 

@@ -30,16 +30,11 @@ Examples
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import attrs
 
 from holopipe.run.context import StageContext
 from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
 from holopipe.stages.geometry_contracts import ContractParams
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["ContractsParams", "GeometryPhysicsContracts"]
 

@@ -40,8 +40,6 @@ Examples
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import attrs
 
 from holopipe.run.context import StageContext
@@ -49,9 +47,6 @@ from holopipe.science.defaults import BROKEN_KINDS
 from holopipe.stages.base import OutputSpec, Stage, StageInputs
 from holopipe.stages.geometry_contracts import ContractParams
 from holopipe.stages.validators import positive_finite_each
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["NegativeControls", "NegativeControlsParams"]
 

@@ -38,15 +38,10 @@ Examples
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import attrs
 
 from holopipe.run.context import StageContext
 from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["AnalyzeBulkEquations", "AnalysisParams"]
 
