@@ -9,7 +9,9 @@ same work as a plain script). Per tool, in a fresh temporary directory:
 - full run (first run of the 9 stages),
 - no-op rerun (nothing changed: every stage skipped),
 - a parameter of stage 5 changed: stages 5-9 rerun,
-- peak memory of the largest single process during the full run (``RUSAGE_CHILDREN``).
+- peak memory of the largest single process during the full run (``RUSAGE_CHILDREN``),
+- the CPU seconds (user + system, the command and all its processes) of the full run and
+  of the stage-5 change: on a shared machine they compare better than wall times.
 
 Medians over ``--repeat`` runs (each a fresh directory). DVC and Snakemake are found on
 ``PATH`` or given with ``--dvc`` / ``--snakemake``; a tool that is not installed is reported
@@ -122,17 +124,20 @@ def setup_bare(cwd: Path, n: int) -> dict[str, list[str]]:
     return {"full": ["sh", "-c", full], "change": ["sh", "-c", change]}
 
 
-#: Runs a command and prints the peak RSS (KiB) of its largest process, as the last line.
+#: Runs a command and prints, as the last line, the peak RSS (KiB) of its largest process
+#: and the CPU seconds (user + system) of all its processes.
 PEAK_WRAPPER = (
     "import resource, subprocess, sys; "
     "code = subprocess.call(sys.argv[1:]); "
-    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+    "usage = resource.getrusage(resource.RUSAGE_CHILDREN); "
+    "print(usage.ru_maxrss, usage.ru_utime + usage.ru_stime, file=sys.stderr); "
     "sys.exit(code)"
 )
 
 
-def _timed(cmd: list[str], cwd: Path) -> tuple[float, float]:
-    """Wall seconds and the peak RSS (MiB) of the largest process of this command."""
+def _timed(cmd: list[str], cwd: Path) -> tuple[float, float, float]:
+    """Wall seconds, the peak RSS (MiB) of the largest process of this command and the
+    CPU seconds of all its processes."""
     env = dict(os.environ, CI="1")
     t0 = time.perf_counter()
     done = subprocess.run(
@@ -141,11 +146,14 @@ def _timed(cmd: list[str], cwd: Path) -> tuple[float, float]:
     wall = time.perf_counter() - t0
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
-    return wall, int(done.stderr.strip().splitlines()[-1]) / 1024
+    peak_kib, cpu = done.stderr.strip().splitlines()[-1].split()
+    return wall, int(peak_kib) / 1024, float(cpu)
 
 
 def measure(tool: str, n: int, repeat: int, exe: str | None) -> dict[str, float]:
-    figures: dict[str, list[float]] = {"full": [], "noop": [], "change": [], "peak_mib": []}
+    figures: dict[str, list[float]] = {
+        "full": [], "noop": [], "change": [], "peak_mib": [], "full_cpu": [], "change_cpu": []
+    }  # fmt: skip
     for _ in range(repeat):
         with tempfile.TemporaryDirectory(prefix=f"bench-{tool}-") as tmp:
             cwd = Path(tmp)
@@ -157,12 +165,15 @@ def measure(tool: str, n: int, repeat: int, exe: str | None) -> dict[str, float]
                 cmds = setup_dvc(cwd, n, exe or "dvc")
             else:
                 cmds = setup_bare(cwd, n)
-            wall, peak = _timed(cmds["full"], cwd)
+            wall, peak, cpu = _timed(cmds["full"], cwd)
             figures["full"].append(wall)
             figures["peak_mib"].append(peak)
+            figures["full_cpu"].append(cpu)
             if "noop" in cmds:
                 figures["noop"].append(_timed(cmds["noop"], cwd)[0])
-            figures["change"].append(_timed(cmds["change"], cwd)[0])
+            wall, _, cpu = _timed(cmds["change"], cwd)
+            figures["change"].append(wall)
+            figures["change_cpu"].append(cpu)
     return {k: statistics.median(v) for k, v in figures.items() if v}
 
 
@@ -175,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--snakemake", default=shutil.which("snakemake"))
     args = parser.parse_args(argv)
     print(f"9 stages x {args.systems} systems, median of {args.repeat} fresh runs")
-    print(f"{'tool':<10} {'full s':>9} {'no-op s':>9} {'5-9 s':>9} {'peak MiB':>9}")
+    print(f"{'tool':<10} {'full s':>9} {'no-op s':>9} {'5-9 s':>9} {'peak MiB':>9}"
+          f" {'full cpu s':>11} {'5-9 cpu s':>10}")  # fmt: skip
     for tool in args.tools.split(","):
         exe = {"dvc": args.dvc, "snakemake": args.snakemake}.get(tool)
         if tool in ("dvc", "snakemake") and not exe:
@@ -183,7 +195,10 @@ def main(argv: list[str] | None = None) -> int:
             continue
         m = measure(tool, args.systems, args.repeat, exe)
         noop = f"{m['noop']:9.2f}" if "noop" in m else f"{'-':>9}"
-        print(f"{tool:<10} {m['full']:9.2f} {noop} {m['change']:9.2f} {m['peak_mib']:9.0f}")
+        print(
+            f"{tool:<10} {m['full']:9.2f} {noop} {m['change']:9.2f} {m['peak_mib']:9.0f}"
+            f" {m['full_cpu']:11.2f} {m['change_cpu']:10.2f}"
+        )
     return 0
 
 

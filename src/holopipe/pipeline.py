@@ -72,6 +72,7 @@ from holopipe.run.request import RunRequest
 from holopipe.run.resolution import InputError, check_input_aliases
 from holopipe.run.stage_digest import StageDigest, folder_signature, summary_unchanged
 from holopipe.run.storage import EXIT_STORAGE_REFUSED, StorageError
+from holopipe.run.trash import TrashCollector
 from holopipe.stages.base import Stage
 from holopipe.stages.registry import pipeline_stages
 from holopipe.stages.runner import StageExecution, stage_fingerprint, stage_params
@@ -653,6 +654,8 @@ class _PipelineRun:
     verified: _Checked = attrs.field(factory=_Checked)
     #: Whether a stage ran in this command (then report.html is drawn again).
     ran: bool = False
+    #: The lock holder's trash collector: a published stage discarded its previous folder.
+    trash: TrashCollector | None = None
 
     def execution(self, stage: type[Stage]) -> StageExecution:
         declared = {s.alias for s in stage.INPUTS}
@@ -713,6 +716,8 @@ class _PipelineRun:
         key = execution.key
         t0, since_ns = time.perf_counter(), time.time_ns()
         code = _run_in_child(execution, self.lock_fd, self.on_progress)
+        if self.trash is not None:  # removed while the next stages run
+            self.trash.collect()
         if code is ExitCode.INTERRUPTED:
             raise KeyboardInterrupt
         if code == EXIT_STORAGE_REFUSED:  # the stage process said which write failed
@@ -767,7 +772,9 @@ def run_pipeline(
         config, stages = _frozen_or_new_config(layout, request, check)
         run = RunContext(layout, config, request.jobs, request.executor)
         run.executor  # noqa: B018 - a bad executor setting is refused before anything runs
-        pipeline = _PipelineRun(run, request.cli_inputs, lock.fd, echo, on_progress)
+        pipeline = _PipelineRun(
+            run, request.cli_inputs, lock.fd, echo, on_progress, trash=lock.trash
+        )
         for index, stage in enumerate(selected):
             if not pipeline.step(stage):
                 pipeline.outcomes += [

@@ -2,8 +2,10 @@
 
 Every artifact write goes through :func:`atomic_write`: a temporary file in the target's
 folder, fsync, then ``os.replace``, so a reader sees the old file or the new one, never a
-partial one. JSON is written with sorted keys and ``repr`` floats, NPZ with fixed zip
-timestamps, so the same content always gives the same bytes.
+partial one; in a folder that is published whole by a rename (a stage's ``.partial``
+folder, :func:`unpublished_folder`) each new file is written once in place instead. JSON
+is written with sorted keys and ``repr`` floats, NPZ with fixed zip timestamps, so the same
+content always gives the same bytes.
 
 This is the public I/O seam of the artifacts layer: run records (``holopipe.run``), the
 stage runner, the pipeline and the CLI write and hash through it too.
@@ -27,6 +29,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
+import attrs
 import numpy as np
 
 from holopipe.artifacts.json_text import dumps_indented
@@ -41,6 +44,7 @@ __all__ = [
     "npz_bytes",
     "recorded_writes",
     "sha256_file",
+    "unpublished_folder",
 ]
 
 # The zip format cannot store dates before 1980; a fixed date keeps NPZ bytes stable.
@@ -49,8 +53,9 @@ _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 #: Fault injection for the crash-consistency tests: ``enospc:<glob>`` makes every
 #: :func:`atomic_write` whose target path matches the ``fnmatch`` pattern fail with ENOSPC
-#: after its bytes went to the temporary file (as a disk filling up mid-write would);
-#: ``kill:<glob>`` SIGKILLs the process just before that write's rename.
+#: after its bytes were written (as a disk filling up mid-write would); ``kill:<glob>``
+#: SIGKILLs the process at that point: before the write's rename, or, for a file written in
+#: place (:func:`unpublished_folder`), before it is closed.
 INJECT_FAULT_ENV = "HOLOPIPE_INJECT_FAULT"
 _NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 
@@ -89,12 +94,103 @@ def deferred_fsync() -> Iterator[None]:
         os.sync()
 
 
+@attrs.define
+class _Unpublished:
+    """The folder :func:`unpublished_folder` writes into, and its sub-folders made so far."""
+
+    given: str = attrs.field(metadata={"doc": "the folder as given, ending in a separator"})
+    absolute: str = attrs.field(metadata={"doc": "the same, absolute"})
+    folders: set[str] = attrs.field(factory=set)
+
+
+# Set inside unpublished_folder(): files below that folder are written in place.
+_UNPUBLISHED: contextvars.ContextVar[_Unpublished | None] = contextvars.ContextVar(
+    "holopipe_unpublished", default=None
+)
+
+
+@contextlib.contextmanager
+def unpublished_folder(folder: str | os.PathLike) -> Iterator[None]:
+    """Write each new file below ``folder`` once, in place; ``os.sync()`` once on exit.
+
+    For a folder no reader looks into until it is renamed into place as a whole (a stage's
+    ``.partial`` folder, see :mod:`holopipe.run.publish`): the folder's rename is the atomic
+    step, so a file inside needs no temporary name and rename of its own (creating a file
+    is what costs on most disks; this creates each once). A write that fails removes its
+    file, so the folder never holds a half-written one either; a killed process leaves a
+    half-written file only inside the unpublished folder, which is never published and is
+    removed by the next command (``RunLayout.remove_leftovers``). A file that exists
+    already, or any path outside ``folder``, is written by the usual temporary file and
+    rename. Every fsync inside is deferred to the one ``os.sync()`` (see
+    :func:`deferred_fsync`).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> work = pathlib.Path(tempfile.mkdtemp()) / ".stage.partial"
+    >>> with unpublished_folder(work):
+    ...     atomic_write_bytes(work / "out" / "a.json", b"{}")
+    >>> sorted(p.name for p in (work / "out").iterdir())
+    ['a.json']
+    """
+    given = os.fspath(folder)
+    state = _Unpublished(os.path.join(given, ""), os.path.join(os.path.abspath(given), ""))
+    token = _UNPUBLISHED.set(state)
+    try:
+        with deferred_fsync():
+            yield
+    finally:
+        _UNPUBLISHED.reset(token)
+
+
+def _written_in_place(target: Path) -> str | None:
+    """The absolute path of ``target`` when it is to be written in place (see
+    :func:`unpublished_folder`), else ``None``."""
+    state = _UNPUBLISHED.get()
+    if state is None:
+        return None
+    text = os.fspath(target)
+    if text.startswith(state.given):  # as the stage's context builds it: no getcwd()
+        return text
+    where = os.path.abspath(text)
+    return where if where.startswith(state.absolute) else None
+
+
+def _create_in_place(where: str) -> int | None:
+    """Create ``where`` (below the unpublished folder) for writing: its descriptor, or
+    ``None`` when something is there already (then the usual temporary file and rename)."""
+    state = _UNPUBLISHED.get()
+    assert state is not None
+    parent = os.path.dirname(where)
+    if parent not in state.folders:
+        os.makedirs(parent, exist_ok=True)
+        state.folders.add(parent)
+    try:
+        # O_EXCL: never through a symlink, never over a file that is there already.
+        fd = os.open(where, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+    except FileExistsError:
+        return None
+    try:
+        os.fchmod(fd, 0o644)  # whatever the umask, as a temporary file and rename give
+    except BaseException:
+        os.close(fd)
+        os.unlink(where)
+        raise
+    return fd
+
+
+def _open(fd: int, mode: str) -> IO[Any]:
+    return os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"}))
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]:
     """Open a temporary file next to ``path``; on success fsync and rename it over ``path``.
 
     On an exception the temporary file is removed and ``path`` is left untouched. Inside
-    :func:`deferred_fsync` the fsyncs are left to the end of the batch.
+    :func:`deferred_fsync` the fsyncs are left to the end of the batch; inside
+    :func:`unpublished_folder` a new file below that folder is written in place (and
+    removed on an exception).
 
     Examples
     --------
@@ -106,10 +202,27 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]
     'hello'
     """
     target = Path(path)
+    where = _written_in_place(target)
+    fd = None if where is None else _create_in_place(where)
+    if fd is not None:
+        assert where is not None
+        try:
+            with _open(fd, mode) as fh:
+                yield fh
+                fh.flush()
+                fault = _injected_fault(target)
+                if fault is not None:
+                    raise fault
+        except BaseException as exc:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(where)
+            _raise_named(exc, target)
+            raise
+        return
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as fh:
+        with _open(fd, mode) as fh:
             yield fh
             fh.flush()
             fault = _injected_fault(target)
@@ -122,12 +235,17 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]
     except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        if isinstance(exc, OSError) and exc.errno in _NO_SPACE and exc.filename is None:
-            # A write to an open file names no path: name the file being written.
-            raise OSError(exc.errno, exc.strerror, str(target)) from exc
+        _raise_named(exc, target)
         raise
     if not _FSYNC_DEFERRED.get():
         _fsync_dir(target.parent)
+
+
+def _raise_named(exc: BaseException, target: Path) -> None:
+    """Raise a full disk's error again naming ``target`` (a write to an open file names no
+    path); return for any other exception."""
+    if isinstance(exc, OSError) and exc.errno in _NO_SPACE and exc.filename is None:
+        raise OSError(exc.errno, exc.strerror, str(target)) from exc
 
 
 def _fsync_dir(folder: Path) -> None:

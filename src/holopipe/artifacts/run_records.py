@@ -86,6 +86,10 @@ _WORK_ENTRIES = (
     ),
     (re.compile(r"^\.(.+)\.[A-Za-z0-9_]{8}\.tmp$"), "temporary file of a write of {} (atomic)"),
     (re.compile(r"^\.(.+)\.alias-tmp$"), "staging link of the alias {}"),
+    (
+        re.compile(r"^\.(trash)$"),
+        "{}: replaced stage folders being removed (while a command runs, or interrupted)",
+    ),
 )
 
 
@@ -97,6 +101,9 @@ def hidden_entry(name: str) -> str:
     >>> hidden_entry(".02_emergent_geometry_engine.partial")
     "holopipe's work folder of stage 02_emergent_geometry_engine (running, or interrupted): \
 not searched"
+    >>> hidden_entry(".trash")
+    "holopipe's trash: replaced stage folders being removed (while a command runs, or \
+interrupted): not searched"
     >>> hidden_entry(".DS_Store")
     'a hidden entry: not searched (name it on the command line to validate it)'
     """

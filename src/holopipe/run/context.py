@@ -126,6 +126,8 @@ class StageContext:
             "hashed as it was written: trusted, never read back"
         },
     )
+    #: ``validated_outputs`` by the output paths as ``write`` registered them.
+    _recorded: dict[Path, tuple[str, int]] = attrs.field(factory=dict, repr=False)
     rows: int = 0
     incomplete_reason: str | None = None
     lost: list[str] = attrs.field(
@@ -167,7 +169,8 @@ class StageContext:
             if disk_refusal(exc) is not None:
                 self.storage_refusal = exc
             raise
-        if type(artifact).write is Artifact.write:  # validated before it was written
+        validated = type(artifact).write is Artifact.write  # validated before it was written
+        if validated:
             self.validated_outputs.update(written)
         for part in type(artifact).files(path):
             # A sidecar of its own type (e.g. contracts_summary.json) is recorded under the
@@ -175,12 +178,15 @@ class StageContext:
             own = part == path or type(artifact).primary_of(part) == path
             cls = type(artifact) if own else (detect_type(part) or type(artifact))
             self.outputs.append((alias, part, cls.SCHEMA_NAME))
+            if validated and (recorded := written.get(os.path.abspath(part))) is not None:
+                self._recorded[part] = recorded
         return path
 
     def recorded_output(self, path: Path) -> tuple[str, int] | None:
         """``(sha256, size)`` of an output validated in memory and hashed as written, or
         ``None`` (then it is read back, validated and hashed)."""
-        return self.validated_outputs.get(os.path.abspath(path))
+        found = self._recorded.get(path)  # an output as registered: no abspath (getcwd)
+        return found if found is not None else self.validated_outputs.get(os.path.abspath(path))
 
     def map(
         self, fn: Callable[[Any], Any], items: Iterable[Any], key: Callable[[Any], str]

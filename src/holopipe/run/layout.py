@@ -83,6 +83,15 @@ class RunLayout:
 
     runs_dir: Path
     experiment: str
+    # The run root and its path with a trailing separator, made once: every file record
+    # asks for them (thousands per stage).
+    _root: Path = attrs.field(init=False, eq=False, repr=False)
+    _root_prefix: str = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        root = self.runs_dir / self.experiment
+        object.__setattr__(self, "_root", root)
+        object.__setattr__(self, "_root_prefix", os.path.join(os.fspath(root), ""))
 
     @classmethod
     def create(cls, runs_dir: str | os.PathLike, experiment: str) -> RunLayout:
@@ -95,7 +104,7 @@ class RunLayout:
 
     @property
     def root(self) -> Path:
-        return self.runs_dir / self.experiment
+        return self._root
 
     @property
     def manifest_path(self) -> Path:
@@ -168,10 +177,8 @@ class RunLayout:
 
     def relative(self, path: str | os.PathLike) -> str:
         """``path`` relative to the run root, as a POSIX string."""
-        text, prefix = os.fspath(path), os.path.join(os.fspath(self.root), "")
-        if text.startswith(
-            prefix
-        ):  # built from the root (thousands per stage): no filesystem calls
+        text, prefix = os.fspath(path), self._root_prefix
+        if text.startswith(prefix):  # built from the root (thousands per stage): no syscall
             return os.path.normpath(text[len(prefix) :]).replace(os.sep, "/")
         return Path(os.path.relpath(Path(path).absolute(), self.root.absolute())).as_posix()
 

@@ -5,7 +5,9 @@ the holder dies (even by SIGKILL): a stale lock can always be taken over. Who ho
 written to ``.lock.holder`` by an atomic rename, for the refusal message: a reader sees
 the previous holder's record or the new one, never an empty file. Whoever takes the lock
 of a run first removes what an interrupted command left in it
-(:meth:`~holopipe.run.layout.RunLayout.remove_leftovers`).
+(:meth:`~holopipe.run.layout.RunLayout.remove_leftovers`), and removes the run's trash in
+the background while it holds the lock (:class:`~holopipe.run.trash.TrashCollector`),
+waiting for it before it lets the lock go.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 
 from holopipe.artifacts.io import atomic_write_bytes
 from holopipe.run.layout import RunLayout
+from holopipe.run.trash import TrashCollector
 
 __all__ = ["ExperimentLock", "LockHeldError"]
 
@@ -51,6 +54,8 @@ class ExperimentLock:
         self.layout = layout
         #: What :meth:`~holopipe.run.layout.RunLayout.remove_leftovers` repaired on taking it.
         self.repairs: list[str] = []
+        #: Removes the run's trash while the lock is held (a run's lock only).
+        self.trash: TrashCollector | None = None
         self._fd: int | None = None
 
     @classmethod
@@ -84,16 +89,22 @@ class ExperimentLock:
             atomic_write_bytes(self.holder_path, json.dumps(record).encode())
             if self.layout is not None:
                 self.repairs = self.layout.remove_leftovers()
+                self.trash = TrashCollector(self.layout.root)
+                self.trash.collect()
         except BaseException:
             self.release()
             raise
 
     def release(self) -> None:
         if self._fd is not None:
-            with contextlib.suppress(OSError):
-                self.holder_path.unlink()
-            os.close(self._fd)
-            self._fd = None
+            try:
+                if self.trash is not None:
+                    self.trash.wait()
+            finally:
+                with contextlib.suppress(OSError):
+                    self.holder_path.unlink()
+                os.close(self._fd)
+                self._fd = None
 
     @property
     def fd(self) -> int | None:

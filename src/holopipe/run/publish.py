@@ -6,7 +6,9 @@ are pointed at it (:func:`publish_aliases`) and the manifest records it. A run t
 INCOMPLETE or ERROR is *kept aside* in ``<NN>_<slug>.failed/`` (:func:`keep_failed_attempt`:
 its summary, logs, ``cmd.txt`` and whatever it wrote), and the previous successful outputs,
 their aliases and their manifest record stay exactly as they were. A later successful run
-removes the ``.failed`` folder.
+removes the ``.failed`` folder. A folder replaced (the previous outputs, once the new ones
+are recorded) is not removed on the spot: it is renamed into the run's trash and removed
+in the background (:mod:`holopipe.run.trash`).
 
 Examples
 --------
@@ -23,6 +25,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from holopipe.run.layout import ALIAS_MARKER, RunLayout, make_alias
+from holopipe.run.trash import discard
 
 __all__ = [
     "FAILED_SUFFIX",
@@ -60,8 +63,9 @@ def last_attempt_dir(layout: RunLayout, key: str) -> Path:
 
 
 def swap_into_place(work: Path, final: Path, keep_old: bool = False) -> Path | None:
-    """Replace ``final`` by ``work``: the old dir is renamed away first, then removed, or,
-    with ``keep_old``, returned (kept until the new one is recorded, see :func:`swap_back`).
+    """Replace ``final`` by ``work``: the old dir is renamed away first, then discarded
+    (:func:`holopipe.run.trash.discard`: removed in the background), or, with ``keep_old``,
+    returned (kept until the new one is recorded, see :func:`swap_back`).
 
     A kill between the two renames leaves ``.<name>.old`` and no ``final``: the next holder
     of the experiment lock puts it back (``RunLayout.remove_leftovers``).
@@ -75,7 +79,7 @@ def swap_into_place(work: Path, final: Path, keep_old: bool = False) -> Path | N
     if keep_old:
         return old if old.exists() else None
     if old.exists():
-        shutil.rmtree(old)
+        discard(old)
     return None
 
 
@@ -92,9 +96,9 @@ def keep_failed_attempt(work: Path, failed: Path) -> None:
 
 
 def forget_failed_attempt(failed: Path) -> None:
-    """A successful run supersedes the last failed attempt."""
+    """A successful run supersedes the last failed attempt (discarded into the trash)."""
     if failed.exists():
-        shutil.rmtree(failed)
+        discard(failed)
 
 
 def publish_aliases(

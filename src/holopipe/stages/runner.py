@@ -15,9 +15,10 @@ A :class:`StageExecution` is one execution of one stage, one method per phase:
    in memory and hashed as it wrote it is trusted, any other is re-read and validated;
 5. :meth:`~StageExecution.summarise`: ``stage_summary.json``;
 6. :meth:`~StageExecution.publish`: OK or WARNING replaces ``<NN>_<slug>/``, its aliases
-   and its manifest record; INCOMPLETE or ERROR is kept aside in ``<NN>_<slug>.failed/``
-   and the previous successful outputs, aliases and record stay exactly as they were
-   (:mod:`holopipe.run.publish`).
+   and its manifest record (the previous folder goes to the run's trash, removed in the
+   background: :mod:`holopipe.run.trash`); INCOMPLETE or ERROR is kept aside in
+   ``<NN>_<slug>.failed/`` and the previous successful outputs, aliases and record stay
+   exactly as they were (:mod:`holopipe.run.publish`).
 
 Every run that gets past phase 2 leaves ``stage_summary.json``, ``cmd.txt``,
 ``meta_env.json`` and ``logs/{stdout,stderr}.log`` (in the stage folder or the ``.failed``
@@ -46,10 +47,10 @@ from holopipe.artifacts.base import Artifact
 from holopipe.artifacts.exit_codes import ExitCode
 from holopipe.artifacts.io import (
     atomic_write_bytes,
-    deferred_fsync,
     dumps_json,
     recorded_writes,
     sha256_file,
+    unpublished_folder,
 )
 from holopipe.artifacts.records import (
     Counts,
@@ -90,6 +91,7 @@ from holopipe.run.resolution import (
     sidecars_of,
 )
 from holopipe.run.storage import disk_refusal
+from holopipe.run.trash import discard
 from holopipe.stages.base import InputSpec, LoadedInput, Stage, StageInputs
 from holopipe.stages.input_gate import read_input
 
@@ -382,9 +384,10 @@ class StageExecution:
         previous = swap_into_place(self.work, final, keep_old=True)
         try:
             outputs = []
+            in_final = os.path.join(os.fspath(final), "")
             for alias, path, schema in ctx.outputs:
                 sha256, size = ctx.recorded_output(path) or (None, None)
-                where = final / path.relative_to(self.work)
+                where = in_final + _below(self.work, path)
                 outputs.append(file_record(layout, alias, where, schema, False, sha256, size))
             declared = [o.alias for o in self.stage.OUTPUTS]
             aliases = publish_aliases(layout, self.key, final, declared)
@@ -397,7 +400,7 @@ class StageExecution:
                 swap_back(self.work, final, previous)
             raise
         if previous is not None:
-            shutil.rmtree(previous)
+            discard(previous)  # removed in the background by the lock's holder
         forget_failed_attempt(self.failed)
 
     def _legacy_sources(self) -> list[dict[str, Any]] | None:
@@ -462,7 +465,10 @@ class StageExecution:
             return ExitCode.INCOMPLETE
         started_at = utc_now()
         self._prepare_work()
-        with deferred_fsync():  # nothing in .partial is visible yet: one sync before the swap
+        # Nothing reads .partial before it is swapped in whole: each file is written once
+        # in place, and one sync makes them all durable before the swap.
+        with unpublished_folder(self.work):
+            self._write_bookkeeping()
             ctx, status = self._run_captured()
             self.timings["total_s"] = time.perf_counter() - t0
             summary = self.summarise(ctx, status, utc_now())
@@ -474,6 +480,10 @@ class StageExecution:
         if work.exists():
             shutil.rmtree(work)
         (work / "logs").mkdir(parents=True)
+
+    def _write_bookkeeping(self) -> None:
+        """``cmd.txt`` and ``meta_env.json`` of the run (into the work folder)."""
+        work = self.work
         atomic_write_bytes(work / "cmd.txt", _rerun_command(self.run, self.stage, self.cli_inputs))
         meta = {
             **environment_info(),
@@ -638,13 +648,24 @@ def _input_records(
     layout: RunLayout, resolved: list[ResolvedInput], hashes: list[tuple[str, str, str]]
 ) -> list[FileRecord]:
     """Manifest entries of the inputs: run-relative for manifest inputs, absolute otherwise,
-    with the sha256 already known (the producer's, or hashed for the fingerprint)."""
+    with the sha256 already known (the producer's, or hashed for the fingerprint). A
+    manifest input whose file still has the stat its producer recorded is that producer's
+    entry itself (same name, path, sha256, schema and stat: what a new entry would hold)."""
     known_sha = {rel: sha for _, rel, sha in hashes}
     records = []
     for item in resolved:
+        inside = item.source == "manifest"
+        produced = {e.path: e for e in item.records} if inside else {}
         for path in item.paths:
-            inside = item.source == "manifest"
             recorded = layout.relative(path) if inside else str(Path(path).absolute())
+            same = produced.get(recorded)
+            if same is not None and same.name == item.alias and same.schema == item.schema:
+                st = os.stat(path)
+                if (same.size, same.mtime_ns, same.ctime_ns, same.inode) == (
+                    st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
+                ) and same.sha256 == known_sha.get(recorded):  # fmt: skip
+                    records.append(same)
+                    continue
             entry = file_record(
                 layout,
                 item.alias,
@@ -657,6 +678,22 @@ def _input_records(
     return records
 
 
+def _below(folder: Path, path: Path) -> str:
+    """``path`` relative to ``folder`` as a POSIX string: by string slicing when it is a
+    plain path below it, as the stage's context builds them (thousands per stage)."""
+    text, prefix = os.fspath(path), os.path.join(os.fspath(folder), "")
+    if os.sep == "/" and text.startswith(prefix):
+        rest = text[len(prefix) :]
+        if _plain(rest):
+            return rest
+    return path.relative_to(folder).as_posix()
+
+
+def _plain(relative: str) -> bool:
+    """No ``.``/``..`` part and no empty one: ``os.path.normpath`` would leave it as it is."""
+    return "/." not in "/" + relative and "//" not in relative and not relative.endswith("/")
+
+
 def _artifact_index(
     layout: RunLayout, destination: Path, work: Path, ctx: StageContext
 ) -> dict[str, str]:
@@ -665,22 +702,25 @@ def _artifact_index(
     alias, as in the plan's example (``"bulk_modes_dataset.csv":
     "bulk_eigenmodes/bulk_modes_dataset.csv"``; a name two aliases share is keyed
     ``<alias>/<name>``)."""
-    by_alias: dict[str, list[Path]] = {}
+    folder = layout.relative(destination)
+    by_alias: dict[str, list[str]] = {}  # alias -> its files' paths relative to work/alias
     for alias, path, _ in ctx.outputs:
-        by_alias.setdefault(alias, []).append(destination / path.relative_to(work))
+        by_alias.setdefault(alias, []).append(_below(work / alias, path))
+
+    def where(alias: str, name: str) -> str:
+        plain = _plain(name)
+        return f"{folder}/{alias}/{name}" if plain else layout.relative(destination / alias / name)
+
     index = {
-        alias: layout.relative(paths[0] if len(paths) == 1 else destination / alias)
-        for alias, paths in sorted(by_alias.items())
+        alias: where(alias, names[0]) if len(names) == 1 else f"{folder}/{alias}"
+        for alias, names in sorted(by_alias.items())
     }
-    names = [
-        (alias, p.relative_to(destination / alias).as_posix())
-        for alias, ps in sorted(by_alias.items())
-        for p in ps
-    ]
     counts: dict[str, int] = {}
-    for _, name in names:
-        counts[name] = counts.get(name, 0) + 1
-    for alias, name in names:
-        key = name if counts[name] == 1 and name not in index else f"{alias}/{name}"
-        index[key] = f"{alias}/{name}"
+    for names in by_alias.values():
+        for name in names:
+            counts[name] = counts.get(name, 0) + 1
+    for alias, names in sorted(by_alias.items()):
+        for name in names:
+            key = name if counts[name] == 1 and name not in index else f"{alias}/{name}"
+            index[key] = f"{alias}/{name}"
     return index

@@ -1,0 +1,118 @@
+"""The run's trash: a replaced stage folder leaves the run in one rename and is removed in
+the background by the lock's holder, before the command ends; a killed command's trash is
+collected by the next command that takes the lock."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from holo_run_helpers import chain, cli, load_json, output_hashes, write_config
+
+from holopipe.pipeline import RunRequest, run_pipeline
+from holopipe.run import trash as trash_module
+from holopipe.run.context import RunContext
+from holopipe.run.layout import RunLayout
+from holopipe.run.trash import TRASH_DIR, TrashCollector, discard
+from holopipe.stages.runner import execute_stage
+from holopipe.testing import Chain02
+
+
+def _folder(root: Path, name: str, files: int = 3) -> Path:
+    folder = root / name
+    (folder / "out").mkdir(parents=True)
+    for i in range(files):
+        (folder / "out" / f"{i}.json").write_text("{}")
+    return folder
+
+
+def test_a_discarded_folder_leaves_at_once_and_the_collector_removes_it(tmp_path: Path):
+    a, b = _folder(tmp_path, ".01_a.old"), _folder(tmp_path, "02_b.failed")
+    discard(a)
+    discard(b)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [TRASH_DIR]
+    entries = sorted(p.name for p in (tmp_path / TRASH_DIR).iterdir())
+    assert len(entries) == 2 and entries[0].startswith("01_a.old.")
+    assert entries[1].startswith("02_b.failed.")
+    collector = TrashCollector(tmp_path)
+    collector.collect()
+    collector.wait()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_what_is_discarded_while_the_collector_works_is_removed_too(tmp_path: Path, monkeypatch):
+    started, go_on = threading.Event(), threading.Event()
+    real_remove = trash_module._remove
+
+    def slow_remove(entry: Path) -> None:
+        started.set()
+        go_on.wait(5)
+        real_remove(entry)
+
+    monkeypatch.setattr(trash_module, "_remove", slow_remove)
+    discard(_folder(tmp_path, ".01_a.old"))
+    collector = TrashCollector(tmp_path)
+    collector.collect()
+    assert started.wait(5)
+    discard(_folder(tmp_path, ".02_b.old"))  # while the first one is being removed
+    collector.collect()  # the thread is running: no second one
+    go_on.set()
+    collector.wait()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_entry_that_cannot_be_removed_does_not_hold_the_command(tmp_path: Path, monkeypatch):
+    discard(_folder(tmp_path, ".01_a.old"))
+    monkeypatch.setattr(trash_module, "_remove", lambda entry: None)  # e.g. permission denied
+    collector = TrashCollector(tmp_path)
+    collector.collect()
+    collector.wait()  # returns: tried once
+    assert len(list((tmp_path / TRASH_DIR).iterdir())) == 1
+
+
+def test_where_the_trash_cannot_be_made_the_folder_is_removed_on_the_spot(tmp_path: Path):
+    (tmp_path / TRASH_DIR).write_text("a file in the way")
+    discard(_folder(tmp_path, ".01_a.old"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [TRASH_DIR]
+    assert (tmp_path / TRASH_DIR).read_text() == "a file in the way"
+
+
+def test_a_published_stage_puts_its_previous_folder_in_the_trash(in_tmp: Path):
+    config = write_config(in_tmp / "c.json", chain(2))
+    assert run_pipeline(RunRequest(Path("runs"), "x", config), echo=lambda line: None) == 0
+    root = in_tmp / "runs" / "x"
+    before = load_json(root / "02_chain_step" / "chain_02" / "sys_d3_0000.json")
+    layout = RunLayout.create(Path("runs"), "x")
+    run = RunContext(layout, {**load_json(layout.config_path), "stages": {"02": {"offset": 2.0}}})
+    assert execute_stage(run, Chain02) == 0  # outside a command: nobody collects
+    after = load_json(root / "02_chain_step" / "chain_02" / "sys_d3_0000.json")
+    assert after["systems"][0]["R_mean"] == before["systems"][0]["R_mean"] + 2.0
+    (entry,) = (root / TRASH_DIR).iterdir()  # the previous outputs, whole, out of the run
+    assert entry.name.startswith("02_chain_step.old.")
+    assert load_json(entry / "chain_02" / "sys_d3_0000.json") == before
+    assert not (root / ".02_chain_step.old").exists()
+
+
+def test_a_rerun_leaves_no_trash_and_a_killed_commands_trash_is_collected(in_tmp: Path):
+    config = write_config(in_tmp / "c.json", chain(3), stages={"01": {"n_systems": 5}})
+    assert cli("run", "-e", "x", "--config", config, cwd=in_tmp).returncode == 0
+    root = in_tmp / "runs" / "x"
+    done = cli("run", "-e", "x", "--set", "stages.02.offset=1.5", "--force", cwd=in_tmp)
+    assert done.returncode == 0, done.stderr
+    assert "running" in done.stdout
+    assert not (root / TRASH_DIR).exists()
+    assert not [p.name for p in root.iterdir() if p.name.endswith((".old", ".partial"))]
+    expected = output_hashes(root)
+    # what a command killed before its collector finished leaves behind
+    _folder(root / TRASH_DIR, "02_chain_step.old.123.0", files=20)
+    _folder(root / TRASH_DIR, "03_chain_step.old.123.1", files=20)
+    noop = cli("run", "-e", "x", cwd=in_tmp)
+    assert noop.returncode == 0 and "running" not in noop.stdout, noop.stdout
+    assert not (root / TRASH_DIR).exists()
+    assert output_hashes(root) == expected
+
+
+def test_the_validator_names_the_trash_as_holopipes_own():
+    from holopipe.artifacts.run_records import hidden_entry
+
+    assert hidden_entry(TRASH_DIR).startswith("holopipe's trash: replaced stage folders")
