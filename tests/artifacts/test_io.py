@@ -89,6 +89,20 @@ def test_failure_while_committing_leaves_old_file(tmp_path, monkeypatch, step):
     assert stray_files(tmp_path) == []
 
 
+@pytest.mark.parametrize(("durable", "fsyncs"), [(True, 2), (False, 0)])
+def test_a_write_that_need_not_be_durable_is_renamed_without_fsync(
+    tmp_path, monkeypatch, durable, fsyncs
+):
+    path = tmp_path / "x.bin"
+    path.write_bytes(b"old")
+    calls = []
+    real_fsync = artifact_io.os.fsync
+    monkeypatch.setattr(artifact_io.os, "fsync", lambda fd: calls.append(fd) or real_fsync(fd))
+    atomic_write_bytes(path, b"new", durable=durable)
+    assert len(calls) == fsyncs  # the file, then its folder (the rename)
+    assert path.read_bytes() == b"new" and stray_files(tmp_path) == []
+
+
 def test_keyboard_interrupt_also_cleans_up(tmp_path):
     path = tmp_path / "x.bin"
     path.write_bytes(b"old")

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from holo_run_helpers import cli, cli_popen, load_json, output_hashes, sleepy, summary, write_config
 
+from holopipe.run.locking import ExperimentLock
+
 SLOW = {f"{i:02d}": {"n_systems": 20, "sleep_s": 0.1} for i in range(1, 4)}
 
 
@@ -44,6 +46,16 @@ def test_second_run_of_the_same_experiment_is_refused_naming_the_holder(tmp_path
     assert first.returncode == 0, err
     assert out.count(": OK in") == 3
     assert load_json(tmp_path / "runs" / "x" / "pipeline_summary.json")["exit_code"] == 0
+
+
+def test_the_holder_record_is_written_without_fsync(tmp_path: Path, monkeypatch):
+    # Worthless after a crash (the kernel releases the lock): renamed into place, not synced.
+    calls = []
+    monkeypatch.setattr(os, "fsync", calls.append)
+    with ExperimentLock(tmp_path / ".lock", "x") as lock:
+        assert json.loads(lock.holder_path.read_text())["pid"] == os.getpid()
+    assert calls == [] and not lock.holder_path.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".lock"]  # no temporary file left
 
 
 def test_stale_lock_of_a_dead_process_is_taken_over(tmp_path: Path):

@@ -184,13 +184,17 @@ def _open(fd: int, mode: str) -> IO[Any]:
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]:
+def atomic_write(
+    path: str | os.PathLike, mode: str = "wb", durable: bool = True
+) -> Iterator[IO[Any]]:
     """Open a temporary file next to ``path``; on success fsync and rename it over ``path``.
 
     On an exception the temporary file is removed and ``path`` is left untouched. Inside
     :func:`deferred_fsync` the fsyncs are left to the end of the batch; inside
     :func:`unpublished_folder` a new file below that folder is written in place (and
-    removed on an exception).
+    removed on an exception). ``durable=False`` renames without any fsync: for a record
+    that is worthless after a crash (the experiment lock's holder), still never seen
+    half-written.
 
     Examples
     --------
@@ -228,7 +232,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]
             fault = _injected_fault(target)
             if fault is not None:
                 raise fault
-            if not _FSYNC_DEFERRED.get():
+            if durable and not _FSYNC_DEFERRED.get():
                 os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
@@ -237,7 +241,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]
             os.unlink(tmp)
         _raise_named(exc, target)
         raise
-    if not _FSYNC_DEFERRED.get():
+    if durable and not _FSYNC_DEFERRED.get():
         _fsync_dir(target.parent)
 
 
@@ -289,9 +293,10 @@ def recorded_writes() -> Iterator[dict[str, tuple[str, int]]]:
         _RECORDED.reset(token)
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (hashed as written inside :func:`recorded_writes`)."""
-    with atomic_write(path, "wb") as fh:
+def atomic_write_bytes(path: str | os.PathLike, data: bytes, durable: bool = True) -> None:
+    """Write ``data`` to ``path`` atomically (hashed as written inside :func:`recorded_writes`;
+    ``durable``: see :func:`atomic_write`)."""
+    with atomic_write(path, "wb", durable) as fh:
         fh.write(data)
     written = _RECORDED.get()
     if written is not None:
