@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import resource
 import statistics
 import tempfile
@@ -234,10 +235,13 @@ def main() -> None:
     verdict = "meets" if worst <= TARGET else "MISSES"
     print(f"worst relative error of M_n: {worst:.1e} ({verdict} {TARGET:g})")
     print()
+    load_before = os.getloadavg()[0]
     medians = whole_stage(args.systems, args.repeat)
     print(
         f"whole stage (run_stage, {args.systems} systems; medians of {args.repeat} rounds "
-        "after a warm-up; CPU s of the stage process and of its workers):"
+        "after a warm-up; CPU s of the stage process and of its workers; load average "
+        f"{load_before:.2f} before, {os.getloadavg()[0]:.2f} after: the ratio needs 2 idle "
+        "cores, the CPU figures much less):"
     )
     for jobs, m in medians.items():
         serial = m["total_s"] - m["run_s"]

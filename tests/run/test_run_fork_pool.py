@@ -138,3 +138,52 @@ def test_the_processes_executor_records_a_killed_worker_as_lost(tmp_path: Path):
     ]
     assert ctx.lost == ["s2"] and ctx.systems["s2"][0] == "ERROR"
     assert "killed by signal SIGKILL" in ctx.systems["s2"][1]
+
+
+def _worker_alive(pid: int) -> bool:
+    """Whether process ``pid`` still exists (reaped workers do not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+class AliveAtUnpickling:
+    """A value that notes, as it is unpickled in the parent, whether its worker lives."""
+
+    def __init__(self, index: int, worker: int, worker_alive: bool | None = None):
+        self.index, self.worker, self.worker_alive = index, worker, worker_alive
+
+    def __reduce__(self):
+        return (_unpickled, (self.index, self.worker))
+
+
+def _unpickled(index: int, worker: int) -> AliveAtUnpickling:
+    return AliveAtUnpickling(index, worker, _worker_alive(worker))
+
+
+def test_results_are_unpickled_once_the_workers_are_gone_progress_counted_before():
+    done: list[int] = []
+    values = fork_map(
+        lambda i: AliveAtUnpickling(i, os.getpid()), 30, workers=2, on_done=done.append
+    )
+    assert [v.index for v in values] == list(range(30))
+    assert len({v.worker for v in values}) <= 2 and os.getpid() not in {v.worker for v in values}
+    assert not any(v.worker_alive for v in values)  # no page shared with a live worker
+    assert done == list(range(1, 31))  # progress from the frames, before any unpickling
+
+
+def test_beyond_the_held_bytes_results_are_unpickled_as_they_come(monkeypatch):
+    from holopipe.run import fork_pool
+
+    monkeypatch.setattr(fork_pool, "DEFERRED_BYTES", 0)
+
+    def task(i: int) -> AliveAtUnpickling:
+        if i == 0:
+            time.sleep(0.5)  # this worker is still busy when the other's results arrive
+        return AliveAtUnpickling(i, os.getpid())
+
+    values = fork_map(task, 6, workers=2)
+    assert [v.index for v in values] == list(range(6))
+    assert any(v.worker_alive for v in values)  # unpickled while a worker was still running

@@ -13,6 +13,13 @@ threads and a result queue; at a few milliseconds of work per item that is a fif
 parent's CPU spent beside two busy workers on two cores. And a Pool whose worker is killed
 waits for ever; here the items a dead worker held come back as :class:`Lost`.
 
+The parent keeps the frames as bytes and unpickles them once its workers have exited
+(up to :data:`DEFERRED_BYTES`; beyond, as they come): while a worker lives, every page of
+memory the parent writes is copied first (it is shared with the worker), about 2 us a page
+on this hardware, and unpickling results writes many pages; after the last exit a write
+costs a third of that. Progress is counted from the frames' headers (each carries its
+item's index), not from unpickled values.
+
 Each worker freezes the garbage collector's view of what it inherited (``gc.freeze()``):
 the objects it was forked with are never traversed, so a collection does not touch (and
 copy) their memory pages; what the worker allocates itself is collected as usual.
@@ -39,13 +46,17 @@ from typing import Any
 
 import attrs
 
-__all__ = ["MAX_TOKENS", "Lost", "Unsent", "fork_map"]
+__all__ = ["DEFERRED_BYTES", "MAX_TOKENS", "Lost", "Unsent", "fork_map"]
 
 #: Index tokens written before the first fork: 4 bytes each, within the one page any pipe
 #: holds (more items than this share a token: consecutive indices, still handed out whole).
 MAX_TOKENS = 1024
 _TOKEN = 4
-_HEADER = 4
+_SIZE = 4
+_HEADER = 8  # the payload's size, then the item's index
+#: Result bytes the parent holds back until its workers have exited (then unpickles them);
+#: beyond this much, frames are unpickled as they come (memory stays bounded).
+DEFERRED_BYTES = 64 << 20
 
 
 @attrs.frozen
@@ -62,8 +73,9 @@ class Unsent:
     why: str
 
 
-def _send(fd: int, payload: bytes) -> None:
-    view = memoryview(len(payload).to_bytes(_HEADER, "little") + payload)
+def _send(fd: int, index: int, payload: bytes) -> None:
+    header = len(payload).to_bytes(_SIZE, "little") + index.to_bytes(_SIZE, "little")
+    view = memoryview(header + payload)
     while view:
         view = view[os.write(fd, view) :]
 
@@ -75,11 +87,11 @@ def _serve(task: Callable[[int], Any], n: int, span: int, tasks_fd: int, out_fd:
         for index in range(start, min(start + span, n)):
             value = task(index)
             try:
-                payload = pickle.dumps((index, value), pickle.HIGHEST_PROTOCOL)
+                payload = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
             except Exception as exc:  # noqa: BLE001 - reported as this item's outcome
                 why = f"the result cannot be sent back: {type(exc).__name__}: {exc}"
-                payload = pickle.dumps((index, Unsent(why)), pickle.HIGHEST_PROTOCOL)
-            _send(out_fd, payload)
+                payload = pickle.dumps(Unsent(why), pickle.HIGHEST_PROTOCOL)
+            _send(out_fd, index, payload)
 
 
 def _worker(task: Callable[[int], Any], n: int, span: int, tasks_fd: int, out_fd: int) -> None:
@@ -110,14 +122,15 @@ def _exit_reason(pid: int, status: int) -> str | None:
     return f"worker process {pid} exited with status {code}"
 
 
-def _frames(buffer: bytearray) -> list[bytes]:
-    """Complete frames at the start of ``buffer``, removed from it."""
+def _frames(buffer: bytearray) -> list[tuple[int, bytes]]:
+    """``(index, payload)`` of the complete frames at the start of ``buffer``, removed."""
     frames, at = [], 0
     while len(buffer) - at >= _HEADER:
-        size = int.from_bytes(buffer[at : at + _HEADER], "little")
+        size = int.from_bytes(buffer[at : at + _SIZE], "little")
         if len(buffer) - at - _HEADER < size:
             break
-        frames.append(bytes(buffer[at + _HEADER : at + _HEADER + size]))
+        index = int.from_bytes(buffer[at + _SIZE : at + _HEADER], "little")
+        frames.append((index, bytes(buffer[at + _HEADER : at + _HEADER + size])))
         at += _HEADER + size
     del buffer[:at]
     return frames
@@ -150,6 +163,8 @@ def fork_map(
     pids: dict[int, int] = {}  # result pipe's read end -> worker pid
     results: list[Any] = [None] * n
     received = [False] * n
+    held: dict[int, bytes] = {}  # index -> payload, unpickled once the workers are gone
+    held_bytes = 0
     reasons: list[str] = []
     selector = selectors.DefaultSelector()
     try:
@@ -178,9 +193,13 @@ def fork_map(
                     reasons += [reason] if reason else []
                     continue
                 key.data.extend(chunk)
-                for frame in _frames(key.data):
-                    index, value = pickle.loads(frame)  # our own worker's bytes, never a file
-                    results[index], received[index] = value, True
+                for index, payload in _frames(key.data):
+                    if held_bytes + len(payload) <= DEFERRED_BYTES:
+                        held[index] = payload
+                        held_bytes += len(payload)
+                    else:
+                        results[index] = pickle.loads(payload)  # our own worker's bytes
+                    received[index] = True
                     done += 1
                     if on_done:
                         on_done(done)
@@ -195,6 +214,8 @@ def fork_map(
                 pass
             os.waitpid(pid, 0)
         selector.close()
+    for index, payload in held.items():  # every worker has exited: no page is shared now
+        results[index] = pickle.loads(payload)  # our own worker's bytes, never a file
     if not all(received):
         why = "; ".join(reasons) or "worker process ended without sending it back"
         results = [r if got else Lost(why) for r, got in zip(results, received, strict=True)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
@@ -532,7 +533,8 @@ def run(ctx: StageContext, inputs: StageInputs) -> None:
     dataset = EigenmodesDataset.from_blocks(blocks, **ctx.provenance.as_fields())
     ctx.write("bulk_eigenmodes", dataset, OUTPUT_FILE)
     ctx.rows = len(rows)
-    counts = {q: sum(row.quality == q for row in rows) for q in QUALITIES}
+    found = Counter(row.quality for row in rows)
+    counts = {q: found[q] for q in QUALITIES}
     ctx.metrics.update({f"rows_{q}": float(n) for q, n in counts.items()})
     ctx.metrics["systems"] = float(len(predictions))
     solved = [r.value for r in results if r.ok and r.value.rows and not r.value.not_applicable]
