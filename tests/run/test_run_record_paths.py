@@ -66,3 +66,17 @@ def test_output_and_input_entries_carry_the_files_stat_signatures(in_tmp: Path):
     assert touched_entry["mtime_ns"] == 1_000_000_000 != produced[
         "01_chain_source/chain_01/sys_d3_0001.json"]["mtime_ns"]  # fmt: skip
     assert load_json(root / "02_chain_step" / "stage_summary.json")["status"] == "OK"
+
+
+def test_undeclared_files_are_the_files_neither_declared_nor_bookkeeping(tmp_path: Path):
+    from holopipe.run.discipline import undeclared_files
+
+    work = tmp_path / ".01_x.partial"
+    for rel in ("out/a.json", "out/sub/b.json", "stray.txt", "out/sub/c.tmp", "logs/stdout.log",
+                "stage_summary.json", "cmd.txt"):  # fmt: skip
+        (work / rel).parent.mkdir(parents=True, exist_ok=True)
+        (work / rel).write_text("x")
+    declared = {work / "out" / "a.json", Path(f"{work}/./out//sub/b.json")}  # spelt otherwise
+    assert undeclared_files(work, declared) == ["out/sub/c.tmp", "stray.txt"]
+    assert undeclared_files(work, set()) == ["out/a.json", "out/sub/b.json", "out/sub/c.tmp",
+                                             "stray.txt"]  # fmt: skip

@@ -203,12 +203,17 @@ def _shown(path: str, base: Path) -> str:
 
 
 def undeclared_files(stage_dir: Path, declared: set[Path]) -> list[str]:
-    """Files in a stage dir that are neither declared outputs nor bookkeeping."""
-    bookkeeping = {stage_dir / b for b in BOOKKEEPING_FILES}
+    """Files in a stage dir that are neither declared outputs nor bookkeeping.
+
+    Compared as path strings (``str`` of a ``Path`` is its normal form, as ``os.walk``
+    builds them below ``stage_dir``): thousands of files per stage, no ``Path`` each."""
+    known = {os.fspath(p) for p in declared}
+    known.update(os.fspath(stage_dir / b) for b in BOOKKEEPING_FILES)
     extra = []
     for folder, _dirs, files in os.walk(stage_dir):
         for name in files:
-            path = Path(folder) / name
-            if path not in declared and path not in bookkeeping:
-                extra.append(path.relative_to(stage_dir).as_posix())
+            if os.path.join(folder, name) not in known:
+                path = Path(folder) / name
+                if path not in declared:  # the same file spelt otherwise: declared after all
+                    extra.append(path.relative_to(stage_dir).as_posix())
     return sorted(extra)
