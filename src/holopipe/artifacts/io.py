@@ -184,6 +184,21 @@ def _open(fd: int, mode: str) -> IO[Any]:
 
 
 @contextlib.contextmanager
+def _filled(fd: int, mode: str, target: Path, fsync: bool) -> Iterator[IO[Any]]:
+    """``fd`` opened as ``mode`` for the caller to fill; then flushed, the fault a test
+    injected for ``target`` raised, and (``fsync``) its bytes made durable, before it is
+    closed."""
+    with _open(fd, mode) as fh:
+        yield fh
+        fh.flush()
+        fault = _injected_fault(target)
+        if fault is not None:
+            raise fault
+        if fsync:
+            os.fsync(fh.fileno())
+
+
+@contextlib.contextmanager
 def atomic_write(
     path: str | os.PathLike, mode: str = "wb", durable: bool = True
 ) -> Iterator[IO[Any]]:
@@ -211,12 +226,8 @@ def atomic_write(
     if fd is not None:
         assert where is not None
         try:
-            with _open(fd, mode) as fh:
+            with _filled(fd, mode, target, fsync=False) as fh:
                 yield fh
-                fh.flush()
-                fault = _injected_fault(target)
-                if fault is not None:
-                    raise fault
         except BaseException as exc:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(where)
@@ -226,14 +237,8 @@ def atomic_write(
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        with _open(fd, mode) as fh:
+        with _filled(fd, mode, target, fsync=durable and not _FSYNC_DEFERRED.get()) as fh:
             yield fh
-            fh.flush()
-            fault = _injected_fault(target)
-            if fault is not None:
-                raise fault
-            if durable and not _FSYNC_DEFERRED.get():
-                os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     except BaseException as exc:
