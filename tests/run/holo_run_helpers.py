@@ -14,6 +14,16 @@ from holopipe.artifacts.records import RunManifest
 HERE = Path(__file__).resolve().parent
 
 
+def forget_read_manifests() -> None:
+    """As a new process: no manifest index, document or stage record read before is known
+    (``holopipe.run.manifest`` keeps them per process)."""
+    from holopipe.run import manifest as manifest_module
+
+    manifest_module._LOADED.clear()
+    manifest_module._RECORDS.clear()
+    manifest_module._INDEXES.clear()
+
+
 def chain(n: int, prefix: str = "holopipe.testing:Chain") -> list[str]:
     return [f"{prefix}{i:02d}" for i in range(1, n + 1)]
 

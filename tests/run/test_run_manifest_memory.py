@@ -10,7 +10,7 @@ import weakref
 from pathlib import Path
 
 import pytest
-from holo_run_helpers import chain, write_config
+from holo_run_helpers import chain, forget_read_manifests, write_config
 
 from holopipe.pipeline import RunRequest, run_pipeline
 from holopipe.report import collect
@@ -22,23 +22,17 @@ from holopipe.run.manifest import ManifestError, ManifestStore
 KEYS = ["01_chain_source", "02_chain_step", "03_chain_step"]
 
 
-def _as_a_new_process() -> None:
-    manifest_module._LOADED.clear()
-    manifest_module._RECORDS.clear()
-    manifest_module._INDEXES.clear()
-
-
 @pytest.fixture
 def layout(in_tmp: Path) -> RunLayout:
     config = write_config(in_tmp / "c.json", chain(3), stages={"01": {"n_systems": 5}})
     assert run_pipeline(RunRequest(Path("runs"), "x", config), echo=lambda line: None) == 0
-    _as_a_new_process()
+    forget_read_manifests()
     return RunLayout.create(in_tmp / "runs", "x")
 
 
 def test_records_are_read_one_at_a_time_each_freed_before_the_next(layout: RunLayout):
     whole = ManifestStore(layout).load()
-    _as_a_new_process()
+    forget_read_manifests()
     ManifestStore(layout).load_stages(KEYS)  # kept for an assessment: not while reading all
     assert len(manifest_module._RECORDS) == len(KEYS)
     earlier: list[weakref.ref] = []
@@ -62,7 +56,7 @@ def test_the_report_plots_the_same_files_as_the_whole_manifest_lists(
         for entry in whole.stages[key].outputs
         if entry.schema == "BulkEquations"
     ]
-    _as_a_new_process()
+    forget_read_manifests()
     view = RunView.load(layout)
     chosen, total = view.plotted("BulkEquations")
     assert total == len(recorded) == 15
@@ -89,7 +83,7 @@ def test_the_records_a_process_keeps_are_bounded_by_their_file_entries(
     kept = lambda: [record.stage for record in manifest_module._RECORDS.values()]  # noqa: E731
     # 01 lists 5 outputs, 02 and 03 5 inputs and 5 outputs each
     for budget, expected in ((25, KEYS), (24, KEYS[1:]), (12, KEYS[2:]), (1, KEYS[2:])):
-        _as_a_new_process()
+        forget_read_manifests()
         monkeypatch.setattr(manifest_module, "_RECORD_ENTRIES_KEPT", budget)
         for key in KEYS:
             assert store.load_stages([key]).stages[key] == whole[key]
@@ -136,7 +130,7 @@ def test_an_index_without_digests_and_a_damaged_record_is_a_corrupt_manifest(
     record = layout.root / index["stages"][KEYS[0]]["record"]
     record.write_bytes(record.read_bytes() + b" ")
     for read in (ManifestStore(layout).index, lambda: ManifestStore(layout).load_stages(KEYS)):
-        _as_a_new_process()
+        forget_read_manifests()
         with pytest.raises(ManifestError, match="record_hash_mismatch|does not hold"):
             read()
 

@@ -9,11 +9,10 @@ import json
 from pathlib import Path
 
 import pytest
-from holo_run_helpers import chain, output_hashes, write_config
+from holo_run_helpers import chain, forget_read_manifests, output_hashes, write_config
 
 from holopipe.artifacts.records import RunManifest
 from holopipe.pipeline import RunRequest, run_pipeline, run_stage
-from holopipe.run import manifest as manifest_module
 from holopipe.run.layout import RunLayout
 from holopipe.run.manifest import ManifestError, ManifestStore
 
@@ -30,12 +29,6 @@ def run_root(in_tmp: Path) -> Path:
 
 def _index(root: Path) -> dict:
     return json.loads((root / "run_manifest.json").read_text())
-
-
-def _forget_cached_manifests() -> None:
-    """As a new process: nothing read before is known."""
-    manifest_module._LOADED.clear()
-    manifest_module._RECORDS.clear()
 
 
 def test_the_index_names_each_stage_record_by_path_and_sha256(run_root: Path):
@@ -103,7 +96,7 @@ def test_a_damaged_file_entry_in_a_record_is_a_corrupt_manifest_naming_it(
     run_root: Path, change, finding
 ):
     _repoint(run_root, KEYS[1], lambda record: record["outputs"][0].update(change))
-    _forget_cached_manifests()
+    forget_read_manifests()
     store = ManifestStore(RunLayout.create(Path("runs"), "x"))
     if "unknown key" in finding:  # a newer writer's key: a warning, the manifest reads
         assert store.load().stages[KEYS[1]].outputs[0].size > 0
@@ -119,7 +112,7 @@ def test_a_record_whose_bytes_differ_from_the_index_is_refused(run_root: Path):
     entry = _index(run_root)["stages"][KEYS[0]]
     path = run_root / entry["record"]
     path.write_text(path.read_text().replace('"OK"', '"WARNING"'))
-    _forget_cached_manifests()
+    forget_read_manifests()
     with pytest.raises(ManifestError, match="record_hash_mismatch"):
         ManifestStore(RunLayout.create(Path("runs"), "x")).load()
     report = RunManifest.validate_file(run_root / "run_manifest.json")
@@ -134,14 +127,14 @@ def test_a_manifest_of_version_0_1_with_records_inline_reads_and_moves_them_out(
     (run_root / "run_manifest.json").write_text(json.dumps(whole))
     for path in (run_root / "run_manifest.d").iterdir():
         path.unlink()
-    _forget_cached_manifests()
+    forget_read_manifests()
     layout = RunLayout.create(Path("runs"), "x")
     assert sorted(ManifestStore(layout).load().stages) == KEYS
     assert run_stage(RunRequest(Path("runs"), "x"), "03") == 0  # the next update writes the index
     index = _index(run_root)
     assert index["schema_version"] == "0.3"
     assert all(set(e) - {"digest"} == {"record", "sha256"} for e in index["stages"].values())
-    _forget_cached_manifests()
+    forget_read_manifests()
     assert RunManifest.read(run_root / "run_manifest.json").stages.keys() == set(KEYS)
 
 

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
-from holo_run_helpers import chain, write_config
+from holo_run_helpers import chain, forget_read_manifests, write_config
 
 from holopipe.pipeline import RunRequest, plan_run, run_pipeline, run_stage, stage_states
 from holopipe.run import manifest as manifest_module
@@ -33,17 +33,11 @@ def scanning(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
         monkeypatch.setattr(stage_digest, "_cpus", lambda: 2)
 
 
-def _as_a_new_process() -> None:
-    manifest_module._LOADED.clear()
-    manifest_module._RECORDS.clear()
-    manifest_module._INDEXES.clear()
-
-
 @pytest.fixture
 def run_root(in_tmp: Path) -> Path:
     config = write_config(in_tmp / "c.json", chain(3), stages={"01": {"n_systems": 5}})
     assert run_pipeline(RunRequest(Path("runs"), "x", config), echo=lambda line: None) == 0
-    _as_a_new_process()
+    forget_read_manifests()
     return in_tmp / "runs" / "x"
 
 
@@ -52,7 +46,7 @@ def _index(root: Path) -> dict:
 
 
 def _rerun(lines: list[str] | None = None) -> int:
-    _as_a_new_process()
+    forget_read_manifests()
     request = RunRequest(Path("runs"), "x")
     return run_pipeline(request, echo=(lines if lines is not None else []).append)
 
@@ -146,7 +140,7 @@ def test_a_deleted_output_reruns_its_stage(run_root: Path):
 def test_a_changed_param_reruns_from_that_stage(run_root: Path):
     config = write_config(Path("c2.json"), chain(3), stages={"01": {"n_systems": 5}})
     lines: list[str] = []
-    _as_a_new_process()
+    forget_read_manifests()
     request = RunRequest(Path("runs"), "x", config, ["stages.02.offset=2"], force=True)
     code = run_pipeline(request, echo=lines.append)
     assert code == 0
@@ -173,7 +167,7 @@ def test_a_record_rewritten_in_place_is_validated_as_a_whole(run_root: Path):
     path.write_text(path.read_text().replace('"OK"', '"ER"', 1))  # same size, other bytes
     with pytest.raises(ManifestError, match="record_hash_mismatch"):
         _rerun()
-    _as_a_new_process()
+    forget_read_manifests()
     with pytest.raises(ManifestError, match="record_hash_mismatch"):
         ManifestStore(RunLayout.create(Path("runs"), "x")).index()
 
@@ -190,7 +184,7 @@ def test_a_version_0_2_index_without_digests_is_a_no_op_and_gains_them_at_the_ne
     assert _rerun(lines) == 0
     assert _running(lines) == [] and sorted(set(no_record_read)) == KEYS  # decided by records
     assert _index(run_root)["schema_version"] == "0.2"  # a no-op writes no manifest
-    _as_a_new_process()
+    forget_read_manifests()
     assert run_stage(RunRequest(Path("runs"), "x"), "03") == 0  # a stage update writes the index
     updated = _index(run_root)
     assert updated["schema_version"] == "0.3"
@@ -201,6 +195,6 @@ def test_an_index_of_a_newer_version_is_refused_as_newer_not_as_corrupt(run_root
     index = _index(run_root)
     index["schema_version"] = "9.0"
     (run_root / "run_manifest.json").write_text(json.dumps(index))
-    _as_a_new_process()
+    forget_read_manifests()
     with pytest.raises(ManifestError, match="newer than this holopipe supports"):
         ManifestStore(RunLayout.create(Path("runs"), "x")).load()
