@@ -9,8 +9,10 @@ holding the experiment lock removes the trash in a background thread
 releases the lock, so a finished command leaves no trash behind.
 
 Nothing reads ``.trash/``: it is no stage's output, no alias points into it, the manifest
-never records it. A command killed while the trash was not empty yet leaves it there; the
-next command that takes the lock collects it.
+never records it. A ``.trash`` that is not a real folder (a symlink, a file) is never
+followed nor emptied: a replaced folder is then removed on the spot. A command killed
+while the trash was not empty yet leaves it there; the next command that takes the lock
+collects it.
 
 Examples
 --------
@@ -33,6 +35,7 @@ import contextlib
 import itertools
 import os
 import shutil
+import stat
 import threading
 from pathlib import Path
 
@@ -44,15 +47,26 @@ TRASH_DIR = ".trash"
 _NAMES = itertools.count()
 
 
+def _is_real_folder(path: Path) -> bool:
+    """``path`` is a directory itself, not a link to one (whose target is not the run's)."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 def discard(folder: Path) -> None:
     """Move ``folder`` (a folder of a run root) into the root's trash: one rename.
 
     The entry's name is unique (``<name>.<pid>.<n>``), so folders discarded by different
-    commands or stages never collide. Where the rename is refused (``.trash`` is not a
-    folder) ``folder`` is removed here and now, as it was before there was a trash."""
+    commands or stages never collide. Where ``.trash`` is not a real folder (a file, a
+    symlink) or the rename is refused, ``folder`` is removed here and now, as it was before
+    there was a trash."""
     trash = folder.parent / TRASH_DIR
     try:
         trash.mkdir(exist_ok=True)
+        if not _is_real_folder(trash):
+            raise NotADirectoryError(trash)
         os.replace(folder, trash / f"{folder.name.lstrip('.')}.{os.getpid()}.{next(_NAMES)}")
     except OSError:
         shutil.rmtree(folder)
@@ -83,6 +97,8 @@ class TrashCollector:
         self._lock = threading.Lock()
 
     def _entries(self) -> list[Path]:
+        if not _is_real_folder(self.trash):  # never empty what a link points to
+            return []
         try:
             return sorted(self.trash.iterdir())
         except (FileNotFoundError, NotADirectoryError):
