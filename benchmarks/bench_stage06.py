@@ -18,6 +18,13 @@ Printed:
    ``--repeat`` rounds after a warm-up round, wall and CPU seconds (the stage process's and its
    workers'), and the ratio (the goal of issue 11: >= 1.8x at 200 systems, on 2 idle cores).
 
+``--bound`` also measures what limits the ratio on this machine (:func:`parallel_bound`): the
+``--jobs 1`` stage split into its input reading, its ``ctx.map`` and the rest (the part no
+number of workers shortens), the per-system work run by one forked process alone and by two at
+once (the machine's own parallel efficiency: shared caches, memory bandwidth, a hypervisor's
+cores), and what a forked worker costs by itself (the fork in the parent, the exit); from them
+the largest ratio ``--jobs 2`` could reach with no cost of parallelism at all.
+
 ``--write-inputs DIR`` writes the N inputs and a stage-06 config only, to time the whole
 command: ``holopipe stage 06 -e x --runs-dir DIR/runs --config DIR/stage06_config.json
 --input predictions=DIR/predictions --jobs 2``.
@@ -29,12 +36,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import os
 import resource
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -45,10 +54,11 @@ from bench_sturm_liouville import bessel_zeros
 from holopipe.artifacts.identity import system_id
 from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction
 from holopipe.pipeline import RunRequest, run_stage
+from holopipe.run.context import StageContext
 from holopipe.science import sturm_liouville, uv_falloff
 from holopipe.stages.s06_eigenmodes import EigenmodesParams
 from holopipe.stages.work import s06_eigenmodes
-from holopipe.stages.work.s06_eigenmodes import system_modes
+from holopipe.stages.work.s06_eigenmodes import system_block, system_modes
 
 TARGET = 1e-6
 LEGACY_MS_PER_SYSTEM = 2.4
@@ -186,6 +196,118 @@ def whole_stage(n_systems: int, repeat: int) -> dict[int, dict[str, float]]:
     }
 
 
+@contextlib.contextmanager
+def timed_maps(spent: list[float]) -> Iterator[None]:
+    """Each ``ctx.map``'s wall seconds appended to ``spent`` while inside."""
+    original = StageContext.map
+
+    def timed(self, *args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            spent.append(time.perf_counter() - start)
+
+    StageContext.map = timed
+    try:
+        yield
+    finally:
+        StageContext.map = original
+
+
+def forked_work_cpu(predictions: list[GeometryPrediction], processes: int) -> tuple[float, float]:
+    """Stage 06's per-system work (:func:`system_block`) on ``predictions`` shared out among
+    ``processes`` forked processes running at once: (CPU s per system, summed over the
+    processes and measured by each around its own loop; wall s of the whole)."""
+    params = EigenmodesParams()
+    wall = time.perf_counter()
+    children = []
+    for share in range(processes):
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # a worker as ctx.map forks them: frozen inheritance, then its share
+            os.close(read_fd)
+            gc.freeze()
+            start = time.process_time()
+            for prediction in predictions[share::processes]:
+                system_block(prediction, params)
+            os.write(write_fd, repr(time.process_time() - start).encode())
+            os._exit(0)
+        os.close(write_fd)
+        children.append((pid, read_fd))
+    cpu = 0.0
+    for pid, read_fd in children:
+        cpu += float(os.read(read_fd, 64))
+        os.close(read_fd)
+        os.waitpid(pid, 0)
+    return cpu / len(predictions), time.perf_counter() - wall
+
+
+def empty_worker_costs(rounds: int = 20) -> tuple[float, float]:
+    """(CPU s of one ``os.fork()`` in this process, CPU s of a forked process that does
+    nothing but exit: unmapping the address space it shares with this one)."""
+    forks, before = [], _children_cpu()
+    for _ in range(rounds):
+        start = time.process_time()
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        forks.append(time.process_time() - start)
+        os.waitpid(pid, 0)
+    return statistics.median(forks), (_children_cpu() - before) / rounds
+
+
+def parallel_bound(n_systems: int, repeat: int) -> None:
+    """Print what bounds the ``--jobs 2`` / ``--jobs 1`` ratio of the whole stage here."""
+    splits, alone, pair = [], [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        folder = root / "predictions"
+        config = write_inputs(folder, n_systems)
+        predictions = [GeometryPrediction.read(p) for p in sorted(folder.iterdir())]
+        for i in range(repeat + 1):
+            maps: list[float] = []
+            with timed_maps(maps):
+                figures = whole_stage_once(root, folder, config, 1)
+            alone.append(forked_work_cpu(predictions, 1))
+            pair.append(forked_work_cpu(predictions, 2))
+            if i:  # round 0 is the warm-up
+                splits.append((figures["wall"], figures["inputs_s"], sum(maps)))
+            else:
+                alone.clear()
+                pair.clear()
+    t1, inputs, mapped = (statistics.median(s[k] for s in splits) for k in range(3))
+    rest = t1 - inputs - mapped
+    cpu_alone, wall_alone = (statistics.median(a[k] for a in alone) for k in range(2))
+    cpu_pair, wall_pair = (statistics.median(a[k] for a in pair) for k in range(2))
+    fork_cpu, exit_cpu = empty_worker_costs()
+    ideal = rest + (inputs + mapped) / 2
+    efficient = rest + (inputs + mapped * cpu_pair / cpu_alone) / 2
+    print(
+        f"what bounds the ratio ({n_systems} systems, medians of {repeat} rounds; load "
+        f"{os.getloadavg()[0]:.2f} at the end):"
+    )
+    print(
+        f"  --jobs 1: wall {t1:.3f} s = inputs {inputs:.3f} s + ctx.map {mapped:.3f} s + the "
+        f"rest {rest:.3f} s (the rest: no number of workers shortens it)"
+    )
+    print(
+        f"  the per-system work in forked processes: alone {1e3 * cpu_alone:.3f} ms CPU a "
+        f"system (wall {wall_alone:.3f} s), two at once {1e3 * cpu_pair:.3f} ms "
+        f"({cpu_pair / cpu_alone:.3f}x; wall {wall_pair:.3f} s: {wall_alone / wall_pair:.2f}x "
+        "faster)"
+    )
+    print(
+        f"  a forked worker by itself: the fork {1e3 * fork_cpu:.2f} ms CPU in the stage "
+        f"process, its exit {1e3 * exit_cpu:.2f} ms CPU"
+    )
+    print(
+        f"  --jobs 2 at best, inputs and map halved at no cost: {ideal:.3f} s, "
+        f"{t1 / ideal:.2f}x; with the two-at-once CPU per system: {efficient:.3f} s, "
+        f"{t1 / efficient:.2f}x (goal >= 1.8x)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -200,6 +322,11 @@ def main() -> None:
         metavar="DIR",
         help="only write --systems inputs into DIR/predictions and DIR/stage06_config.json "
         "(to time `holopipe stage 06` / `holopipe run` as whole commands), then stop",
+    )
+    parser.add_argument(
+        "--bound",
+        action="store_true",
+        help="also measure what bounds the --jobs 2 / --jobs 1 ratio on this machine",
     )
     args = parser.parse_args()
     if args.write_inputs:
@@ -253,6 +380,8 @@ def main() -> None:
         )
     ratio = medians[1]["wall"] / medians[2]["wall"]
     print(f"  --jobs 2 vs --jobs 1: {ratio:.2f}x (goal >= 1.8x; 2 idle cores needed)")
+    if args.bound:
+        parallel_bound(args.systems, args.repeat)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import pickle
 import random
 
 import attrs
@@ -15,6 +16,7 @@ import pytest
 from holopipe.artifacts.eigenmodes import (
     COLUMNS,
     EigenmodeBlock,
+    EigenmodeRow,
     EigenmodesDataset,
 )
 
@@ -125,3 +127,27 @@ def test_a_joined_dataset_reads_back_equal(tmp_path):
     path = joined.write(tmp_path / "modes.csv")
     assert path.read_text() == plain.to_csv()
     assert EigenmodesDataset.read(path) == plain
+
+
+@attrs.define
+class RowWithNote(EigenmodeRow):
+    note: str = attrs.field(default="", kw_only=True)
+
+
+def test_rows_and_blocks_come_back_from_pickling_as_they_were():
+    """What a stage's workers send back: every cell with its value and type (NaN z_h, -0.0,
+    big ints), the row's class; a subclass keeps what it adds."""
+    rng = random.Random(3)
+    rows = system_rows(1, rng)
+    odd = attrs.evolve(rows[0], z_h=math.nan, M2=-0.0, n_grid=2**70, quality="error")
+    again = pickle.loads(pickle.dumps([*rows, odd], pickle.HIGHEST_PROTOCOL))
+    for before, after in zip([*rows, odd], again, strict=True):
+        assert type(after) is EigenmodeRow and after == before
+        for column in COLUMNS:
+            a, b = getattr(after, column), getattr(before, column)
+            assert type(a) is type(b) and repr(a) == repr(b)
+    block = EigenmodeBlock.of_rows(rows)
+    assert pickle.loads(pickle.dumps(block)) == block
+    noted = RowWithNote(**attrs.asdict(rows[0]), note="kept")
+    back = pickle.loads(pickle.dumps(noted))
+    assert type(back) is RowWithNote and back.note == "kept" and back == noted

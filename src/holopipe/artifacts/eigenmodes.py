@@ -116,6 +116,19 @@ class EigenmodeRow:
     n_grid: int = attrs.field(metadata={"doc": "grid points of the discretisation"})
     method: str = attrs.field(metadata={"doc": "solver, e.g. fd_eigh_tridiagonal"})
 
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        """Pickled as its cells and rebuilt by the generated ``__init__``: a stage's workers
+        send thousands of rows back to the stage process, and attrs' ``__setstate__`` (one
+        Python-level ``setattr`` per field) took twice as long to unpickle them."""
+        if type(self) is not EigenmodeRow:  # a subclass may hold more: pickled as attrs does
+            return super().__reduce_ex__(protocol)
+        return _row_of_cells, _CELLS(self)
+
+
+def _row_of_cells(system_id: str, family: str, d: int, z_h: float, *rest: Any) -> EigenmodeRow:
+    """The row of its cells in column order (``z_h`` is keyword-only in ``__init__``)."""
+    return EigenmodeRow(system_id, family, d, *rest, z_h=z_h)
+
 
 #: The CSV columns, in file order.
 COLUMNS: tuple[str, ...] = tuple(f.name for f in attrs.fields(EigenmodeRow))
