@@ -726,9 +726,11 @@ class _PipelineRun:
     def execute(self, execution: StageExecution) -> bool:
         key = execution.key
         t0, since_ns = time.perf_counter(), time.time_ns()
+        if self.trash is not None:  # what the previous stage replaced: its files are reused
+            execution.spare_entries = self.trash.kept
         code = _run_in_child(execution, self.lock_fd, self.on_progress)
-        if self.trash is not None:  # removed while the next stages run
-            self.trash.collect()
+        if self.trash is not None:  # kept for the next stage; the rest removed meanwhile
+            self.trash.collect(keep_new=True)
         if code is ExitCode.INTERRUPTED:
             raise KeyboardInterrupt
         if code == EXIT_STORAGE_REFUSED:  # the stage process said which write failed
@@ -794,6 +796,8 @@ def run_pipeline(
                     for s in selected[index + 1 :]
                 ]
                 break
+        if lock.trash is not None:  # no stage takes over spare files now: removed meanwhile
+            lock.trash.collect()
         summary = PipelineSummary(
             experiment,
             int(pipeline.worst),

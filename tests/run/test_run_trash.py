@@ -4,6 +4,7 @@ collected by the next command that takes the lock."""
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -44,10 +45,10 @@ def test_what_is_discarded_while_the_collector_works_is_removed_too(tmp_path: Pa
     started, go_on = threading.Event(), threading.Event()
     real_remove = trash_module._remove
 
-    def slow_remove(entry: Path) -> None:
+    def slow_remove(trash: Path, name: str) -> None:
         started.set()
         go_on.wait(5)
-        real_remove(entry)
+        real_remove(trash, name)
 
     monkeypatch.setattr(trash_module, "_remove", slow_remove)
     discard(_folder(tmp_path, ".01_a.old"))
@@ -63,7 +64,7 @@ def test_what_is_discarded_while_the_collector_works_is_removed_too(tmp_path: Pa
 
 def test_an_entry_that_cannot_be_removed_does_not_hold_the_command(tmp_path: Path, monkeypatch):
     discard(_folder(tmp_path, ".01_a.old"))
-    monkeypatch.setattr(trash_module, "_remove", lambda entry: None)  # e.g. permission denied
+    monkeypatch.setattr(trash_module, "_remove", lambda trash, name: None)  # e.g. EPERM
     collector = TrashCollector(tmp_path)
     collector.collect()
     collector.wait()  # returns: tried once
@@ -116,3 +117,36 @@ def test_the_validator_names_the_trash_as_holopipes_own():
     from holopipe.artifacts.run_records import hidden_entry
 
     assert hidden_entry(TRASH_DIR).startswith("holopipe's trash: replaced stage folders")
+
+
+def test_the_entries_of_the_last_stage_are_kept_for_the_next_and_removed_after(tmp_path: Path):
+    collector = TrashCollector(tmp_path)
+    discard(_folder(tmp_path, ".01_a.old"))
+    collector.collect(keep_new=True)  # what stage 01 replaced: kept for stage 02
+    (kept,) = collector.kept
+    assert kept.startswith("01_a.old.") and (tmp_path / TRASH_DIR / kept / "out").is_dir()
+    discard(_folder(tmp_path, ".02_b.old"))
+    collector.collect(keep_new=True)  # stage 02 ran: 01's entry goes, 02's is kept
+    (kept2,) = collector.kept
+    assert kept2.startswith("02_b.old.")
+    collector.collect()  # no stage reuses anything now: all of it goes
+    assert collector.kept == ()
+    collector.wait()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_big_folder_is_removed_by_several_threads_whole(tmp_path: Path, monkeypatch):
+    unlinked_by = set()
+    real_unlink = os.unlink
+
+    def unlink(path, *args, **kwargs):
+        unlinked_by.add(threading.get_ident())
+        return real_unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", unlink)
+    discard(_folder(tmp_path, ".01_a.old", files=trash_module._PARALLEL_MIN * 2))
+    collector = TrashCollector(tmp_path)
+    collector.collect()
+    collector.wait()
+    assert list(tmp_path.iterdir()) == []
+    assert len(unlinked_by) > 1

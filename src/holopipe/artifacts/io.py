@@ -33,6 +33,7 @@ import attrs
 import numpy as np
 
 from holopipe.artifacts.json_text import dumps_indented
+from holopipe.artifacts.spare_files import SpareFiles
 
 __all__ = [
     "JSONDecodeIssue",
@@ -101,6 +102,9 @@ class _Unpublished:
     given: str = attrs.field(metadata={"doc": "the folder as given, ending in a separator"})
     absolute: str = attrs.field(metadata={"doc": "the same, absolute"})
     folders: set[str] = attrs.field(factory=set)
+    spares: SpareFiles | None = attrs.field(
+        default=None, metadata={"doc": "files a new file may take over instead of being created"}
+    )
 
 
 # Set inside unpublished_folder(): files below that folder are written in place.
@@ -110,7 +114,9 @@ _UNPUBLISHED: contextvars.ContextVar[_Unpublished | None] = contextvars.ContextV
 
 
 @contextlib.contextmanager
-def unpublished_folder(folder: str | os.PathLike) -> Iterator[None]:
+def unpublished_folder(
+    folder: str | os.PathLike, spares: SpareFiles | None = None
+) -> Iterator[None]:
     """Write each new file below ``folder`` once, in place; ``os.sync()`` once on exit.
 
     For a folder no reader looks into until it is renamed into place as a whole (a stage's
@@ -122,7 +128,10 @@ def unpublished_folder(folder: str | os.PathLike) -> Iterator[None]:
     removed by the next command (``RunLayout.remove_leftovers``). A file that exists
     already, or any path outside ``folder``, is written by the usual temporary file and
     rename. Every fsync inside is deferred to the one ``os.sync()`` (see
-    :func:`deferred_fsync`).
+    :func:`deferred_fsync`). With ``spares`` (the files of a folder just replaced), a new
+    file of :func:`atomic_write_bytes` takes over a spare file, renamed in, overwritten and
+    truncated to its bytes, before any file is created (see
+    :mod:`holopipe.artifacts.spare_files`); the spares' folders are released on exit.
 
     Examples
     --------
@@ -134,13 +143,17 @@ def unpublished_folder(folder: str | os.PathLike) -> Iterator[None]:
     ['a.json']
     """
     given = os.fspath(folder)
-    state = _Unpublished(os.path.join(given, ""), os.path.join(os.path.abspath(given), ""))
+    state = _Unpublished(
+        os.path.join(given, ""), os.path.join(os.path.abspath(given), ""), spares=spares
+    )
     token = _UNPUBLISHED.set(state)
     try:
         with deferred_fsync():
             yield
     finally:
         _UNPUBLISHED.reset(token)
+        if spares is not None:
+            spares.close()
 
 
 def _written_in_place(target: Path) -> str | None:
@@ -156,15 +169,28 @@ def _written_in_place(target: Path) -> str | None:
     return where if where.startswith(state.absolute) else None
 
 
-def _create_in_place(where: str) -> int | None:
-    """Create ``where`` (below the unpublished folder) for writing: its descriptor, or
-    ``None`` when something is there already (then the usual temporary file and rename)."""
+def _create_in_place(where: str, size: int | None) -> tuple[int, int | None] | None:
+    """Create ``where`` (below the unpublished folder) for writing: its descriptor and,
+    for a spare file taken over (only for a write of known ``size``), the spare's size to
+    truncate; ``None`` when something is there already (then the usual temporary file and
+    rename)."""
     state = _UNPUBLISHED.get()
     assert state is not None
     parent = os.path.dirname(where)
     if parent not in state.folders:
         os.makedirs(parent, exist_ok=True)
         state.folders.add(parent)
+    if state.spares is not None and size is not None and not os.path.lexists(where):
+        taken = state.spares.take(where)
+        if taken is not None:
+            fd, old_size = taken
+            try:
+                os.fchmod(fd, 0o644)
+            except BaseException:
+                os.close(fd)
+                os.unlink(where)
+                raise
+            return fd, old_size
     try:
         # O_EXCL: never through a symlink, never over a file that is there already.
         fd = os.open(where, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
@@ -176,7 +202,7 @@ def _create_in_place(where: str) -> int | None:
         os.close(fd)
         os.unlink(where)
         raise
-    return fd
+    return fd, None
 
 
 def _open(fd: int, mode: str) -> IO[Any]:
@@ -184,13 +210,21 @@ def _open(fd: int, mode: str) -> IO[Any]:
 
 
 @contextlib.contextmanager
-def _filled(fd: int, mode: str, target: Path, fsync: bool) -> Iterator[IO[Any]]:
-    """``fd`` opened as ``mode`` for the caller to fill; then flushed, the fault a test
-    injected for ``target`` raised, and (``fsync``) its bytes made durable, before it is
-    closed."""
+def _filled(
+    fd: int, mode: str, target: Path, fsync: bool, old_size: int | None = None
+) -> Iterator[IO[Any]]:
+    """``fd`` opened as ``mode`` for the caller to fill; then flushed, cut to what was
+    written (a file taken over, ``old_size`` bytes long), the fault a test injected for
+    ``target`` raised, and (``fsync``) its bytes made durable, before it is closed."""
     with _open(fd, mode) as fh:
         yield fh
         fh.flush()
+        if old_size is not None:
+            end = os.lseek(fd, 0, os.SEEK_CUR)
+            if end < old_size:
+                os.ftruncate(fd, end)
+            elif end == 0:  # nothing written: still a new file's modification time
+                os.utime(fd)
         fault = _injected_fault(target)
         if fault is not None:
             raise fault
@@ -220,13 +254,24 @@ def atomic_write(
     >>> p.read_text()
     'hello'
     """
+    with _written(path, mode, durable, None) as fh:
+        yield fh
+
+
+@contextlib.contextmanager
+def _written(
+    path: str | os.PathLike, mode: str, durable: bool, size: int | None
+) -> Iterator[IO[Any]]:
+    """:func:`atomic_write` of a file whose ``size`` may be known (then it may take over a
+    spare file in an unpublished folder: its bytes are written sequentially from 0)."""
     target = Path(path)
     where = _written_in_place(target)
-    fd = None if where is None else _create_in_place(where)
-    if fd is not None:
+    opened = None if where is None else _create_in_place(where, size)
+    if opened is not None:
         assert where is not None
+        fd, old_size = opened
         try:
-            with _filled(fd, mode, target, fsync=False) as fh:
+            with _filled(fd, mode, target, fsync=False, old_size=old_size) as fh:
                 yield fh
         except BaseException as exc:
             with contextlib.suppress(FileNotFoundError):
@@ -301,7 +346,7 @@ def recorded_writes() -> Iterator[dict[str, tuple[str, int]]]:
 def atomic_write_bytes(path: str | os.PathLike, data: bytes, durable: bool = True) -> None:
     """Write ``data`` to ``path`` atomically (hashed as written inside :func:`recorded_writes`;
     ``durable``: see :func:`atomic_write`)."""
-    with atomic_write(path, "wb", durable) as fh:
+    with _written(path, "wb", durable, len(data)) as fh:
         fh.write(data)
     written = _RECORDED.get()
     if written is not None:

@@ -60,6 +60,7 @@ from holopipe.artifacts.records import (
     SystemStatus,
 )
 from holopipe.artifacts.registry import get_type
+from holopipe.artifacts.spare_files import SpareFiles
 from holopipe.artifacts.structure import converter
 from holopipe.run.capture import Progress, capture_output
 from holopipe.run.config import structure_section
@@ -89,7 +90,7 @@ from holopipe.run.resolution import (
     sidecars_of,
 )
 from holopipe.run.storage import disk_refusal
-from holopipe.run.trash import discard
+from holopipe.run.trash import TRASH_DIR, discard
 from holopipe.stages.base import LoadedInput, Stage, StageInputs
 from holopipe.stages.input_gate import read_input
 
@@ -215,6 +216,10 @@ class StageExecution:
     legacy_warnings: list[str] = attrs.field(factory=list)
     summary_sha256: str = attrs.field(
         default="", metadata={"doc": "of stage_summary.json, taken as it was written"}
+    )
+    spare_entries: tuple[str, ...] = attrs.field(
+        default=(),
+        metadata={"doc": "trash entries whose files the new ones take over (SpareFiles)"},
     )
 
     @property
@@ -457,8 +462,14 @@ class StageExecution:
         started_at = utc_now()
         self._prepare_work()
         # Nothing reads .partial before it is swapped in whole: each file is written once
-        # in place, and one sync makes them all durable before the swap.
-        with unpublished_folder(self.work):
+        # in place (taking over a spare file of the trash where it can), and one sync
+        # makes them all durable before the swap.
+        spares = (
+            SpareFiles(self.run.layout.root / TRASH_DIR, self.spare_entries)
+            if self.spare_entries
+            else None
+        )
+        with unpublished_folder(self.work, spares):
             self._write_bookkeeping()
             ctx, status = self._run_captured()
             self.timings["total_s"] = time.perf_counter() - t0
