@@ -90,22 +90,35 @@ def half_written(root: Path) -> list[str]:
     )
 
 
-def strace_renames(args, cwd: Path, log: Path) -> list[str]:
-    """The ``rename`` calls of one command (in order), traced with strace."""
+#: Every way holopipe renames: ``os.replace``/``os.rename`` (``rename``) and the same with a
+#: folder descriptor (``renameat``: the run trash), and ``renameat2`` should a Python use it.
+RENAME_SYSCALLS = ("rename", "renameat", "renameat2")
+
+
+def strace_renames(args, cwd: Path, log: Path) -> list[tuple[str, int, str]]:
+    """The renames of one command in order, traced with strace: ``(syscall, k, line)``, the
+    ``k``-th call (1-based) of that syscall, as strace's ``when=`` counts them."""
     done = subprocess.run(
-        ["strace", "-f", "-qq", "-o", str(log), "-e", "trace=rename", "-e", "signal=none",
-         sys.executable, "-m", "holopipe", *map(str, args)],
+        ["strace", "-f", "-qq", "-o", str(log), "-e", f"trace={','.join(RENAME_SYSCALLS)}",
+         "-e", "signal=none", sys.executable, "-m", "holopipe", *map(str, args)],
         cwd=cwd, env=env(), capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert done.returncode in (0, 1), done.stderr
-    return [line for line in log.read_text().splitlines() if "rename(" in line]
+    seen: dict[str, int] = {}
+    renames = []
+    for line in log.read_text().splitlines():
+        call = line.split(maxsplit=1)[-1].partition("(")[0]
+        if call in RENAME_SYSCALLS:
+            seen[call] = seen.get(call, 0) + 1
+            renames.append((call, seen[call], line))
+    return renames
 
 
-def kill_at_rename(args, cwd: Path, n: int) -> subprocess.CompletedProcess:
-    """Run a command under strace, SIGKILLed at its ``n``-th ``rename`` (1-based)."""
+def kill_at_rename(args, cwd: Path, call: str, k: int) -> subprocess.CompletedProcess:
+    """Run a command under strace, SIGKILLed at its ``k``-th ``call`` (a rename syscall)."""
     return subprocess.run(
-        ["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=rename",
-         "-e", f"inject=rename:signal=KILL:when={n}",
+        ["strace", "-f", "-qq", "-o", "/dev/null", "-e", f"trace={call}",
+         "-e", f"inject={call}:signal=KILL:when={k}",
          sys.executable, "-m", "holopipe", *map(str, args)],
         cwd=cwd, env=env(), capture_output=True, text=True, timeout=300,
     )  # fmt: skip
