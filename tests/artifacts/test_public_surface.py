@@ -39,7 +39,10 @@ def test_the_three_name_lists_of_the_package_agree():
         assert getattr(importlib.import_module(module), name) is getattr(artifacts, name)
 
 
-@pytest.mark.parametrize("module", ["io", "structure", "safety", "sniff", "walk", "run_records"])
+@pytest.mark.parametrize(
+    "module",
+    ["io", "structure", "safety", "npy_header", "stored_zip", "sniff", "walk", "run_records"],
+)
 def test_public_modules_export_what_they_list(module):
     mod = importlib.import_module(f"holopipe.artifacts.{module}")
     for name in mod.__all__:

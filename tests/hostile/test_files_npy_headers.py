@@ -10,7 +10,7 @@ import struct
 import numpy as np
 import pytest
 
-from holopipe.artifacts import safety
+from holopipe.artifacts import npy_header
 from holopipe.artifacts.safety import CorruptNpy, NotNpy, read_npy_header
 
 ARRAYS = [
@@ -116,4 +116,4 @@ def test_the_canonical_form_is_the_one_numpy_writes():
     # path stops matching (numpy's parser takes over, slower) and this test says so.
     data = npy(np.zeros((2, 3))).getvalue()
     length = struct.unpack("<H", data[8:10])[0]
-    assert safety._CANONICAL_HEADER.fullmatch(data[10 : 10 + length].decode("latin-1"))
+    assert npy_header._CANONICAL_HEADER.fullmatch(data[10 : 10 + length].decode("latin-1"))

@@ -32,18 +32,19 @@ from typing import Any
 import attrs
 
 from holopipe.artifacts.io import JSONDecodeIssue, loads_json
+from holopipe.artifacts.npy_header import CorruptNpy, NotNpy, npy_header_at
 from holopipe.artifacts.safety import (
-    CorruptNpy,
-    NotNpy,
     UnsafeFile,
     forget_sniffed_zip,
+    keep_sniffed_zip,
     open_netcdf,
     open_regular,
     open_zip,
     read_all_bounded,
-    read_npy_header,
     stat_regular,
+    zip_in_memory,
 )
+from holopipe.artifacts.stored_zip import StoredZip
 
 __all__ = ["HDF5_MAGIC", "ZIP_MAGIC", "Sniffed", "clear_cache", "sniff", "sniff_format"]
 
@@ -54,6 +55,8 @@ _PICKLE_MAGIC = b"\x80"
 _MAX_META_BYTES = 1 << 20
 #: Magic, version, length field and the longest header numpy reads (10 000 bytes).
 _MAX_NPY_HEADER_BYTES = 10_016
+#: A file up to this size is read whole by its first read (what a small zip is parsed from).
+_WHOLE_FILE_BYTES = 1 << 20
 
 
 @attrs.frozen
@@ -95,11 +98,14 @@ def sniff(path: str | os.PathLike) -> Sniffed:
 def _sniff_cached(path: str, *identity: int) -> Sniffed:
     try:
         with open_regular(path) as fh:
-            head = fh.read(512)
+            size = identity[2]
+            # A small file is read whole at once (a zip is then parsed from these bytes).
+            data = fh.read(size + 1) if size <= _WHOLE_FILE_BYTES else None
+            head = data[:512] if data is not None else fh.read(512)
             if head.startswith(HDF5_MAGIC):
                 return _sniff_hdf5(path)
             if head.startswith(ZIP_MAGIC):
-                return _sniff_zip(fh)
+                return _sniff_zip(fh, data if data is not None and len(data) <= size else None)
             if head.startswith(_PICKLE_MAGIC):
                 return Sniffed(container="pickle")
             if head.lstrip()[:1] in (b"{", b"["):
@@ -142,10 +148,17 @@ def _sniff_csv(first_line: bytes) -> Sniffed:
     return Sniffed(container="csv", signature=tuple(h.strip() for h in header))
 
 
-def _sniff_zip(fh: Any) -> Sniffed:
+def _sniff_zip(fh: Any, data: bytes | None) -> Sniffed:
+    """What a zip holds, from its whole ``data`` when read already (the archive is then
+    kept for the reader that follows: :func:`~holopipe.artifacts.safety.keep_sniffed_zip`)."""
     try:
-        count, archive = open_zip(fh, keep=True)  # kept for the reader that follows
-        if count is None or archive is None:
+        if data is None:
+            opened = open_zip(fh)
+        else:
+            opened = zip_in_memory(data)
+            keep_sniffed_zip(fh, opened)
+        archive = opened[1]
+        if archive is None:
             return Sniffed(container="zip", damaged=True)
         names = tuple(sorted(archive.namelist()))
         if any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
@@ -156,18 +169,23 @@ def _sniff_zip(fh: Any) -> Sniffed:
     return Sniffed(container="zip", declared_schema=declared, signature=names)
 
 
-def _npz_meta_schema(archive: zipfile.ZipFile) -> str | None:
+def _npz_meta_schema(archive: zipfile.ZipFile | StoredZip) -> str | None:
     """``schema_name`` of an NPZ's ``meta_json`` member (a 0-d string array), read safely."""
     try:
-        info = archive.getinfo("meta_json.npy")
-        if info.file_size > _MAX_META_BYTES + _MAX_NPY_HEADER_BYTES:
-            return None  # larger than any meta of ours: not read
-        with archive.open(info) as opened:  # in one read (zipfile's small reads cost more)
-            member = io.BytesIO(opened.read(info.file_size + 1))
-        header = read_npy_header(member)
+        if isinstance(archive, StoredZip):
+            member = archive.member("meta_json.npy")
+            if len(member) > _MAX_META_BYTES + _MAX_NPY_HEADER_BYTES:
+                return None
+        else:
+            info = archive.getinfo("meta_json.npy")
+            if info.file_size > _MAX_META_BYTES + _MAX_NPY_HEADER_BYTES or info.flag_bits & 0x1:
+                return None  # larger than any meta of ours, or encrypted: not read
+            with archive.open(info) as opened:  # in one read (zipfile's small reads cost more)
+                member = memoryview(opened.read(info.file_size + 1))
+        header, at = npy_header_at(member)
         if header.dtype.kind not in "US" or header.nbytes > _MAX_META_BYTES:
             return None
-        raw = member.read(header.nbytes)
+        raw = member[at : at + header.nbytes]
     except (NotNpy, CorruptNpy, zipfile.BadZipFile, EOFError, OSError, ValueError):
         return None
     import numpy as np

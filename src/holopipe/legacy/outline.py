@@ -27,15 +27,13 @@ from typing import Any
 import attrs
 import numpy as np
 
+from holopipe.artifacts.npy_header import CorruptNpy, NotNpy, read_npy_header
 from holopipe.artifacts.report import ValidationReport
 from holopipe.artifacts.safety import (
-    CorruptNpy,
-    NotNpy,
     UnsafeFile,
     netcdf_attributes,
     open_netcdf,
     open_regular,
-    read_npy_header,
     read_npz_members,
     zip_member_count,
 )
@@ -132,7 +130,7 @@ def npz_outline(path: str | os.PathLike) -> NpzOutline:
 
     Read through the artifacts layer's safe readers: a regular file only, the member count
     from the zip's end record before the member table is parsed, each header parsed by
-    :func:`~holopipe.artifacts.safety.read_npy_header` (no data read).
+    :func:`~holopipe.artifacts.npy_header.read_npy_header` (no data read).
     """
     try:
         fh = open_regular(path)
