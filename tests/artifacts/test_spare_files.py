@@ -249,3 +249,34 @@ def test_an_existing_file_and_a_write_of_unknown_size_use_no_spare(tmp_path: Pat
         atomic_write_bytes(work / "a.json", b"again")  # there already: replaced, no spare
     assert (work / "a.json").read_bytes() == b"again"
     assert (old / left).read_bytes() == spare
+
+
+def test_a_refusal_that_would_refuse_every_spare_stops_the_search(tmp_path: Path, monkeypatch):
+    _spares(tmp_path, {f"{i}.json": b"x" for i in range(5)})
+    leases = []
+
+    def no_leases(fd, cmd, arg=0):
+        if cmd == spare_module.fcntl.F_SETLEASE:
+            leases.append(fd)
+            raise OSError(errno.EINVAL, "leases are disabled")
+        return real_fcntl(fd, cmd, arg)
+
+    real_fcntl = spare_module.fcntl.fcntl
+    monkeypatch.setattr(spare_module.fcntl, "fcntl", no_leases)
+    assert _take(tmp_path) is None
+    assert len(leases) == 1  # not once per spare
+    assert len(os.listdir(tmp_path / "trash" / "old")) == 5
+
+
+def test_a_busy_spare_is_skipped_and_the_next_one_taken(tmp_path: Path, taking):
+    old = _spares(tmp_path, {"a.json": b"busy", "b.json": b"free"})
+    holder = _holder(old / "a.json", "fd")
+    try:
+        taken = _take(tmp_path)
+        assert taken is not None
+        os.close(taken[0])
+        assert os.listdir(old) == ["a.json"]  # the busy one stays, the other was taken
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(10)

@@ -180,8 +180,9 @@ def _create_in_place(where: str, size: int | None) -> tuple[int, int | None] | N
     if parent not in state.folders:
         os.makedirs(parent, exist_ok=True)
         state.folders.add(parent)
-    if state.spares is not None and size is not None and not os.path.lexists(where):
-        taken = state.spares.take(where)
+    spares = state.spares
+    if spares is not None and size is not None and spares.left and not os.path.lexists(where):
+        taken = spares.take(where)
         if taken is not None:
             fd, old_size = taken
             try:

@@ -34,6 +34,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import signal
@@ -52,6 +53,9 @@ _DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 # O_NONBLOCK: a FIFO put there fails instead of waiting, and so does an open that would
 # break somebody's lease; O_NOCTTY: a terminal never becomes ours.
 _WRITE = os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+# Refusals that concern one spare (busy, gone meanwhile); any other (leases disabled, no
+# permission, another device) would refuse every spare alike: the rest are created.
+_THIS_FILE_ONLY = (errno.EAGAIN, errno.ENOENT)
 
 
 def _filesystem_type(fd: int) -> str | None:
@@ -142,6 +146,11 @@ class SpareFiles:
         fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
         return info.st_size
 
+    @property
+    def left(self) -> bool:
+        """Whether a spare may be left (before the first :meth:`take`: not known yet)."""
+        return self._files is None or bool(self._files)
+
     def take(self, where: str) -> tuple[int, int] | None:
         """Rename a spare file to ``where`` (which must not exist; its folder must) and
         return ``(descriptor open for writing at offset 0, its old size)``: the caller
@@ -164,8 +173,9 @@ class SpareFiles:
                 if size is not None:
                     os.rename(name, where, src_dir_fd=parent)
                     return fd, size
-            except OSError:
-                pass
+            except OSError as exc:
+                if exc.errno not in _THIS_FILE_ONLY:
+                    self._files = []
             os.close(fd)
         return None
 
