@@ -7,7 +7,8 @@ measured operator: the shape of stage 02's outputs) into a temporary folder, the
 each ``--repeat`` times after one warm-up pass (the files in the page cache), medians:
 
 - in this process: the raw loop (``np.load(path, allow_pickle=False)`` and every member
-  read) and ``holopipe.artifacts.registry.validate_paths([folder])`` (sniff cache cleared);
+  read) and ``holopipe.artifacts.registry.validate_paths([folder])`` (sniff cache cleared),
+  wall and CPU (``time.process_time``);
 - as commands (interpreter start-up included, CPU from the children's rusage):
   ``python -c <the raw loop>`` and ``holopipe validate FOLDER`` (its output discarded).
 
@@ -77,14 +78,20 @@ def validate(folder: Path) -> None:
         raise SystemExit(f"benchmark files are invalid: {bad[0].lines()[:1]}")
 
 
-def in_process(func, repeat: int) -> float:
-    func()  # warm-up: page cache, imports
-    times = []
+def in_process(func, repeat: int) -> tuple[float, float]:
+    """Median wall and CPU seconds of ``func()`` (after one warm-up: page cache, imports)."""
+    func()
+    walls, cpus = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         func()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def load() -> str:
+    return f"load {os.getloadavg()[0]:.1f}"
 
 
 def command(cmd: list[str], repeat: int) -> tuple[float, float]:
@@ -116,13 +123,15 @@ def main() -> None:
         paths = write_files(folder, args.files, args.points)
         print(
             f"wrote {len(paths)} files of {paths[0].stat().st_size} bytes in "
-            f"{time.perf_counter() - t0:.1f} s; load average {os.getloadavg()[0]:.1f}"
+            f"{time.perf_counter() - t0:.1f} s; {load()}"
         )
-        raw = in_process(lambda: raw_loop(sorted(folder.iterdir())), args.repeat)
-        ours = in_process(lambda: validate(folder), args.repeat)
+        raw, raw_cpu = in_process(lambda: raw_loop(sorted(folder.iterdir())), args.repeat)
+        ours, ours_cpu = in_process(lambda: validate(folder), args.repeat)
         print(
-            f"in process:  raw np.load loop {raw:.2f} s, validate_paths {ours:.2f} s, "
-            f"raw/validate {raw / ours:.2f}x (goal >= {GOAL}x)"
+            f"in process:  raw np.load loop {raw:.2f} s wall {raw_cpu:.2f} s cpu, "
+            f"validate_paths {ours:.2f} s wall {ours_cpu:.2f} s cpu, "
+            f"raw/validate {raw / ours:.2f}x wall {raw_cpu / ours_cpu:.2f}x cpu "
+            f"(goal >= {GOAL}x); {load()}"
         )
         raw_wall, raw_cpu = command([sys.executable, "-c", RAW_LOOP, str(folder)], args.repeat)
         cli = [sys.executable, "-m", "holopipe", "validate", str(folder)]
@@ -131,7 +140,7 @@ def main() -> None:
             f"as commands: raw loop {raw_wall:.2f} s wall {raw_cpu:.2f} s cpu, "
             f"holopipe validate {ours_wall:.2f} s wall {ours_cpu:.2f} s cpu, "
             f"raw/validate {raw_wall / ours_wall:.2f}x wall {raw_cpu / ours_cpu:.2f}x cpu "
-            f"(goal >= {GOAL}x)"
+            f"(goal >= {GOAL}x); {load()}"
         )
 
 

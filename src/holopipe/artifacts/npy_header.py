@@ -36,21 +36,16 @@ __all__ = ["CorruptNpy", "NotNpy", "NpyHeader", "npy_header_at", "read_npy_heade
 class NpyHeader:
     """What a ``.npy`` header declares: shape, dtype and memory order."""
 
-    __slots__ = ("dtype", "fortran_order", "shape")
+    __slots__ = ("count", "dtype", "fortran_order", "nbytes", "shape")
 
     def __init__(self, shape: tuple[int, ...], dtype: np.dtype, fortran_order: bool) -> None:
         self.shape = shape
         self.dtype = dtype
         self.fortran_order = fortran_order
-
-    @property
-    def count(self) -> int:
-        return math.prod(self.shape)
-
-    @property
-    def nbytes(self) -> int:
-        """Bytes the data would take (exact integers: no overflow for absurd shapes)."""
-        return self.count * self.dtype.itemsize
+        #: Elements the shape declares.
+        self.count = math.prod(shape)
+        #: Bytes the data would take (exact integers: no overflow for absurd shapes).
+        self.nbytes = self.count * dtype.itemsize
 
     def describe(self) -> str:
         return f"shape {self.shape} {self.dtype}"

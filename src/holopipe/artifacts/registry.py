@@ -263,7 +263,15 @@ def validate_path(path: str | os.PathLike, schema: str | None = None) -> Validat
     name that is not valid UTF-8 is a warning (shown with ``\\x`` escapes).
     """
     path = path if isinstance(path, Path) else Path(path)
-    report = _validate_path(path, schema)
+    return _validate_as_found(path, schema, None if schema is not None else _sidecar_owner(path))
+
+
+def _validate_as_found(
+    path: Path, schema: str | None, owner: tuple[type[Artifact], Path] | None
+) -> ValidationReport:
+    """:func:`validate_path` of ``path``, whose sidecar owner (:func:`_sidecar_owner`) is
+    already known (``validate_paths`` asks it of every file first)."""
+    report = _validate_path(path, schema, owner)
     shown = _shown(path)
     if shown != os.fspath(path):
         report.path = report.path.replace(os.fspath(path), shown)
@@ -283,7 +291,9 @@ def _shown(path: Path) -> str:
     return text
 
 
-def _validate_path(path: Path, schema: str | None) -> ValidationReport:
+def _validate_path(
+    path: Path, schema: str | None, owner: tuple[type[Artifact], Path] | None
+) -> ValidationReport:
     from holopipe.artifacts.sniff import sniff
 
     if schema is not None:
@@ -295,7 +305,6 @@ def _validate_path(path: Path, schema: str | None) -> ValidationReport:
         return report
     if record_kind(path) is not None:
         return validate_record(path)
-    owner = _sidecar_owner(path)
     if owner is not None:
         cls, primary = owner
         report = cls.validate_file(primary)
@@ -359,7 +368,7 @@ def validate_paths(
             owner = _sidecar_owner(path)
             if owner is not None and owner[1] in members:
                 continue  # validated with its main file
-            reports.append(validate_path(path, schema))
+            reports.append(_validate_as_found(path, schema, owner))
     return reports
 
 
