@@ -82,6 +82,26 @@ def no_writes_into_the_repository():
         )
 
 
+@pytest.fixture
+def taking(tmp_path: Path) -> None:
+    """Skip where this machine never lets a spare file be taken over (not a local filesystem,
+    leases disabled): the tests asserting a take-over need one (artifacts/spare_files.py)."""
+    import shutil
+
+    from holopipe.artifacts.spare_files import SpareFiles
+
+    probe = tmp_path / "probe"
+    (probe / "trash" / "old").mkdir(parents=True)
+    (probe / "trash" / "old" / "a").write_bytes(b"x")
+    spares = SpareFiles(probe / "trash", ["old"])
+    taken = spares.take(str(probe / "b"))
+    spares.close()
+    if taken is None:
+        pytest.skip(f"no spare file is ever taken over on {tmp_path} (filesystem, leases)")
+    os.close(taken[0])
+    shutil.rmtree(probe)
+
+
 @pytest.fixture(scope="session")
 def demo_runs(tmp_path_factory) -> tuple[tuple[Path, subprocess.CompletedProcess], ...]:
     """``holopipe run --experiment demo`` (no config) with one and with two workers, each in

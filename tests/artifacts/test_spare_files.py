@@ -29,21 +29,6 @@ def _spares(tmp_path: Path, files: dict[str, bytes]) -> Path:
     return old
 
 
-@pytest.fixture
-def taking(tmp_path: Path) -> None:
-    """Skip where this machine never lets a spare be taken over (not a local filesystem,
-    leases disabled): the tests asserting a take-over need one."""
-    probe = tmp_path / "probe"
-    (probe / "trash" / "old").mkdir(parents=True)
-    (probe / "trash" / "old" / "a").write_bytes(b"x")
-    spares = SpareFiles(probe / "trash", ["old"])
-    taken = spares.take(str(probe / "b"))
-    spares.close()
-    if taken is None:
-        pytest.skip(f"no spare file is ever taken over on {tmp_path} (filesystem, leases)")
-    os.close(taken[0])
-
-
 def _take(tmp_path: Path, name: str = "new.json") -> tuple[int, int] | None:
     (tmp_path / "work").mkdir(exist_ok=True)
     spares = SpareFiles(tmp_path / "trash", ["old"])

@@ -7,34 +7,24 @@ outputs as an uninterrupted one and leaves no trash."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from holo_state_helpers import cli, leftovers, outputs, tree, write_config
 
-from holopipe.artifacts.spare_files import SpareFiles
 from holopipe.run.trash import TRASH_DIR
 
 SYSTEMS = 12
 
 
-@pytest.fixture
-def taking(tmp_path: Path) -> None:
-    """Skip where this machine never lets a spare be taken over (not a local filesystem,
-    leases disabled): these tests assert that files were taken over."""
-    probe = tmp_path / "probe"
-    (probe / "trash" / "old").mkdir(parents=True)
-    (probe / "trash" / "old" / "a").write_bytes(b"x")
-    spares = SpareFiles(probe / "trash", ["old"])
-    taken = spares.take(str(probe / "b"))
-    spares.close()
-    if taken is None:
-        pytest.skip(f"no spare file is ever taken over on {tmp_path} (filesystem, leases)")
-    os.close(taken[0])
-    shutil.rmtree(probe)
+def _fresh_outputs(cwd: Path, offset: float) -> dict:
+    """The outputs of an uninterrupted first run with stage 02's ``offset``, in ``cwd``."""
+    cwd.mkdir()
+    stages = {"01": {"n_systems": SYSTEMS}, "02": {"offset": offset}}
+    config = write_config(cwd / "a.json", stages=stages)
+    assert cli("run", "-e", "x", "--config", config, cwd=cwd).returncode == 0
+    return outputs(cwd / "runs" / "x")
 
 
 def _first_run(tmp_path: Path) -> Path:
@@ -102,12 +92,7 @@ def test_the_outputs_of_a_rerun_through_spares_equal_a_fresh_run(tmp_path: Path)
     root = _first_run(tmp_path)
     done = cli("run", "-e", "x", "--set", "stages.02.offset=2.5", "--force", cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    reference = tmp_path / "ref"
-    reference.mkdir()
-    stages = {"01": {"n_systems": SYSTEMS}, "02": {"offset": 2.5}}
-    config = write_config(reference / "a.json", stages=stages)
-    assert cli("run", "-e", "x", "--config", config, cwd=reference).returncode == 0
-    assert outputs(root) == outputs(reference / "runs" / "x")
+    assert outputs(root) == _fresh_outputs(tmp_path / "ref", 2.5)
     assert not (root / TRASH_DIR).exists()
 
 
@@ -129,9 +114,4 @@ def test_a_kill_while_a_taken_over_file_is_written_publishes_nothing(tmp_path: P
     assert done.returncode == 0, done.stdout + done.stderr
     assert "removed .03_chain_step.partial (left by an interrupted command)" in done.stdout
     assert leftovers(root) == [] and not (root / TRASH_DIR).exists()
-    reference = tmp_path / "ref"
-    reference.mkdir()
-    stages = {"01": {"n_systems": SYSTEMS}, "02": {"offset": 1.5}}
-    config = write_config(reference / "a.json", stages=stages)
-    assert cli("run", "-e", "x", "--config", config, cwd=reference).returncode == 0
-    assert outputs(root) == outputs(reference / "runs" / "x")
+    assert outputs(root) == _fresh_outputs(tmp_path / "ref", 1.5)
