@@ -45,10 +45,15 @@ def test_records_are_read_one_at_a_time_each_freed_before_the_next(layout: RunLa
     assert not manifest_module._RECORDS and not manifest_module._LOADED
 
 
+@pytest.mark.parametrize("digests", ["kept", "stripped"])
 def test_the_report_plots_the_same_files_as_the_whole_manifest_lists(
-    layout: RunLayout, monkeypatch: pytest.MonkeyPatch
+    layout: RunLayout, monkeypatch: pytest.MonkeyPatch, digests: str
 ):
+    """Whether the digests vouch for the records (their file lists taken as written) or
+    not (each record validated as a whole first)."""
     monkeypatch.setattr(collect, "MAX_ARTIFACTS_PER_TYPE", 4)
+    if digests == "stripped":
+        _strip_digests(layout)
     whole = ManifestStore(layout).load()
     recorded = [
         (key, layout.root / entry.path, entry.sha256)

@@ -19,6 +19,7 @@ from holopipe.run import manifest as manifest_module
 from holopipe.run import stage_digest
 from holopipe.run.layout import RunLayout
 from holopipe.run.manifest import ManifestError, ManifestStore
+from holopipe.run.publish import failed_attempt_dir
 from holopipe.run.stage_digest import StageDigest, folder_signature
 
 KEYS = ["01_chain_source", "02_chain_step", "03_chain_step"]
@@ -198,3 +199,57 @@ def test_an_index_of_a_newer_version_is_refused_as_newer_not_as_corrupt(run_root
     forget_read_manifests()
     with pytest.raises(ManifestError, match="newer than this holopipe supports"):
         ManifestStore(RunLayout.create(Path("runs"), "x")).load()
+
+
+def _strip_digests(root: Path) -> None:
+    index = _index(root)
+    for entry in index["stages"].values():
+        del entry["digest"]
+    (root / "run_manifest.json").write_text(json.dumps(index))
+
+
+@pytest.mark.parametrize("digests", ["kept", "stripped"])
+def test_a_stale_stage_is_told_stale_by_its_digest_as_by_its_record_without_reading_it(
+    run_root: Path, monkeypatch: pytest.MonkeyPatch, digests: str
+):
+    """A changed param (02) and the inputs that change with it (03): the same reasons
+    whether the digests tell them or the records do; with the digests, the records of
+    the stale stages are not read before they run (only their producers', to resolve)."""
+    old = {key: entry["sha256"] for key, entry in _index(run_root)["stages"].items()}
+    if digests == "stripped":
+        _strip_digests(run_root)
+    read: list[tuple[str, str]] = []
+    original = manifest_module.read_stage_record
+
+    def counting(folder, key, reference, report):
+        read.append((key, reference["sha256"]))
+        return original(folder, key, reference, report)
+
+    monkeypatch.setattr(manifest_module, "read_stage_record", counting)
+    config = write_config(Path("c2.json"), chain(3), stages={"01": {"n_systems": 5}})
+    forget_read_manifests()
+    lines: list[str] = []
+    request = RunRequest(Path("runs"), "x", config, ["stages.02.offset=2"], force=True)
+    assert run_pipeline(request, echo=lines.append) == 0
+    assert [line for line in lines if ": running" in line] == [
+        "02_chain_step: running (params changed)",
+        "03_chain_step: running (inputs changed)",
+    ]
+    stale_records_read = {(key, old[key]) for key in KEYS[1:]} & set(read)
+    assert bool(stale_records_read) == (digests == "stripped")
+
+
+def test_a_failed_attempt_is_the_reason_even_when_the_digest_shows_a_changed_param(
+    run_root: Path,
+):
+    failed = failed_attempt_dir(RunLayout.create(Path("runs"), "x"), KEYS[1])
+    failed.mkdir()
+    (failed / "stage_summary.json").write_text("{}")
+    config = write_config(Path("c2.json"), chain(3), stages={"01": {"n_systems": 5}})
+    forget_read_manifests()
+    request = RunRequest(Path("runs"), "x", config, ["stages.02.offset=2"], force=True)
+    states = {s.stage: s for s in stage_states(Path("runs"), "x")}
+    assert states[KEYS[1]].up_to_date is False and "last run ended" in states[KEYS[1]].reason
+    lines: list[str] = []
+    assert run_pipeline(request, echo=lines.append) == 0
+    assert any(line.startswith("02_chain_step: running (last run ended") for line in lines)

@@ -48,7 +48,7 @@ def report_key_of(path: Path) -> str | None:
 
 
 def write_report(
-    layout: Any, plans: Iterable[Any], run_key: str | None = None
+    layout: Any, plans: Iterable[Any], run_key: str | None = None, view: Any = None
 ) -> tuple[Path, list[str]]:
     """Write ``report.html`` for the run at ``layout``; returns its path and what was left out.
 
@@ -57,7 +57,8 @@ def write_report(
     shows, hashed by the caller) is written as its last line, an HTML comment:
     :func:`report_key_of` reads it back. The manifest's stage records are read one at a
     time (:class:`~holopipe.report.collect.RunView`): the memory it takes does not grow
-    with the run's number of systems.
+    with the run's number of systems. ``view``: that RunView of the run, when the caller
+    already read it (its stage summaries are not read twice).
     """
     from holopipe.artifacts.io import atomic_write_bytes
     from holopipe.report.collect import PLOT_SCHEMAS, RunView, physics_plots
@@ -65,7 +66,7 @@ def write_report(
     from holopipe.report.html import physics_section, render_page
     from holopipe.report.plot_cache import cached_physics, physics_block, plots_key, read_previous
 
-    view = RunView.load(layout)
+    view = RunView.load(layout) if view is None else view
     graph = StageGraph.build(plans)
     path = layout.root / REPORT_NAME
     key = plots_key(view, PLOT_SCHEMAS)

@@ -18,7 +18,7 @@ from typing import Any
 import attrs
 
 from holopipe.artifacts.io import loads_json
-from holopipe.artifacts.records import FileRecord, PipelineSummary, StageRecord, StageSummary
+from holopipe.artifacts.records import FileRecord, PipelineSummary, StageSummary
 from holopipe.run.layout import RunLayout
 from holopipe.run.manifest import ManifestError, ManifestStore
 
@@ -54,37 +54,46 @@ class PlottedFiles:
 
     Examples
     --------
-    >>> from holopipe.artifacts.records import FileRecord
     >>> files = PlottedFiles()
     >>> for i in range(MAX_ARTIFACTS_PER_TYPE + 5):
-    ...     files.add("01_x", Path("/run"), FileRecord("a", f"01_x/a/{i}.json", "0" * 64))
-    >>> len(files.chosen), files.total, files.chosen[0][1]
-    (100, 105, PosixPath('/run/01_x/a/0.json'))
+    ...     files.add("01_x", Path("/run"), {"name": "a", "path": f"01_x/a/{i}.json",
+    ...                                      "sha256": "0" * 64})
+    >>> len(files.chosen), files.total, files.chosen[0][1], files.chosen[0][2].name
+    (100, 105, PosixPath('/run/01_x/a/0.json'), 'a')
     """
 
     chosen: list[tuple[str, Path, FileRecord]] = attrs.field(factory=list)
     total: int = 0
 
-    def add(self, key: str, root: Path, entry: FileRecord) -> None:
+    def add(self, key: str, root: Path, entry: dict[str, Any]) -> None:
+        """Count ``entry`` (a manifest entry as written: FileRecord's keys); keep it as a
+        FileRecord while fewer than the maximum are kept."""
         self.total += 1
         if len(self.chosen) < MAX_ARTIFACTS_PER_TYPE:
-            self.chosen.append((key, root / entry.path, entry))
+            self.chosen.append((key, root / entry["path"], FileRecord(**entry)))
 
 
-def _plotted_outputs(root: Path, record: StageRecord, found: dict[str, PlottedFiles]) -> None:
-    """Add ``record``'s outputs of the :data:`PLOT_SCHEMAS` types to ``found``."""
+def _plotted_outputs(
+    root: Path, key: str, outputs: list[dict[str, Any]], found: dict[str, PlottedFiles]
+) -> None:
+    """Add stage ``key``'s ``outputs`` (entries as written) of the :data:`PLOT_SCHEMAS`
+    types to ``found``."""
     from holopipe.artifacts.registry import get_type
 
-    for entry in record.outputs:
-        files = found.get(entry.schema) if entry.schema is not None else None
+    kinds: dict[str, Any] = {}  # schema -> its type: one look-up per schema, not per file
+    for entry in outputs:
+        schema = entry["schema"]
+        files = found.get(schema) if schema is not None else None
         if files is None:
             continue
         # The type's module is imported only for a run that has its files, and its sidecars
         # are told apart only when it has some (a path per file costs at 10 000 systems).
-        kind = get_type(entry.schema)
-        if kind.HAS_SIDECARS and kind.primary_of(root / entry.path) is not None:
+        kind = kinds.get(schema)
+        if kind is None:
+            kind = kinds[schema] = get_type(schema)
+        if kind.HAS_SIDECARS and kind.primary_of(root / entry["path"]) is not None:
             continue
-        files.add(record.stage, root, entry)
+        files.add(key, root, entry)
 
 
 @attrs.define
@@ -108,7 +117,7 @@ class RunView:
     @classmethod
     def load(cls, layout: RunLayout) -> RunView:
         """The run's records. The manifest's stage records are read one at a time (see
-        :meth:`holopipe.run.manifest.ManifestStore.records`), each dropped once the
+        :meth:`holopipe.run.manifest.ManifestStore.output_entries`), each dropped once the
         entries the plots read are taken from it."""
         problems: list[str] = []
 
@@ -123,10 +132,10 @@ class RunView:
         stages: list[str] = []
         files = {schema: PlottedFiles() for schema in PLOT_SCHEMAS}
         try:
-            for record in ManifestStore(layout).records():
-                stages.append(record.stage)
-                _plotted_outputs(layout.root, record, files)
-                del record  # not held while the next one is read
+            for key, outputs in ManifestStore(layout).output_entries():
+                stages.append(key)
+                _plotted_outputs(layout.root, key, outputs, files)
+                del outputs  # not held while the next record is read
         except ManifestError as exc:
             where = layout.relative(layout.manifest_path)
             problems.append(f"{where}: {'; '.join(exc.report.lines()[:1])}")

@@ -115,7 +115,7 @@ def resolve_stage_inputs(
 ) -> tuple[list[ResolvedInput], list[str]]:
     """Resolve every declared input; returns the resolved ones and ``missing_artifact`` lines."""
     needs = [(s.alias, s.schema, s.required) for s in stage.INPUTS]
-    manifest = run.manifest.load_for(stage.key(), [alias for alias, _, _ in needs])
+    manifest = run.manifest.load_producers([alias for alias, _, _ in needs])
     return resolve_inputs(run.layout, manifest, needs, cli_inputs, run.legacy_roots)
 
 
