@@ -274,12 +274,9 @@ def _assess(execution: StageExecution, verified: _Checked | None = None) -> Stag
     what this assessment finds unchanged is added to it.
     """
     verified = _Checked() if verified is None else verified
-    digest = _up_to_date_by_digest(execution, verified)
-    if digest is not None:
-        return StageState(execution.key, digest.status, digest.duration_s, True, "up to date")
-    stale = _stale_by_digest(execution)
-    if stale is not None:
-        return stale
+    by_digest = _state_by_digest(execution, verified)
+    if by_digest is not None:
+        return by_digest
     run, key = execution.run, execution.key
     manifest = run.manifest.load_for(key, [s.alias for s in execution.stage.INPUTS])
     record = manifest.stages.get(key) if manifest else None
@@ -364,6 +361,15 @@ def _up_to_date_by_digest(execution: StageExecution, checked: _Checked) -> Stage
         if checked.folders[folder] != tuple(recorded):
             return None
     return digest
+
+
+def _state_by_digest(execution: StageExecution, verified: _Checked) -> StageState | None:
+    """The state the stage's digest alone shows (up to date, or stale and why), or ``None``
+    when only its record can tell."""
+    digest = _up_to_date_by_digest(execution, verified)
+    if digest is not None:
+        return StageState(execution.key, digest.status, digest.duration_s, True, "up to date")
+    return _stale_by_digest(execution)
 
 
 def _usable_digest(execution: StageExecution) -> tuple[ManifestIndex, StageDigest] | None:
