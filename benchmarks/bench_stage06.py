@@ -27,6 +27,10 @@ bandwidth, a hypervisor's cores), the page faults a fork brings and what a first
 page costs after one, and what a forked worker costs by itself (the fork in the parent, the
 exit); from them the largest ratio ``--jobs 2`` could reach with no cost of parallelism at all.
 
+Each round reruns the stage into the same experiment, so it also replaces (and removes) the
+previous round's outputs; ``--fresh`` runs each round into a new experiment instead, as the
+stage's first run in its run (the same stage code; only what the run around it does differs).
+
 ``--write-inputs DIR`` writes the N inputs and a stage-06 config only, to time the whole
 command: ``holopipe stage 06 -e x --runs-dir DIR/runs --config DIR/stage06_config.json
 --input predictions=DIR/predictions --jobs 2``.
@@ -68,6 +72,7 @@ LEGACY_MS_PER_SYSTEM = 2.4
 REPEATS = 15
 PAGE = resource.getpagesize()
 STAGE = "holopipe.stages.s06_eigenmodes:BuildBulkEigenmodesDataset"
+STAGE_FOLDER = "06_build_bulk_eigenmodes_dataset"
 
 
 def pure_ads(d: int, tag: int = 0) -> GeometryPrediction:
@@ -158,14 +163,16 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def whole_stage_once(root: Path, folder: Path, config: Path, jobs: int) -> dict[str, float]:
+def whole_stage_once(
+    root: Path, folder: Path, config: Path, jobs: int, experiment: str = "bench"
+) -> dict[str, float]:
     """One ``run_stage`` of stage 06 on ``folder``: wall s, this process's CPU s, its
     workers' CPU s, this process's minor page faults and the stage summary's timings."""
     wall, cpu, children = time.perf_counter(), time.process_time(), _children_cpu()
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     with contextlib.chdir(root):  # the outside-writes gate watches the working directory
         request = RunRequest(
-            root / "runs", "bench", config_path=config, cli_inputs={"predictions": folder},
+            root / "runs", experiment, config_path=config, cli_inputs={"predictions": folder},
             jobs=jobs,
         )  # fmt: skip
         code = run_stage(request, "06")
@@ -176,16 +183,18 @@ def whole_stage_once(root: Path, folder: Path, config: Path, jobs: int) -> dict[
         "faults": resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults,
     }
     summary = json.loads(
-        (root / "runs/bench/06_build_bulk_eigenmodes_dataset/stage_summary.json").read_text()
+        (root / "runs" / experiment / STAGE_FOLDER / "stage_summary.json").read_text()
     )
     if code != 0 or summary["status"] != "OK":
         raise SystemExit(f"stage 06 ended {summary['status']} (exit {code})")
     return figures | {k: float(v) for k, v in summary["timings"].items()}
 
 
-def whole_stage(n_systems: int, repeat: int) -> dict[int, dict[str, float]]:
+def whole_stage(n_systems: int, repeat: int, fresh: bool = False) -> dict[int, dict[str, float]]:
     """Medians over ``repeat`` rounds (--jobs 1, then 2, in turn, after one warm-up round:
-    imports and the page cache are not counted) of :func:`whole_stage_once`."""
+    imports and the page cache are not counted) of :func:`whole_stage_once`: each round
+    reruns the stage into the same experiment (replacing the previous round's outputs), or
+    with ``fresh`` runs it into a new experiment (the stage's first run in its run)."""
     rounds: dict[int, list[dict[str, float]]] = {1: [], 2: []}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -193,7 +202,8 @@ def whole_stage(n_systems: int, repeat: int) -> dict[int, dict[str, float]]:
         config = write_inputs(folder, n_systems)
         for i in range(repeat + 1):
             for jobs in rounds:
-                figures = whole_stage_once(root, folder, config, jobs)
+                experiment = f"bench{i}j{jobs}" if fresh else "bench"
+                figures = whole_stage_once(root, folder, config, jobs, experiment)
                 if i:  # round 0 is the warm-up
                     rounds[jobs].append(figures)
     return {
@@ -406,6 +416,12 @@ def main() -> None:
         "(to time `holopipe stage 06` / `holopipe run` as whole commands), then stop",
     )
     parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="run each round into a new experiment instead of rerunning the stage into the "
+        "same one (no previous outputs to replace and remove)",
+    )
+    parser.add_argument(
         "--bound",
         action="store_true",
         help="also measure what bounds the --jobs 2 / --jobs 1 ratio on this machine",
@@ -445,10 +461,12 @@ def main() -> None:
     print(f"worst relative error of M_n: {worst:.1e} ({verdict} {TARGET:g})")
     print()
     load_before = os.getloadavg()[0]
-    medians = whole_stage(args.systems, args.repeat)
+    medians = whole_stage(args.systems, args.repeat, args.fresh)
     print(
-        f"whole stage (run_stage, {args.systems} systems; medians of {args.repeat} rounds "
-        "after a warm-up; CPU s of the stage process and of its workers; load average "
+        f"whole stage (run_stage, {args.systems} systems, "
+        f"{'each round a new experiment' if args.fresh else 'rerun into one experiment'}; "
+        f"medians of {args.repeat} rounds after a warm-up; CPU s of the stage process and "
+        "of its workers; load average "
         f"{load_before:.2f} before, {os.getloadavg()[0]:.2f} after: the ratio needs 2 idle "
         "cores, the CPU figures much less):"
     )
