@@ -336,11 +336,11 @@ def parallel_bound(n_systems: int, repeat: int) -> None:
             maps: list[float] = []
             with timed_maps(maps):
                 figures = whole_stage_once(root, folder, config, 1)
-            # The stage process's faults at --jobs 2 beyond --jobs 1, each run right after a
-            # --jobs 1 run (a page written after any earlier fork faults once more).
+            # After a --jobs 1 run: a page written after any earlier fork faults once more.
+            here.append(in_process_work_cpu(predictions))
+            # The stage process's faults at --jobs 2 beyond --jobs 1, run after run.
             unforked = whole_stage_once(root, folder, config, 1)["faults"]
             faults.append(whole_stage_once(root, folder, config, 2)["faults"] - unforked)
-            here.append(in_process_work_cpu(predictions))
             alone.append(forked_work_cpu(predictions, 1))
             pair.append(forked_work_cpu(predictions, 2))
             if i:  # round 0 is the warm-up
