@@ -20,7 +20,12 @@ from holopipe.artifacts.base import JSONArtifact
 from holopipe.artifacts.equations import BulkEquations
 from holopipe.artifacts.registry import available_types
 from holopipe.artifacts.report import ValidationReport
-from holopipe.artifacts.structure import check_structure, converter, exact_structurer
+from holopipe.artifacts.structure import (
+    check_structure,
+    converter,
+    exact_check,
+    exact_structurer,
+)
 
 
 @attrs.define
@@ -80,8 +85,16 @@ def full_path(cls: type, raw: Any) -> Any:
 def test_it_builds_what_the_full_path_builds_or_declines(raw):
     built = exact_structurer(Outer)(raw)
     if built is not None:
-        assert built == full_path(Outer, raw)
+        full = full_path(Outer, raw)
+        assert built == full
+        # equal and of the same types (1 == 1.0: the text tells an int from a float)
+        assert json.dumps(converter.unstructure(built)) == json.dumps(converter.unstructure(full))
         assert type(built.inner) is Inner and all(type(i) is Inner for i in built.items)
+    report = ValidationReport()
+    check_structure(Outer, raw, report)
+    if exact_check(Outer)(raw):  # the check of a write: no finding, whatever the validators
+        assert not report.findings
+        assert built is not None or raw.get("size", 0) < 0
 
 
 def test_it_builds_a_complete_document_and_declines_every_doubt():
@@ -107,6 +120,7 @@ def test_it_builds_a_complete_document_and_declines_every_doubt():
     }
     for why, raw in doubts.items():
         assert build(raw) is None, why
+        assert exact_check(Outer)(raw) is (why == "validator"), why  # it runs no validator
 
 
 def test_a_class_it_cannot_build_has_no_builder():
@@ -122,9 +136,8 @@ def test_a_class_it_cannot_build_has_no_builder():
     class Either:
         value: int | str
 
-    assert exact_structurer(Tupled) is None
-    assert exact_structurer(Private) is None
-    assert exact_structurer(Either) is None
+    for cls in (Tupled, Private, Either):
+        assert exact_structurer(cls) is None and exact_check(cls) is None
 
 
 JSON_TYPES = [cls for cls in available_types().values() if issubclass(cls, JSONArtifact)]

@@ -25,6 +25,7 @@ from holopipe.artifacts.safety import UnsafeFile, file_problem, read_text_bounde
 from holopipe.artifacts.structure import (
     check_structure,
     converter,
+    exact_check,
     exact_structurer,
     structure_checked,
 )
@@ -290,7 +291,7 @@ class Artifact:
     @classmethod
     def files(cls, path: str | os.PathLike) -> list[Path]:
         """Every file that makes up the artifact stored at ``path`` (sidecars included)."""
-        return [Path(path)]
+        return [path if isinstance(path, Path) else Path(path)]
 
     @classmethod
     def primary_of(cls, sidecar: str | os.PathLike) -> Path | None:
@@ -300,9 +301,9 @@ class Artifact:
 
 def _check_body(cls: type, body: Any, report: ValidationReport) -> None:
     """:func:`check_structure` of an unstructured body, told in one pass when it certainly
-    has no finding (:func:`exact_structurer` builds it)."""
-    exact = exact_structurer(cls)
-    if exact is None or exact(body) is None:
+    has no finding (:func:`exact_check`)."""
+    exact = exact_check(cls)
+    if exact is None or not exact(body):
         check_structure(cls, body, report)
 
 

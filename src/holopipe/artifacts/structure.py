@@ -31,6 +31,7 @@ __all__ = [
     "KeepingConverter",
     "check_structure",
     "converter",
+    "exact_check",
     "exact_structurer",
     "json_schema_for",
     "structure_checked",
@@ -429,22 +430,29 @@ def _scalar_test(tp: Any, var: str, names: dict[str, Any]) -> str | None:
     return f"{var} is not None and ({test})" if optional and allowed else test
 
 
-def _value_builder(tp: Any) -> _Builder | None:
+def _value_builder(tp: Any, build: bool) -> _Builder | None:
     """The builder of a list, map, nested class or ``Any`` field (see
-    :func:`exact_structurer`): the value to give the constructor, or ``_REFUSED``;
-    ``None`` when the annotation has none (then the class has none either)."""
+    :func:`exact_structurer`): the value to give the constructor (``build``; else the
+    value itself, only checked), or ``_REFUSED``; ``None`` when the annotation has none
+    (then the class has none either)."""
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if tp is Any:
         return lambda v: v
     if attrs.has(tp):
-        build = exact_structurer(tp)
-        return None if build is None else (lambda v: _REFUSED if (o := build(v)) is None else o)
+        nested = _generated(tp, frozenset(), build)
+        if nested is None:
+            return None
+        if build:
+            return lambda v: _REFUSED if (o := nested(v)) is None else o
+        return lambda v: v if nested(v) else _REFUSED
     if origin is list and len(args) == 1:
         plain = _plain_values(args[0])
         if plain is not None:  # str, bool, float items: checked in C, copied as cattrs does
-            return lambda v: list(v) if type(v) is list and plain(v) else _REFUSED
-        item = _value_builder(args[0])
+            if build:
+                return lambda v: list(v) if type(v) is list and plain(v) else _REFUSED
+            return lambda v: v if type(v) is list and plain(v) else _REFUSED
+        item = _value_builder(args[0], build)
         if item is None:
             return None
 
@@ -459,11 +467,12 @@ def _value_builder(tp: Any) -> _Builder | None:
         plain = _plain_values(args[1])
         if plain is None:
             return None
-        return lambda v: dict(v) if type(v) is dict and plain(v.values()) else _REFUSED
+        if build:
+            return lambda v: dict(v) if type(v) is dict and plain(v.values()) else _REFUSED
+        return lambda v: v if type(v) is dict and plain(v.values()) else _REFUSED
     return None
 
 
-@functools.cache
 def exact_structurer(
     cls: type, ignored: frozenset[str] = frozenset()
 ) -> typing.Callable[[dict], Any] | None:
@@ -490,14 +499,39 @@ def exact_structurer(
     >>> build({"x": 1.5, "tags": ["a"]}), build({"x": 1, "tags": []}), build({"x": 1.5})
     (Point(x=1.5, tags=['a']), None, None)
     """
+    return _generated(cls, ignored, True)
+
+
+def exact_check(cls: type) -> typing.Callable[[Any], bool] | None:
+    """The test of :func:`exact_structurer` without building anything: ``True`` only
+    when :func:`check_structure` would record no finding for the data of ``cls`` (the
+    check of an object about to be written, unstructured); ``None`` for a class it cannot
+    build.
+
+    Examples
+    --------
+    >>> @attrs.define
+    ... class Point:
+    ...     x: float
+    >>> check = exact_check(Point)
+    >>> check({"x": 1.5}), check({"x": float("nan")})
+    (True, False)
+    """
+    return _generated(cls, frozenset(), False)
+
+
+@functools.cache
+def _generated(cls: type, ignored: frozenset[str], build: bool) -> typing.Callable | None:
+    """The code of :func:`exact_structurer` (``build``) or :func:`exact_check` for ``cls``."""
     hints = _hints(cls)
     fields = attrs.fields(cls)
     if cls in _BUILDING or any(not f.init or (f.alias or f.name) != f.name for f in fields):
         return None  # a class that holds itself, or fields cattrs structures by another name
     names: dict[str, Any] = {"_cls": cls, "_REFUSED": _REFUSED, "INT_LIMIT": INT_LIMIT}
     names["_keys"] = frozenset(f.name for f in fields) | ignored
+    refused = "None" if build else "False"
     lines = ["def structure_exact(raw):", "    if type(raw) is not dict or raw.keys() != _keys:"]
-    lines.append("        return None")
+    lines.append(f"        return {refused}")
     _BUILDING.add(cls)
     try:
         for i, field in enumerate(fields):
@@ -505,21 +539,24 @@ def exact_structurer(
             lines.append(f"    {var} = raw[{field.name!r}]")
             test = _scalar_test(tp, var, names)
             if test is None:
-                build = _value_builder(tp)
-                if build is None:
+                builder = _value_builder(tp, build)
+                if builder is None:
                     return None
-                names[f"{var}_build"] = build
+                names[f"{var}_build"] = builder
                 lines.append(f"    {var} = {var}_build({var})")
                 test = f"{var} is _REFUSED"
             if "_types" in test:
                 names[f"{var}_types"] = _scalar_kind(tp)[0]
                 test = test.replace("_types", f"{var}_types")
-            lines += [f"    if {test}:", "        return None"]
+            lines += [f"    if {test}:", f"        return {refused}"]
     finally:
         _BUILDING.discard(cls)
     arguments = ", ".join(f"{f.name}=v{i}" for i, f in enumerate(fields))
-    lines += ["    try:", f"        return _cls({arguments})", "    except Exception:"]
-    lines += ["        return None  # a validator's refusal: the full path names it"]
+    if build:
+        lines += ["    try:", f"        return _cls({arguments})", "    except Exception:"]
+        lines += ["        return None  # a validator's refusal: the full path names it"]
+    else:
+        lines.append("    return True")
     exec("\n".join(lines), names)  # noqa: S102 - code built above from the class's fields
     return names["structure_exact"]
 
