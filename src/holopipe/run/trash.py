@@ -17,8 +17,10 @@ never records it. Every removal is relative to a descriptor of the real ``.trash
 opened without following links (``O_NOFOLLOW``), and descends the same way: a ``.trash``
 that is a symlink or a file is never followed nor emptied (a replaced folder is then
 removed on the spot), and one swapped for a link while the collector works cannot make it
-remove anything outside the run. A command killed while the trash was not empty yet leaves
-it there; the next command that takes the lock collects it.
+remove anything outside the run. The walk is iterative and holds a bounded number of
+descriptors, however deep an entry is nested (:func:`_remove_entry`). A command killed
+while the trash was not empty yet leaves it there; the next command that takes the lock
+collects it.
 
 Examples
 --------
@@ -100,23 +102,22 @@ def _unlink_all(dir_fd: int, names: list[str]) -> None:
             os.unlink(name, dir_fd=dir_fd)
 
 
-def _empty(fd: int) -> None:
-    """Remove everything below the folder open as ``fd``, never following a link."""
-    files = []
+def _unlink_files(fd: int) -> list[str]:
+    """Unlink every name of the folder open as ``fd`` that is not a folder (files, links,
+    FIFOs: never followed nor opened), in :data:`UNLINK_THREADS` threads when there are
+    many; return the names of its folders."""
+    folders, files = [], []
     with os.scandir(fd) as listing:
-        entries = list(listing)
-    for entry in entries:
-        try:
-            is_dir = entry.is_dir(follow_symlinks=False)
-        except OSError:
-            is_dir = False
-        if is_dir:
-            _remove_entry(fd, entry.name)
-        else:
-            files.append(entry.name)
+        for entry in listing:
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                is_dir = False
+            (folders if is_dir else files).append(entry.name)
+    folders.sort(reverse=True)  # emptied in name order (popped from the end): reproducible
     if len(files) < _PARALLEL_MIN:
         _unlink_all(fd, files)
-        return
+        return folders
     threads = [
         threading.Thread(target=_unlink_all, args=(fd, files[k::UNLINK_THREADS]), daemon=True)
         for k in range(UNLINK_THREADS)
@@ -125,20 +126,100 @@ def _empty(fd: int) -> None:
         thread.start()
     for thread in threads:
         thread.join()
+    return folders
+
+
+#: Descriptors of the folders being emptied that stay open at once (the deepest ones): an
+#: entry nested thousands of levels deep is removed with as many descriptors as a flat one.
+_OPEN_FOLDERS = 16
+
+
+class _Folder:
+    """A folder on the removal walk's stack: its name in its parent, its identity, the
+    names of its subfolders still to empty, and its descriptor while it is among the
+    :data:`_OPEN_FOLDERS` deepest (``None`` after)."""
+
+    __slots__ = ("fd", "identity", "name", "pending")
+
+    def __init__(self, name: str, fd: int):
+        self.name = name
+        self.fd: int | None = fd
+        self.identity = _identity(fd)
+        try:
+            self.pending = _unlink_files(fd)
+        except OSError:  # cannot be listed: left as it is (its removal then fails quietly)
+            self.pending = []
+
+
+def _identity(fd: int) -> tuple[int, int]:
+    status = os.fstat(fd)
+    return status.st_dev, status.st_ino
+
+
+def _parent_fd(stack: list[_Folder], child_fd: int) -> int | None:
+    """The descriptor of ``stack[-1]``, the parent of the folder open as ``child_fd``:
+    reopened as ``..`` of the child where it was closed, and only if that is still the
+    same folder (dev, inode); ``None`` when the child was moved out of it meanwhile."""
+    parent = stack[-1]
+    if parent.fd is None:
+        try:
+            fd = os.open("..", _DIRECTORY, dir_fd=child_fd)
+        except OSError:
+            return None
+        if _identity(fd) != parent.identity:
+            os.close(fd)
+            return None
+        parent.fd = fd
+    return parent.fd
 
 
 def _remove_entry(dir_fd: int, name: str) -> None:
     """Remove ``name`` of the folder open as ``dir_fd``: a folder with what it holds, or the
-    name itself (a file; a symlink, never its target). What is gone already is no error."""
-    with _opened(name, dir_fd) as fd:
-        is_folder = fd is not None
-        if fd is not None:
-            _empty(fd)
-    with contextlib.suppress(OSError):
-        if is_folder:
-            os.rmdir(name, dir_fd=dir_fd)
-        else:
+    name itself (a file; a symlink, never its target). What is gone already is no error.
+
+    The walk is iterative (an explicit stack, whatever the depth) and every folder is opened
+    relative to its parent without following links; at most :data:`_OPEN_FOLDERS`
+    descriptors stay open, and a folder whose descriptor was closed is reached again as
+    ``..`` of its child, checked to be the same folder: one moved away meanwhile stops the
+    walk rather than make it remove anything where it now is."""
+    try:
+        fd = os.open(name, _DIRECTORY, dir_fd=dir_fd)
+    except OSError:  # not a folder (or a link to one): the name itself
+        with contextlib.suppress(OSError):
             os.unlink(name, dir_fd=dir_fd)
+        return
+    stack: list[_Folder] = []
+    try:
+        stack.append(_Folder(name, fd))
+        while stack:
+            folder = stack[-1]
+            if folder.pending:
+                child = folder.pending.pop()
+                try:
+                    child_fd = os.open(child, _DIRECTORY, dir_fd=folder.fd)
+                except OSError:  # replaced by a file or a link since the listing
+                    with contextlib.suppress(OSError):
+                        os.unlink(child, dir_fd=folder.fd)
+                    continue
+                if len(stack) >= _OPEN_FOLDERS:
+                    shallow = stack[-_OPEN_FOLDERS]
+                    if shallow.fd is not None:
+                        os.close(shallow.fd)
+                        shallow.fd = None
+                stack.append(_Folder(child, child_fd))
+                continue
+            stack.pop()
+            parent_fd = _parent_fd(stack, folder.fd) if stack else dir_fd
+            os.close(folder.fd)
+            folder.fd = None
+            if parent_fd is None:
+                return
+            with contextlib.suppress(OSError):
+                os.rmdir(folder.name, dir_fd=parent_fd)
+    finally:
+        for folder in stack:
+            if folder.fd is not None:
+                os.close(folder.fd)
 
 
 def _remove(trash: Path, name: str) -> None:
