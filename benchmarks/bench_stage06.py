@@ -20,10 +20,16 @@ Printed:
 
 ``--bound`` also measures what limits the ratio on this machine (:func:`parallel_bound`): the
 ``--jobs 1`` stage split into its input reading, its ``ctx.map`` and the rest (the part no
-number of workers shortens), the per-system work run by one forked process alone and by two at
-once (the machine's own parallel efficiency: shared caches, memory bandwidth, a hypervisor's
-cores), and what a forked worker costs by itself (the fork in the parent, the exit); from them
-the largest ratio ``--jobs 2`` could reach with no cost of parallelism at all.
+number of workers shortens), the per-system work run in the stage process (as ``--jobs 1``
+runs it), by one forked process alone and by two at once (what a fork costs the work itself:
+copy-on-write page faults; the machine's own parallel efficiency: shared caches, memory
+bandwidth, a hypervisor's cores), the page faults a fork brings and what a first write to a
+page costs after one, and what a forked worker costs by itself (the fork in the parent, the
+exit); from them the largest ratio ``--jobs 2`` could reach with no cost of parallelism at all.
+
+Each round reruns the stage into the same experiment, so it also replaces (and removes) the
+previous round's outputs; ``--fresh`` runs each round into a new experiment instead, as the
+stage's first run in its run (the same stage code; only what the run around it does differs).
 
 ``--write-inputs DIR`` writes the N inputs and a stage-06 config only, to time the whole
 command: ``holopipe stage 06 -e x --runs-dir DIR/runs --config DIR/stage06_config.json
@@ -35,6 +41,7 @@ The legacy solver took 2.4 ms per system and gave wrong values (negative Delta).
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
 import gc
 import json
@@ -63,7 +70,9 @@ from holopipe.stages.work.s06_eigenmodes import system_block, system_modes
 TARGET = 1e-6
 LEGACY_MS_PER_SYSTEM = 2.4
 REPEATS = 15
+PAGE = resource.getpagesize()
 STAGE = "holopipe.stages.s06_eigenmodes:BuildBulkEigenmodesDataset"
+STAGE_FOLDER = "06_build_bulk_eigenmodes_dataset"
 
 
 def pure_ads(d: int, tag: int = 0) -> GeometryPrediction:
@@ -154,13 +163,16 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def whole_stage_once(root: Path, folder: Path, config: Path, jobs: int) -> dict[str, float]:
+def whole_stage_once(
+    root: Path, folder: Path, config: Path, jobs: int, experiment: str = "bench"
+) -> dict[str, float]:
     """One ``run_stage`` of stage 06 on ``folder``: wall s, this process's CPU s, its
-    workers' CPU s and the stage summary's timings."""
+    workers' CPU s, this process's minor page faults and the stage summary's timings."""
     wall, cpu, children = time.perf_counter(), time.process_time(), _children_cpu()
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     with contextlib.chdir(root):  # the outside-writes gate watches the working directory
         request = RunRequest(
-            root / "runs", "bench", config_path=config, cli_inputs={"predictions": folder},
+            root / "runs", experiment, config_path=config, cli_inputs={"predictions": folder},
             jobs=jobs,
         )  # fmt: skip
         code = run_stage(request, "06")
@@ -168,18 +180,21 @@ def whole_stage_once(root: Path, folder: Path, config: Path, jobs: int) -> dict[
         "wall": time.perf_counter() - wall,
         "cpu": time.process_time() - cpu,
         "workers_cpu": _children_cpu() - children,
+        "faults": resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults,
     }
     summary = json.loads(
-        (root / "runs/bench/06_build_bulk_eigenmodes_dataset/stage_summary.json").read_text()
+        (root / "runs" / experiment / STAGE_FOLDER / "stage_summary.json").read_text()
     )
     if code != 0 or summary["status"] != "OK":
         raise SystemExit(f"stage 06 ended {summary['status']} (exit {code})")
     return figures | {k: float(v) for k, v in summary["timings"].items()}
 
 
-def whole_stage(n_systems: int, repeat: int) -> dict[int, dict[str, float]]:
+def whole_stage(n_systems: int, repeat: int, fresh: bool = False) -> dict[int, dict[str, float]]:
     """Medians over ``repeat`` rounds (--jobs 1, then 2, in turn, after one warm-up round:
-    imports and the page cache are not counted) of :func:`whole_stage_once`."""
+    imports and the page cache are not counted) of :func:`whole_stage_once`: each round
+    reruns the stage into the same experiment (replacing the previous round's outputs), or
+    with ``fresh`` runs it into a new experiment (the stage's first run in its run)."""
     rounds: dict[int, list[dict[str, float]]] = {1: [], 2: []}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -187,7 +202,8 @@ def whole_stage(n_systems: int, repeat: int) -> dict[int, dict[str, float]]:
         config = write_inputs(folder, n_systems)
         for i in range(repeat + 1):
             for jobs in rounds:
-                figures = whole_stage_once(root, folder, config, jobs)
+                experiment = f"bench{i}j{jobs}" if fresh else "bench"
+                figures = whole_stage_once(root, folder, config, jobs, experiment)
                 if i:  # round 0 is the warm-up
                     rounds[jobs].append(figures)
     return {
@@ -215,10 +231,29 @@ def timed_maps(spent: list[float]) -> Iterator[None]:
         StageContext.map = original
 
 
-def forked_work_cpu(predictions: list[GeometryPrediction], processes: int) -> tuple[float, float]:
+def _loop_cost(
+    predictions: list[GeometryPrediction], params: EigenmodesParams
+) -> tuple[float, int]:
+    """(CPU s, minor page faults) of :func:`system_block` over ``predictions`` here."""
+    faults, start = resource.getrusage(resource.RUSAGE_SELF).ru_minflt, time.process_time()
+    for prediction in predictions:
+        system_block(prediction, params)
+    return time.process_time() - start, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+
+
+def in_process_work_cpu(predictions: list[GeometryPrediction]) -> float:
+    """Stage 06's per-system work (:func:`system_block`) on ``predictions`` in this process,
+    as ``--jobs 1`` runs it: CPU s per system."""
+    return _loop_cost(predictions, EigenmodesParams())[0] / len(predictions)
+
+
+def forked_work_cpu(
+    predictions: list[GeometryPrediction], processes: int
+) -> tuple[float, float, float]:
     """Stage 06's per-system work (:func:`system_block`) on ``predictions`` shared out among
     ``processes`` forked processes running at once: (CPU s per system, summed over the
-    processes and measured by each around its own loop; wall s of the whole)."""
+    processes and measured by each around its own loop; wall s of the whole; page faults
+    per process in its loop: the copy-on-write of pages it shares with this one)."""
     params = EigenmodesParams()
     wall = time.perf_counter()
     children = []
@@ -228,19 +263,17 @@ def forked_work_cpu(predictions: list[GeometryPrediction], processes: int) -> tu
         if pid == 0:  # a worker as ctx.map forks them: frozen inheritance, then its share
             os.close(read_fd)
             gc.freeze()
-            start = time.process_time()
-            for prediction in predictions[share::processes]:
-                system_block(prediction, params)
-            os.write(write_fd, repr(time.process_time() - start).encode())
+            os.write(write_fd, repr(_loop_cost(predictions[share::processes], params)).encode())
             os._exit(0)
         os.close(write_fd)
         children.append((pid, read_fd))
-    cpu = 0.0
+    cpu, faults = 0.0, 0
     for pid, read_fd in children:
-        cpu += float(os.read(read_fd, 64))
+        spent, faulted = ast.literal_eval(os.read(read_fd, 128).decode())
+        cpu, faults = cpu + spent, faults + faulted
         os.close(read_fd)
         os.waitpid(pid, 0)
-    return cpu / len(predictions), time.perf_counter() - wall
+    return cpu / len(predictions), time.perf_counter() - wall, faults / processes
 
 
 def empty_worker_costs(rounds: int = 20) -> tuple[float, float]:
@@ -257,9 +290,43 @@ def empty_worker_costs(rounds: int = 20) -> tuple[float, float]:
     return statistics.median(forks), (_children_cpu() - before) / rounds
 
 
+def write_fault_costs(pages: int = 8192, rounds: int = 5) -> tuple[float, float, float]:
+    """Seconds to write one byte into each page of a buffer this process owns: never
+    forked, after a fork whose child has exited (each page is still write-protected once),
+    and with the child alive (each page copied first); medians of ``rounds``."""
+    buffer = bytearray(pages * PAGE)
+    view = memoryview(buffer)
+
+    def touch() -> float:
+        start = time.perf_counter()
+        view[::PAGE] = bytes(pages)  # one write per page
+        return (time.perf_counter() - start) / pages
+
+    touch()
+    plain, exited, alive = [], [], []
+    for _ in range(rounds):
+        plain.append(touch())
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+        exited.append(touch())
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.read(read_fd, 1)
+            os._exit(0)
+        alive.append(touch())
+        os.write(write_fd, b"x")
+        os.waitpid(pid, 0)
+        os.close(read_fd)
+        os.close(write_fd)
+    return statistics.median(plain), statistics.median(exited), statistics.median(alive)
+
+
 def parallel_bound(n_systems: int, repeat: int) -> None:
     """Print what bounds the ``--jobs 2`` / ``--jobs 1`` ratio of the whole stage here."""
-    splits, alone, pair = [], [], []
+    splits, here, alone, pair, faults = [], [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         folder = root / "predictions"
@@ -269,21 +336,28 @@ def parallel_bound(n_systems: int, repeat: int) -> None:
             maps: list[float] = []
             with timed_maps(maps):
                 figures = whole_stage_once(root, folder, config, 1)
+            # After a --jobs 1 run: a page written after any earlier fork faults once more.
+            here.append(in_process_work_cpu(predictions))
+            # The stage process's faults at --jobs 2 beyond --jobs 1, run after run.
+            unforked = whole_stage_once(root, folder, config, 1)["faults"]
+            faults.append(whole_stage_once(root, folder, config, 2)["faults"] - unforked)
             alone.append(forked_work_cpu(predictions, 1))
             pair.append(forked_work_cpu(predictions, 2))
             if i:  # round 0 is the warm-up
                 splits.append((figures["wall"], figures["inputs_s"], sum(maps)))
             else:
-                alone.clear()
-                pair.clear()
+                for rounds in (here, alone, pair, faults):
+                    rounds.clear()
     t1, inputs, mapped = (statistics.median(s[k] for s in splits) for k in range(3))
     rest = t1 - inputs - mapped
-    cpu_alone, wall_alone = (statistics.median(a[k] for a in alone) for k in range(2))
-    cpu_pair, wall_pair = (statistics.median(a[k] for a in pair) for k in range(2))
+    cpu_here = statistics.median(here)
+    cpu_alone, wall_alone, faults_alone = (statistics.median(a[k] for a in alone) for k in range(3))
+    cpu_pair, wall_pair, faults_pair = (statistics.median(a[k] for a in pair) for k in range(3))
     fork_cpu, exit_cpu = empty_worker_costs()
+    plain, exited, alive = write_fault_costs()
     everything = rest + (inputs + mapped) / 2  # inputs read in parallel too, at no cost
     ideal = rest + inputs + mapped / 2  # inputs read by the stage process, as they are
-    efficient = rest + inputs + mapped * cpu_pair / cpu_alone / 2
+    efficient = rest + inputs + mapped * cpu_pair / cpu_here / 2
     goal = t1 / 1.8
     waited = 2 * fork_cpu + exit_cpu  # both forks, then the last worker's exit
     print(
@@ -295,10 +369,18 @@ def parallel_bound(n_systems: int, repeat: int) -> None:
         f"rest {rest:.3f} s (the rest: no number of workers shortens it)"
     )
     print(
-        f"  the per-system work in forked processes: alone {1e3 * cpu_alone:.3f} ms CPU a "
-        f"system (wall {wall_alone:.3f} s), two at once {1e3 * cpu_pair:.3f} ms "
-        f"({cpu_pair / cpu_alone:.3f}x; wall {wall_pair:.3f} s: {wall_alone / wall_pair:.2f}x "
-        "faster)"
+        f"  the per-system work: in this process {1e3 * cpu_here:.3f} ms CPU a system (as "
+        f"--jobs 1 runs it); in forked processes alone {1e3 * cpu_alone:.3f} ms "
+        f"({cpu_alone / cpu_here:.3f}x; wall {wall_alone:.3f} s), two at once "
+        f"{1e3 * cpu_pair:.3f} ms ({cpu_pair / cpu_here:.3f}x; wall {wall_pair:.3f} s: "
+        f"{wall_alone / wall_pair:.2f}x faster than alone)"
+    )
+    print(
+        f"  page faults (copy-on-write after a fork): a forked loop takes {faults_alone:.0f} "
+        f"alone, {faults_pair:.0f} each two at once; the stage process at --jobs 2 takes "
+        f"{statistics.median(faults):.0f} more than at --jobs 1; a first write to a page costs "
+        f"{1e6 * plain:.2f} us never forked, {1e6 * exited:.2f} us after a fork (child gone), "
+        f"{1e6 * alive:.2f} us with the child alive"
     )
     print(
         f"  a forked worker by itself: the fork {1e3 * fork_cpu:.2f} ms CPU in the stage "
@@ -306,15 +388,15 @@ def parallel_bound(n_systems: int, repeat: int) -> None:
     )
     print(
         f"  --jobs 2 at best, no cost of parallelism: map halved {ideal:.3f} s "
-        f"({t1 / ideal:.2f}x); with the two-at-once CPU per system {efficient:.3f} s "
+        f"({t1 / ideal:.2f}x); with the two-at-once forked CPU per system {efficient:.3f} s "
         f"({t1 / efficient:.2f}x); "
         f"inputs halved too {everything:.3f} s ({t1 / everything:.2f}x)"
     )
     print(
         f"  1.8x needs --jobs 2 within {goal:.3f} s: {1e3 * (goal - ideal):.1f} ms left for "
-        f"every cost of parallelism ({1e3 * (goal - everything):.1f} ms with the inputs "
-        f"halved too); the stage process waits {1e3 * waited:.1f} ms for two forks and the "
-        "last worker's exit alone"
+        f"every cost of parallelism ({1e3 * (goal - efficient):.1f} ms with the forked CPU per "
+        f"system; {1e3 * (goal - everything):.1f} ms with the inputs halved too); the stage "
+        f"process waits {1e3 * waited:.1f} ms for two forks and the last worker's exit alone"
     )
 
 
@@ -332,6 +414,12 @@ def main() -> None:
         metavar="DIR",
         help="only write --systems inputs into DIR/predictions and DIR/stage06_config.json "
         "(to time `holopipe stage 06` / `holopipe run` as whole commands), then stop",
+    )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="run each round into a new experiment instead of rerunning the stage into the "
+        "same one (no previous outputs to replace and remove)",
     )
     parser.add_argument(
         "--bound",
@@ -373,10 +461,12 @@ def main() -> None:
     print(f"worst relative error of M_n: {worst:.1e} ({verdict} {TARGET:g})")
     print()
     load_before = os.getloadavg()[0]
-    medians = whole_stage(args.systems, args.repeat)
+    medians = whole_stage(args.systems, args.repeat, args.fresh)
     print(
-        f"whole stage (run_stage, {args.systems} systems; medians of {args.repeat} rounds "
-        "after a warm-up; CPU s of the stage process and of its workers; load average "
+        f"whole stage (run_stage, {args.systems} systems, "
+        f"{'each round a new experiment' if args.fresh else 'rerun into one experiment'}; "
+        f"medians of {args.repeat} rounds after a warm-up; CPU s of the stage process and "
+        "of its workers; load average "
         f"{load_before:.2f} before, {os.getloadavg()[0]:.2f} after: the ratio needs 2 idle "
         "cores, the CPU figures much less):"
     )
@@ -384,7 +474,8 @@ def main() -> None:
         serial = m["total_s"] - m["run_s"]
         print(
             f"  --jobs {jobs}: {1e3 * m['wall'] / args.systems:.2f} ms/system, wall "
-            f"{m['wall']:.3f} s, CPU {m['cpu']:.3f} s + workers {m['workers_cpu']:.3f} s; "
+            f"{m['wall']:.3f} s, CPU {m['cpu']:.3f} s + workers {m['workers_cpu']:.3f} s, "
+            f"{m['faults']:.0f} page faults in the stage process; "
             f"in the stage: inputs {m['inputs_s']:.3f} s, run {m['run_s']:.3f} s, "
             f"the rest {serial:.3f} s"
         )

@@ -13,6 +13,7 @@ every type behave the same way:
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +22,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 from holopipe.artifacts.io import JSONDecodeIssue, atomic_write_bytes, dumps_json, loads_json
 from holopipe.artifacts.report import ArtifactError, ValidationReport
 from holopipe.artifacts.safety import UnsafeFile, file_problem, read_text_bounded
-from holopipe.artifacts.structure import check_structure, converter, structure_checked
+from holopipe.artifacts.structure import (
+    check_structure,
+    converter,
+    exact_check,
+    exact_structurer,
+    structure_checked,
+)
 from holopipe.artifacts.versions import upgrade_document
 
 if TYPE_CHECKING:
@@ -38,6 +45,7 @@ __all__ = [
 
 #: The keys every versioned document (a JSON artifact, an embedded meta) starts with.
 HEADER = ("schema_name", "schema_version")
+_HEADER_KEYS = frozenset(HEADER)
 
 
 def structure_versioned(
@@ -83,11 +91,16 @@ def structure_versioned(
             "wrong_schema", prefix + "schema_name", f"expected {schema_name!r}, got {found!r}"
         )
         return None
-    doc = upgrade_document(
-        schema_name, doc["schema_version"], version, doc, report, prefix + "schema_version"
-    )
-    if doc is None:
-        return None
+    if doc["schema_version"] == version:  # the version this holopipe writes: no upgrade
+        exact = exact_structurer(body, _HEADER_KEYS)
+        if exact is not None and (obj := exact(doc)) is not None:
+            return obj
+    else:
+        doc = upgrade_document(
+            schema_name, doc["schema_version"], version, doc, report, prefix + "schema_version"
+        )
+        if doc is None:
+            return None
     fields = {k: v for k, v in doc.items() if k not in HEADER}
     return structure_checked(body, fields, report, where)
 
@@ -262,23 +275,45 @@ class Artifact:
 
     def write(self, path: str | os.PathLike) -> Path:
         """Validate, then write atomically to ``path``; raise :class:`ArtifactError` if invalid."""
-        path = Path(path)
+        path = path if isinstance(path, Path) else Path(path)
+        self._write_valid(path)
+        return path
+
+    def _write_valid(self, path: Path) -> None:
+        """:meth:`validate`, then :meth:`_dump` (a type that validates and writes one
+        unstructured document overrides it)."""
         report = self.validate()
         report.path = str(path)
         if not report.ok:
             raise ArtifactError(report)
         self._dump(path)
-        return path
 
     @classmethod
     def files(cls, path: str | os.PathLike) -> list[Path]:
         """Every file that makes up the artifact stored at ``path`` (sidecars included)."""
-        return [Path(path)]
+        return [path if isinstance(path, Path) else Path(path)]
 
     @classmethod
     def primary_of(cls, sidecar: str | os.PathLike) -> Path | None:
         """The main file of the artifact that ``sidecar`` belongs to, if it is one of ours."""
         return None
+
+
+def _check_body(cls: type, body: Any, report: ValidationReport) -> None:
+    """:func:`check_structure` of an unstructured body, told in one pass when it certainly
+    has no finding (:func:`exact_check`)."""
+    exact = exact_check(cls)
+    if exact is None or not exact(body):
+        check_structure(cls, body, report)
+
+
+@functools.cache
+def _one_document(cls: type[JSONArtifact]) -> bool:
+    """Whether ``cls`` validates and writes its document as :class:`JSONArtifact` does."""
+    return all(
+        getattr(cls, name) is getattr(JSONArtifact, name)
+        for name in ("validate", "_check_fields", "to_document", "to_json", "_dump")
+    )
 
 
 class JSONArtifact(Artifact):
@@ -336,10 +371,27 @@ class JSONArtifact(Artifact):
         return dumps_json(self.to_document(), compact=self.COMPACT_JSON)
 
     def _check_fields(self, report: ValidationReport) -> None:
-        check_structure(type(self), converter.unstructure(self), report)
+        _check_body(type(self), converter.unstructure(self), report)
 
     def _dump(self, path: Path) -> None:
         atomic_write_bytes(path, self.to_json().encode("utf-8"))
+
+    def _write_valid(self, path: Path) -> None:
+        """The object unstructured once, checked (:meth:`_check_fields`, :meth:`_check`)
+        and written as that document, when the type keeps the document, the check and the
+        dump of this class (else :meth:`validate` and :meth:`_dump`)."""
+        cls = type(self)
+        if not _one_document(cls):
+            super()._write_valid(path)
+            return
+        body = converter.unstructure(self)
+        report = ValidationReport(str(path), self.SCHEMA_NAME)
+        _check_body(cls, body, report)
+        self._check(report)
+        if not report.ok:
+            raise ArtifactError(report)
+        document = {"schema_name": self.SCHEMA_NAME, "schema_version": self.SCHEMA_VERSION, **body}
+        atomic_write_bytes(path, dumps_json(document, compact=self.COMPACT_JSON).encode("utf-8"))
 
     @classmethod
     def json_schema(cls) -> dict[str, Any]:

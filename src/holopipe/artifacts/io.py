@@ -61,12 +61,12 @@ INJECT_FAULT_ENV = "HOLOPIPE_INJECT_FAULT"
 _NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 
 
-def _injected_fault(target: Path) -> OSError | None:
+def _injected_fault(target: str | os.PathLike) -> OSError | None:
     spec = os.environ.get(INJECT_FAULT_ENV)
     if not spec:
         return None
     kind, _, pattern = spec.partition(":")
-    if not fnmatch.fnmatchcase(target.as_posix(), pattern):
+    if not fnmatch.fnmatchcase(Path(target).as_posix(), pattern):
         return None
     if kind == "kill":
         os.kill(os.getpid(), signal.SIGKILL)
@@ -156,7 +156,7 @@ def unpublished_folder(
             spares.close()
 
 
-def _written_in_place(target: Path) -> str | None:
+def _written_in_place(target: str | os.PathLike) -> str | None:
     """The absolute path of ``target`` when it is to be written in place (see
     :func:`unpublished_folder`), else ``None``."""
     state = _UNPUBLISHED.get()
@@ -210,25 +210,29 @@ def _open(fd: int, mode: str) -> IO[Any]:
     return os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"}))
 
 
+def _finish(fd: int, end: int, target: str | os.PathLike, old_size: int | None) -> None:
+    """The end of a write of ``end`` bytes to ``fd``: cut to them (a file taken over,
+    ``old_size`` bytes long) and the fault a test injected for ``target`` raised."""
+    if old_size is not None:
+        if end < old_size:
+            os.ftruncate(fd, end)
+        elif end == 0:  # nothing written: still a new file's modification time
+            os.utime(fd)
+    fault = _injected_fault(target)
+    if fault is not None:
+        raise fault
+
+
 @contextlib.contextmanager
 def _filled(
     fd: int, mode: str, target: Path, fsync: bool, old_size: int | None = None
 ) -> Iterator[IO[Any]]:
-    """``fd`` opened as ``mode`` for the caller to fill; then flushed, cut to what was
-    written (a file taken over, ``old_size`` bytes long), the fault a test injected for
-    ``target`` raised, and (``fsync``) its bytes made durable, before it is closed."""
+    """``fd`` opened as ``mode`` for the caller to fill; then flushed, finished
+    (:func:`_finish`) and (``fsync``) its bytes made durable, before it is closed."""
     with _open(fd, mode) as fh:
         yield fh
         fh.flush()
-        if old_size is not None:
-            end = os.lseek(fd, 0, os.SEEK_CUR)
-            if end < old_size:
-                os.ftruncate(fd, end)
-            elif end == 0:  # nothing written: still a new file's modification time
-                os.utime(fd)
-        fault = _injected_fault(target)
-        if fault is not None:
-            raise fault
+        _finish(fd, os.lseek(fd, 0, os.SEEK_CUR) if old_size is not None else -1, target, old_size)
         if fsync:
             os.fsync(fh.fileno())
 
@@ -255,31 +259,34 @@ def atomic_write(
     >>> p.read_text()
     'hello'
     """
-    with _written(path, mode, durable, None) as fh:
-        yield fh
+    target = Path(path)
+    where = _written_in_place(target)
+    opened = None if where is None else _create_in_place(where, None)
+    if opened is None:
+        with _replaced(target, mode, durable) as fh:
+            yield fh
+        return
+    assert where is not None
+    fd, old_size = opened
+    try:
+        with _filled(fd, mode, target, fsync=False, old_size=old_size) as fh:
+            yield fh
+    except BaseException as exc:
+        _forget_in_place(where, exc, target)
+        raise
+
+
+def _forget_in_place(where: str, exc: BaseException, target: str | os.PathLike) -> None:
+    """After ``exc`` while writing ``where`` in place: the file removed, a full disk's
+    error raised again naming ``target``."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(where)
+    _raise_named(exc, target)
 
 
 @contextlib.contextmanager
-def _written(
-    path: str | os.PathLike, mode: str, durable: bool, size: int | None
-) -> Iterator[IO[Any]]:
-    """:func:`atomic_write` of a file whose ``size`` may be known (then it may take over a
-    spare file in an unpublished folder: its bytes are written sequentially from 0)."""
-    target = Path(path)
-    where = _written_in_place(target)
-    opened = None if where is None else _create_in_place(where, size)
-    if opened is not None:
-        assert where is not None
-        fd, old_size = opened
-        try:
-            with _filled(fd, mode, target, fsync=False, old_size=old_size) as fh:
-                yield fh
-        except BaseException as exc:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(where)
-            _raise_named(exc, target)
-            raise
-        return
+def _replaced(target: Path, mode: str, durable: bool) -> Iterator[IO[Any]]:
+    """A temporary file next to ``target`` for the caller to fill, renamed over it."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
@@ -296,7 +303,7 @@ def _written(
         _fsync_dir(target.parent)
 
 
-def _raise_named(exc: BaseException, target: Path) -> None:
+def _raise_named(exc: BaseException, target: str | os.PathLike) -> None:
     """Raise a full disk's error again naming ``target`` (a write to an open file names no
     path); return for any other exception."""
     if isinstance(exc, OSError) and exc.errno in _NO_SPACE and exc.filename is None:
@@ -319,13 +326,13 @@ _RECORDED: contextvars.ContextVar[dict[str, tuple[str, int]] | None] = contextva
 )
 
 
-@contextlib.contextmanager
-def recorded_writes() -> Iterator[dict[str, tuple[str, int]]]:
+class recorded_writes:
     """Record ``(sha256, size)`` of every file :func:`atomic_write_bytes` writes inside.
 
     The digest is taken from the bytes as they are written, so a caller that needs the
     sha256 of what it wrote (the stage runner, for the manifest) never reads the file back.
-    Keys are absolute paths (``os.path.abspath``).
+    Keys are absolute paths (``os.path.abspath``). A class, not a generator: a stage
+    enters one per file it writes.
 
     Examples
     --------
@@ -336,19 +343,42 @@ def recorded_writes() -> Iterator[dict[str, tuple[str, int]]]:
     >>> written[os.path.abspath(p)] == (sha256_file(p), 5)
     True
     """
-    written: dict[str, tuple[str, int]] = {}
-    token = _RECORDED.set(written)
-    try:
-        yield written
-    finally:
-        _RECORDED.reset(token)
+
+    __slots__ = ("_token", "written")
+
+    def __enter__(self) -> dict[str, tuple[str, int]]:
+        self.written: dict[str, tuple[str, int]] = {}
+        self._token = _RECORDED.set(self.written)
+        return self.written
+
+    def __exit__(self, *exc: object) -> None:
+        _RECORDED.reset(self._token)
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes, durable: bool = True) -> None:
     """Write ``data`` to ``path`` atomically (hashed as written inside :func:`recorded_writes`;
     ``durable``: see :func:`atomic_write`)."""
-    with _written(path, "wb", durable, len(data)) as fh:
-        fh.write(data)
+    where = _written_in_place(path)
+    # a new file below an unpublished folder: written in place (over a spare file where
+    # one is left) with one write on the descriptor, no file object
+    opened = None if where is None else _create_in_place(where, len(data))
+    if opened is None:
+        with _replaced(Path(path), "wb", durable) as fh:
+            fh.write(data)
+    else:
+        assert where is not None
+        fd, old_size = opened
+        try:
+            try:
+                done = os.write(fd, data)
+                while done < len(data):  # a short write (a signal, a nearly full disk)
+                    done += os.write(fd, memoryview(data)[done:])
+                _finish(fd, done, path, old_size)
+            finally:
+                os.close(fd)
+        except BaseException as exc:
+            _forget_in_place(where, exc, path)
+            raise
     written = _RECORDED.get()
     if written is not None:
         import hashlib

@@ -96,10 +96,21 @@ def _encode_object(
         return
     out.append("{")
     separator = "\n"
+    run: dict[str, Any] = {}  # consecutive keys whose values the C encoder writes as is
     for key in sorted(value):
+        item = value[key]
+        kind = type(item)
+        if kind in _SCALARS or ((kind is list or kind is dict) and not item):  # [] and {}
+            run[key] = item
+            continue
+        if run:
+            out.append(f"{separator}{inner}{_flat_encoder(level + 1)(run)[1:-1]}")
+            run, separator = {}, ",\n"
         out.append(f"{separator}{inner}{_scalar(key)}: ")
-        _encode(value[key], level + 1, out, default)
+        _encode(item, level + 1, out, default)
         separator = ",\n"
+    if run:
+        out.append(f"{separator}{inner}{_flat_encoder(level + 1)(run)[1:-1]}")
     out.append(f"\n{INDENT * level}}}")
 
 

@@ -161,7 +161,7 @@ class StageContext:
                 f"ctx.write({alias!r}, ...): {alias!r} is not a declared output of "
                 f"{self.stage_key} (its OUTPUTS: {', '.join(self.declared_outputs)})"
             )
-        path = self.workdir / alias / filename
+        path = self.workdir.joinpath(alias, filename)
         try:
             with recorded_writes() as written:
                 artifact.write(path)
@@ -175,7 +175,7 @@ class StageContext:
         for part in type(artifact).files(path):
             # A sidecar of its own type (e.g. contracts_summary.json) is recorded under the
             # schema it declares; a member of this artifact (an arrays NPZ) under this one's.
-            own = part == path or type(artifact).primary_of(part) == path
+            own = part is path or part == path or type(artifact).primary_of(part) == path
             cls = type(artifact) if own else (detect_type(part) or type(artifact))
             self.outputs.append((alias, part, cls.SCHEMA_NAME))
             if validated and (recorded := written.get(os.path.abspath(part))) is not None:
