@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import random
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import attrs
 import numpy as np
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -23,6 +26,7 @@ from holopipe.artifacts.contracts import (
     GeometryContracts,
     SystemContracts,
 )
+from holopipe.artifacts.eigenmodes import EigenmodeRow, EigenmodesDataset
 from holopipe.artifacts.equations import BulkEquations, CurvatureModelComparison, SystemEquations
 from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction
 from holopipe.artifacts.records import (
@@ -336,3 +340,28 @@ def write_json(path: Path, doc) -> Path:
 def stray_files(folder: Path) -> list[str]:
     """Temporary files left behind by an atomic write (``.<name>.*.tmp``)."""
     return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+def eigenmode_rows(
+    system: int, rng: random.Random, m2_values: Iterable[float], **cells
+) -> Iterator[EigenmodeRow]:
+    """The rows of system number ``system`` in stage 06's loop order: every mass of
+    ``m2_values`` x modes 0-2 x branches + and -, ``M2`` and ``Delta`` drawn from ``rng``,
+    the other cells those of the example dataset's first row, or ``cells``. Lazily: a
+    caller drawing more cells of a row from ``rng`` keeps the draws row by row."""
+    base = EigenmodesDataset.example().rows[0]
+    return (
+        attrs.evolve(
+            base,
+            system_id=f"ads_d3_{system:04d}-abc",
+            m2=m2,
+            mode_id=mode,
+            branch=branch,
+            M2=rng.uniform(0, 50),
+            Delta=rng.uniform(0, 3),
+            **cells,
+        )
+        for m2 in m2_values
+        for mode in range(3)
+        for branch in "+-"
+    )

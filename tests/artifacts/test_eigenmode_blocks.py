@@ -12,6 +12,7 @@ import random
 
 import attrs
 import pytest
+from strategies import eigenmode_rows
 
 from holopipe.artifacts.eigenmodes import (
     COLUMNS,
@@ -22,22 +23,10 @@ from holopipe.artifacts.eigenmodes import (
 
 
 def system_rows(s: int, rng: random.Random) -> list:
-    base = EigenmodesDataset.example().rows[0]
+    quoted = 'fd, "quoted", and a comma'
     rows = [
-        attrs.evolve(
-            base,
-            system_id=f"ads_d3_{s:04d}-abc",
-            m2=m2,
-            mode_id=mode,
-            branch=branch,
-            M2=rng.uniform(0, 50),
-            Delta=rng.uniform(0, 3),
-            quality=rng.choice(["ok", "ok", "inaccurate"]),
-            method='fd, "quoted", and a comma',
-        )
-        for m2 in (-2.0, -0.0, 0.0, 1.5)
-        for mode in range(3)
-        for branch in "+-"
+        attrs.evolve(row, quality=rng.choice(["ok", "ok", "inaccurate"]))
+        for row in eigenmode_rows(s, rng, (-2.0, -0.0, 0.0, 1.5), method=quoted)
     ]
     rng.shuffle(rows)
     return rows

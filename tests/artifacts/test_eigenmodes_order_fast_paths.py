@@ -9,6 +9,7 @@ import random
 
 import attrs
 import numpy as np
+from strategies import eigenmode_rows
 
 from holopipe.artifacts.eigenmodes import (
     _COLUMN_TYPES,
@@ -23,23 +24,8 @@ from holopipe.artifacts.eigenmodes import (
 
 def rows_like_a_stage(n_systems: int, seed: int) -> list:
     rng = random.Random(seed)
-    base = EigenmodesDataset.example().rows[0]
-    rows = []
-    for s in range(n_systems):
-        for m2 in (-2.0, -0.0, 0.0, 1.5, math.inf):
-            for mode in range(3):
-                for branch in "+-":
-                    rows.append(
-                        attrs.evolve(
-                            base,
-                            system_id=f"ads_d3_{s:04d}-abc",
-                            m2=m2,
-                            mode_id=mode,
-                            branch=branch,
-                            M2=rng.uniform(0, 50),
-                            Delta=rng.uniform(0, 3),
-                        )
-                    )
+    masses = (-2.0, -0.0, 0.0, 1.5, math.inf)
+    rows = [row for s in range(n_systems) for row in eigenmode_rows(s, rng, masses)]
     rng.shuffle(rows)
     return rows
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -159,24 +158,10 @@ def test_record_names_follow_the_run_layout():
         assert record_kind(name) is not None, name
 
 
-@pytest.fixture(scope="module")
-def _toy_run(tmp_path_factory):
-    import subprocess
-    import sys
-
-    root = tmp_path_factory.mktemp("toyrun")
-    config = Path(__file__).resolve().parents[2] / "configs" / "toy.json"
-    command = [sys.executable, "-m", "holopipe", "run", "-e", "toy", "--config", str(config)]
-    command += ["--runs-dir", str(root / "runs"), "--to", "06"]
-    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=600)
-    assert done.returncode in (0, 1), done.stdout + done.stderr
-    return root / "runs" / "toy"
-
-
 @pytest.fixture
-def toy_run_copy(_toy_run, tmp_path):
+def toy_run_copy(toy_run_to_06, tmp_path):
     copy = tmp_path / "toy"
-    shutil.copytree(_toy_run, copy, symlinks=True)
+    shutil.copytree(toy_run_to_06, copy, symlinks=True)
     return copy
 
 

@@ -52,18 +52,10 @@ def snapshot(root: Path) -> dict[str, str]:
     return entries
 
 
-@pytest.fixture(scope="module")
-def toy_template(tmp_path_factory) -> Path:
-    cwd = tmp_path_factory.mktemp("toy")
-    done = holopipe("run", "-e", "toy", "--config", TOY, "--to", "06", cwd=cwd)
-    assert done.returncode in (0, 1), done.stdout + done.stderr
-    return cwd
-
-
 @pytest.fixture
-def toy(toy_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def toy(toy_run_to_06: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private copy of the toy run; the test works in its folder (runs/toy inside)."""
-    shutil.copytree(toy_template / "runs", tmp_path / "runs", symlinks=True)
+    shutil.copytree(toy_run_to_06.parent, tmp_path / "runs", symlinks=True)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("HOLOPIPE_RUNS_DIR", raising=False)
     return tmp_path
