@@ -186,6 +186,21 @@ def open_regular(path: str | os.PathLike) -> IO[bytes]:
     The file is opened with ``O_NONBLOCK`` and checked again on the open descriptor, so a
     FIFO put in its place after :func:`file_problem` cannot block the open.
     """
+    fd, _ = _open_regular_fd(path)
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _open_regular_fd(path: str | os.PathLike) -> tuple[int, os.stat_result]:
+    """A descriptor (``O_NONBLOCK``) of a regular file and its fstat; else :class:`UnsafeFile`.
+
+    The path is checked before the open and the descriptor after it, so a FIFO put in its
+    place after :func:`file_problem` cannot block the open.
+    """
     problem = file_problem(path)
     if problem is not None:
         raise UnsafeFile(*problem)
@@ -195,14 +210,15 @@ def open_regular(path: str | os.PathLike) -> IO[bytes]:
     except OSError as exc:
         raise UnsafeFile("unreadable", f"cannot be opened: {exc.strerror}") from None
     try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise UnsafeFile("not_regular_file", f"{_kind(mode)}, not a regular file: not read")
-        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
-        return os.fdopen(fd, "rb")
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise UnsafeFile(
+                "not_regular_file", f"{_kind(st.st_mode)}, not a regular file: not read"
+            )
     except BaseException:
         os.close(fd)
         raise
+    return fd, st
 
 
 def _too_large(size: int, limit: int) -> UnsafeFile:
@@ -234,21 +250,9 @@ def read_bytes_bounded(path: str | os.PathLike, limit: int | None = None) -> byt
     open, fstat, read to the end, close): a stage reads thousands of small files this way.
     ``O_NONBLOCK`` stays set: it changes nothing for the regular file this reads.
     """
-    problem = file_problem(path)
-    if problem is not None:
-        raise UnsafeFile(*problem)
-    limit = max_array_bytes() if limit is None else limit
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | os.O_CLOEXEC
+    fd, st = _open_regular_fd(path)
     try:
-        fd = os.open(path, flags)
-    except OSError as exc:
-        raise UnsafeFile("unreadable", f"cannot be opened: {exc.strerror}") from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise UnsafeFile(
-                "not_regular_file", f"{_kind(st.st_mode)}, not a regular file: not read"
-            )
+        limit = max_array_bytes() if limit is None else limit
         if st.st_size > limit:
             raise _too_large(st.st_size, limit)
         chunks = []
