@@ -325,16 +325,15 @@ def _assess(execution: StageExecution, verified: _Checked | None = None) -> Stag
     return StageState(key, status, duration, True, "up to date")
 
 
-def _up_to_date_by_digest(execution: StageExecution, checked: _Checked) -> StageDigest | None:
+def _up_to_date_by_digest(
+    execution: StageExecution, checked: _Checked, usable: tuple[ManifestIndex, StageDigest]
+) -> StageDigest | None:
     """The stage's digest (:mod:`holopipe.run.stage_digest`) when it shows the stage up to
     date as its manifest record would, without reading any record: the same fingerprint
     (code, params, and each input alias holding the rows its producer's record lists
     now) and every recorded file's folder with the recorded stat signatures. ``None``
     means "ask the record" (:func:`_assess` goes on), never "stale"."""
     run, stage, key = execution.run, execution.stage, execution.key
-    usable = _usable_digest(execution)
-    if usable is None:
-        return None
     index, digest = usable
     layout = run.layout
     declared = {spec.alias for spec in stage.INPUTS}
@@ -366,10 +365,13 @@ def _up_to_date_by_digest(execution: StageExecution, checked: _Checked) -> Stage
 def _state_by_digest(execution: StageExecution, verified: _Checked) -> StageState | None:
     """The state the stage's digest alone shows (up to date, or stale and why), or ``None``
     when only its record can tell."""
-    digest = _up_to_date_by_digest(execution, verified)
+    usable = _usable_digest(execution)  # checked once for both questions
+    if usable is None:
+        return None
+    digest = _up_to_date_by_digest(execution, verified, usable)
     if digest is not None:
         return StageState(execution.key, digest.status, digest.duration_s, True, "up to date")
-    return _stale_by_digest(execution)
+    return _stale_by_digest(execution, usable[1])
 
 
 def _usable_digest(execution: StageExecution) -> tuple[ManifestIndex, StageDigest] | None:
@@ -392,16 +394,15 @@ def _usable_digest(execution: StageExecution) -> tuple[ManifestIndex, StageDiges
     return index, digest
 
 
-def _stale_by_digest(execution: StageExecution) -> StageState | None:
+def _stale_by_digest(execution: StageExecution, digest: StageDigest) -> StageState | None:
     """The stale state :func:`_assess` would find in the stage's record when its digest
     already shows the fingerprint changed (code, params, or the rows of an input alias):
     the same state and reason without reading the record (~0.1 s a record of 10 000
-    systems, for every stage a change reruns). ``None`` means "ask the record": no
-    usable digest, inputs missing, or the same fingerprint (then the files decide)."""
-    usable = _usable_digest(execution)
-    if usable is None or execution.resolve():
+    systems, for every stage a change reruns); ``digest`` is :func:`_usable_digest`'s.
+    ``None`` means "ask the record": inputs missing, or the same fingerprint (then the
+    files decide)."""
+    if execution.resolve():
         return None
-    _, digest = usable
     parts = execution.fingerprint_parts
     if parts.keys() != {"code", "params", "inputs"}:
         return None
