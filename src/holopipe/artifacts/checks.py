@@ -7,10 +7,12 @@ raising, so that one pass lists every problem of a file.
 from __future__ import annotations
 
 import re
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from holopipe.artifacts.report import ValidationReport
+
+if TYPE_CHECKING:  # numpy is imported by the checks of arrays (start-up time)
+    import numpy as np
 
 __all__ = [
     "FAMILIES",
@@ -45,6 +47,8 @@ def name_d_token(name: str) -> int | None:
 
 def check_float_array(value: object, where: str, report: ValidationReport) -> bool:
     """A 1-D array of a floating dtype; returns False (with a finding) otherwise."""
+    import numpy as np
+
     if not isinstance(value, np.ndarray):
         report.error("wrong_type", where, f"expected an array, got {type(value).__name__}")
         return False
@@ -61,6 +65,8 @@ def check_float_array(value: object, where: str, report: ValidationReport) -> bo
 
 
 def check_finite(value: np.ndarray, where: str, report: ValidationReport) -> None:
+    import numpy as np
+
     bad = ~np.isfinite(value)
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
@@ -73,6 +79,8 @@ def check_finite(value: np.ndarray, where: str, report: ValidationReport) -> Non
 
 
 def check_strictly_increasing(value: np.ndarray, where: str, report: ValidationReport) -> None:
+    import numpy as np
+
     steps = np.diff(value)
     bad = ~(steps > 0)
     if bad.any():

@@ -27,13 +27,15 @@ import tempfile
 import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import attrs
-import numpy as np
 
 from holopipe.artifacts.json_text import dumps_indented
 from holopipe.artifacts.spare_files import SpareFiles
+
+if TYPE_CHECKING:  # numpy is imported where arrays are written (start-up time)
+    import numpy as np
 
 __all__ = [
     "JSONDecodeIssue",
@@ -392,6 +394,8 @@ def _json_ready(value: Any) -> Any:
     JSON has no NaN or infinity; they are written as ``null`` so that every file we write
     parses with a strict reader.
     """
+    import numpy as np
+
     if isinstance(value, Mapping):
         return {str(k): _json_ready(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -433,6 +437,8 @@ def dumps_json(obj: Any, compact: bool = False) -> str:
 
 def _numpy_value(value: Any) -> Any:
     """``json.dumps`` hook for the numpy objects the plain encoder does not know."""
+    import numpy as np
+
     if isinstance(value, np.ndarray):
         return value.tolist()
     if isinstance(value, np.generic):
@@ -480,6 +486,8 @@ def npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
 
     ``numpy.savez`` stamps the current time into each zip entry; this does not.
     """
+    import numpy as np
+
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
         for name in sorted(arrays):

@@ -26,9 +26,10 @@ from __future__ import annotations
 import io
 import math
 import re
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported where a header is parsed (start-up time)
+    import numpy as np
 
 __all__ = ["CorruptNpy", "NotNpy", "NpyHeader", "npy_header_at", "read_npy_header"]
 
@@ -86,6 +87,7 @@ def read_npy_header(fh: IO[bytes]) -> NpyHeader:
     Examples
     --------
     >>> import io
+    >>> import numpy as np
     >>> buffer = io.BytesIO()
     >>> np.save(buffer, np.zeros((2, 3)))
     >>> _ = buffer.seek(0)
@@ -144,6 +146,8 @@ def _parse(raw: bytes, encoding: str) -> NpyHeader:
     descr, fortran, dims = match.groups()
     dtype = _DTYPES.get(descr)
     if dtype is None:
+        import numpy as np
+
         try:
             dtype = np.dtype(descr)
         except TypeError as exc:
@@ -156,6 +160,8 @@ def _parse(raw: bytes, encoding: str) -> NpyHeader:
 
 def _numpy_header(text: str) -> NpyHeader:
     """numpy's parser on a header text that is not in numpy's own form."""
+    import numpy as np
+
     try:
         body = text.encode("latin-1")  # a 1.0 header (at most 10 000 bytes: it fits)
         stream = io.BytesIO(len(body).to_bytes(2, "little") + body)

@@ -47,9 +47,7 @@ import os
 import stat
 import struct
 import zipfile
-from typing import IO, Any
-
-import numpy as np
+from typing import IO, TYPE_CHECKING, Any
 
 from holopipe.artifacts.npy_header import (
     CorruptNpy,
@@ -60,6 +58,9 @@ from holopipe.artifacts.npy_header import (
 )
 from holopipe.artifacts.report import ValidationReport
 from holopipe.artifacts.stored_zip import StoredZip, parse_stored_zip
+
+if TYPE_CHECKING:  # numpy is imported where arrays are read (start-up time)
+    import numpy as np
 
 __all__ = [
     "DEFAULT_MAX_ARRAY_BYTES",
@@ -303,6 +304,8 @@ def zip_member_count(fh: IO[bytes]) -> int | None:
 def _read_streamed(member: IO[bytes], header: NpyHeader) -> np.ndarray:
     """The array data after a parsed header, read straight from the member into a
     preallocated array (a member too large to be read whole)."""
+    import numpy as np
+
     flat = np.empty(header.count, dtype=header.dtype)
     view = memoryview(flat.view(np.uint8))
     done = 0
@@ -504,6 +507,8 @@ def _member_array(
 ) -> np.ndarray | None:
     """The array a whole member's bytes hold (copied out of them), or ``None`` with the
     finding that says why not."""
+    import numpy as np
+
     try:
         header, at = npy_header_at(data)
         if not _admitted(header, key, budget, limit, report):
@@ -558,6 +563,8 @@ def netcdf_declared_bytes(ds: Any) -> list[tuple[str, int, str]]:
     Only metadata is read (dimensions, dtype): ``(path, bytes, description)``, largest
     first. A variable-length type counts 16 bytes per element (its table of pointers).
     """
+    import numpy as np
+
     found = []
     groups = [("", ds)]
     while groups:
@@ -575,9 +582,12 @@ def netcdf_value(value: Any) -> Any:
     """A netCDF attribute or scalar as plain Python (numpy scalars and 1-element arrays
     unwrapped, bytes decoded).
 
+    >>> import numpy as np
     >>> netcdf_value(np.array([3], dtype=np.int32)), netcdf_value(b"ads")
     (3, 'ads')
     """
+    import numpy as np
+
     if isinstance(value, np.ndarray):
         return value.item() if value.size == 1 else value.tolist()
     if isinstance(value, np.generic):

@@ -14,10 +14,9 @@ import math
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import numpy as np
 
 from holopipe.artifacts.base import Artifact
 from holopipe.artifacts.io import recorded_writes
@@ -30,6 +29,9 @@ from holopipe.run.layout import RunLayout
 from holopipe.run.manifest import ManifestStore
 from holopipe.run.provenance import code_version
 from holopipe.run.storage import disk_refusal
+
+if TYPE_CHECKING:  # numpy is imported where a stage draws random numbers (start-up time)
+    import numpy as np
 
 __all__ = ["Provenance", "RunContext", "StageContext", "system_seed"]
 
@@ -152,6 +154,8 @@ class StageContext:
 
     def rng(self, system_id: str) -> np.random.Generator:
         """The random stream of one system in this stage (see :func:`system_seed`)."""
+        import numpy as np
+
         return np.random.default_rng(system_seed(self.seed, self.stage_id, system_id))
 
     def write(self, alias: str, artifact: Artifact, filename: str) -> Path:
