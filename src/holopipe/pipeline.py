@@ -50,6 +50,7 @@ from holopipe.run.config import (
     structure_section,
 )
 from holopipe.run.context import RunContext
+from holopipe.run.folder_scan import EarlyScan, folder_signatures
 from holopipe.run.gates import (
     check_inputs,
     check_resolved,
@@ -70,12 +71,7 @@ from holopipe.run.provenance import (
 from holopipe.run.publish import broken_aliases, failed_attempt_dir, repair_aliases
 from holopipe.run.request import RunRequest
 from holopipe.run.resolution import InputError, check_input_aliases
-from holopipe.run.stage_digest import (
-    StageDigest,
-    folder_signatures,
-    rows_digest,
-    summary_unchanged,
-)
+from holopipe.run.stage_digest import StageDigest, rows_digest, summary_unchanged
 from holopipe.run.storage import EXIT_STORAGE_REFUSED, StorageError
 from holopipe.run.trash import TrashCollector
 from holopipe.stages.base import Stage
@@ -238,7 +234,7 @@ def _failed_attempt(layout: RunLayout, key: str) -> str | None:
 @attrs.define
 class _Checked:
     """What this command already found unchanged: file entries (:func:`_entry_key`) and
-    the stat signatures of folders (:func:`~holopipe.run.stage_digest.folder_signature`).
+    the stat signatures of folders (:func:`~holopipe.run.folder_scan.folder_signature`).
     A stage's input is its producer's output: checked once, not twice."""
 
     entries: set[tuple] = attrs.field(factory=set)
@@ -246,6 +242,9 @@ class _Checked:
     #: The stages this command goes on to assess: their recorded folders are scanned
     #: together with the first one asked (in two processes when they are many).
     ahead: frozenset[str] = frozenset()
+    #: The scan the command started before it took the lock, if any: what it found of a
+    #: folder nothing can have changed since is taken instead of scanning it again.
+    early: EarlyScan | None = None
 
     def scan(self, root: str, index: ManifestIndex, key: str) -> None:
         """Scan the recorded folders of stage ``key``'s digest, and those of the stages
@@ -257,12 +256,16 @@ class _Checked:
                 if folder not in self.folders:
                     wanted[folder] = count
         if wanted:
-            found = folder_signatures({os.path.join(root, f): n for f, n in wanted.items()})
+            paths = {os.path.join(root, f): n for f, n in wanted.items()}
+            found = self.early.take(list(paths)) if self.early is not None else {}
+            found.update(folder_signatures({p: n for p, n in paths.items() if p not in found}))
             self.folders.update({f: found[os.path.join(root, f)] for f in wanted})
 
     def forget_folders(self) -> None:
-        """A stage ran: the folders it rewrote are scanned again when asked."""
+        """A stage ran: the folders it rewrote are scanned again when asked (the early
+        scan saw them before)."""
         self.folders.clear()
+        self.early = None
 
 
 def _assess(execution: StageExecution, verified: _Checked | None = None) -> StageState:
@@ -822,12 +825,15 @@ def run_pipeline(
     request: RunRequest,
     echo: Callable[[str], None] = print,
     on_progress: Callable[[str], None] = lambda line: None,
+    early_scan: EarlyScan | None = None,
 ) -> int:
     """Run stages ``request.first``..``request.last``; returns the worst exit code.
 
     An empty or inverted range, or an ``--input`` alias no selected stage declares, is
     refused before anything is written. ``echo`` gets the run's lines, ``on_progress`` the
-    ``<stage> <done> <total>`` lines of the stage processes.
+    ``<stage> <done> <total>`` lines of the stage processes. ``early_scan``: the scan of
+    the run's recorded folders started before this was called
+    (:meth:`~holopipe.run.folder_scan.EarlyScan.start`); the caller closes it.
     """
     experiment = request.experiment
     layout = RunLayout.create(request.runs_dir, experiment)
@@ -849,6 +855,7 @@ def run_pipeline(
             run, request.cli_inputs, lock.fd, echo, on_progress, trash=lock.trash
         )
         pipeline.verified.ahead = frozenset(stage.key() for stage in selected)
+        pipeline.verified.early = early_scan
         for index, stage in enumerate(selected):
             if not pipeline.step(stage):
                 pipeline.outcomes += [

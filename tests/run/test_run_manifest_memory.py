@@ -6,6 +6,7 @@ vouch for it is validated record by record without being held whole."""
 from __future__ import annotations
 
 import json
+import os
 import weakref
 from pathlib import Path
 
@@ -143,7 +144,7 @@ def test_an_index_without_digests_and_a_damaged_record_is_a_corrupt_manifest(
 def test_folders_scanned_in_two_processes_have_the_signatures_of_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    from holopipe.run import stage_digest
+    from holopipe.run import folder_scan
 
     folders = {}
     for i in range(5):
@@ -153,18 +154,14 @@ def test_folders_scanned_in_two_processes_have_the_signatures_of_one(
             (folder / f"{j}.json").write_text(str(j))
         folders[str(folder)] = i * 3
     (tmp_path / "f4" / "link").symlink_to(tmp_path / "f1")  # a link to a folder: no signature
-    alone = stage_digest.folder_signatures(folders)
-    assert alone == {f: stage_digest.folder_signature(f) for f in folders}
+    alone = folder_scan.folder_signatures(folders)
+    assert alone == {f: folder_scan.folder_signature(f) for f in folders}
     assert [alone[str(tmp_path / f"f{i}")][0] for i in range(4)] == [0, 3, 6, 9]
     assert alone[str(tmp_path / "f4")] is None
-    from holopipe.run import fork_pool
-
     forked = []
-    original = fork_pool.fork_map
-    monkeypatch.setattr(
-        fork_pool, "fork_map", lambda *a, **k: forked.append(a[1:]) or original(*a, **k)
-    )
-    monkeypatch.setattr(stage_digest, "PARALLEL_SCAN_FILES", 0)
-    monkeypatch.setattr(stage_digest, "_cpus", lambda: 2)
-    assert stage_digest.folder_signatures(folders) == alone
-    assert forked == [(5,)]  # five folders, shared by two forked processes
+    original = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forked.append(1) or original())
+    monkeypatch.setattr(folder_scan, "PARALLEL_SCAN_FILES", 0)
+    monkeypatch.setattr(folder_scan, "_cpus", lambda: 2)
+    assert folder_scan.folder_signatures(folders) == alone
+    assert forked == [1, 1]  # five folders, shared by two forked processes

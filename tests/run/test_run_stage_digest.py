@@ -15,12 +15,13 @@ import pytest
 from holo_run_helpers import chain, forget_read_manifests, write_config
 
 from holopipe.pipeline import RunRequest, plan_run, run_pipeline, run_stage, stage_states
+from holopipe.run import folder_scan
 from holopipe.run import manifest as manifest_module
-from holopipe.run import stage_digest
+from holopipe.run.folder_scan import folder_signature
 from holopipe.run.layout import RunLayout
 from holopipe.run.manifest import ManifestError, ManifestStore
 from holopipe.run.publish import failed_attempt_dir
-from holopipe.run.stage_digest import StageDigest, folder_signature
+from holopipe.run.stage_digest import StageDigest
 
 KEYS = ["01_chain_source", "02_chain_step", "03_chain_step"]
 
@@ -30,8 +31,8 @@ def scanning(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
     """Every decision is the same whether the folders are scanned in this process or
     shared with a forked one (what a run of many files does)."""
     if request.param == "two processes":
-        monkeypatch.setattr(stage_digest, "PARALLEL_SCAN_FILES", 0)
-        monkeypatch.setattr(stage_digest, "_cpus", lambda: 2)
+        monkeypatch.setattr(folder_scan, "PARALLEL_SCAN_FILES", 0)
+        monkeypatch.setattr(folder_scan, "_cpus", lambda: 2)
 
 
 @pytest.fixture

@@ -158,20 +158,34 @@ def run(
 
     Exits with the worst stage exit code: 0 OK, 1 WARNING, 2 INCOMPLETE, 3 ERROR.
     """
-    from holopipe.pipeline import plan_run, run_pipeline
+    early = None
+    # A plain rerun is most often a no-op, whose cost is the stat scan of the recorded
+    # files: it starts now, in forked processes, while the pipeline is imported.
+    if not (dry_run or config or set_ or seed is not None or from_ or to or force or input_):
+        from holopipe.run.folder_scan import EarlyScan
+        from holopipe.run.layout import default_runs_dir
 
-    def request() -> RunRequest:
-        return _request(
-            experiment, runs_dir, input_, config_path=config, overrides=set_, seed=seed,
-            first=from_, last=to, force=force, jobs=jobs, executor=executor,
-        )  # fmt: skip
+        early = EarlyScan.start(os.fspath(default_runs_dir(runs_dir) / experiment))
+    try:
+        from holopipe.pipeline import plan_run, run_pipeline
 
-    if dry_run:
-        for plan in _guard(lambda: plan_run(request())):
-            typer.echo(f"{plan.stage}: {plan.verdict}")
-        raise typer.Exit(ExitCode.OK)
-    progress = _progress_printer()
-    code = _guard(lambda: run_pipeline(request(), echo=typer.echo, on_progress=progress))
+        def request() -> RunRequest:
+            return _request(
+                experiment, runs_dir, input_, config_path=config, overrides=set_, seed=seed,
+                first=from_, last=to, force=force, jobs=jobs, executor=executor,
+            )  # fmt: skip
+
+        if dry_run:
+            for plan in _guard(lambda: plan_run(request())):
+                typer.echo(f"{plan.stage}: {plan.verdict}")
+            raise typer.Exit(ExitCode.OK)
+        progress = _progress_printer()
+        code = _guard(
+            lambda: run_pipeline(request(), echo=typer.echo, on_progress=progress, early_scan=early)
+        )
+    finally:
+        if early is not None:
+            early.close()
     raise typer.Exit(code)
 
 

@@ -1,12 +1,14 @@
 """Run infrastructure: layout, RunContext, manifest, config, resolution, gates, provenance.
 
-Knows artifacts, never science (a layer contract checks it).
+Knows artifacts, never science (a layer contract checks it). Names are imported on first
+use (``holopipe.run.RunContext``): ``holopipe run`` imports
+:mod:`holopipe.run.folder_scan` before the rest of holopipe (start-up time).
 """
 
-from holopipe.run.config import ConfigError, RunConfig
-from holopipe.run.context import RunContext, StageContext, system_seed
-from holopipe.run.layout import RunLayout, stage_key
-from holopipe.run.manifest import ManifestStore
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "ConfigError",
@@ -18,3 +20,32 @@ __all__ = [
     "stage_key",
     "system_seed",
 ]
+
+_WHERE = {
+    "ConfigError": "config",
+    "RunConfig": "config",
+    "RunContext": "context",
+    "StageContext": "context",
+    "system_seed": "context",
+    "RunLayout": "layout",
+    "stage_key": "layout",
+    "ManifestStore": "manifest",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        module = importlib.import_module(f"holopipe.run.{_WHERE[name]}")
+        return getattr(module, name)
+    raise AttributeError(f"module 'holopipe.run' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:
+    from holopipe.run.config import ConfigError, RunConfig
+    from holopipe.run.context import RunContext, StageContext, system_seed
+    from holopipe.run.layout import RunLayout, stage_key
+    from holopipe.run.manifest import ManifestStore

@@ -14,8 +14,8 @@ record's path and sha256:
   ``inputs`` part was taken of, and per output alias the same rows of its outputs (the
   consumer compares its inputs with its producer's outputs without reading either list);
 - per folder holding the record's files, their count and a digest of their stat
-  signatures (name, size, mtime_ns, ctime_ns, inode): :func:`folder_signature` scans the
-  folder once and compares.
+  signatures (name, size, mtime_ns, ctime_ns, inode):
+  :func:`~holopipe.run.folder_scan.folder_signature` scans the folder once and compares.
 
 A digest only ever confirms "up to date". Whenever it cannot (no digest, a stat
 differs, a folder holds other files, an input comes from ``--input`` or a legacy root),
@@ -29,19 +29,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import stat
 from typing import Any
 
 import attrs
 
 from holopipe.artifacts.records import FileRecord, StageRecord, stat_signature
+from holopipe.run.folder_scan import _signature_of_rows
 from holopipe.run.layout import RunLayout
 
 __all__ = [
-    "PARALLEL_SCAN_FILES",
     "StageDigest",
-    "folder_signature",
-    "folder_signatures",
     "record_unchanged",
     "rows_digest",
     "stage_digest",
@@ -62,90 +59,11 @@ def rows_digest(rows: list[tuple[str, str, str]]) -> str:
     return hashlib.sha256(json.dumps(sorted(rows), sort_keys=True).encode()).hexdigest()
 
 
-def _signature_of_rows(rows: list[str]) -> str:
-    rows.sort()
-    return hashlib.sha256("\n".join(rows).encode("utf-8", "surrogateescape")).hexdigest()
-
-
-def folder_signature(folder: str) -> tuple[int, str] | None:
-    """``(count, digest)`` of the files directly in ``folder`` (subfolders are not
-    entered; each file's stat follows symbolic links, as ``os.stat``), or ``None`` when
-    the folder cannot be read or holds something that is not a regular file or folder.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     _ = (pathlib.Path(tmp) / "a.json").write_text("{}")
-    ...     count, digest = folder_signature(tmp)
-    >>> count, len(digest)
-    (1, 64)
-    """
-    # One stat per name, relative to the open folder: what a no-op rerun costs per file
-    # (a DirEntry per file and a call per row cost a fifth more).
-    try:
-        names = os.listdir(folder)
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return None
-    rows = []
-    add, stat_at, regular = rows.append, os.stat, stat.S_ISREG
-    try:
-        for name in names:
-            st = stat_at(name, dir_fd=fd)
-            if not regular(st.st_mode):
-                if stat.S_ISDIR(stat_at(name, dir_fd=fd, follow_symlinks=False).st_mode):
-                    continue  # a subfolder (a link to one is not)
-                return None
-            add(f"{name}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}")
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    return len(rows), _signature_of_rows(rows)
-
-
-#: Recorded files from which :func:`folder_signatures` shares the scan with a second
-#: process (below, the fork costs more than it saves).
-PARALLEL_SCAN_FILES = 30_000
-
-
-def folder_signatures(folders: dict[str, int]) -> dict[str, tuple[int, str] | None]:
-    """:func:`folder_signature` of each of ``folders`` (path -> the number of files it
-    is expected to hold). With :data:`PARALLEL_SCAN_FILES` or more in all and two CPUs,
-    two forked processes scan them (a stat is a system call: the scan of 100 000 files
-    is most of a no-op rerun); a folder whose scanning process died is ``None``.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     folder_signatures({tmp: 0})[tmp][0]
-    0
-    """
-    paths = sorted(folders, key=lambda path: -folders[path])  # the largest handed out first
-    if len(paths) < 2 or sum(folders.values()) < PARALLEL_SCAN_FILES or _cpus() < 2:
-        return {path: folder_signature(path) for path in paths}
-    from holopipe.run.fork_pool import fork_map
-
-    found = fork_map(lambda i: folder_signature(paths[i]), len(paths), workers=2)
-    return {
-        path: value if value is None or type(value) is tuple else None
-        for path, value in zip(paths, found, strict=True)
-    }
-
-
-def _cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
-
-
 def _recorded_folders(entries: list[FileRecord]) -> dict[str, list[Any]] | None:
     """``folder -> [count, digest]`` of the stat signatures ``entries`` recorded, as
-    :func:`folder_signature` computes them from the files; ``None`` when an entry has no
-    full signature or lies directly in the run root (which holds other files)."""
+    :func:`~holopipe.run.folder_scan.folder_signature` computes them from the files;
+    ``None`` when an entry has no full signature or lies directly in the run root (which
+    holds other files)."""
     rows: dict[str, list[str]] = {}
     for entry in entries:
         folder, _, name = entry.path.rpartition("/")
