@@ -127,3 +127,32 @@ def test_stage_parameter_defaults_need_no_numpy():
     # What stage declarations validate against (science.defaults) loads nothing heavy.
     loaded = loaded_after("import holopipe.science.defaults")
     assert "holopipe" in loaded and "numpy" not in loaded
+
+
+def test_a_no_op_rerun_of_json_artifacts_imports_no_numpy(tmp_path):
+    # The chain stages read and write JSON only: nothing of a rerun that skips them all
+    # needs numpy (~50 ms of its start-up).
+    pipeline = [f"holopipe.testing:Chain{i:02d}" for i in (1, 2)]
+    config = tmp_path / "chain.json"
+    config.write_text(
+        json.dumps({"seed": 1, "pipeline": pipeline, "stages": {"01": {"n_systems": 2}}})
+    )
+    argv = ["run", "-e", "chain", "--runs-dir", "R"]
+    first = subprocess.run(
+        [sys.executable, "-m", "holopipe", *argv, "--config", str(config)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert first.returncode == 0, first.stdout + first.stderr
+    script = (
+        "import json, runpy, sys\n"
+        f"sys.argv = ['holopipe', *{argv!r}]\n"
+        "try:\n    runpy.run_module('holopipe', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    again = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=600
+    )
+    assert again.stdout.count("up to date") == 2, again.stdout + again.stderr
+    loaded = set(json.loads(again.stdout.strip().splitlines()[-1]))
+    assert "holopipe.testing" in loaded and "numpy" not in loaded

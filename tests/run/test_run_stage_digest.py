@@ -17,7 +17,7 @@ from holo_run_helpers import chain, forget_read_manifests, write_config
 from holopipe.pipeline import RunRequest, plan_run, run_pipeline, run_stage, stage_states
 from holopipe.run import folder_scan
 from holopipe.run import manifest as manifest_module
-from holopipe.run.folder_scan import folder_signature
+from holopipe.run.folder_scan import EarlyScan, folder_signature
 from holopipe.run.layout import RunLayout
 from holopipe.run.manifest import ManifestError, ManifestStore
 from holopipe.run.publish import failed_attempt_dir
@@ -26,13 +26,21 @@ from holopipe.run.stage_digest import StageDigest
 KEYS = ["01_chain_source", "02_chain_step", "03_chain_step"]
 
 
-@pytest.fixture(autouse=True, params=["one process", "two processes"])
+#: Whether :func:`_rerun` starts the early scan of a plain ``holopipe run``.
+_EARLY = False
+
+
+@pytest.fixture(autouse=True, params=["one process", "two processes", "early scan"])
 def scanning(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every decision is the same whether the folders are scanned in this process or
-    shared with a forked one (what a run of many files does)."""
-    if request.param == "two processes":
+    """Every decision is the same whether the folders are scanned in this process,
+    shared with a forked one (what a run of many files does), or scanned before the
+    pipeline takes the lock (a plain ``holopipe run``: the changes below are made before)."""
+    if request.param != "one process":
         monkeypatch.setattr(folder_scan, "PARALLEL_SCAN_FILES", 0)
         monkeypatch.setattr(folder_scan, "_cpus", lambda: 2)
+    if request.param == "early scan":
+        monkeypatch.setattr(folder_scan, "SETTLED_NS", 0)  # the run was made just now
+        monkeypatch.setitem(globals(), "_EARLY", True)
 
 
 @pytest.fixture
@@ -50,7 +58,13 @@ def _index(root: Path) -> dict:
 def _rerun(lines: list[str] | None = None) -> int:
     forget_read_manifests()
     request = RunRequest(Path("runs"), "x")
-    return run_pipeline(request, echo=(lines if lines is not None else []).append)
+    early = EarlyScan.start("runs/x") if _EARLY else None  # None: the index has no digests
+    try:
+        echo = (lines if lines is not None else []).append
+        return run_pipeline(request, echo=echo, early_scan=early)
+    finally:
+        if early is not None:
+            early.close()
 
 
 def _running(lines: list[str]) -> list[str]:
