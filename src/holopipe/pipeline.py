@@ -9,9 +9,7 @@ writes ``pipeline_summary.json`` at the end.
 
 from __future__ import annotations
 
-import ctypes
 import gc
-import multiprocessing
 import os
 import shutil
 import signal
@@ -563,6 +561,8 @@ def stage_states(runs_dir: Path, experiment: str) -> list[StageState]:
 def _die_with_parent() -> None:
     # Linux: a stage process must not outlive a SIGKILLed orchestrator (it would hold
     # files open and race the next run). prctl(PR_SET_PDEATHSIG, SIGKILL).
+    import ctypes  # here, as multiprocessing below: a no-op rerun starts no stage
+
     try:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
     except (OSError, AttributeError):
@@ -610,6 +610,8 @@ def _run_in_child(
     stage_code_info(stage.__module__)  # once per module (0.2 s), not in every stage process
     read_fd, write_fd = os.pipe()
     argv = [sys.argv[0], "stage", stage.ID, "--experiment", execution.run.layout.experiment]
+    import multiprocessing
+
     context = multiprocessing.get_context("fork")
     child = context.Process(target=_stage_child, args=(execution, lock_fd, write_fd, argv))
     child.start()
