@@ -433,8 +433,8 @@ class ManifestStore:
         objects (FileRecord's keys): what the report takes of every record. A record its
         digest vouches for (validated when written, its stat unchanged since) is read and
         checked against the index's sha256 (the bytes validated when written) but not
-        structured again (half the CPU at 10 000 files); any other is read and validated
-        as :meth:`records` does. Each
+        structured again (half the CPU at 10 000 files) when its entries are exactly as
+        holopipe writes them; any other is read and validated as :meth:`records` does. Each
         is dropped before the next one is read. Raises :class:`ManifestError` as
         :meth:`index` does."""
         found = self._index_file()
@@ -451,7 +451,9 @@ class ManifestStore:
                 if raw is None:
                     raise ManifestError(report, self.layout.experiment)
             outputs = raw.get("outputs") if type(raw) is dict else None
-            if type(outputs) is not list:
+            # Entries as holopipe writes them are taken as they are; anything else (a record
+            # edited by hand, its index made to match) is validated and its findings raised.
+            if type(outputs) is not list or not all(map(_plain_entry, outputs)):
                 record = _stage_record(self.layout.root, key, value, report, remember=False)
                 if record is None or not report.ok:
                     raise ManifestError(report, self.layout.experiment)
