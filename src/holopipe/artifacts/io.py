@@ -25,7 +25,7 @@ import os
 import signal
 import tempfile
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -405,11 +405,16 @@ def _json_ready(value: Any) -> Any:
     return value
 
 
-def dumps_json(obj: Any, compact: bool = False) -> str:
+def dumps_json(
+    obj: Any, compact: bool = False, indented: Callable[..., str] = dumps_indented
+) -> str:
     """Serialise ``obj`` deterministically: sorted keys, ``repr`` floats, trailing newline.
 
     ``compact`` drops the indentation, which lets Python use its C encoder: for large
     documents (a run manifest with thousands of files) it is several times faster.
+    ``indented`` writes the indented text: :func:`~holopipe.artifacts.json_text.dumps_indented`
+    or an encoder of the same text generated for one artifact type's documents
+    (:func:`~holopipe.artifacts.json_layout.layout_encoder`).
 
     Examples
     --------
@@ -423,7 +428,7 @@ def dumps_json(obj: Any, compact: bool = False) -> str:
             json.dumps, sort_keys=True, allow_nan=False, separators=(",", ":")
         )
     else:  # the stdlib's indented text, its flat parts by the C encoder
-        encode = dumps_indented
+        encode = indented
     try:  # most documents have no NaN and no numpy object: no need to walk them first
         text = encode(obj, default=_numpy_value)
     except (ValueError, TypeError):
