@@ -15,7 +15,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import operator
 import os
+import pickle
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from sys import intern
@@ -40,7 +42,14 @@ from holopipe.run.layout import RunLayout
 from holopipe.run.provenance import code_version, utc_now
 from holopipe.run.stage_digest import StageDigest, record_unchanged, stage_digest
 
-__all__ = ["ManifestError", "ManifestIndex", "ManifestStore", "file_record", "rebuild_records"]
+__all__ = [
+    "ManifestError",
+    "ManifestIndex",
+    "ManifestStore",
+    "file_record",
+    "hand_over",
+    "rebuild_records",
+]
 
 
 class ManifestError(ValueError):
@@ -134,6 +143,20 @@ def _remember(cache_key: tuple[str, str], record: StageRecord) -> None:
     held = sum(map(_entries, _RECORDS.values()))
     while len(_RECORDS) > 1 and (len(_RECORDS) > _RECORDS_KEPT or held > _RECORD_ENTRIES_KEPT):
         held -= _entries(_RECORDS.pop(next(iter(_RECORDS))))
+
+
+# FileRecord's fields in its constructor's order: a record handed over by a stage process
+# travels as rows of values (a fifth of the cost of pickling 10 000 objects each way).
+_FILE_FIELDS = tuple(field.name for field in attrs.fields(FileRecord))
+_FILE_ROW = operator.attrgetter(*_FILE_FIELDS)
+
+
+def hand_over(sha256: str, record: StageRecord) -> bytes:
+    """The record a stage process has just written (``sha256``: of the bytes it wrote),
+    packed for the orchestrator that forked it (:meth:`ManifestStore.take_over`)."""
+    shell = attrs.evolve(record, inputs=[], outputs=[])
+    rows = [list(map(_FILE_ROW, record.inputs)), list(map(_FILE_ROW, record.outputs))]
+    return pickle.dumps((sha256, shell, rows), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _record_bytes(raw_record: dict[str, Any]) -> bytes:
@@ -434,19 +457,32 @@ class ManifestStore:
         digest vouches for (validated when written, its stat unchanged since) is read and
         checked against the index's sha256 (the bytes validated when written) but not
         structured again (half the CPU at 10 000 files); any other is read and validated
-        as :meth:`records` does. Each
-        is dropped before the next one is read. Raises :class:`ManifestError` as
-        :meth:`index` does."""
+        as :meth:`records` does. A record this process already knows by the sha256 the
+        index names (read, or handed over by the stage process that wrote it: the stages
+        this command ran) is not read at all. Each is dropped before the next one is read.
+        Raises :class:`ManifestError` as :meth:`index` does."""
         found = self._index_file()
         if found is None:
             return
         index, lazy = found
+        root = os.path.abspath(self.layout.root)
+        known = {
+            key: record
+            for key, value in lazy.document["stages"].items()
+            if is_record_reference(value)
+            and (record := _RECORDS.get((root, value["sha256"]))) is not None
+            and record.stage == key
+        }
         _RECORDS.clear()  # as records(): a reader of every record needs none of them kept
         report = ValidationReport(str(self.path), RunManifest.SCHEMA_NAME)
         for key in sorted(lazy.entries):
             value = lazy.document["stages"][key]
             raw = None
-            if key in index.digests:
+            record = known.pop(key, None)
+            if record is not None:
+                raw = {"outputs": converter.unstructure(record.outputs)}
+                del record
+            elif key in index.digests:
                 raw = read_stage_record(self.layout.root, key, value, report)
                 if raw is None:
                     raise ManifestError(report, self.layout.experiment)
@@ -471,6 +507,23 @@ class ManifestStore:
         ``aliases``: what resolving a stage's inputs reads (not the stage's own record)."""
         producers = self._producers(aliases)
         return None if producers is None else self.load_stages(producers)
+
+    def take_over(self, stage: str, packed: bytes) -> None:
+        """Keep the record stage ``stage``'s process wrote into this run (packed by
+        :func:`hand_over` in that forked process, as it wrote it) as if this process had
+        read and validated it: the next reader of it (the next stage's resolution) takes it
+        instead of parsing the file again. It is taken only where the index names a record
+        by that sha256, as any record this process knows (a record written but never named,
+        a kill before the index was replaced, is never used)."""
+        sha256, shell, (inputs, outputs) = pickle.loads(packed)  # noqa: S301 - our own child
+        if shell.stage != stage:
+            return
+        record = attrs.evolve(
+            shell,
+            inputs=[FileRecord(*row) for row in inputs],
+            outputs=[FileRecord(*row) for row in outputs],
+        )
+        _remember((os.path.abspath(self.layout.root), sha256), record)
 
     def _producers(self, aliases: Iterable[str]) -> list[str] | None:
         index = self.index()
@@ -632,9 +685,10 @@ class ManifestStore:
         record: StageRecord,
         aliases: dict[str, str] | None = None,
         legacy_sources: list[dict[str, Any]] | None = None,
-    ) -> None:
+    ) -> str:
         """Add or replace one stage record and aliases, under the lock: the stage's record
-        file, then the index naming it, each written atomically.
+        file, then the index naming it, each written atomically. Returns the sha256 of the
+        record file's bytes (what the index names it by).
 
         ``legacy_sources`` (entries with a ``via`` key) replace the earlier entries of the
         same ``via`` and set the top-level ``resolved_from_legacy``.
@@ -689,6 +743,7 @@ class ManifestStore:
             document = {**document, "stages": stages, **converter.unstructure(top)}
             self._write_index(document, manifest if whole else None, created)
             self._forget_unreferenced(document, {record.stage})
+            return stages[record.stage]["sha256"]
 
 
 def rebuild_records(

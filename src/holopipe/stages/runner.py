@@ -221,6 +221,10 @@ class StageExecution:
         default=(),
         metadata={"doc": "trash entries whose files the new ones take over (SpareFiles)"},
     )
+    published: tuple[str, StageRecord] | None = attrs.field(
+        default=None,
+        metadata={"doc": "the record published into the manifest and its file's sha256"},
+    )
 
     @property
     def key(self) -> str:
@@ -387,10 +391,11 @@ class StageExecution:
                 outputs.append(file_record(layout, alias, where, schema, False, sha256, size))
             declared = [o.alias for o in self.stage.OUTPUTS]
             aliases = publish_aliases(layout, self.key, final, declared)
-            record = self._record(summary, started_at, outputs)
-            self.run.manifest.update(
-                attrs.evolve(record, lost_systems=len(ctx.lost)), aliases, self._legacy_sources()
+            record = attrs.evolve(
+                self._record(summary, started_at, outputs), lost_systems=len(ctx.lost)
             )
+            sha256 = self.run.manifest.update(record, aliases, self._legacy_sources())
+            self.published = (sha256, record)
         except BaseException as exc:
             if disk_refusal(exc) is not None:  # the old folder stays the recorded one
                 swap_back(self.work, final, previous)
