@@ -18,6 +18,15 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
+# This checkout's sources come first, in this process and in every Python process the tests
+# start (the CLI runs in subprocesses): an environment whose editable install points at
+# another checkout (a git worktree beside it, say) would otherwise test that checkout's code,
+# and the doctests of this one's src/ would not even collect ("import file mismatch").
+SRC = str(REPO / "src")
+if sys.path[:1] != [SRC]:
+    sys.path.insert(0, SRC)
+os.environ["PYTHONPATH"] = os.pathsep.join([SRC, *filter(None, [os.environ.get("PYTHONPATH")])])
+
 #: Folders of VCS data, environments and tool caches: never part of the gate.
 UNWATCHED_DIRS = frozenset(
     {
@@ -116,6 +125,22 @@ def demo_runs(tmp_path_factory) -> tuple[tuple[Path, subprocess.CompletedProcess
         return cwd, done
 
     return demo(1), demo(2)
+
+
+@pytest.fixture(scope="session")
+def toy_run_every_stage(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """``holopipe run --experiment toy --config configs/toy.json`` (01 -> 09) in its own
+    folder, built once a session: ``(cwd, completed process)``. The tests read
+    ``cwd/runs/toy`` or copy it and never change it; a test module may add a run of its own
+    beside it (the report tests' ``runs/toy_n4``)."""
+    cwd = tmp_path_factory.mktemp("toy_every_stage")
+    env = {k: v for k, v in os.environ.items() if k not in ("HOLOPIPE_RUNS_DIR", "HOLOPIPE_DEBUG")}
+    config = str(REPO / "configs" / "toy.json")
+    done = subprocess.run(
+        [sys.executable, "-m", "holopipe", "run", "--experiment", "toy", "--config", config],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    return cwd, done
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """The plan's fast-lane toy end-to-end run: 01 -> 09 on configs/toy.json, from the CLI.
 
-One module-scoped run (and a second one with two workers) serves every assertion.
+The suite's toy run (``toy_run_every_stage``, shared with the report tests, read only) and a
+second one with two workers in a folder of this module's own serve every assertion.
 """
 
 import csv
@@ -26,12 +27,15 @@ def holopipe(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def toy_runs(tmp_path_factory):
-    """Two runs of the toy config: one worker and two workers."""
-    cwd = tmp_path_factory.mktemp("toy")
-    serial = holopipe("run", "--experiment", "toy", "--config", str(TOY), cwd=cwd)
-    parallel = holopipe("run", "--experiment", "toy2", "--config", str(TOY), "--jobs", "2", cwd=cwd)
-    return cwd, serial, parallel
+def toy_runs(toy_run_every_stage, tmp_path_factory):
+    """Two runs of the toy config: ``(cwd, serial, cwd2, parallel)``, ``cwd/runs/toy`` with
+    one worker (the suite's, not to be changed) and ``cwd2/runs/toy2`` with two workers."""
+    cwd, serial = toy_run_every_stage
+    cwd2 = tmp_path_factory.mktemp("toy2")
+    parallel = holopipe(
+        "run", "--experiment", "toy2", "--config", str(TOY), "--jobs", "2", cwd=cwd2
+    )  # fmt: skip
+    return cwd, serial, cwd2, parallel
 
 
 def manifest(cwd: Path, experiment: str) -> dict:
@@ -39,7 +43,7 @@ def manifest(cwd: Path, experiment: str) -> dict:
 
 
 def test_toy_run_succeeds_with_reasons_for_every_warning(toy_runs):
-    cwd, serial, _ = toy_runs
+    cwd, serial, _, _ = toy_runs
     assert serial.returncode in (0, 1), serial.stdout + serial.stderr
     assert "Traceback" not in serial.stderr
     stages = manifest(cwd, "toy")["stages"]
@@ -60,20 +64,20 @@ def test_plan_8_1_the_toy_run_is_strict_and_has_no_discipline_finding(toy_runs):
     default ``strict`` and no stage leaves an undeclared file or writes outside the run."""
     from holopipe.run.discipline import FINDING_PREFIXES
 
-    cwd, _, _ = toy_runs
-    for experiment in ("toy", "toy2"):
-        root = cwd / "runs" / experiment
+    cwd, _, cwd2, _ = toy_runs
+    for where, experiment in ((cwd, "toy"), (cwd2, "toy2")):
+        root = where / "runs" / experiment
         assert json.loads((root / "config.resolved.json").read_text())["strict"] is True
-        for key in manifest(cwd, experiment)["stages"]:
+        for key in manifest(where, experiment)["stages"]:
             summary = json.loads((root / key / "stage_summary.json").read_text())
             lines = summary["warnings"] + summary["errors"] + summary["notes"]
             assert not [line for line in lines if line.startswith(FINDING_PREFIXES)], key
             assert not any(line.startswith("strict: false") for line in summary["notes"]), key
-    assert sorted(p.name for p in cwd.iterdir()) == ["runs"]  # nothing else in the cwd
+        assert sorted(p.name for p in where.iterdir()) == ["runs"]  # nothing else in the cwd
 
 
 def test_every_artifact_is_valid(toy_runs):
-    cwd, _, _ = toy_runs
+    cwd, _, _, _ = toy_runs
     outputs = [o for record in manifest(cwd, "toy")["stages"].values() for o in record["outputs"]]
     assert len(outputs) > 20
     files = [str(cwd / "runs" / "toy" / o["path"]) for o in outputs]
@@ -85,7 +89,7 @@ def test_every_artifact_is_valid(toy_runs):
 
 
 def test_no_negative_delta_rows(toy_runs):
-    cwd, _, _ = toy_runs
+    cwd, _, _, _ = toy_runs
     with open(
         cwd / "runs" / "toy" / "bulk_eigenmodes" / "bulk_modes_dataset.csv", newline=""
     ) as fh:
@@ -96,32 +100,32 @@ def test_no_negative_delta_rows(toy_runs):
 
 
 def test_every_stage_passes_its_gate(toy_runs):
-    cwd, _, _ = toy_runs
+    cwd, _, _, _ = toy_runs
     for stage_id in ("02", "03", "04", "04c", "05", "06"):
         done = holopipe("assert-artifacts", "--experiment", "toy", "--for-stage", stage_id, cwd=cwd)
         assert done.returncode == 0, (stage_id, done.stderr)
 
 
 def test_artifact_hashes_do_not_depend_on_workers(toy_runs):
-    cwd, _, parallel = toy_runs
+    cwd, _, cwd2, parallel = toy_runs
     assert parallel.returncode in (0, 1), parallel.stderr
 
-    def hashes(experiment: str) -> dict[str, str]:
-        stages = manifest(cwd, experiment)["stages"]
+    def hashes(where: Path, experiment: str) -> dict[str, str]:
+        stages = manifest(where, experiment)["stages"]
         return {o["path"]: o["sha256"] for r in stages.values() for o in r["outputs"]}
 
-    assert hashes("toy") == hashes("toy2")
+    assert hashes(cwd, "toy") == hashes(cwd2, "toy2")
 
 
 def test_second_run_is_a_no_op(toy_runs):
-    cwd, _, _ = toy_runs
-    again = holopipe("run", "--experiment", "toy", cwd=cwd)
+    _, _, cwd2, _ = toy_runs  # the run of this module's own: the shared one is not run again
+    again = holopipe("run", "--experiment", "toy2", cwd=cwd2)
     assert again.returncode == 0, again.stderr
     assert again.stdout.count("up to date") == len(STAGE_PREFIXES)
 
 
 def test_examples_run(toy_runs, tmp_path):
-    cwd, _, _ = toy_runs
+    cwd, _, _, _ = toy_runs
     explore = subprocess.run(
         [sys.executable, str(ROOT / "examples" / "explore_run.py"), str(cwd / "runs" / "toy")],
         capture_output=True,

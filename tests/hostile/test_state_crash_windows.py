@@ -14,6 +14,7 @@ import re
 import time
 from pathlib import Path
 
+import pytest
 from holo_state_helpers import (
     KEYS,
     cli,
@@ -193,20 +194,14 @@ def test_a_refused_lock_always_names_its_holder(tmp_path: Path):
 # --- window 5: a full disk ------------------------------------------------------------------
 
 
-def test_a_full_disk_anywhere_is_exit_2_naming_the_file_and_the_rerun_completes(
-    tmp_path: Path,
-):
+def _full_disk_at_each(tmp_path: Path, points: tuple[str, ...]) -> None:
+    """A rerun that changes stage 02 with the disk full at each of ``points`` in turn (a
+    file pattern): exit 2 naming the file, nothing half-written, stage 02's published outputs
+    and record the good ones byte for byte; then, space freed, the same command completes."""
     root = _first_run(tmp_path)
     good = tree(root)
     rerun = ("run", "-e", "x", "--set", "stages.02.offset=1.5", "--force")
-    for where in (
-        "*/config.resolved.1.json",  # the config switch first: once done it is not redone
-        "*/config.resolved.json",
-        "*/.02_chain_step.partial/chain_02/sys_d3_0001.json",  # an artifact
-        "*/.02_chain_step.partial/stage_summary.json",
-        "*/.02_chain_step.partial/cmd.txt",
-        "*/run_manifest.json",
-    ):
+    for where in points:
         done = cli(*rerun, cwd=tmp_path, fault=f"enospc:{where}")
         assert done.returncode == 2, (where, done.stdout, done.stderr)
         named = where.replace("*/", "")
@@ -217,13 +212,38 @@ def test_a_full_disk_anywhere_is_exit_2_naming_the_file_and_the_rerun_completes(
         assert "Traceback" not in done.stderr and "internal error" not in done.stderr
         assert half_written(root) == [] and leftovers(root) == []
         now = tree(root)
-        # stage 02's published outputs and record are the good ones, byte for byte
         assert {p: h for p, h in now.items() if p.startswith("02_")} == {
             p: h for p, h in good.items() if p.startswith("02_")
         }, where
-    done = cli(*rerun, cwd=tmp_path)  # space freed: the same command completes
+    done = cli(*rerun, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert json.loads((root / "config.resolved.json").read_text())["stages"]["02"]["offset"] == 1.5
+
+
+def test_a_full_disk_anywhere_is_exit_2_naming_the_file_and_the_rerun_completes(
+    tmp_path: Path,
+):
+    _full_disk_at_each(
+        tmp_path,
+        (
+            "*/config.resolved.1.json",  # the config switch first: once done it is not redone
+            "*/config.resolved.json",
+            "*/.02_chain_step.partial/stage_summary.json",
+            "*/.02_chain_step.partial/cmd.txt",
+        ),
+    )
+
+
+@pytest.mark.slow
+def test_a_full_disk_at_an_artifact_or_the_manifest_of_a_run_is_exit_2_and_the_rerun_completes(
+    tmp_path: Path,
+):
+    # Nightly: the fast lane has a full disk at an artifact and at the manifest of
+    # ``holopipe stage`` (below, and test_state_bad_input), and at a stage's own files above.
+    _full_disk_at_each(
+        tmp_path,
+        ("*/.02_chain_step.partial/chain_02/sys_d3_0001.json", "*/run_manifest.json"),
+    )
 
 
 def test_a_full_disk_in_holopipe_stage_is_exit_2_and_keeps_the_old_outputs(tmp_path: Path):

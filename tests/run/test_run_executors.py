@@ -107,9 +107,12 @@ def toy_run(cwd: Path, executor: str, *options: str, timeout: float = 600) -> Pa
 
 
 @pytest.fixture(scope="module")
-def serial_toy_hashes(tmp_path_factory) -> dict[str, str]:
-    """The artifacts of the toy run with the serial executor: what every executor must give."""
-    return output_hashes(toy_run(tmp_path_factory.mktemp("serial_toy"), "serial"))
+def serial_toy_hashes(toy_run_every_stage) -> dict[str, str]:
+    """The artifacts of the toy run with the serial executor (the suite's shared run: one
+    job, so ``processes`` runs serially): what every executor must give."""
+    cwd, done = toy_run_every_stage
+    assert done.returncode == 0, done.stdout + done.stderr
+    return output_hashes(cwd / "runs" / "toy")
 
 
 def test_toy_run_with_dask_gives_the_serial_artifacts(tmp_path, serial_toy_hashes):

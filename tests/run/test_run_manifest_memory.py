@@ -5,6 +5,7 @@ vouch for it is validated record by record without being held whole."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import weakref
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from holo_run_helpers import chain, forget_read_manifests, write_config
 
+from holopipe.artifacts.records import stat_signature
 from holopipe.pipeline import RunRequest, run_pipeline
 from holopipe.report import collect
 from holopipe.report.collect import RunView
@@ -168,3 +170,28 @@ def test_folders_scanned_in_two_processes_have_the_signatures_of_one(
     monkeypatch.setattr(stage_digest, "_cpus", lambda: 2)
     assert stage_digest.folder_signatures(folders) == alone
     assert forked == [(5,)]  # five folders, shared by two forked processes
+
+
+
+def test_a_vouched_record_edited_to_lose_a_path_is_a_problem_of_the_report_not_a_crash(
+    layout: RunLayout,
+):
+    """A record edited by hand, its index entry (sha256, digest) made to match: the digest
+    still vouches for it, but an entry holopipe would not write is validated, not taken."""
+    index = json.loads(layout.manifest_path.read_text())
+    reference = index["stages"][KEYS[1]]
+    record_path = layout.root / reference["record"]
+    record = json.loads(record_path.read_bytes())
+    del record["outputs"][0]["path"]
+    record_path.write_text(json.dumps(record, indent=2, sort_keys=True))
+    reference["sha256"] = hashlib.sha256(record_path.read_bytes()).hexdigest()
+    reference["digest"]["record_sha256"] = reference["sha256"]
+    reference["digest"]["record_stat"] = list(stat_signature(record_path))
+    layout.manifest_path.write_text(json.dumps(index))
+    forget_read_manifests()
+    index_read = ManifestStore(layout).index()
+    assert index_read is not None and KEYS[1] in index_read.digests  # still vouched for
+    view = RunView.load(layout)
+    assert view.stages == () and view.plotted("BulkEquations") == ([], 0)
+    assert len(view.problems) == 1 and "run_manifest.json" in view.problems[0]
+    assert f"stages.{KEYS[1]}.outputs[0].path" in view.problems[0]

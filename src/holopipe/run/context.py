@@ -20,7 +20,7 @@ import attrs
 import numpy as np
 
 from holopipe.artifacts.base import Artifact
-from holopipe.artifacts.io import recorded_writes
+from holopipe.artifacts.io import recorded_key, recorded_writes
 from holopipe.artifacts.records import MetricCheck
 from holopipe.artifacts.registry import detect_type
 from holopipe.run.capture import Progress
@@ -178,7 +178,7 @@ class StageContext:
             own = part is path or part == path or type(artifact).primary_of(part) == path
             cls = type(artifact) if own else (detect_type(part) or type(artifact))
             self.outputs.append((alias, part, cls.SCHEMA_NAME))
-            if validated and (recorded := written.get(os.path.abspath(part))) is not None:
+            if validated and (recorded := written.get(recorded_key(part))) is not None:
                 self._recorded[part] = recorded
         return path
 

@@ -456,11 +456,12 @@ class ManifestStore:
         objects (FileRecord's keys): what the report takes of every record. A record its
         digest vouches for (validated when written, its stat unchanged since) is read and
         checked against the index's sha256 (the bytes validated when written) but not
-        structured again (half the CPU at 10 000 files); any other is read and validated
-        as :meth:`records` does. A record this process already knows by the sha256 the
-        index names (read, or handed over by the stage process that wrote it: the stages
-        this command ran) is not read at all. Each is dropped before the next one is read.
-        Raises :class:`ManifestError` as :meth:`index` does."""
+        structured again (half the CPU at 10 000 files) when its entries are exactly as
+        holopipe writes them; any other is read and validated as :meth:`records` does. A
+        record this process already knows by the sha256 the index names (read, or handed
+        over by the stage process that wrote it: the stages this command ran) is not read at
+        all. Each is dropped before the next one is read. Raises :class:`ManifestError` as
+        :meth:`index` does."""
         found = self._index_file()
         if found is None:
             return
@@ -470,22 +471,27 @@ class ManifestStore:
         report = ValidationReport(str(self.path), RunManifest.SCHEMA_NAME)
         for key in sorted(lazy.entries):
             value = lazy.document["stages"][key]
-            raw = None
-            if key in known:
-                raw = {"outputs": converter.unstructure(known.pop(key))}
+            outputs = None
+            if key in known:  # structured (validated) already
+                outputs = converter.unstructure(known.pop(key))
             elif key in index.digests:
                 raw = read_stage_record(self.layout.root, key, value, report)
                 if raw is None:
                     raise ManifestError(report, self.layout.experiment)
-            outputs = raw.get("outputs") if type(raw) is dict else None
-            if type(outputs) is not list:
+                # Entries as holopipe writes them are taken as they are; anything else (a
+                # record edited by hand, its index made to match) is validated below.
+                outputs = raw.get("outputs") if type(raw) is dict else None
+                if type(outputs) is not list or not all(map(_plain_entry, outputs)):
+                    outputs = None
+                del raw
+            if outputs is None:
                 record = _stage_record(self.layout.root, key, value, report, remember=False)
                 if record is None or not report.ok:
                     raise ManifestError(report, self.layout.experiment)
                 outputs = converter.unstructure(record.outputs)
                 del record
             yield key, outputs
-            del raw, outputs  # not held while the next one is read
+            del outputs  # not held while the next one is read
 
     def _known_outputs(self, lazy: _IndexFile) -> dict[str, list[FileRecord]]:
         """The ``outputs`` of the records this process knows by the sha256 the index names
