@@ -15,6 +15,7 @@ from holopipe.artifacts.io import (
     INJECT_FAULT_ENV,
     atomic_write,
     atomic_write_bytes,
+    recorded_key,
     recorded_writes,
     sha256_file,
     unpublished_folder,
@@ -60,6 +61,22 @@ def test_a_new_file_below_the_folder_is_written_once_without_a_temporary_file(
     assert stray_files(work / "out") == []
     path = work / "out" / "a.json"
     assert written[os.path.abspath(path)] == (sha256_file(path), 9)
+
+
+@pytest.mark.parametrize(
+    "rest",
+    ["a.json", "out/a.json", "out/./a.json", "out/../a.json", "out//a.json", "out/", ".hidden",
+     "out/.a.json", "..", "../x", "/abs/a.json", ""],
+)  # fmt: skip
+@pytest.mark.parametrize("given", ["runs/.01.partial", "runs/./x/../.01.partial", "runs/w/"])
+def test_the_recorded_key_is_the_absolute_path_whatever_the_spelling(
+    tmp_path: Path, monkeypatch, given: str, rest: str
+):
+    monkeypatch.chdir(tmp_path)
+    with unpublished_folder(given):
+        for path in (os.path.join(given, "") + rest, Path(given, rest), tmp_path / given / rest):
+            assert recorded_key(path) == os.path.abspath(path), path
+    assert recorded_key(Path(given, rest)) == os.path.abspath(Path(given, rest))
 
 
 def test_files_written_in_place_get_the_mode_of_an_atomic_write_whatever_the_umask(

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from holopipe.artifacts.io import JSONDecodeIssue, atomic_write_bytes, dumps_json, loads_json
+from holopipe.artifacts.json_layout import layout_encoder
 from holopipe.artifacts.report import ArtifactError, ValidationReport
 from holopipe.artifacts.safety import UnsafeFile, file_problem, read_text_bounded
 from holopipe.artifacts.structure import (
@@ -308,6 +309,13 @@ def _check_body(cls: type, body: Any, report: ValidationReport) -> None:
 
 
 @functools.cache
+def _document_encoder(cls: type[JSONArtifact]) -> Callable[..., str]:
+    """The indented text of a document of ``cls`` (header and body), by code generated
+    for its layout (:func:`~holopipe.artifacts.json_layout.layout_encoder`)."""
+    return layout_encoder(cls, HEADER)
+
+
+@functools.cache
 def _one_document(cls: type[JSONArtifact]) -> bool:
     """Whether ``cls`` validates and writes its document as :class:`JSONArtifact` does."""
     return all(
@@ -368,7 +376,9 @@ class JSONArtifact(Artifact):
     COMPACT_JSON: ClassVar[bool] = False
 
     def to_json(self) -> str:
-        return dumps_json(self.to_document(), compact=self.COMPACT_JSON)
+        return dumps_json(
+            self.to_document(), compact=self.COMPACT_JSON, indented=_document_encoder(type(self))
+        )
 
     def _check_fields(self, report: ValidationReport) -> None:
         _check_body(type(self), converter.unstructure(self), report)
@@ -391,7 +401,8 @@ class JSONArtifact(Artifact):
         if not report.ok:
             raise ArtifactError(report)
         document = {"schema_name": self.SCHEMA_NAME, "schema_version": self.SCHEMA_VERSION, **body}
-        atomic_write_bytes(path, dumps_json(document, compact=self.COMPACT_JSON).encode("utf-8"))
+        text = dumps_json(document, compact=self.COMPACT_JSON, indented=_document_encoder(cls))
+        atomic_write_bytes(path, text.encode("utf-8"))
 
     @classmethod
     def json_schema(cls) -> dict[str, Any]:

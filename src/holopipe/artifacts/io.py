@@ -25,7 +25,7 @@ import os
 import signal
 import tempfile
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -45,6 +45,7 @@ __all__ = [
     "dumps_json",
     "loads_json",
     "npz_bytes",
+    "recorded_key",
     "recorded_writes",
     "sha256_file",
     "unpublished_folder",
@@ -169,6 +170,31 @@ def _written_in_place(target: str | os.PathLike) -> str | None:
         return text
     where = os.path.abspath(text)
     return where if where.startswith(state.absolute) else None
+
+
+def recorded_key(path: str | os.PathLike) -> str:
+    """The key of ``path`` in :func:`recorded_writes`: ``os.path.abspath(path)``. A
+    normalised path below the unpublished folder, spelt as that folder was given (as a
+    stage's context builds its outputs' paths), is joined to the folder's absolute path
+    taken once, without a ``getcwd`` per file: the same text, as no component of what
+    follows the folder is empty, ``.`` or ``..`` (a name starting with a dot is left to
+    ``abspath``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> work = pathlib.Path(tempfile.mkdtemp()) / ".stage.partial"
+    >>> with unpublished_folder(work):
+    ...     recorded_key(work / "a" / "b.json") == os.path.abspath(work / "a" / "b.json")
+    True
+    """
+    text = os.fspath(path)
+    state = _UNPUBLISHED.get()
+    if state is not None and text.startswith(state.given):
+        rest = text[len(state.given) :]
+        if rest and "/" not in (rest[0], rest[-1]) and "//" not in rest and "/." not in "/" + rest:
+            return state.absolute + rest
+    return os.path.abspath(text)
 
 
 def _create_in_place(where: str, size: int | None) -> tuple[int, int | None] | None:
@@ -333,8 +359,8 @@ class recorded_writes:
 
     The digest is taken from the bytes as they are written, so a caller that needs the
     sha256 of what it wrote (the stage runner, for the manifest) never reads the file back.
-    Keys are absolute paths (``os.path.abspath``). A class, not a generator: a stage
-    enters one per file it writes.
+    Keys are absolute paths (``os.path.abspath``, as :func:`recorded_key` gives them). A
+    class, not a generator: a stage enters one per file it writes.
 
     Examples
     --------
@@ -385,7 +411,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, durable: bool = Tru
     if written is not None:
         import hashlib
 
-        written[os.path.abspath(path)] = (hashlib.sha256(data).hexdigest(), len(data))
+        written[recorded_key(path)] = (hashlib.sha256(data).hexdigest(), len(data))
 
 
 def _json_ready(value: Any) -> Any:
@@ -409,11 +435,16 @@ def _json_ready(value: Any) -> Any:
     return value
 
 
-def dumps_json(obj: Any, compact: bool = False) -> str:
+def dumps_json(
+    obj: Any, compact: bool = False, indented: Callable[..., str] = dumps_indented
+) -> str:
     """Serialise ``obj`` deterministically: sorted keys, ``repr`` floats, trailing newline.
 
     ``compact`` drops the indentation, which lets Python use its C encoder: for large
     documents (a run manifest with thousands of files) it is several times faster.
+    ``indented`` writes the indented text: :func:`~holopipe.artifacts.json_text.dumps_indented`
+    or an encoder of the same text generated for one artifact type's documents
+    (:func:`~holopipe.artifacts.json_layout.layout_encoder`).
 
     Examples
     --------
@@ -427,7 +458,7 @@ def dumps_json(obj: Any, compact: bool = False) -> str:
             json.dumps, sort_keys=True, allow_nan=False, separators=(",", ":")
         )
     else:  # the stdlib's indented text, its flat parts by the C encoder
-        encode = dumps_indented
+        encode = indented
     try:  # most documents have no NaN and no numpy object: no need to walk them first
         text = encode(obj, default=_numpy_value)
     except (ValueError, TypeError):

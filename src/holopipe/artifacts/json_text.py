@@ -63,10 +63,12 @@ def _flat_encoder(level: int) -> Callable[[Any], str]:
 _scalar = _flat_encoder(0)
 
 
-def dumps_indented(obj: Any, default: Callable[[Any], Any] | None = None) -> str:
-    """``json.dumps(obj, indent=2, sort_keys=True, allow_nan=False, default=default)``."""
+def dumps_indented(obj: Any, default: Callable[[Any], Any] | None = None, level: int = 0) -> str:
+    """``json.dumps(obj, indent=2, sort_keys=True, allow_nan=False, default=default)``;
+    with ``level``, the text of ``obj`` as it stands nested that deep in such a text (its
+    lines after the first indented by ``level`` steps)."""
     parts: list[str] = []
-    _encode(obj, 0, parts, default)
+    _encode(obj, level, parts, default)
     return "".join(parts)
 
 

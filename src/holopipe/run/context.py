@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from holopipe.artifacts.base import Artifact
-from holopipe.artifacts.io import recorded_writes
+from holopipe.artifacts.io import recorded_key, recorded_writes
 from holopipe.artifacts.records import MetricCheck
 from holopipe.artifacts.registry import detect_type
 from holopipe.run.capture import Progress
@@ -182,7 +182,7 @@ class StageContext:
             own = part is path or part == path or type(artifact).primary_of(part) == path
             cls = type(artifact) if own else (detect_type(part) or type(artifact))
             self.outputs.append((alias, part, cls.SCHEMA_NAME))
-            if validated and (recorded := written.get(os.path.abspath(part))) is not None:
+            if validated and (recorded := written.get(recorded_key(part))) is not None:
                 self._recorded[part] = recorded
         return path
 

@@ -466,23 +466,14 @@ class ManifestStore:
         if found is None:
             return
         index, lazy = found
-        root = os.path.abspath(self.layout.root)
-        known = {
-            key: record
-            for key, value in lazy.document["stages"].items()
-            if is_record_reference(value)
-            and (record := _RECORDS.get((root, value["sha256"]))) is not None
-            and record.stage == key
-        }
+        known = self._known_outputs(lazy)
         _RECORDS.clear()  # as records(): a reader of every record needs none of them kept
         report = ValidationReport(str(self.path), RunManifest.SCHEMA_NAME)
         for key in sorted(lazy.entries):
             value = lazy.document["stages"][key]
             outputs = None
-            record = known.pop(key, None)
-            if record is not None:  # structured (validated) already
-                outputs = converter.unstructure(record.outputs)
-                del record
+            if key in known:  # structured (validated) already
+                outputs = converter.unstructure(known.pop(key))
             elif key in index.digests:
                 raw = read_stage_record(self.layout.root, key, value, report)
                 if raw is None:
@@ -501,6 +492,18 @@ class ManifestStore:
                 del record
             yield key, outputs
             del outputs  # not held while the next one is read
+
+    def _known_outputs(self, lazy: _IndexFile) -> dict[str, list[FileRecord]]:
+        """The ``outputs`` of the records this process knows by the sha256 the index names
+        (only those: the rest of each record is not held while the others are read)."""
+        root = os.path.abspath(self.layout.root)
+        known = {}
+        for key, value in lazy.document["stages"].items():
+            if is_record_reference(value):
+                record = _RECORDS.get((root, value["sha256"]))
+                if record is not None and record.stage == key:
+                    known[key] = record.outputs
+        return known
 
     def load_for(self, key: str, aliases: Iterable[str]) -> RunManifest | None:
         """:meth:`load_stages` of stage ``key`` and of the stages the index names as the
