@@ -35,21 +35,6 @@ def run_root(in_tmp: Path) -> Path:
     return in_tmp / "runs" / "x"
 
 
-@pytest.fixture
-def records_read(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    """(stage key, sha256) of every record file this process reads (a stage process's
-    reads happen in its own, forked, process and are not counted)."""
-    read: list[tuple[str, str]] = []
-    original = manifest_module.read_stage_record
-
-    def counting(folder, key, reference, report):
-        read.append((key, reference["sha256"]))
-        return original(folder, key, reference, report)
-
-    monkeypatch.setattr(manifest_module, "read_stage_record", counting)
-    return read
-
-
 def _index(root: Path) -> dict:
     return json.loads((root / "run_manifest.json").read_text())
 

@@ -16,7 +16,6 @@ from holo_run_helpers import chain, forget_read_manifests, write_config
 
 from holopipe.pipeline import RunRequest, plan_run, run_pipeline, run_stage, stage_states
 from holopipe.run import folder_scan
-from holopipe.run import manifest as manifest_module
 from holopipe.run.folder_scan import EarlyScan, folder_signature
 from holopipe.run.layout import RunLayout
 from holopipe.run.manifest import ManifestError, ManifestStore
@@ -71,20 +70,6 @@ def _running(lines: list[str]) -> list[str]:
     return [line.split(":")[0] for line in lines if ": running" in line]
 
 
-@pytest.fixture
-def no_record_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every stage record the code reads from its file, by stage key."""
-    read: list[str] = []
-    original = manifest_module.read_stage_record
-
-    def counting(folder, key, reference, report):
-        read.append(key)
-        return original(folder, key, reference, report)
-
-    monkeypatch.setattr(manifest_module, "read_stage_record", counting)
-    return read
-
-
 def _first_output(root: Path, key: str) -> Path:
     return sorted((root / key / f"chain_{key[:2]}").iterdir())[0]
 
@@ -99,15 +84,15 @@ def test_each_stage_entry_carries_a_digest_of_its_record(run_root: Path):
         assert digest.folders[folder][0] == 5
 
 
-def test_a_no_op_rerun_reads_no_stage_record(run_root: Path, no_record_read: list[str]):
+def test_a_no_op_rerun_reads_no_stage_record(run_root: Path, records_read: list[tuple[str, str]]):
     lines: list[str] = []
     assert _rerun(lines) == 0
     assert [line for line in lines if "up to date" in line] == [
         f"{key}: up to date (OK), skipped" for key in KEYS
     ]
-    assert no_record_read == []
+    assert records_read == []
     assert all(s.up_to_date for s in stage_states(Path("runs"), "x"))
-    assert no_record_read == []
+    assert records_read == []
 
 
 def test_a_touched_output_with_the_same_bytes_is_rehashed_not_rerun(run_root: Path):
@@ -164,7 +149,7 @@ def test_a_changed_param_reruns_from_that_stage(run_root: Path):
 
 
 def test_a_digest_that_does_not_describe_its_record_is_ignored(
-    run_root: Path, no_record_read: list[str]
+    run_root: Path, records_read: list[tuple[str, str]]
 ):
     index = _index(run_root)
     entry = index["stages"][KEYS[2]]
@@ -174,7 +159,7 @@ def test_a_digest_that_does_not_describe_its_record_is_ignored(
     lines: list[str] = []
     assert _rerun(lines) == 0
     assert _running(lines) == []  # the record decided: up to date
-    assert sorted(set(no_record_read)) == KEYS  # the whole manifest validated
+    assert sorted({key for key, _ in records_read}) == KEYS  # the whole manifest validated
 
 
 def test_a_record_rewritten_in_place_is_validated_as_a_whole(run_root: Path):
@@ -189,7 +174,7 @@ def test_a_record_rewritten_in_place_is_validated_as_a_whole(run_root: Path):
 
 
 def test_a_version_0_2_index_without_digests_is_a_no_op_and_gains_them_at_the_next_update(
-    run_root: Path, no_record_read: list[str]
+    run_root: Path, records_read: list[tuple[str, str]]
 ):
     index = _index(run_root)
     index["schema_version"] = "0.2"  # what the session-3 code wrote: no digest per entry
@@ -198,7 +183,8 @@ def test_a_version_0_2_index_without_digests_is_a_no_op_and_gains_them_at_the_ne
     (run_root / "run_manifest.json").write_text(json.dumps(index))
     lines: list[str] = []
     assert _rerun(lines) == 0
-    assert _running(lines) == [] and sorted(set(no_record_read)) == KEYS  # decided by records
+    assert _running(lines) == []
+    assert sorted({key for key, _ in records_read}) == KEYS  # decided by records
     assert _index(run_root)["schema_version"] == "0.2"  # a no-op writes no manifest
     forget_read_manifests()
     assert run_stage(RunRequest(Path("runs"), "x"), "03") == 0  # a stage update writes the index
@@ -225,7 +211,7 @@ def _strip_digests(root: Path) -> None:
 
 @pytest.mark.parametrize("digests", ["kept", "stripped"])
 def test_a_stale_stage_is_told_stale_by_its_digest_as_by_its_record_without_reading_it(
-    run_root: Path, monkeypatch: pytest.MonkeyPatch, digests: str
+    run_root: Path, records_read: list[tuple[str, str]], digests: str
 ):
     """A changed param (02) and the inputs that change with it (03): the same reasons
     whether the digests tell them or the records do; with the digests, the records of
@@ -233,14 +219,6 @@ def test_a_stale_stage_is_told_stale_by_its_digest_as_by_its_record_without_read
     old = {key: entry["sha256"] for key, entry in _index(run_root)["stages"].items()}
     if digests == "stripped":
         _strip_digests(run_root)
-    read: list[tuple[str, str]] = []
-    original = manifest_module.read_stage_record
-
-    def counting(folder, key, reference, report):
-        read.append((key, reference["sha256"]))
-        return original(folder, key, reference, report)
-
-    monkeypatch.setattr(manifest_module, "read_stage_record", counting)
     config = write_config(Path("c2.json"), chain(3), stages={"01": {"n_systems": 5}})
     forget_read_manifests()
     lines: list[str] = []
@@ -250,7 +228,7 @@ def test_a_stale_stage_is_told_stale_by_its_digest_as_by_its_record_without_read
         "02_chain_step: running (params changed)",
         "03_chain_step: running (inputs changed)",
     ]
-    stale_records_read = {(key, old[key]) for key in KEYS[1:]} & set(read)
+    stale_records_read = {(key, old[key]) for key in KEYS[1:]} & set(records_read)
     assert bool(stale_records_read) == (digests == "stripped")
 
 

@@ -12,8 +12,9 @@ True
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from holopipe._lazy import lazy_names
 
 __all__ = [
     "Artifact",
@@ -79,16 +80,7 @@ _WHERE = {
     "system_id": "identity",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        module = importlib.import_module(f"holopipe.artifacts.{_WHERE[name]}")
-        return getattr(module, name)
-    raise AttributeError(f"module 'holopipe.artifacts' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(__name__, _WHERE, __all__)
 
 
 if TYPE_CHECKING:

@@ -6,8 +6,7 @@ Names are imported on first use so that ``import holopipe.data`` stays cheap.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from holopipe._lazy import lazy_names
 
 __all__ = [
     "SandboxSpec",
@@ -21,12 +20,4 @@ __all__ = [
 
 _WHERE = {name: "sandbox" for name in __all__} | {"SandboxSpec": "sandbox_spec"}
 
-
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(f"holopipe.data.{_WHERE[name]}"), name)
-    raise AttributeError(f"module 'holopipe.data' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(__name__, _WHERE, __all__)

@@ -7,8 +7,9 @@ use (``holopipe.run.RunContext``): ``holopipe run`` imports
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from holopipe._lazy import lazy_names
 
 __all__ = [
     "ConfigError",
@@ -32,16 +33,7 @@ _WHERE = {
     "ManifestStore": "manifest",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        module = importlib.import_module(f"holopipe.run.{_WHERE[name]}")
-        return getattr(module, name)
-    raise AttributeError(f"module 'holopipe.run' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(__name__, _WHERE, __all__)
 
 
 if TYPE_CHECKING:
