@@ -77,6 +77,11 @@ def load_json(path: Path):
     return json.loads(Path(path).read_text())
 
 
+def manifest_index(root: Path) -> dict:
+    """The top-level ``run_manifest.json`` as written (the index naming each stage record)."""
+    return json.loads((root / "run_manifest.json").read_text())
+
+
 def manifest(root: Path) -> dict:
     """The whole manifest as one document (its stage records read into the index)."""
     return RunManifest.read_document(root / "run_manifest.json")

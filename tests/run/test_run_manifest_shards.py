@@ -9,7 +9,13 @@ import json
 from pathlib import Path
 
 import pytest
-from holo_run_helpers import chain, forget_read_manifests, output_hashes, write_config
+from holo_run_helpers import (
+    chain,
+    forget_read_manifests,
+    manifest_index,
+    output_hashes,
+    write_config,
+)
 
 from holopipe.artifacts.records import RunManifest
 from holopipe.pipeline import RunRequest, run_pipeline, run_stage
@@ -27,12 +33,8 @@ def run_root(in_tmp: Path) -> Path:
     return in_tmp / "runs" / "x"
 
 
-def _index(root: Path) -> dict:
-    return json.loads((root / "run_manifest.json").read_text())
-
-
 def test_the_index_names_each_stage_record_by_path_and_sha256(run_root: Path):
-    index = _index(run_root)
+    index = manifest_index(run_root)
     assert index["schema_version"] == "0.3" and sorted(index["stages"]) == KEYS
     for key, entry in index["stages"].items():
         data = (run_root / entry["record"]).read_bytes()
@@ -53,14 +55,14 @@ def test_the_index_names_each_stage_record_by_path_and_sha256(run_root: Path):
 def test_a_stage_writes_only_its_own_record(run_root: Path):
     before = {
         key: (run_root / entry["record"]).stat().st_ino
-        for key, entry in _index(run_root)["stages"].items()
+        for key, entry in manifest_index(run_root)["stages"].items()
     }
     config = write_config(Path("c2.json"), chain(3), stages={"01": {"n_systems": 4}})
     code = run_stage(
         RunRequest(Path("runs"), "x", config, overrides=["stages.02.offset=1"], force=True), "02"
     )
     assert code == 0
-    index = _index(run_root)
+    index = manifest_index(run_root)
     after = {key: (run_root / e["record"]).stat().st_ino for key, e in index["stages"].items()}
     assert after["01_chain_source"] == before["01_chain_source"]
     assert after["03_chain_step"] == before["03_chain_step"]
@@ -71,7 +73,7 @@ def test_a_stage_writes_only_its_own_record(run_root: Path):
 
 def _repoint(root: Path, key: str, edit) -> None:
     """Edit a record and point the index at the edited file: consistent, but invalid."""
-    index = _index(root)
+    index = manifest_index(root)
     entry = index["stages"][key]
     record = json.loads((root / entry["record"]).read_text())
     edit(record)
@@ -109,7 +111,7 @@ def test_a_damaged_file_entry_in_a_record_is_a_corrupt_manifest_naming_it(
 
 
 def test_a_record_whose_bytes_differ_from_the_index_is_refused(run_root: Path):
-    entry = _index(run_root)["stages"][KEYS[0]]
+    entry = manifest_index(run_root)["stages"][KEYS[0]]
     path = run_root / entry["record"]
     path.write_text(path.read_text().replace('"OK"', '"WARNING"'))
     forget_read_manifests()
@@ -131,7 +133,7 @@ def test_a_manifest_of_version_0_1_with_records_inline_reads_and_moves_them_out(
     layout = RunLayout.create(Path("runs"), "x")
     assert sorted(ManifestStore(layout).load().stages) == KEYS
     assert run_stage(RunRequest(Path("runs"), "x"), "03") == 0  # the next update writes the index
-    index = _index(run_root)
+    index = manifest_index(run_root)
     assert index["schema_version"] == "0.3"
     assert all(set(e) - {"digest"} == {"record", "sha256"} for e in index["stages"].values())
     forget_read_manifests()

@@ -9,13 +9,12 @@ for a record the index does not name, is never used: the file decides, as before
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import attrs
 import pytest
-from holo_run_helpers import chain, forget_read_manifests, write_config
+from holo_run_helpers import chain, forget_read_manifests, manifest_index, write_config
 
 from holopipe import pipeline as pipeline_module
 from holopipe.pipeline import RunRequest, run_pipeline
@@ -33,10 +32,6 @@ def run_root(in_tmp: Path) -> Path:
     assert run_pipeline(RunRequest(Path("runs"), "x", config), echo=lambda line: None) == 0
     forget_read_manifests()
     return in_tmp / "runs" / "x"
-
-
-def _index(root: Path) -> dict:
-    return json.loads((root / "run_manifest.json").read_text())
 
 
 def _change_rerun() -> list[str]:
@@ -59,7 +54,7 @@ def test_the_records_the_stage_processes_wrote_are_not_read_again(
     """Neither to resolve the next stage nor for the report; what is taken is the record as
     written (structured from its file: equal)."""
     _change_rerun()
-    written = {key: entry["sha256"] for key, entry in _index(run_root)["stages"].items()}
+    written = {key: entry["sha256"] for key, entry in manifest_index(run_root)["stages"].items()}
     ran = {(key, written[key]) for key in KEYS[1:]}
     assert not ran & set(records_read)
     assert (KEYS[0], written[KEYS[0]]) in records_read  # 02's producer: it did not run here
@@ -96,7 +91,7 @@ def test_a_hand_over_cut_short_is_none_and_the_record_is_read(
 
     monkeypatch.setattr(pipeline_module, "_send_handover", cut_short)
     _change_rerun()
-    written = {key: entry["sha256"] for key, entry in _index(run_root)["stages"].items()}
+    written = {key: entry["sha256"] for key, entry in manifest_index(run_root)["stages"].items()}
     assert {(key, written[key]) for key in KEYS[1:3]} <= set(records_read)
 
 
@@ -110,7 +105,7 @@ def test_a_handed_over_record_the_index_does_not_name_is_never_used(
     real = store.load_stages([KEYS[0]]).stages[KEYS[0]]
     forged = attrs.evolve(real, outputs=real.outputs[:1], fingerprint="0" * 64)
     store.take_over(KEYS[0], hand_over("f" * 64, forged))  # not the sha256 the index names
-    named = _index(layout.root)["stages"][KEYS[0]]["sha256"]
+    named = manifest_index(layout.root)["stages"][KEYS[0]]["sha256"]
     store.take_over(KEYS[1], hand_over(named, forged))  # another stage's hand-over
     forget_known = manifest_module._RECORDS.pop((os.path.abspath(layout.root), named))
     assert forget_known == real
@@ -122,7 +117,7 @@ def test_a_handed_over_record_the_index_does_not_name_is_never_used(
 def test_a_record_handed_over_equals_the_record_as_read_from_its_file(run_root: Path):
     layout = RunLayout.create(Path("runs"), "x")
     store = ManifestStore(layout)
-    named = _index(layout.root)["stages"][KEYS[1]]["sha256"]
+    named = manifest_index(layout.root)["stages"][KEYS[1]]["sha256"]
     real = store.load_stages([KEYS[1]]).stages[KEYS[1]]
     forget_read_manifests()
     store.take_over(KEYS[1], hand_over(named, real))

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
-from holo_run_helpers import chain, forget_read_manifests, write_config
+from holo_run_helpers import chain, forget_read_manifests, manifest_index, write_config
 
 from holopipe.pipeline import RunRequest, plan_run, run_pipeline, run_stage, stage_states
 from holopipe.run import folder_scan
@@ -50,10 +50,6 @@ def run_root(in_tmp: Path) -> Path:
     return in_tmp / "runs" / "x"
 
 
-def _index(root: Path) -> dict:
-    return json.loads((root / "run_manifest.json").read_text())
-
-
 def _rerun(lines: list[str] | None = None) -> int:
     forget_read_manifests()
     request = RunRequest(Path("runs"), "x")
@@ -75,7 +71,7 @@ def _first_output(root: Path, key: str) -> Path:
 
 
 def test_each_stage_entry_carries_a_digest_of_its_record(run_root: Path):
-    for key, entry in _index(run_root)["stages"].items():
+    for key, entry in manifest_index(run_root)["stages"].items():
         digest = StageDigest.from_json(entry["digest"])
         assert digest is not None and digest.record_sha256 == entry["sha256"]
         assert digest.status == "OK"
@@ -151,7 +147,7 @@ def test_a_changed_param_reruns_from_that_stage(run_root: Path):
 def test_a_digest_that_does_not_describe_its_record_is_ignored(
     run_root: Path, records_read: list[tuple[str, str]]
 ):
-    index = _index(run_root)
+    index = manifest_index(run_root)
     entry = index["stages"][KEYS[2]]
     entry["digest"]["record_sha256"] = "0" * 64
     entry["digest"]["params"] = "forged"
@@ -163,7 +159,7 @@ def test_a_digest_that_does_not_describe_its_record_is_ignored(
 
 
 def test_a_record_rewritten_in_place_is_validated_as_a_whole(run_root: Path):
-    entry = _index(run_root)["stages"][KEYS[0]]
+    entry = manifest_index(run_root)["stages"][KEYS[0]]
     path = run_root / entry["record"]
     path.write_text(path.read_text().replace('"OK"', '"ER"', 1))  # same size, other bytes
     with pytest.raises(ManifestError, match="record_hash_mismatch"):
@@ -176,7 +172,7 @@ def test_a_record_rewritten_in_place_is_validated_as_a_whole(run_root: Path):
 def test_a_version_0_2_index_without_digests_is_a_no_op_and_gains_them_at_the_next_update(
     run_root: Path, records_read: list[tuple[str, str]]
 ):
-    index = _index(run_root)
+    index = manifest_index(run_root)
     index["schema_version"] = "0.2"  # what the session-3 code wrote: no digest per entry
     for entry in index["stages"].values():
         del entry["digest"]
@@ -185,16 +181,16 @@ def test_a_version_0_2_index_without_digests_is_a_no_op_and_gains_them_at_the_ne
     assert _rerun(lines) == 0
     assert _running(lines) == []
     assert sorted({key for key, _ in records_read}) == KEYS  # decided by records
-    assert _index(run_root)["schema_version"] == "0.2"  # a no-op writes no manifest
+    assert manifest_index(run_root)["schema_version"] == "0.2"  # a no-op writes no manifest
     forget_read_manifests()
     assert run_stage(RunRequest(Path("runs"), "x"), "03") == 0  # a stage update writes the index
-    updated = _index(run_root)
+    updated = manifest_index(run_root)
     assert updated["schema_version"] == "0.3"
     assert "digest" in updated["stages"]["03_chain_step"]
 
 
 def test_an_index_of_a_newer_version_is_refused_as_newer_not_as_corrupt(run_root: Path):
-    index = _index(run_root)
+    index = manifest_index(run_root)
     index["schema_version"] = "9.0"
     (run_root / "run_manifest.json").write_text(json.dumps(index))
     forget_read_manifests()
@@ -203,7 +199,7 @@ def test_an_index_of_a_newer_version_is_refused_as_newer_not_as_corrupt(run_root
 
 
 def _strip_digests(root: Path) -> None:
-    index = _index(root)
+    index = manifest_index(root)
     for entry in index["stages"].values():
         del entry["digest"]
     (root / "run_manifest.json").write_text(json.dumps(index))
@@ -216,7 +212,7 @@ def test_a_stale_stage_is_told_stale_by_its_digest_as_by_its_record_without_read
     """A changed param (02) and the inputs that change with it (03): the same reasons
     whether the digests tell them or the records do; with the digests, the records of
     the stale stages are not read before they run (only their producers', to resolve)."""
-    old = {key: entry["sha256"] for key, entry in _index(run_root)["stages"].items()}
+    old = {key: entry["sha256"] for key, entry in manifest_index(run_root)["stages"].items()}
     if digests == "stripped":
         _strip_digests(run_root)
     config = write_config(Path("c2.json"), chain(3), stages={"01": {"n_systems": 5}})

@@ -6,7 +6,7 @@ Names are imported on first use so that ``import holopipe.data`` stays cheap.
 
 from __future__ import annotations
 
-from holopipe._lazy import lazy_names
+from holopipe.lazy import lazy_names
 
 __all__ = [
     "SandboxSpec",

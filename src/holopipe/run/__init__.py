@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from holopipe._lazy import lazy_names
+from holopipe.lazy import lazy_names
 
 __all__ = [
     "ConfigError",

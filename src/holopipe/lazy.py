@@ -2,7 +2,7 @@
 
 Examples
 --------
->>> from holopipe._lazy import lazy_names
+>>> from holopipe.lazy import lazy_names
 >>> getattr_, dir_ = lazy_names("os", {"join": "path"}, ["join"])
 >>> import os
 >>> getattr_("join") is os.path.join
