@@ -245,6 +245,13 @@ def _structure_stage_record(raw: Any, report: ValidationReport, where: str) -> S
     return structure_checked(StageRecord, raw, report, where)
 
 
+def _known_record(root: str | Path, key: str, sha256: str) -> StageRecord | None:
+    """The record of stage ``key`` this process keeps by its file's ``sha256`` (read and
+    validated here, or handed over by the stage process that wrote it), if any."""
+    known = _RECORDS.get((os.path.abspath(root), sha256))
+    return known if known is not None and known.stage == key else None
+
+
 def _stage_record(
     root: Path, key: str, value: Any, report: ValidationReport, remember: bool = True
 ) -> StageRecord | None:
@@ -253,10 +260,10 @@ def _stage_record(
     ``remember``: keep a record read here among the few a process keeps."""
     where = f"stages.{key}"
     if is_record_reference(value):
-        cache_key = (os.path.abspath(root), value["sha256"])
-        known = _RECORDS.get(cache_key)
-        if known is not None and known.stage == key:
+        known = _known_record(root, key, value["sha256"])
+        if known is not None:
             return known
+        cache_key = (os.path.abspath(root), value["sha256"])
         value = read_stage_record(root, key, value, report)
         if value is None:
             return None
@@ -496,12 +503,11 @@ class ManifestStore:
     def _known_outputs(self, lazy: _IndexFile) -> dict[str, list[FileRecord]]:
         """The ``outputs`` of the records this process knows by the sha256 the index names
         (only those: the rest of each record is not held while the others are read)."""
-        root = os.path.abspath(self.layout.root)
         known = {}
         for key, value in lazy.document["stages"].items():
             if is_record_reference(value):
-                record = _RECORDS.get((root, value["sha256"]))
-                if record is not None and record.stage == key:
+                record = _known_record(self.layout.root, key, value["sha256"])
+                if record is not None:
                     known[key] = record.outputs
         return known
 
