@@ -187,3 +187,59 @@ def test_beyond_the_held_bytes_results_are_unpickled_as_they_come(monkeypatch):
     values = fork_map(task, 6, workers=2)
     assert [v.index for v in values] == list(range(6))
     assert any(v.worker_alive for v in values)  # unpickled while a worker was still running
+
+
+def test_results_larger_than_a_pipe_all_come_back():
+    size = 3 << 20  # each value fills the widened pipe three times over
+    values = fork_map(lambda i: bytes([i]) * size, 6, workers=2)
+    assert [(len(v), v[:1], v[-1:]) for v in values] == [
+        (size, bytes([i]), bytes([i])) for i in range(6)
+    ]
+
+
+def test_the_parent_wakes_far_fewer_times_than_items_come_back(monkeypatch):
+    import selectors
+
+    from holopipe.run import fork_pool
+
+    looks: list[int] = []
+
+    class Counting(selectors.DefaultSelector):
+        def select(self, timeout=None):
+            looks.append(1)
+            return super().select(timeout)
+
+    monkeypatch.setattr(fork_pool.selectors, "DefaultSelector", Counting)
+    done: list[int] = []
+
+    def task(i: int) -> int:
+        time.sleep(0.01)
+        return i
+
+    assert fork_map(task, 80, workers=2, on_done=done.append) == list(range(80))
+    assert done == list(range(1, 81))  # every item still counted, in order
+    assert len(looks) < 40  # one wake-up per item would be ~80
+
+
+class UnpickledAt:
+    """A value that notes when it is unpickled in the parent."""
+
+    def __init__(self, index: int, at: float | None = None):
+        self.index, self.at = index, at
+
+    def __reduce__(self):
+        return (_unpickled_now, (self.index,))
+
+
+def _unpickled_now(index: int) -> UnpickledAt:
+    return UnpickledAt(index, time.monotonic())
+
+
+def test_a_workers_results_are_unpickled_once_it_exits_while_another_still_works():
+    def task(i: int) -> UnpickledAt:
+        time.sleep(0.6 if i == 0 else 0.001)  # item 0's worker ends last, long after
+        return UnpickledAt(i)
+
+    values = fork_map(task, 8, workers=2)
+    assert [v.index for v in values] == list(range(8))
+    assert min(v.at for v in values[1:]) < values[0].at - 0.3

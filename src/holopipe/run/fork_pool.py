@@ -22,12 +22,14 @@ threads and a result queue; at a few milliseconds of work per item that is a fif
 parent's CPU spent beside two busy workers on two cores. And a Pool whose worker is killed
 waits for ever; here the items a dead worker held come back as :class:`Lost`.
 
-The parent keeps the frames as bytes and unpickles them once its workers have exited
+The parent keeps the frames as bytes and unpickles a worker's once that worker has exited
 (up to :data:`DEFERRED_BYTES`; beyond, as they come): while a worker lives, every page of
 memory the parent writes is copied first (it is shared with the worker), about 2 us a page
-on this hardware, and unpickling results writes many pages; after the last exit a write
-costs a third of that. Progress is counted from the frames' headers (each carries its
-item's index), not from unpickled values.
+on this hardware, and unpickling results writes many pages; after the exit a write costs a
+third of that. The frames of the workers that exit first are unpickled while the last one
+still works (the parent has a core of its own by then), so only the last one's frames wait
+for its exit. Progress is counted from the frames' headers (each carries its item's index),
+not from unpickled values.
 
 Each worker freezes the garbage collector's view of what it inherited (``gc.freeze()``):
 the objects it was forked with are never traversed, so a collection does not touch (and
@@ -169,6 +171,12 @@ def _frames(buffer: bytearray) -> list[tuple[int, bytes]]:
     return frames
 
 
+def _unpickle(kept: dict[int, bytes], results: list[Any]) -> None:
+    """The values of the frames a worker sent, into ``results`` (it has been reaped)."""
+    for index, payload in kept.items():
+        results[index] = pickle.loads(payload)  # our own worker's bytes, never a file
+
+
 def fork_map(
     task: Callable[[int], Any],
     n: int,
@@ -196,7 +204,7 @@ def fork_map(
     pids: dict[int, int] = {}  # result pipe's read end -> worker pid
     results: list[Any] = [None] * n
     received = [False] * n
-    held: dict[int, bytes] = {}  # index -> payload, unpickled once the workers are gone
+    held: list[dict[int, bytes]] = []  # per exited worker: index -> payload, to unpickle
     held_bytes = 0
     reasons: list[str] = []
     selector = selectors.DefaultSelector()
@@ -213,7 +221,7 @@ def fork_map(
                 _worker(task, n, span, tasks_r, write_fd)
             os.close(write_fd)
             pids[read_fd] = pid
-            selector.register(read_fd, selectors.EVENT_READ, bytearray())
+            selector.register(read_fd, selectors.EVENT_READ, (bytearray(), {}))
         os.close(tasks_r)
         tasks_r = -1
         done, hurry, start = 0, False, time.monotonic()
@@ -225,17 +233,22 @@ def fork_map(
             for key, _ in selector.select():
                 chunk = os.read(key.fd, _PIPE_SIZE)
                 hurry = hurry or len(chunk) >= capacity // 2  # a worker may be blocked
+                buffer, kept = key.data
                 if not chunk:  # the worker closed its pipe: it has finished or died
                     selector.unregister(key.fd)
                     os.close(key.fd)
                     pid = pids.pop(key.fd)
                     reason = _exit_reason(pid, os.waitpid(pid, 0)[1])
                     reasons += [reason] if reason else []
+                    if selector.get_map():  # the others still work: the parent has a core
+                        _unpickle(kept, results)
+                    else:
+                        held.append(kept)
                     continue
-                key.data.extend(chunk)
-                for index, payload in _frames(key.data):
+                buffer.extend(chunk)
+                for index, payload in _frames(buffer):
                     if held_bytes + len(payload) <= DEFERRED_BYTES:
-                        held[index] = payload
+                        kept[index] = payload
                         held_bytes += len(payload)
                     else:
                         results[index] = pickle.loads(payload)  # our own worker's bytes
@@ -254,8 +267,8 @@ def fork_map(
                 pass
             os.waitpid(pid, 0)
         selector.close()
-    for index, payload in held.items():  # every worker has exited: no page is shared now
-        results[index] = pickle.loads(payload)  # our own worker's bytes, never a file
+    for kept in held:  # every worker has exited: no page is shared now
+        _unpickle(kept, results)
     if not all(received):
         why = "; ".join(reasons) or "worker process ended without sending it back"
         results = [r if got else Lost(why) for r, got in zip(results, received, strict=True)]
