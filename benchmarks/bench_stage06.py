@@ -25,7 +25,9 @@ runs it), by one forked process alone and by two at once (what a fork costs the 
 copy-on-write page faults; the machine's own parallel efficiency: shared caches, memory
 bandwidth, a hypervisor's cores), the page faults a fork brings and what a first write to a
 page costs after one, and what a forked worker costs by itself (the fork in the parent, the
-exit); from them the largest ratio ``--jobs 2`` could reach with no cost of parallelism at all.
+exit), and where the workers' CPU goes at ``--jobs 2`` (the per-system calls against the same
+calls in the stage process at ``--jobs 1``, the pickling of their results, the rest); from them
+the largest ratio ``--jobs 2`` could reach with no cost of parallelism at all.
 
 Each round reruns the stage into the same experiment, so it also replaces (and removes) the
 previous round's outputs; ``--fresh`` runs each round into a new experiment instead, as the
@@ -45,12 +47,16 @@ import ast
 import contextlib
 import gc
 import json
+import mmap
 import os
+import pickle
 import resource
 import statistics
+import struct
 import tempfile
 import time
-from collections.abc import Iterator
+import types
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +67,7 @@ from bench_sturm_liouville import bessel_zeros
 from holopipe.artifacts.identity import system_id
 from holopipe.artifacts.prediction import GeometryMeta, GeometryPrediction
 from holopipe.pipeline import RunRequest, run_stage
+from holopipe.run import executors, fork_pool
 from holopipe.run.context import StageContext
 from holopipe.science import sturm_liouville, uv_falloff
 from holopipe.stages.s06_eigenmodes import EigenmodesParams
@@ -231,6 +238,72 @@ def timed_maps(spent: list[float]) -> Iterator[None]:
         StageContext.map = original
 
 
+#: What :func:`split_counters` sums per process: calls' CPU s and faults, pickling CPU s.
+_SPLIT = 3
+_SLOTS = 256
+
+
+def _faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+@contextlib.contextmanager
+def split_counters() -> Iterator[Callable[[], tuple[float, ...]]]:
+    """Count, in whichever process runs them (the stage process, or the workers forked by
+    ``ctx.map``), the per-system calls (CPU s, page faults) and the pickling of their results
+    (CPU s) into a page shared with the workers; yields what gives the sums so far."""
+    shared = mmap.mmap(-1, 8 * _SPLIT * _SLOTS)
+    layout = f"{_SPLIT}d"
+
+    def add(*values: float) -> None:
+        at = 8 * _SPLIT * (os.getpid() % _SLOTS)  # a slot per process: no two write one
+        old = struct.unpack_from(layout, shared, at)
+        struct.pack_into(layout, shared, at, *(a + b for a, b in zip(old, values, strict=True)))
+
+    call, dumps = executors._call, pickle.dumps
+
+    def counted_call(fn, key, item):
+        cpu, faults = time.process_time(), _faults()
+        try:
+            return call(fn, key, item)
+        finally:
+            add(time.process_time() - cpu, _faults() - faults, 0.0)
+
+    def counted_dumps(value, protocol=None):
+        cpu = time.process_time()
+        try:
+            return dumps(value, protocol)
+        finally:
+            add(0.0, 0.0, time.process_time() - cpu)
+
+    def sums() -> tuple[float, ...]:
+        every = struct.unpack_from(f"{_SPLIT * _SLOTS}d", shared)
+        return tuple(sum(every[k::_SPLIT]) for k in range(_SPLIT))
+
+    executors._call = counted_call
+    fork_pool.pickle = types.SimpleNamespace(
+        dumps=counted_dumps, loads=pickle.loads, HIGHEST_PROTOCOL=pickle.HIGHEST_PROTOCOL
+    )
+    try:
+        yield sums
+    finally:
+        executors._call, fork_pool.pickle = call, pickle
+
+
+def worker_split(root: Path, folder: Path, config: Path) -> dict[str, float]:
+    """One --jobs 1 and one --jobs 2 stage counted by :func:`split_counters`."""
+    with split_counters() as sums:
+        whole_stage_once(root, folder, config, 1)
+        here_cpu, here_faults, _ = sums()
+    with split_counters() as sums:
+        workers = whole_stage_once(root, folder, config, 2)["workers_cpu"]
+        cpu, faults, dumps = sums()
+    return {
+        "here_cpu": here_cpu, "here_faults": here_faults, "cpu": cpu, "faults": faults,
+        "dumps": dumps, "rest": workers - cpu - dumps,
+    }  # fmt: skip
+
+
 def _loop_cost(
     predictions: list[GeometryPrediction], params: EigenmodesParams
 ) -> tuple[float, int]:
@@ -326,7 +399,7 @@ def write_fault_costs(pages: int = 8192, rounds: int = 5) -> tuple[float, float,
 
 def parallel_bound(n_systems: int, repeat: int) -> None:
     """Print what bounds the ``--jobs 2`` / ``--jobs 1`` ratio of the whole stage here."""
-    splits, here, alone, pair, faults = [], [], [], [], []
+    splits, here, alone, pair, faults, split = [], [], [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         folder = root / "predictions"
@@ -343,10 +416,11 @@ def parallel_bound(n_systems: int, repeat: int) -> None:
             faults.append(whole_stage_once(root, folder, config, 2)["faults"] - unforked)
             alone.append(forked_work_cpu(predictions, 1))
             pair.append(forked_work_cpu(predictions, 2))
+            split.append(worker_split(root, folder, config))
             if i:  # round 0 is the warm-up
                 splits.append((figures["wall"], figures["inputs_s"], sum(maps)))
             else:
-                for rounds in (here, alone, pair, faults):
+                for rounds in (here, alone, pair, faults, split):
                     rounds.clear()
     t1, inputs, mapped = (statistics.median(s[k] for s in splits) for k in range(3))
     rest = t1 - inputs - mapped
@@ -381,6 +455,14 @@ def parallel_bound(n_systems: int, repeat: int) -> None:
         f"{statistics.median(faults):.0f} more than at --jobs 1; a first write to a page costs "
         f"{1e6 * plain:.2f} us never forked, {1e6 * exited:.2f} us after a fork (child gone), "
         f"{1e6 * alive:.2f} us with the child alive"
+    )
+    w = {k: statistics.median(r[k] for r in split) for k in split[0]}
+    print(
+        f"  the workers at --jobs 2: the per-system calls {w['cpu']:.3f} s CPU, "
+        f"{w['faults']:.0f} faults (the same calls in the stage process at --jobs 1: "
+        f"{w['here_cpu']:.3f} s, {w['here_faults']:.0f} faults); pickling their results "
+        f"{1e3 * w['dumps']:.1f} ms; the rest of the workers' CPU (tokens, sends, start, exit) "
+        f"{1e3 * w['rest']:.1f} ms"
     )
     print(
         f"  a forked worker by itself: the fork {1e3 * fork_cpu:.2f} ms CPU in the stage "
