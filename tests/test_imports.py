@@ -129,9 +129,9 @@ def test_stage_parameter_defaults_need_no_numpy():
     assert "holopipe" in loaded and "numpy" not in loaded
 
 
-def test_a_no_op_rerun_of_json_artifacts_imports_no_numpy(tmp_path):
+def test_a_no_op_rerun_of_json_artifacts_imports_no_numpy_nor_socket(tmp_path):
     # The chain stages read and write JSON only: nothing of a rerun that skips them all
-    # needs numpy (~50 ms of its start-up).
+    # needs numpy (~50 ms of its start-up); the lock's host name needs no socket.
     pipeline = [f"holopipe.testing:Chain{i:02d}" for i in (1, 2)]
     config = tmp_path / "chain.json"
     config.write_text(
@@ -156,3 +156,4 @@ def test_a_no_op_rerun_of_json_artifacts_imports_no_numpy(tmp_path):
     assert again.stdout.count("up to date") == 2, again.stdout + again.stderr
     loaded = set(json.loads(again.stdout.strip().splitlines()[-1]))
     assert "holopipe.testing" in loaded and "numpy" not in loaded
+    assert "holopipe.run.locking" in loaded and "socket" not in loaded

@@ -20,9 +20,8 @@ import importlib
 import os
 import warnings
 from collections.abc import Iterable
-from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from holopipe.artifacts.base import Artifact, JSONArtifact
 from holopipe.artifacts.report import ValidationReport
@@ -30,6 +29,9 @@ from holopipe.artifacts.run_records import record_kind, validate_record
 from holopipe.artifacts.safety import file_problem
 from holopipe.artifacts.versions import parse_version
 from holopipe.artifacts.walk import DEFAULT_MAX_DEPTH, walk_folder
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -121,6 +123,8 @@ def refresh(plugins: Iterable[EntryPoint] | None = None) -> dict[str, type[Artif
     """
     global _discovered
     if plugins is None:
+        from importlib.metadata import entry_points  # ~40 ms (email, socket): only here
+
         plugins = entry_points(group=ENTRY_POINT_GROUP)
     _discovered = _discover(plugins)
     return available_types()

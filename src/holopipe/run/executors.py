@@ -36,7 +36,6 @@ import os
 import shutil
 import traceback
 from collections.abc import Callable, Sequence
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
@@ -389,6 +388,10 @@ def available_executors() -> dict[str, type]:
     Listed once and cached (like xarray's backends); a plugin that cannot be loaded is
     left out rather than breaking every run.
     """
+    # Here, not at module level: importlib.metadata brings email and socket (~40 ms) into
+    # every command, a no-op rerun included, for plugins only a few runs name.
+    from importlib.metadata import entry_points
+
     found = dict(BUILTIN_EXECUTORS)
     for ep in entry_points(group="holopipe.executors"):
         try:

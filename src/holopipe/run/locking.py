@@ -16,7 +16,6 @@ import contextlib
 import fcntl
 import json
 import os
-import socket
 import sys
 import time
 from pathlib import Path
@@ -83,7 +82,7 @@ class ExperimentLock:
         try:
             record = {
                 "pid": os.getpid(),
-                "host": socket.gethostname(),
+                "host": _host(),
                 "command": " ".join(sys.argv),
             }
             # Not durable: after a crash the kernel has released the lock and the record names
@@ -121,9 +120,15 @@ class ExperimentLock:
         self.release()
 
 
+def _host() -> str:
+    """This machine's host name, the value of ``socket.gethostname()`` on POSIX (without
+    importing ``socket``, which a no-op rerun would import for this name alone)."""
+    return os.uname().nodename
+
+
 def _alive(holder: dict) -> bool:
     """Whether the recorded holder may still hold the lock (another host: assume so)."""
-    if holder.get("host") != socket.gethostname():
+    if holder.get("host") != _host():
         return bool(holder)
     try:
         os.kill(int(holder.get("pid", -1)), 0)

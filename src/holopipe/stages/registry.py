@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 import importlib
 import warnings
-from importlib.metadata import entry_points
 from typing import Any
 
 from holopipe.stages.base import Stage
@@ -59,6 +58,8 @@ def load_stage(target: str) -> type[Stage]:
 @functools.cache
 def available_stages() -> dict[str, type[Stage]]:
     """Reference stages and entry-point plugins, by stage id (plugins may add new ids)."""
+    from importlib.metadata import entry_points  # ~40 ms (email, socket): on first use only
+
     found = {sid: load_stage(target) for sid, target in REFERENCE_STAGES.items()}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         try:
