@@ -24,9 +24,29 @@ installed program reads its ``__pycache__``. Without it (``--bytecode as-is``) a
 with ``PYTHONDONTWRITEBYTECODE=1`` compiles holopipe's ~50 modules at every command (~0.15 s
 of a no-op here), which no installed holopipe does.
 
-Medians over ``--repeat`` runs (each a fresh directory). DVC and Snakemake are found on
-``PATH`` or given with ``--dvc`` / ``--snakemake``; a tool that is not installed is reported
-as missing, not timed. The figures belong in the notes of the scale-out issue, not in tests.
+Every tool meets the same disk (``--disk``). On ext4 without a journal, as on this machine's
+disk, a file created within a few minutes of many files being removed costs several times
+more: the inode allocator skips, one by one, every inode freed in the last 60 s (360 s while
+its inode table block is not written back yet). Measured here, the bare chain's full run at
+3 000 systems: 2.4-2.6 s on a quiet disk, 10.1-11.6 s right after 27 000 files were removed,
+back to normal 5-6 minutes later; on a new filesystem 2.4 s, 16.5 s after removing one such
+chain. Until session 10 each tool's folders were removed before the next tool's full run, so
+each figure depended on what ran before it (Snakemake's CPU doubled between rounds).
+
+- ``--disk fresh`` (root; the default where it works): every run of every tool (full run,
+  no-op, change) in a new ext4 filesystem without a journal, mounted with ``discard`` like
+  this machine's (a sparse image on a loop device, made before and removed after, untimed).
+  A tool's own removals still cost it what they cost (Snakemake removes the outputs it
+  reruns; holopipe removes the folders it replaced), and nothing else.
+- ``--disk shared``: the folders in the temporary directory, none removed before the end;
+  a timed command that creates files first waits ``--settle`` seconds after the last
+  command that may have removed some (every stage-5 change). A residue of earlier removals
+  may remain (see above).
+
+Medians over ``--repeat`` runs (each a fresh directory, kept until the end). DVC and
+Snakemake are found on ``PATH`` or given with ``--dvc`` / ``--snakemake``; a tool that is
+not installed is reported as missing, not timed. The figures belong in the notes of the
+scale-out issue, not in tests.
 """
 
 from __future__ import annotations
@@ -39,6 +59,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 STAGES = 9
@@ -174,37 +195,118 @@ def _setup(tool: str, cwd: Path, n: int, exe: str | None) -> dict[str, list[str]
     return setup_bare(cwd, n)
 
 
-def warm_up(tool: str, exe: str | None) -> None:
+class Disk:
+    """Where the benchmark's runs happen (see the module docstring): :meth:`folder` gives a
+    run its folder, :meth:`release` is called when the run is over; :meth:`settle` before a
+    timed command that creates files, :meth:`removed` after one that may have removed some.
+    This one: folders below ``root``, all kept until the end, and the ``--settle`` wait."""
+
+    def __init__(self, root: Path, settle: float) -> None:
+        self.root, self.settle_s = root, settle
+        self.last_removal = -float("inf")
+        self.waited = 0.0
+        self._folders = 0
+
+    def folder(self, prefix: str) -> Path:
+        self._folders += 1
+        path = self.root / f"{self._folders:03d}-{prefix}"
+        path.mkdir()
+        return path
+
+    def release(self, folder: Path) -> None:
+        """Nothing: a folder removed now would slow the next command down."""
+
+    def removed(self) -> None:
+        self.last_removal = time.monotonic()
+
+    def settle(self) -> None:
+        wait = self.last_removal + self.settle_s - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+            self.waited += wait
+
+    def describe(self) -> str:
+        return f"shared disk, waited {self.waited:.0f} s in all (--settle {self.settle_s:g})"
+
+
+class FreshDisks(Disk):
+    """A new ext4 filesystem (no journal, mounted ``discard``) for every run: a sparse image
+    of ``size_gib`` on a loop device, below ``root``; no wait is needed."""
+
+    def __init__(self, root: Path, size_gib: int) -> None:
+        super().__init__(root, 0.0)
+        self.size_gib = size_gib
+
+    @staticmethod
+    def available(root: Path) -> str | None:
+        """Why fresh filesystems cannot be made here, or ``None``."""
+        probe = FreshDisks(root, 1)
+        try:
+            probe.release(probe.folder("probe"))
+        except (OSError, subprocess.CalledProcessError) as exc:
+            return str(exc)
+        return None
+
+    def folder(self, prefix: str) -> Path:
+        self._folders += 1
+        image = self.root / f"{self._folders:03d}-{prefix}.img"
+        with open(image, "wb") as fh:
+            fh.truncate(self.size_gib << 30)
+        # one inode per 4 KiB: every file of the 100 000-system chain fits
+        quiet = {"check": True, "capture_output": True}
+        subprocess.run(
+            ["mkfs.ext4", "-q", "-F", "-O", "^has_journal", "-i", "4096", image], **quiet
+        )
+        mount = image.with_suffix("")
+        mount.mkdir()
+        subprocess.run(["mount", "-o", "loop,discard", image, mount], **quiet)
+        return mount
+
+    def release(self, folder: Path) -> None:
+        subprocess.run(["umount", folder], check=True, capture_output=True)
+        folder.rmdir()
+        folder.with_suffix(".img").unlink()
+
+    def describe(self) -> str:
+        return "a new ext4 filesystem (no journal, discard) for every run"
+
+
+def warm_up(tool: str, exe: str | None, disk: Disk) -> None:
     """Run the tool's commands once on 2 systems, untimed, writing the bytecode they
     import into the cache (``ENV["PYTHONPYCACHEPREFIX"]``)."""
     env = {k: v for k, v in ENV.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    with tempfile.TemporaryDirectory(prefix=f"bench-warm-{tool}-") as tmp:
-        cmds = _setup(tool, Path(tmp), 2, exe)
-        for name in ("full", "noop", "change"):
-            if name in cmds:
-                wrapped = [sys.executable, "-c", PEAK_WRAPPER, *cmds[name]]
-                subprocess.run(wrapped, cwd=tmp, env=env, capture_output=True, check=True)
+    tmp = disk.folder(f"warm-{tool}")
+    cmds = _setup(tool, tmp, 2, exe)
+    for name in ("full", "noop", "change"):
+        if name in cmds:
+            wrapped = [sys.executable, "-c", PEAK_WRAPPER, *cmds[name]]
+            subprocess.run(wrapped, cwd=tmp, env=env, capture_output=True, check=True)
+    disk.removed()  # the warm-up's change may have removed a few files
+    disk.release(tmp)
 
 
-def measure(tool: str, n: int, repeat: int, exe: str | None) -> dict[str, float]:
+def measure(tool: str, n: int, repeat: int, exe: str | None, disk: Disk) -> dict[str, float]:
     figures: dict[str, list[float]] = {
         "full": [], "noop": [], "change": [], "peak_mib": [], "full_cpu": [], "change_cpu": []
     }  # fmt: skip
     if "PYTHONPYCACHEPREFIX" in ENV:
-        warm_up(tool, exe)
+        warm_up(tool, exe, disk)
     for _ in range(repeat):
-        with tempfile.TemporaryDirectory(prefix=f"bench-{tool}-") as tmp:
-            cwd = Path(tmp)
-            cmds = _setup(tool, cwd, n, exe)
-            wall, peak, cpu = _timed(cmds["full"], cwd)
-            figures["full"].append(wall)
-            figures["peak_mib"].append(peak)
-            figures["full_cpu"].append(cpu)
-            if "noop" in cmds:
-                figures["noop"].append(_timed(cmds["noop"], cwd)[0])
-            wall, _, cpu = _timed(cmds["change"], cwd)
-            figures["change"].append(wall)
-            figures["change_cpu"].append(cpu)
+        cwd = disk.folder(tool)
+        cmds = _setup(tool, cwd, n, exe)
+        disk.settle()
+        wall, peak, cpu = _timed(cmds["full"], cwd)
+        figures["full"].append(wall)
+        figures["peak_mib"].append(peak)
+        figures["full_cpu"].append(cpu)
+        if "noop" in cmds:
+            figures["noop"].append(_timed(cmds["noop"], cwd)[0])
+        disk.settle()
+        wall, _, cpu = _timed(cmds["change"], cwd)
+        disk.removed()
+        disk.release(cwd)
+        figures["change"].append(wall)
+        figures["change_cpu"].append(cpu)
     return {k: statistics.median(v) for k, v in figures.items() if v}
 
 
@@ -222,14 +324,52 @@ def main(argv: list[str] | None = None) -> int:
         help="cached: every tool's bytecode written by an untimed warm-up and read by the "
         "timed commands; as-is: the environment's own setting",
     )
+    parser.add_argument(
+        "--disk",
+        choices=("fresh", "shared"),
+        default=None,
+        help="fresh: a new filesystem for every run (root; the default where it works); "
+        "shared: the temporary directory, with --settle",
+    )
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=75.0,
+        help="--disk shared: seconds a command that creates files waits after the last "
+        "command that may have removed files (0: no wait; figures then depend on what ran "
+        "before)",
+    )
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="bench-pycache-") as cache:
+    with tempfile.TemporaryDirectory(prefix="bench-peers-") as scratch:
+        cache = Path(scratch) / "pycache"
         if args.bytecode == "cached":
-            ENV["PYTHONPYCACHEPREFIX"] = cache  # written by the warm-ups, read by the rest
-        return _measure_all(args)
+            ENV["PYTHONPYCACHEPREFIX"] = str(cache)  # written by the warm-ups, read by the rest
+        disk = _disk(args, Path(scratch))
+        if disk is None:
+            return 2
+        code = _measure_all(args, disk)
+        print(disk.describe())
+        print("removing the benchmark's folders ...", flush=True)
+    return code
 
 
-def _measure_all(args: argparse.Namespace) -> int:
+def _disk(args: argparse.Namespace, scratch: Path) -> Disk | None:
+    """The ``--disk`` asked for (fresh where it works when none is), or ``None`` when a
+    fresh one was asked for and cannot be made (said why)."""
+    if args.disk == "shared":
+        return Disk(scratch, args.settle)
+    why = FreshDisks.available(scratch)
+    if why is None:
+        # sparse: only what is written takes room; room for the 100 000-system chain
+        return FreshDisks(scratch, max(4, args.systems // 5000))
+    if args.disk == "fresh":
+        print(f"--disk fresh: cannot make a filesystem here: {why}", file=sys.stderr)
+        return None
+    print(f"(no fresh filesystem here: {why}; --disk shared)")
+    return Disk(scratch, args.settle)
+
+
+def _measure_all(args: argparse.Namespace, disk: Disk) -> int:
     bytecode = f"bytecode {args.bytecode}"
     print(f"9 stages x {args.systems} systems, median of {args.repeat} fresh runs, {bytecode}")
     print(f"{'tool':<10} {'full s':>9} {'no-op s':>9} {'5-9 s':>9} {'peak MiB':>9}"
@@ -239,7 +379,7 @@ def _measure_all(args: argparse.Namespace) -> int:
         if tool in ("dvc", "snakemake") and not exe:
             print(f"{tool:<10} not installed (pip install {tool})")
             continue
-        m = measure(tool, args.systems, args.repeat, exe)
+        m = measure(tool, args.systems, args.repeat, exe, disk)
         noop = f"{m['noop']:9.2f}" if "noop" in m else f"{'-':>9}"
         print(
             f"{tool:<10} {m['full']:9.2f} {noop} {m['change']:9.2f} {m['peak_mib']:9.0f}"
