@@ -13,6 +13,11 @@ same work as a plain script). Per tool, in a fresh temporary directory:
 - the CPU seconds (user + system, the command and all its processes) of the full run and
   of the stage-5 change: on a shared machine they compare better than wall times.
 
+``holopipe-chunked`` is the same holopipe chain writing ``CHUNK`` systems per file (the
+Chain stages' ``systems_per_file``; the layout of the reference stages 03-09, whose one
+artifact holds every system; ``holopipe.run.open_system`` reads one system of either
+layout in one call): the same systems read and written, fewer files.
+
 Each command runs under a small Python wrapper that reads its peak memory and CPU; its wall
 time is taken around the command inside the wrapper, so the wrapper's own start (~50 ms
 here) is in no tool's figure (until session 9 it was in every one).
@@ -86,11 +91,21 @@ def _stage_cmd(k: int, n: int, offset: str) -> str:
     return f"{sys.executable} peer_stage.py {k} {n} {src} s{k:02d} {offset}"
 
 
-def setup_holopipe(cwd: Path, n: int) -> dict[str, list[str]]:
+#: Systems per file of the ``holopipe-chunked`` tool: each stage writes its systems in
+#: files of this many (the layout of stages 03-09, one artifact holding many systems).
+CHUNK = 1000
+
+
+def setup_holopipe(cwd: Path, n: int, per_file: int = 1) -> dict[str, list[str]]:
+    stages: dict[str, dict[str, int]] = {f"{k:02d}": {} for k in range(1, STAGES + 1)}
+    stages["01"]["n_systems"] = n
+    if per_file > 1:
+        for params in stages.values():
+            params["systems_per_file"] = per_file
     config = {
         "seed": 1,
         "pipeline": [f"holopipe.testing:Chain{i:02d}" for i in range(1, STAGES + 1)],
-        "stages": {"01": {"n_systems": n}},
+        "stages": {k: v for k, v in stages.items() if v},
         "executor": {"name": "serial"},
     }
     (cwd / "config.json").write_text(json.dumps(config))
@@ -188,6 +203,8 @@ def _timed(cmd: list[str], cwd: Path) -> tuple[float, float, float]:
 def _setup(tool: str, cwd: Path, n: int, exe: str | None) -> dict[str, list[str]]:
     if tool == "holopipe":
         return setup_holopipe(cwd, n)
+    if tool == "holopipe-chunked":
+        return setup_holopipe(cwd, n, per_file=CHUNK)
     if tool == "snakemake":
         return setup_snakemake(cwd, n, exe or "snakemake")
     if tool == "dvc":
@@ -314,7 +331,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--systems", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--tools", default="holopipe,dvc,snakemake,bare")
+    parser.add_argument(
+        "--tools",
+        default="holopipe,holopipe-chunked,dvc,snakemake,bare",
+        help="holopipe: one file per system, as the peers; holopipe-chunked: the same "
+        f"stages writing {CHUNK} systems per file",
+    )
     parser.add_argument("--dvc", default=shutil.which("dvc"))
     parser.add_argument("--snakemake", default=shutil.which("snakemake"))
     parser.add_argument(
@@ -372,17 +394,17 @@ def _disk(args: argparse.Namespace, scratch: Path) -> Disk | None:
 def _measure_all(args: argparse.Namespace, disk: Disk) -> int:
     bytecode = f"bytecode {args.bytecode}"
     print(f"9 stages x {args.systems} systems, median of {args.repeat} fresh runs, {bytecode}")
-    print(f"{'tool':<10} {'full s':>9} {'no-op s':>9} {'5-9 s':>9} {'peak MiB':>9}"
+    print(f"{'tool':<16} {'full s':>9} {'no-op s':>9} {'5-9 s':>9} {'peak MiB':>9}"
           f" {'full cpu s':>11} {'5-9 cpu s':>10}")  # fmt: skip
     for tool in args.tools.split(","):
         exe = {"dvc": args.dvc, "snakemake": args.snakemake}.get(tool)
         if tool in ("dvc", "snakemake") and not exe:
-            print(f"{tool:<10} not installed (pip install {tool})")
+            print(f"{tool:<16} not installed (pip install {tool})")
             continue
         m = measure(tool, args.systems, args.repeat, exe, disk)
         noop = f"{m['noop']:9.2f}" if "noop" in m else f"{'-':>9}"
         print(
-            f"{tool:<10} {m['full']:9.2f} {noop} {m['change']:9.2f} {m['peak_mib']:9.0f}"
+            f"{tool:<16} {m['full']:9.2f} {noop} {m['change']:9.2f} {m['peak_mib']:9.0f}"
             f" {m['full_cpu']:11.2f} {m['change_cpu']:10.2f}"
         )
     return 0

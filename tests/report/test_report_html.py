@@ -155,6 +155,9 @@ def test_pulls_are_drawn_with_the_three_sigma_band():
         def read_all(self, schema):
             return [("09_real_data", contracts)] if schema == "RealDataContracts" else []
 
+        def read_each(self, schema):
+            yield from self.read_all(schema)
+
     plots = [p for build in PLOT_BUILDERS for p in build(View())]
     assert [p.name for p in plots] == ["pulls"]
     comparison = contracts.comparisons[0]
@@ -175,6 +178,33 @@ def test_curvature_is_drawn_per_d_against_the_exact_value():
     assert "-d(d+1)" in svg
     assert curvature_plot(rows) == svg  # deterministic: the same systems, the same SVG
     assert curvature_plot([]) is None
+
+
+def test_curvature_of_files_of_many_systems_shows_the_first_max_points_and_stops_reading():
+    """Files of 1 000 systems each (a chunked layout): the plot has MAX_POINTS systems, the
+    caption says so, and the files after the first are never read."""
+    import attrs as attrs_
+
+    from holopipe.artifacts import BulkEquations
+    from holopipe.report.collect import MAX_POINTS, _curvature
+    from holopipe.report.plots import curvature_plot
+    from holopipe.testing import _equations
+
+    chunk = [_equations(f"ads_d3_{i:04d}-0123456789ab", -12.0).systems[0] for i in range(1000)]
+    files = [BulkEquations("chain", "test", [attrs_.evolve(s) for s in chunk]) for _ in range(5)]
+    read = []
+
+    class View:
+        def read_each(self, schema):
+            for artifact in files if schema == "BulkEquations" else []:
+                read.append(artifact)
+                yield "03_bulk", artifact
+
+    (plot,) = _curvature(View())
+    assert f"the first {MAX_POINTS} systems" in plot.caption
+    assert len(read) == 1  # one file held enough
+    first = [(s.system_id.rsplit("-", 1)[0], s.d, s.R_mean, s.R_std) for s in chunk[:MAX_POINTS]]
+    assert plot.svg == curvature_plot(first)
 
 
 # ---------------------------------------------------------------- headless Chromium

@@ -9,9 +9,10 @@ stage records are read one at a time and only the few entries the plots read are
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from holopipe.run.manifest import ManifestError, ManifestStore
 
 __all__ = [
     "MAX_ARTIFACTS_PER_TYPE",
+    "MAX_POINTS",
     "PLOT_SCHEMAS",
     "Plot",
     "PlottedFiles",
@@ -35,6 +37,9 @@ __all__ = [
 MAX_ARTIFACTS_PER_TYPE = 100
 #: Curves per family in the geometry plots (more would be unreadable).
 MAX_CURVES = 8
+#: Systems in the curvature plot: files holding many systems each (a chunked layout) would
+#: otherwise put thousands of points in one figure (seconds to draw, megabytes of SVG).
+MAX_POINTS = 100
 
 
 @attrs.frozen
@@ -172,17 +177,20 @@ class RunView:
     def read_all(self, schema: str) -> list[tuple[str, Any]]:
         """The valid artifacts of type ``schema`` the plots read (:meth:`plotted`; the rest
         is said in ``left_out``; an invalid one in ``problems``)."""
+        return list(self.read_each(schema))
+
+    def read_each(self, schema: str) -> Iterator[tuple[str, Any]]:
+        """:meth:`read_all` one file at a time: a plot that has enough stops reading."""
         from holopipe.artifacts.registry import get_type
 
         chosen, total = self.plotted(schema)
         if not chosen:  # the type's module (and what it imports) is not needed
-            return []
+            return
         kind = get_type(schema)
         if total > len(chosen):
             note = f"{schema}: plotted the first {len(chosen)} of {total} files"
             if note not in self.left_out:
                 self.left_out.append(note)
-        found = []
         for key, path, _ in chosen:
             report, artifact = kind.read_with_report(path)
             if artifact is None:
@@ -190,8 +198,7 @@ class RunView:
                     f"{self.layout.relative(path)}: {'; '.join(report.lines()[:1])}"
                 )
             else:
-                found.append((key, artifact))
-        return found
+                yield key, artifact
 
     def config_text(self) -> str:
         return json.dumps(self.config, indent=2, sort_keys=True)
@@ -229,14 +236,16 @@ def _geometry(view: RunView) -> list[Plot]:
 def _curvature(view: RunView) -> list[Plot]:
     from holopipe.report import plots
 
-    rows = [
+    ads = (
         (s.system_id.rsplit("-", 1)[0], s.d, s.R_mean, s.R_std)
-        for _, eq in view.read_all("BulkEquations")
+        for _, eq in view.read_each("BulkEquations")
         for s in eq.systems
         if s.family == "ads"
-    ]
-    svg = plots.curvature_plot(rows)
-    caption = "stage 03: Ricci scalar of AdS systems vs the exact -d(d+1), per d"
+    )
+    rows = list(itertools.islice(ads, MAX_POINTS + 1))  # one more: were there more?
+    shown = f" (the first {MAX_POINTS} systems)" if len(rows) > MAX_POINTS else ""
+    svg = plots.curvature_plot(rows[:MAX_POINTS])
+    caption = f"stage 03: Ricci scalar of AdS systems{shown} vs the exact -d(d+1), per d"
     return [Plot("curvature-ads", caption, svg)] if svg else []
 
 
