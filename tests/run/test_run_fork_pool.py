@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import os
 import signal
+import sys
 import threading
 import time
 import weakref
@@ -72,12 +73,19 @@ def test_a_value_that_cannot_be_pickled_is_reported_for_its_item():
     assert isinstance(values[1], Unsent) and "cannot be sent back" in values[1].why
 
 
-def test_what_workers_print_reaches_the_parents_file_descriptors(capfd):
+def test_what_workers_print_reaches_the_parents_file_descriptors(capfd, monkeypatch):
+    # sys.stdout buffered on fd 1, as a stage process has it (holopipe.run.capture): what a
+    # worker prints stays in its buffer until it flushes before exiting. (capfd's own
+    # sys.stdout writes through, "item i" and "\n" apart: two workers interleaved them.)
+    stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115 - closed below
+    monkeypatch.setattr(sys, "stdout", stdout)
+
     def task(i: int) -> int:
-        print(f"item {i}")  # buffered in the worker: flushed before it exits
+        print(f"item {i}")
         return i
 
     fork_map(task, 5, workers=2)
+    stdout.close()
     assert sorted(capfd.readouterr().out.split("\n")[:-1]) == [f"item {i}" for i in range(5)]
 
 
@@ -219,6 +227,41 @@ def test_the_parent_wakes_far_fewer_times_than_items_come_back(monkeypatch):
     assert fork_map(task, 80, workers=2, on_done=done.append) == list(range(80))
     assert done == list(range(1, 81))  # every item still counted, in order
     assert len(looks) < 40  # one wake-up per item would be ~80
+
+
+def test_a_read_half_filling_a_narrow_pipe_ends_the_pause_whatever_the_other_pipes_are(
+    monkeypatch,
+):
+    """Widening may fail for one pipe (the per-user pipe-buffer limit) and not another: a
+    read that half fills a 64 KiB pipe means its worker may be blocked, so the next look
+    comes without a pause, even when the other pipe holds 1 MiB."""
+    import selectors
+
+    from holopipe.run import fork_pool
+
+    capacities = iter([1 << 16, 1 << 20])  # the first worker's pipe stayed narrow
+    monkeypatch.setattr(fork_pool, "_widened", lambda fd: next(capacities))
+    monkeypatch.setattr(fork_pool, "_pause", lambda *args: 0.001)  # else: a pause each look
+    events: list[str] = []
+    real_sleep = time.sleep
+
+    def noted_sleep(seconds):
+        events.append("pause")
+        real_sleep(seconds)
+
+    class Noting(selectors.DefaultSelector):
+        def select(self, timeout=None):
+            events.append("look")
+            return super().select(timeout)
+
+    monkeypatch.setattr(fork_pool.time, "sleep", noted_sleep)
+    monkeypatch.setattr(fork_pool.selectors, "DefaultSelector", Noting)
+    size = 48 << 10  # half of 64 KiB or more, far from half of 1 MiB
+    assert fork_map(lambda i: bytes(size), 20, workers=2) == [bytes(size)] * 20
+    looks_without_pause = [
+        i for i, e in enumerate(events) if e == "look" and events[i - 1] != "pause"
+    ]
+    assert looks_without_pause  # one capacity (the last pipe's) for both: always a pause
 
 
 class UnpickledAt:

@@ -208,11 +208,10 @@ def fork_map(
     held_bytes = 0
     reasons: list[str] = []
     selector = selectors.DefaultSelector()
-    capacity = 1 << 16
     try:
         for _ in range(workers):
             read_fd, write_fd = os.pipe()
-            capacity = _widened(read_fd)
+            capacity = _widened(read_fd)  # each pipe's own: widening one may fail alone
             pid = os.fork()
             if pid == 0:  # the worker
                 os.close(read_fd)
@@ -221,7 +220,7 @@ def fork_map(
                 _worker(task, n, span, tasks_r, write_fd)
             os.close(write_fd)
             pids[read_fd] = pid
-            selector.register(read_fd, selectors.EVENT_READ, (bytearray(), {}))
+            selector.register(read_fd, selectors.EVENT_READ, (bytearray(), {}, capacity))
         os.close(tasks_r)
         tasks_r = -1
         done, hurry, start = 0, False, time.monotonic()
@@ -231,9 +230,9 @@ def fork_map(
                 time.sleep(pause)
             hurry = False
             for key, _ in selector.select():
+                buffer, kept, capacity = key.data
                 chunk = os.read(key.fd, _PIPE_SIZE)
                 hurry = hurry or len(chunk) >= capacity // 2  # a worker may be blocked
-                buffer, kept = key.data
                 if not chunk:  # the worker closed its pipe: it has finished or died
                     selector.unregister(key.fd)
                     os.close(key.fd)
