@@ -20,7 +20,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -75,6 +75,9 @@ from holopipe.run.trash import TrashCollector
 from holopipe.stages.base import Stage
 from holopipe.stages.registry import pipeline_stages
 from holopipe.stages.runner import StageExecution, stage_fingerprint, stage_params
+
+if TYPE_CHECKING:
+    from holopipe.report.worker import ReportWorker
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -776,6 +779,10 @@ class _PipelineRun:
     ran: bool = False
     #: The lock holder's trash collector: a published stage discarded its previous folder.
     trash: TrashCollector | None = None
+    #: The process drawing report.html, forked as the first stage starts (see
+    #: :mod:`holopipe.report.worker`); ``None`` before, or where it would not help.
+    report_worker: ReportWorker | None = None
+    _report_worker_tried: bool = False
 
     def execution(self, stage: type[Stage]) -> StageExecution:
         declared = {s.alias for s in stage.INPUTS}
@@ -842,6 +849,11 @@ class _PipelineRun:
         t0, since_ns = time.perf_counter(), time.time_ns()
         if self.trash is not None:  # what the previous stage replaced: its files are reused
             execution.spare_entries = self.trash.kept
+        if not self._report_worker_tried:  # its imports run on the core the stages leave
+            from holopipe.report.worker import ReportWorker
+
+            self._report_worker_tried = True
+            self.report_worker = ReportWorker.start([] if self.lock_fd is None else [self.lock_fd])
         code = _run_in_child(execution, self.lock_fd, self.on_progress)
         if self.trash is not None:  # kept for the next stage; the rest removed meanwhile
             self.trash.collect(keep_new=True)
@@ -917,25 +929,29 @@ def run_pipeline(
         )
         pipeline.verified.ahead = frozenset(stage.key() for stage in selected)
         pipeline.verified.early = early_scan
-        for index, stage in enumerate(selected):
-            if not pipeline.step(stage):
-                pipeline.outcomes += [
-                    StageOutcome(s.key(), "NOT_RUN", 0, "not_reached")
-                    for s in selected[index + 1 :]
-                ]
-                break
-        if lock.trash is not None:  # no stage takes over spare files now: removed meanwhile
-            lock.trash.collect()
-        summary = PipelineSummary(
-            experiment,
-            int(pipeline.worst),
-            started_at,
-            utc_now(),
-            list(sys.argv),
-            pipeline.outcomes,
-        )
-        summary.write(layout.pipeline_summary_path)
-        _close_with_report(run, stages, pipeline, echo)
+        try:
+            for index, stage in enumerate(selected):
+                if not pipeline.step(stage):
+                    pipeline.outcomes += [
+                        StageOutcome(s.key(), "NOT_RUN", 0, "not_reached")
+                        for s in selected[index + 1 :]
+                    ]
+                    break
+            if lock.trash is not None:  # no stage takes over spare files now: removed meanwhile
+                lock.trash.collect()
+            summary = PipelineSummary(
+                experiment,
+                int(pipeline.worst),
+                started_at,
+                utc_now(),
+                list(sys.argv),
+                pipeline.outcomes,
+            )
+            summary.write(layout.pipeline_summary_path)
+            _close_with_report(run, stages, pipeline, echo)
+        finally:
+            if pipeline.report_worker is not None:  # not asked (an error, Ctrl-C): ended
+                pipeline.report_worker.close()
     worst = pipeline.worst
     echo(f"{experiment}: {worst.status} (exit {int(worst)}); {layout.pipeline_summary_path}")
     return worst
@@ -958,31 +974,42 @@ def _close_with_report(
     from holopipe.report.collect import RunView
 
     view = None
+    failed_checks: dict[str, str | None] | None = None  # by the report worker, per stage
+    ran = [outcome.stage for outcome in pipeline.outcomes if outcome.action == "ran"]
     try:
         plans = _plan(run, stages, {}, run.config, pipeline.up_to_date, pipeline.verified)
         key = _report_key(run.layout, plans, pipeline.worst)
         existing = run.layout.root / "report.html"
+        worker, pipeline.report_worker = pipeline.report_worker, None
+        drawn = None
         if not pipeline.ran and report_key_of(existing) == key:
             closing = [f"report: {existing}"]
-        else:
+        elif worker is not None and (drawn := worker.write(run.layout, plans, key, ran)):
+            report, left_out, failed_checks = drawn
+        else:  # no worker, or it failed: drawn here
             view = RunView.load(run.layout)
             report, left_out = write_report(run.layout, plans, key, view)
+        if worker is not None:  # reaped (a no-op if it answered)
+            worker.close()
+        if drawn is not None or view is not None:
             closing = [f"report: {report}", *(f"report: left out {line}" for line in left_out)]
     except Exception as exc:  # noqa: BLE001 - the run's results stand; the report is a view
         if os.environ.get("HOLOPIPE_DEBUG"):
             raise
         again = f"holopipe report -e {run.layout.experiment}"
         closing = [f"report: not written ({type(exc).__name__}: {exc}); try {again}"]
-    for outcome in pipeline.outcomes:
-        if outcome.action == "ran":
+    for stage in ran:
+        if failed_checks is not None:
+            line = failed_checks.get(stage)
+        else:
             if view is not None:
-                stage_summary = view.summaries.get(outcome.stage)
+                stage_summary = view.summaries.get(stage)
             else:
-                path = run.layout.root / outcome.stage / "stage_summary.json"
+                path = run.layout.root / stage / "stage_summary.json"
                 stage_summary = StageSummary.read_with_report(path)[1]
             line = stage_summary.failed_checks_line() if stage_summary else None
-            if line:
-                echo(line)
+        if line:
+            echo(line)
     for line in closing:
         echo(line)
 
