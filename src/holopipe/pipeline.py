@@ -789,6 +789,16 @@ class _PipelineRun:
         given = {a: p for a, p in self.cli_inputs.items() if a in declared}
         return StageExecution(self.run, stage, given)
 
+    def run_stages(self, selected: list[type[Stage]]) -> None:
+        """Each stage in order until one stops the pipeline (the rest: not reached)."""
+        for index, stage in enumerate(selected):
+            if not self.step(stage):
+                self.outcomes += [
+                    StageOutcome(s.key(), "NOT_RUN", 0, "not_reached")
+                    for s in selected[index + 1 :]
+                ]
+                return
+
     def step(self, stage: type[Stage]) -> bool:
         """Skip, gate or run one stage; ``False`` when the pipeline must stop."""
         # What the orchestrator holds as a stage begins (imports, config, the manifest's
@@ -930,13 +940,7 @@ def run_pipeline(
         pipeline.verified.ahead = frozenset(stage.key() for stage in selected)
         pipeline.verified.early = early_scan
         try:
-            for index, stage in enumerate(selected):
-                if not pipeline.step(stage):
-                    pipeline.outcomes += [
-                        StageOutcome(s.key(), "NOT_RUN", 0, "not_reached")
-                        for s in selected[index + 1 :]
-                    ]
-                    break
+            pipeline.run_stages(selected)
             if lock.trash is not None:  # no stage takes over spare files now: removed meanwhile
                 lock.trash.collect()
             summary = PipelineSummary(
