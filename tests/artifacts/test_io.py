@@ -178,6 +178,30 @@ def test_loads_json_malformed_names_line_column_and_problem(text, line):
     assert isinstance(info.value, ValueError)
 
 
+def test_loads_json_builds_no_decoder_per_call_and_says_what_json_loads_says(monkeypatch):
+    built = []
+
+    class Counting(json.JSONDecoder):
+        def __init__(self, **kw):
+            built.append(kw)
+            super().__init__(**kw)
+
+    monkeypatch.setattr(json, "JSONDecoder", Counting)  # what json.loads builds with a keyword
+    assert loads_json('{"a": [1, 2.5, null, "x"]}') == {"a": [1, 2.5, None, "x"]}
+    with pytest.raises(JSONDecodeIssue, match="bare NaN"):
+        loads_json("[1, NaN]")
+    with pytest.raises(JSONDecodeIssue, match=r"malformed JSON at line 1 column 6: "):
+        loads_json('{"a" 1}')
+    assert built == []  # one decoder, made once
+    monkeypatch.undo()
+    # A byte order mark and bytes are as json.loads has them.
+    with pytest.raises(JSONDecodeIssue, match=r"at line 1 column 1: Unexpected UTF-8 BOM"):
+        loads_json('\ufeff{"a": 1}')
+    assert loads_json(b'{"a": 1}') == {"a": 1}
+    with pytest.raises(JSONDecodeIssue, match="bare Infinity"):
+        loads_json(b"[Infinity]")
+
+
 def test_loads_json_too_deep_is_an_issue_not_a_recursion_error():
     with pytest.raises(JSONDecodeIssue, match="nested too deeply"):
         loads_json("[" * 100_000 + "]" * 100_000)

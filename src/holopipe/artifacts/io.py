@@ -485,6 +485,11 @@ def _reject_constant(token: str) -> float:
     raise JSONDecodeIssue(f"bare {token} token (not valid JSON; write null or a number)")
 
 
+#: The one decoder :func:`loads_json` parses with: ``json.loads`` with a keyword builds a
+#: decoder and its scanner per call (a stage parses thousands of small documents).
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def loads_json(text: str) -> Any:
     """Parse strict JSON: bare ``NaN``/``Infinity`` tokens are errors, not floats.
 
@@ -501,6 +506,8 @@ def loads_json(text: str) -> Any:
     holopipe.artifacts.io.JSONDecodeIssue: bare NaN token (not valid JSON; write null or a number)
     """
     try:
+        if isinstance(text, str) and not text.startswith("\ufeff"):  # else as json.loads says
+            return _DECODER.decode(text)
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} column {exc.colno}"
