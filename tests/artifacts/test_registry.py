@@ -52,6 +52,21 @@ def test_available_types_lists_the_builtins():
         assert isinstance(cls.SCHEMA_VERSION, str) and cls.SUFFIXES
 
 
+def test_get_type_imports_a_builtin_module_once(monkeypatch):
+    cls = registry.get_type("BulkEquations")
+    loads = []
+    real = registry._load
+    monkeypatch.setattr(registry, "_load", lambda target: loads.append(target) or real(target))
+    for _ in range(3):
+        assert registry.get_type("BulkEquations") is cls
+        assert registry.get_type("BulkEquations", "0.1") is cls
+    assert loads == []  # looked up once (every call imported its module again)
+    registry.refresh()  # discovery again: the built-ins are imported afresh
+    loads.clear()
+    assert registry.get_type("BulkEquations") is cls
+    assert loads == ["holopipe.artifacts.equations:BulkEquations"]
+
+
 def test_builtin_table_names_every_v01_type():
     # The import strings themselves, whether or not each module exists yet.
     assert set(V01_TYPES) <= set(registry._BUILTIN_TYPES)

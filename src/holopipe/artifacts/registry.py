@@ -126,6 +126,7 @@ def refresh(plugins: Iterable[EntryPoint] | None = None) -> dict[str, type[Artif
         from importlib.metadata import entry_points  # ~40 ms (email, socket): only here
 
         plugins = entry_points(group=ENTRY_POINT_GROUP)
+    _builtin_classes.clear()
     _discovered = _discover(plugins)
     return available_types()
 
@@ -192,8 +193,16 @@ def _named_type(name: str) -> type[Artifact] | None:
     if name in _registered:
         return _registered[name]
     if name in _BUILTIN_TYPES:
-        return _load(_BUILTIN_TYPES[name])
+        cls = _builtin_classes.get(name)
+        if cls is None:
+            cls = _builtin_classes[name] = _load(_BUILTIN_TYPES[name])
+        return cls
     return available_types().get(name)
+
+
+#: The built-in classes :func:`_named_type` has imported, by name: each is looked up once
+#: (importing its module again on every call cost a stage ~1 import lookup per input file).
+_builtin_classes: dict[str, type[Artifact]] = {}
 
 
 def has_sidecars(name: str) -> bool:
