@@ -113,6 +113,31 @@ def test_socket_and_device_are_findings(tmp_path):
     assert "a character device" in report.errors[0].message
 
 
+def test_a_json_artifact_is_checked_once_before_it_is_opened(tmp_path, monkeypatch):
+    from holopipe.artifacts import BulkEquations
+    from holopipe.artifacts.safety import file_problem
+
+    good = BulkEquations.example().write(tmp_path / "b.json")
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    (tmp_path / "folder.json").mkdir()
+    os.symlink(tmp_path / "gone.json", tmp_path / "dangling.json")
+    os.symlink("loop.json", tmp_path / "loop.json")
+    stats = []
+    real_stat = os.stat
+    monkeypatch.setattr(
+        os, "stat", lambda path, *a, **k: stats.append(os.fspath(path)) or real_stat(path, *a, **k)
+    )
+    report, obj = BulkEquations.read_with_report(good)
+    assert report.ok and obj == BulkEquations.example()
+    assert stats == [str(good)]  # one stat of the path before the open (there were two)
+    for name in ("pipe.json", "folder.json", "dangling.json", "loop.json", "missing.json"):
+        path = tmp_path / name
+        report, obj = BulkEquations.read_with_report(path)
+        found = [(f.code, f.location, f.message) for f in report.errors]
+        assert obj is None and found == [(*file_problem(path)[:1], "<file>", file_problem(path)[1])]
+
+
 def test_a_fifo_swapped_in_after_the_check_does_not_block(tmp_path):
     from holopipe.artifacts.safety import UnsafeFile, open_regular
 

@@ -230,7 +230,9 @@ class Artifact:
         """
         path = path if isinstance(path, Path) else Path(path)
         report = ValidationReport(str(path), cls.SCHEMA_NAME)
-        problem = file_problem(path)
+        # A load that starts with the bounded read makes this very check (the same finding,
+        # as an UnsafeFile recorded below) before it opens anything: not made twice.
+        problem = None if _load_checks_file(cls) else file_problem(path)
         if problem is not None:
             report.error(problem[0], "<file>", problem[1])
             return report, None
@@ -313,6 +315,18 @@ def _document_encoder(cls: type[JSONArtifact]) -> Callable[..., str]:
     """The indented text of a document of ``cls`` (header and body), by code generated
     for its layout (:func:`~holopipe.artifacts.json_layout.layout_encoder`)."""
     return layout_encoder(cls, HEADER)
+
+
+@functools.cache
+def _load_checks_file(cls: type[Artifact]) -> bool:
+    """Whether ``cls`` loads as :class:`JSONArtifact` does: its first step is the bounded
+    read of ``path`` (:func:`read_json_document`), whose regular-file check
+    (:func:`~holopipe.artifacts.safety.file_problem`, before the open) raises the finding
+    :meth:`Artifact.read_with_report` would record."""
+    return issubclass(cls, JSONArtifact) and all(
+        getattr(cls, name).__func__ is getattr(JSONArtifact, name).__func__
+        for name in ("_load", "_document")
+    )
 
 
 @functools.cache
