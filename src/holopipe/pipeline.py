@@ -12,7 +12,6 @@ from __future__ import annotations
 import gc
 import os
 import shutil
-import signal
 import sys
 import threading
 import time
@@ -49,6 +48,7 @@ from holopipe.run.config import (
 )
 from holopipe.run.context import RunContext
 from holopipe.run.folder_scan import EarlyScan, folder_signatures
+from holopipe.run.forked import die_with_parent
 from holopipe.run.gates import (
     check_inputs,
     check_resolved,
@@ -561,17 +561,6 @@ def stage_states(runs_dir: Path, experiment: str) -> list[StageState]:
     return [_state(run, s, {}, verified) for s in stages]
 
 
-def _die_with_parent() -> None:
-    # Linux: a stage process must not outlive a SIGKILLed orchestrator (it would hold
-    # files open and race the next run). prctl(PR_SET_PDEATHSIG, SIGKILL).
-    import ctypes  # here, as multiprocessing below: a no-op rerun starts no stage
-
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
-
-
 def _stage_child(
     execution: StageExecution,
     lock_fd: int | None,
@@ -579,7 +568,7 @@ def _stage_child(
     handover_fd: int,
     argv: list[str],
 ) -> None:
-    _die_with_parent()
+    die_with_parent()
     # What the orchestrator built (manifest records, plans, configs) is alive in it: frozen
     # here, no collection of the stage process traverses those objects (nor copies the
     # memory pages they sit on); what the stage allocates is collected as usual.

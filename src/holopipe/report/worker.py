@@ -35,6 +35,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from holopipe.run.forked import die_with_parent, exit_flushed
+
 __all__ = ["ReportWorker"]
 
 _LENGTH = 8
@@ -82,12 +84,7 @@ def _serve(requests: int, answers: int) -> None:
     code = 1
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the orchestrator's
-        try:
-            import ctypes
-
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
+        die_with_parent()
         _prefetch()
         request = _receive(requests)
         if request is not None:
@@ -108,12 +105,7 @@ def _serve(requests: int, answers: int) -> None:
 
         traceback.print_exc()
     finally:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except Exception:  # noqa: BLE001, S110 - a closed stream must not stop the exit
-                pass
-        os._exit(code)
+        exit_flushed(code)
 
 
 class ReportWorker:

@@ -59,6 +59,8 @@ from typing import Any
 
 import attrs
 
+from holopipe.run.forked import exit_flushed
+
 __all__ = ["DEFERRED_BYTES", "MAX_PAUSE", "MAX_TOKENS", "Lost", "Unsent", "fork_map"]
 
 #: Index tokens written before the first fork: 4 bytes each, within the one page any pipe
@@ -121,12 +123,7 @@ def _worker(task: Callable[[int], Any], n: int, span: int, tasks_fd: int, out_fd
     except BaseException:  # noqa: BLE001 - said on stderr; the parent marks its items Lost
         traceback.print_exc()
     finally:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except Exception:  # noqa: BLE001, S110 - a closed stream must not stop the exit
-                pass
-        os._exit(code)
+        exit_flushed(code)
 
 
 def _exit_reason(pid: int, status: int) -> str | None:
