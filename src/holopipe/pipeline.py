@@ -48,7 +48,7 @@ from holopipe.run.config import (
 )
 from holopipe.run.context import RunContext
 from holopipe.run.folder_scan import EarlyScan, folder_signatures
-from holopipe.run.forked import die_with_parent
+from holopipe.run.forked import die_with_parent, read_frame, send_frame
 from holopipe.run.gates import (
     check_inputs,
     check_resolved,
@@ -599,10 +599,13 @@ def _stage_child(
 
 
 def _send_handover(fd: int, packed: bytes) -> None:
-    """``packed``, its length first, through the hand-over pipe (see :class:`_Handover`);
-    an orchestrator no longer reading it misses nothing it needs (it reads the record)."""
-    with suppress(OSError), os.fdopen(fd, "wb") as pipe:
-        pipe.write(len(packed).to_bytes(8, "big") + packed)
+    """``packed`` as one frame through the hand-over pipe (see :class:`_Handover`); an
+    orchestrator no longer reading it misses nothing it needs (it reads the record)."""
+    with suppress(OSError):
+        try:
+            send_frame(fd, packed)
+        finally:
+            os.close(fd)
 
 
 @attrs.define
@@ -617,10 +620,11 @@ class _Handover:
     packed: bytes | None = None
 
     def receive(self) -> None:
-        with os.fdopen(self.read_fd, "rb") as pipe:
-            size = int.from_bytes(pipe.read(8), "big")
-            packed = pipe.read(size) if size else b""
-        if size and len(packed) == size:
+        try:
+            packed = read_frame(self.read_fd)
+        finally:
+            os.close(self.read_fd)
+        if packed:  # empty: nothing published; None: cut short
             self.packed = packed
 
 

@@ -15,7 +15,7 @@ the report itself; one never asked (the run stopped, nothing to draw) is killed.
 outlives the orchestrator (``PR_SET_PDEATHSIG`` on Linux; elsewhere it ends at end-of-file
 of its request pipe) and ignores Ctrl-C, which is the orchestrator's.
 Messages are pickled between a process and the one it forked (the same code, nothing
-from outside), each preceded by its length.
+from outside), as frames (:func:`~holopipe.run.forked.send_frame`).
 
 Examples
 --------
@@ -35,36 +35,19 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from holopipe.run.forked import die_with_parent, exit_flushed
+from holopipe.run.forked import die_with_parent, exit_flushed, read_frame, send_frame
 
 __all__ = ["ReportWorker"]
 
-_LENGTH = 8
-
 
 def _send(fd: int, value: Any) -> None:
-    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    view = memoryview(len(data).to_bytes(_LENGTH, "big") + data)
-    while view:
-        view = view[os.write(fd, view) :]
+    send_frame(fd, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _receive(fd: int) -> Any:
     """The value sent, or ``None`` at end-of-file (the other side is gone)."""
-
-    def exactly(size: int) -> bytes | None:
-        chunks, left = [], size
-        while left:
-            chunk = os.read(fd, min(left, 1 << 20))
-            if not chunk:
-                return None
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
-
-    head = exactly(_LENGTH)
-    body = None if head is None else exactly(int.from_bytes(head, "big"))
-    return None if body is None else pickle.loads(body)  # noqa: S301 - our own fork's bytes
+    data = read_frame(fd)
+    return None if data is None else pickle.loads(data)  # noqa: S301 - our own fork's bytes
 
 
 def _prefetch() -> None:

@@ -3,7 +3,9 @@
 A stage process, a worker of :func:`~holopipe.run.fork_pool.fork_map` and the report's
 worker (:mod:`holopipe.report.worker`) are forked from a running interpreter and end with
 ``os._exit`` (no ``atexit`` hooks, no inherited buffers written twice): they die with the
-process that forked them, and flush their own standard streams before they exit.
+process that forked them, and flush their own standard streams before they exit. What
+such a process and its parent tell each other through a pipe travels as frames
+(:func:`send_frame`, :func:`read_frame`): the length, then the bytes.
 
 Examples
 --------
@@ -14,6 +16,14 @@ Examples
 ...     exit_flushed(3)
 >>> os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
 3
+>>> read_end, write_end = os.pipe()
+>>> send_frame(write_end, b"hand-over")
+>>> read_frame(read_end)
+b'hand-over'
+>>> os.close(write_end)
+>>> read_frame(read_end) is None
+True
+>>> os.close(read_end)
 """
 
 from __future__ import annotations
@@ -23,7 +33,10 @@ import signal
 import sys
 from typing import NoReturn
 
-__all__ = ["die_with_parent", "exit_flushed"]
+__all__ = ["die_with_parent", "exit_flushed", "read_frame", "send_frame"]
+
+_LENGTH_BYTES = 8
+_READ_CHUNK = 1 << 20
 
 
 def die_with_parent() -> None:
@@ -46,3 +59,31 @@ def exit_flushed(code: int) -> NoReturn:
         except Exception:  # noqa: BLE001, S110 - a closed stream must not stop the exit
             pass
     os._exit(code)
+
+
+def send_frame(fd: int, data: bytes) -> None:
+    """Write ``data`` to ``fd``, its length first (8 bytes, big-endian), all of it: a frame
+    larger than the pipe holds waits for the reader. ``OSError`` when the reader is gone."""
+    view = memoryview(len(data).to_bytes(_LENGTH_BYTES, "big") + data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def read_frame(fd: int) -> bytes | None:
+    """The next frame's bytes from ``fd``, or ``None`` at end-of-file or when the frame is
+    cut short (the writer died while sending). It reads no further than the frame: a
+    process that still holds the pipe's other end open (a worker the writer forked)
+    delays nothing."""
+    head = _read_exactly(fd, _LENGTH_BYTES)
+    return None if head is None else _read_exactly(fd, int.from_bytes(head, "big"))
+
+
+def _read_exactly(fd: int, size: int) -> bytes | None:
+    chunks, left = [], size
+    while left:
+        chunk = os.read(fd, min(left, _READ_CHUNK))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
