@@ -17,8 +17,9 @@ the clock tick of the listing could leave it equal). Any other folder is scanned
 under the lock. An edit in place between the early scan and the lock is missed as one just
 after the scan under the lock is: the stat of a file is read once either way.
 
-Only the standard library is imported here: the module is loaded before the rest of
-holopipe (``holopipe.run`` imports its modules on first use).
+Only the standard library and :mod:`holopipe.run.forked` (which imports nothing more) are
+imported here: the module is loaded before the rest of holopipe (``holopipe.run`` imports
+its modules on first use).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ import os
 import signal
 import stat
 import time
+
+from holopipe.run.forked import read_frame, send_frame
 
 __all__ = [
     "PARALLEL_SCAN_FILES",
@@ -124,7 +127,7 @@ def _cpus() -> int:
 class _Scanners:
     """Two forked processes, each scanning its share of the folders (the largest handed
     out first, each to the one with fewer files so far) and sending back their
-    signatures as one JSON document when done."""
+    signatures as one frame of JSON (:func:`~holopipe.run.forked.send_frame`) when done."""
 
     def __init__(self, folders: dict[str, int]) -> None:
         shares: list[list[str]] = [[], []]
@@ -156,10 +159,7 @@ class _Scanners:
                 for fd in self._pids:
                     os.close(fd)
                 found = [[path, folder_signature(path)] for path in share]
-                data = json.dumps(found).encode("utf-8", "surrogateescape")
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(write_fd, view) :]
+                send_frame(write_fd, json.dumps(found).encode("utf-8", "surrogateescape"))
                 code = 0
             except BaseException as exc:  # noqa: BLE001 - its folders are None in the parent
                 os.write(2, f"holopipe: folder scanner failed: {exc!r}\n".encode())
@@ -175,11 +175,9 @@ class _Scanners:
             found: dict[str, Signature] = dict.fromkeys(self.folders)
             try:
                 for fd in list(self._pids):
-                    chunks = []
-                    while chunk := os.read(fd, 1 << 16):
-                        chunks.append(chunk)
-                    if os.waitstatus_to_exitcode(self._reap(fd)) == 0:
-                        sent = json.loads(b"".join(chunks).decode("utf-8", "surrogateescape"))
+                    data = read_frame(fd)
+                    if os.waitstatus_to_exitcode(self._reap(fd)) == 0 and data is not None:
+                        sent = json.loads(data.decode("utf-8", "surrogateescape"))
                         found.update((path, None if s is None else tuple(s)) for path, s in sent)
             finally:
                 self.close()

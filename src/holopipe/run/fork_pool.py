@@ -59,7 +59,7 @@ from typing import Any
 
 import attrs
 
-from holopipe.run.forked import exit_flushed
+from holopipe.run.forked import exit_flushed, write_all
 
 __all__ = ["DEFERRED_BYTES", "MAX_PAUSE", "MAX_TOKENS", "Lost", "Unsent", "fork_map"]
 
@@ -93,9 +93,7 @@ class Unsent:
 
 def _send(fd: int, index: int, payload: bytes) -> None:
     header = len(payload).to_bytes(_SIZE, "little") + index.to_bytes(_SIZE, "little")
-    view = memoryview(header + payload)
-    while view:
-        view = view[os.write(fd, view) :]
+    write_all(fd, header + payload)
 
 
 def _serve(task: Callable[[int], Any], n: int, span: int, tasks_fd: int, out_fd: int) -> None:

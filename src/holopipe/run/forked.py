@@ -33,7 +33,7 @@ import signal
 import sys
 from typing import NoReturn
 
-__all__ = ["die_with_parent", "exit_flushed", "read_frame", "send_frame"]
+__all__ = ["die_with_parent", "exit_flushed", "read_frame", "send_frame", "write_all"]
 
 _LENGTH_BYTES = 8
 _READ_CHUNK = 1 << 20
@@ -64,7 +64,13 @@ def exit_flushed(code: int) -> NoReturn:
 def send_frame(fd: int, data: bytes) -> None:
     """Write ``data`` to ``fd``, its length first (8 bytes, big-endian), all of it: a frame
     larger than the pipe holds waits for the reader. ``OSError`` when the reader is gone."""
-    view = memoryview(len(data).to_bytes(_LENGTH_BYTES, "big") + data)
+    write_all(fd, len(data).to_bytes(_LENGTH_BYTES, "big") + data)
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to the blocking descriptor ``fd`` (a pipe takes part of a large
+    write at a time)."""
+    view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
 
