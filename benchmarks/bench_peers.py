@@ -64,8 +64,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from disks import Disk, choose_disk  # noqa: E402
 
 STAGES = 9
 
@@ -212,82 +214,6 @@ def _setup(tool: str, cwd: Path, n: int, exe: str | None) -> dict[str, list[str]
     return setup_bare(cwd, n)
 
 
-class Disk:
-    """Where the benchmark's runs happen (see the module docstring): :meth:`folder` gives a
-    run its folder, :meth:`release` is called when the run is over; :meth:`settle` before a
-    timed command that creates files, :meth:`removed` after one that may have removed some.
-    This one: folders below ``root``, all kept until the end, and the ``--settle`` wait."""
-
-    def __init__(self, root: Path, settle: float) -> None:
-        self.root, self.settle_s = root, settle
-        self.last_removal = -float("inf")
-        self.waited = 0.0
-        self._folders = 0
-
-    def folder(self, prefix: str) -> Path:
-        self._folders += 1
-        path = self.root / f"{self._folders:03d}-{prefix}"
-        path.mkdir()
-        return path
-
-    def release(self, folder: Path) -> None:
-        """Nothing: a folder removed now would slow the next command down."""
-
-    def removed(self) -> None:
-        self.last_removal = time.monotonic()
-
-    def settle(self) -> None:
-        wait = self.last_removal + self.settle_s - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
-            self.waited += wait
-
-    def describe(self) -> str:
-        return f"shared disk, waited {self.waited:.0f} s in all (--settle {self.settle_s:g})"
-
-
-class FreshDisks(Disk):
-    """A new ext4 filesystem (no journal, mounted ``discard``) for every run: a sparse image
-    of ``size_gib`` on a loop device, below ``root``; no wait is needed."""
-
-    def __init__(self, root: Path, size_gib: int) -> None:
-        super().__init__(root, 0.0)
-        self.size_gib = size_gib
-
-    @staticmethod
-    def available(root: Path) -> str | None:
-        """Why fresh filesystems cannot be made here, or ``None``."""
-        probe = FreshDisks(root, 1)
-        try:
-            probe.release(probe.folder("probe"))
-        except (OSError, subprocess.CalledProcessError) as exc:
-            return str(exc)
-        return None
-
-    def folder(self, prefix: str) -> Path:
-        self._folders += 1
-        image = self.root / f"{self._folders:03d}-{prefix}.img"
-        with open(image, "wb") as fh:
-            fh.truncate(self.size_gib << 30)
-        # one inode per 4 KiB: every file of the 100 000-system chain fits
-        quiet = {"check": True, "capture_output": True}
-        subprocess.run(
-            ["mkfs.ext4", "-q", "-F", "-O", "^has_journal", "-i", "4096", image], **quiet
-        )
-        mount = image.with_suffix("")
-        mount.mkdir()
-        subprocess.run(["mount", "-o", "loop,discard", image, mount], **quiet)
-        return mount
-
-    def release(self, folder: Path) -> None:
-        subprocess.run(["umount", folder], check=True, capture_output=True)
-        folder.rmdir()
-        folder.with_suffix(".img").unlink()
-
-    def describe(self) -> str:
-        return "a new ext4 filesystem (no journal, discard) for every run"
-
-
 def warm_up(tool: str, exe: str | None, disk: Disk) -> None:
     """Run the tool's commands once on 2 systems, untimed, writing the bytecode they
     import into the cache (``ENV["PYTHONPYCACHEPREFIX"]``)."""
@@ -366,29 +292,13 @@ def main(argv: list[str] | None = None) -> int:
         cache = Path(scratch) / "pycache"
         if args.bytecode == "cached":
             ENV["PYTHONPYCACHEPREFIX"] = str(cache)  # written by the warm-ups, read by the rest
-        disk = _disk(args, Path(scratch))
+        disk = choose_disk(args.disk, Path(scratch), args.settle, args.systems)
         if disk is None:
             return 2
         code = _measure_all(args, disk)
         print(disk.describe())
         print("removing the benchmark's folders ...", flush=True)
     return code
-
-
-def _disk(args: argparse.Namespace, scratch: Path) -> Disk | None:
-    """The ``--disk`` asked for (fresh where it works when none is), or ``None`` when a
-    fresh one was asked for and cannot be made (said why)."""
-    if args.disk == "shared":
-        return Disk(scratch, args.settle)
-    why = FreshDisks.available(scratch)
-    if why is None:
-        # sparse: only what is written takes room; room for the 100 000-system chain
-        return FreshDisks(scratch, max(4, args.systems // 5000))
-    if args.disk == "fresh":
-        print(f"--disk fresh: cannot make a filesystem here: {why}", file=sys.stderr)
-        return None
-    print(f"(no fresh filesystem here: {why}; --disk shared)")
-    return Disk(scratch, args.settle)
 
 
 def _measure_all(args: argparse.Namespace, disk: Disk) -> int:
