@@ -3,7 +3,8 @@
 A no-op rerun costs one ``stat`` per recorded file (an edit in place changes only the
 file's own stat): :func:`folder_signature` digests the stat signatures of the files of one
 folder, :func:`folder_signatures` those of many, in two forked processes when they are
-many (the digests of :mod:`holopipe.run.stage_digest` are compared with them).
+many, the folder that evens their shares split between them by name (the digests of
+:mod:`holopipe.run.stage_digest` are compared with them).
 
 A plain ``holopipe run`` starts this scan before it imports the pipeline
 (:meth:`EarlyScan.start`): two forked processes scan every folder the run's manifest index
@@ -55,6 +56,14 @@ _INDEX_BYTES = 16 << 20
 
 Signature = tuple[int, str] | None
 
+#: What listing a folder costs, as a share of what scanning it costs (listdir against the
+#: stat and the row of each file): both scanners list a folder they split.
+_LISTING_SHARE = 1 / 6
+
+#: A folder scanned whole (``None``), or the half of its names whose ``hash`` has this
+#: parity: two processes forked from one parent hash a name alike.
+Half = int | None
+
 
 def _signature_of_rows(rows: list[str]) -> str:
     rows.sort()
@@ -75,6 +84,13 @@ def folder_signature(folder: str) -> Signature:
     >>> count, len(digest)
     (1, 64)
     """
+    rows = _folder_rows(folder)
+    return None if rows is None else (len(rows), _signature_of_rows(rows))
+
+
+def _folder_rows(folder: str, half: int | None = None) -> list[str] | None:
+    """The stat rows of the files directly in ``folder`` (of those whose name's ``hash``
+    has the parity ``half``, when given), unsorted, or ``None`` as :func:`folder_signature`."""
     # One stat per name, relative to the open folder: what a no-op rerun costs per file
     # (a DirEntry per file and a call per row cost a fifth more).
     try:
@@ -82,7 +98,9 @@ def folder_signature(folder: str) -> Signature:
         fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     except OSError:
         return None
-    rows = []
+    if half is not None:
+        names = [name for name in names if hash(name) & 1 == half]
+    rows: list[str] = []
     add, stat_at, regular = rows.append, os.stat, stat.S_ISREG
     try:
         for name in names:
@@ -96,7 +114,7 @@ def folder_signature(folder: str) -> Signature:
         return None
     finally:
         os.close(fd)
-    return len(rows), _signature_of_rows(rows)
+    return rows
 
 
 def folder_signatures(folders: dict[str, int]) -> dict[str, Signature]:
@@ -112,9 +130,18 @@ def folder_signatures(folders: dict[str, int]) -> dict[str, Signature]:
     ...     folder_signatures({tmp: 0})[tmp][0]
     0
     """
-    if len(folders) < 2 or sum(folders.values()) < PARALLEL_SCAN_FILES or _cpus() < 2:
+    if not folders or sum(folders.values()) < PARALLEL_SCAN_FILES or _cpus() < 2:
         return {path: folder_signature(path) for path in folders}
     return _Scanners(folders).results()
+
+
+def _scan(path: str, half: Half) -> Signature | list[str] | None:
+    """What a scanner sends of one unit of its share: a whole folder's signature, or the
+    sorted rows of a half (``None`` when the folder cannot be confirmed)."""
+    if half is None:
+        return folder_signature(path)
+    rows = _folder_rows(path, half)
+    return None if rows is None else sorted(rows)
 
 
 def _cpus() -> int:
@@ -124,30 +151,52 @@ def _cpus() -> int:
         return os.cpu_count() or 1
 
 
+def _shares(folders: dict[str, int]) -> list[list[tuple[str, Half]]]:
+    """The two scanners' shares of ``folders`` (path -> file count): whole folders, the
+    largest first, each to the share with fewer files so far; then the folder of the
+    heavier share that evens them best is split between both, when that shortens the
+    heavier share by more than the second listing costs (nine equal folders: 4.5 each
+    instead of 5 and 4)."""
+    shares: list[list[tuple[str, Half]]] = [[], []]
+    files = [0.0, 0.0]
+    for path in sorted(folders, key=lambda path: -folders[path]):
+        lighter = files.index(min(files))
+        shares[lighter].append((path, None))
+        files[lighter] += folders[path]
+    heavy = files.index(max(files))
+
+    def heavier_after_split(path: str) -> float:
+        count = folders[path]
+        each = count * ((1 - _LISTING_SHARE) / 2 + _LISTING_SHARE)  # half the stats, all names
+        return max(files[heavy] - count + each, files[1 - heavy] + each)
+
+    candidates = [path for path, _ in shares[heavy]]
+    best = min(candidates, key=heavier_after_split) if candidates else None
+    if best is not None and heavier_after_split(best) < files[heavy]:
+        shares[heavy][shares[heavy].index((best, None))] = (best, 0)
+        shares[1 - heavy].append((best, 1))
+    return shares
+
+
 class _Scanners:
-    """Two forked processes, each scanning its share of the folders (the largest handed
-    out first, each to the one with fewer files so far) and sending back their
-    signatures as one frame of JSON (:func:`~holopipe.run.forked.send_frame`) when done."""
+    """Two forked processes, each scanning its share of the folders (:func:`_shares`) and
+    sending back what it found as one frame of JSON
+    (:func:`~holopipe.run.forked.send_frame`) when done: the signature of each whole
+    folder, the sorted rows of each half, which the parent merges into the signature."""
 
     def __init__(self, folders: dict[str, int]) -> None:
-        shares: list[list[str]] = [[], []]
-        files = [0, 0]
-        for path in sorted(folders, key=lambda path: -folders[path]):
-            lighter = files.index(min(files))
-            shares[lighter].append(path)
-            files[lighter] += folders[path]
         self.folders = list(folders)
         self._found: dict[str, Signature] | None = None
         self._pids: dict[int, int] = {}  # the read end of a scanner's pipe -> its pid
         try:
-            for share in shares:
+            for share in _shares(folders):
                 if share:
                     self._fork(share)
         except BaseException:
             self.close()
             raise
 
-    def _fork(self, share: list[str]) -> None:
+    def _fork(self, share: list[tuple[str, Half]]) -> None:
         read_fd, write_fd = os.pipe()
         pid = os.fork()
         if pid == 0:  # the scanner: never returns into the caller's code
@@ -158,7 +207,7 @@ class _Scanners:
                 os.close(read_fd)
                 for fd in self._pids:
                     os.close(fd)
-                found = [[path, folder_signature(path)] for path in share]
+                found = [[path, half, _scan(path, half)] for path, half in share]
                 send_frame(write_fd, json.dumps(found).encode("utf-8", "surrogateescape"))
                 code = 0
             except BaseException as exc:  # noqa: BLE001 - its folders are None in the parent
@@ -173,14 +222,23 @@ class _Scanners:
         scanners have finished."""
         if self._found is None:
             found: dict[str, Signature] = dict.fromkeys(self.folders)
+            halves: dict[str, list[list[str] | None]] = {}
             try:
                 for fd in list(self._pids):
                     data = read_frame(fd)
-                    if os.waitstatus_to_exitcode(self._reap(fd)) == 0 and data is not None:
-                        sent = json.loads(data.decode("utf-8", "surrogateescape"))
-                        found.update((path, None if s is None else tuple(s)) for path, s in sent)
+                    if os.waitstatus_to_exitcode(self._reap(fd)) != 0 or data is None:
+                        continue
+                    for path, half, scanned in json.loads(data.decode("utf-8", "surrogateescape")):
+                        if half is None:
+                            found[path] = None if scanned is None else tuple(scanned)
+                        else:
+                            halves.setdefault(path, []).append(scanned)
             finally:
                 self.close()
+            for path, parts in halves.items():
+                if len(parts) == 2 and None not in parts:
+                    rows = [row for part in parts for row in part]  # two sorted runs
+                    found[path] = len(rows), _signature_of_rows(rows)
             self._found = found
         return self._found
 
