@@ -83,12 +83,20 @@ def test_a_split_folder_whose_other_half_was_lost_is_not_confirmed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     folder = _folder(tmp_path, "f", 30)
-    original = folder_scan._scan
+    original = folder_scan._folder_rows
 
-    def dying_on_one_half(path: str, half: int | None):
+    def dying_on_one_half(path: str, half: int | None = None):
         if half == 1:
             os._exit(9)  # this scanner dies: its half never arrives
         return original(path, half)
 
-    monkeypatch.setattr(folder_scan, "_scan", dying_on_one_half)
+    monkeypatch.setattr(folder_scan, "_folder_rows", dying_on_one_half)
     assert folder_signatures({folder: 30}) == {folder: None}
+
+
+@pytest.mark.usefixtures("two_scanners")
+@pytest.mark.parametrize("files", [0, 1])
+def test_a_split_folder_with_an_empty_half_is_confirmed(tmp_path: Path, files: int):
+    folder = _folder(tmp_path, "f", files)
+    assert folder_signatures({folder: 5000}) == {folder: folder_signature(folder)}
+    assert folder_signature(folder)[0] == files

@@ -32,6 +32,7 @@ import os
 import signal
 import stat
 import time
+from typing import Any
 
 from holopipe.run.forked import read_frame, send_frame
 
@@ -135,13 +136,46 @@ def folder_signatures(folders: dict[str, int]) -> dict[str, Signature]:
     return _Scanners(folders).results()
 
 
-def _scan(path: str, half: Half) -> Signature | list[str] | None:
-    """What a scanner sends of one unit of its share: a whole folder's signature, or the
-    sorted rows of a half (``None`` when the folder cannot be confirmed)."""
-    if half is None:
-        return folder_signature(path)
-    rows = _folder_rows(path, half)
-    return None if rows is None else sorted(rows)
+#: Between the rows of a half in its frame: no row holds it (a name holds no NUL and the
+#: fields around each NUL of a row are never empty).
+_ROW_BREAK = "\0\0"
+
+
+def _send_share(fd: int, share: list[tuple[str, Half]]) -> None:
+    """Scan ``share`` and send what a scanner found: one frame of JSON listing each unit
+    (a whole folder's signature; a half's row count, ``None`` when it cannot be
+    confirmed), then one frame per half of its sorted rows (JSON would escape each NUL
+    and cost the parent several times more to read)."""
+    listed, halves = [], []
+    for path, half in share:
+        if half is None:
+            listed.append([path, None, folder_signature(path)])
+            continue
+        rows = _folder_rows(path, half)
+        listed.append([path, half, None if rows is None else len(rows)])
+        halves.append(_ROW_BREAK.join(sorted(rows or ())))
+    send_frame(fd, json.dumps(listed).encode("utf-8", "surrogateescape"))
+    for rows_text in halves:
+        send_frame(fd, rows_text.encode("utf-8", "surrogateescape"))
+
+
+def _receive_share(fd: int) -> list[tuple[str, Half, Any]] | None:
+    """What :func:`_send_share` sent: ``(path, None, signature)`` of each whole folder,
+    ``(path, half, rows or None)`` of each half; ``None`` when it was cut short."""
+    data = read_frame(fd)
+    if data is None:
+        return None
+    found: list[tuple[str, Half, Any]] = []
+    for path, half, scanned in json.loads(data.decode("utf-8", "surrogateescape")):
+        if half is None:
+            found.append((path, None, None if scanned is None else tuple(scanned)))
+            continue
+        rows_data = read_frame(fd)
+        if rows_data is None:
+            return None
+        rows = rows_data.decode("utf-8", "surrogateescape").split(_ROW_BREAK) if scanned else []
+        found.append((path, half, None if scanned is None else rows))
+    return found
 
 
 def _cpus() -> int:
@@ -180,8 +214,7 @@ def _shares(folders: dict[str, int]) -> list[list[tuple[str, Half]]]:
 
 class _Scanners:
     """Two forked processes, each scanning its share of the folders (:func:`_shares`) and
-    sending back what it found as one frame of JSON
-    (:func:`~holopipe.run.forked.send_frame`) when done: the signature of each whole
+    sending back what it found when done (:func:`_send_share`): the signature of each whole
     folder, the sorted rows of each half, which the parent merges into the signature."""
 
     def __init__(self, folders: dict[str, int]) -> None:
@@ -207,8 +240,7 @@ class _Scanners:
                 os.close(read_fd)
                 for fd in self._pids:
                     os.close(fd)
-                found = [[path, half, _scan(path, half)] for path, half in share]
-                send_frame(write_fd, json.dumps(found).encode("utf-8", "surrogateescape"))
+                _send_share(write_fd, share)
                 code = 0
             except BaseException as exc:  # noqa: BLE001 - its folders are None in the parent
                 os.write(2, f"holopipe: folder scanner failed: {exc!r}\n".encode())
@@ -225,12 +257,12 @@ class _Scanners:
             halves: dict[str, list[list[str] | None]] = {}
             try:
                 for fd in list(self._pids):
-                    data = read_frame(fd)
-                    if os.waitstatus_to_exitcode(self._reap(fd)) != 0 or data is None:
+                    sent = _receive_share(fd)
+                    if os.waitstatus_to_exitcode(self._reap(fd)) != 0 or sent is None:
                         continue
-                    for path, half, scanned in json.loads(data.decode("utf-8", "surrogateescape")):
+                    for path, half, scanned in sent:
                         if half is None:
-                            found[path] = None if scanned is None else tuple(scanned)
+                            found[path] = scanned
                         else:
                             halves.setdefault(path, []).append(scanned)
             finally:
