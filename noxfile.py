@@ -59,6 +59,16 @@ def _installed_pythons(versions: tuple[str, ...]) -> list[str]:
 GOLDEN_RUNS = sorted(p.stem for p in Path("configs/golden").glob("*.json"))
 
 
+def _scratch(name: str) -> Path:
+    """A new, empty ``.nox/NAME`` for a session's runs. Not ``session.create_tmp()``: that
+    makes the folder the session's TMPDIR, and holopipe's outside-writes gate never
+    watches the temp dir nor a folder holding it (every stage would end WARNING)."""
+    folder = Path(".nox") / name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder.resolve()
+
+
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     session.install("-e", ".[test]")
@@ -82,10 +92,10 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def smoke(session: nox.Session) -> None:
-    """The toy pipeline 01 -> 06 from the shell, then every stage's gate, in a temp dir."""
+    """The toy pipeline 01 -> 06 from the shell, then every stage's gate, in .nox/smoke-runs."""
     toy = Path("configs/toy.json").resolve()
     session.install("-e", ".")
-    session.chdir(session.create_tmp())
+    session.chdir(_scratch("smoke-runs"))
     session.run(
         "holopipe",
         "run",
@@ -119,7 +129,7 @@ def golden(session: nox.Session) -> None:
     tolerance, e.g. other library versions) passes with the differences printed; exit 2 fails.
     """
     session.install("-e", ".")
-    runs = Path(session.create_tmp()) / "golden-runs"
+    runs = _scratch("golden-runs") / "runs"
     for name in GOLDEN_RUNS:
         session.run(
             "holopipe", "golden", "check", name, "--runs-dir", str(runs), success_codes=[0, 1]
