@@ -4,8 +4,9 @@
                                           [--change stages.05.max_degree=3 ...]
 
 ``configs/toy.json`` with ``stages.01.n_per_family`` raised to ``systems / 4`` (4 families;
-the d values cycle inside a family), run as whole ``holopipe run`` commands in a fresh
-temporary directory with the serial executor:
+the d values cycle inside a family), run as whole ``holopipe run`` commands with the serial
+executor, each size on a new filesystem (``--disk fresh``, the default as root; see
+``disks.py`` for why) or in the temporary directory (``--disk shared``, with ``--settle``):
 
 - full run (every stage runs), with each stage's own duration from pipeline_summary.json,
 - no-op rerun (nothing changed; median of ``--noop-runs``),
@@ -30,6 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_scale import _manifest_bytes, _timed  # noqa: E402
+from disks import Disk, choose_disk  # noqa: E402
 
 TOY = Path(__file__).resolve().parents[1] / "configs" / "toy.json"
 FAMILIES = 4
@@ -55,11 +57,12 @@ def _folders(root: Path) -> list[tuple[str, int, int]]:
     return rows
 
 
-def measure(systems: int, noop_runs: int, changes: list[str]) -> dict:
-    with tempfile.TemporaryDirectory(prefix=f"holopipe-real-{systems}-") as tmp:
-        cwd = Path(tmp)
+def measure(systems: int, noop_runs: int, changes: list[str], disk: Disk) -> dict:
+    cwd = disk.folder(f"real-{systems}")
+    try:
         config = _config(cwd / "config.json", systems)
         run = [sys.executable, "-m", "holopipe", "run", "-e", "real"]
+        disk.settle()
         full, full_cpu, peak = _timed([*run, "--config", str(config)], cwd)
         root = cwd / "runs" / "real"
         summary = json.loads((root / "pipeline_summary.json").read_text())
@@ -67,7 +70,9 @@ def measure(systems: int, noop_runs: int, changes: list[str]) -> dict:
         noops = [_timed(run, cwd) for _ in range(noop_runs)]
         changed = {}
         for change in changes:
+            disk.settle()
             wall, cpu, change_peak = _timed([*run, "--set", change, "--force"], cwd)
+            disk.removed()
             reran = json.loads((root / "pipeline_summary.json").read_text())["stages"]
             changed[change] = {
                 "wall_s": wall,
@@ -88,6 +93,8 @@ def measure(systems: int, noop_runs: int, changes: list[str]) -> dict:
             "manifest_mb": _manifest_bytes(root) / 1e6,
             "folders": _folders(root),
         }
+    finally:
+        disk.release(cwd)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,10 +107,34 @@ def main(argv: list[str] | None = None) -> int:
         help="KEY=VALUE set with --force after the no-ops (repeatable; default: "
         "stages.05.max_degree=3 and stages.06.n_modes=4)",
     )
+    parser.add_argument(
+        "--disk",
+        choices=("fresh", "shared"),
+        default=None,
+        help="fresh: a new filesystem for each size (root; the default where it works); "
+        "shared: the temporary directory, with --settle",
+    )
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=75.0,
+        help="--disk shared: seconds a run waits after files were removed",
+    )
     args = parser.parse_args(argv)
     changes = args.change or ["stages.05.max_degree=3", "stages.06.n_modes=4"]
-    for n in sorted(int(s) for s in args.systems.split(",")):
-        row = measure(n, args.noop_runs, changes)
+    sizes = sorted(int(s) for s in args.systems.split(","))
+    with tempfile.TemporaryDirectory(prefix="bench-scale-real-") as scratch:
+        disk = choose_disk(args.disk, Path(scratch), args.settle, max(sizes))
+        if disk is None:
+            return 2
+        _print_sizes(sizes, args.noop_runs, changes, disk)
+        print(disk.describe())
+    return 0
+
+
+def _print_sizes(sizes: list[int], noop_runs: int, changes: list[str], disk: Disk) -> None:
+    for n in sizes:
+        row = measure(n, noop_runs, changes, disk)
         print(f"real pipeline, {row['systems']} systems (wall s / CPU s):")
         print(f"  full run       {row['full_s']:8.2f} / {row['full_cpu_s']:8.2f}")
         print(f"  no-op rerun    {row['noop_s']:8.2f} / {row['noop_cpu_s']:8.2f}")
@@ -125,7 +156,6 @@ def main(argv: list[str] | None = None) -> int:
         for folder, files, size in row["folders"]:
             print(f"    {folder:<58} {files:>7} {size / 1e6:9.2f}")
         sys.stdout.flush()
-    return 0
 
 
 if __name__ == "__main__":
