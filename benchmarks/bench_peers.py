@@ -67,7 +67,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from disks import Disk, choose_disk  # noqa: E402
+from disks import Disk, add_disk_options, choose_disk  # noqa: E402
 
 STAGES = 9
 
@@ -272,21 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         help="cached: every tool's bytecode written by an untimed warm-up and read by the "
         "timed commands; as-is: the environment's own setting",
     )
-    parser.add_argument(
-        "--disk",
-        choices=("fresh", "shared"),
-        default=None,
-        help="fresh: a new filesystem for every run (root; the default where it works); "
-        "shared: the temporary directory, with --settle",
-    )
-    parser.add_argument(
-        "--settle",
-        type=float,
-        default=75.0,
-        help="--disk shared: seconds a command that creates files waits after the last "
-        "command that may have removed files (0: no wait; figures then depend on what ran "
-        "before)",
-    )
+    add_disk_options(parser)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-peers-") as scratch:
         cache = Path(scratch) / "pycache"

@@ -44,7 +44,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from disks import Disk, choose_disk  # noqa: E402
+from disks import Disk, add_disk_options, choose_disk  # noqa: E402
 
 #: Runs a command, then prints the peak RSS (KiB) of its largest process and the CPU
 #: seconds of all its processes as the last line.
@@ -190,19 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-change", action="store_true", help="leave out the one-parameter-change rerun"
     )
-    parser.add_argument(
-        "--disk",
-        choices=("fresh", "shared"),
-        default=None,
-        help="fresh: a new filesystem for each size (root; the default where it works); "
-        "shared: the temporary directory, with --settle",
-    )
-    parser.add_argument(
-        "--settle",
-        type=float,
-        default=75.0,
-        help="--disk shared: seconds a run waits after files were removed",
-    )
+    add_disk_options(parser)
     args = parser.parse_args(argv)
     sizes = sorted(int(n) for n in args.systems.split(","))
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as scratch:

@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_scale import _manifest_bytes, _timed  # noqa: E402
-from disks import Disk, choose_disk  # noqa: E402
+from disks import Disk, add_disk_options, choose_disk  # noqa: E402
 
 TOY = Path(__file__).resolve().parents[1] / "configs" / "toy.json"
 FAMILIES = 4
@@ -107,19 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         help="KEY=VALUE set with --force after the no-ops (repeatable; default: "
         "stages.05.max_degree=3 and stages.06.n_modes=4)",
     )
-    parser.add_argument(
-        "--disk",
-        choices=("fresh", "shared"),
-        default=None,
-        help="fresh: a new filesystem for each size (root; the default where it works); "
-        "shared: the temporary directory, with --settle",
-    )
-    parser.add_argument(
-        "--settle",
-        type=float,
-        default=75.0,
-        help="--disk shared: seconds a run waits after files were removed",
-    )
+    add_disk_options(parser)
     args = parser.parse_args(argv)
     changes = args.change or ["stages.05.max_degree=3", "stages.06.n_modes=4"]
     sizes = sorted(int(s) for s in args.systems.split(","))

@@ -22,12 +22,13 @@ Example (any user; a fresh filesystem only as root)::
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-__all__ = ["Disk", "FreshDisks", "choose_disk"]
+__all__ = ["Disk", "FreshDisks", "add_disk_options", "choose_disk"]
 
 
 class Disk:
@@ -104,6 +105,25 @@ class FreshDisks(Disk):
 
     def describe(self) -> str:
         return "a new ext4 filesystem (no journal, discard) for every run"
+
+
+def add_disk_options(parser: argparse.ArgumentParser) -> None:
+    """The ``--disk`` and ``--settle`` options that :func:`choose_disk` takes."""
+    parser.add_argument(
+        "--disk",
+        choices=("fresh", "shared"),
+        default=None,
+        help="fresh: a new filesystem for every run (root; the default where it works); "
+        "shared: the temporary directory, with --settle",
+    )
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=75.0,
+        help="--disk shared: seconds a command that creates files waits after the last "
+        "command that may have removed files (0: no wait; figures then depend on what ran "
+        "before)",
+    )
 
 
 def choose_disk(kind: str | None, scratch: Path, settle: float, systems: int) -> Disk | None:
