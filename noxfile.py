@@ -77,7 +77,11 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", "-m", "not slow", "-p", "no:cacheprovider", *session.posargs)
 
 
-@nox.session(python=_installed_pythons(SUPPORTED_PYTHONS))
+#: The supported Pythons installed here (``tests_all_pythons`` runs on each).
+INSTALLED_PYTHONS = _installed_pythons(SUPPORTED_PYTHONS)
+
+
+@nox.session(python=INSTALLED_PYTHONS)
 def tests_all_pythons(session: nox.Session) -> None:
     """The fast-lane suite on each supported Python that is installed (nightly lane)."""
     session.install("-e", ".[test]")
@@ -119,7 +123,8 @@ def nightly(session: nox.Session) -> None:
     session.run("pytest", "-m", "slow", "-p", "no:cacheprovider", *session.posargs)
     session.notify("smoke")
     session.notify("golden")
-    session.notify("tests_all_pythons")
+    for version in INSTALLED_PYTHONS:  # notify queues one session: the first that matches
+        session.notify(f"tests_all_pythons-{version}")
 
 
 @nox.session(python=PYTHON)
