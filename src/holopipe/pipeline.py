@@ -1013,8 +1013,10 @@ def _close_with_report(
 
 def _report_key(layout: RunLayout, plans: list[StagePlan], worst: ExitCode) -> str:
     """What ``report.html`` shows, in one sha256: the manifest and frozen config (their
-    bytes), every stage's plan, the run's exit code, holopipe's version and whether plots
-    can be drawn. Only the time of the last ``holopipe run`` is left out."""
+    bytes), every stage's plan, the run's exit code, holopipe's version and the source of
+    what draws the page (:func:`~holopipe.report.drawing_code_digest`, not the git sha: the
+    page shows the recorded environments, not the current one) and whether plots can be
+    drawn. Only the time of the last ``holopipe run`` is left out."""
     import hashlib
     import importlib.util
     import json
@@ -1025,13 +1027,15 @@ def _report_key(layout: RunLayout, plans: list[StagePlan], worst: ExitCode) -> s
         except OSError:
             return ""
 
-    version = code_version()
+    from holopipe import __version__
+    from holopipe.report import drawing_code_digest
+
     parts = {
         "manifest": digest(layout.manifest_path),
         "config": digest(layout.config_path),
         "plans": [attrs.astuple(plan) for plan in plans],
         "exit_code": int(worst),
-        "code": [version.holopipe_version, version.git_sha, version.git_dirty],
+        "code": [__version__, drawing_code_digest()],
         "plots": importlib.util.find_spec("matplotlib") is not None,
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()

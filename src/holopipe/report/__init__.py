@@ -9,17 +9,40 @@ show changed (:mod:`holopipe.report.plot_cache`): a no-op run rewrites the page,
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["REPORT_NAME", "report_key_of", "write_report"]
+__all__ = ["REPORT_NAME", "drawing_code_digest", "report_key_of", "write_report"]
 
 #: The report's file name in the run folder.
 REPORT_NAME = "report.html"
 
 # The last line of a report written with a key (an HTML comment after </html>).
 _KEY_LINE = "<!-- holopipe report key {key} -->\n"
+
+
+@functools.cache
+def drawing_code_digest() -> str:
+    """sha256 of the source of what draws a report: this package and the artifact classes
+    it reads the records and artifacts with. A report key holds it instead of the
+    checkout's git sha, so that a commit elsewhere does not have the next no-op rerun read
+    every record again to draw the same page (18 s at 100 000 systems).
+
+    Examples
+    --------
+    >>> len(drawing_code_digest())
+    64
+    """
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for folder in (package, package.parent / "artifacts"):
+        for source in sorted(folder.rglob("*.py")):
+            digest.update(source.relative_to(package.parent).as_posix().encode() + b"\0")
+            digest.update(source.read_bytes())
+    return digest.hexdigest()
 
 
 def report_key_of(path: Path) -> str | None:
