@@ -30,7 +30,12 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_scale import _manifest_bytes, _timed  # noqa: E402
+from bench_scale import (  # noqa: E402
+    _manifest_bytes,
+    _timed,
+    add_bytecode_option,
+    cache_bytecode,
+)
 from disks import Disk, add_disk_options, choose_disk  # noqa: E402
 
 TOY = Path(__file__).resolve().parents[1] / "configs" / "toy.json"
@@ -108,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         "stages.05.max_degree=3 and stages.06.n_modes=4)",
     )
     add_disk_options(parser)
+    add_bytecode_option(parser)
     args = parser.parse_args(argv)
     changes = args.change or ["stages.05.max_degree=3", "stages.06.n_modes=4"]
     sizes = sorted(int(s) for s in args.systems.split(","))
@@ -115,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         disk = choose_disk(args.disk, Path(scratch), args.settle, max(sizes))
         if disk is None:
             return 2
+        if args.bytecode == "cached":
+            cache_bytecode(Path(scratch) / "pycache", disk, lambda path: _config(path, FAMILIES))
         _print_sizes(sizes, args.noop_runs, changes, disk)
         print(disk.describe())
     return 0
