@@ -38,6 +38,7 @@ The figures belong in the issue's note, not in tests.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import math
@@ -47,7 +48,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -132,6 +133,22 @@ def cache_bytecode(cache: Path, disk: Disk, write_config: Callable[[Path], Path]
                 raise RuntimeError(f"the warm-up failed (exit {done.returncode}):\n{done.stderr}")
     finally:
         disk.release(cwd)
+
+
+@contextlib.contextmanager
+def benchmark_disk(
+    args: argparse.Namespace, prefix: str, systems: int, warm_up_config: Callable[[Path], Path]
+) -> Iterator[Disk | None]:
+    """The disk ``args.disk`` asks for below a new temporary folder (``None`` when it cannot
+    be made), the bytecode cached first (:func:`cache_bytecode`, with ``warm_up_config``)
+    when ``args.bytecode`` says so; what the disk was is printed at the end."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as scratch:
+        disk = choose_disk(args.disk, Path(scratch), args.settle, systems)
+        if disk is not None and args.bytecode == "cached":
+            cache_bytecode(Path(scratch) / "pycache", disk, warm_up_config)
+        yield disk
+        if disk is not None:
+            print(disk.describe())
 
 
 def _run_measured(wrapper: str, args: list[str], cwd: Path) -> tuple[float, list[str]]:
@@ -235,19 +252,12 @@ def main(argv: list[str] | None = None) -> int:
     add_bytecode_option(parser)
     args = parser.parse_args(argv)
     sizes = sorted(int(n) for n in args.systems.split(","))
-    with tempfile.TemporaryDirectory(prefix="bench-scale-") as scratch:
-        disk = choose_disk(args.disk, Path(scratch), args.settle, max(sizes))
-        if disk is None:
-            return 2
-        if args.bytecode == "cached":
 
-            def two_systems(path: Path) -> Path:
-                return _config(path, args.stages, 2, args.systems_per_file)
+    def two_systems(path: Path) -> Path:
+        return _config(path, args.stages, 2, args.systems_per_file)
 
-            cache_bytecode(Path(scratch) / "pycache", disk, two_systems)
-        code = _measure_sizes(args, sizes, disk)
-        print(disk.describe())
-    return code
+    with benchmark_disk(args, "bench-scale-", max(sizes), two_systems) as disk:
+        return 2 if disk is None else _measure_sizes(args, sizes, disk)
 
 
 def _measure_sizes(args: argparse.Namespace, sizes: list[int], disk: Disk) -> int:

@@ -26,7 +26,6 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -34,9 +33,9 @@ from bench_scale import (  # noqa: E402
     _manifest_bytes,
     _timed,
     add_bytecode_option,
-    cache_bytecode,
+    benchmark_disk,
 )
-from disks import Disk, add_disk_options, choose_disk  # noqa: E402
+from disks import Disk, add_disk_options  # noqa: E402
 
 TOY = Path(__file__).resolve().parents[1] / "configs" / "toy.json"
 FAMILIES = 4
@@ -117,15 +116,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     changes = args.change or ["stages.05.max_degree=3", "stages.06.n_modes=4"]
     sizes = sorted(int(s) for s in args.systems.split(","))
-    with tempfile.TemporaryDirectory(prefix="bench-scale-real-") as scratch:
-        disk = choose_disk(args.disk, Path(scratch), args.settle, max(sizes))
+    with benchmark_disk(args, "bench-scale-real-", max(sizes), _four_systems) as disk:
         if disk is None:
             return 2
-        if args.bytecode == "cached":
-            cache_bytecode(Path(scratch) / "pycache", disk, lambda path: _config(path, FAMILIES))
         _print_sizes(sizes, args.noop_runs, changes, disk)
-        print(disk.describe())
     return 0
+
+
+def _four_systems(path: Path) -> Path:
+    return _config(path, FAMILIES)
 
 
 def _print_sizes(sizes: list[int], noop_runs: int, changes: list[str], disk: Disk) -> None:
