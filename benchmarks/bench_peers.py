@@ -67,6 +67,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_scale import add_bytecode_option  # noqa: E402
 from disks import Disk, add_disk_options, choose_disk  # noqa: E402
 
 STAGES = 9
@@ -265,13 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--dvc", default=shutil.which("dvc"))
     parser.add_argument("--snakemake", default=shutil.which("snakemake"))
-    parser.add_argument(
-        "--bytecode",
-        choices=("cached", "as-is"),
-        default="cached",
-        help="cached: every tool's bytecode written by an untimed warm-up and read by the "
-        "timed commands; as-is: the environment's own setting",
-    )
+    add_bytecode_option(parser)
     add_disk_options(parser)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-peers-") as scratch:
