@@ -89,7 +89,7 @@ def folder_signature(folder: str) -> Signature:
     return None if rows is None else (len(rows), _signature_of_rows(rows))
 
 
-def _folder_rows(folder: str, half: int | None = None) -> list[str] | None:
+def _folder_rows(folder: str, half: Half = None) -> list[str] | None:
     """The stat rows of the files directly in ``folder`` (of those whose name's ``hash``
     has the parity ``half``, when given), unsorted, or ``None`` as :func:`folder_signature`."""
     # One stat per name, relative to the open folder: what a no-op rerun costs per file
