@@ -111,20 +111,26 @@ def taking(tmp_path: Path) -> None:
     shutil.rmtree(probe)
 
 
+def _demo(cwd: Path, jobs: int) -> tuple[Path, subprocess.CompletedProcess]:
+    done = subprocess.run(
+        [sys.executable, "-m", "holopipe", "run", "--experiment", "demo", "--jobs", str(jobs)],
+        cwd=cwd, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    return cwd, done
+
+
 @pytest.fixture(scope="session")
-def demo_runs(tmp_path_factory) -> tuple[tuple[Path, subprocess.CompletedProcess], ...]:
-    """``holopipe run --experiment demo`` (no config) with one and with two workers, each in
-    its own folder: ``((cwd, completed process), ...)``."""
+def demo_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """``holopipe run --experiment demo`` (no config, one worker) in its own folder, built
+    once a session: ``(cwd, completed process)``; the tests read ``cwd/runs/demo``."""
+    return _demo(tmp_path_factory.mktemp("demo1"), jobs=1)
 
-    def demo(jobs: int) -> tuple[Path, subprocess.CompletedProcess]:
-        cwd = tmp_path_factory.mktemp(f"demo{jobs}")
-        done = subprocess.run(
-            [sys.executable, "-m", "holopipe", "run", "--experiment", "demo", "--jobs", str(jobs)],
-            cwd=cwd, capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
-        return cwd, done
 
-    return demo(1), demo(2)
+@pytest.fixture(scope="session")
+def demo_run_two_workers(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """The same with ``--jobs 2`` (the slow lane's determinism check; the fast lane
+    compares one and two workers on the toy run)."""
+    return _demo(tmp_path_factory.mktemp("demo2"), jobs=2)
 
 
 @pytest.fixture(scope="session")

@@ -1,9 +1,10 @@
 """``holopipe run --experiment demo`` with no config: the first thing a new user sees.
 
 It must end OK (exit 0) with every stage OK, every check evaluated or declared not
-applicable with its reason as a note, every stage's gate passing, and the same artifacts
-with one and with two workers. The two runs are the session fixture ``demo_runs``
-(tests/conftest.py; the report tests open the same run's report.html in a browser).
+applicable with its reason as a note, every stage's gate passing, and (slow lane) the same
+artifacts with one and with two workers. The runs are the session fixtures ``demo_run`` and
+``demo_run_two_workers`` (tests/conftest.py; the report tests open the first one's
+report.html in a browser).
 """
 
 import hashlib
@@ -11,6 +12,8 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from holopipe.artifacts.records import RunManifest
 
@@ -30,22 +33,25 @@ def _summary(cwd: Path, stage: str) -> dict:
     return json.loads((cwd / "runs" / "demo" / stage / "stage_summary.json").read_text())
 
 
-def test_the_demo_ends_ok_with_every_stage_ok(demo_runs):
-    for cwd, done in demo_runs:
-        assert done.returncode == 0, done.stdout + done.stderr
-        assert done.stdout.strip().splitlines()[-1].startswith("demo: OK (exit 0)")
-        stages = _stages(cwd)
-        assert len(stages) >= 8
-        config = json.loads((cwd / "runs" / "demo" / "config.resolved.json").read_text())
-        assert config["strict"] is True  # OK below: no discipline finding in any stage
-        for stage in stages:
-            summary = _summary(cwd, stage)
-            assert summary["status"] == "OK", (stage, summary["warnings"], summary["errors"])
-            assert not any("nothing evaluated" in w for w in summary["warnings"])
+def _assert_ended_ok(cwd: Path, done: subprocess.CompletedProcess) -> None:
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip().splitlines()[-1].startswith("demo: OK (exit 0)")
+    stages = _stages(cwd)
+    assert len(stages) >= 8
+    config = json.loads((cwd / "runs" / "demo" / "config.resolved.json").read_text())
+    assert config["strict"] is True  # OK below: no discipline finding in any stage
+    for stage in stages:
+        summary = _summary(cwd, stage)
+        assert summary["status"] == "OK", (stage, summary["warnings"], summary["errors"])
+        assert not any("nothing evaluated" in w for w in summary["warnings"])
 
 
-def test_stage_05_evaluates_trends_and_says_why_the_lifshitz_check_does_not_apply(demo_runs):
-    cwd, _ = demo_runs[0]
+def test_the_demo_ends_ok_with_every_stage_ok(demo_run):
+    _assert_ended_ok(*demo_run)
+
+
+def test_stage_05_evaluates_trends_and_says_why_the_lifshitz_check_does_not_apply(demo_run):
+    cwd, _ = demo_run
     summary = _summary(cwd, "05_analyze_bulk_equations")
     assert summary["metrics"]["n_trends_evaluated"] > 0
     # The check that cannot apply to these data is declared so, with the reason, as a note.
@@ -55,8 +61,8 @@ def test_stage_05_evaluates_trends_and_says_why_the_lifshitz_check_does_not_appl
         )
 
 
-def test_every_stage_from_02_passes_assert_artifacts(demo_runs):
-    cwd, _ = demo_runs[0]
+def test_every_stage_from_02_passes_assert_artifacts(demo_run):
+    cwd, _ = demo_run
     for stage in sorted(_stages(cwd))[1:]:
         stage_id = stage.split("_", 1)[0]
         done = holopipe(
@@ -65,8 +71,10 @@ def test_every_stage_from_02_passes_assert_artifacts(demo_runs):
         assert done.returncode == 0, (stage_id, done.stdout, done.stderr)
 
 
-def test_one_and_two_workers_give_identical_artifacts(demo_runs):
-    (one, _), (two, _) = demo_runs
+@pytest.mark.slow
+def test_one_and_two_workers_give_identical_artifacts(demo_run, demo_run_two_workers):
+    (one, _), (two, done) = demo_run, demo_run_two_workers
+    _assert_ended_ok(two, done)
 
     def hashes(cwd: Path) -> dict[str, str]:
         root = cwd / "runs" / "demo"

@@ -268,8 +268,8 @@ def test_chromium_renders_every_section_and_plot_without_console_errors(toy_runs
     assert "stage-04_geometry_physics_contracts" in page.ids
 
 
-def test_the_demo_writes_a_report_chromium_renders_with_every_section_and_plot(demo_runs, tmp_path):
-    cwd, done = demo_runs[0]
+def test_the_demo_writes_a_report_chromium_renders_with_every_section_and_plot(demo_run, tmp_path):
+    cwd, done = demo_run
     assert done.returncode == 0, done.stdout + done.stderr
     page_path = cwd / "runs" / "demo" / "report.html"
     assert f"report: {page_path.relative_to(cwd)}" in done.stdout.splitlines()

@@ -14,8 +14,8 @@ from holopipe.run.systems import open_system
 
 
 @pytest.fixture(scope="module")
-def demo(demo_runs) -> Path:
-    cwd, done = demo_runs[0]
+def demo(demo_run) -> Path:
+    cwd, done = demo_run
     assert done.returncode in (0, 1), done.stderr
     return cwd / "runs" / "demo"
 
