@@ -30,6 +30,8 @@ SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13")
 #: core idle: on 2 cores the suite takes 8 min with two workers, 12.8 min with one.
 #: ``nox -s tests -- -n 0`` runs it in one process (pdb, print debugging).
 PARALLEL = ("--numprocesses", "auto", "--maxprocesses", "4", "--dist", "worksteal")
+#: The fast lane's pytest command (``tests``, and ``tests_all_pythons`` on each Python).
+FAST_LANE = ("pytest", "-m", "not slow", "-p", "no:cacheprovider", *PARALLEL)
 
 
 def _runnable(name: str) -> bool:
@@ -79,7 +81,7 @@ def tests(session: nox.Session) -> None:
     session.install("-e", ".[test]")
     # The plan's section 8.1 (py_compile of the entry points): every module compiles.
     session.run("python", "-m", "compileall", "-q", "src")
-    session.run("pytest", "-m", "not slow", "-p", "no:cacheprovider", *PARALLEL, *session.posargs)
+    session.run(*FAST_LANE, *session.posargs)
 
 
 #: The supported Pythons installed here (``tests_all_pythons`` runs on each).
@@ -90,7 +92,7 @@ INSTALLED_PYTHONS = _installed_pythons(SUPPORTED_PYTHONS)
 def tests_all_pythons(session: nox.Session) -> None:
     """The fast-lane suite on each supported Python that is installed (nightly lane)."""
     session.install("-e", ".[test]")
-    session.run("pytest", "-m", "not slow", "-p", "no:cacheprovider", *PARALLEL, *session.posargs)
+    session.run(*FAST_LANE, *session.posargs)
 
 
 @nox.session(python=PYTHON)
