@@ -78,6 +78,7 @@ from holopipe.stages.runner import StageExecution, stage_fingerprint, stage_para
 
 if TYPE_CHECKING:
     from holopipe.report.worker import ReportWorker
+    from holopipe.run.dask_cluster import RunCluster
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -776,6 +777,10 @@ class _PipelineRun:
     #: :mod:`holopipe.report.worker`); ``None`` before, or where it would not help.
     report_worker: ReportWorker | None = None
     _report_worker_tried: bool = False
+    #: The run's own Dask LocalCluster (:mod:`holopipe.run.dask_cluster`), started as the
+    #: first stage runs when the executor is dask with no address; ``None`` otherwise.
+    cluster: RunCluster | None = None
+    _cluster_tried: bool = False
 
     def execution(self, stage: type[Stage]) -> StageExecution:
         declared = {s.alias for s in stage.INPUTS}
@@ -857,6 +862,9 @@ class _PipelineRun:
 
             self._report_worker_tried = True
             self.report_worker = ReportWorker.start([] if self.lock_fd is None else [self.lock_fd])
+        if not self._cluster_tried:
+            self._cluster_tried = True
+            self.start_cluster()
         code = _run_in_child(execution, self.lock_fd, self.on_progress)
         if self.trash is not None:  # kept for the next stage; the rest removed meanwhile
             self.trash.collect(keep_new=True)
@@ -885,6 +893,25 @@ class _PipelineRun:
         self.outcomes.append(StageOutcome(key, status, int(code), "ran", round(duration, 6)))
         self.worst = max(self.worst, code)
         return code.published
+
+    def start_cluster(self) -> None:
+        """One LocalCluster for the run's stages, for a dask executor that names no
+        scheduler; where it does not start, each stage starts its own (and says so)."""
+        config = self.run.executor
+        if config.name != "dask" or config.address:
+            return
+        from holopipe.run.dask_cluster import ClusterUnavailable, RunCluster
+        from holopipe.run.executors import worker_count
+
+        folder = self.run.layout.root / ".executor" / "cluster"
+        try:
+            self.cluster = RunCluster.start(worker_count(config, self.run.jobs), folder)
+        except ClusterUnavailable as exc:
+            self.echo(f"{self.run.layout.experiment}: {exc}; each stage starts its own")
+            return
+        import distributed  # noqa: F401 - once here, inherited by every forked stage
+
+        self.run.cluster_address = self.cluster.address
 
 
 @contextmanager
@@ -949,6 +976,8 @@ def run_pipeline(
         finally:
             if pipeline.report_worker is not None:  # not asked (an error, Ctrl-C): ended
                 pipeline.report_worker.close()
+            if pipeline.cluster is not None:
+                pipeline.cluster.close()
     worst = pipeline.worst
     echo(f"{experiment}: {worst.status} (exit {int(worst)}); {layout.pipeline_summary_path}")
     return worst

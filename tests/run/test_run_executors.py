@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 from holo_run_helpers import cli, manifest, write_config
 
+from holopipe.run import dask_cluster
 from holopipe.run.config import ConfigError
+from holopipe.run.dask_cluster import ClusterUnavailable, RunCluster
 from holopipe.run.executors import (
     DaskExecutor,
     ExecutorConfig,
@@ -91,6 +93,35 @@ def test_dask_local_cluster_pickles_closures_keeps_order_and_reports_progress(tm
     assert not (tmp_path / "scratch").exists()  # the workers' scratch space is removed
 
 
+def test_the_run_cluster_serves_every_stage_and_stops_with_its_folder(tmp_path):
+    cluster = RunCluster.start(2, tmp_path / ".executor" / "cluster")
+    try:
+        config = ExecutorConfig(name="dask", chunk_size=4, address=cluster.address)
+        for stage in ("01", "02"):  # a stage's client leaves the cluster running
+            results = DaskExecutor(config, 2, tmp_path / ".executor" / stage).map(square, keyed(9))
+            assert [r.value for r in results if r.ok] == [i * i for i in range(9) if i != 5]
+        assert cluster.process.poll() is None
+    finally:
+        cluster.close()
+    assert cluster.process.returncode is not None
+    assert not (tmp_path / ".executor").exists()
+
+
+def test_a_run_cluster_with_no_address_in_time_is_unavailable_and_stopped(tmp_path, monkeypatch):
+    started: list[subprocess.Popen] = []
+
+    class RecordedPopen(subprocess.Popen):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            started.append(self)
+
+    monkeypatch.setattr(dask_cluster.subprocess, "Popen", RecordedPopen)
+    with pytest.raises(ClusterUnavailable, match="did not start: no address within 0 s"):
+        RunCluster.start(1, tmp_path / "cluster", timeout=0.01)
+    assert len(started) == 1 and started[0].returncode is not None
+    assert not (tmp_path / "cluster").exists()
+
+
 def output_hashes(root: Path) -> dict[str, str]:
     stages = manifest(root)["stages"].values()
     return {o["path"]: o["sha256"] for record in stages for o in record["outputs"]}
@@ -116,11 +147,20 @@ def serial_toy_hashes(toy_run_every_stage) -> dict[str, str]:
 
 
 def test_toy_run_with_dask_gives_the_serial_artifacts(tmp_path, serial_toy_hashes):
-    # Generous time bounds: a LocalCluster starts per stage, and CI machines may be loaded.
+    # Generous time bounds: CI machines may be loaded.
     dask = toy_run(tmp_path, "dask", "--jobs", "2")
     assert len(serial_toy_hashes) > 20
     assert output_hashes(dask) == serial_toy_hashes
     assert not (dask / ".executor").exists()
+    # One LocalCluster for the run (the orchestrator's), not one per stage.
+    scheduler_lines = [
+        line
+        for log in sorted(dask.glob("*/logs/stderr.log"))
+        for line in log.read_text().splitlines()
+        if "on the scheduler at" in line
+    ]
+    assert len(scheduler_lines) >= 2
+    assert len({line.rsplit(" ", 1)[-1] for line in scheduler_lines}) == 1, scheduler_lines
     # The executor is how, not what: switching it reruns nothing and is not a config change.
     again = cli("run", "-e", "dask", "--executor", "serial", cwd=tmp_path, timeout=600)
     assert again.returncode == 0, again.stdout + again.stderr

@@ -58,6 +58,10 @@ class RunContext:
     executor_name: str | None = attrs.field(
         default=None, metadata={"doc": "--executor: overrides the config's executor.name"}
     )
+    cluster_address: str | None = attrs.field(
+        default=None,
+        metadata={"doc": "the run's own Dask LocalCluster, for a dask executor with no address"},
+    )
 
     @property
     def seed(self) -> int:
@@ -65,11 +69,15 @@ class RunContext:
 
     @property
     def executor(self) -> ExecutorConfig:
-        """The config's ``executor`` section, with ``--executor`` applied."""
+        """The config's ``executor`` section, with ``--executor`` applied (and the run's
+        own cluster as the address of a dask executor that names none)."""
         raw = dict(self.config.get("executor") or {})
         if self.executor_name:
             raw["name"] = self.executor_name
-        return structure_section(ExecutorConfig, raw, "executor", "the run's config")
+        config = structure_section(ExecutorConfig, raw, "executor", "the run's config")
+        if config.name == "dask" and not config.address and self.cluster_address:
+            return attrs.evolve(config, address=self.cluster_address)
+        return config
 
     @property
     def manifest(self) -> ManifestStore:

@@ -8,8 +8,9 @@ a lost worker or a killed job marks the items it held as failed, and the stage c
 - ``serial``: one item after another in the stage process.
 - ``processes``: forked worker processes on this machine (the work function is inherited,
   not pickled; the fastest choice on one machine: :mod:`holopipe.run.fork_pool`).
-- ``dask``: a ``dask.distributed`` client, on a ``LocalCluster`` started for the stage or on
-  the running scheduler at ``executor.address``.
+- ``dask``: a ``dask.distributed`` client, on the running scheduler at
+  ``executor.address``, or else on a ``LocalCluster`` the orchestrator starts for the run
+  (:mod:`holopipe.run.dask_cluster`; a stage run on its own starts one for the stage).
 - ``slurm``: one Slurm job array per stage through submitit; each array task runs one chunk
   of items. Needs a filesystem shared by the submitting machine and the nodes.
 
@@ -31,6 +32,7 @@ Examples
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import os
 import shutil
@@ -43,6 +45,8 @@ import attrs
 
 from holopipe.run.fork_pool import Lost, Unsent, fork_map
 
+log = logging.getLogger("holopipe.executors")
+
 __all__ = [
     "DaskExecutor",
     "ExecutorConfig",
@@ -54,6 +58,7 @@ __all__ = [
     "available_executors",
     "chunked",
     "make_executor",
+    "worker_count",
 ]
 
 Keyed = Sequence[tuple[str, Any]]
@@ -135,7 +140,8 @@ class ExecutorConfig:
         metadata={"doc": "items per task for dask/slurm (0: about four chunks per worker)"},
     )
     address: str | None = attrs.field(
-        default=None, metadata={"doc": "dask: a running scheduler [default: a LocalCluster]"}
+        default=None,
+        metadata={"doc": "dask: a running scheduler [default: a LocalCluster for the run]"},
     )
     slurm: SlurmConfig = attrs.field(factory=SlurmConfig)
 
@@ -238,8 +244,10 @@ class ProcessExecutor:
 class DaskExecutor:
     """Chunks of items as tasks on a ``dask.distributed`` cluster.
 
-    With no ``address`` a ``LocalCluster`` of ``jobs`` single-threaded worker processes is
-    started for the stage and closed after it. A task whose worker dies is retried by the
+    With an ``address`` (a running scheduler, or the run's own cluster:
+    :mod:`holopipe.run.dask_cluster`) the stage connects to it; with none, a
+    ``LocalCluster`` of ``jobs`` single-threaded worker processes is started for the stage
+    and closed after it. A task whose worker dies is retried by the
     scheduler (``distributed.scheduler.allowed-failures``); when it still fails, its items
     are recorded as lost.
     """
@@ -277,6 +285,11 @@ class DaskExecutor:
 
         chunks = chunked(keyed, _chunk_size(self.config, len(keyed), self.jobs, 4))
         client = self._client()
+        # Which cluster ran the stage, in its log (a LocalCluster for the run is one address).
+        log.info(
+            "dask: %d items in %d tasks on the scheduler at %s",
+            len(keyed), len(chunks), client.scheduler.address,
+        )  # fmt: skip
         try:
             # One cloudpickled payload per chunk: dask never looks inside the items, and
             # closures travel as well as module-level functions.
@@ -401,6 +414,17 @@ def available_executors() -> dict[str, type]:
     return found
 
 
+def worker_count(config: ExecutorConfig, jobs: int | None) -> int:
+    """Workers for ``config``: its ``workers``, else ``jobs``, else one per CPU.
+
+    Examples
+    --------
+    >>> worker_count(ExecutorConfig(workers=3), 2), worker_count(ExecutorConfig(), 2)
+    (3, 2)
+    """
+    return config.workers or jobs or (os.cpu_count() or 1)
+
+
 def make_executor(
     config: ExecutorConfig | None, jobs: int | None, folder: Path | None = None
 ) -> Executor:
@@ -410,7 +434,7 @@ def make_executor(
     is where a batch executor keeps its job files when the config names none.
     """
     config = config or ExecutorConfig()
-    jobs = config.workers or jobs or (os.cpu_count() or 1)
+    jobs = worker_count(config, jobs)
     if config.name == ProcessExecutor.NAME and jobs == 1:
         return SerialExecutor(config)
     cls = BUILTIN_EXECUTORS.get(config.name) or available_executors()[config.name]
