@@ -150,15 +150,9 @@ def toy_run_every_stage(tmp_path_factory) -> tuple[Path, subprocess.CompletedPro
 
 
 @pytest.fixture(scope="session")
-def toy_run_to_06(tmp_path_factory) -> Path:
-    """``runs/toy`` of ``holopipe run -e toy --config configs/toy.json --to 06``, built once a
-    session: a template that the tests using it copy, never change."""
-    cwd = tmp_path_factory.mktemp("toy_to_06")
-    env = {k: v for k, v in os.environ.items() if k not in ("HOLOPIPE_RUNS_DIR", "HOLOPIPE_DEBUG")}
-    config = str(REPO / "configs" / "toy.json")
-    done = subprocess.run(
-        [sys.executable, "-m", "holopipe", "run", "-e", "toy", "--config", config, "--to", "06"],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+def toy_run_template(toy_run_every_stage) -> Path:
+    """``runs/toy`` of :func:`toy_run_every_stage`, for the tests that copy a whole run and
+    change their copy (the template is never changed)."""
+    cwd, done = toy_run_every_stage
     assert done.returncode in (0, 1), done.stdout + done.stderr
     return cwd / "runs" / "toy"

@@ -159,9 +159,9 @@ def test_record_names_follow_the_run_layout():
 
 
 @pytest.fixture
-def toy_run_copy(toy_run_to_06, tmp_path):
+def toy_run_copy(toy_run_template, tmp_path):
     copy = tmp_path / "toy"
-    shutil.copytree(toy_run_to_06, copy, symlinks=True)
+    shutil.copytree(toy_run_template, copy, symlinks=True)
     return copy
 
 

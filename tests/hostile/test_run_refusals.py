@@ -53,9 +53,9 @@ def snapshot(root: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def toy(toy_run_to_06: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def toy(toy_run_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private copy of the toy run; the test works in its folder (runs/toy inside)."""
-    shutil.copytree(toy_run_to_06.parent, tmp_path / "runs", symlinks=True)
+    shutil.copytree(toy_run_template, tmp_path / "runs" / "toy", symlinks=True)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("HOLOPIPE_RUNS_DIR", raising=False)
     return tmp_path
