@@ -9,9 +9,12 @@ suite runs is reported the same way: the gate cannot tell who wrote.)
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -111,26 +114,78 @@ def taking(tmp_path: Path) -> None:
     shutil.rmtree(probe)
 
 
-def _demo(cwd: Path, jobs: int) -> tuple[Path, subprocess.CompletedProcess]:
-    done = subprocess.run(
-        [sys.executable, "-m", "holopipe", "run", "--experiment", "demo", "--jobs", str(jobs)],
-        cwd=cwd, capture_output=True, text=True, timeout=600,
+def shared_temp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's temp folder that every pytest-xdist worker of it shares (each worker's
+    own ``basetemp`` is a folder in it; without xdist, ``basetemp`` itself)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def built_once(
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    build: Callable[[], subprocess.CompletedProcess],
+) -> subprocess.CompletedProcess:
+    """``build()`` once a test session, however many xdist workers need it: the first
+    builds under a lock in :func:`shared_temp`, the others wait for it and get its
+    completed process back (each worker building the suite's shared runs cost ~50 s of
+    CPU on 2 cores). What it built must be read or copied, never changed."""
+    shared = shared_temp(tmp_path_factory)
+    record = shared / f"{name}.built.json"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released as the file closes
+        if record.exists():
+            doc = json.loads(record.read_text())
+            return subprocess.CompletedProcess(**doc)
+        done = build()
+        fields = ("args", "returncode", "stdout", "stderr")
+        record.write_text(json.dumps({key: getattr(done, key) for key in fields}))
+    return done
+
+
+@pytest.fixture(scope="session")
+def shared_tmp(tmp_path_factory) -> Path:
+    """:func:`shared_temp`, for a run built with :func:`build_once` in a folder of its own."""
+    return shared_temp(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def build_once(
+    tmp_path_factory,
+) -> Callable[[str, Callable[[], subprocess.CompletedProcess]], subprocess.CompletedProcess]:
+    """:func:`built_once` for a test module's own shared run: ``build_once(name, build)``."""
+    return lambda name, build: built_once(tmp_path_factory, name, build)
+
+
+def _run_in(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    """``python -m holopipe ARGS`` in the new folder ``cwd`` (no runs root from the env)."""
+    cwd.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("HOLOPIPE_RUNS_DIR", "HOLOPIPE_DEBUG")}
+    return subprocess.run(
+        [sys.executable, "-m", "holopipe", *args],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
-    return cwd, done
+
+
+def _shared_run(
+    tmp_path_factory, name: str, *args: str
+) -> tuple[Path, subprocess.CompletedProcess]:
+    cwd = shared_temp(tmp_path_factory) / name
+    return cwd, built_once(tmp_path_factory, name, lambda: _run_in(cwd, *args))
 
 
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     """``holopipe run --experiment demo`` (no config, one worker) in its own folder, built
     once a session: ``(cwd, completed process)``; the tests read ``cwd/runs/demo``."""
-    return _demo(tmp_path_factory.mktemp("demo1"), jobs=1)
+    return _shared_run(tmp_path_factory, "demo1", "run", "--experiment", "demo", "--jobs", "1")
 
 
 @pytest.fixture(scope="session")
 def demo_run_two_workers(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     """The same with ``--jobs 2`` (the slow lane's determinism check; the fast lane
     compares one and two workers on the toy run)."""
-    return _demo(tmp_path_factory.mktemp("demo2"), jobs=2)
+    return _shared_run(tmp_path_factory, "demo2", "run", "--experiment", "demo", "--jobs", "2")
 
 
 @pytest.fixture(scope="session")
@@ -138,15 +193,11 @@ def toy_run_every_stage(tmp_path_factory) -> tuple[Path, subprocess.CompletedPro
     """``holopipe run --experiment toy --config configs/toy.json`` (01 -> 09) in its own
     folder, built once a session: ``(cwd, completed process)``. The tests read
     ``cwd/runs/toy`` or copy it and never change it; a test module may add a run of its own
-    beside it (the report tests' ``runs/toy_n4``)."""
-    cwd = tmp_path_factory.mktemp("toy_every_stage")
-    env = {k: v for k, v in os.environ.items() if k not in ("HOLOPIPE_RUNS_DIR", "HOLOPIPE_DEBUG")}
+    beside it with :func:`built_once` (the report tests' ``runs/toy_n4``)."""
     config = str(REPO / "configs" / "toy.json")
-    done = subprocess.run(
-        [sys.executable, "-m", "holopipe", "run", "--experiment", "toy", "--config", config],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    return cwd, done
+    return _shared_run(
+        tmp_path_factory, "toy_every_stage", "run", "--experiment", "toy", "--config", config
+    )
 
 
 @pytest.fixture(scope="session")

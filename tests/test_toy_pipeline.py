@@ -27,15 +27,20 @@ def holopipe(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def toy_runs(toy_run_every_stage, tmp_path_factory):
+def toy_runs(toy_run_every_stage, shared_tmp, build_once):
     """Two runs of the toy config: ``(cwd, serial, cwd2, parallel)``, ``cwd/runs/toy`` with
-    one worker (the suite's, not to be changed) and ``cwd2/runs/toy2`` with two workers."""
+    one worker (the suite's, not to be changed) and ``cwd2/runs/toy2`` with two workers
+    (built once a session, shared by the xdist workers like the suite's)."""
     cwd, serial = toy_run_every_stage
-    cwd2 = tmp_path_factory.mktemp("toy2")
-    parallel = holopipe(
-        "run", "--experiment", "toy2", "--config", str(TOY), "--jobs", "2", cwd=cwd2
-    )  # fmt: skip
-    return cwd, serial, cwd2, parallel
+    cwd2 = shared_tmp / "toy2"
+
+    def run_with_two_workers() -> subprocess.CompletedProcess:
+        cwd2.mkdir()
+        return holopipe(
+            "run", "--experiment", "toy2", "--config", str(TOY), "--jobs", "2", cwd=cwd2
+        )  # fmt: skip
+
+    return cwd, serial, cwd2, build_once("toy2", run_with_two_workers)
 
 
 def manifest(cwd: Path, experiment: str) -> dict:
