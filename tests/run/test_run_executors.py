@@ -181,6 +181,26 @@ def test_config_executor_section_is_validated_up_front():
         resolve_config(None, ["executor.chunk_size=-1"])
 
 
+def test_an_executor_whose_packages_are_missing_is_refused_before_anything_runs(
+    tmp_path, monkeypatch
+):
+    from typer.testing import CliRunner
+
+    from holopipe.cli import app
+    from holopipe.run import executors
+
+    monkeypatch.setattr(executors, "_importable", lambda module: module != "distributed")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["run", "-e", "x", "--config", str(TOY), "--executor", "dask"])
+    assert result.exit_code == 2, result.output
+    assert (
+        "executor 'dask' needs distributed, not installed here "
+        '(pip install "holopipe[dask]")' in result.stderr
+    )
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "runs" / "x").exists()
+
+
 def test_a_killed_dask_worker_fails_only_its_items_and_the_rerun_finishes(tmp_path):
     marker = tmp_path / "kill-system-3"
     marker.touch()

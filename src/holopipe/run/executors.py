@@ -32,6 +32,7 @@ Examples
 from __future__ import annotations
 
 import functools
+import importlib.util
 import logging
 import math
 import os
@@ -109,11 +110,25 @@ class SlurmConfig:
 
 
 def _known_executor(instance: Any, attribute: attrs.Attribute, value: str) -> None:
-    if value in BUILTIN_EXECUTORS:  # a built-in name is never a plugin's: no entry-point scan
-        return
-    known = available_executors()
-    if value not in known:
+    # A built-in name is never a plugin's: no entry-point scan.
+    cls = BUILTIN_EXECUTORS.get(value) or available_executors().get(value)
+    if cls is None:
+        known = available_executors()
         raise ValueError(f"unknown executor {value!r} (known: {', '.join(sorted(known))})")
+    # Refused before anything runs, not as every stage's import error.
+    missing = [name for name in getattr(cls, "REQUIRES", ()) if not _importable(name)]
+    if missing:
+        raise ValueError(
+            f"executor {value!r} needs {', '.join(missing)}, not installed here "
+            f'(pip install "holopipe[{value}]")'
+        )
+
+
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 @attrs.define
@@ -253,6 +268,8 @@ class DaskExecutor:
     """
 
     NAME: ClassVar[str] = "dask"
+    #: What it imports (checked as the config is read; the extra ``holopipe[dask]``).
+    REQUIRES: ClassVar[tuple[str, ...]] = ("distributed", "cloudpickle")
 
     def __init__(self, config: ExecutorConfig, jobs: int, folder: Path | None = None):
         self.config = config
@@ -327,6 +344,7 @@ class SlurmExecutor:
     """
 
     NAME: ClassVar[str] = "slurm"
+    REQUIRES: ClassVar[tuple[str, ...]] = ("submitit", "cloudpickle")
 
     def __init__(self, config: ExecutorConfig, jobs: int, folder: Path | None = None):
         self.config = config
