@@ -14,13 +14,15 @@ Examples
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import attrs
 
-from holopipe.artifacts.equations import BulkEquations, CurvatureModelComparison, SystemEquations
 from holopipe.run.context import StageContext
 from holopipe.stages.base import InputSpec, OutputSpec, Stage, StageInputs
+
+if TYPE_CHECKING:  # imported where a stage runs, as a real stage module does (thin)
+    from holopipe.artifacts.equations import BulkEquations
 
 __all__ = ["CHAIN", "NOT_IMPORTED_BY_A_NO_OP", "ChainParams"]
 
@@ -76,6 +78,12 @@ class ChainParams:
 
 
 def _equations(system_id: str, r_mean: float) -> BulkEquations:
+    from holopipe.artifacts.equations import (
+        BulkEquations,
+        CurvatureModelComparison,
+        SystemEquations,
+    )
+
     comparison = CurvatureModelComparison(-10.0, -9.0, -8.0, -7.0, "constant")
     system = SystemEquations(system_id, "ads", 3, 10, r_mean, 0.0, 0.0, comparison, "einstein")
     return BulkEquations(source_stage="chain", git_sha="test", systems=[system])
@@ -86,6 +94,8 @@ class _ChainStage(Stage):
     ALIAS: ClassVar[str]
 
     def run(self, ctx: StageContext, inputs: StageInputs) -> None:
+        from holopipe.artifacts.equations import BulkEquations
+
         params: ChainParams = ctx.params
         if self.INPUTS:
             previous = {
