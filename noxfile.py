@@ -150,12 +150,13 @@ def golden(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    session.install("-e", ".[report]")
+    session.install("-e", ".[report,dask]")
     for script in (
         "bench_startup.py",
         "bench_orchestrator.py",
         "bench_sturm_liouville.py",
         "bench_stage06.py",
         "bench_report.py",
+        "bench_executors.py",
     ):
         session.run("python", f"benchmarks/{script}")
