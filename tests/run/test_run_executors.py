@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 
@@ -91,6 +92,20 @@ def test_dask_local_cluster_pickles_closures_keeps_order_and_reports_progress(tm
     assert [r.key for r in results if not r.ok] == ["005"]
     assert done[-1] == 10 and done == sorted(done)
     assert not (tmp_path / "scratch").exists()  # the workers' scratch space is removed
+
+
+def test_an_unreachable_scheduler_loses_every_item_to_be_rerun(tmp_path):
+    import dask
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = ExecutorConfig(name="dask", address=f"tcp://127.0.0.1:{port}")
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        results = DaskExecutor(config, 2, tmp_path / "scratch").map(square, keyed(3))
+    assert [r.key for r in results] == ["000", "001", "002"]
+    assert all(r.lost and not r.ok for r in results)
+    assert all(r.error.startswith("dask scheduler unreachable: ") for r in results)
 
 
 def test_the_run_cluster_serves_every_stage_and_stops_with_its_folder(tmp_path):

@@ -301,7 +301,11 @@ class DaskExecutor:
         from distributed import as_completed
 
         chunks = chunked(keyed, _chunk_size(self.config, len(keyed), self.jobs, 4))
-        client = self._client()
+        try:
+            client = self._client()
+        except OSError as exc:  # the scheduler is gone or unreachable: every item is lost
+            log.error("dask: no scheduler: %s", _first_line(exc))
+            return _lost(keyed, f"dask scheduler unreachable: {_first_line(exc)}")
         # Which cluster ran the stage, in its log (a LocalCluster for the run is one address).
         log.info(
             "dask: %d items in %d tasks on the scheduler at %s",
