@@ -903,7 +903,7 @@ class _PipelineRun:
         from holopipe.run.dask_cluster import ClusterUnavailable, RunCluster
         from holopipe.run.executors import worker_count
 
-        folder = self.run.layout.root / ".executor" / "cluster"
+        folder = self.run.layout.executor_dir / "cluster"
         try:
             self.cluster = RunCluster.start(worker_count(config, self.run.jobs), folder)
         except ClusterUnavailable as exc:

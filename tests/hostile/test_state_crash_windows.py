@@ -155,6 +155,18 @@ def test_a_stage_folder_moved_away_but_not_replaced_is_put_back(tmp_path: Path):
     assert "stale" not in cli("status", "-e", "x", cwd=tmp_path).stdout
 
 
+def test_the_executor_files_of_a_killed_command_are_removed_by_the_next_one(tmp_path: Path):
+    root = _first_run(tmp_path)
+    expected = tree(root)
+    # what a SIGKILLed `holopipe run --executor dask` (or slurm) leaves: cluster scratch, job files
+    (root / ".executor" / "cluster" / "dask-scratch-space").mkdir(parents=True)
+    (root / ".executor" / "01_chain_source").mkdir()
+    (root / ".executor" / "01_chain_source" / "job_0.pkl").write_bytes(b"\x80\x04N.")
+    repairs = RunLayout.create(tmp_path / "runs", "x").remove_leftovers()
+    assert repairs == ["removed .executor (left by an interrupted command)"]
+    assert tree(root) == expected
+
+
 # --- window 4: the lock holder --------------------------------------------------------------
 
 

@@ -213,7 +213,7 @@ class StageContext:
             make_executor(
                 self.run.executor,
                 self.run.jobs,
-                self.run.layout.root / ".executor" / self.stage_key,
+                self.run.layout.executor_dir / self.stage_key,
             )
             if len(keyed) > 1
             else SerialExecutor()

@@ -122,6 +122,12 @@ class RunLayout:
     def pipeline_summary_path(self) -> Path:
         return self.root / "pipeline_summary.json"
 
+    @property
+    def executor_dir(self) -> Path:
+        """Where executors keep what lives only while a command runs: each stage's job
+        files (``<stage>/``) and the run's Dask cluster scratch space (``cluster/``)."""
+        return self.root / ".executor"
+
     def stage_dir(self, stage_id: str, slug: str) -> Path:
         return self.root / stage_key(stage_id, slug)
 
@@ -150,7 +156,8 @@ class RunLayout:
         temporary files of atomic writes and alias staging links are removed, a stage's
         ``.partial`` work folder is removed, and the ``.old`` folder a stage was swapping
         out is removed, or put back when the kill came before the new folder took its
-        place (the manifest still records the old one).
+        place (the manifest still records the old one). So is :attr:`executor_dir` (job
+        files and cluster scratch of a command that did not end in order).
         """
         if not self.root.is_dir():
             return []
@@ -162,7 +169,12 @@ class RunLayout:
             if work and work.group(2) == "old" and not final.exists() and path.is_dir():
                 os.replace(path, final)
                 lines.append(f"restored {final.name}/ (a publication was interrupted)")
-            elif work or _ALIAS_STAGING.match(name) or (_TEMP_FILE.match(name) and path.is_file()):
+            elif (
+                work
+                or _ALIAS_STAGING.match(name)
+                or (_TEMP_FILE.match(name) and path.is_file())
+                or (path == self.executor_dir and path.is_dir())
+            ):
                 _remove(path)
                 lines.append(f"removed {name} (left by an interrupted command)")
         from holopipe.artifacts.run_records import MANIFEST_RECORDS_DIR
