@@ -127,7 +127,8 @@ def smoke(session: nox.Session) -> None:
 def nightly(session: nox.Session) -> None:
     """Slow tests, then the smoke run, the golden runs and the suite on every supported Python."""
     session.install("-e", ".[test]")
-    session.run("pytest", "-m", "slow", "-p", "no:cacheprovider", *session.posargs)
+    # On the suite's workers, as the fast lane (most slow tests wait on a subprocess).
+    session.run("pytest", "-m", "slow", "-p", "no:cacheprovider", *PARALLEL, *session.posargs)
     session.notify("smoke")
     session.notify("golden")
     for version in INSTALLED_PYTHONS:  # notify queues one session: the first that matches
