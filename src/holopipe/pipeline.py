@@ -74,7 +74,12 @@ from holopipe.run.storage import EXIT_STORAGE_REFUSED, StorageError
 from holopipe.run.trash import TrashCollector
 from holopipe.stages.base import Stage
 from holopipe.stages.registry import pipeline_stages
-from holopipe.stages.runner import StageExecution, stage_fingerprint, stage_params
+from holopipe.stages.runner import (
+    StageExecution,
+    resolve_stage_inputs,
+    stage_fingerprint,
+    stage_params,
+)
 
 if TYPE_CHECKING:
     from holopipe.report.worker import ReportWorker
@@ -496,10 +501,9 @@ def assert_artifacts(runs_dir: Path, experiment: str, stage_id: str) -> list[str
     if not matches:
         raise ConfigError(f"no stage {stage_id} in experiment {experiment}")
     run = RunContext(layout, _frozen_config(layout) or {})
-    needs = [(s.alias, s.schema, s.required) for s in matches[0].INPUTS]
-    roots = run.legacy_roots
-    manifest = run.manifest.load_producers([alias for alias, _, _ in needs])  # not every record
-    return check_inputs(layout, manifest, needs, roots, legacy_check=_legacy_gate(roots))
+    # resolved as the stage resolves them: its producers' records, not every record
+    resolved, problems = resolve_stage_inputs(run, matches[0], {})
+    return problems + check_resolved(layout, resolved, legacy_check=_legacy_gate(run.legacy_roots))
 
 
 def check_run(runs_dir: Path, experiment: str) -> tuple[list[str], int]:
