@@ -1,11 +1,10 @@
-"""A ``.trash`` swapped for a symlink while the collector works (after its thread checked the
-folder, before it removed the entries) never makes it remove anything outside the run:
-every removal is relative to the real folder it opened, never through a link."""
+"""A ``.trash`` swapped for a symlink while the collector works (after its remover process
+checked the folder, before it removed the entries) never makes it remove anything outside
+the run: every removal is relative to the real folder it opened, never through a link."""
 
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 from holopipe.run.trash import TRASH_DIR, TrashCollector, discard
@@ -26,20 +25,19 @@ def test_a_trash_swapped_for_a_link_mid_collection_removes_nothing_outside(
     (precious / entry / "out").mkdir(parents=True)
     (precious / entry / "out" / "x.json").write_text("mine")
     trash = str(root / TRASH_DIR)
-    swapped = []
+    parent = os.getpid()
 
     def swap() -> None:
-        if not swapped:
-            swapped.append(True)
+        if not os.path.lexists(root / "real-trash"):
             os.rename(trash, str(root / "real-trash"))
             os.symlink(precious, trash)
 
     def after_touching_trash(real):
         def call(path, *args, **kwargs):
             result = real(path, *args, **kwargs)
-            in_thread = threading.current_thread() is not threading.main_thread()
-            if in_thread and isinstance(path, (str, os.PathLike)) and os.fspath(path) == trash:
-                swap()  # the thread's check (whatever it is) is done: now the name is a link
+            in_remover = os.getpid() != parent
+            if in_remover and isinstance(path, (str, os.PathLike)) and os.fspath(path) == trash:
+                swap()  # the remover's check (whatever it is) is done: now the name is a link
             return result
 
         return call
@@ -50,6 +48,6 @@ def test_a_trash_swapped_for_a_link_mid_collection_removes_nothing_outside(
     collector.collect()
     collector.wait()
     monkeypatch.undo()
-    assert swapped
+    assert (root / "real-trash").is_dir()  # swapped, in the remover process
     assert (precious / entry / "out" / "x.json").read_text() == "mine"
     assert (root / TRASH_DIR).is_symlink()  # not ours: left as it is

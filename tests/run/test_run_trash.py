@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 
 from holo_run_helpers import chain, cli, load_json, output_hashes, write_config
@@ -41,23 +42,62 @@ def test_a_discarded_folder_leaves_at_once_and_the_collector_removes_it(tmp_path
     assert list(tmp_path.iterdir()) == []
 
 
-def test_what_is_discarded_while_the_collector_works_is_removed_too(tmp_path: Path, monkeypatch):
-    started, go_on = threading.Event(), threading.Event()
+def _held_removal(tmp_path: Path, monkeypatch) -> tuple[Path, Path]:
+    """Make each removal of a trash entry wait for the file ``go`` (the removers are other
+    processes: files, not events); it first writes its pid into ``started.<pid>``."""
+    gate = tmp_path.parent / f"{tmp_path.name}.gate"
+    gate.mkdir()
     real_remove = trash_module._remove
 
-    def slow_remove(trash: Path, name: str) -> None:
-        started.set()
-        go_on.wait(5)
+    def held_remove(trash: Path, name: str) -> None:
+        (gate / f"started.{os.getpid()}").touch()
+        deadline = time.monotonic() + 10
+        while not (gate / "go").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
         real_remove(trash, name)
 
-    monkeypatch.setattr(trash_module, "_remove", slow_remove)
+    monkeypatch.setattr(trash_module, "_remove", held_remove)
+    return gate, gate / "go"
+
+
+def _started(gate: Path) -> list[int]:
+    """The pids of the removals started, once one has (waits up to 10 s)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        pids = [int(p.name.split(".")[1]) for p in gate.glob("started.*")]
+        if pids:
+            return pids
+        time.sleep(0.01)
+    return []
+
+
+def test_what_is_discarded_while_the_collector_works_is_removed_too(tmp_path: Path, monkeypatch):
+    gate, go = _held_removal(tmp_path, monkeypatch)
     discard(_folder(tmp_path, ".01_a.old"))
     collector = TrashCollector(tmp_path)
     collector.collect()
-    assert started.wait(5)
+    assert _started(gate)
     discard(_folder(tmp_path, ".02_b.old"))  # while the first one is being removed
-    collector.collect()  # the thread is running: no second one
-    go_on.set()
+    collector.collect()  # a second remover, for the new entry only
+    go.touch()
+    collector.wait()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_removal_runs_in_another_process_and_leaves_the_caller_one_thread(
+    tmp_path: Path, monkeypatch
+):
+    """The orchestrator forks the next stage while the removal goes on: it must have no
+    other thread then (a fork copies none of them; Python 3.12 warns)."""
+    gate, go = _held_removal(tmp_path, monkeypatch)
+    discard(_folder(tmp_path, ".01_a.old", files=trash_module._PARALLEL_MIN * 2))
+    collector = TrashCollector(tmp_path)
+    threads = threading.active_count()
+    collector.collect()
+    pids = _started(gate)
+    assert pids and os.getpid() not in pids
+    assert threading.active_count() == threads  # removal under way, no thread started here
+    go.touch()
     collector.wait()
     assert list(tmp_path.iterdir()) == []
 
@@ -145,8 +185,7 @@ def test_a_big_folder_is_removed_by_several_threads_whole(tmp_path: Path, monkey
 
     monkeypatch.setattr(os, "unlink", unlink)
     discard(_folder(tmp_path, ".01_a.old", files=trash_module._PARALLEL_MIN * 2))
-    collector = TrashCollector(tmp_path)
-    collector.collect()
-    collector.wait()
-    assert list(tmp_path.iterdir()) == []
+    (entry,) = os.listdir(tmp_path / TRASH_DIR)
+    trash_module._remove(tmp_path / TRASH_DIR, entry)  # what a remover process runs
+    assert os.listdir(tmp_path / TRASH_DIR) == []
     assert len(unlinked_by) > 1

@@ -8,7 +8,7 @@ into ``<run>/.trash/`` (one rename: it leaves the run's visible tree at once), a
 command holding the experiment lock owns a :class:`TrashCollector`. In ``holopipe run`` the
 entries the last stage discarded are *kept* for the next stage, whose new files take over
 their inodes (:class:`~holopipe.artifacts.spare_files.SpareFiles`: renamed, overwritten,
-never created); everything else is removed in a background thread while the next stage
+never created); everything else is removed in a background process while the next stage
 works. The command waits for the collector before it releases the lock, so a finished
 command leaves no trash behind.
 
@@ -40,12 +40,16 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import gc
 import itertools
 import os
 import shutil
+import signal
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+
+from holopipe.run.forked import die_with_parent
 
 __all__ = ["TRASH_DIR", "TrashCollector", "discard"]
 
@@ -230,14 +234,17 @@ def _remove(trash: Path, name: str) -> None:
 
 
 class TrashCollector:
-    """Removes the entries of ``root/.trash`` in a background thread, or keeps the newest.
+    """Removes the entries of ``root/.trash`` in background processes, or keeps the newest.
 
-    :meth:`collect` hands the entries there to the thread (started if it is not running)
+    :meth:`collect` forks a process that removes the entries there not handed to one yet,
     and returns at once; with ``keep_new`` the entries discarded since the previous call
     are kept instead (:attr:`kept`: for the next stage to reuse their files) and removed
-    by a later call. :meth:`wait` waits for the thread, then removes whatever is left and
-    the empty ``.trash`` itself. The thread is a daemon: a process that exits without
-    waiting (Ctrl-C) leaves the rest to the next command that takes the lock.
+    by a later call. :meth:`wait` waits for those processes, then removes whatever is left
+    and the empty ``.trash`` itself. A process, not a thread: the orchestrator forks the
+    next stage while the removal goes on, and a fork must not copy a process whose other
+    threads are running (Python 3.12 warns of it). A remover dies with the command (a
+    command killed leaves the rest to the next command that takes the lock) and ignores
+    Ctrl-C, which the command handles: it waits for the removers before it ends.
     """
 
     def __init__(self, root: Path):
@@ -246,22 +253,11 @@ class TrashCollector:
         self.kept: tuple[str, ...] = ()
         self._seen: set[str] = set()
         self._tried: set[str] = set()  # an entry that cannot be removed is tried once
-        self._queue: list[str] = []
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
+        self._removers: list[int] = []  # the pids of the removing processes not reaped yet
 
     def _names(self) -> list[str]:
         with _opened(self.trash) as fd:  # never list what a link points to
             return sorted(os.listdir(fd)) if fd is not None else []
-
-    def _run(self) -> None:
-        while True:
-            with self._lock:
-                if not self._queue:
-                    self._thread = None
-                    return
-                name = self._queue.pop(0)
-            _remove(self.trash, name)
 
     def collect(self, keep_new: bool = False) -> None:
         """Remove the trash in the background (a no-op when it is empty); with
@@ -270,24 +266,33 @@ class TrashCollector:
         new = [name for name in names if name not in self._seen]
         self._seen.update(names)
         self.kept = tuple(new) if keep_new else ()
-        with self._lock:
-            queued = set(self._queue)
-            for name in names:
-                if name not in self.kept and name not in queued and name not in self._tried:
-                    self._queue.append(name)
-                    self._tried.add(name)
-            if self._queue and self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="holopipe-trash", daemon=True
-                )
-                self._thread.start()
+        queued = [n for n in names if n not in self.kept and n not in self._tried]
+        self._tried.update(queued)
+        if queued:
+            self._removers.append(self._fork_remover(queued))
+
+    def _fork_remover(self, names: list[str]) -> int:
+        pid = os.fork()
+        if pid == 0:  # the remover: never returns into the caller's code
+            code = 1
+            try:
+                die_with_parent()
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                gc.freeze()  # what it inherited is never traversed (nor its pages copied)
+                for name in names:
+                    _remove(self.trash, name)
+                code = 0
+            except BaseException as exc:  # noqa: BLE001 - the next command collects the rest
+                os.write(2, f"holopipe: trash remover failed: {exc!r}\n".encode())
+            finally:
+                os._exit(code)
+        return pid
 
     def wait(self) -> None:
         """Wait until the trash is removed, ``.trash`` included."""
-        with self._lock:
-            thread = self._thread
-        if thread is not None:
-            thread.join()
+        while self._removers:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self._removers.pop(), 0)
         self.kept = ()
         for name in self._names():  # what was discarded after the last collect()
             if name not in self._tried:
