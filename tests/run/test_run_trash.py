@@ -5,11 +5,13 @@ collected by the next command that takes the lock."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
-from holo_run_helpers import chain, cli, load_json, output_hashes, write_config
+from holo_run_helpers import chain, cli, cli_env, load_json, output_hashes, write_config
 
 from holopipe.pipeline import RunRequest, run_pipeline
 from holopipe.run import trash as trash_module
@@ -189,3 +191,37 @@ def test_a_big_folder_is_removed_by_several_threads_whole(tmp_path: Path, monkey
     trash_module._remove(tmp_path / TRASH_DIR, entry)  # what a remover process runs
     assert os.listdir(tmp_path / TRASH_DIR) == []
     assert len(unlinked_by) > 1
+
+
+#: Runs ``holopipe ARGS`` with a fork hook that notes, in the file $FORKS_WITH_THREADS, the
+#: names of the other Python threads alive at every fork the command makes.
+_WATCH_FORKS = """
+import os, runpy, sys, threading
+
+def note_threads():
+    others = [t.name for t in threading.enumerate() if t is not threading.current_thread()]
+    if others:
+        with open(os.environ["FORKS_WITH_THREADS"], "a") as fh:
+            fh.write(" ".join(others) + "\\n")
+
+os.register_at_fork(before=note_threads)
+sys.argv = ["holopipe", *sys.argv[1:]]
+runpy.run_module("holopipe", run_name="__main__")
+"""
+
+
+def test_a_rerun_that_replaces_big_folders_forks_its_stages_with_no_other_thread(in_tmp: Path):
+    """Each rerun stage discards a folder of 500 files whose removal is still going on
+    as the next stage is forked (with a thread for it, the fork copied a running thread)."""
+    config = write_config(in_tmp / "c.json", chain(5), stages={"01": {"n_systems": 500}})
+    assert cli("run", "-e", "x", "--config", config, cwd=in_tmp).returncode == 0
+    forks = in_tmp / "forks.txt"
+    done = subprocess.run(
+        [sys.executable, "-c", _WATCH_FORKS, "run", "-e", "x", "--set", "stages.02.offset=1",
+         "--force"],
+        cwd=in_tmp, env={**cli_env(), "FORKS_WITH_THREADS": str(forks)},
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count(": running") == 4  # 02 to 05 reran, each replacing its folder
+    assert not forks.exists(), forks.read_text()
