@@ -25,7 +25,6 @@ its modules on first use).
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import os
@@ -34,7 +33,7 @@ import stat
 import time
 from typing import Any
 
-from holopipe.run.forked import read_frame, send_frame
+from holopipe.run.forked import fork_helper, read_frame, send_frame
 
 __all__ = [
     "PARALLEL_SCAN_FILES",
@@ -231,21 +230,14 @@ class _Scanners:
 
     def _fork(self, share: list[tuple[str, Half]]) -> None:
         read_fd, write_fd = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the scanner: never returns into the caller's code
-            code = 1
-            try:
-                signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-                gc.freeze()  # what it inherited is never traversed (nor its pages copied)
-                os.close(read_fd)
-                for fd in self._pids:
-                    os.close(fd)
-                _send_share(write_fd, share)
-                code = 0
-            except BaseException as exc:  # noqa: BLE001 - its folders are None in the parent
-                os.write(2, f"holopipe: folder scanner failed: {exc!r}\n".encode())
-            finally:
-                os._exit(code)
+        inherited = list(self._pids)  # the read ends of the scanners forked before
+
+        def scan() -> None:
+            for fd in (read_fd, *inherited):
+                os.close(fd)
+            _send_share(write_fd, share)
+
+        pid = fork_helper(scan, "folder scanner")
         os.close(write_fd)
         self._pids[read_fd] = pid
 

@@ -3,7 +3,9 @@
 A stage process, a worker of :func:`~holopipe.run.fork_pool.fork_map` and the report's
 worker (:mod:`holopipe.report.worker`) are forked from a running interpreter and end with
 ``os._exit`` (no ``atexit`` hooks, no inherited buffers written twice): they die with the
-process that forked them, and flush their own standard streams before they exit. What
+process that forked them, and flush their own standard streams before they exit. The
+quiet helpers of a command (the folder scanners, the trash removers) are forked by
+:func:`fork_helper`. What
 such a process and its parent tell each other through a pipe travels as frames
 (:func:`send_frame`, :func:`read_frame`): the length, then the bytes.
 
@@ -28,12 +30,21 @@ True
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
+from collections.abc import Callable
 from typing import NoReturn
 
-__all__ = ["die_with_parent", "exit_flushed", "read_frame", "send_frame", "write_all"]
+__all__ = [
+    "die_with_parent",
+    "exit_flushed",
+    "fork_helper",
+    "read_frame",
+    "send_frame",
+    "write_all",
+]
 
 _LENGTH_BYTES = 8
 _READ_CHUNK = 1 << 20
@@ -49,6 +60,33 @@ def die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
     except (OSError, AttributeError):
         pass
+
+
+def fork_helper(work: Callable[[], object], what: str) -> int:
+    """Fork a process that runs ``work`` and ends, and return its pid: exit 0, or 1 after
+    ``holopipe: <what> failed: <the exception>`` on stderr. It ignores Ctrl-C (the command
+    that forked it handles it and reaps it), never traverses what it inherited
+    (``gc.freeze``: nor copies the pages of it), and never returns into the caller's code.
+
+    Examples
+    --------
+    >>> pid = fork_helper(lambda: None, "nothing")
+    >>> os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    0
+    """
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            gc.freeze()
+            work()
+            code = 0
+        except BaseException as exc:  # noqa: BLE001 - the parent sees exit 1
+            os.write(2, f"holopipe: {what} failed: {exc!r}\n".encode())
+        finally:
+            os._exit(code)
+    return pid
 
 
 def exit_flushed(code: int) -> NoReturn:

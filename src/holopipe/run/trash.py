@@ -40,16 +40,14 @@ Examples
 from __future__ import annotations
 
 import contextlib
-import gc
 import itertools
 import os
 import shutil
-import signal
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from holopipe.run.forked import die_with_parent
+from holopipe.run.forked import die_with_parent, fork_helper
 
 __all__ = ["TRASH_DIR", "TrashCollector", "discard"]
 
@@ -272,21 +270,12 @@ class TrashCollector:
             self._removers.append(self._fork_remover(queued))
 
     def _fork_remover(self, names: list[str]) -> int:
-        pid = os.fork()
-        if pid == 0:  # the remover: never returns into the caller's code
-            code = 1
-            try:
-                die_with_parent()
-                signal.signal(signal.SIGINT, signal.SIG_IGN)
-                gc.freeze()  # what it inherited is never traversed (nor its pages copied)
-                for name in names:
-                    _remove(self.trash, name)
-                code = 0
-            except BaseException as exc:  # noqa: BLE001 - the next command collects the rest
-                os.write(2, f"holopipe: trash remover failed: {exc!r}\n".encode())
-            finally:
-                os._exit(code)
-        return pid
+        def remove() -> None:
+            die_with_parent()
+            for name in names:
+                _remove(self.trash, name)
+
+        return fork_helper(remove, "trash remover")
 
     def wait(self) -> None:
         """Wait until the trash is removed, ``.trash`` included."""
