@@ -5,9 +5,8 @@ worker (:mod:`holopipe.report.worker`) are forked from a running interpreter and
 ``os._exit`` (no ``atexit`` hooks, no inherited buffers written twice): they die with the
 process that forked them, and flush their own standard streams before they exit. The
 quiet helpers of a command (the folder scanners, the trash removers) are forked by
-:func:`fork_helper`. What
-such a process and its parent tell each other through a pipe travels as frames
-(:func:`send_frame`, :func:`read_frame`): the length, then the bytes.
+:func:`fork_helper`. What such a process and its parent tell each other through a pipe
+travels as frames (:func:`send_frame`, :func:`read_frame`): the length, then the bytes.
 
 Examples
 --------
